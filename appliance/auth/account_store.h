@@ -1,0 +1,91 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+// AccountStore: the appliance's local user accounts, kept in one JSON file
+//
+//     {"version":1,"accounts":[{"name":"admin","hash":"$scrypt$...","administrator":true}]}
+//
+// Only scrypt hashes are stored (appliance/auth/password_hash.h); a password
+// lives in memory just long enough to be hashed. Names are case-insensitive
+// like Windows account names, which Virtual Server clients expect, but keep
+// the spelling they were created with.
+//
+// Every change is written to disk (temp file, fsync, rename, fsync of the
+// directory) before it is reported as done, and is undone in memory if the
+// write fails, so memory never claims something the file does not hold.
+// Slow work (scrypt) runs outside the lock; the lock only guards the map
+// and the file write.
+#pragma once
+
+#include "appliance/auth/password_hash.h"
+#include "hypervisor/base/result.h"
+
+#include <cstdint>
+#include <filesystem>
+#include <map>
+#include <memory>
+#include <optional>
+#include <shared_mutex>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace vsa::appliance {
+
+struct Account {
+    std::string name;
+    std::string password_hash;
+    bool administrator = false;
+};
+
+class AccountStore {
+public:
+    // A missing file is an empty store (first start). A file that exists but
+    // cannot be read or does not hold a valid version-1 document is an error:
+    // starting with no accounts would silently lock every user out, or let a
+    // first-run setup path re-create the administrator.
+    static Result<std::unique_ptr<AccountStore>, std::string> open(std::filesystem::path file,
+                                                                   PasswordHashParams params = {});
+
+    AccountStore(AccountStore const&) = delete;
+    AccountStore& operator=(AccountStore const&) = delete;
+
+    // name: [A-Za-z0-9][A-Za-z0-9._-]{0,63}; password: 8..1024 bytes.
+    Result<void, std::string> add(std::string const& name, std::string_view password, bool administrator);
+    Result<void, std::string> set_password(std::string const& name, std::string_view password);
+    Result<void, std::string> remove(std::string const& name);
+
+    std::optional<Account> find(std::string_view name) const;
+    // Unknown users cost one scrypt run too, so response time does not tell
+    // an attacker which names exist.
+    bool verify(std::string_view name, std::string_view password) const;
+
+    // Spelled as created, ordered case-insensitively.
+    std::vector<std::string> names() const;
+    std::size_t size() const;
+    // Bumped by every successful add/set_password/remove; callers caching
+    // authentication results compare it to notice changes.
+    std::uint64_t generation() const;
+
+    std::filesystem::path const& file() const { return m_file; }
+
+private:
+    // Keyed by the lower-cased name.
+    using AccountMap = std::map<std::string, Account>;
+
+    AccountStore(std::filesystem::path file, PasswordHashParams params, std::string dummy_hash,
+                 AccountMap accounts);
+
+    // Caller holds m_mutex exclusively.
+    Result<void, std::string> save_locked() const;
+
+    std::filesystem::path m_file;
+    PasswordHashParams m_params;
+    // A hash of a throwaway password with m_params: verify() runs against it
+    // for unknown names.
+    std::string m_dummy_hash;
+
+    mutable std::shared_mutex m_mutex;
+    AccountMap m_accounts;
+    std::uint64_t m_generation{0};
+};
+
+} // namespace vsa::appliance

@@ -1,0 +1,173 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+#include "appliance/auth/authenticator.h"
+
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
+#include <openssl/rand.h>
+
+#include <cstring>
+#include <thread>
+
+namespace vsa::appliance {
+
+namespace {
+
+constexpr std::size_t k_max_cached_credentials = 1024;
+
+bool iequals_prefix(std::string_view text, std::string_view prefix) {
+    if (text.size() < prefix.size()) return false;
+    for (std::size_t i = 0; i < prefix.size(); ++i)
+        if (std::tolower(static_cast<unsigned char>(text[i])) != prefix[i]) return false;
+    return true;
+}
+
+} // namespace
+
+bool parse_basic_authorization(std::string_view header, std::string& user, std::string& password) {
+    if (!iequals_prefix(header, "basic ")) return false;
+    auto encoded = header.substr(6);
+    while (!encoded.empty() && encoded.front() == ' ')
+        encoded.remove_prefix(1);
+    while (!encoded.empty() && encoded.back() == ' ')
+        encoded.remove_suffix(1);
+    if (encoded.empty() || encoded.size() > 4096 || encoded.size() % 4 != 0) return false;
+    std::string decoded(encoded.size() / 4 * 3, '\0');
+    int length = EVP_DecodeBlock(reinterpret_cast<unsigned char*>(decoded.data()),
+                                 reinterpret_cast<unsigned char const*>(encoded.data()),
+                                 static_cast<int>(encoded.size()));
+    if (length < 0) return false;
+    // EVP_DecodeBlock counts the padding as zero bytes: drop them.
+    if (encoded.ends_with("=="))
+        length -= 2;
+    else if (encoded.ends_with('='))
+        length -= 1;
+    decoded.resize(static_cast<std::size_t>(length));
+    auto colon = decoded.find(':');
+    if (colon == std::string::npos || colon == 0) return false;
+    user = decoded.substr(0, colon);
+    password = decoded.substr(colon + 1);
+    OPENSSL_cleanse(decoded.data(), decoded.size());
+    return true;
+}
+
+std::size_t Authenticator::DigestHash::operator()(Digest const& d) const {
+    std::size_t h;
+    std::memcpy(&h, d.data(), sizeof h);
+    return h;
+}
+
+Authenticator::Authenticator(AccountStore& accounts, SessionStore& sessions, LoginThrottle& throttle,
+                             AuthConfig config)
+    : m_accounts(accounts), m_sessions(sessions), m_throttle(throttle), m_config(std::move(config)) {
+    RAND_bytes(m_cache_key.data(), static_cast<int>(m_cache_key.size()));
+}
+
+Authenticator::Digest Authenticator::credential_digest(std::string_view user,
+                                                       std::string_view password) const {
+    Digest out{};
+    unsigned int length = 0;
+    std::string message;
+    message.reserve(user.size() + 1 + password.size());
+    message.append(user).push_back('\0');
+    message.append(password);
+    HMAC(EVP_sha256(), m_cache_key.data(), static_cast<int>(m_cache_key.size()),
+         reinterpret_cast<unsigned char const*>(message.data()), message.size(), out.data(), &length);
+    OPENSSL_cleanse(message.data(), message.size());
+    return out;
+}
+
+std::optional<Principal> Authenticator::principal_for(std::string_view user) const {
+    auto account = m_accounts.find(user);
+    if (!account) return std::nullopt;
+    return Principal{account->name, account->administrator};
+}
+
+AuthOutcome Authenticator::failed(std::string const& client) {
+    m_throttle.record_failure(client);
+    // The delay makes guessing slow even below the lockout threshold. It
+    // holds this worker, which is why the lockout answers 429 at once.
+    if (m_config.failure_delay.count() > 0) std::this_thread::sleep_for(m_config.failure_delay);
+    return {AuthStatus::BadCredentials, std::nullopt, {}, {}};
+}
+
+AuthOutcome Authenticator::verify_password(std::string const& user, std::string_view password,
+                                           std::string const& client) {
+    if (m_throttle.is_locked(client))
+        return {AuthStatus::LockedOut, std::nullopt, m_throttle.retry_after(client), {}};
+
+    auto digest = credential_digest(user, password);
+    auto now = std::chrono::steady_clock::now();
+    auto generation = m_accounts.generation();
+    {
+        std::lock_guard lock(m_cache_mutex);
+        auto it = m_cache.find(digest);
+        if (it != m_cache.end()) {
+            if (it->second.expires > now && it->second.generation == generation) {
+                if (auto principal = principal_for(it->second.user))
+                    return {AuthStatus::Authenticated, std::move(principal), {}, {}};
+            }
+            m_cache.erase(it);
+        }
+    }
+
+    if (!m_accounts.verify(user, password)) return failed(client);
+    auto principal = principal_for(user);
+    if (!principal) return failed(client); // removed while we were hashing
+    m_throttle.record_success(client);
+
+    if (m_config.credential_cache.count() > 0) {
+        std::lock_guard lock(m_cache_mutex);
+        if (m_cache.size() >= k_max_cached_credentials) {
+            std::erase_if(m_cache, [&](auto const& entry) { return entry.second.expires <= now; });
+            if (m_cache.size() >= k_max_cached_credentials) m_cache.clear();
+        }
+        m_cache[digest] = {principal->user, now + m_config.credential_cache, generation};
+    }
+    return {AuthStatus::Authenticated, std::move(principal), {}, {}};
+}
+
+AuthOutcome Authenticator::from_http(std::string_view authorization, std::string_view cookie_token,
+                                     std::string const& client) {
+    if (!authorization.empty()) {
+        std::string user, password;
+        if (!parse_basic_authorization(authorization, user, password)) {
+            if (m_throttle.is_locked(client))
+                return {AuthStatus::LockedOut, std::nullopt, m_throttle.retry_after(client), {}};
+            return failed(client);
+        }
+        auto outcome = verify_password(user, password, client);
+        OPENSSL_cleanse(password.data(), password.size());
+        return outcome;
+    }
+    if (!cookie_token.empty()) {
+        auto outcome = from_token(cookie_token);
+        // An expired cookie is not an attack: treat it as no credentials so
+        // Session_Logon still works from a browser holding a stale cookie.
+        if (outcome.status == AuthStatus::BadCredentials) outcome.status = AuthStatus::NoCredentials;
+        return outcome;
+    }
+    return {};
+}
+
+AuthOutcome Authenticator::from_token(std::string_view token) {
+    if (token.empty() || token.size() > 256) return {AuthStatus::BadCredentials, std::nullopt, {}, {}};
+    auto user = m_sessions.touch(token);
+    if (!user) return {AuthStatus::BadCredentials, std::nullopt, {}, {}};
+    auto principal = principal_for(*user);
+    if (!principal) {
+        m_sessions.remove(token);
+        return {AuthStatus::BadCredentials, std::nullopt, {}, {}};
+    }
+    return {AuthStatus::Authenticated, std::move(principal), {}, {}};
+}
+
+AuthOutcome Authenticator::logon(std::string const& user, std::string_view password,
+                                 std::string const& client) {
+    auto outcome = verify_password(user, password, client);
+    if (outcome.status == AuthStatus::Authenticated)
+        outcome.session_token = m_sessions.create(outcome.principal->user);
+    return outcome;
+}
+
+} // namespace vsa::appliance

@@ -1,0 +1,87 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+// Authenticator: turns what a request carries (HTTP Basic, the session
+// cookie, a SessionToken SOAP header, or Session_Logon's user and password)
+// into a Principal, with failed attempts delayed and rate-limited per client
+// address. Passwords are never logged or kept: a verified Basic credential is
+// remembered only as an HMAC keyed with a per-process secret.
+#pragma once
+
+#include "appliance/auth/account_store.h"
+#include "appliance/auth/login_throttle.h"
+#include "appliance/auth/session_store.h"
+#include "appliance/config.h"
+
+#include <array>
+#include <chrono>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <unordered_map>
+
+namespace vsa::appliance {
+
+struct Principal {
+    std::string user;
+    bool administrator{false};
+};
+
+enum class AuthStatus {
+    Authenticated,
+    NoCredentials,  // nothing presented: the operation decides (Session_Logon needs none)
+    BadCredentials, // 401
+    LockedOut,      // 429 with Retry-After
+};
+
+struct AuthOutcome {
+    AuthStatus status{AuthStatus::NoCredentials};
+    std::optional<Principal> principal;
+    std::chrono::seconds retry_after{0};
+    std::string session_token; // set by logon()
+};
+
+inline constexpr std::string_view k_session_cookie = "VSASESSION";
+
+class Authenticator {
+public:
+    Authenticator(AccountStore& accounts, SessionStore& sessions, LoginThrottle& throttle, AuthConfig config);
+
+    // HTTP-level credentials: an Authorization header (Basic only) wins over
+    // the cookie. `authorization` and `cookie_token` may be empty.
+    AuthOutcome from_http(std::string_view authorization, std::string_view cookie_token,
+                          std::string const& client);
+    // A token from the SessionToken SOAP header or the cookie.
+    AuthOutcome from_token(std::string_view token);
+    // Session_Logon: verify and open a session.
+    AuthOutcome logon(std::string const& user, std::string_view password, std::string const& client);
+    bool logoff(std::string_view token) { return m_sessions.remove(token); }
+
+private:
+    using Digest = std::array<unsigned char, 32>;
+    struct CachedCredential {
+        std::string user;
+        std::chrono::steady_clock::time_point expires;
+        std::uint64_t generation;
+    };
+    struct DigestHash {
+        std::size_t operator()(Digest const& d) const;
+    };
+
+    AuthOutcome verify_password(std::string const& user, std::string_view password,
+                                std::string const& client);
+    AuthOutcome failed(std::string const& client);
+    Digest credential_digest(std::string_view user, std::string_view password) const;
+    std::optional<Principal> principal_for(std::string_view user) const;
+
+    AccountStore& m_accounts;
+    SessionStore& m_sessions;
+    LoginThrottle& m_throttle;
+    AuthConfig m_config;
+    std::array<unsigned char, 32> m_cache_key{};
+    std::mutex m_cache_mutex;
+    std::unordered_map<Digest, CachedCredential, DigestHash> m_cache;
+};
+
+// Parses "Basic base64(user:password)". Exposed for tests.
+bool parse_basic_authorization(std::string_view header, std::string& user, std::string& password);
+
+} // namespace vsa::appliance

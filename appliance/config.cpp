@@ -1,0 +1,137 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+#include "appliance/config.h"
+
+#include <Poco/Exception.h>
+#include <Poco/NumberParser.h>
+#include <Poco/Util/AbstractConfiguration.h>
+
+#include <limits>
+#include <sstream>
+
+namespace vsa::appliance {
+
+namespace {
+
+// Reads integer keys with a range check, so "https.port = 99999" or
+// "pool.threads = -1" is refused by name at start-up.
+class Reader {
+public:
+    explicit Reader(Poco::Util::AbstractConfiguration const& config) : m_config(config) {}
+
+    template <typename T>
+    void integer(char const* key, T& out, long long min, long long max) {
+        if (!m_error.empty() || !m_config.hasProperty(key)) return;
+        auto text = m_config.getString(key);
+        Poco::Int64 value = 0;
+        if (!Poco::NumberParser::tryParse64(text, value) || value < min || value > max) {
+            std::ostringstream message;
+            message << "configuration key " << key << " = '" << text << "': expected an integer from " << min
+                    << " to " << max;
+            m_error = message.str();
+            return;
+        }
+        out = static_cast<T>(value);
+    }
+
+    template <typename Duration>
+    void duration(char const* key, Duration& out, long long min, long long max) {
+        long long count = out.count();
+        integer(key, count, min, max);
+        out = Duration(count);
+    }
+
+    void path(char const* key, std::filesystem::path& out) {
+        if (!m_error.empty() || !m_config.hasProperty(key)) return;
+        auto text = m_config.getString(key);
+        if (text.empty()) {
+            m_error = std::string("configuration key ") + key + " is empty";
+            return;
+        }
+        out = text;
+    }
+
+    void string(char const* key, std::string& out) {
+        if (m_error.empty() && m_config.hasProperty(key)) out = m_config.getString(key);
+    }
+
+    std::string const& error() const { return m_error; }
+
+private:
+    Poco::Util::AbstractConfiguration const& m_config;
+    std::string m_error;
+};
+
+} // namespace
+
+Result<DaemonConfig, std::string> DaemonConfig::from(Poco::Util::AbstractConfiguration const& config) {
+    DaemonConfig c;
+    Reader r(config);
+    r.path("vsa.data_dir", c.data_dir);
+    r.path("web.root", c.web_root);
+    r.path("https.certificate", c.certificate);
+    r.path("https.private_key", c.private_key);
+    r.string("https.bind", c.listen.bind_address);
+    r.integer("https.port", c.listen.port, 0, 65535);
+    r.integer("https.longpoll_port", c.listen.longpoll_port, 0, 65535);
+    r.integer("pool.threads", c.pool.threads, 2, 1024);
+    r.integer("pool.queue", c.pool.queue, 1, 65536);
+    r.integer("pool.longpoll_threads", c.pool.longpoll_threads, 1, 1024);
+    r.duration("auth.session_idle_seconds", c.auth.session_idle, 10, 7 * 86400);
+    r.duration("auth.failure_delay_ms", c.auth.failure_delay, 0, 10'000);
+    r.integer("auth.max_failures", c.auth.max_failures, 1, 1000);
+    r.duration("auth.failure_window_seconds", c.auth.failure_window, 1, 86400);
+    r.duration("auth.lockout_seconds", c.auth.lockout, 1, 86400);
+    r.duration("auth.credential_cache_seconds", c.auth.credential_cache, 0, 86400);
+    r.string("auth.first_admin", c.auth.first_admin);
+    r.integer("limits.max_body_bytes", c.limits.max_body_bytes, 4096, 1ll << 30);
+    r.integer("limits.max_header_fields", c.limits.max_header_fields, 8, 1000);
+    r.integer("limits.max_uri_length", c.limits.max_uri_length, 256, 65536);
+    r.duration("limits.receive_timeout_ms", c.limits.receive_timeout, 100, 3'600'000);
+    r.duration("limits.send_timeout_ms", c.limits.send_timeout, 100, 3'600'000);
+    r.duration("limits.keepalive_timeout_ms", c.limits.keepalive_timeout, 100, 3'600'000);
+    r.integer("limits.max_keepalive_requests", c.limits.max_keepalive_requests, 1, 1'000'000);
+    r.integer("limits.soap_max_depth", c.limits.soap_max_depth, 8, 1000);
+    r.integer("limits.soap_max_string", c.limits.soap_max_string, 1024, 1ll << 30);
+    r.integer("limits.soap_max_occurs", c.limits.soap_max_occurs, 16, 100'000'000);
+    if (!r.error().empty()) return Err{r.error()};
+    if (c.listen.bind_address.empty()) return Err{std::string("configuration key https.bind is empty")};
+    if (c.certificate.empty()) c.certificate = c.data_dir / "tls" / "server.crt";
+    if (c.private_key.empty()) c.private_key = c.data_dir / "tls" / "server.key";
+    return c;
+}
+
+std::string default_config_text() {
+    DaemonConfig d;
+    std::ostringstream o;
+    o << "# vsad configuration (Poco properties syntax). Every key is optional.\n"
+      << "vsa.data_dir = " << d.data_dir.string() << "\n"
+      << "# web.root = <folder of the static admin UI>\n"
+      << "# https.certificate = <data_dir>/tls/server.crt (generated, self-signed)\n"
+      << "# https.private_key = <data_dir>/tls/server.key\n"
+      << "https.bind = " << d.listen.bind_address << "\n"
+      << "https.port = " << d.listen.port << "\n"
+      << "https.longpoll_port = " << d.listen.longpoll_port << "\n"
+      << "pool.threads = " << d.pool.threads << "\n"
+      << "pool.queue = " << d.pool.queue << "\n"
+      << "pool.longpoll_threads = " << d.pool.longpoll_threads << "\n"
+      << "auth.session_idle_seconds = " << d.auth.session_idle.count() << "\n"
+      << "auth.failure_delay_ms = " << d.auth.failure_delay.count() << "\n"
+      << "auth.max_failures = " << d.auth.max_failures << "\n"
+      << "auth.failure_window_seconds = " << d.auth.failure_window.count() << "\n"
+      << "auth.lockout_seconds = " << d.auth.lockout.count() << "\n"
+      << "auth.credential_cache_seconds = " << d.auth.credential_cache.count() << "\n"
+      << "auth.first_admin = " << d.auth.first_admin << "\n"
+      << "limits.max_body_bytes = " << d.limits.max_body_bytes << "\n"
+      << "limits.max_header_fields = " << d.limits.max_header_fields << "\n"
+      << "limits.max_uri_length = " << d.limits.max_uri_length << "\n"
+      << "limits.receive_timeout_ms = " << d.limits.receive_timeout.count() << "\n"
+      << "limits.send_timeout_ms = " << d.limits.send_timeout.count() << "\n"
+      << "limits.keepalive_timeout_ms = " << d.limits.keepalive_timeout.count() << "\n"
+      << "limits.max_keepalive_requests = " << d.limits.max_keepalive_requests << "\n"
+      << "limits.soap_max_depth = " << d.limits.soap_max_depth << "\n"
+      << "limits.soap_max_string = " << d.limits.soap_max_string << "\n"
+      << "limits.soap_max_occurs = " << d.limits.soap_max_occurs << "\n";
+    return o.str();
+}
+
+} // namespace vsa::appliance

@@ -1,0 +1,69 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+// DaemonConfig: everything vsad reads from its configuration, validated in
+// one place. Sources, lowest priority first: the embedded defaults below, the
+// config file (--config-file), then command-line overrides (--data-dir,
+// --port, --define key=value). A bad value stops vsad at start with a message
+// naming the key; it never surfaces later.
+#pragma once
+
+#include "appliance/request_limits.h"
+#include "hypervisor/base/result.h"
+
+#include <chrono>
+#include <cstdint>
+#include <filesystem>
+#include <string>
+
+namespace Poco::Util {
+class AbstractConfiguration;
+}
+
+namespace vsa::appliance {
+
+struct ListenConfig {
+    std::string bind_address{"127.0.0.1"};
+    std::uint16_t port{8443};
+    // Long polls (IVMTask waits, event streams) get their own listener and
+    // thread pool, so they can never starve ordinary calls of workers (a
+    // kept-alive Poco connection holds its worker thread). 0 = off.
+    std::uint16_t longpoll_port{8444};
+};
+
+struct PoolConfig {
+    int threads{64}; // at most this many connections served at once
+    int queue{256};  // accepted connections waiting for a worker
+    int longpoll_threads{16};
+};
+
+struct AuthConfig {
+    std::chrono::seconds session_idle{1800};
+    std::chrono::milliseconds failure_delay{300};
+    int max_failures{5};
+    std::chrono::seconds failure_window{60};
+    std::chrono::seconds lockout{60};
+    // How long a verified HTTP Basic credential is remembered (as a keyed
+    // digest, never the password) so a client that sends Basic on every call
+    // does not pay the slow hash each time.
+    std::chrono::seconds credential_cache{300};
+    std::string first_admin{"admin"};
+};
+
+struct DaemonConfig {
+    std::filesystem::path data_dir{"/var/lib/vsa"};
+    std::filesystem::path web_root;    // default: the installed or source web/ folder
+    std::filesystem::path certificate; // default: data_dir/tls/server.crt (generated)
+    std::filesystem::path private_key; // default: data_dir/tls/server.key (generated)
+    ListenConfig listen;
+    PoolConfig pool;
+    AuthConfig auth;
+    RequestLimits limits;
+
+    // Reads every known key, falling back to the defaults above.
+    static Result<DaemonConfig, std::string> from(Poco::Util::AbstractConfiguration const& config);
+};
+
+// The keys and their defaults as config-file text: `vsad --print-config`
+// shows it, and README documents it.
+std::string default_config_text();
+
+} // namespace vsa::appliance

@@ -1,0 +1,212 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+#include "appliance/daemon.h"
+
+#include "appliance/auth/account_store.h"
+#include "appliance/auth/authenticator.h"
+#include "appliance/auth/login_throttle.h"
+#include "appliance/auth/session_store.h"
+#include "appliance/config.h"
+#include "appliance/embedded_wsdl.h"
+#include "appliance/http/router.h"
+#include "appliance/http/static_assets.h"
+#include "appliance/log_setup.h"
+#include "appliance/password_generator.h"
+#include "appliance/soap/host_info_cache.h"
+#include "appliance/soap/soap_dispatcher.h"
+#include "appliance/tls/tls_context.h"
+#include "services/virtual_server.h"
+
+#include <Poco/Logger.h>
+#include <Poco/Net/HTTPServer.h>
+#include <Poco/Net/HTTPServerParams.h>
+#include <Poco/Net/SecureServerSocket.h>
+#include <Poco/ThreadPool.h>
+#include <Poco/Util/HelpFormatter.h>
+#include <Poco/Util/Option.h>
+#include <Poco/Util/OptionSet.h>
+
+#include <iostream>
+#include <unistd.h>
+
+#ifndef VSA_DEFAULT_WEB_ROOT
+#define VSA_DEFAULT_WEB_ROOT "/usr/share/vsa/web"
+#endif
+
+namespace vsa::appliance {
+
+using Poco::Util::Option;
+
+void VsaDaemon::defineOptions(Poco::Util::OptionSet& options) {
+    ServerApplication::defineOptions(options);
+    options.addOption(Option("help", "h", "show this help and exit"));
+    options.addOption(Option("config-file", "c", "read configuration from FILE (Poco properties syntax)")
+                          .argument("FILE")
+                          .repeatable(false));
+    options.addOption(
+        Option("data-dir", "", "keep state (accounts, TLS key, identity) in DIR").argument("DIR"));
+    options.addOption(Option("bind", "", "listen on ADDRESS (default 127.0.0.1)").argument("ADDRESS"));
+    options.addOption(Option("port", "p", "HTTPS port (default 8443; 0 = any free port)").argument("PORT"));
+    options.addOption(
+        Option("define", "D", "set configuration key=value").argument("KEY=VALUE").repeatable(true));
+    options.addOption(Option("log-level", "", "fatal ... information (default) ... trace").argument("LEVEL"));
+    options.addOption(Option("print-config", "", "print the default configuration and exit"));
+}
+
+void VsaDaemon::handleOption(std::string const& name, std::string const& value) {
+    ServerApplication::handleOption(name, value);
+    if (name == "help") {
+        display_help();
+        m_stop = true;
+        stopOptionsProcessing();
+    } else if (name == "print-config") {
+        std::cout << default_config_text();
+        m_stop = true;
+        stopOptionsProcessing();
+    } else if (name == "config-file") {
+        loadConfiguration(value, PRIO_APPLICATION);
+    } else if (name == "data-dir") {
+        config().setString("vsa.data_dir", value);
+    } else if (name == "bind") {
+        config().setString("https.bind", value);
+    } else if (name == "port") {
+        config().setString("https.port", value);
+    } else if (name == "log-level") {
+        config().setString("vsa.log_level", value);
+    } else if (name == "define") {
+        auto eq = value.find('=');
+        if (eq == std::string::npos || eq == 0)
+            throw Poco::InvalidArgumentException("--define needs KEY=VALUE", value);
+        config().setString(value.substr(0, eq), value.substr(eq + 1));
+    }
+}
+
+void VsaDaemon::display_help() {
+    Poco::Util::HelpFormatter help(options());
+    help.setCommand(commandName());
+    help.setUsage("[OPTIONS] | user (add|passwd|remove|list) ...");
+    help.setHeader("vsad: the VSA management service (HTTPS, SOAP, admin web UI).\n"
+                   "Run `vsad user --help` for account management.");
+    help.format(std::cout);
+}
+
+int VsaDaemon::main(std::vector<std::string> const&) {
+    if (m_stop) return EXIT_OK;
+    auto& log = Poco::Logger::get("vsad");
+    try {
+        setup_logging(config().getString("vsa.log_level", "information"));
+    } catch (Poco::Exception const& e) {
+        std::cerr << "vsad: bad log level: " << e.displayText() << "\n";
+        return EXIT_CONFIG;
+    }
+
+    auto parsed = DaemonConfig::from(config());
+    if (parsed.is_error()) {
+        log.fatal(parsed.error());
+        return EXIT_CONFIG;
+    }
+    auto cfg = parsed.release_value();
+    if (cfg.web_root.empty()) cfg.web_root = VSA_DEFAULT_WEB_ROOT;
+
+    auto server = services::VirtualServer::open({cfg.data_dir, "/"});
+    if (server.is_error()) {
+        log.fatal(server.error().message);
+        return EXIT_CANTCREAT;
+    }
+    auto accounts_file = cfg.data_dir / "accounts.json";
+    auto accounts = AccountStore::open(accounts_file);
+    if (accounts.is_error()) {
+        log.fatal(accounts.error());
+        return EXIT_DATAERR;
+    }
+    if (accounts.value()->size() == 0) {
+        auto password = generate_password();
+        if (auto added = accounts.value()->add(cfg.auth.first_admin, password, true); added.is_error()) {
+            log.fatal("cannot create the first administrator: " + added.error());
+            return EXIT_CANTCREAT;
+        }
+        // Printed once, to stdout only; the store keeps a salted scrypt hash.
+        std::cout << "Created administrator '" << cfg.auth.first_admin << "' with password: " << password
+                  << "\n(shown only now; change it with: vsad user passwd " << cfg.auth.first_admin
+                  << " --data-dir=" << cfg.data_dir.string() << ")" << std::endl;
+    }
+
+    auto assets = StaticAssets::load(cfg.web_root);
+    if (assets.is_error()) {
+        log.fatal(assets.error());
+        return EXIT_CONFIG;
+    }
+    auto tls = make_server_tls_context(cfg);
+    if (tls.is_error()) {
+        log.fatal(tls.error());
+        return EXIT_CONFIG;
+    }
+
+    SessionStore sessions(cfg.auth.session_idle);
+    LoginThrottle throttle({cfg.auth.max_failures, cfg.auth.failure_window, cfg.auth.lockout});
+    Authenticator auth(*accounts.value(), sessions, throttle, cfg.auth);
+    HostInfoCache host_info(server.value()->host());
+    SoapDispatcher dispatcher({*server.value(), auth, host_info}, cfg.limits);
+    HttpContext http{cfg.limits,
+                     assets.value(),
+                     dispatcher,
+                     auth,
+                     std::string(embedded_wsdl()),
+                     cfg.listen.bind_address + ":" + std::to_string(cfg.listen.port),
+                     Poco::Logger::get("vsad.http")};
+
+    auto make_params = [&](int threads) {
+        Poco::AutoPtr<Poco::Net::HTTPServerParams> params(new Poco::Net::HTTPServerParams);
+        params->setMaxThreads(threads);
+        params->setMaxQueued(cfg.pool.queue);
+        params->setTimeout(Poco::Timespan(cfg.limits.receive_timeout.count() * 1000));
+        params->setKeepAlive(true);
+        params->setKeepAliveTimeout(Poco::Timespan(cfg.limits.keepalive_timeout.count() * 1000));
+        params->setMaxKeepAliveRequests(cfg.limits.max_keepalive_requests);
+        params->setServerName("vsad");
+        return params;
+    };
+
+    try {
+        Poco::Net::SocketAddress address(cfg.listen.bind_address, cfg.listen.port);
+        Poco::Net::SecureServerSocket socket(address, 64, tls.value());
+        // Our own pools, sized by the configuration: Poco's default pool
+        // caps at 16 threads, fewer than keep-alive clients may need.
+        Poco::ThreadPool pool("vsad-http", 2, cfg.pool.threads);
+        Poco::Net::HTTPServer server_main(new Router(http), pool, socket, make_params(cfg.pool.threads));
+        server_main.start();
+        auto bound = socket.address().port();
+        std::string ready =
+            "vsad ready: https://" + cfg.listen.bind_address + ":" + std::to_string(bound) + "/";
+
+        std::unique_ptr<Poco::Net::SecureServerSocket> longpoll_socket;
+        std::unique_ptr<Poco::ThreadPool> longpoll_pool;
+        std::unique_ptr<Poco::Net::HTTPServer> server_longpoll;
+        if (cfg.listen.longpoll_port != 0) {
+            longpoll_socket = std::make_unique<Poco::Net::SecureServerSocket>(
+                Poco::Net::SocketAddress(cfg.listen.bind_address, cfg.listen.longpoll_port), 64, tls.value());
+            longpoll_pool = std::make_unique<Poco::ThreadPool>("vsad-longpoll", 1, cfg.pool.longpoll_threads);
+            server_longpoll = std::make_unique<Poco::Net::HTTPServer>(
+                new Router(http), *longpoll_pool, *longpoll_socket, make_params(cfg.pool.longpoll_threads));
+            server_longpoll->start();
+            ready += " long-poll: https://" + cfg.listen.bind_address + ":" +
+                     std::to_string(longpoll_socket->address().port()) + "/";
+        }
+        log.information(ready);
+        std::cout << ready << std::endl;
+
+        waitForTerminationRequest();
+        log.information("vsad stopping");
+        server_main.stopAll(true);
+        if (server_longpoll) server_longpoll->stopAll(true);
+        pool.joinAll();
+        if (longpoll_pool) longpoll_pool->joinAll();
+    } catch (Poco::Exception const& e) {
+        log.fatal("cannot serve HTTPS on " + cfg.listen.bind_address + ":" + std::to_string(cfg.listen.port) +
+                  ": " + e.displayText());
+        return EXIT_SOFTWARE;
+    }
+    log.information("vsad stopped");
+    return EXIT_OK;
+}
+
+} // namespace vsa::appliance

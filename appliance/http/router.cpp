@@ -1,0 +1,279 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+#include "appliance/http/router.h"
+
+#include "appliance/auth/authenticator.h"
+#include "appliance/http/static_assets.h"
+#include "appliance/soap/soap_dispatcher.h"
+#include "appliance/soap/xml_guard.h"
+
+#include <Poco/Logger.h>
+#include <Poco/Net/HTTPRequestHandler.h>
+#include <Poco/Net/HTTPServerRequest.h>
+#include <Poco/Net/HTTPServerResponse.h>
+#include <Poco/Net/NameValueCollection.h>
+#include <Poco/Net/NetException.h>
+
+#include <istream>
+
+namespace vsa::appliance {
+
+namespace {
+
+using Poco::Net::HTTPResponse;
+using Poco::Net::HTTPServerRequest;
+using Poco::Net::HTTPServerResponse;
+
+void add_security_headers(HTTPServerResponse& response) {
+    // The UI is self-contained: nothing from another origin, no framing.
+    response.set("Content-Security-Policy",
+                 "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+                 "connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'");
+    response.set("Strict-Transport-Security", "max-age=31536000");
+    response.set("X-Frame-Options", "DENY");
+    response.set("X-Content-Type-Options", "nosniff");
+    response.set("Referrer-Policy", "no-referrer");
+    response.set("Cross-Origin-Resource-Policy", "same-origin");
+    response.set("Cross-Origin-Opener-Policy", "same-origin");
+}
+
+void send_text(HTTPServerResponse& response, HTTPResponse::HTTPStatus status, std::string const& text) {
+    response.setStatusAndReason(status);
+    response.setContentType("text/plain; charset=utf-8");
+    response.set("Cache-Control", "no-store");
+    response.setContentLength(static_cast<std::streamsize>(text.size()));
+    response.send() << text;
+}
+
+// A fixed SOAP 1.1 fault for answers given before gSOAP runs (401, 429), so
+// SOAP clients still get a parseable body with the HRESULT.
+std::string soap_fault_body(char const* code, std::uint32_t hresult, char const* name,
+                            std::string const& text) {
+    return std::string("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
+                       "<SOAP-ENV:Envelope xmlns:SOAP-ENV=\"http://schemas.xmlsoap.org/soap/envelope/\" "
+                       "xmlns:vs=\"urn:vsa:virtualserver:1\"><SOAP-ENV:Body><SOAP-ENV:Fault>"
+                       "<faultcode>SOAP-ENV:") +
+           code + "</faultcode><faultstring>" + text +
+           "</faultstring><detail><vs:VirtualServerFault><vs:hresult>" + std::to_string(hresult) +
+           "</vs:hresult><vs:hresultName>" + name + "</vs:hresultName><vs:message>" + text +
+           "</vs:message></vs:VirtualServerFault></detail></SOAP-ENV:Fault></SOAP-ENV:Body></"
+           "SOAP-ENV:Envelope>\n";
+}
+
+constexpr std::uint32_t k_e_accessdenied = 0x8007'0005;
+
+class RequestHandler final : public Poco::Net::HTTPRequestHandler {
+public:
+    explicit RequestHandler(HttpContext const& context) : m_context(context) {}
+
+    void handleRequest(HTTPServerRequest& request, HTTPServerResponse& response) override {
+        try {
+            add_security_headers(response);
+            route(request, response);
+        } catch (Poco::Exception const& e) {
+            fail(response, e.displayText());
+        } catch (std::exception const& e) {
+            fail(response, e.what());
+        } catch (...) {
+            fail(response, "unknown exception");
+        }
+    }
+
+private:
+    void fail(HTTPServerResponse& response, std::string const& what) {
+        // A peer that vanished mid-response is routine, not an error.
+        m_context.log.warning("request failed: " + what);
+        if (!response.sent()) {
+            response.setKeepAlive(false);
+            send_text(response, HTTPResponse::HTTP_INTERNAL_SERVER_ERROR, "internal error\n");
+        }
+    }
+
+    void route(HTTPServerRequest& request, HTTPServerResponse& response) {
+        auto const& limits = m_context.limits;
+        auto const& uri = request.getURI();
+        if (uri.size() > limits.max_uri_length)
+            return reject(response, HTTPResponse::HTTP_REQUEST_URI_TOO_LONG, "request URI too long\n");
+        if (static_cast<int>(request.size()) > limits.max_header_fields)
+            return reject(response, HTTPResponse::HTTP_REQUEST_HEADER_FIELDS_TOO_LARGE,
+                          "too many header fields\n");
+
+        std::string_view path(uri);
+        std::string_view query;
+        if (auto q = path.find('?'); q != std::string_view::npos) {
+            query = path.substr(q + 1);
+            path = path.substr(0, q);
+        }
+        auto const& method = request.getMethod();
+        bool get = method == "GET" || method == "HEAD";
+
+        if (path == k_soap_path && method == "POST") return soap(request, response);
+        if (get &&
+            ((path == k_soap_path && (query == "wsdl" || query == "WSDL")) || path == "/VirtualServer.wsdl"))
+            return wsdl(request, response);
+        if (path == k_soap_path) {
+            response.set("Allow", "GET, HEAD, POST");
+            return reject(response, HTTPResponse::HTTP_METHOD_NOT_ALLOWED,
+                          "use POST for SOAP, GET ?wsdl for the contract\n");
+        }
+        if (!get) {
+            response.set("Allow", "GET, HEAD");
+            return reject(response, HTTPResponse::HTTP_METHOD_NOT_ALLOWED, "method not allowed\n");
+        }
+        return asset(request, response, path);
+    }
+
+    // Answers without reading the body; the connection closes because the
+    // unread body would otherwise be parsed as the next request.
+    void reject(HTTPServerResponse& response, HTTPResponse::HTTPStatus status, std::string const& text) {
+        response.setKeepAlive(false);
+        send_text(response, status, text);
+    }
+
+    void asset(HTTPServerRequest& request, HTTPServerResponse& response, std::string_view path) {
+        auto const* found = m_context.assets.find(path);
+        if (!found) return send_text(response, HTTPResponse::HTTP_NOT_FOUND, "not found\n");
+        response.set("ETag", found->etag);
+        // Revalidate on every load: the UI must change the moment vsad is
+        // upgraded, and the ETag keeps that to a 304.
+        response.set("Cache-Control", "no-cache");
+        if (request.get("If-None-Match", "") == found->etag) {
+            response.setStatusAndReason(HTTPResponse::HTTP_NOT_MODIFIED);
+            response.setContentLength(0);
+            response.send();
+            return;
+        }
+        response.setContentType(found->content_type);
+        send_body(request, response, found->body);
+    }
+
+    void send_body(HTTPServerRequest& request, HTTPServerResponse& response, std::string const& body) {
+        response.setContentLength(static_cast<std::streamsize>(body.size()));
+        if (request.getMethod() == "HEAD") {
+            response.send();
+            return;
+        }
+        response.sendBuffer(body.data(), body.size());
+    }
+
+    void wsdl(HTTPServerRequest& request, HTTPServerResponse& response) {
+        std::string host = request.getHost();
+        if (!is_valid_host_header(host)) host = m_context.default_host;
+        auto text = wsdl_for_host(m_context.wsdl, host);
+        response.setContentType("text/xml; charset=utf-8");
+        response.set("Cache-Control", "no-cache");
+        send_body(request, response, text);
+    }
+
+    void soap(HTTPServerRequest& request, HTTPServerResponse& response) {
+        auto const& limits = m_context.limits;
+        if (!is_soap_content_type(request.getContentType()))
+            return reject(response, HTTPResponse::HTTP_UNSUPPORTED_MEDIA_TYPE,
+                          "SOAP requests must be text/xml (SOAP 1.1) or application/soap+xml (SOAP 1.2)\n");
+        auto declared = request.getContentLength64();
+        if (declared != Poco::Net::HTTPMessage::UNKNOWN_CONTENT_LENGTH &&
+            static_cast<std::uint64_t>(declared) > limits.max_body_bytes)
+            return reject(response, HTTPResponse::HTTP_REQUEST_ENTITY_TOO_LARGE, "request body too large\n");
+
+        SoapCall call;
+        call.client_address = request.clientAddress().host().toString();
+        Poco::Net::NameValueCollection cookies;
+        request.getCookies(cookies);
+        call.cookie_token = cookies.get(std::string(k_session_cookie), "");
+        bool browser = request.get("X-Requested-With", "") == "XMLHttpRequest";
+
+        auto outcome = m_context.auth.from_http(request.get("Authorization", ""), call.cookie_token,
+                                                call.client_address);
+        if (outcome.status == AuthStatus::LockedOut) return locked_out(response, outcome.retry_after);
+        if (outcome.status == AuthStatus::BadCredentials) return unauthorized(response, browser, true);
+        call.principal = std::move(outcome.principal);
+
+        // Read at most one byte past the limit, to tell "too large" apart.
+        std::string body;
+        body.reserve(declared > 0 ? static_cast<std::size_t>(declared) : 4096);
+        auto& in = request.stream();
+        char buffer[16384];
+        while (in.read(buffer, sizeof buffer) || in.gcount() > 0) {
+            body.append(buffer, static_cast<std::size_t>(in.gcount()));
+            if (body.size() > limits.max_body_bytes)
+                return reject(response, HTTPResponse::HTTP_REQUEST_ENTITY_TOO_LARGE,
+                              "request body too large\n");
+        }
+        if (body.empty()) return reject(response, HTTPResponse::HTTP_BAD_REQUEST, "empty SOAP request\n");
+        if (has_markup_declaration(body))
+            return reject(response, HTTPResponse::HTTP_BAD_REQUEST,
+                          "DOCTYPE and entity declarations are not allowed in SOAP messages\n");
+
+        auto reply = m_context.soap.dispatch(body, call);
+        if (call.locked_out) return locked_out(response, *call.locked_out);
+        if (call.unauthenticated) return unauthorized(response, browser, false);
+
+        if (call.set_session_cookie)
+            response.add("Set-Cookie", std::string(k_session_cookie) + "=" + *call.set_session_cookie +
+                                           "; Path=/; Secure; HttpOnly; SameSite=Strict");
+        if (call.clear_session_cookie)
+            response.add("Set-Cookie", std::string(k_session_cookie) +
+                                           "=; Path=/; Max-Age=0; Secure; HttpOnly; SameSite=Strict");
+        response.setStatusAndReason(static_cast<HTTPResponse::HTTPStatus>(reply.http_status));
+        response.setContentType("text/xml; charset=utf-8");
+        response.set("Cache-Control", "no-store");
+        response.setContentLength(static_cast<std::streamsize>(reply.body.size()));
+        response.sendBuffer(reply.body.data(), reply.body.size());
+    }
+
+    void unauthorized(HTTPServerResponse& response, bool browser, bool bad_credentials) {
+        // A challenge makes browsers pop up their own login dialog; our UI
+        // (X-Requested-With) shows its login page instead.
+        if (!browser) response.set("WWW-Authenticate", "Basic realm=\"VSA\", charset=\"UTF-8\"");
+        auto text = bad_credentials ? std::string("wrong user name or password")
+                                    : std::string("authentication required");
+        auto body = soap_fault_body("Client", k_e_accessdenied, "E_ACCESSDENIED", text);
+        response.setStatusAndReason(HTTPResponse::HTTP_UNAUTHORIZED);
+        response.setContentType("text/xml; charset=utf-8");
+        response.set("Cache-Control", "no-store");
+        response.setKeepAlive(false); // the request body may be unread
+        response.setContentLength(static_cast<std::streamsize>(body.size()));
+        response.sendBuffer(body.data(), body.size());
+    }
+
+    void locked_out(HTTPServerResponse& response, std::chrono::seconds retry_after) {
+        auto text = "too many failed logons from this address; retry in " +
+                    std::to_string(retry_after.count()) + " s";
+        auto body = soap_fault_body("Client", k_e_accessdenied, "E_ACCESSDENIED", text);
+        response.setStatusAndReason(HTTPResponse::HTTP_TOO_MANY_REQUESTS);
+        response.set("Retry-After", std::to_string(retry_after.count()));
+        response.setContentType("text/xml; charset=utf-8");
+        response.set("Cache-Control", "no-store");
+        response.setKeepAlive(false);
+        response.setContentLength(static_cast<std::streamsize>(body.size()));
+        response.sendBuffer(body.data(), body.size());
+    }
+
+    HttpContext const& m_context;
+};
+
+} // namespace
+
+bool is_valid_host_header(std::string_view host) {
+    if (host.empty() || host.size() > 255) return false;
+    for (char c : host) {
+        bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' ||
+                  c == '-' || c == ':' || c == '[' || c == ']';
+        if (!ok) return false;
+    }
+    return true;
+}
+
+std::string wsdl_for_host(std::string const& wsdl, std::string_view host) {
+    static constexpr std::string_view k_placeholder = "https://localhost:8443/VirtualServer";
+    auto at = wsdl.find(k_placeholder);
+    if (at == std::string::npos) return wsdl;
+    std::string out = wsdl;
+    out.replace(at, k_placeholder.size(), "https://" + std::string(host) + std::string(k_soap_path));
+    return out;
+}
+
+Poco::Net::HTTPRequestHandler* Router::createRequestHandler(Poco::Net::HTTPServerRequest const&) {
+    return new RequestHandler(m_context);
+}
+
+} // namespace vsa::appliance

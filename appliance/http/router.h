@@ -1,0 +1,51 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+// The HTTP front door. One handler object per request (ClickHouse's shape):
+//   GET  /, /*.html, /css/*, /js/* ...  static admin UI (no authentication)
+//   GET  /VirtualServer?wsdl, /VirtualServer.wsdl   the contract (no authentication)
+//   POST /VirtualServer                              SOAP (authenticated per operation)
+// Everything runs inside one try block: whatever Poco, gSOAP or our code
+// throws becomes a 500 on this request, never a dead worker or daemon.
+#pragma once
+
+#include "appliance/request_limits.h"
+
+#include <Poco/Net/HTTPRequestHandlerFactory.h>
+
+#include <string>
+
+namespace Poco {
+class Logger;
+}
+
+namespace vsa::appliance {
+
+class Authenticator;
+class SoapDispatcher;
+class StaticAssets;
+
+struct HttpContext {
+    RequestLimits limits;
+    StaticAssets const& assets;
+    SoapDispatcher& soap;
+    Authenticator& auth;
+    std::string wsdl;         // the committed contract; soap:address is rewritten per request
+    std::string default_host; // used when the Host header is absent or malformed
+    Poco::Logger& log;
+};
+
+inline constexpr std::string_view k_soap_path = "/VirtualServer";
+
+class Router final : public Poco::Net::HTTPRequestHandlerFactory {
+public:
+    explicit Router(HttpContext const& context) : m_context(context) {}
+    Poco::Net::HTTPRequestHandler* createRequestHandler(Poco::Net::HTTPServerRequest const& request) override;
+
+private:
+    HttpContext const& m_context;
+};
+
+// Exposed for tests.
+bool is_valid_host_header(std::string_view host);
+std::string wsdl_for_host(std::string const& wsdl, std::string_view host);
+
+} // namespace vsa::appliance

@@ -1,0 +1,25 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+// The one place where errors become SOAP faults. Every fault carries a
+// VirtualServerFault detail with the HRESULT, its name and a message, so a
+// client can branch on the same codes the Virtual Server COM API documents,
+// including for faults raised by the XML decoder itself.
+#pragma once
+
+#include "services/service_error.h"
+
+struct soap;
+
+namespace vsa::appliance {
+
+// Turns a ServiceError into the pending fault of `soap`; returns SOAP_FAULT.
+int set_service_fault(struct soap* soap, services::ServiceError const& error);
+
+// After gSOAP failed on its own (malformed XML, unknown operation, wrong
+// namespace, limits), attach our typed detail to the fault it will send:
+// E_INVALIDARG for what the client sent, E_FAIL otherwise.
+void attach_decoder_fault(struct soap* soap);
+
+// HTTP status for a fault response: 500 as SOAP 1.1 requires.
+inline constexpr int k_fault_http_status = 500;
+
+} // namespace vsa::appliance

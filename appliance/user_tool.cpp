@@ -1,0 +1,138 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+#include "appliance/user_tool.h"
+
+#include "appliance/auth/account_store.h"
+
+#include <Poco/AutoPtr.h>
+#include <Poco/Exception.h>
+#include <Poco/Util/PropertyFileConfiguration.h>
+
+#include <filesystem>
+#include <iostream>
+#include <termios.h>
+#include <unistd.h>
+
+namespace vsa::appliance {
+
+namespace {
+
+constexpr int k_usage_error = 64; // EX_USAGE
+constexpr int k_failure = 1;
+
+void usage() {
+    std::cerr
+        << "usage: vsad user add NAME [--admin] [--password-stdin] [--data-dir=DIR | --config-file=FILE]\n"
+           "       vsad user passwd NAME [--password-stdin] [--data-dir=DIR | --config-file=FILE]\n"
+           "       vsad user remove NAME [--data-dir=DIR | --config-file=FILE]\n"
+           "       vsad user list [--data-dir=DIR | --config-file=FILE]\n";
+}
+
+std::string read_line_noecho(char const* prompt) {
+    std::cerr << prompt << std::flush;
+    termios old{};
+    bool tty = ::tcgetattr(STDIN_FILENO, &old) == 0;
+    if (tty) {
+        termios quiet = old;
+        quiet.c_lflag &= ~static_cast<tcflag_t>(ECHO);
+        ::tcsetattr(STDIN_FILENO, TCSAFLUSH, &quiet);
+    }
+    std::string line;
+    std::getline(std::cin, line);
+    if (tty) {
+        ::tcsetattr(STDIN_FILENO, TCSAFLUSH, &old);
+        std::cerr << "\n";
+    }
+    return line;
+}
+
+bool read_password(bool from_stdin, std::string& password) {
+    if (from_stdin || !::isatty(STDIN_FILENO)) {
+        if (!std::getline(std::cin, password)) return false;
+        if (!password.empty() && password.back() == '\r') password.pop_back();
+        return true;
+    }
+    password = read_line_noecho("New password: ");
+    if (read_line_noecho("Repeat password: ") != password) {
+        std::cerr << "vsad user: the passwords differ\n";
+        return false;
+    }
+    return true;
+}
+
+} // namespace
+
+int run_user_tool(std::vector<std::string> const& args) {
+    std::vector<std::string> words;
+    std::filesystem::path data_dir = "/var/lib/vsa";
+    bool admin = false, password_stdin = false;
+    for (auto const& arg : args) {
+        if (arg == "--help" || arg == "-h") {
+            usage();
+            return 0;
+        } else if (arg == "--admin") {
+            admin = true;
+        } else if (arg == "--password-stdin") {
+            password_stdin = true;
+        } else if (arg.starts_with("--data-dir=")) {
+            data_dir = arg.substr(11);
+        } else if (arg.starts_with("--config-file=")) {
+            try {
+                Poco::AutoPtr<Poco::Util::PropertyFileConfiguration> file(
+                    new Poco::Util::PropertyFileConfiguration(arg.substr(14)));
+                data_dir = file->getString("vsa.data_dir", data_dir.string());
+            } catch (Poco::Exception const& e) {
+                std::cerr << "vsad user: cannot read " << arg.substr(14) << ": " << e.displayText() << "\n";
+                return k_failure;
+            }
+        } else if (arg.starts_with("-")) {
+            std::cerr << "vsad user: unknown option " << arg << "\n";
+            usage();
+            return k_usage_error;
+        } else {
+            words.push_back(arg);
+        }
+    }
+    if (words.empty()) {
+        usage();
+        return k_usage_error;
+    }
+    auto const& verb = words[0];
+    bool needs_name = verb == "add" || verb == "passwd" || verb == "remove";
+    if ((needs_name && words.size() != 2) || (verb == "list" && words.size() != 1) ||
+        (!needs_name && verb != "list")) {
+        usage();
+        return k_usage_error;
+    }
+
+    auto opened = AccountStore::open(data_dir / "accounts.json");
+    if (opened.is_error()) {
+        std::cerr << "vsad user: " << opened.error() << "\n";
+        return k_failure;
+    }
+    auto& store = *opened.value();
+
+    if (verb == "list") {
+        for (auto const& name : store.names()) {
+            auto account = store.find(name);
+            std::cout << name << (account && account->administrator ? "\tadministrator" : "\tuser") << "\n";
+        }
+        return 0;
+    }
+    auto const& name = words[1];
+    Result<void, std::string> result;
+    if (verb == "remove") {
+        result = store.remove(name);
+    } else {
+        std::string password;
+        if (!read_password(password_stdin, password)) return k_failure;
+        result = verb == "add" ? store.add(name, password, admin) : store.set_password(name, password);
+    }
+    if (result.is_error()) {
+        std::cerr << "vsad user: " << result.error() << "\n";
+        return k_failure;
+    }
+    std::cerr << "vsad user: " << verb << " " << name << ": done\n";
+    return 0;
+}
+
+} // namespace vsa::appliance

@@ -1,0 +1,45 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+// HRESULT values as the Virtual Server COM API defines them. Every error the
+// management model reports carries one, so SOAP clients written against the
+// Microsoft documentation can test for the codes they already know.
+#pragma once
+
+#include <cstdint>
+#include <span>
+#include <string_view>
+
+namespace vsa::services {
+
+struct HResult {
+    std::uint32_t value{0};
+    constexpr bool failed() const { return (value & 0x8000'0000u) != 0; }
+    friend constexpr bool operator==(HResult, HResult) = default;
+};
+
+struct HResultInfo {
+    std::uint32_t value;
+    std::string_view name;
+    std::string_view meaning;
+};
+
+std::span<HResultInfo const> hresult_table();
+// nullptr for a code we do not know by name.
+HResultInfo const* find_hresult(HResult code);
+
+namespace hr {
+inline constexpr HResult S_OK{0x0000'0000};
+inline constexpr HResult S_FALSE{0x0000'0001};
+inline constexpr HResult E_NOTIMPL{0x8000'4001};
+inline constexpr HResult E_POINTER{0x8000'4003};
+inline constexpr HResult E_FAIL{0x8000'4005};
+inline constexpr HResult E_ACCESSDENIED{0x8007'0005};
+inline constexpr HResult E_OUTOFMEMORY{0x8007'000E};
+inline constexpr HResult E_INVALIDARG{0x8007'0057};
+inline constexpr HResult E_FILE_NOT_FOUND{0x8007'0002};
+inline constexpr HResult DISP_E_BADINDEX{0x8002'000B};
+inline constexpr HResult VM_E_VM_UNKNOWN{0xA004'0207};
+inline constexpr HResult VM_E_APP_SHUTTING_DOWN{0xA004'0209};
+inline constexpr HResult VM_E_VM_RUNNING{0xA004'0500};
+} // namespace hr
+
+} // namespace vsa::services
