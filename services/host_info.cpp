@@ -34,9 +34,6 @@ namespace fs = std::filesystem;
 
 namespace {
 
-// Not in services/hresult.h yet; the value is Virtual Server's (vs-api.md section 5).
-constexpr HResult VM_E_HOST_DRIVE_NOT_FOUND{0xA004'067E};
-
 constexpr std::size_t MAX_FILE_BYTES = std::size_t{1} << 20;
 // cpuinfo has ~1.5 KiB per logical CPU on x86, so a 4096-CPU host needs ~6 MiB. Cutting it
 // short would silently lose the later sockets from physical_processor_count.
@@ -673,7 +670,7 @@ ServiceResult<std::string> HostProbe::find_host_drive(std::string_view drive_id)
                         [](char c) { return c != '/' && static_cast<unsigned char>(c) > 0x20 && c != 0x7f; });
     if (!valid) return service_error(hr::E_INVALIDARG, "host drive id must look like /dev/NAME");
     if (!is_host_disk_name(name) || !exists_following(m_root / "sys/block" / name))
-        return service_error(VM_E_HOST_DRIVE_NOT_FOUND, "no host drive " + std::string(drive_id));
+        return service_error(hr::VM_E_HOST_DRIVE_NOT_FOUND, "no host drive " + std::string(drive_id));
     return std::string(name);
 }
 

@@ -40,6 +40,7 @@ inline constexpr HResult DISP_E_BADINDEX{0x8002'000B};
 inline constexpr HResult VM_E_VM_UNKNOWN{0xA004'0207};
 inline constexpr HResult VM_E_APP_SHUTTING_DOWN{0xA004'0209};
 inline constexpr HResult VM_E_VM_RUNNING{0xA004'0500};
+inline constexpr HResult VM_E_HOST_DRIVE_NOT_FOUND{0xA004'067E};
 } // namespace hr
 
 } // namespace vsa::services

@@ -9,10 +9,11 @@ namespace vsa::appliance {
 
 namespace {
 
-bool starts_with_nocase(std::string_view text, std::string_view prefix) {
-    return text.size() >= prefix.size() &&
-           std::equal(prefix.begin(), prefix.end(), text.begin(),
-                      [](char a, char b) { return std::toupper(static_cast<unsigned char>(a)) == b; });
+bool starts_with_nocase(std::string_view text, std::string_view upper_prefix) {
+    if (text.size() < upper_prefix.size()) return false;
+    for (std::size_t i = 0; i < upper_prefix.size(); ++i)
+        if (std::toupper(static_cast<unsigned char>(text[i])) != upper_prefix[i]) return false;
+    return true;
 }
 
 } // namespace
