@@ -89,6 +89,7 @@ Result<DaemonConfig, std::string> DaemonConfig::from(Poco::Util::AbstractConfigu
     r.duration("limits.receive_timeout_ms", c.limits.receive_timeout, 100, 3'600'000);
     r.duration("limits.send_timeout_ms", c.limits.send_timeout, 100, 3'600'000);
     r.duration("limits.keepalive_timeout_ms", c.limits.keepalive_timeout, 100, 3'600'000);
+    r.duration("limits.request_timeout_ms", c.limits.request_timeout, 100, 3'600'000);
     r.integer("limits.max_keepalive_requests", c.limits.max_keepalive_requests, 1, 1'000'000);
     r.integer("limits.soap_max_depth", c.limits.soap_max_depth, 8, 1000);
     r.integer("limits.soap_max_string", c.limits.soap_max_string, 1024, 1ll << 30);
@@ -127,6 +128,7 @@ std::string default_config_text() {
       << "limits.receive_timeout_ms = " << d.limits.receive_timeout.count() << "\n"
       << "limits.send_timeout_ms = " << d.limits.send_timeout.count() << "\n"
       << "limits.keepalive_timeout_ms = " << d.limits.keepalive_timeout.count() << "\n"
+      << "limits.request_timeout_ms = " << d.limits.request_timeout.count() << "\n"
       << "limits.max_keepalive_requests = " << d.limits.max_keepalive_requests << "\n"
       << "limits.soap_max_depth = " << d.limits.soap_max_depth << "\n"
       << "limits.soap_max_string = " << d.limits.soap_max_string << "\n"

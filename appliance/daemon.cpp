@@ -7,6 +7,7 @@
 #include "appliance/auth/session_store.h"
 #include "appliance/config.h"
 #include "appliance/embedded_wsdl.h"
+#include "appliance/http/connection_tracker.h"
 #include "appliance/http/router.h"
 #include "appliance/http/static_assets.h"
 #include "appliance/log_setup.h"
@@ -17,9 +18,9 @@
 #include "services/virtual_server.h"
 
 #include <Poco/Logger.h>
-#include <Poco/Net/HTTPServer.h>
 #include <Poco/Net/HTTPServerParams.h>
 #include <Poco/Net/SecureServerSocket.h>
+#include <Poco/Net/TCPServer.h>
 #include <Poco/ThreadPool.h>
 #include <Poco/Util/HelpFormatter.h>
 #include <Poco/Util/Option.h>
@@ -35,6 +36,63 @@
 namespace vsa::appliance {
 
 using Poco::Util::Option;
+
+namespace {
+
+// One HTTPS listener with its own thread pool and connection deadlines.
+// Built on TCPServer with our connection factory (not HTTPServer) so every
+// connection is tracked: see http/connection_tracker.h.
+class Listener {
+public:
+    Listener(DaemonConfig const& cfg, Poco::Net::Context::Ptr tls, std::uint16_t port, int threads,
+             char const* name)
+        : m_socket(Poco::Net::SocketAddress(cfg.listen.bind_address, port), 64, tls),
+          // Our own pool, sized by the configuration: Poco's default pool
+          // caps at 16 threads, fewer than keep-alive clients may need.
+          m_pool(name, 2, threads),
+          m_tracker({cfg.limits.receive_timeout, cfg.limits.keepalive_timeout + cfg.limits.receive_timeout,
+                     cfg.limits.request_timeout}),
+          m_params(new Poco::Net::HTTPServerParams) {
+        m_params->setMaxThreads(threads);
+        m_params->setMaxQueued(cfg.pool.queue);
+        m_params->setTimeout(Poco::Timespan(cfg.limits.receive_timeout.count() * 1000));
+        m_params->setKeepAlive(true);
+        m_params->setKeepAliveTimeout(Poco::Timespan(cfg.limits.keepalive_timeout.count() * 1000));
+        m_params->setMaxKeepAliveRequests(cfg.limits.max_keepalive_requests);
+        m_params->setServerName("vsad");
+    }
+
+    std::uint16_t port() const { return m_socket.address().port(); }
+
+    void start(HttpContext const& http) {
+        Poco::Net::HTTPRequestHandlerFactory::Ptr router(new Router(http, m_tracker));
+        m_server = std::make_unique<Poco::Net::TCPServer>(
+            new TrackedConnectionFactory(m_params, router, m_tracker), m_pool, m_socket, m_params);
+        m_server->start();
+    }
+
+    // Stop accepting, cut every open connection (idle keep-alive ones, and
+    // ones still in their TLS handshake, which Poco cannot interrupt), then
+    // wait for the workers.
+    void stop() {
+        if (!m_server) return;
+        m_server->stop();
+        m_tracker.shutdown_all();
+        m_pool.joinAll();
+        m_server.reset();
+    }
+
+    ~Listener() { stop(); }
+
+private:
+    Poco::Net::SecureServerSocket m_socket;
+    Poco::ThreadPool m_pool;
+    ConnectionTracker m_tracker;
+    Poco::Net::HTTPServerParams::Ptr m_params;
+    std::unique_ptr<Poco::Net::TCPServer> m_server;
+};
+
+} // namespace
 
 void VsaDaemon::defineOptions(Poco::Util::OptionSet& options) {
     ServerApplication::defineOptions(options);
@@ -146,63 +204,37 @@ int VsaDaemon::main(std::vector<std::string> const&) {
     Authenticator auth(*accounts.value(), sessions, throttle, cfg.auth);
     HostInfoCache host_info(server.value()->host());
     SoapDispatcher dispatcher({*server.value(), auth, host_info}, cfg.limits);
-    HttpContext http{cfg.limits,
-                     assets.value(),
-                     dispatcher,
-                     auth,
-                     std::string(embedded_wsdl()),
-                     cfg.listen.bind_address + ":" + std::to_string(cfg.listen.port),
-                     Poco::Logger::get("vsad.http")};
-
-    auto make_params = [&](int threads) {
-        Poco::AutoPtr<Poco::Net::HTTPServerParams> params(new Poco::Net::HTTPServerParams);
-        params->setMaxThreads(threads);
-        params->setMaxQueued(cfg.pool.queue);
-        params->setTimeout(Poco::Timespan(cfg.limits.receive_timeout.count() * 1000));
-        params->setKeepAlive(true);
-        params->setKeepAliveTimeout(Poco::Timespan(cfg.limits.keepalive_timeout.count() * 1000));
-        params->setMaxKeepAliveRequests(cfg.limits.max_keepalive_requests);
-        params->setServerName("vsad");
-        return params;
-    };
 
     try {
-        Poco::Net::SocketAddress address(cfg.listen.bind_address, cfg.listen.port);
-        Poco::Net::SecureServerSocket socket(address, 64, tls.value());
-        // Our own pools, sized by the configuration: Poco's default pool
-        // caps at 16 threads, fewer than keep-alive clients may need.
-        Poco::ThreadPool pool("vsad-http", 2, cfg.pool.threads);
-        Poco::Net::HTTPServer server_main(new Router(http), pool, socket, make_params(cfg.pool.threads));
-        server_main.start();
-        auto bound = socket.address().port();
-        std::string ready =
-            "vsad ready: https://" + cfg.listen.bind_address + ":" + std::to_string(bound) + "/";
+        Listener main_listener(cfg, tls.value(), cfg.listen.port, cfg.pool.threads, "vsad-http");
+        std::unique_ptr<Listener> longpoll_listener;
+        if (cfg.listen.longpoll_port != 0)
+            longpoll_listener = std::make_unique<Listener>(cfg, tls.value(), cfg.listen.longpoll_port,
+                                                           cfg.pool.longpoll_threads, "vsad-longpoll");
 
-        std::unique_ptr<Poco::Net::SecureServerSocket> longpoll_socket;
-        std::unique_ptr<Poco::ThreadPool> longpoll_pool;
-        std::unique_ptr<Poco::Net::HTTPServer> server_longpoll;
-        if (cfg.listen.longpoll_port != 0) {
-            longpoll_socket = std::make_unique<Poco::Net::SecureServerSocket>(
-                Poco::Net::SocketAddress(cfg.listen.bind_address, cfg.listen.longpoll_port), 64, tls.value());
-            longpoll_pool = std::make_unique<Poco::ThreadPool>("vsad-longpoll", 1, cfg.pool.longpoll_threads);
-            server_longpoll = std::make_unique<Poco::Net::HTTPServer>(
-                new Router(http), *longpoll_pool, *longpoll_socket, make_params(cfg.pool.longpoll_threads));
-            server_longpoll->start();
+        HttpContext http{cfg.limits,
+                         assets.value(),
+                         dispatcher,
+                         auth,
+                         std::string(embedded_wsdl()),
+                         cfg.listen.bind_address + ":" + std::to_string(main_listener.port()),
+                         Poco::Logger::get("vsad.http")};
+        main_listener.start(http);
+        std::string ready = "vsad ready: https://" + http.default_host + "/";
+        if (longpoll_listener) {
+            longpoll_listener->start(http);
             ready += " long-poll: https://" + cfg.listen.bind_address + ":" +
-                     std::to_string(longpoll_socket->address().port()) + "/";
+                     std::to_string(longpoll_listener->port()) + "/";
         }
         log.information(ready);
         std::cout << ready << std::endl;
 
         waitForTerminationRequest();
         log.information("vsad stopping");
-        server_main.stopAll(true);
-        if (server_longpoll) server_longpoll->stopAll(true);
-        pool.joinAll();
-        if (longpoll_pool) longpoll_pool->joinAll();
+        main_listener.stop();
+        if (longpoll_listener) longpoll_listener->stop();
     } catch (Poco::Exception const& e) {
-        log.fatal("cannot serve HTTPS on " + cfg.listen.bind_address + ":" + std::to_string(cfg.listen.port) +
-                  ": " + e.displayText());
+        log.fatal("cannot serve HTTPS on " + cfg.listen.bind_address + ": " + e.displayText());
         return EXIT_SOFTWARE;
     }
     log.information("vsad stopped");

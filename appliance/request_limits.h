@@ -16,6 +16,12 @@ struct RequestLimits {
     std::chrono::milliseconds receive_timeout{30'000}; // also bounds the TLS handshake
     std::chrono::milliseconds send_timeout{30'000};
     std::chrono::milliseconds keepalive_timeout{15'000};
+    // Whole-phase deadlines, enforced by ConnectionTracker: a new connection
+    // must finish TLS and send its first request's headers within
+    // receive_timeout, a kept-alive one its next request's headers within
+    // keepalive_timeout + receive_timeout; a request must be read, served and
+    // answered within request_timeout. Slow clients cannot hold workers.
+    std::chrono::milliseconds request_timeout{60'000};
     int max_keepalive_requests{10'000};
     // gSOAP decoder limits: element nesting depth, length of one string,
     // number of repeated elements.

@@ -2,6 +2,7 @@
 #include "appliance/http/router.h"
 
 #include "appliance/auth/authenticator.h"
+#include "appliance/http/connection_tracker.h"
 #include "appliance/http/static_assets.h"
 #include "appliance/soap/soap_dispatcher.h"
 #include "appliance/soap/xml_guard.h"
@@ -9,6 +10,7 @@
 #include <Poco/Logger.h>
 #include <Poco/Net/HTTPRequestHandler.h>
 #include <Poco/Net/HTTPServerRequest.h>
+#include <Poco/Net/HTTPServerRequestImpl.h>
 #include <Poco/Net/HTTPServerResponse.h>
 #include <Poco/Net/NameValueCollection.h>
 #include <Poco/Net/NetException.h>
@@ -63,9 +65,17 @@ constexpr std::uint32_t k_e_accessdenied = 0x8007'0005;
 
 class RequestHandler final : public Poco::Net::HTTPRequestHandler {
 public:
-    explicit RequestHandler(HttpContext const& context) : m_context(context) {}
+    RequestHandler(HttpContext const& context, ConnectionTracker& tracker, int fd)
+        : m_context(context), m_tracker(tracker), m_fd(fd) {}
 
     void handleRequest(HTTPServerRequest& request, HTTPServerResponse& response) override {
+        // From here the request (body, work, response) has its own deadline.
+        struct Phase {
+            ConnectionTracker& tracker;
+            int fd;
+            Phase(ConnectionTracker& t, int f) : tracker(t), fd(f) { tracker.begin_request(fd); }
+            ~Phase() { tracker.end_request(fd); }
+        } phase(m_tracker, m_fd);
         try {
             add_security_headers(response);
             route(request, response);
@@ -202,6 +212,11 @@ private:
         if (has_markup_declaration(body))
             return reject(response, HTTPResponse::HTTP_BAD_REQUEST,
                           "DOCTYPE and entity declarations are not allowed in SOAP messages\n");
+        // gSOAP enforces its depth limit only on elements it decodes, not on
+        // header blocks it skips: check the whole document first.
+        if (xml_depth_exceeds(body, limits.soap_max_depth))
+            return reject(response, HTTPResponse::HTTP_BAD_REQUEST,
+                          "XML nested deeper than " + std::to_string(limits.soap_max_depth) + " levels\n");
 
         auto reply = m_context.soap.dispatch(body, call);
         if (call.locked_out) return locked_out(response, *call.locked_out);
@@ -249,6 +264,8 @@ private:
     }
 
     HttpContext const& m_context;
+    ConnectionTracker& m_tracker;
+    int m_fd;
 };
 
 } // namespace
@@ -272,8 +289,11 @@ std::string wsdl_for_host(std::string const& wsdl, std::string_view host) {
     return out;
 }
 
-Poco::Net::HTTPRequestHandler* Router::createRequestHandler(Poco::Net::HTTPServerRequest const&) {
-    return new RequestHandler(m_context);
+Poco::Net::HTTPRequestHandler* Router::createRequestHandler(Poco::Net::HTTPServerRequest const& request) {
+    int fd = -1;
+    if (auto const* impl = dynamic_cast<Poco::Net::HTTPServerRequestImpl const*>(&request))
+        fd = const_cast<Poco::Net::HTTPServerRequestImpl*>(impl)->socket().impl()->sockfd();
+    return new RequestHandler(m_context, m_tracker, fd);
 }
 
 } // namespace vsa::appliance

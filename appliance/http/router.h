@@ -20,6 +20,7 @@ class Logger;
 namespace vsa::appliance {
 
 class Authenticator;
+class ConnectionTracker;
 class SoapDispatcher;
 class StaticAssets;
 
@@ -37,11 +38,12 @@ inline constexpr std::string_view k_soap_path = "/VirtualServer";
 
 class Router final : public Poco::Net::HTTPRequestHandlerFactory {
 public:
-    explicit Router(HttpContext const& context) : m_context(context) {}
+    Router(HttpContext const& context, ConnectionTracker& tracker) : m_context(context), m_tracker(tracker) {}
     Poco::Net::HTTPRequestHandler* createRequestHandler(Poco::Net::HTTPServerRequest const& request) override;
 
 private:
     HttpContext const& m_context;
+    ConnectionTracker& m_tracker;
 };
 
 // Exposed for tests.

@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 #include "appliance/soap/fault_mapping.h"
 
+#include "appliance/soap/xml_guard.h"
+
 #include "soapH.h"
 
 #include <cstdio>
@@ -39,7 +41,8 @@ void attach_detail(struct soap* soap, services::HResult code, std::string const&
 } // namespace
 
 int set_service_fault(struct soap* soap, services::ServiceError const& error) {
-    std::string text = error.message.empty() ? hresult_name(error.code) : error.message;
+    // Messages may quote what the client sent: keep the response valid XML.
+    std::string text = sanitize_xml_text(error.message.empty() ? hresult_name(error.code) : error.message);
     if (error.is_client_error())
         soap_sender_fault(soap, text.c_str(), nullptr);
     else
@@ -61,6 +64,10 @@ void attach_decoder_fault(struct soap* soap) {
         message += ": ";
         message += *detail;
     }
+    message = sanitize_xml_text(message);
+    // gSOAP's own text may quote the client's bytes (an unknown operation
+    // name): replace it with the sanitized message.
+    if (text) *const_cast<char const**>(text) = soap_strdup(soap, message.c_str());
     bool client = code && *code && std::string_view(*code).find("Client") != std::string_view::npos;
     bool sender = code && *code && std::string_view(*code).find("Sender") != std::string_view::npos;
     attach_detail(soap, (client || sender) ? services::hr::E_INVALIDARG : services::hr::E_FAIL, message);

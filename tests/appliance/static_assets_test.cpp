@@ -78,6 +78,47 @@ BOOST_AUTO_TEST_CASE(soap_content_types) {
     BOOST_TEST(!is_soap_content_type(""));
 }
 
+BOOST_AUTO_TEST_CASE(nesting_depth_is_measured_over_the_whole_document) {
+    auto nest = [](int levels, std::string const& open = "<a>", std::string const& close = "</a>") {
+        std::string s;
+        for (int i = 0; i < levels; ++i)
+            s += open;
+        for (int i = 0; i < levels; ++i)
+            s += close;
+        return s;
+    };
+    BOOST_TEST(!xml_depth_exceeds(nest(32), 32));
+    BOOST_TEST(xml_depth_exceeds(nest(33), 32));
+    BOOST_TEST(xml_depth_exceeds(nest(100000), 32));
+    BOOST_TEST(!xml_depth_exceeds(nest(1000, "<a/>", ""), 2)); // empty elements do not nest
+    BOOST_TEST(
+        !xml_depth_exceeds("<a x='>' y=\"/>\"><b>text &lt; <!-- <c><d><e> --><![CDATA[<f><g>]]></b></a>", 2));
+    BOOST_TEST(!xml_depth_exceeds("<?xml version='1.0'?><a></a>", 1));
+    // Malformed input is left to the decoder, which faults with a reason.
+    BOOST_TEST(!xml_depth_exceeds("<a x='unterminated>", 10));
+    BOOST_TEST(!xml_depth_exceeds("<a><!-- never closed", 10));
+    BOOST_TEST(xml_depth_exceeds("<a><a><a><!-- never closed", 2));
+    BOOST_TEST(!xml_depth_exceeds("", 1));
+}
+
+BOOST_AUTO_TEST_CASE(sanitized_text_is_valid_xml_utf8) {
+    BOOST_TEST(sanitize_xml_text("plain text\twith tab") == "plain text\twith tab");
+    BOOST_TEST(sanitize_xml_text("caf\xC3\xA9 \xE2\x82\xAC \xF0\x9F\x98\x80") ==
+               "caf\xC3\xA9 \xE2\x82\xAC \xF0\x9F\x98\x80");
+    BOOST_TEST(sanitize_xml_text(std::string("a\x01"
+                                             "b\0"
+                                             "c",
+                                             5)) == "a\xEF\xBF\xBD"
+                                                    "b\xEF\xBF\xBD"
+                                                    "c");
+    BOOST_TEST(sanitize_xml_text("\xC3") == "\xEF\xBF\xBD"); // truncated sequence
+    BOOST_TEST(sanitize_xml_text("\xED\xA0\x80") == "\xEF\xBF\xBD\xEF\xBF\xBD\xEF\xBF\xBD"); // surrogate
+    BOOST_TEST(sanitize_xml_text("\xC0\xAF") == "\xEF\xBF\xBD\xEF\xBF\xBD");                 // overlong '/'
+    BOOST_TEST(sanitize_xml_text("\xEF\xBF\xBF") == "\xEF\xBF\xBD");                         // U+FFFF
+    // Cut on a character boundary, never inside one.
+    BOOST_TEST(sanitize_xml_text("a\xC3\xA9\xC3\xA9", 4) == "a\xC3\xA9");
+}
+
 BOOST_AUTO_TEST_CASE(wsdl_address_follows_a_valid_host_only) {
     BOOST_TEST(is_valid_host_header("127.0.0.1:8443"));
     BOOST_TEST(is_valid_host_header("[::1]:8443"));
