@@ -6,6 +6,7 @@
 #include <openssl/hmac.h>
 #include <openssl/rand.h>
 
+#include <algorithm>
 #include <cstring>
 #include <thread>
 
@@ -59,7 +60,8 @@ std::size_t Authenticator::DigestHash::operator()(Digest const& d) const {
 
 Authenticator::Authenticator(AccountStore& accounts, SessionStore& sessions, LoginThrottle& throttle,
                              AuthConfig config)
-    : m_accounts(accounts), m_sessions(sessions), m_throttle(throttle), m_config(std::move(config)) {
+    : m_accounts(accounts), m_sessions(sessions), m_throttle(throttle), m_config(std::move(config)),
+      m_hash_slots(std::max<std::ptrdiff_t>(1, std::thread::hardware_concurrency())) {
     RAND_bytes(m_cache_key.data(), static_cast<int>(m_cache_key.size()));
 }
 
@@ -97,33 +99,74 @@ AuthOutcome Authenticator::verify_password(std::string const& user, std::string_
         return {AuthStatus::LockedOut, std::nullopt, m_throttle.retry_after(client), {}};
 
     auto digest = credential_digest(user, password);
-    auto now = std::chrono::steady_clock::now();
     auto generation = m_accounts.generation();
+    std::shared_ptr<PendingVerification> pending;
+    bool leader = false;
     {
         std::lock_guard lock(m_cache_mutex);
+        auto now = std::chrono::steady_clock::now();
         auto it = m_cache.find(digest);
         if (it != m_cache.end()) {
             if (it->second.expires > now && it->second.generation == generation) {
-                if (auto principal = principal_for(it->second.user))
+                if (auto principal = principal_for(it->second.user)) {
+                    // Sliding expiry: a client that keeps calling never has
+                    // all its connections miss at the same moment.
+                    it->second.expires = now + m_config.credential_cache;
                     return {AuthStatus::Authenticated, std::move(principal), {}, {}};
+                }
             }
             m_cache.erase(it);
         }
-    }
-
-    if (!m_accounts.verify(user, password)) return failed(client);
-    auto principal = principal_for(user);
-    if (!principal) return failed(client); // removed while we were hashing
-    m_throttle.record_success(client);
-
-    if (m_config.credential_cache.count() > 0) {
-        std::lock_guard lock(m_cache_mutex);
-        if (m_cache.size() >= k_max_cached_credentials) {
-            std::erase_if(m_cache, [&](auto const& entry) { return entry.second.expires <= now; });
-            if (m_cache.size() >= k_max_cached_credentials) m_cache.clear();
+        // Single flight: when many connections bring the same credential at
+        // once (a client's first burst), one runs the slow hash and the rest
+        // wait for its answer instead of each spending 32 MiB and ~150 ms.
+        auto& slot = m_pending[digest];
+        if (!slot) {
+            slot = std::make_shared<PendingVerification>();
+            leader = true;
         }
-        m_cache[digest] = {principal->user, now + m_config.credential_cache, generation};
+        pending = slot;
     }
+
+    if (!leader) {
+        std::unique_lock lock(pending->mutex);
+        pending->done_changed.wait(lock, [&] { return pending->done; });
+        if (!pending->verified) return failed(client);
+        auto principal = principal_for(user);
+        if (!principal) return failed(client);
+        return {AuthStatus::Authenticated, std::move(principal), {}, {}};
+    }
+
+    bool verified;
+    {
+        // At most as many slow hashes at once as there are cores: a flood of
+        // distinct wrong passwords queues here instead of exhausting memory.
+        m_hash_slots.acquire();
+        verified = m_accounts.verify(user, password);
+        m_hash_slots.release();
+    }
+    auto principal = verified ? principal_for(user) : std::nullopt; // removed while we were hashing?
+    {
+        std::lock_guard lock(m_cache_mutex);
+        if (principal && m_config.credential_cache.count() > 0) {
+            auto now = std::chrono::steady_clock::now();
+            if (m_cache.size() >= k_max_cached_credentials) {
+                std::erase_if(m_cache, [&](auto const& entry) { return entry.second.expires <= now; });
+                if (m_cache.size() >= k_max_cached_credentials) m_cache.clear();
+            }
+            m_cache[digest] = {principal->user, now + m_config.credential_cache, generation};
+        }
+        m_pending.erase(digest);
+    }
+    {
+        std::lock_guard lock(pending->mutex);
+        pending->done = true;
+        pending->verified = principal.has_value();
+    }
+    pending->done_changed.notify_all();
+
+    if (!principal) return failed(client);
+    m_throttle.record_success(client);
     return {AuthStatus::Authenticated, std::move(principal), {}, {}};
 }
 

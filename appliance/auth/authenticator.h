@@ -13,8 +13,11 @@
 
 #include <array>
 #include <chrono>
+#include <condition_variable>
+#include <memory>
 #include <mutex>
 #include <optional>
+#include <semaphore>
 #include <string>
 #include <unordered_map>
 
@@ -62,6 +65,12 @@ private:
         std::chrono::steady_clock::time_point expires;
         std::uint64_t generation;
     };
+    struct PendingVerification {
+        std::mutex mutex;
+        std::condition_variable done_changed;
+        bool done{false};
+        bool verified{false};
+    };
     struct DigestHash {
         std::size_t operator()(Digest const& d) const;
     };
@@ -79,6 +88,8 @@ private:
     std::array<unsigned char, 32> m_cache_key{};
     std::mutex m_cache_mutex;
     std::unordered_map<Digest, CachedCredential, DigestHash> m_cache;
+    std::unordered_map<Digest, std::shared_ptr<PendingVerification>, DigestHash> m_pending;
+    std::counting_semaphore<> m_hash_slots;
 };
 
 // Parses "Basic base64(user:password)". Exposed for tests.

@@ -7,6 +7,9 @@
 
 #include <openssl/evp.h>
 
+#include <atomic>
+#include <thread>
+
 using namespace vsa::appliance;
 
 namespace {
@@ -137,6 +140,27 @@ BOOST_FIXTURE_TEST_CASE(sessions_expire_when_idle_and_die_with_their_account, Au
     token = auth->logon("operator", "battery staple", "10.0.0.8").session_token;
     BOOST_REQUIRE(accounts->remove("operator").has_value());
     BOOST_TEST((auth->from_token(token).status == AuthStatus::BadCredentials));
+}
+
+BOOST_FIXTURE_TEST_CASE(a_burst_of_the_same_credential_agrees_and_never_hangs, AuthFixture) {
+    // Many connections bringing one credential at once share one slow hash
+    // (single flight): every waiter must get the leader's answer.
+    LoginThrottle lenient{{1000, std::chrono::seconds(60), std::chrono::seconds(1)}};
+    Authenticator burst(*accounts, sessions, lenient, config);
+    for (auto const& [credential, expected] :
+         {std::pair{std::string("admin:correct horse"), AuthStatus::Authenticated},
+          std::pair{std::string("admin:wrong one"), AuthStatus::BadCredentials}}) {
+        std::vector<std::thread> threads;
+        std::atomic<int> agreed{0};
+        for (int i = 0; i < 16; ++i)
+            threads.emplace_back([&, i, credential = credential, expected = expected] {
+                if (burst.from_http(basic(credential), "", "10.0.1." + std::to_string(i)).status == expected)
+                    ++agreed;
+            });
+        for (auto& t : threads)
+            t.join();
+        BOOST_TEST(agreed.load() == 16, credential);
+    }
 }
 
 BOOST_FIXTURE_TEST_CASE(garbage_tokens_are_rejected, AuthFixture) {
