@@ -20,8 +20,10 @@ void setup_logging(std::string const& level) {
     formatter->setProperty("times", "local");
     Poco::AutoPtr<Poco::ConsoleChannel> console(new Poco::ConsoleChannel);
     Poco::AutoPtr<Poco::FormattingChannel> channel(new Poco::FormattingChannel(formatter, console));
-    Poco::Logger::root().setChannel(channel);
-    Poco::Logger::root().setLevel(level);
+    // The static forms reach every logger that already exists (Poco copies
+    // the root's channel into a logger only when it is created).
+    Poco::Logger::setChannel("", channel);
+    Poco::Logger::setLevel("", Poco::Logger::parseLevel(level));
 }
 
 } // namespace vsa::appliance
