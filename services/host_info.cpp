@@ -4,6 +4,7 @@
 // treated as untrusted text: reads are capped, numbers go through std::from_chars and a value
 // that does not parse leaves its field empty or zero.
 #include "services/host_info.h"
+#include "hypervisor/base/file_descriptor.h"
 
 #include <algorithm>
 #include <array>
@@ -45,19 +46,7 @@ constexpr std::uint64_t MAX_CPUS = 1u << 22;
 // NAME_MAX: no name in /sys/block can be longer.
 constexpr std::size_t MAX_DRIVE_NAME = 255;
 
-class FileDescriptor {
-public:
-    explicit FileDescriptor(int fd) : m_fd(fd) {}
-    FileDescriptor(FileDescriptor const&) = delete;
-    FileDescriptor& operator=(FileDescriptor const&) = delete;
-    ~FileDescriptor() {
-        if (m_fd >= 0) ::close(m_fd);
-    }
-    int fd() const { return m_fd; }
-
-private:
-    int m_fd;
-};
+using vsa::FileDescriptor;
 
 // Regular files only: a FIFO or device node planted in a fake tree (or a bind mount over
 // /proc) must not block the probe, hence O_NONBLOCK on open and the S_ISREG check.

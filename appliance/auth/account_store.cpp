@@ -3,6 +3,7 @@
 // into it sits inside a try), atomic replacement with plain POSIX calls
 // (std::filesystem has no fsync and no way to create a file with a mode).
 #include "appliance/auth/account_store.h"
+#include "hypervisor/base/file_descriptor.h"
 
 #include <Poco/Exception.h>
 #include <Poco/JSON/Array.h>
@@ -38,27 +39,7 @@ std::string errno_text(int error) {
     return std::error_code(error, std::generic_category()).message();
 }
 
-class FileDescriptor {
-public:
-    explicit FileDescriptor(int fd) : m_fd(fd) {}
-    FileDescriptor(FileDescriptor const&) = delete;
-    FileDescriptor& operator=(FileDescriptor const&) = delete;
-    ~FileDescriptor() {
-        if (m_fd >= 0) ::close(m_fd);
-    }
-
-    int fd() const { return m_fd; }
-    bool is_open() const { return m_fd >= 0; }
-    // close() can report a deferred write error (NFS), so a writer must see it.
-    int close() {
-        int result = ::close(m_fd);
-        m_fd = -1;
-        return result;
-    }
-
-private:
-    int m_fd;
-};
+using vsa::FileDescriptor;
 
 char ascii_lower(char c) {
     return (c >= 'A' && c <= 'Z') ? char(c - 'A' + 'a') : c;

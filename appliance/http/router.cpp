@@ -25,19 +25,6 @@ using Poco::Net::HTTPResponse;
 using Poco::Net::HTTPServerRequest;
 using Poco::Net::HTTPServerResponse;
 
-void add_security_headers(HTTPServerResponse& response) {
-    // The UI is self-contained: nothing from another origin, no framing.
-    response.set("Content-Security-Policy",
-                 "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
-                 "connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'");
-    response.set("Strict-Transport-Security", "max-age=31536000");
-    response.set("X-Frame-Options", "DENY");
-    response.set("X-Content-Type-Options", "nosniff");
-    response.set("Referrer-Policy", "no-referrer");
-    response.set("Cross-Origin-Resource-Policy", "same-origin");
-    response.set("Cross-Origin-Opener-Policy", "same-origin");
-}
-
 void send_text(HTTPServerResponse& response, HTTPResponse::HTTPStatus status, std::string const& text) {
     response.setStatusAndReason(status);
     response.setContentType("text/plain; charset=utf-8");
@@ -269,6 +256,19 @@ private:
 };
 
 } // namespace
+
+void add_security_headers(Poco::Net::HTTPServerResponse& response) {
+    // The UI is self-contained: nothing from another origin, no framing.
+    response.set("Content-Security-Policy",
+                 "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+                 "connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'");
+    response.set("Strict-Transport-Security", "max-age=31536000");
+    response.set("X-Frame-Options", "DENY");
+    response.set("X-Content-Type-Options", "nosniff");
+    response.set("Referrer-Policy", "no-referrer");
+    response.set("Cross-Origin-Resource-Policy", "same-origin");
+    response.set("Cross-Origin-Opener-Policy", "same-origin");
+}
 
 bool is_valid_host_header(std::string_view host) {
     if (host.empty() || host.size() > 255) return false;

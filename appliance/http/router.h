@@ -10,6 +10,7 @@
 #include "appliance/request_limits.h"
 
 #include <Poco/Net/HTTPRequestHandlerFactory.h>
+#include <Poco/Net/HTTPServerResponse.h>
 
 #include <string>
 
@@ -45,6 +46,10 @@ private:
     HttpContext const& m_context;
     ConnectionTracker& m_tracker;
 };
+
+// The headers every answer carries (CSP without external origins, HSTS,
+// no framing, no sniffing). The benchmark's bare peer sends the same.
+void add_security_headers(Poco::Net::HTTPServerResponse& response);
 
 // Exposed for tests.
 bool is_valid_host_header(std::string_view host);

@@ -24,6 +24,7 @@
 #include "appliance/auth/login_throttle.h"
 #include "appliance/auth/session_store.h"
 #include "appliance/config.h"
+#include "appliance/http/router.h"
 #include "appliance/tls/tls_context.h"
 
 #include <Poco/AutoPtr.h>
@@ -81,26 +82,13 @@ struct BareContext {
     bool minimal_headers;
 };
 
-// The headers vsad's router adds to every answer: same wire size.
-void add_vsad_headers(HTTPServerResponse& response) {
-    response.set("Content-Security-Policy",
-                 "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
-                 "connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'");
-    response.set("Strict-Transport-Security", "max-age=31536000");
-    response.set("X-Frame-Options", "DENY");
-    response.set("X-Content-Type-Options", "nosniff");
-    response.set("Referrer-Policy", "no-referrer");
-    response.set("Cross-Origin-Resource-Policy", "same-origin");
-    response.set("Cross-Origin-Opener-Policy", "same-origin");
-}
-
 class BareHandler final : public Poco::Net::HTTPRequestHandler {
 public:
     explicit BareHandler(BareContext const& context) : m_context(context) {}
 
     void handleRequest(HTTPServerRequest& request, HTTPServerResponse& response) override {
         try {
-            if (!m_context.minimal_headers) add_vsad_headers(response);
+            if (!m_context.minimal_headers) add_security_headers(response);
             auto outcome = m_context.auth.from_http(request.get("Authorization", ""), {},
                                                     request.clientAddress().host().toString());
             if (outcome.status != AuthStatus::Authenticated) {
