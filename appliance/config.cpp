@@ -76,7 +76,7 @@ Result<DaemonConfig, std::string> DaemonConfig::from(Poco::Util::AbstractConfigu
     r.integer("pool.threads", c.pool.threads, 2, 1024);
     r.integer("pool.queue", c.pool.queue, 1, 65536);
     r.integer("pool.longpoll_threads", c.pool.longpoll_threads, 1, 1024);
-    r.duration("auth.session_idle_seconds", c.auth.session_idle, 10, 7 * 86400);
+    r.duration("auth.session_idle_seconds", c.auth.session_idle, 10, 7LL * 86400);
     r.duration("auth.failure_delay_ms", c.auth.failure_delay, 0, 10'000);
     r.integer("auth.max_failures", c.auth.max_failures, 1, 1000);
     r.duration("auth.failure_window_seconds", c.auth.failure_window, 1, 86400);

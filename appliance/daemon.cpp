@@ -46,7 +46,7 @@ class Listener {
 public:
     Listener(DaemonConfig const& cfg, Poco::Net::Context::Ptr tls, std::uint16_t port, int threads,
              char const* name)
-        : m_socket(Poco::Net::SocketAddress(cfg.listen.bind_address, port), 64, tls),
+        : m_socket(Poco::Net::SocketAddress(cfg.listen.bind_address, port), 64, std::move(tls)),
           // Our own pool, sized by the configuration: Poco's default pool
           // caps at 16 threads, fewer than keep-alive clients may need.
           m_pool(name, 2, threads),

@@ -9,18 +9,17 @@
 namespace vsa::appliance {
 
 std::string generate_password(std::size_t length) {
-    static constexpr std::string_view k_alphabet =
-        "ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz23456789";
+    static constexpr std::string_view ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz23456789";
     // Rejection sampling: bytes at or above the largest multiple of the
     // alphabet size would bias the first characters.
-    constexpr unsigned k_limit = 256 - 256 % k_alphabet.size();
+    constexpr unsigned LIMIT = 256 - 256 % ALPHABET.size();
     std::string out;
     while (out.size() < length) {
         unsigned char bytes[64];
         if (RAND_bytes(bytes, sizeof bytes) != 1)
             throw std::runtime_error("the system random generator failed");
         for (unsigned char b : bytes)
-            if (b < k_limit && out.size() < length) out += k_alphabet[b % k_alphabet.size()];
+            if (b < LIMIT && out.size() < length) out += ALPHABET[b % ALPHABET.size()];
     }
     return out;
 }

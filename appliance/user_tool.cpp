@@ -16,8 +16,8 @@ namespace vsa::appliance {
 
 namespace {
 
-constexpr int k_usage_error = 64; // EX_USAGE
-constexpr int k_failure = 1;
+constexpr int USAGE_ERROR = 64; // EX_USAGE
+constexpr int FAILURE = 1;
 
 void usage() {
     std::cerr
@@ -82,32 +82,32 @@ int run_user_tool(std::vector<std::string> const& args) {
                 data_dir = file->getString("vsa.data_dir", data_dir.string());
             } catch (Poco::Exception const& e) {
                 std::cerr << "vsad user: cannot read " << arg.substr(14) << ": " << e.displayText() << "\n";
-                return k_failure;
+                return FAILURE;
             }
         } else if (arg.starts_with("-")) {
             std::cerr << "vsad user: unknown option " << arg << "\n";
             usage();
-            return k_usage_error;
+            return USAGE_ERROR;
         } else {
             words.push_back(arg);
         }
     }
     if (words.empty()) {
         usage();
-        return k_usage_error;
+        return USAGE_ERROR;
     }
     auto const& verb = words[0];
     bool needs_name = verb == "add" || verb == "passwd" || verb == "remove";
     if ((needs_name && words.size() != 2) || (verb == "list" && words.size() != 1) ||
         (!needs_name && verb != "list")) {
         usage();
-        return k_usage_error;
+        return USAGE_ERROR;
     }
 
     auto opened = AccountStore::open(data_dir / "accounts.json");
     if (opened.is_error()) {
         std::cerr << "vsad user: " << opened.error() << "\n";
-        return k_failure;
+        return FAILURE;
     }
     auto& store = *opened.value();
 
@@ -124,12 +124,12 @@ int run_user_tool(std::vector<std::string> const& args) {
         result = store.remove(name);
     } else {
         std::string password;
-        if (!read_password(password_stdin, password)) return k_failure;
+        if (!read_password(password_stdin, password)) return FAILURE;
         result = verb == "add" ? store.add(name, password, admin) : store.set_password(name, password);
     }
     if (result.is_error()) {
         std::cerr << "vsad user: " << result.error() << "\n";
-        return k_failure;
+        return FAILURE;
     }
     std::cerr << "vsad user: " << verb << " " << name << ": done\n";
     return 0;

@@ -152,8 +152,8 @@ std::optional<T> parse_number(std::string_view text) {
 }
 
 std::int32_t clamp_to_int32(std::uint64_t value) {
-    constexpr auto max = static_cast<std::uint64_t>(std::numeric_limits<std::int32_t>::max());
-    return static_cast<std::int32_t>(std::min(value, max));
+    constexpr auto INT32_MAX_MB = static_cast<std::uint64_t>(std::numeric_limits<std::int32_t>::max());
+    return static_cast<std::int32_t>(std::min(value, INT32_MAX_MB));
 }
 
 // Orders "eth2" before "eth10" and "sr9" before "sr10", as people expect to see them.
@@ -601,12 +601,12 @@ std::vector<std::string> interface_addresses(ifaddrs const* list) {
             sockaddr_in6 address{};
             std::memcpy(&address, entry->ifa_addr, sizeof address);
             auto const* bytes = address.sin6_addr.s6_addr;
-            static constexpr std::array<std::uint8_t, 16> loopback{0, 0, 0, 0, 0, 0, 0, 0,
+            static constexpr std::array<std::uint8_t, 16> LOOPBACK{0, 0, 0, 0, 0, 0, 0, 0,
                                                                    0, 0, 0, 0, 0, 0, 0, 1};
-            static constexpr std::array<std::uint8_t, 16> unspecified{};
+            static constexpr std::array<std::uint8_t, 16> UNSPECIFIED{};
             bool const link_local = bytes[0] == 0xfe && (bytes[1] & 0xc0) == 0x80;
-            if (link_local || std::memcmp(bytes, loopback.data(), 16) == 0 ||
-                std::memcmp(bytes, unspecified.data(), 16) == 0)
+            if (link_local || std::memcmp(bytes, LOOPBACK.data(), 16) == 0 ||
+                std::memcmp(bytes, UNSPECIFIED.data(), 16) == 0)
                 continue;
             if (::inet_ntop(AF_INET6, &address.sin6_addr, text.data(), text.size()))
                 add_once(v6, text.data());
@@ -649,10 +649,10 @@ HostInfo HostProbe::read() const {
 }
 
 ServiceResult<std::string> HostProbe::find_host_drive(std::string_view drive_id) const {
-    constexpr std::string_view prefix = "/dev/";
+    constexpr std::string_view DEV_PREFIX = "/dev/";
     std::string_view name = drive_id;
-    bool valid = name.starts_with(prefix);
-    if (valid) name.remove_prefix(prefix.size());
+    bool valid = name.starts_with(DEV_PREFIX);
+    if (valid) name.remove_prefix(DEV_PREFIX.size());
     valid = valid && !name.empty() && name.size() <= MAX_DRIVE_NAME &&
             name.find("..") == std::string_view::npos && name != "." &&
             std::all_of(name.begin(), name.end(),

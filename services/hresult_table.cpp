@@ -8,7 +8,7 @@ namespace vsa::services {
 
 namespace {
 
-constexpr HResultInfo k_table[] = {
+constexpr HResultInfo TABLE[] = {
     {0x00000000u, "S_OK", "Success."},
     {0x00000001u, "S_FALSE", "Success; nothing to do or nothing found."},
     {0x80004001u, "E_NOTIMPL", "Not implemented."},
@@ -117,11 +117,11 @@ constexpr HResultInfo k_table[] = {
 } // namespace
 
 std::span<HResultInfo const> hresult_table() {
-    return k_table;
+    return TABLE;
 }
 
 HResultInfo const* find_hresult(HResult code) {
-    for (auto const& info : k_table)
+    for (auto const& info : TABLE)
         if (info.value == code.value) return &info;
     return nullptr;
 }

@@ -14,7 +14,7 @@
 
 namespace vsa::services {
 
-inline constexpr std::string_view k_product_name = "VSA Virtual Server Appliance";
+inline constexpr std::string_view PRODUCT_NAME = "VSA Virtual Server Appliance";
 
 inline std::string version_string() {
     char text[48];

@@ -73,7 +73,7 @@ VirtualServer::VirtualServer(Options options, std::string product_id)
       m_started(std::chrono::steady_clock::now()) {}
 
 std::string VirtualServer::name() const {
-    return std::string(k_product_name);
+    return std::string(PRODUCT_NAME);
 }
 
 std::string VirtualServer::version() const {
@@ -88,9 +88,9 @@ std::int32_t VirtualServer::uptime_seconds() const {
 
 std::int32_t VirtualServer::suggested_maximum_memory_mb() const {
     auto info = m_host.read();
-    auto spare = static_cast<std::int64_t>(info.memory_avail_mb) - VmLimits::host_reserve_mb;
+    auto spare = static_cast<std::int64_t>(info.memory_avail_mb) - VmLimits::HOST_RESERVE_MB;
     return static_cast<std::int32_t>(
-        std::clamp<std::int64_t>(spare, VmLimits::min_memory_mb, VmLimits::max_memory_mb));
+        std::clamp<std::int64_t>(spare, VmLimits::MIN_MEMORY_MB, VmLimits::MAX_MEMORY_MB));
 }
 
 } // namespace vsa::services

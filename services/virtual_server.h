@@ -20,18 +20,18 @@ namespace vsa::services {
 // They follow Virtual Server 2005 R2 (vs-api.md section 7.1), which is what
 // management tools written for it expect.
 struct VmLimits {
-    static constexpr std::int32_t max_running_vms = 64;
+    static constexpr std::int32_t MAX_RUNNING_VMS = 64;
     // 32-bit guest without PAE: RAM ends below the PCI hole at 3.625 GiB.
-    static constexpr std::int32_t max_memory_mb = 3712;
-    static constexpr std::int32_t min_memory_mb = 4;
-    static constexpr std::int32_t max_floppy_drives = 2;
-    static constexpr std::int32_t max_network_adapters = 4;
-    static constexpr std::int32_t max_ide_buses = 2;
-    static constexpr std::int32_t max_scsi_controllers = 4;
-    static constexpr std::int32_t max_parallel_ports = 1;
-    static constexpr std::int32_t max_serial_ports = 2;
+    static constexpr std::int32_t MAX_MEMORY_MB = 3712;
+    static constexpr std::int32_t MIN_MEMORY_MB = 4;
+    static constexpr std::int32_t MAX_FLOPPY_DRIVES = 2;
+    static constexpr std::int32_t MAX_NETWORK_ADAPTERS = 4;
+    static constexpr std::int32_t MAX_IDE_BUSES = 2;
+    static constexpr std::int32_t MAX_SCSI_CONTROLLERS = 4;
+    static constexpr std::int32_t MAX_PARALLEL_PORTS = 1;
+    static constexpr std::int32_t MAX_SERIAL_PORTS = 2;
     // RAM the host keeps for itself when we suggest a per-VM maximum.
-    static constexpr std::int64_t host_reserve_mb = 512;
+    static constexpr std::int64_t HOST_RESERVE_MB = 512;
 };
 
 class VirtualServer {

@@ -14,7 +14,7 @@ namespace vsa::appliance {
 
 namespace {
 
-constexpr std::size_t k_max_cached_credentials = 1024;
+constexpr std::size_t MAX_CACHED_CREDENTIALS = 1024;
 
 bool iequals_prefix(std::string_view text, std::string_view prefix) {
     if (text.size() < prefix.size()) return false;
@@ -150,9 +150,9 @@ AuthOutcome Authenticator::verify_password(std::string const& user, std::string_
         std::lock_guard lock(m_cache_mutex);
         if (principal && m_config.credential_cache.count() > 0) {
             auto now = std::chrono::steady_clock::now();
-            if (m_cache.size() >= k_max_cached_credentials) {
+            if (m_cache.size() >= MAX_CACHED_CREDENTIALS) {
                 std::erase_if(m_cache, [&](auto const& entry) { return entry.second.expires <= now; });
-                if (m_cache.size() >= k_max_cached_credentials) m_cache.clear();
+                if (m_cache.size() >= MAX_CACHED_CREDENTIALS) m_cache.clear();
             }
             m_cache[digest] = {principal->user, now + m_config.credential_cache, generation};
         }

@@ -42,7 +42,7 @@ struct AuthOutcome {
     std::string session_token; // set by logon()
 };
 
-inline constexpr std::string_view k_session_cookie = "VSASESSION";
+inline constexpr std::string_view SESSION_COOKIE = "VSASESSION";
 
 class Authenticator {
 public:

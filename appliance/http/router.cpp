@@ -48,7 +48,7 @@ std::string soap_fault_body(char const* code, std::uint32_t hresult, char const*
            "SOAP-ENV:Envelope>\n";
 }
 
-constexpr std::uint32_t k_e_accessdenied = 0x8007'0005;
+constexpr std::uint32_t E_ACCESSDENIED = 0x8007'0005;
 
 class RequestHandler final : public Poco::Net::HTTPRequestHandler {
 public:
@@ -103,11 +103,11 @@ private:
         auto const& method = request.getMethod();
         bool get = method == "GET" || method == "HEAD";
 
-        if (path == k_soap_path && method == "POST") return soap(request, response);
+        if (path == SOAP_PATH && method == "POST") return soap(request, response);
         if (get &&
-            ((path == k_soap_path && (query == "wsdl" || query == "WSDL")) || path == "/VirtualServer.wsdl"))
+            ((path == SOAP_PATH && (query == "wsdl" || query == "WSDL")) || path == "/VirtualServer.wsdl"))
             return wsdl(request, response);
-        if (path == k_soap_path) {
+        if (path == SOAP_PATH) {
             response.set("Allow", "GET, HEAD, POST");
             return reject(response, HTTPResponse::HTTP_METHOD_NOT_ALLOWED,
                           "use POST for SOAP, GET ?wsdl for the contract\n");
@@ -175,7 +175,7 @@ private:
         call.client_address = request.clientAddress().host().toString();
         Poco::Net::NameValueCollection cookies;
         request.getCookies(cookies);
-        call.cookie_token = cookies.get(std::string(k_session_cookie), "");
+        call.cookie_token = cookies.get(std::string(SESSION_COOKIE), "");
         bool browser = request.get("X-Requested-With", "") == "XMLHttpRequest";
 
         auto outcome = m_context.auth.from_http(request.get("Authorization", ""), call.cookie_token,
@@ -210,10 +210,10 @@ private:
         if (call.unauthenticated) return unauthorized(response, browser, false);
 
         if (call.set_session_cookie)
-            response.add("Set-Cookie", std::string(k_session_cookie) + "=" + *call.set_session_cookie +
+            response.add("Set-Cookie", std::string(SESSION_COOKIE) + "=" + *call.set_session_cookie +
                                            "; Path=/; Secure; HttpOnly; SameSite=Strict");
         if (call.clear_session_cookie)
-            response.add("Set-Cookie", std::string(k_session_cookie) +
+            response.add("Set-Cookie", std::string(SESSION_COOKIE) +
                                            "=; Path=/; Max-Age=0; Secure; HttpOnly; SameSite=Strict");
         response.setStatusAndReason(static_cast<HTTPResponse::HTTPStatus>(reply.http_status));
         response.setContentType("text/xml; charset=utf-8");
@@ -228,7 +228,7 @@ private:
         if (!browser) response.set("WWW-Authenticate", "Basic realm=\"VSA\", charset=\"UTF-8\"");
         auto text = bad_credentials ? std::string("wrong user name or password")
                                     : std::string("authentication required");
-        auto body = soap_fault_body("Client", k_e_accessdenied, "E_ACCESSDENIED", text);
+        auto body = soap_fault_body("Client", E_ACCESSDENIED, "E_ACCESSDENIED", text);
         response.setStatusAndReason(HTTPResponse::HTTP_UNAUTHORIZED);
         response.setContentType("text/xml; charset=utf-8");
         response.set("Cache-Control", "no-store");
@@ -240,7 +240,7 @@ private:
     void locked_out(HTTPServerResponse& response, std::chrono::seconds retry_after) {
         auto text = "too many failed logons from this address; retry in " +
                     std::to_string(retry_after.count()) + " s";
-        auto body = soap_fault_body("Client", k_e_accessdenied, "E_ACCESSDENIED", text);
+        auto body = soap_fault_body("Client", E_ACCESSDENIED, "E_ACCESSDENIED", text);
         response.setStatusAndReason(HTTPResponse::HTTP_TOO_MANY_REQUESTS);
         response.set("Retry-After", std::to_string(retry_after.count()));
         response.setContentType("text/xml; charset=utf-8");
@@ -281,11 +281,11 @@ bool is_valid_host_header(std::string_view host) {
 }
 
 std::string wsdl_for_host(std::string const& wsdl, std::string_view host) {
-    static constexpr std::string_view k_placeholder = "https://localhost:8443/VirtualServer";
-    auto at = wsdl.find(k_placeholder);
+    static constexpr std::string_view PLACEHOLDER = "https://localhost:8443/VirtualServer";
+    auto at = wsdl.find(PLACEHOLDER);
     if (at == std::string::npos) return wsdl;
     std::string out = wsdl;
-    out.replace(at, k_placeholder.size(), "https://" + std::string(host) + std::string(k_soap_path));
+    out.replace(at, PLACEHOLDER.size(), "https://" + std::string(host) + std::string(SOAP_PATH));
     return out;
 }
 

@@ -35,7 +35,7 @@ struct HttpContext {
     Poco::Logger& log;
 };
 
-inline constexpr std::string_view k_soap_path = "/VirtualServer";
+inline constexpr std::string_view SOAP_PATH = "/VirtualServer";
 
 class Router final : public Poco::Net::HTTPRequestHandlerFactory {
 public:

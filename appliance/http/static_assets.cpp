@@ -10,18 +10,18 @@ namespace vsa::appliance {
 
 namespace {
 
-constexpr std::size_t k_max_files = 4096;
-constexpr std::size_t k_max_total_bytes = 64u << 20;
+constexpr std::size_t MAX_FILES = 4096;
+constexpr std::size_t MAX_TOTAL_BYTES = 64u << 20;
 
 std::string etag_of(std::string const& bytes) {
     unsigned char digest[EVP_MAX_MD_SIZE];
     unsigned int length = 0;
     EVP_Digest(bytes.data(), bytes.size(), digest, &length, EVP_sha256(), nullptr);
-    static char const hex[] = "0123456789abcdef";
+    static char const HEX[] = "0123456789abcdef";
     std::string out = "\"";
     for (unsigned i = 0; i < 12 && i < length; ++i) {
-        out += hex[digest[i] >> 4];
-        out += hex[digest[i] & 15];
+        out += HEX[digest[i] >> 4];
+        out += HEX[digest[i] & 15];
     }
     return out + "\"";
 }
@@ -58,7 +58,7 @@ Result<StaticAssets, std::string> StaticAssets::load(std::filesystem::path const
         std::string body((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
         if (!in.good() && !in.eof()) return Err{"cannot read " + it->path().string()};
         total += body.size();
-        if (assets.m_assets.size() >= k_max_files || total > k_max_total_bytes)
+        if (assets.m_assets.size() >= MAX_FILES || total > MAX_TOTAL_BYTES)
             return Err{"web root " + root.string() + " is larger than 4096 files or 64 MiB"};
         Asset asset{std::move(body), std::string(content_type_for(it->path())), {}};
         asset.etag = etag_of(asset.body);

@@ -20,6 +20,6 @@ int set_service_fault(struct soap* soap, services::ServiceError const& error);
 void attach_decoder_fault(struct soap* soap);
 
 // HTTP status for a fault response: 500 as SOAP 1.1 requires.
-inline constexpr int k_fault_http_status = 500;
+inline constexpr int FAULT_HTTP_STATUS = 500;
 
 } // namespace vsa::appliance

@@ -54,7 +54,7 @@ SoapDispatcher::Reply SoapDispatcher::dispatch(std::string_view request_body, So
         attach_decoder_fault(soap);
         reply.body.clear(); // nothing of a half-written response may leak out
         soap_send_fault(soap);
-        reply.http_status = k_fault_http_status;
+        reply.http_status = FAULT_HTTP_STATUS;
     }
 
     // Free what this request allocated (objects, then memory). soap_end()

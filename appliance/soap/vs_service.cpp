@@ -74,7 +74,7 @@ int VsService::answer(Out& out, F&& produce) {
 template <typename Out, typename F>
 int VsService::host_answer(std::string const& this_ref, Out& out, F&& produce) {
     if (int rc = require_principal()) return rc;
-    if (this_ref != k_host_info_ref)
+    if (this_ref != HOST_INFO_REF)
         return fault({hr::E_INVALIDARG, "_this is not an IVMHostInfo reference (got '" +
                                             this_ref.substr(0, 64) +
                                             "'; IVMVirtualServer_get_HostInfo returns one)"});
@@ -132,17 +132,17 @@ VSA_SERVER_GET(ProductID, server.product_id())
 VSA_SERVER_GET(UpTime, server.uptime_seconds())
 VSA_SERVER_GET(DefaultLocale, server.default_locale())
 VSA_SERVER_GET(AvailableSystemCapacity, server.available_system_capacity())
-VSA_SERVER_GET(MaximumNumberOfVMs, VmLimits::max_running_vms)
-VSA_SERVER_GET(MaximumMemoryPerVM, VmLimits::max_memory_mb)
-VSA_SERVER_GET(MinimumMemoryPerVM, VmLimits::min_memory_mb)
+VSA_SERVER_GET(MaximumNumberOfVMs, VmLimits::MAX_RUNNING_VMS)
+VSA_SERVER_GET(MaximumMemoryPerVM, VmLimits::MAX_MEMORY_MB)
+VSA_SERVER_GET(MinimumMemoryPerVM, VmLimits::MIN_MEMORY_MB)
 VSA_SERVER_GET(SuggestedMaximumMemoryPerVM, server.suggested_maximum_memory_mb())
-VSA_SERVER_GET(MaximumFloppyDrivesPerVM, VmLimits::max_floppy_drives)
-VSA_SERVER_GET(MaximumNetworkAdaptersPerVM, VmLimits::max_network_adapters)
-VSA_SERVER_GET(MaximumNumberOfIDEBuses, VmLimits::max_ide_buses)
-VSA_SERVER_GET(MaximumNumberOfSCSIControllers, VmLimits::max_scsi_controllers)
-VSA_SERVER_GET(MaximumParallelPortsPerVM, VmLimits::max_parallel_ports)
-VSA_SERVER_GET(MaximumSerialPortsPerVM, VmLimits::max_serial_ports)
-VSA_SERVER_GET(HostInfo, std::string(k_host_info_ref))
+VSA_SERVER_GET(MaximumFloppyDrivesPerVM, VmLimits::MAX_FLOPPY_DRIVES)
+VSA_SERVER_GET(MaximumNetworkAdaptersPerVM, VmLimits::MAX_NETWORK_ADAPTERS)
+VSA_SERVER_GET(MaximumNumberOfIDEBuses, VmLimits::MAX_IDE_BUSES)
+VSA_SERVER_GET(MaximumNumberOfSCSIControllers, VmLimits::MAX_SCSI_CONTROLLERS)
+VSA_SERVER_GET(MaximumParallelPortsPerVM, VmLimits::MAX_PARALLEL_PORTS)
+VSA_SERVER_GET(MaximumSerialPortsPerVM, VmLimits::MAX_SERIAL_PORTS)
+VSA_SERVER_GET(HostInfo, std::string(HOST_INFO_REF))
 #undef VSA_SERVER_GET
 
 // --- IVMHostInfo ----------------------------------------------------------

@@ -70,7 +70,7 @@ namespace vsa::appliance {
 
 // The reference a client gets from IVMVirtualServer_get_HostInfo and passes
 // back as _this. There is one host, so one reference.
-inline constexpr char const* k_host_info_ref = "hostinfo";
+inline constexpr char const* HOST_INFO_REF = "hostinfo";
 
 class VsService final : public VirtualServerBindingService {
 public:

@@ -88,7 +88,7 @@ bool xml_depth_exceeds(std::string_view body, int max_depth) {
 }
 
 std::string sanitize_xml_text(std::string_view text, std::size_t max_bytes) {
-    static constexpr std::string_view k_replacement = "\xEF\xBF\xBD"; // U+FFFD
+    static constexpr std::string_view REPLACEMENT = "\xEF\xBF\xBD"; // U+FFFD
     std::string out;
     out.reserve(std::min(text.size(), max_bytes));
     auto const* p = reinterpret_cast<unsigned char const*>(text.data());
@@ -109,15 +109,15 @@ std::string sanitize_xml_text(std::string_view text, std::size_t max_bytes) {
                 cp = (cp << 6) | (p[i + k] & 0x3F);
             }
             // Overlong forms, surrogates and values past U+10FFFF are not UTF-8.
-            static constexpr char32_t k_min[] = {0, 0, 0x80, 0x800, 0x10000};
-            well_formed =
-                well_formed && cp >= k_min[length] && cp <= 0x10FFFF && !(cp >= 0xD800 && cp <= 0xDFFF);
+            static constexpr char32_t MIN_CODE_POINT[] = {0, 0, 0x80, 0x800, 0x10000};
+            well_formed = well_formed && cp >= MIN_CODE_POINT[length] && cp <= 0x10FFFF &&
+                          !(cp >= 0xD800 && cp <= 0xDFFF);
         }
         // A well-formed character XML 1.0 does not allow is replaced whole;
         // a malformed byte is replaced alone and decoding resumes after it.
         bool allowed = well_formed && (cp >= 0x20 || cp == 0x9 || cp == 0xA || cp == 0xD) && cp != 0xFFFE &&
                        cp != 0xFFFF;
-        std::string_view piece = allowed ? text.substr(i, length) : k_replacement;
+        std::string_view piece = allowed ? text.substr(i, length) : REPLACEMENT;
         if (out.size() + piece.size() > max_bytes) break;
         out += piece;
         i += well_formed ? length : 1;

@@ -24,7 +24,7 @@ Result<Poco::Net::Context::Ptr, std::string> make_server_tls_context(DaemonConfi
     try {
         Poco::Net::Context::Ptr context = new Poco::Net::Context(
             Poco::Net::Context::TLS_SERVER_USE, config.private_key.string(), config.certificate.string(), "",
-            Poco::Net::Context::VERIFY_NONE, 9, false, k_tls12_ciphers);
+            Poco::Net::Context::VERIFY_NONE, 9, false, TLS12_CIPHERS);
         context->disableProtocols(Poco::Net::Context::PROTO_SSLV2 | Poco::Net::Context::PROTO_SSLV3 |
                                   Poco::Net::Context::PROTO_TLSV1 | Poco::Net::Context::PROTO_TLSV1_1);
         context->preferServerCiphers();

@@ -55,7 +55,7 @@ using Poco::Net::HTTPServerResponse;
 
 // Byte for byte what vsad answered to IVMVirtualServer_get_Name (497 bytes,
 // gSOAP's trailing CRLF included).
-constexpr std::string_view k_get_name_response =
+constexpr std::string_view GET_NAME_RESPONSE =
     "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
     "<SOAP-ENV:Envelope xmlns:SOAP-ENV=\"http://schemas.xmlsoap.org/soap/envelope/\" "
     "xmlns:SOAP-ENC=\"http://schemas.xmlsoap.org/soap/encoding/\" "
@@ -64,7 +64,7 @@ constexpr std::string_view k_get_name_response =
     "<SOAP-ENV:Body><vs:IVMVirtualServer_get_NameResponse><vs:returnval>VSA Virtual Server Appliance"
     "</vs:returnval></vs:IVMVirtualServer_get_NameResponse></SOAP-ENV:Body></SOAP-ENV:Envelope>\r\n";
 
-constexpr std::string_view k_unauthorized = "wrong user name or password\n";
+constexpr std::string_view UNAUTHORIZED = "wrong user name or password\n";
 
 struct Options {
     std::string data_dir;
@@ -96,8 +96,8 @@ public:
                 response.set("WWW-Authenticate", "Basic realm=\"VSA\", charset=\"UTF-8\"");
                 response.setKeepAlive(false); // the body is unread
                 response.setContentType("text/plain; charset=utf-8");
-                response.setContentLength(static_cast<std::streamsize>(k_unauthorized.size()));
-                response.sendBuffer(k_unauthorized.data(), k_unauthorized.size());
+                response.setContentLength(static_cast<std::streamsize>(UNAUTHORIZED.size()));
+                response.sendBuffer(UNAUTHORIZED.data(), UNAUTHORIZED.size());
                 return;
             }
             // Read the body as vsad does; a kept-alive connection needs it
@@ -113,8 +113,8 @@ public:
             response.setStatusAndReason(HTTPResponse::HTTP_OK);
             response.setContentType("text/xml; charset=utf-8");
             response.set("Cache-Control", "no-store");
-            response.setContentLength(static_cast<std::streamsize>(k_get_name_response.size()));
-            response.sendBuffer(k_get_name_response.data(), k_get_name_response.size());
+            response.setContentLength(static_cast<std::streamsize>(GET_NAME_RESPONSE.size()));
+            response.sendBuffer(GET_NAME_RESPONSE.data(), GET_NAME_RESPONSE.size());
         } catch (std::exception const& e) {
             std::cerr << "bench_bare_https: request failed: " << e.what() << "\n";
             if (!response.sent()) {

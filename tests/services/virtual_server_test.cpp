@@ -49,8 +49,8 @@ BOOST_AUTO_TEST_CASE(suggested_memory_stays_within_the_vm_limits) {
     vsa::test::TempDir dir;
     auto server = VirtualServer::open({dir.path(), "/"}).release_value();
     auto suggested = server->suggested_maximum_memory_mb();
-    BOOST_TEST(suggested >= VmLimits::min_memory_mb);
-    BOOST_TEST(suggested <= VmLimits::max_memory_mb);
+    BOOST_TEST(suggested >= VmLimits::MIN_MEMORY_MB);
+    BOOST_TEST(suggested <= VmLimits::MAX_MEMORY_MB);
     // A fake host with 1 GiB free: 1024 - 512 reserved.
     std::filesystem::create_directories(dir.path() / "host" / "proc");
     std::ofstream(dir.path() / "host" / "proc" / "meminfo")
