@@ -41,6 +41,16 @@ inline constexpr HResult VM_E_VM_UNKNOWN{0xA004'0207};
 inline constexpr HResult VM_E_APP_SHUTTING_DOWN{0xA004'0209};
 inline constexpr HResult VM_E_VM_RUNNING{0xA004'0500};
 inline constexpr HResult VM_E_HOST_DRIVE_NOT_FOUND{0xA004'067E};
+inline constexpr HResult E_DISK_FULL{0x8007'0070};
+inline constexpr HResult VM_E_PARENT_PATH_NOT_FOUND{0xA004'0677};
+inline constexpr HResult VM_E_FILE_READ_ONLY{0xA004'067A};
+inline constexpr HResult VM_E_WRONG_HD_IMAGE_TYPE{0xA004'067B};
+inline constexpr HResult VM_E_HD_IMAGE_OPEN_FAIL{0xA004'067C};
+inline constexpr HResult VM_E_HD_IMAGE_ACCESS{0xA004'0681};
+inline constexpr HResult VM_E_INVALID_HD_FILE{0xA004'0682};
+inline constexpr HResult VM_E_IMAGE_SIZE_TOO_LARGE{0xA004'0683};
+inline constexpr HResult VM_E_IMAGE_SIZE_TOO_SMALL{0xA004'0684};
+inline constexpr HResult VM_E_PARENT_CHILD_ID_MISMATCH{0xA004'0685};
 } // namespace hr
 
 } // namespace vsa::services

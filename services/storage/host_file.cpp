@@ -1,0 +1,149 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+#include "services/storage/host_file.h"
+
+#include <cerrno>
+#include <cstring>
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+namespace vsa::storage {
+
+StorageResult<HostFile> HostFile::open(std::string const& path, Mode mode) {
+    int flags = O_CLOEXEC;
+    switch (mode) {
+    case Mode::ReadOnly:
+        flags |= O_RDONLY;
+        break;
+    case Mode::ReadWrite:
+        flags |= O_RDWR;
+        break;
+    case Mode::CreateNew:
+        flags |= O_RDWR | O_CREAT | O_EXCL;
+        break;
+    }
+    int fd = ::open(path.c_str(), flags, 0644);
+    if (fd < 0) {
+        int error = errno;
+        if (error == EEXIST)
+            return storage_error(StorageErrorKind::InvalidRequest, "'" + path + "' already exists");
+        return errno_error("cannot open", path, error);
+    }
+    HostFile file(fd, path);
+    struct stat st {};
+    if (::fstat(fd, &st) != 0) return errno_error("cannot stat", path, errno);
+    if (S_ISDIR(st.st_mode))
+        return storage_error(StorageErrorKind::InvalidRequest, "'" + path + "' is a directory");
+
+    struct flock lock {};
+    lock.l_type = mode == Mode::ReadOnly ? F_RDLCK : F_WRLCK;
+    lock.l_whence = SEEK_SET;
+    lock.l_start = 0;
+    lock.l_len = 0; // the whole file, however it grows
+    if (::fcntl(fd, F_OFD_SETLK, &lock) != 0) {
+        int error = errno;
+        if (error == EAGAIN || error == EACCES)
+            return storage_error(StorageErrorKind::Locked,
+                                 "'" + path + "' is in use by another process or virtual machine" +
+                                     (mode == Mode::ReadOnly ? " (open for writing)" : ""));
+        // Filesystems without locks (some network mounts): carry on unlocked
+        // rather than refuse every image there.
+        if (error != ENOLCK && error != EINVAL && error != EOPNOTSUPP)
+            return errno_error("cannot lock", path, error);
+    }
+    return file;
+}
+
+HostFile::HostFile(HostFile&& other) noexcept : m_fd(other.m_fd), m_path(std::move(other.m_path)) {
+    other.m_fd = -1;
+}
+
+HostFile& HostFile::operator=(HostFile&& other) noexcept {
+    if (this != &other) {
+        if (m_fd >= 0) ::close(m_fd);
+        m_fd = other.m_fd;
+        m_path = std::move(other.m_path);
+        other.m_fd = -1;
+    }
+    return *this;
+}
+
+HostFile::~HostFile() {
+    if (m_fd >= 0) ::close(m_fd);
+}
+
+Result<void, StorageError> HostFile::read_at(std::uint64_t offset, std::span<std::byte> out) const {
+    std::size_t done = 0;
+    while (done < out.size()) {
+        ssize_t n = ::pread(m_fd, out.data() + done, out.size() - done, static_cast<off_t>(offset + done));
+        if (n < 0) {
+            if (errno == EINTR) continue;
+            return errno_error("cannot read", m_path, errno);
+        }
+        if (n == 0)
+            return storage_error(StorageErrorKind::Corrupt, "'" + m_path +
+                                                                "' is truncated: no data at offset " +
+                                                                std::to_string(offset + done));
+        done += static_cast<std::size_t>(n);
+    }
+    return {};
+}
+
+Result<void, StorageError> HostFile::read_at_padded(std::uint64_t offset, std::span<std::byte> out) const {
+    std::size_t done = 0;
+    while (done < out.size()) {
+        ssize_t n = ::pread(m_fd, out.data() + done, out.size() - done, static_cast<off_t>(offset + done));
+        if (n < 0) {
+            if (errno == EINTR) continue;
+            return errno_error("cannot read", m_path, errno);
+        }
+        if (n == 0) break;
+        done += static_cast<std::size_t>(n);
+    }
+    std::memset(out.data() + done, 0, out.size() - done);
+    return {};
+}
+
+Result<void, StorageError> HostFile::write_at(std::uint64_t offset, std::span<std::byte const> data) {
+    std::size_t done = 0;
+    while (done < data.size()) {
+        ssize_t n = ::pwrite(m_fd, data.data() + done, data.size() - done, static_cast<off_t>(offset + done));
+        if (n < 0) {
+            if (errno == EINTR) continue;
+            return errno_error("cannot write", m_path, errno);
+        }
+        if (n == 0) return errno_error("cannot write", m_path, ENOSPC);
+        done += static_cast<std::size_t>(n);
+    }
+    return {};
+}
+
+StorageResult<std::uint64_t> HostFile::size() const {
+    struct stat st {};
+    if (::fstat(m_fd, &st) != 0) return errno_error("cannot stat", m_path, errno);
+    return static_cast<std::uint64_t>(st.st_size);
+}
+
+StorageResult<std::uint64_t> HostFile::allocated_bytes() const {
+    struct stat st {};
+    if (::fstat(m_fd, &st) != 0) return errno_error("cannot stat", m_path, errno);
+    return static_cast<std::uint64_t>(st.st_blocks) * 512;
+}
+
+Result<void, StorageError> HostFile::truncate(std::uint64_t size) {
+    if (::ftruncate(m_fd, static_cast<off_t>(size)) != 0) return errno_error("cannot resize", m_path, errno);
+    return {};
+}
+
+Result<void, StorageError> HostFile::sync() {
+    if (::fsync(m_fd) != 0) return errno_error("cannot sync", m_path, errno);
+    return {};
+}
+
+Result<void, StorageError> HostFile::sync_data() {
+    if (::fdatasync(m_fd) != 0) return errno_error("cannot sync", m_path, errno);
+    return {};
+}
+
+} // namespace vsa::storage

@@ -1,0 +1,57 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+// HostFile: an owned file descriptor with exact positional I/O and the
+// image lock. Every backend goes through it so that short reads (a
+// truncated image) and EINTR are handled in one place.
+#pragma once
+
+#include "services/storage/storage_error.h"
+
+#include <cstddef>
+#include <cstdint>
+#include <span>
+#include <string>
+
+namespace vsa::storage {
+
+class HostFile {
+public:
+    enum class Mode { ReadOnly, ReadWrite, CreateNew };
+
+    // Opens the file and takes an OFD lock over the whole file: exclusive for
+    // ReadWrite/CreateNew, shared for ReadOnly. So a second writer, or a
+    // writer while a VM reads the image (a differencing disk's parent), is
+    // refused with Locked instead of corrupting the image. OFD locks belong
+    // to the open file description, so two opens in one process conflict too,
+    // and QEMU's byte-range locks conflict with ours.
+    static StorageResult<HostFile> open(std::string const& path, Mode mode);
+
+    HostFile() = default;
+    HostFile(HostFile&& other) noexcept;
+    HostFile& operator=(HostFile&& other) noexcept;
+    HostFile(HostFile const&) = delete;
+    HostFile& operator=(HostFile const&) = delete;
+    ~HostFile();
+
+    // Reads exactly out.size() bytes; past end of file is Corrupt (truncated).
+    Result<void, StorageError> read_at(std::uint64_t offset, std::span<std::byte> out) const;
+    // Reads what exists and zero-fills the rest (raw images of odd sizes).
+    Result<void, StorageError> read_at_padded(std::uint64_t offset, std::span<std::byte> out) const;
+    Result<void, StorageError> write_at(std::uint64_t offset, std::span<std::byte const> data);
+    StorageResult<std::uint64_t> size() const;
+    // Bytes the file occupies on the host (sparse files use less).
+    StorageResult<std::uint64_t> allocated_bytes() const;
+    Result<void, StorageError> truncate(std::uint64_t size);
+    Result<void, StorageError> sync();
+    Result<void, StorageError> sync_data();
+
+    std::string const& path() const { return m_path; }
+    bool is_open() const { return m_fd >= 0; }
+
+private:
+    HostFile(int fd, std::string path) : m_fd(fd), m_path(std::move(path)) {}
+
+    int m_fd{-1};
+    std::string m_path;
+};
+
+} // namespace vsa::storage

@@ -1,0 +1,581 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+#include "services/storage/vhd_image.h"
+
+#include <algorithm>
+#include <cstring>
+#include <filesystem>
+#include <optional>
+
+#include <sys/stat.h>
+#include <unistd.h>
+
+namespace vsa::storage {
+
+namespace fs = std::filesystem;
+using vhd::SECTOR_SIZE;
+
+namespace {
+
+StorageError corrupt(std::string const& path, std::string const& message) {
+    return storage_error(StorageErrorKind::Corrupt, "'" + path + "' is not a valid VHD: " + message);
+}
+
+bool bit_set(std::vector<std::uint8_t> const& bitmap, std::uint64_t index) {
+    // Sector 0 of the block is the most significant bit of byte 0.
+    return (bitmap[index / 8] >> (7 - index % 8)) & 1;
+}
+
+void set_bit(std::vector<std::uint8_t>& bitmap, std::uint64_t index) {
+    bitmap[index / 8] = std::uint8_t(bitmap[index / 8] | (0x80 >> (index % 8)));
+}
+
+std::span<std::byte const> as_bytes(std::vector<std::uint8_t> const& v) {
+    return std::as_bytes(std::span<std::uint8_t const>(v));
+}
+
+// Windows locators use backslashes; we store and resolve POSIX paths. (A
+// Linux file name with a backslash in it does not survive this; acceptable.)
+std::string to_posix_path(std::string text) {
+    std::replace(text.begin(), text.end(), '\\', '/');
+    return text;
+}
+
+std::string to_windows_path(std::string text) {
+    std::replace(text.begin(), text.end(), '/', '\\');
+    return text;
+}
+
+std::string platform_name(std::uint32_t code) {
+    std::string name;
+    for (int shift = 24; shift >= 0; shift -= 8) {
+        char c = char((code >> shift) & 0xFF);
+        name += (c >= 0x20 && c < 0x7F) ? c : '?';
+    }
+    return name;
+}
+
+Result<void, StorageError> validate_create_size(std::uint64_t size_bytes) {
+    if (size_bytes % SECTOR_SIZE != 0)
+        return storage_error(StorageErrorKind::InvalidRequest,
+                             "disk size " + std::to_string(size_bytes) + " is not a multiple of 512 bytes");
+    if (size_bytes < vhd::MIN_CREATE_SIZE)
+        return storage_error(StorageErrorKind::TooSmall,
+                             "disk size " + std::to_string(size_bytes) + " is below the minimum of 3 MB");
+    if (size_bytes > vhd::MAX_DISK_SIZE)
+        return storage_error(StorageErrorKind::TooLarge, "disk size " + std::to_string(size_bytes) +
+                                                             " exceeds the maximum of 2,088,960 MB");
+    return {};
+}
+
+vhd::Footer new_footer(vhd::DiskType type, std::uint64_t size_bytes) {
+    vhd::Footer footer;
+    footer.disk_type = type;
+    footer.timestamp = vhd::to_vhd_timestamp(std::chrono::system_clock::now());
+    footer.original_size = size_bytes;
+    footer.current_size = size_bytes;
+    footer.geometry = vhd::chs_geometry(size_bytes / SECTOR_SIZE);
+    footer.unique_id = vhd::random_uuid();
+    footer.data_offset = type == vhd::DiskType::Fixed ? vhd::NO_DATA_OFFSET : SECTOR_SIZE;
+    return footer;
+}
+
+// Writes a new image through `fill`; on any failure the half-made file goes.
+template <typename Fill>
+Result<void, StorageError> create_file(std::string const& path, Fill fill) {
+    HostFile file = TRY(HostFile::open(path, HostFile::Mode::CreateNew));
+    auto result = fill(file);
+    if (result.is_error()) {
+        ::unlink(path.c_str());
+        return result;
+    }
+    auto synced = file.sync();
+    if (synced.is_error()) ::unlink(path.c_str());
+    return synced;
+}
+
+Result<void, StorageError>
+write_dynamic_layout(HostFile& file, vhd::Footer const& footer, vhd::DynamicHeader const& header,
+                     std::vector<std::pair<vhd::ParentLocator, std::vector<std::byte>>> const& locator_data,
+                     std::uint64_t data_start) {
+    vhd::FooterBytes const footer_bytes = vhd::serialize_footer(footer);
+    TRY(file.write_at(0, footer_bytes));
+    TRY(file.write_at(footer.data_offset, vhd::serialize_dynamic_header(header)));
+    std::vector<std::byte> bat(vhd::bat_bytes(header), std::byte{0xFF});
+    TRY(file.write_at(header.table_offset, bat));
+    for (auto const& [locator, data] : locator_data) {
+        std::vector<std::byte> padded(vhd::locator_space_bytes(locator), std::byte{0});
+        std::memcpy(padded.data(), data.data(), data.size());
+        TRY(file.write_at(locator.platform_data_offset, padded));
+    }
+    TRY(file.write_at(data_start, footer_bytes));
+    return {};
+}
+
+} // namespace
+
+VhdImage::~VhdImage() = default;
+
+StorageResult<std::unique_ptr<VhdImage>> VhdImage::open(std::string const& path, bool read_only) {
+    std::vector<ChainEntry> chain;
+    return open_in_chain(path, read_only, chain);
+}
+
+StorageResult<std::unique_ptr<VhdImage>> VhdImage::open_in_chain(std::string const& path, bool read_only,
+                                                                 std::vector<ChainEntry>& chain) {
+    std::unique_ptr<VhdImage> image(new VhdImage);
+    image->m_read_only = read_only;
+    image->m_file =
+        TRY(HostFile::open(path, read_only ? HostFile::Mode::ReadOnly : HostFile::Mode::ReadWrite));
+
+    std::uint64_t const file_size = TRY(image->m_file.size());
+    if (file_size < vhd::FOOTER_SIZE) return corrupt(path, "the file is smaller than a VHD footer");
+    vhd::FooterBytes bytes{};
+    TRY(image->m_file.read_at(file_size - vhd::FOOTER_SIZE, bytes));
+    auto footer = vhd::parse_footer(bytes);
+    if (footer.is_error()) {
+        // A crash during block allocation leaves data where the footer was;
+        // dynamic disks keep a copy at offset 0 for exactly this.
+        vhd::FooterBytes copy{};
+        TRY(image->m_file.read_at(0, copy));
+        auto from_copy = vhd::parse_footer(copy);
+        if (from_copy.is_error() || from_copy.value().disk_type == vhd::DiskType::Fixed) {
+            StorageError error = footer.release_error();
+            if (error.kind == StorageErrorKind::Corrupt) return corrupt(path, error.message);
+            return error;
+        }
+        image->m_footer = from_copy.release_value();
+        image->m_footer_recovered = true;
+    } else {
+        image->m_footer = footer.release_value();
+    }
+
+    if (image->m_footer.disk_type == vhd::DiskType::Fixed) {
+        image->m_data_end = file_size - vhd::FOOTER_SIZE;
+        if (image->m_footer.current_size > image->m_data_end)
+            return corrupt(path, "the footer says " + std::to_string(image->m_footer.current_size) +
+                                     " bytes but the file holds only " + std::to_string(image->m_data_end));
+        return image;
+    }
+
+    TRY(image->load_dynamic(file_size));
+    if (image->m_footer.disk_type == vhd::DiskType::Differencing) {
+        struct stat st {};
+        if (::stat(path.c_str(), &st) == 0)
+            chain.push_back({std::uint64_t(st.st_dev), std::uint64_t(st.st_ino)});
+        TRY(image->open_parent(chain));
+    }
+    return image;
+}
+
+Result<void, StorageError> VhdImage::load_dynamic(std::uint64_t file_size) {
+    std::string const& path = m_file.path();
+    if (m_footer.data_offset > file_size || file_size - m_footer.data_offset < vhd::DYNAMIC_HEADER_SIZE)
+        return corrupt(path, "the dynamic disk header offset lies outside the file");
+    vhd::DynamicHeaderBytes header_bytes{};
+    TRY(m_file.read_at(m_footer.data_offset, header_bytes));
+    auto header = vhd::parse_dynamic_header(header_bytes);
+    if (header.is_error()) return corrupt(path, header.error().message);
+    m_header = header.release_value();
+
+    // Recovering, the whole file is candidate data: the real end is after
+    // the last metadata or block, computed below.
+    std::uint64_t const layout_size = m_footer_recovered ? file_size + vhd::FOOTER_SIZE : file_size;
+    auto layout = vhd::validate_dynamic_layout(m_footer, m_header, layout_size);
+    if (layout.is_error()) return corrupt(path, layout.error().message);
+    m_metadata = layout.release_value();
+    std::uint64_t const data_end = layout_size - vhd::FOOTER_SIZE;
+
+    std::vector<std::byte> bat_bytes(std::size_t(m_header.max_table_entries) * 4);
+    TRY(m_file.read_at(m_header.table_offset, bat_bytes));
+    m_bat = vhd::parse_bat(bat_bytes, m_header.max_table_entries);
+    auto problems = vhd::find_bat_problems(m_bat, m_header, m_metadata, data_end, 1);
+    if (!problems.empty()) return corrupt(path, problems.front());
+
+    if (!m_footer_recovered) {
+        m_data_end = data_end;
+        return {};
+    }
+    std::uint64_t end = 0;
+    for (auto const& extent : m_metadata)
+        end = std::max(end, extent.offset + extent.length);
+    std::uint64_t const block_bytes = std::uint64_t(vhd::bitmap_bytes(m_header)) + m_header.block_size;
+    for (std::uint32_t entry : m_bat)
+        if (entry != vhd::UNUSED_BAT_ENTRY)
+            end = std::max(end, std::uint64_t(entry) * SECTOR_SIZE + block_bytes);
+    m_data_end = (end + SECTOR_SIZE - 1) / SECTOR_SIZE * SECTOR_SIZE;
+    if (!m_read_only) {
+        TRY(m_file.write_at(m_data_end, vhd::serialize_footer(m_footer)));
+        TRY(m_file.truncate(m_data_end + vhd::FOOTER_SIZE));
+        TRY(m_file.sync());
+    }
+    return {};
+}
+
+std::vector<std::pair<std::string, std::string>> VhdImage::parent_candidates() const {
+    // (what, path) in the order we try them.
+    std::vector<std::pair<std::string, std::string>> candidates;
+    fs::path const child_dir = fs::path(m_file.path()).parent_path();
+    auto relative_to_child = [&](std::string const& relative) {
+        return (child_dir.empty() ? fs::path(relative) : child_dir / relative).lexically_normal().string();
+    };
+    for (std::uint32_t wanted : {vhd::PLATFORM_W2KU, vhd::PLATFORM_W2RU}) {
+        for (auto const& locator : m_header.parent_locators) {
+            if (locator.platform_code != wanted || locator.platform_data_length == 0) continue;
+            std::vector<std::byte> data(locator.platform_data_length);
+            if (m_file.read_at(locator.platform_data_offset, data).is_error()) continue;
+            std::string const text = to_posix_path(vhd::utf16le_to_utf8(data));
+            if (text.empty()) continue;
+            if (wanted == vhd::PLATFORM_W2KU) {
+                if (text.front() == '/') candidates.emplace_back("W2ku", text);
+            } else {
+                candidates.emplace_back("W2ru", text.front() == '/' ? text : relative_to_child(text));
+            }
+        }
+    }
+    if (!m_header.parent_unicode_name.empty()) {
+        std::string const name = to_posix_path(vhd::utf16_to_utf8(m_header.parent_unicode_name));
+        if (name.front() == '/') candidates.emplace_back("parent name", name);
+        std::string const base = fs::path(name).filename().string();
+        if (!base.empty()) candidates.emplace_back("parent name", relative_to_child(base));
+    }
+    return candidates;
+}
+
+Result<void, StorageError> VhdImage::open_parent(std::vector<ChainEntry>& chain) {
+    std::string const& path = m_file.path();
+    if (chain.size() > std::size_t(MAX_PARENT_DEPTH))
+        return storage_error(StorageErrorKind::Unsupported, "'" + path +
+                                                                "': the differencing chain is deeper than " +
+                                                                std::to_string(MAX_PARENT_DEPTH) + " disks");
+    auto const candidates = parent_candidates();
+    std::optional<StorageError> mismatch;
+    std::string tried;
+    for (auto const& [what, candidate] : candidates) {
+        tried += (tried.empty() ? "" : ", ") + what + " '" + candidate + "'";
+        struct stat st {};
+        if (::stat(candidate.c_str(), &st) != 0) continue;
+        for (auto const& entry : chain)
+            if (entry.device == std::uint64_t(st.st_dev) && entry.inode == std::uint64_t(st.st_ino))
+                return corrupt(path,
+                               "parent loop: '" + candidate + "' is already in this differencing chain");
+        std::vector<ChainEntry> parent_chain = chain;
+        auto parent = open_in_chain(candidate, true, parent_chain);
+        if (parent.is_error()) {
+            StorageError error = parent.release_error();
+            error.message = "parent of '" + path + "': " + error.message;
+            return error;
+        }
+        if (parent.value()->footer().unique_id != m_header.parent_unique_id) {
+            mismatch = storage_error(StorageErrorKind::ParentMismatch,
+                                     "'" + path + "' was made from parent " +
+                                         vhd::uuid_string(m_header.parent_unique_id) + " but '" + candidate +
+                                         "' is " + vhd::uuid_string(parent.value()->footer().unique_id));
+            continue;
+        }
+        m_parent = parent.release_value();
+        return {};
+    }
+    if (mismatch) return *mismatch;
+    return storage_error(StorageErrorKind::ParentNotFound, "'" + path + "': parent disk not found (tried " +
+                                                               (tried.empty() ? "nothing" : tried) + ")");
+}
+
+std::uint64_t VhdImage::block_data_offset(std::uint32_t bat_entry) const {
+    return std::uint64_t(bat_entry) * SECTOR_SIZE + vhd::bitmap_bytes(m_header);
+}
+
+StorageResult<std::vector<std::uint8_t>*> VhdImage::bitmap(std::uint32_t block) {
+    auto it = m_bitmaps.find(block);
+    if (it != m_bitmaps.end()) return &it->second;
+    std::vector<std::uint8_t> bits(vhd::bitmap_bytes(m_header));
+    TRY(m_file.read_at(std::uint64_t(m_bat[block]) * SECTOR_SIZE,
+                       std::as_writable_bytes(std::span<std::uint8_t>(bits))));
+    return &m_bitmaps.emplace(block, std::move(bits)).first->second;
+}
+
+Result<void, StorageError> VhdImage::read_unallocated(std::uint64_t sector, std::span<std::byte> out) {
+    if (!m_parent) {
+        std::memset(out.data(), 0, out.size());
+        return {};
+    }
+    // A parent smaller than its child (the specification forbids it, but it
+    // costs nothing to survive) reads as zeros past its end.
+    std::uint64_t const parent_sectors = m_parent->sector_count();
+    std::uint64_t const count = out.size() / SECTOR_SIZE;
+    std::uint64_t const inside = sector >= parent_sectors ? 0 : std::min(count, parent_sectors - sector);
+    if (inside > 0) TRY(m_parent->read_sectors(sector, out.first(inside * SECTOR_SIZE)));
+    std::memset(out.data() + inside * SECTOR_SIZE, 0, out.size() - inside * SECTOR_SIZE);
+    return {};
+}
+
+Result<void, StorageError> VhdImage::read(std::uint64_t first_sector, std::span<std::byte> out) {
+    TRY(check_request(first_sector, out.size(), false));
+    return read_sectors(first_sector, out);
+}
+
+Result<void, StorageError> VhdImage::read_sectors(std::uint64_t sector, std::span<std::byte> out) {
+    if (m_footer.disk_type == vhd::DiskType::Fixed) return m_file.read_at(sector * SECTOR_SIZE, out);
+    std::uint32_t const per_block = vhd::sectors_per_block(m_header);
+    while (!out.empty()) {
+        std::uint32_t const block = std::uint32_t(sector / per_block);
+        std::uint32_t const in_block = std::uint32_t(sector % per_block);
+        std::uint64_t const count = std::min<std::uint64_t>(out.size() / SECTOR_SIZE, per_block - in_block);
+        std::span<std::byte> chunk = out.first(count * SECTOR_SIZE);
+        if (block >= m_bat.size() || m_bat[block] == vhd::UNUSED_BAT_ENTRY) {
+            TRY(read_unallocated(sector, chunk));
+        } else {
+            std::vector<std::uint8_t> const& bits = *TRY(bitmap(block));
+            std::uint64_t i = 0;
+            while (i < count) {
+                bool const present = bit_set(bits, in_block + i);
+                std::uint64_t j = i + 1;
+                while (j < count && bit_set(bits, in_block + j) == present)
+                    ++j;
+                std::span<std::byte> run = chunk.subspan(i * SECTOR_SIZE, (j - i) * SECTOR_SIZE);
+                if (present)
+                    TRY(m_file.read_at(block_data_offset(m_bat[block]) + (in_block + i) * SECTOR_SIZE, run));
+                else
+                    TRY(read_unallocated(sector + i, run));
+                i = j;
+            }
+        }
+        sector += count;
+        out = out.subspan(chunk.size());
+    }
+    return {};
+}
+
+Result<void, StorageError> VhdImage::write(std::uint64_t first_sector, std::span<std::byte const> data) {
+    TRY(check_request(first_sector, data.size(), true));
+    if (m_footer.disk_type == vhd::DiskType::Fixed) return m_file.write_at(first_sector * SECTOR_SIZE, data);
+    std::uint32_t const per_block = vhd::sectors_per_block(m_header);
+    std::uint64_t sector = first_sector;
+    while (!data.empty()) {
+        std::uint32_t const block = std::uint32_t(sector / per_block);
+        std::uint32_t const in_block = std::uint32_t(sector % per_block);
+        std::uint64_t const count = std::min<std::uint64_t>(data.size() / SECTOR_SIZE, per_block - in_block);
+        TRY(write_block_chunk(block, in_block, data.first(count * SECTOR_SIZE)));
+        sector += count;
+        data = data.subspan(count * SECTOR_SIZE);
+    }
+    return {};
+}
+
+Result<void, StorageError> VhdImage::write_block_chunk(std::uint32_t block, std::uint32_t first_in_block,
+                                                       std::span<std::byte const> data) {
+    if (m_bat[block] == vhd::UNUSED_BAT_ENTRY) return allocate_block(block, first_in_block, data);
+    TRY(m_file.write_at(block_data_offset(m_bat[block]) + std::uint64_t(first_in_block) * SECTOR_SIZE, data));
+    std::vector<std::uint8_t>& bits = *TRY(bitmap(block));
+    std::uint64_t const count = data.size() / SECTOR_SIZE;
+    bool changed = false;
+    for (std::uint64_t i = 0; i < count; ++i) {
+        if (bit_set(bits, first_in_block + i)) continue;
+        set_bit(bits, first_in_block + i);
+        changed = true;
+    }
+    // Data first, bitmap second: a crash in between loses this write only.
+    if (changed) TRY(m_file.write_at(std::uint64_t(m_bat[block]) * SECTOR_SIZE, as_bytes(bits)));
+    return {};
+}
+
+Result<void, StorageError> VhdImage::allocate_block(std::uint32_t block, std::uint32_t first_in_block,
+                                                    std::span<std::byte const> data) {
+    std::uint64_t const start = m_data_end; // the trailing footer's place
+    std::uint64_t const data_start = start + vhd::bitmap_bytes(m_header);
+    std::uint64_t const new_end = data_start + m_header.block_size;
+    if (new_end / SECTOR_SIZE > vhd::UNUSED_BAT_ENTRY - 1)
+        return storage_error(StorageErrorKind::TooLarge, "'" + path() + "' cannot grow past 2 TiB");
+
+    // 1. Data. The rest of the block stays a hole, which reads as zeros.
+    TRY(m_file.write_at(data_start + std::uint64_t(first_in_block) * SECTOR_SIZE, data));
+    // 2. Bitmap (over the old footer). Dynamic: all sectors valid (the block
+    // is zeros elsewhere); differencing: only the ones just written.
+    std::vector<std::uint8_t> bits(vhd::bitmap_bytes(m_header), 0);
+    if (m_footer.disk_type == vhd::DiskType::Dynamic) {
+        std::fill(bits.begin(), bits.end(), 0xFF);
+    } else {
+        for (std::uint64_t i = 0; i < data.size() / SECTOR_SIZE; ++i)
+            set_bit(bits, first_in_block + i);
+    }
+    TRY(m_file.write_at(start, as_bytes(bits)));
+    TRY(m_file.sync_data());
+    // 3. The BAT entry makes the block live.
+    std::byte entry[4];
+    vhd::store_be32(entry, std::uint32_t(start / SECTOR_SIZE));
+    TRY(m_file.write_at(m_header.table_offset + std::uint64_t(block) * 4, entry));
+    m_bat[block] = std::uint32_t(start / SECTOR_SIZE);
+    m_bitmaps[block] = std::move(bits);
+    // 4. The footer at the new end of the file.
+    TRY(m_file.write_at(new_end, vhd::serialize_footer(m_footer)));
+    m_data_end = new_end;
+    return {};
+}
+
+Result<void, StorageError> VhdImage::flush() {
+    if (m_read_only) return {};
+    return m_file.sync();
+}
+
+VhdInfo VhdImage::info() const {
+    VhdInfo info;
+    info.type = m_footer.disk_type;
+    info.virtual_size = m_footer.current_size;
+    info.file_size = m_file.size().value_or(0);
+    info.host_allocated_bytes = m_file.allocated_bytes().value_or(0);
+    info.geometry = m_footer.geometry;
+    info.unique_id = m_footer.unique_id;
+    info.creator.assign(m_footer.creator_application.begin(), m_footer.creator_application.end());
+    info.timestamp = m_footer.timestamp;
+    info.footer_recovered = m_footer_recovered;
+    if (m_footer.disk_type == vhd::DiskType::Fixed) return info;
+    info.block_size = m_header.block_size;
+    info.total_blocks = m_header.max_table_entries;
+    info.allocated_blocks = std::uint32_t(
+        std::count_if(m_bat.begin(), m_bat.end(), [](auto e) { return e != vhd::UNUSED_BAT_ENTRY; }));
+    if (m_footer.disk_type != vhd::DiskType::Differencing) return info;
+    info.parent_unique_id = m_header.parent_unique_id;
+    if (m_parent) info.parent_path = m_parent->path();
+    for (auto const& locator : m_header.parent_locators) {
+        if (locator.platform_code == vhd::PLATFORM_NONE) continue;
+        std::string text = platform_name(locator.platform_code) + ": ";
+        std::vector<std::byte> data(locator.platform_data_length);
+        if (m_file.read_at(locator.platform_data_offset, data).has_value() &&
+            (locator.platform_code == vhd::PLATFORM_W2KU || locator.platform_code == vhd::PLATFORM_W2RU))
+            text += vhd::utf16le_to_utf8(data);
+        info.parent_locators.push_back(text);
+    }
+    return info;
+}
+
+void VhdImage::check(std::vector<std::string>& problems) const {
+    if (m_footer_recovered)
+        problems.push_back("'" + path() +
+                           "': the footer at the end of the file is damaged; the copy at "
+                           "offset 0 was used (opening the disk for writing repairs it)");
+    if (m_footer.disk_type == vhd::DiskType::Fixed) return;
+    vhd::FooterBytes copy{};
+    if (m_file.read_at(0, copy).is_error() || vhd::parse_footer(copy).is_error())
+        problems.push_back("'" + path() + "': the footer copy at offset 0 is damaged");
+    else if (copy != vhd::serialize_footer(m_footer))
+        problems.push_back("'" + path() + "': the footer copy at offset 0 differs from the footer");
+    auto const all = vhd::find_bat_problems(m_bat, m_header, m_metadata, m_data_end, 1000);
+    for (auto const& problem : all)
+        problems.push_back("'" + path() + "': " + problem);
+    std::vector<std::byte> bits(vhd::bitmap_bytes(m_header));
+    for (std::uint32_t i = 0; i < m_bat.size(); ++i) {
+        if (m_bat[i] == vhd::UNUSED_BAT_ENTRY) continue;
+        if (m_file.read_at(std::uint64_t(m_bat[i]) * SECTOR_SIZE, bits).is_error())
+            problems.push_back("'" + path() + "': the sector bitmap of block " + std::to_string(i) +
+                               " cannot be read");
+    }
+    if (m_parent) m_parent->check(problems);
+}
+
+Result<void, StorageError> VhdImage::create_fixed(std::string const& path, std::uint64_t size_bytes) {
+    TRY(validate_create_size(size_bytes));
+    vhd::Footer const footer = new_footer(vhd::DiskType::Fixed, size_bytes);
+    // Sparse: the zeros are a hole. Virtual Server wrote them all out; the
+    // host's free space is checked by the caller if it matters.
+    return create_file(path, [&](HostFile& file) -> Result<void, StorageError> {
+        TRY(file.truncate(size_bytes));
+        TRY(file.write_at(size_bytes, vhd::serialize_footer(footer)));
+        return {};
+    });
+}
+
+Result<void, StorageError> VhdImage::create_dynamic(std::string const& path, std::uint64_t size_bytes,
+                                                    std::uint32_t block_size) {
+    TRY(validate_create_size(size_bytes));
+    if (block_size < vhd::MIN_BLOCK_SIZE || block_size > vhd::MAX_BLOCK_SIZE ||
+        (block_size & (block_size - 1)))
+        return storage_error(StorageErrorKind::InvalidRequest,
+                             "block size " + std::to_string(block_size) +
+                                 " is not a power of two in 4 KiB..256 MiB");
+    vhd::Footer const footer = new_footer(vhd::DiskType::Dynamic, size_bytes);
+    vhd::DynamicHeader header;
+    header.table_offset = footer.data_offset + vhd::DYNAMIC_HEADER_SIZE;
+    header.block_size = block_size;
+    header.max_table_entries = std::uint32_t((size_bytes + block_size - 1) / block_size);
+    std::uint64_t const data_start = header.table_offset + vhd::bat_bytes(header);
+    return create_file(
+        path, [&](HostFile& file) { return write_dynamic_layout(file, footer, header, {}, data_start); });
+}
+
+Result<void, StorageError> VhdImage::create_differencing(std::string const& path,
+                                                         std::string const& parent_path) {
+    auto parent = TRY(VhdImage::open(parent_path, true));
+    std::error_code error;
+    fs::path const parent_abs = fs::canonical(parent_path, error);
+    if (error) return storage_error(StorageErrorKind::NotFound, "cannot resolve '" + parent_path + "'");
+    fs::path const child_dir = fs::absolute(fs::path(path), error).parent_path().lexically_normal();
+    if (error) return storage_error(StorageErrorKind::InvalidRequest, "cannot resolve '" + path + "'");
+    fs::path relative = parent_abs.lexically_relative(child_dir);
+    if (relative.empty()) relative = parent_abs;
+
+    vhd::Footer footer = new_footer(vhd::DiskType::Differencing, parent->footer().current_size);
+    footer.original_size = parent->footer().original_size;
+    footer.geometry = parent->footer().geometry;
+    vhd::DynamicHeader header;
+    header.table_offset = footer.data_offset + vhd::DYNAMIC_HEADER_SIZE;
+    header.block_size = parent->type() == vhd::DiskType::Fixed ? vhd::DEFAULT_BLOCK_SIZE
+                                                               : parent->dynamic_header().block_size;
+    header.max_table_entries =
+        std::uint32_t((footer.current_size + header.block_size - 1) / header.block_size);
+    header.parent_unique_id = parent->footer().unique_id;
+    struct stat st {};
+    if (::stat(parent_abs.c_str(), &st) == 0)
+        header.parent_timestamp = vhd::to_vhd_timestamp(std::chrono::system_clock::from_time_t(st.st_mtime));
+    header.parent_unicode_name = vhd::utf8_to_utf16(parent_abs.filename().string());
+
+    std::vector<std::pair<vhd::ParentLocator, std::vector<std::byte>>> locators;
+    std::uint64_t offset = header.table_offset + vhd::bat_bytes(header);
+    auto add_locator = [&](std::uint32_t code, std::string const& text) {
+        std::vector<std::byte> data = vhd::utf8_to_utf16le(text);
+        vhd::ParentLocator locator;
+        locator.platform_code = code;
+        locator.platform_data_length = std::uint32_t(data.size());
+        // Sectors, as the specification says (see locator_space_bytes).
+        locator.platform_data_space = std::uint32_t((data.size() + SECTOR_SIZE - 1) / SECTOR_SIZE);
+        locator.platform_data_offset = offset;
+        offset += std::uint64_t(locator.platform_data_space) * SECTOR_SIZE;
+        header.parent_locators[locators.size()] = locator;
+        locators.emplace_back(locator, std::move(data));
+    };
+    add_locator(vhd::PLATFORM_W2KU, parent_abs.string());
+    std::string relative_text = relative.string();
+    if (relative.is_relative() && !relative_text.starts_with("..")) relative_text = "./" + relative_text;
+    add_locator(vhd::PLATFORM_W2RU, to_windows_path(relative_text));
+    for (auto const& [locator, data] : locators)
+        if (data.size() > vhd::MAX_LOCATOR_BYTES)
+            return storage_error(StorageErrorKind::InvalidRequest, "the parent path is too long");
+    parent.reset(); // drop our shared lock before the child takes the chain
+    return create_file(
+        path, [&](HostFile& file) { return write_dynamic_layout(file, footer, header, locators, offset); });
+}
+
+StorageResult<VhdInfo> inspect_vhd(std::string const& path) {
+    auto image = TRY(VhdImage::open(path, true));
+    return image->info();
+}
+
+StorageResult<std::vector<std::string>> check_vhd(std::string const& path) {
+    std::vector<std::string> problems;
+    auto image = VhdImage::open(path, true);
+    if (image.is_error()) {
+        StorageError error = image.release_error();
+        switch (error.kind) {
+        case StorageErrorKind::NotFound:
+        case StorageErrorKind::Io:
+        case StorageErrorKind::Locked:
+        case StorageErrorKind::InvalidRequest:
+            return error;
+        default:
+            problems.push_back(error.message);
+            return problems;
+        }
+    }
+    image.value()->check(problems);
+    return problems;
+}
+
+} // namespace vsa::storage

@@ -1,0 +1,138 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+// VhdImage: a fixed, dynamic or differencing VHD as a BlockDevice.
+//
+// Layouts (Virtual Hard Disk Image Format Specification):
+//   fixed:        [data ........][footer]
+//   dynamic/diff: [footer copy][header][BAT][locators][block: bitmap|data]...[footer]
+// Dynamic blocks are allocated on first write at the end of the file. The
+// order of the writes is what makes a crash harmless:
+//   1. the data, 2. the sector bitmap, fdatasync, 3. the BAT entry,
+//   4. the footer at the new end of the file.
+// Until 3 lands the BAT does not point at the block, so a crash loses only
+// the write in flight. Between 2 and 4 the last 512 bytes are not a footer;
+// open() then falls back to the footer copy at offset 0 (as Hyper-V does)
+// and, when writable, rewrites the footer after the last block.
+// flush() is fsync; between flushes the guest's writes to allocated blocks
+// have no ordering promise, as with a real disk's write cache.
+//
+// In dynamic disks we set every bitmap bit when we allocate a block and
+// zero its data (a sparse hole), as QEMU and Hyper-V do, so every reader
+// agrees whether it honours the bitmap or not. Reads honour it anyway: a bit
+// of 0 reads zeros (dynamic) or falls through to the parent (differencing).
+//
+// Differencing: the parent is found through the header's locators, W2ku
+// (absolute) then W2ru (relative to the child's directory), then the
+// parent's Unicode file name next to the child, and it must carry the UUID
+// recorded in the child. Chains deeper than 16 and loops are refused. Parents
+// are opened read-only with a shared lock, so nobody writes under a child.
+//
+// Not implemented: the 511-byte footers of pre-2004 Virtual PC, Mac locators
+// (Mac/MacX), Windows drive-letter paths in W2ku (they cannot resolve here;
+// the W2ru and name fallbacks usually do), resizing, compaction and merging.
+#pragma once
+
+#include "services/storage/block_device.h"
+#include "services/storage/host_file.h"
+#include "services/storage/vhd_format.h"
+
+#include <memory>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+namespace vsa::storage {
+
+inline constexpr int MAX_PARENT_DEPTH = 16;
+
+struct VhdInfo {
+    vhd::DiskType type{vhd::DiskType::None};
+    std::uint64_t virtual_size{0};
+    std::uint64_t file_size{0};
+    std::uint64_t host_allocated_bytes{0}; // what the sparse file really uses
+    vhd::Geometry geometry{};
+    vhd::Uuid unique_id{};
+    std::string creator; // creator application, 4 characters
+    std::uint32_t timestamp{0};
+    std::uint32_t block_size{0};              // dynamic/differencing only
+    std::uint32_t allocated_blocks{0};        // dynamic/differencing only
+    std::uint32_t total_blocks{0};            // dynamic/differencing only
+    std::string parent_path;                  // the parent actually opened
+    std::vector<std::string> parent_locators; // "W2ku: /path", as recorded
+    vhd::Uuid parent_unique_id{};
+    bool footer_recovered{false}; // the trailing footer was bad; the copy at 0 was used
+};
+
+class VhdImage final : public BlockDevice {
+public:
+    static StorageResult<std::unique_ptr<VhdImage>> open(std::string const& path, bool read_only);
+
+    // size_bytes: a multiple of 512, between 3 MB and 2,088,960 MB.
+    static Result<void, StorageError> create_fixed(std::string const& path, std::uint64_t size_bytes);
+    static Result<void, StorageError> create_dynamic(std::string const& path, std::uint64_t size_bytes,
+                                                     std::uint32_t block_size = vhd::DEFAULT_BLOCK_SIZE);
+    // The child takes the parent's size and geometry; the parent must open.
+    static Result<void, StorageError> create_differencing(std::string const& path,
+                                                          std::string const& parent_path);
+
+    ~VhdImage() override;
+
+    std::uint64_t sector_count() const override { return m_footer.current_size / vhd::SECTOR_SIZE; }
+    std::uint32_t sector_size() const override { return vhd::SECTOR_SIZE; }
+    bool read_only() const override { return m_read_only; }
+    Result<void, StorageError> read(std::uint64_t first_sector, std::span<std::byte> out) override;
+    Result<void, StorageError> write(std::uint64_t first_sector, std::span<std::byte const> data) override;
+    Result<void, StorageError> flush() override;
+
+    vhd::DiskType type() const { return m_footer.disk_type; }
+    vhd::Footer const& footer() const { return m_footer; }
+    vhd::DynamicHeader const& dynamic_header() const { return m_header; }
+    std::string const& path() const { return m_file.path(); }
+    VhdImage const* parent() const { return m_parent.get(); }
+    VhdInfo info() const;
+
+    // Deeper checks than open() makes: every allocated block's bitmap is
+    // readable, the footer copy matches, the locators decode. Problems are
+    // appended as sentences.
+    void check(std::vector<std::string>& problems) const;
+
+private:
+    struct ChainEntry {
+        std::uint64_t device;
+        std::uint64_t inode;
+    };
+    VhdImage() = default;
+    static StorageResult<std::unique_ptr<VhdImage>> open_in_chain(std::string const& path, bool read_only,
+                                                                  std::vector<ChainEntry>& chain);
+    Result<void, StorageError> load_dynamic(std::uint64_t file_size);
+    Result<void, StorageError> open_parent(std::vector<ChainEntry>& chain);
+    std::vector<std::pair<std::string, std::string>> parent_candidates() const;
+
+    Result<void, StorageError> read_sectors(std::uint64_t sector, std::span<std::byte> out);
+    Result<void, StorageError> read_unallocated(std::uint64_t sector, std::span<std::byte> out);
+    StorageResult<std::vector<std::uint8_t>*> bitmap(std::uint32_t block);
+    Result<void, StorageError> write_block_chunk(std::uint32_t block, std::uint32_t first_in_block,
+                                                 std::span<std::byte const> data);
+    Result<void, StorageError> allocate_block(std::uint32_t block, std::uint32_t first_in_block,
+                                              std::span<std::byte const> data);
+    std::uint64_t block_data_offset(std::uint32_t bat_entry) const;
+
+    HostFile m_file;
+    bool m_read_only{true};
+    bool m_footer_recovered{false};
+    vhd::Footer m_footer;
+    vhd::DynamicHeader m_header;
+    std::vector<vhd::Extent> m_metadata;
+    std::vector<std::uint32_t> m_bat;
+    std::uint64_t m_data_end{0}; // where the trailing footer starts
+    std::unordered_map<std::uint32_t, std::vector<std::uint8_t>> m_bitmaps; // cache, by block
+    std::unique_ptr<VhdImage> m_parent;
+};
+
+// Opens read-only and describes the image (vsa-vhd info).
+StorageResult<VhdInfo> inspect_vhd(std::string const& path);
+
+// vsa-vhd check: every problem found, without stopping at the first.
+// Returns an error only when the file cannot be read at all.
+StorageResult<std::vector<std::string>> check_vhd(std::string const& path);
+
+} // namespace vsa::storage
