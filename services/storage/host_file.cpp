@@ -55,45 +55,11 @@ StorageResult<HostFile> HostFile::open(std::string const& path, Mode mode) {
     return file;
 }
 
-HostFile::HostFile(HostFile&& other) noexcept : m_fd(other.m_fd), m_path(std::move(other.m_path)) {
-    other.m_fd = -1;
-}
-
-HostFile& HostFile::operator=(HostFile&& other) noexcept {
-    if (this != &other) {
-        if (m_fd >= 0) ::close(m_fd);
-        m_fd = other.m_fd;
-        m_path = std::move(other.m_path);
-        other.m_fd = -1;
-    }
-    return *this;
-}
-
-HostFile::~HostFile() {
-    if (m_fd >= 0) ::close(m_fd);
-}
-
-Result<void, StorageError> HostFile::read_at(std::uint64_t offset, std::span<std::byte> out) const {
+StorageResult<std::size_t> HostFile::read_up_to(std::uint64_t offset, std::span<std::byte> out) const {
     std::size_t done = 0;
     while (done < out.size()) {
-        ssize_t n = ::pread(m_fd, out.data() + done, out.size() - done, static_cast<off_t>(offset + done));
-        if (n < 0) {
-            if (errno == EINTR) continue;
-            return errno_error("cannot read", m_path, errno);
-        }
-        if (n == 0)
-            return storage_error(StorageErrorKind::Corrupt, "'" + m_path +
-                                                                "' is truncated: no data at offset " +
-                                                                std::to_string(offset + done));
-        done += static_cast<std::size_t>(n);
-    }
-    return {};
-}
-
-Result<void, StorageError> HostFile::read_at_padded(std::uint64_t offset, std::span<std::byte> out) const {
-    std::size_t done = 0;
-    while (done < out.size()) {
-        ssize_t n = ::pread(m_fd, out.data() + done, out.size() - done, static_cast<off_t>(offset + done));
+        ssize_t n =
+            ::pread(m_fd.fd(), out.data() + done, out.size() - done, static_cast<off_t>(offset + done));
         if (n < 0) {
             if (errno == EINTR) continue;
             return errno_error("cannot read", m_path, errno);
@@ -101,6 +67,19 @@ Result<void, StorageError> HostFile::read_at_padded(std::uint64_t offset, std::s
         if (n == 0) break;
         done += static_cast<std::size_t>(n);
     }
+    return done;
+}
+
+Result<void, StorageError> HostFile::read_at(std::uint64_t offset, std::span<std::byte> out) const {
+    auto done = TRY(read_up_to(offset, out));
+    if (done < out.size())
+        return storage_error(StorageErrorKind::Corrupt, "'" + m_path + "' is truncated: no data at offset " +
+                                                            std::to_string(offset + done));
+    return {};
+}
+
+Result<void, StorageError> HostFile::read_at_padded(std::uint64_t offset, std::span<std::byte> out) const {
+    auto done = TRY(read_up_to(offset, out));
     std::memset(out.data() + done, 0, out.size() - done);
     return {};
 }
@@ -108,7 +87,8 @@ Result<void, StorageError> HostFile::read_at_padded(std::uint64_t offset, std::s
 Result<void, StorageError> HostFile::write_at(std::uint64_t offset, std::span<std::byte const> data) {
     std::size_t done = 0;
     while (done < data.size()) {
-        ssize_t n = ::pwrite(m_fd, data.data() + done, data.size() - done, static_cast<off_t>(offset + done));
+        ssize_t n =
+            ::pwrite(m_fd.fd(), data.data() + done, data.size() - done, static_cast<off_t>(offset + done));
         if (n < 0) {
             if (errno == EINTR) continue;
             return errno_error("cannot write", m_path, errno);
@@ -121,28 +101,29 @@ Result<void, StorageError> HostFile::write_at(std::uint64_t offset, std::span<st
 
 StorageResult<std::uint64_t> HostFile::size() const {
     struct stat st {};
-    if (::fstat(m_fd, &st) != 0) return errno_error("cannot stat", m_path, errno);
+    if (::fstat(m_fd.fd(), &st) != 0) return errno_error("cannot stat", m_path, errno);
     return static_cast<std::uint64_t>(st.st_size);
 }
 
 StorageResult<std::uint64_t> HostFile::allocated_bytes() const {
     struct stat st {};
-    if (::fstat(m_fd, &st) != 0) return errno_error("cannot stat", m_path, errno);
+    if (::fstat(m_fd.fd(), &st) != 0) return errno_error("cannot stat", m_path, errno);
     return static_cast<std::uint64_t>(st.st_blocks) * 512;
 }
 
 Result<void, StorageError> HostFile::truncate(std::uint64_t size) {
-    if (::ftruncate(m_fd, static_cast<off_t>(size)) != 0) return errno_error("cannot resize", m_path, errno);
+    if (::ftruncate(m_fd.fd(), static_cast<off_t>(size)) != 0)
+        return errno_error("cannot resize", m_path, errno);
     return {};
 }
 
 Result<void, StorageError> HostFile::sync() {
-    if (::fsync(m_fd) != 0) return errno_error("cannot sync", m_path, errno);
+    if (::fsync(m_fd.fd()) != 0) return errno_error("cannot sync", m_path, errno);
     return {};
 }
 
 Result<void, StorageError> HostFile::sync_data() {
-    if (::fdatasync(m_fd) != 0) return errno_error("cannot sync", m_path, errno);
+    if (::fdatasync(m_fd.fd()) != 0) return errno_error("cannot sync", m_path, errno);
     return {};
 }
 

@@ -4,6 +4,7 @@
 // truncated image) and EINTR are handled in one place.
 #pragma once
 
+#include "hypervisor/base/file_descriptor.h"
 #include "services/storage/storage_error.h"
 
 #include <cstddef>
@@ -26,11 +27,6 @@ public:
     static StorageResult<HostFile> open(std::string const& path, Mode mode);
 
     HostFile() = default;
-    HostFile(HostFile&& other) noexcept;
-    HostFile& operator=(HostFile&& other) noexcept;
-    HostFile(HostFile const&) = delete;
-    HostFile& operator=(HostFile const&) = delete;
-    ~HostFile();
 
     // Reads exactly out.size() bytes; past end of file is Corrupt (truncated).
     Result<void, StorageError> read_at(std::uint64_t offset, std::span<std::byte> out) const;
@@ -45,12 +41,14 @@ public:
     Result<void, StorageError> sync_data();
 
     std::string const& path() const { return m_path; }
-    bool is_open() const { return m_fd >= 0; }
+    bool is_open() const { return m_fd.is_open(); }
 
 private:
     HostFile(int fd, std::string path) : m_fd(fd), m_path(std::move(path)) {}
+    // Reads until `out` is full or the file ends; returns the bytes read.
+    StorageResult<std::size_t> read_up_to(std::uint64_t offset, std::span<std::byte> out) const;
 
-    int m_fd{-1};
+    FileDescriptor m_fd;
     std::string m_path;
 };
 
