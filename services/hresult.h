@@ -31,6 +31,7 @@ inline constexpr HResult S_OK{0x0000'0000};
 inline constexpr HResult S_FALSE{0x0000'0001};
 inline constexpr HResult E_NOTIMPL{0x8000'4001};
 inline constexpr HResult E_POINTER{0x8000'4003};
+inline constexpr HResult E_ABORT{0x8000'4004};
 inline constexpr HResult E_FAIL{0x8000'4005};
 inline constexpr HResult E_ACCESSDENIED{0x8007'0005};
 inline constexpr HResult E_OUTOFMEMORY{0x8007'000E};

@@ -13,6 +13,7 @@ constexpr HResultInfo TABLE[] = {
     {0x00000001u, "S_FALSE", "Success; nothing to do or nothing found."},
     {0x80004001u, "E_NOTIMPL", "Not implemented."},
     {0x80004003u, "E_POINTER", "Invalid pointer (a required object reference is missing)."},
+    {0x80004004u, "E_ABORT", "The operation was cancelled."},
     {0x80004005u, "E_FAIL", "Unspecified failure."},
     {0x80070005u, "E_ACCESSDENIED", "Access denied."},
     {0x8007000Eu, "E_OUTOFMEMORY", "Out of memory."},

@@ -11,7 +11,10 @@
 namespace vsa::storage {
 
 StorageResult<HostFile> HostFile::open(std::string const& path, Mode mode) {
-    int flags = O_CLOEXEC;
+    // O_NONBLOCK: a path from an untrusted image (a parent locator) may name
+    // a FIFO, and a blocking open() of one never returns. Cleared below once
+    // we know it is a regular file or a disk.
+    int flags = O_CLOEXEC | O_NONBLOCK;
     switch (mode) {
     case Mode::ReadOnly:
         flags |= O_RDONLY;
@@ -33,8 +36,11 @@ StorageResult<HostFile> HostFile::open(std::string const& path, Mode mode) {
     HostFile file(fd, path);
     struct stat st {};
     if (::fstat(fd, &st) != 0) return errno_error("cannot stat", path, errno);
-    if (S_ISDIR(st.st_mode))
-        return storage_error(StorageErrorKind::InvalidRequest, "'" + path + "' is a directory");
+    if (!S_ISREG(st.st_mode) && !S_ISBLK(st.st_mode))
+        return storage_error(StorageErrorKind::InvalidRequest,
+                             "'" + path + "' is not a regular file or block device");
+    if (::fcntl(fd, F_SETFL, ::fcntl(fd, F_GETFL) & ~O_NONBLOCK) != 0)
+        return errno_error("cannot open", path, errno);
 
     struct flock lock {};
     lock.l_type = mode == Mode::ReadOnly ? F_RDLCK : F_WRLCK;

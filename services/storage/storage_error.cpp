@@ -47,6 +47,9 @@ services::ServiceError StorageError::to_service_error() const {
     case StorageErrorKind::NoSpace:
         code = hr::E_DISK_FULL;
         break;
+    case StorageErrorKind::Cancelled:
+        code = hr::E_ABORT;
+        break;
     }
     return service_error(code, message);
 }

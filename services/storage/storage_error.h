@@ -26,6 +26,7 @@ enum class StorageErrorKind {
     WrongType,   // operation not valid for this kind of image
     Unsupported, // valid but a feature we do not implement
     NoSpace,
+    Cancelled, // the caller's progress callback asked to stop
 };
 
 struct StorageError {

@@ -293,6 +293,11 @@ StorageResult<std::vector<std::uint8_t>*> VhdImage::bitmap(std::uint32_t block) 
     return &m_bitmaps.emplace(block, std::move(bits)).first->second;
 }
 
+StorageResult<std::vector<std::uint8_t>> VhdImage::block_bitmap(std::uint32_t block) {
+    if (block >= m_bat.size() || m_bat[block] == vhd::UNUSED_BAT_ENTRY) return std::vector<std::uint8_t>{};
+    return *TRY(bitmap(block));
+}
+
 Result<void, StorageError> VhdImage::read_unallocated(std::uint64_t sector, std::span<std::byte> out) {
     if (!m_parent) {
         std::memset(out.data(), 0, out.size());
@@ -398,6 +403,11 @@ Result<void, StorageError> VhdImage::allocate_block(std::uint32_t block, std::ui
             set_bit(bits, first_in_block + i);
     }
     TRY(m_file.write_at(start, as_bytes(bits)));
+    // The file must reach the block's end before the BAT points at it: a
+    // partial write leaves the tail of the block a hole past EOF, and a
+    // crash between the BAT entry and the new footer would then leave a BAT
+    // entry past the end of the file (found by the crash test).
+    if (TRY(m_file.size()) < new_end) TRY(m_file.truncate(new_end));
     TRY(m_file.sync_data());
     // 3. The BAT entry makes the block live.
     std::byte entry[4];

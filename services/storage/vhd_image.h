@@ -28,7 +28,8 @@
 //
 // Not implemented: the 511-byte footers of pre-2004 Virtual PC, Mac locators
 // (Mac/MacX), Windows drive-letter paths in W2ku (they cannot resolve here;
-// the W2ru and name fallbacks usually do), resizing, compaction and merging.
+// the W2ru and name fallbacks usually do) and resizing. Compaction, conversion
+// and merging are in vhd_operations.
 #pragma once
 
 #include "services/storage/block_device.h"
@@ -89,6 +90,14 @@ public:
     std::string const& path() const { return m_file.path(); }
     VhdImage const* parent() const { return m_parent.get(); }
     VhdInfo info() const;
+
+    // For vhd_operations (compact, merge): the BAT's length and one block's
+    // sector bitmap, empty when the block is not allocated.
+    std::uint32_t block_count() const { return std::uint32_t(m_bat.size()); }
+    StorageResult<std::vector<std::uint8_t>> block_bitmap(std::uint32_t block);
+    // Merging writes into the parent, which our shared lock on it forbids;
+    // after this, sectors this image does not hold read as zeros.
+    std::unique_ptr<VhdImage> detach_parent() { return std::move(m_parent); }
 
     // Deeper checks than open() makes: every allocated block's bitmap is
     // readable, the footer copy matches, the locators decode. Problems are

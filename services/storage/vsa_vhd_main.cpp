@@ -4,6 +4,7 @@
 // operation failed (for check: problems found), 2 usage or I/O error.
 #include "services/storage/disk_image.h"
 #include "services/storage/vhd_image.h"
+#include "services/storage/vhd_operations.h"
 
 #include <charconv>
 #include <cstdio>
@@ -31,6 +32,10 @@ int usage() {
                "       vsa-vhd check FILE\n"
                "       vsa-vhd cat FILE [OFFSET LENGTH] > raw\n"
                "       vsa-vhd write FILE OFFSET < data\n"
+               "       vsa-vhd compact FILE\n"
+               "       vsa-vhd convert SRC DST (fixed|dynamic)\n"
+               "       vsa-vhd merge CHILD\n"
+               "       vsa-vhd merge-to CHILD DST (fixed|dynamic)\n"
                "SIZE is in bytes unless followed by M (MiB) or G (GiB); OFFSET and LENGTH in bytes.\n",
                stderr);
     return EXIT_USAGE;
@@ -231,6 +236,47 @@ int write(std::vector<std::string> const& args) {
     return EXIT_OK;
 }
 
+// A percentage on stderr, redrawn in place, for a person watching.
+Progress terminal_progress() {
+    if (!::isatty(STDERR_FILENO)) return {};
+    return Progress{[](std::uint32_t percent) {
+        std::fprintf(stderr, "\r%3u%%", percent);
+        if (percent == 100) std::fputc('\n', stderr);
+        return true;
+    }};
+}
+
+bool parse_target(std::string const& text, vhd::DiskType& type) {
+    if (text == "fixed")
+        type = vhd::DiskType::Fixed;
+    else if (text == "dynamic")
+        type = vhd::DiskType::Dynamic;
+    else
+        return false;
+    return true;
+}
+
+int operation(std::vector<std::string> const& args) {
+    std::string const& command = args[0];
+    vsa::Result<void, StorageError> result;
+    vhd::DiskType type{};
+    if (command == "compact" && args.size() == 2)
+        result = compact(args[1], terminal_progress());
+    else if (command == "merge" && args.size() == 2)
+        result = merge(args[1], terminal_progress());
+    else if (command == "convert" && args.size() == 4 && parse_target(args[3], type))
+        result = convert(args[1], args[2], type, terminal_progress());
+    else if (command == "merge-to" && args.size() == 4 && parse_target(args[3], type))
+        result = merge_to(args[1], args[2], type, terminal_progress());
+    else
+        return usage();
+    if (result.is_error()) {
+        if (::isatty(STDERR_FILENO)) std::fputc('\n', stderr);
+        return fail(result.error());
+    }
+    return EXIT_OK;
+}
+
 } // namespace
 
 int main(int argc, char** argv) {
@@ -242,5 +288,7 @@ int main(int argc, char** argv) {
     if (command == "check" && args.size() == 2) return check(args[1]);
     if (command == "cat") return cat(args);
     if (command == "write") return write(args);
+    if (command == "compact" || command == "convert" || command == "merge" || command == "merge-to")
+        return operation(args);
     return usage();
 }

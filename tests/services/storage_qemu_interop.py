@@ -170,6 +170,50 @@ def big_sparse(work):
            "qemu-io reads zeros from an unallocated region")
 
 
+def qemu_sees(path, model, work, what):
+    """qemu-img convert -f vpc -O raw, both size views, against the model."""
+    full = qemu_convert(path, os.path.join(work, "ops-full.raw"), current_size=True)
+    expect(full == bytes(model), f"qemu-img convert (current_size) equals the model, {what}")
+    c, h, s = (int(x) for x in vsa_info(path)["geometry"].split("/"))
+    chs = qemu_convert(path, os.path.join(work, "ops-chs.raw"))
+    expect(chs == bytes(model)[:c * h * s * 512], f"qemu-img convert (CHS) equals the model prefix, {what}")
+
+
+def operations(work):
+    """compact, convert, merge-to and merge, read back by QEMU."""
+    size = 20 * MiB
+    path = os.path.join(work, "ops.vhd")
+    run(VSA_VHD, "create", "dynamic", path, "20M")
+    model = bytearray(size)
+    # Blocks 2 and 6 end up all zeros: compact must drop them.
+    writes = [(0, pattern(0xB1, 4096)), (4 * MiB, pattern(0xB2, 2 * MiB)), (9 * MiB + 512, pattern(0xB3, 512)),
+              (4 * MiB, bytes(2 * MiB)), (12 * MiB, bytes(MiB))]
+    for offset, data in writes:
+        vsa_write(path, offset, data)
+        model[offset:offset + len(data)] = data
+    before = os.path.getsize(path)
+    run(VSA_VHD, "compact", path)
+    expect(os.path.getsize(path) == before - 2 * (2 * MiB + 512), "compact drops the two zeroed blocks")
+    expect(run(VSA_VHD, "check", path, check=False).returncode == 0, "vsa-vhd check after compact")
+    qemu_sees(path, model, work, "compacted")
+    for kind in ("fixed", "dynamic"):
+        out = os.path.join(work, f"ops-{kind}.vhd")
+        run(VSA_VHD, "convert", path, out, kind)
+        expect(vsa_info(out)["type"] == kind, f"convert makes a {kind} disk")
+        qemu_sees(out, model, work, f"converted to {kind}")
+    again = run(VSA_VHD, "convert", path, os.path.join(work, "ops-fixed.vhd"), "fixed", check=False)
+    expect(again.returncode != 0, "convert refuses an existing destination")
+    child = os.path.join(work, "ops-child.vhd")
+    run(VSA_VHD, "create", "differencing", child, path)
+    vsa_write(child, 9 * MiB, pattern(0xC1, 1024))
+    model[9 * MiB:9 * MiB + 1024] = pattern(0xC1, 1024)
+    flat = os.path.join(work, "ops-flat.vhd")
+    run(VSA_VHD, "merge-to", child, flat, "dynamic")
+    qemu_sees(flat, model, work, "merge-to of a differencing disk")
+    run(VSA_VHD, "merge", child)
+    qemu_sees(path, model, work, "parent after merge")
+
+
 def main():
     if shutil.which("qemu-img") is None or shutil.which("qemu-io") is None:
         print("qemu-img/qemu-io not found: apt-get install qemu-utils")
@@ -181,6 +225,7 @@ def main():
             for kind in ("fixed", "dynamic"):
                 ours_to_qemu(work, kind, 20 * MiB, writes)
                 qemu_to_ours(work, kind)
+            operations(work)
             big_sparse(work)
         except AssertionError as error:
             expect(False, str(error))

@@ -1,0 +1,218 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+// storage_crash_writer: the victim and the judge of storage_crash_test.py.
+//
+//   create-dynamic FILE SIZE_MIB BLOCK_KIB   a dynamic VHD with a chosen block
+//                                            size (small blocks make the writer
+//                                            allocate all the time)
+//   create-diff FILE PARENT                  a differencing VHD on PARENT
+//   write FILE SEED COUNT FLUSH_EVERY        COUNT random writes; "ACK n" on
+//                                            stdout after each flush returns
+//   verify FILE SEED ACKED MAYBE [BASE] [--rw]
+//
+// Every write is derived from (SEED, sequence number), and every sector it
+// writes holds a pattern of (SEED, sequence, LBA), so verify can recompute
+// what each sector must hold without a log: the last acknowledged write to
+// it, or the base (zeros, or BASE's content for a differencing child). The
+// writes after the last ACK up to MAYBE were perhaps in flight when the
+// writer was killed; a sector they touch may hold any of their patterns
+// instead (a killed pwrite can land partly, but in whole pages, so sector
+// by sector). --rw opens for writing, which repairs a footer lost in a crash,
+// so the caller can check the image again afterwards.
+#include "services/storage/disk_image.h"
+#include "services/storage/vhd_image.h"
+
+#include <algorithm>
+#include <charconv>
+#include <cstdio>
+#include <cstring>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+#include <unistd.h>
+
+using namespace vsa::storage;
+
+namespace {
+
+constexpr std::uint32_t SECTOR = 512;
+constexpr std::uint64_t CHUNK_SECTORS = 2048; // 1 MiB reads while verifying
+
+std::uint64_t splitmix64(std::uint64_t x) {
+    x += 0x9E37'79B9'7F4A'7C15ull;
+    x = (x ^ (x >> 30)) * 0xBF58'476D'1CE4'E5B9ull;
+    x = (x ^ (x >> 27)) * 0x94D0'49BB'1331'11EBull;
+    return x ^ (x >> 31);
+}
+
+struct WriteOp {
+    std::uint64_t lba;
+    std::uint32_t sectors;
+};
+
+// Mostly small writes anywhere on the disk, some of 1 MiB: small ones
+// allocate blocks one at a time, large ones span block boundaries.
+WriteOp write_op(std::uint64_t seed, std::uint32_t seq, std::uint64_t sector_count) {
+    std::uint64_t const r1 = splitmix64(seed * 0x1000'0000'01ull + seq);
+    std::uint64_t const r2 = splitmix64(r1);
+    std::uint32_t sectors = (r2 % 8 == 0) ? 2048 : std::uint32_t(1 + (r2 >> 8) % 128);
+    std::uint64_t const lba = r1 % sector_count;
+    if (lba + sectors > sector_count) sectors = std::uint32_t(sector_count - lba);
+    return {lba, sectors};
+}
+
+void fill_sector(std::byte* out, std::uint64_t seed, std::uint32_t seq, std::uint64_t lba) {
+    std::uint64_t const key = splitmix64(seed ^ (std::uint64_t(seq) << 40) ^ lba);
+    for (std::uint32_t i = 0; i < SECTOR / 8; ++i) {
+        std::uint64_t const word = splitmix64(key + i);
+        std::memcpy(out + i * 8, &word, 8);
+    }
+}
+
+bool parse(std::string_view text, std::uint64_t& value) {
+    auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+    return ec == std::errc{} && end == text.data() + text.size();
+}
+
+int fail(char const* what, StorageError const& error) {
+    std::fprintf(stderr, "storage_crash_writer: %s: %s\n", what, error.message.c_str());
+    return 2;
+}
+
+int write_mode(std::string const& path, std::uint64_t seed, std::uint64_t count, std::uint64_t flush_every) {
+    auto opened = open_disk_image(path, false);
+    if (opened.is_error()) return fail("open", opened.error());
+    auto& disk = *opened.value();
+    std::vector<std::byte> buffer;
+    for (std::uint32_t seq = 1; seq <= count; ++seq) {
+        WriteOp const op = write_op(seed, seq, disk.sector_count());
+        buffer.resize(std::size_t(op.sectors) * SECTOR);
+        for (std::uint32_t i = 0; i < op.sectors; ++i)
+            fill_sector(buffer.data() + std::size_t(i) * SECTOR, seed, seq, op.lba + i);
+        if (auto result = disk.write(op.lba, buffer); result.is_error()) return fail("write", result.error());
+        if (seq % flush_every == 0 || seq == count) {
+            if (auto result = disk.flush(); result.is_error()) return fail("flush", result.error());
+            // write(2), not stdio: the line must be in the pipe before the
+            // next write starts, and nothing may sit in a buffer at SIGKILL.
+            char line[32];
+            int const length = std::snprintf(line, sizeof line, "ACK %u\n", seq);
+            if (::write(STDOUT_FILENO, line, std::size_t(length)) != length) return 2;
+        }
+    }
+    return 0;
+}
+
+int verify_mode(std::string const& path, std::uint64_t seed, std::uint64_t acked, std::uint64_t maybe,
+                std::string const& base_path, bool read_write) {
+    auto opened = open_disk_image(path, !read_write);
+    if (opened.is_error()) return fail("open", opened.error());
+    auto& disk = *opened.value();
+    std::unique_ptr<BlockDevice> base;
+    if (!base_path.empty()) {
+        auto base_opened = open_disk_image(base_path, true);
+        if (base_opened.is_error()) return fail("open base", base_opened.error());
+        base = base_opened.release_value();
+    }
+
+    std::uint64_t const sectors = disk.sector_count();
+    std::vector<std::uint32_t> last(sectors, 0); // 0: the base content
+    std::unordered_map<std::uint64_t, std::vector<std::uint32_t>> in_flight;
+    for (std::uint32_t seq = 1; seq <= maybe; ++seq) {
+        WriteOp const op = write_op(seed, seq, sectors);
+        for (std::uint64_t lba = op.lba; lba < op.lba + op.sectors; ++lba) {
+            if (seq <= acked)
+                last[lba] = seq;
+            else
+                in_flight[lba].push_back(seq);
+        }
+    }
+
+    std::vector<std::byte> got(CHUNK_SECTORS * SECTOR);
+    std::vector<std::byte> base_data(CHUNK_SECTORS * SECTOR);
+    std::byte expected[SECTOR];
+    std::uint64_t bad = 0;
+    for (std::uint64_t first = 0; first < sectors; first += CHUNK_SECTORS) {
+        std::uint64_t const n = std::min(CHUNK_SECTORS, sectors - first);
+        std::span<std::byte> view(got.data(), n * SECTOR);
+        if (auto result = disk.read(first, view); result.is_error()) return fail("read", result.error());
+        std::span<std::byte> base_view(base_data.data(), n * SECTOR);
+        if (base) {
+            if (auto result = base->read(first, base_view); result.is_error())
+                return fail("read base", result.error());
+        } else {
+            std::fill(base_view.begin(), base_view.end(), std::byte{0});
+        }
+        for (std::uint64_t i = 0; i < n; ++i) {
+            std::uint64_t const lba = first + i;
+            std::byte const* sector = got.data() + i * SECTOR;
+            if (last[lba] == 0)
+                std::memcpy(expected, base_data.data() + i * SECTOR, SECTOR);
+            else
+                fill_sector(expected, seed, last[lba], lba);
+            if (std::memcmp(sector, expected, SECTOR) == 0) continue;
+            bool matched = false;
+            if (auto it = in_flight.find(lba); it != in_flight.end()) {
+                for (std::uint32_t seq : it->second) {
+                    fill_sector(expected, seed, seq, lba);
+                    if (std::memcmp(sector, expected, SECTOR) == 0) matched = true;
+                }
+            }
+            if (matched) continue;
+            if (++bad <= 10)
+                std::fprintf(stderr, "sector %llu: not what write %u left there\n", (unsigned long long)lba,
+                             last[lba]);
+        }
+    }
+    if (read_write) {
+        if (auto result = disk.flush(); result.is_error()) return fail("flush", result.error());
+    }
+    if (bad != 0) {
+        std::fprintf(stderr, "%llu sectors differ (acked %llu, maybe up to %llu)\n", (unsigned long long)bad,
+                     (unsigned long long)acked, (unsigned long long)maybe);
+        return 1;
+    }
+    return 0;
+}
+
+int usage() {
+    std::fputs("usage: storage_crash_writer create-dynamic FILE SIZE_MIB BLOCK_KIB\n"
+               "       storage_crash_writer create-diff FILE PARENT\n"
+               "       storage_crash_writer write FILE SEED COUNT FLUSH_EVERY\n"
+               "       storage_crash_writer verify FILE SEED ACKED MAYBE [BASE] [--rw]\n",
+               stderr);
+    return 2;
+}
+
+} // namespace
+
+int main(int argc, char** argv) {
+    std::vector<std::string> args(argv + 1, argv + argc);
+    if (args.empty()) return usage();
+    std::string const& mode = args[0];
+    std::uint64_t a = 0, b = 0, c = 0;
+    if (mode == "create-dynamic" && args.size() == 4 && parse(args[2], a) && parse(args[3], b)) {
+        auto result = VhdImage::create_dynamic(args[1], a * 1024 * 1024, std::uint32_t(b * 1024));
+        return result.is_error() ? fail("create", result.error()) : 0;
+    }
+    if (mode == "create-diff" && args.size() == 3) {
+        auto result = VhdImage::create_differencing(args[1], args[2]);
+        return result.is_error() ? fail("create", result.error()) : 0;
+    }
+    if (mode == "write" && args.size() == 5 && parse(args[2], a) && parse(args[3], b) && parse(args[4], c) &&
+        c > 0 && b < UINT32_MAX)
+        return write_mode(args[1], a, b, c);
+    if (mode == "verify" && args.size() >= 5 && parse(args[2], a) && parse(args[3], b) && parse(args[4], c) &&
+        b <= c && c < UINT32_MAX) {
+        bool read_write = false;
+        std::string base;
+        for (std::size_t i = 5; i < args.size(); ++i) {
+            if (args[i] == "--rw")
+                read_write = true;
+            else
+                base = args[i];
+        }
+        return verify_mode(args[1], a, b, c, base, read_write);
+    }
+    return usage();
+}
