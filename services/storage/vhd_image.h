@@ -132,7 +132,8 @@ private:
     vhd::DynamicHeader m_header;
     std::vector<vhd::Extent> m_metadata;
     std::vector<std::uint32_t> m_bat;
-    std::uint64_t m_data_end{0}; // where the trailing footer starts
+    std::uint64_t m_data_end{0};            // where the trailing footer starts
+    std::vector<std::uint32_t> m_dirty_bat; // blocks allocated since the last flush()
     std::unordered_map<std::uint32_t, std::vector<std::uint8_t>> m_bitmaps; // cache, by block
     std::unique_ptr<VhdImage> m_parent;
 };
