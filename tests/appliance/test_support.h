@@ -27,6 +27,7 @@ public:
     TempDir(TempDir const&) = delete;
     TempDir& operator=(TempDir const&) = delete;
     std::filesystem::path const& path() const { return m_path; }
+    std::string file(std::string const& name) const { return (m_path / name).string(); }
 
 private:
     std::filesystem::path m_path;

@@ -7,6 +7,7 @@
 #include "services/storage/raw_image.h"
 #include "services/storage/vhd_format.h"
 #include "services/storage/vhd_image.h"
+#include "tests/appliance/test_support.h"
 
 #include <boost/test/unit_test.hpp>
 
@@ -25,24 +26,7 @@ namespace {
 
 constexpr std::uint64_t MIB = 1024 * 1024;
 
-class TempDir {
-public:
-    TempDir() {
-        std::random_device random;
-        do {
-            m_path = fs::temp_directory_path() / ("vsa-storage-" + std::to_string(random()));
-        } while (fs::exists(m_path));
-        fs::create_directories(m_path);
-    }
-    ~TempDir() {
-        std::error_code ignored;
-        fs::remove_all(m_path, ignored);
-    }
-    std::string file(std::string const& name) const { return (m_path / name).string(); }
-
-private:
-    fs::path m_path;
-};
+using vsa::test::TempDir;
 
 std::vector<std::byte> pattern(std::size_t bytes, unsigned seed) {
     std::vector<std::byte> data(bytes);
