@@ -91,8 +91,9 @@ public:
     u32 read(PhysAddr addr, Width width);
     void write(PhysAddr addr, Width width, u32 value);
 
-    // Block copies for loaders and DMA: false if any byte is not plain
-    // RAM (nothing is copied then).
+    // Block copies for loaders and DMA. Reads take RAM or ROM, writes only
+    // RAM; false if any byte is elsewhere (MMIO, open bus), and then
+    // nothing is written.
     bool read_bytes(PhysAddr addr, std::span<u8> out) const;
     bool write_bytes(PhysAddr addr, std::span<u8 const> data);
 
