@@ -19,6 +19,7 @@ void StateVisitor::fail(std::string message) {
 }
 
 void StateVisitor::put(void const* data, std::size_t size) {
+    if (size == 0) return; // an empty FIFO: data may be null
     auto const* p = static_cast<u8 const*>(data);
     m_buffer.insert(m_buffer.end(), p, p + size);
 }
@@ -29,6 +30,7 @@ bool StateVisitor::take(void* out, std::size_t size) {
         fail("saved state is truncated");
         return false;
     }
+    if (size == 0) return true;
     std::memcpy(out, m_buffer.data() + m_pos, size);
     m_pos += size;
     return true;

@@ -1,0 +1,325 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+// vsa-vm: the per-VM worker. vsad will start one per running VM; it is
+// also a command-line tool for tests, scripts and debugging:
+//
+//   vsa-vm --memory 64M --disk disk.img --serial stdio
+//
+// It runs the guest until it powers off or triple-faults and reports that
+// in its exit status, so a script can run a guest to completion.
+#include "hypervisor/machine/pc_machine.h"
+
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <charconv>
+#include <chrono>
+#include <cstring>
+#include <iostream>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <thread>
+
+namespace {
+
+using namespace vsa;
+
+// Exit statuses: scripts and tests tell the outcomes apart by these.
+constexpr int EXIT_POWERED_OFF = 0;
+constexpr int EXIT_ERROR = 1;
+constexpr int EXIT_USAGE = 2;
+constexpr int EXIT_TRIPLE_FAULT = 3;
+constexpr int EXIT_TIMEOUT = 4;
+constexpr int EXIT_STOPPED = 5;
+
+constexpr char const* USAGE = R"(usage: vsa-vm [options]
+  --memory SIZE        guest RAM, e.g. 64M or 1G (default 64M)
+  --disk FILE          an ATA disk (VHD or raw); repeat for up to 4 drives
+                       (primary master, primary slave, secondary master, slave)
+  --readonly           open every disk read-only
+  --bios FILE          system BIOS (default /usr/share/seabios/bios.bin)
+  --vgabios FILE       VGA option ROM (default /usr/share/seabios/vgabios-stdvga.bin);
+                       "none" for no VGA BIOS
+  --serial WHERE       COM1: stdio, none, or file:PATH (default none)
+  --serial2 WHERE      COM2, as --serial
+  --debugcon WHERE     debug console port 0x402: stdio, none or file:PATH
+  --trace FILE         write one line per executed instruction to FILE
+  --deterministic[=NS] virtual time advances NS ns per instruction (default 10)
+                       instead of following the host clock: reproducible runs
+  --screen-dump WHERE  print the 80x25 text screen on exit and on SIGUSR1:
+                       stdout (-), stderr, or a file path
+  --timeout SECONDS    stop the guest after SECONDS of host time
+  --help
+exit status: 0 guest powered off, 3 triple fault, 4 timeout,
+             5 stopped by a signal, 1 host error, 2 bad usage
+)";
+
+// Host side of a serial port or the debug console.
+class FdSink final : public CharSink {
+public:
+    explicit FdSink(int fd, bool owned) : m_fd(fd), m_owned(owned) {}
+    ~FdSink() override {
+        flush();
+        if (m_owned) ::close(m_fd);
+    }
+    void put(u8 byte) override {
+        m_buffer.push_back(static_cast<char>(byte));
+        // Line-buffered: tests read serial output as it comes.
+        if (byte == '\n' || m_buffer.size() >= 4096) flush();
+    }
+    void flush() {
+        std::size_t done = 0;
+        while (done < m_buffer.size()) {
+            ssize_t n = ::write(m_fd, m_buffer.data() + done, m_buffer.size() - done);
+            if (n <= 0) {
+                if (n < 0 && errno == EINTR) continue;
+                break; // the reader went away: drop, the guest must not stall
+            }
+            done += static_cast<std::size_t>(n);
+        }
+        m_buffer.clear();
+    }
+
+private:
+    int m_fd;
+    bool m_owned;
+    std::string m_buffer;
+};
+
+std::optional<u64> parse_size(std::string_view text) {
+    u64 value = 0;
+    auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+    if (ec != std::errc() || value == 0) return std::nullopt;
+    std::string_view suffix(end, static_cast<std::size_t>(text.data() + text.size() - end));
+    u64 unit = MiB; // a bare number is MiB, as in Virtual Server's memory setting
+    if (suffix == "K" || suffix == "k") unit = KiB;
+    else if (suffix == "M" || suffix == "m" || suffix.empty()) unit = MiB;
+    else if (suffix == "G" || suffix == "g") unit = GiB;
+    else return std::nullopt;
+    if (value > (u64(1) << 40) / unit) return std::nullopt;
+    return value * unit;
+}
+
+Result<std::unique_ptr<FdSink>, std::string> open_sink(std::string const& where) {
+    if (where == "none") return std::unique_ptr<FdSink>();
+    if (where == "stdio" || where == "-") return std::make_unique<FdSink>(STDOUT_FILENO, false);
+    if (where == "stderr") return std::make_unique<FdSink>(STDERR_FILENO, false);
+    std::string path = where.starts_with("file:") ? where.substr(5) : where;
+    int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    if (fd < 0) return "cannot open " + path + ": " + std::strerror(errno);
+    return std::make_unique<FdSink>(fd, true);
+}
+
+PcMachine* g_machine = nullptr;
+std::atomic<bool> g_dump_requested{false};
+std::atomic<int> g_stop_signal{0};
+
+void on_stop_signal(int sig) {
+    g_stop_signal.store(sig);
+    if (g_machine) g_machine->request_stop();
+}
+void on_dump_signal(int) {
+    g_dump_requested.store(true);
+    // Stop the slice so the dump happens promptly; run() is re-entered.
+    if (g_machine) g_machine->request_stop();
+}
+
+void write_screen(PcMachine& machine, std::string const& where) {
+    std::string screen = machine.text_screen();
+    if (where == "-" || where == "stdout") {
+        std::cout << screen << std::flush;
+    } else if (where == "stderr") {
+        std::cerr << screen << std::flush;
+    } else {
+        std::FILE* f = std::fopen(where.c_str(), "w");
+        if (!f) {
+            std::cerr << "vsa-vm: cannot write screen dump to " << where << "\n";
+            return;
+        }
+        std::fwrite(screen.data(), 1, screen.size(), f);
+        std::fclose(f);
+    }
+}
+
+} // namespace
+
+int main(int argc, char** argv) {
+    PcMachineConfig config;
+    std::string serial = "none", serial2 = "none", debugcon = "none", screen_dump, trace_path;
+    double timeout_seconds = 0;
+
+    for (int i = 1; i < argc; ++i) {
+        std::string arg = argv[i];
+        auto value = [&](std::string_view name) -> std::optional<std::string> {
+            if (arg.starts_with(std::string(name) + "=")) return arg.substr(name.size() + 1);
+            if (arg == name && i + 1 < argc) return std::string(argv[++i]);
+            return std::nullopt;
+        };
+        auto is = [&](std::string_view name) { return arg == name || arg.starts_with(std::string(name) + "="); };
+        std::optional<std::string> v;
+        if (arg == "--help" || arg == "-h") {
+            std::cout << USAGE;
+            return 0;
+        } else if (is("--memory") && (v = value("--memory"))) {
+            auto size = parse_size(*v);
+            if (!size) {
+                std::cerr << "vsa-vm: bad --memory value '" << *v << "'\n";
+                return EXIT_USAGE;
+            }
+            config.ram_bytes = *size;
+        } else if (is("--disk") && (v = value("--disk"))) {
+            config.disks.push_back(*v);
+        } else if (arg == "--readonly") {
+            config.disks_read_only = true;
+        } else if (is("--bios") && (v = value("--bios"))) {
+            config.bios_path = *v;
+        } else if (is("--vgabios") && (v = value("--vgabios"))) {
+            config.vgabios_path = *v == "none" ? "" : *v;
+        } else if (is("--serial2") && (v = value("--serial2"))) {
+            serial2 = *v;
+        } else if (is("--serial") && (v = value("--serial"))) {
+            serial = *v;
+        } else if (is("--debugcon") && (v = value("--debugcon"))) {
+            debugcon = *v;
+        } else if (is("--trace") && (v = value("--trace"))) {
+            trace_path = *v;
+        } else if (arg == "--deterministic") {
+            config.clock_mode = Clock::Mode::Deterministic;
+        } else if (arg.starts_with("--deterministic=")) {
+            config.clock_mode = Clock::Mode::Deterministic;
+            unsigned ns = 0;
+            auto text = arg.substr(16);
+            auto [p, ec] = std::from_chars(text.data(), text.data() + text.size(), ns);
+            if (ec != std::errc() || p != text.data() + text.size() || ns == 0 || ns > 1'000'000) {
+                std::cerr << "vsa-vm: bad --deterministic value\n";
+                return EXIT_USAGE;
+            }
+            config.ns_per_instruction = ns;
+        } else if (is("--screen-dump") && (v = value("--screen-dump"))) {
+            screen_dump = *v;
+        } else if (is("--timeout") && (v = value("--timeout"))) {
+            char* end = nullptr;
+            timeout_seconds = std::strtod(v->c_str(), &end);
+            if (!end || *end || timeout_seconds <= 0) {
+                std::cerr << "vsa-vm: bad --timeout value\n";
+                return EXIT_USAGE;
+            }
+        } else {
+            std::cerr << "vsa-vm: unknown or incomplete option '" << arg << "'\n" << USAGE;
+            return EXIT_USAGE;
+        }
+    }
+    if (config.disks.size() > 4) {
+        std::cerr << "vsa-vm: at most 4 disks\n";
+        return EXIT_USAGE;
+    }
+
+    auto com1 = open_sink(serial);
+    auto com2 = open_sink(serial2);
+    auto dbg = open_sink(debugcon);
+    for (auto* r : {&com1, &com2, &dbg})
+        if (r->is_error()) {
+            std::cerr << "vsa-vm: " << r->error() << "\n";
+            return EXIT_ERROR;
+        }
+    config.com1 = com1.value().get();
+    config.com2 = com2.value().get();
+    config.debugcon = dbg.value().get();
+    std::FILE* trace = nullptr;
+    if (!trace_path.empty()) {
+        trace = std::fopen(trace_path.c_str(), "w");
+        if (!trace) {
+            std::cerr << "vsa-vm: cannot open trace file " << trace_path << "\n";
+            return EXIT_ERROR;
+        }
+        config.trace = trace;
+    }
+
+    auto created = PcMachine::create(config);
+    if (created.is_error()) {
+        std::cerr << "vsa-vm: " << created.error() << "\n";
+        return EXIT_ERROR;
+    }
+    auto machine = created.release_value();
+    g_machine = machine.get();
+
+    struct sigaction sa {};
+    sa.sa_handler = on_stop_signal;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGINT, &sa, nullptr);
+    sigaction(SIGTERM, &sa, nullptr);
+    sigaction(SIGHUP, &sa, nullptr);
+    sa.sa_handler = on_dump_signal;
+    sigaction(SIGUSR1, &sa, nullptr);
+    signal(SIGPIPE, SIG_IGN);
+
+    // Serial input from stdin, for --serial stdio: a reader thread hands
+    // bytes to the VM thread through post().
+    std::atomic<bool> input_done{false};
+    std::thread input_thread;
+    if (serial == "stdio") {
+        input_thread = std::thread([&] {
+            std::vector<u8> buffer(256);
+            while (!input_done.load()) {
+                pollfd p{STDIN_FILENO, POLLIN, 0};
+                if (::poll(&p, 1, 100) <= 0) continue;
+                ssize_t n = ::read(STDIN_FILENO, buffer.data(), buffer.size());
+                if (n <= 0) break; // EOF: the guest simply gets no more input
+                std::vector<u8> bytes(buffer.begin(), buffer.begin() + n);
+                machine->post([m = machine.get(), bytes = std::move(bytes)] { m->serial_input(0, bytes); });
+            }
+        });
+    }
+
+    // The timeout is host time, in every clock mode: it bounds a test's run.
+    std::atomic<bool> timed_out{false};
+    std::atomic<bool> finished{false};
+    std::thread timeout_thread;
+    if (timeout_seconds > 0) {
+        timeout_thread = std::thread([&] {
+            auto until = std::chrono::steady_clock::now() + std::chrono::duration<double>(timeout_seconds);
+            while (!finished.load() && std::chrono::steady_clock::now() < until)
+                std::this_thread::sleep_for(std::chrono::milliseconds(20));
+            if (!finished.load()) {
+                timed_out.store(true);
+                machine->request_stop();
+            }
+        });
+    }
+
+    MachineExit exit = MachineExit::Stopped;
+    for (;;) {
+        exit = machine->run();
+        if (exit == MachineExit::Stopped && g_dump_requested.exchange(false) && !timed_out.load() &&
+            g_stop_signal.load() == 0) {
+            write_screen(*machine, screen_dump.empty() ? "stderr" : screen_dump);
+            continue; // SIGUSR1 only: keep running
+        }
+        break;
+    }
+    finished.store(true);
+    input_done.store(true);
+    if (timeout_thread.joinable()) timeout_thread.join();
+    if (input_thread.joinable()) input_thread.join();
+    if (!screen_dump.empty()) write_screen(*machine, screen_dump);
+    if (trace) std::fclose(trace);
+    g_machine = nullptr;
+
+    switch (exit) {
+    case MachineExit::PoweredOff:
+        return EXIT_POWERED_OFF;
+    case MachineExit::TripleFault:
+        std::cerr << "vsa-vm: the guest triple-faulted (CPU shutdown)\n";
+        return EXIT_TRIPLE_FAULT;
+    case MachineExit::Stopped:
+        break;
+    }
+    if (timed_out.load()) {
+        std::cerr << "vsa-vm: timeout after " << timeout_seconds << " s\n";
+        return EXIT_TIMEOUT;
+    }
+    return EXIT_STOPPED;
+}
