@@ -259,8 +259,10 @@ void PciBus::config_write(u8 device_number, u8 function, u8 offset, Width width,
 u32 PciBus::io_read(u16 offset, Width width) {
     if (offset < 4) {
         // Only a dword access at 0xCF8 is a config address cycle; narrower
-        // ones fall through to the ISA bus (open here).
+        // ones fall through to the ISA bus (reset control at 0xCF9).
         if (offset == 0 && width == Width::Dword) return m_address;
+        if (offset == 1 && width == Width::Byte && m_reset_control)
+            return m_reset_control->io_read(CONFIG_ADDRESS + 1, width);
         return width_mask(width);
     }
     if (!(m_address & 0x8000'0000) || ((m_address >> 16) & 0xFF) != 0) return width_mask(width);
@@ -271,6 +273,8 @@ u32 PciBus::io_read(u16 offset, Width width) {
 void PciBus::io_write(u16 offset, Width width, u32 value) {
     if (offset < 4) {
         if (offset == 0 && width == Width::Dword) m_address = value & 0x80FF'FFFC;
+        if (offset == 1 && width == Width::Byte && m_reset_control)
+            m_reset_control->io_write(CONFIG_ADDRESS + 1, width, value);
         return;
     }
     if (!(m_address & 0x8000'0000) || ((m_address >> 16) & 0xFF) != 0) return;

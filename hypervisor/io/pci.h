@@ -147,6 +147,11 @@ public:
     void set_pirq_sink(std::function<void(unsigned pirq, bool level)> sink) { m_pirq_sink = std::move(sink); }
     void intx_changed(PciDevice& device, u8 pin, bool level);
 
+    // The PIIX3 decodes a byte at 0xCF9 (reset control) inside our
+    // 0xCF8..0xCFF range: byte cycles there go to `device`, with the
+    // absolute port number as offset.
+    void set_reset_control(Device* device) { m_reset_control = device; }
+
     IoBus& io() { return m_io; }
     MemoryMap& memory() { return m_memory; }
 
@@ -166,6 +171,7 @@ private:
     MemoryMap& m_memory;
     std::array<PciDevice*, 32 * 8> m_functions{};
     u32 m_address{0};
+    Device* m_reset_control{nullptr};
     // Level of each PIRQ input, counted per asserting function (wired-OR).
     std::array<u8, 4> m_pirq_count{};
     std::function<void(unsigned, bool)> m_pirq_sink;

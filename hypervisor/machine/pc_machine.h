@@ -21,6 +21,7 @@
 #include "hypervisor/base/result.h"
 #include "hypervisor/base/types.h"
 #include "hypervisor/io/clock.h"
+#include "hw/char_backend.h"
 
 #include <atomic>
 #include <cstdio>
@@ -31,12 +32,6 @@
 #include <vector>
 
 namespace vsa {
-
-class CharSink {
-public:
-    virtual ~CharSink() = default;
-    virtual void put(u8 byte) = 0;
-};
 
 struct PcMachineConfig {
     u64 ram_bytes{64 * MiB};
@@ -53,10 +48,12 @@ struct PcMachineConfig {
     u32 ns_per_instruction{10};
     // Seconds since the Unix epoch the RTC starts at (0 = host time now).
     i64 rtc_start{0};
-    // Host side of COM1/COM2 and the debug console (null = discarded).
-    CharSink* com1{nullptr};
-    CharSink* com2{nullptr};
-    CharSink* debugcon{nullptr};
+    // Host side of COM1/COM2 and the debug console (null = unconnected).
+    // Input a backend gets on another thread reaches the guest after a
+    // post() (any posted work makes the VM thread poll the UARTs).
+    CharBackend* com1{nullptr};
+    CharBackend* com2{nullptr};
+    CharBackend* debugcon{nullptr};
     // One line per executed instruction (slow), or null.
     std::FILE* trace{nullptr};
 };
@@ -85,8 +82,6 @@ public:
     // VM thread only (or after run() returned).
     void hard_reset();
     std::string text_screen() const;
-    // Bytes for COM1's receiver; kept and retried while its FIFO is full.
-    void serial_input(unsigned port, std::vector<u8> const& bytes);
     u64 instructions_retired() const;
     Clock& clock();
     u8 last_post_code() const;

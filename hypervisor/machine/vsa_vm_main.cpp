@@ -18,6 +18,9 @@
 #include <chrono>
 #include <cstring>
 #include <iostream>
+#include <mutex>
+#include <span>
+#include <vector>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -57,15 +60,16 @@ exit status: 0 guest powered off, 3 triple fault, 4 timeout,
              5 stopped by a signal, 1 host error, 2 bad usage
 )";
 
-// Host side of a serial port or the debug console.
-class FdSink final : public CharSink {
+// Host side of a serial port or the debug console: output to a file
+// descriptor, input queued by the stdin reader thread.
+class FdBackend final : public CharBackend {
 public:
-    explicit FdSink(int fd, bool owned) : m_fd(fd), m_owned(owned) {}
-    ~FdSink() override {
+    explicit FdBackend(int fd, bool owned) : m_fd(fd), m_owned(owned) {}
+    ~FdBackend() override {
         flush();
         if (m_owned) ::close(m_fd);
     }
-    void put(u8 byte) override {
+    void write(u8 byte) override {
         m_buffer.push_back(static_cast<char>(byte));
         // Line-buffered: tests read serial output as it comes.
         if (byte == '\n' || m_buffer.size() >= 4096) flush();
@@ -82,11 +86,31 @@ public:
         }
         m_buffer.clear();
     }
+    // Any thread.
+    void push_input(std::span<u8 const> bytes) {
+        std::lock_guard lock(m_input_mutex);
+        m_incoming.insert(m_incoming.end(), bytes.begin(), bytes.end());
+    }
+    // VM thread: move what arrived behind what the guest has not taken yet.
+    std::span<u8 const> pending_input() override {
+        {
+            std::lock_guard lock(m_input_mutex);
+            m_input.insert(m_input.end(), m_incoming.begin(), m_incoming.end());
+            m_incoming.clear();
+        }
+        return m_input;
+    }
+    void consume_input(std::size_t count) override {
+        m_input.erase(m_input.begin(), m_input.begin() + static_cast<std::ptrdiff_t>(std::min(count, m_input.size())));
+    }
 
 private:
     int m_fd;
     bool m_owned;
     std::string m_buffer;
+    std::mutex m_input_mutex;
+    std::vector<u8> m_incoming;
+    std::vector<u8> m_input;
 };
 
 std::optional<u64> parse_size(std::string_view text) {
@@ -103,14 +127,14 @@ std::optional<u64> parse_size(std::string_view text) {
     return value * unit;
 }
 
-Result<std::unique_ptr<FdSink>, std::string> open_sink(std::string const& where) {
-    if (where == "none") return std::unique_ptr<FdSink>();
-    if (where == "stdio" || where == "-") return std::make_unique<FdSink>(STDOUT_FILENO, false);
-    if (where == "stderr") return std::make_unique<FdSink>(STDERR_FILENO, false);
+Result<std::unique_ptr<FdBackend>, std::string> open_sink(std::string const& where) {
+    if (where == "none") return std::unique_ptr<FdBackend>();
+    if (where == "stdio" || where == "-") return std::make_unique<FdBackend>(STDOUT_FILENO, false);
+    if (where == "stderr") return std::make_unique<FdBackend>(STDERR_FILENO, false);
     std::string path = where.starts_with("file:") ? where.substr(5) : where;
     int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
     if (fd < 0) return "cannot open " + path + ": " + std::strerror(errno);
-    return std::make_unique<FdSink>(fd, true);
+    return std::make_unique<FdBackend>(fd, true);
 }
 
 PcMachine* g_machine = nullptr;
@@ -268,8 +292,8 @@ int main(int argc, char** argv) {
                 if (::poll(&p, 1, 100) <= 0) continue;
                 ssize_t n = ::read(STDIN_FILENO, buffer.data(), buffer.size());
                 if (n <= 0) break; // EOF: the guest simply gets no more input
-                std::vector<u8> bytes(buffer.begin(), buffer.begin() + n);
-                machine->post([m = machine.get(), bytes = std::move(bytes)] { m->serial_input(0, bytes); });
+                com1.value()->push_input(std::span<u8 const>(buffer.data(), static_cast<std::size_t>(n)));
+                machine->post([] {}); // the VM thread polls the UARTs after posted work
             }
         });
     }

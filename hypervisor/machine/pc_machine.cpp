@@ -1,0 +1,413 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+#include "hypervisor/machine/pc_machine.h"
+
+#include "hypervisor/cpu/interpreter.h"
+#include "hypervisor/io/io_bus.h"
+#include "hypervisor/io/memory_map.h"
+#include "hypervisor/io/pci.h"
+#include "hw/apm_shutdown_port.h"
+#include "hw/ata_disk.h"
+#include "hw/debug_console.h"
+#include "hw/fw_cfg.h"
+#include "hw/i440fx.h"
+#include "hw/i8042.h"
+#include "hw/pic8259.h"
+#include "hw/piix3_ide.h"
+#include "hw/piix3_isa.h"
+#include "hw/pit8254.h"
+#include "hw/port92.h"
+#include "hw/post_port.h"
+#include "hw/ps2_keyboard.h"
+#include "hw/rtc_mc146818.h"
+#include "hw/system_control_b.h"
+#include "hw/uart16550.h"
+#include "hw/vga.h"
+#include "services/storage/disk_image.h"
+
+#include <poll.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <ctime>
+#include <fstream>
+#include <iterator>
+
+namespace vsa {
+
+namespace {
+
+// How long the CPU runs before the loop looks at posted work, stop
+// requests and host input, in virtual time. Short enough that a console
+// keystroke or a stop is handled within a few milliseconds.
+constexpr u64 SLICE_NS = 2'000'000;
+
+constexpr Port COM1_BASE = 0x3F8;
+constexpr Port COM2_BASE = 0x2F8;
+constexpr unsigned COM1_IRQ = 4;
+constexpr unsigned COM2_IRQ = 3;
+
+// CMOS layout the BIOS reads (IBM AT, extended by Phoenix/Award/QEMU).
+constexpr u8 CMOS_SHUTDOWN_STATUS = 0x0F;
+constexpr u8 CMOS_FLOPPY_TYPES = 0x10;
+constexpr u8 CMOS_EQUIPMENT = 0x14;
+constexpr u8 CMOS_BASE_MEMORY_LOW = 0x15;
+constexpr u8 CMOS_EXT_MEMORY_LOW = 0x17;
+constexpr u8 CMOS_CHECKSUM_HIGH = 0x2E;
+constexpr u8 CMOS_EXT_MEMORY_LOW_2 = 0x30;
+constexpr u8 CMOS_MEMORY_ABOVE_16M_LOW = 0x34;
+constexpr u8 CMOS_BOOT_FLAGS = 0x38;
+constexpr u8 CMOS_BOOT_ORDER = 0x3D;
+constexpr u8 CMOS_MEMORY_ABOVE_4G = 0x5B;
+constexpr u8 CMOS_EXTRA_CPUS = 0x5F;
+constexpr u8 CMOS_BOOT_HARD_DISK = 0x02;
+
+Result<std::vector<u8>, std::string> read_file(std::string const& path, std::size_t max_size) {
+    std::ifstream in(path, std::ios::binary);
+    if (!in) return "cannot read " + path + ": " + std::strerror(errno);
+    std::vector<u8> data((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    if (data.size() > max_size) return path + " is too large";
+    return data;
+}
+
+// A backend for an unconnected serial port or debug console.
+NullCharBackend s_null_backend;
+
+} // namespace
+
+struct PcMachine::Impl {
+    explicit Impl(PcMachineConfig const& c) : config(c), clock(c.clock_mode) {}
+
+    PcMachineConfig config;
+    Clock clock;
+    std::unique_ptr<MemoryMap> memory;
+    IoBus io;
+    std::unique_ptr<PciBus> pci;
+    std::vector<std::unique_ptr<storage::BlockDevice>> disk_images;
+
+    NullIrqLine intr_line; // the CPU polls the PIC; see run()
+    std::unique_ptr<Pic8259> pic;
+    std::unique_ptr<Pit8254> pit;
+    std::unique_ptr<SystemControlB> port61;
+    std::unique_ptr<RtcMc146818> rtc;
+    std::unique_ptr<Ps2Keyboard> keyboard;
+    std::unique_ptr<I8042> kbc;
+    std::unique_ptr<Uart16550> com1;
+    std::unique_ptr<Uart16550> com2;
+    std::unique_ptr<Port92> port92;
+    std::unique_ptr<PostPort> post;
+    std::unique_ptr<DebugConsole> debugcon;
+    std::unique_ptr<ApmShutdownPort> apm;
+    std::unique_ptr<FwCfg> fw_cfg;
+    std::unique_ptr<I440fx> host_bridge;
+    std::unique_ptr<Piix3Isa> isa_bridge;
+    std::unique_ptr<Piix3Ide> ide;
+    std::vector<std::unique_ptr<AtaDisk>> disks;
+    std::unique_ptr<Vga> vga;
+    std::unique_ptr<Interpreter> cpu;
+
+    // The A20 line is the OR of the 8042 output port and port 92 (PIIX).
+    bool a20_kbc{true};
+    bool a20_port92{false};
+
+    // Requests from device callbacks (inside a guest port write) and
+    // other threads; acted on between CPU slices.
+    bool reset_pending{false};
+    bool power_off_pending{false};
+    std::atomic<bool> stop_pending{false};
+    FileDescriptor wake;
+    std::mutex posted_mutex;
+    std::vector<std::function<void()>> posted;
+
+    Result<void, std::string> build();
+    std::vector<Device*> devices();
+    void update_a20() { memory->set_a20(a20_kbc || a20_port92); }
+    void request_reset() {
+        reset_pending = true;
+        cpu->request_exit();
+    }
+    void fill_cmos();
+    Result<void, std::string> fill_fw_cfg();
+    void run_posted();
+    void idle();
+    void kick() {
+        u64 one = 1;
+        // Async-signal-safe; a full counter already means "wake up".
+        [[maybe_unused]] auto n = ::write(wake.fd(), &one, sizeof one);
+    }
+};
+
+Result<void, std::string> PcMachine::Impl::build() {
+    int fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+    if (fd < 0) return std::string("eventfd: ") + std::strerror(errno);
+    wake = FileDescriptor(fd);
+
+    memory = TRY(MemoryMap::create(config.ram_bytes));
+    auto bios = TRY(read_file(config.bios_path, 16 * MiB));
+    if (auto r = memory->set_bios(std::move(bios)); r.is_error()) return config.bios_path + ": " + r.error();
+    std::vector<u8> vgabios;
+    if (!config.vgabios_path.empty()) vgabios = TRY(read_file(config.vgabios_path, 16 * MiB));
+
+    CharBackend& com1_backend = config.com1 ? *config.com1 : s_null_backend;
+    CharBackend& com2_backend = config.com2 ? *config.com2 : s_null_backend;
+    CharBackend& debug_backend = config.debugcon ? *config.debugcon : s_null_backend;
+
+    // ISA platform devices.
+    pic = std::make_unique<Pic8259>(intr_line);
+    io.map(0x20, 2, *pic, WIDTH_8, 0x20);
+    io.map(0xA0, 2, *pic, WIDTH_8, 0xA0);
+    pit = std::make_unique<Pit8254>(pic->input(0), clock);
+    io.map(0x40, 4, *pit, WIDTH_8);
+    port61 = std::make_unique<SystemControlB>(*pit, clock);
+    io.map(0x61, 1, *port61, WIDTH_8);
+    i64 start = config.rtc_start ? config.rtc_start : static_cast<i64>(std::time(nullptr));
+    rtc = std::make_unique<RtcMc146818>(pic->input(8), clock, start);
+    io.map(0x70, 2, *rtc, WIDTH_8);
+    keyboard = std::make_unique<Ps2Keyboard>();
+    kbc = std::make_unique<I8042>(
+        pic->input(1), pic->input(12), *keyboard,
+        [this](bool on) {
+            a20_kbc = on;
+            update_a20();
+        },
+        [this] { request_reset(); });
+    io.map(0x60, 1, *kbc, WIDTH_8, I8042::DATA);
+    io.map(0x64, 1, *kbc, WIDTH_8, I8042::STATUS);
+    com1 = std::make_unique<Uart16550>(pic->input(COM1_IRQ), clock, com1_backend);
+    io.map(COM1_BASE, Uart16550::PORT_COUNT, *com1, WIDTH_8);
+    com2 = std::make_unique<Uart16550>(pic->input(COM2_IRQ), clock, com2_backend);
+    io.map(COM2_BASE, Uart16550::PORT_COUNT, *com2, WIDTH_8);
+    port92 = std::make_unique<Port92>(
+        [this](bool on) {
+            a20_port92 = on;
+            update_a20();
+        },
+        [this] { request_reset(); });
+    io.map(0x92, 1, *port92, WIDTH_8);
+    post = std::make_unique<PostPort>();
+    io.map(0x80, 1, *post, WIDTH_8);
+    debugcon = std::make_unique<DebugConsole>(debug_backend);
+    io.map(DebugConsole::SEABIOS_PORT, 1, *debugcon, WIDTH_8);
+    apm = std::make_unique<ApmShutdownPort>([this] {
+        power_off_pending = true;
+        cpu->request_exit();
+    });
+    io.map(ApmShutdownPort::PORT, 1, *apm, WIDTH_8);
+    fw_cfg = std::make_unique<FwCfg>(*memory, io);
+
+    // PCI: the host bridge and the PIIX3 functions in their usual slots.
+    pci = std::make_unique<PciBus>(io, *memory);
+    io.map(PciBus::CONFIG_ADDRESS, 8, *pci, WIDTH_ANY);
+    host_bridge = std::make_unique<I440fx>(*memory);
+    pci->attach(0, 0, *host_bridge);
+    isa_bridge = std::make_unique<Piix3Isa>(
+        *pci, [this](unsigned irq, bool level) { pic->input(irq).set_level(level); },
+        [this](u16 elcr) { pic->set_elcr(elcr); }, [this](bool) { request_reset(); });
+    pci->attach(1, 0, *isa_bridge);
+    isa_bridge->map_ports(io);
+    pci->set_reset_control(isa_bridge.get());
+    ide = std::make_unique<Piix3Ide>(pic->input(14), pic->input(15));
+    pci->attach(1, 1, *ide);
+    ide->map_ports(io);
+    vga = std::make_unique<Vga>(*memory, io, clock, std::move(vgabios));
+    pci->attach(2, 0, *vga);
+
+    // Disks: primary master, primary slave, secondary master, secondary slave.
+    for (std::size_t i = 0; i < config.disks.size() && i < 4; ++i) {
+        if (config.disks[i].empty()) continue;
+        auto image = storage::open_disk_image(config.disks[i], config.disks_read_only);
+        if (image.is_error()) return config.disks[i] + ": " + image.error().message;
+        disk_images.push_back(image.release_value());
+        disks.push_back(std::make_unique<AtaDisk>(*disk_images.back(), "VSA" + std::to_string(1000 + i)));
+        ide->channel(static_cast<unsigned>(i / 2)).attach(static_cast<unsigned>(i % 2), disks.back().get());
+    }
+
+    cpu = std::make_unique<Interpreter>(CpuEnvironment{*memory, io, clock, *pic});
+    if (config.clock_mode == Clock::Mode::Deterministic)
+        clock.set_instruction_counter(cpu->instruction_counter(), config.ns_per_instruction);
+    if (config.trace) cpu->set_trace(config.trace);
+
+    fill_cmos();
+    TRY(fill_fw_cfg());
+    update_a20();
+    return Ok{};
+}
+
+std::vector<Device*> PcMachine::Impl::devices() {
+    std::vector<Device*> list{pic.get(),      pit.get(),     port61.get(),      rtc.get(),        keyboard.get(),
+                              kbc.get(),      com1.get(),    com2.get(),        port92.get(),     post.get(),
+                              debugcon.get(), apm.get(),     fw_cfg.get(),      pci.get(),        host_bridge.get(),
+                              isa_bridge.get(), ide.get(),   vga.get()};
+    return list;
+}
+
+void PcMachine::Impl::fill_cmos() {
+    u64 low = memory->low_ram_size();
+    u64 high = memory->high_ram_size();
+    // Base memory: 640 KiB.
+    rtc->set_cmos(CMOS_BASE_MEMORY_LOW, 0x80);
+    rtc->set_cmos(CMOS_BASE_MEMORY_LOW + 1, 0x02);
+    // Extended memory above 1 MiB in KiB, capped at 0xFFFF (old BIOS calls).
+    u64 ext_kib = std::min<u64>(low > MiB ? (low - MiB) / KiB : 0, 0xFFFF);
+    for (u8 reg : {CMOS_EXT_MEMORY_LOW, CMOS_EXT_MEMORY_LOW_2}) {
+        rtc->set_cmos(reg, static_cast<u8>(ext_kib));
+        rtc->set_cmos(static_cast<u8>(reg + 1), static_cast<u8>(ext_kib >> 8));
+    }
+    // Memory above 16 MiB in 64 KiB units; above 4 GiB in 64 KiB units.
+    u64 above_16m = std::min<u64>(low > 16 * MiB ? (low - 16 * MiB) / (64 * KiB) : 0, 0xFFFF);
+    rtc->set_cmos(CMOS_MEMORY_ABOVE_16M_LOW, static_cast<u8>(above_16m));
+    rtc->set_cmos(CMOS_MEMORY_ABOVE_16M_LOW + 1, static_cast<u8>(above_16m >> 8));
+    u64 above_4g = high / (64 * KiB);
+    for (unsigned i = 0; i < 3; ++i)
+        rtc->set_cmos(static_cast<u8>(CMOS_MEMORY_ABOVE_4G + i), static_cast<u8>(above_4g >> (8 * i)));
+    rtc->set_cmos(CMOS_EXTRA_CPUS, 0);
+    rtc->set_cmos(CMOS_FLOPPY_TYPES, 0);
+    rtc->set_cmos(CMOS_EQUIPMENT, 0x00); // no floppy, no FPU, VGA/EGA display
+    rtc->set_cmos(CMOS_BOOT_ORDER, CMOS_BOOT_HARD_DISK);
+    rtc->set_cmos(CMOS_BOOT_FLAGS, 0x00);
+    rtc->set_cmos(CMOS_SHUTDOWN_STATUS, 0);
+    // The AT checksum over 0x10..0x2D, big-endian at 0x2E.
+    u16 sum = 0;
+    for (u8 reg = 0x10; reg <= 0x2D; ++reg) sum = static_cast<u16>(sum + rtc->cmos(reg));
+    rtc->set_cmos(CMOS_CHECKSUM_HIGH, static_cast<u8>(sum >> 8));
+    rtc->set_cmos(CMOS_CHECKSUM_HIGH + 1, static_cast<u8>(sum));
+}
+
+Result<void, std::string> PcMachine::Impl::fill_fw_cfg() {
+    fw_cfg->set_ram_size(memory->ram_size());
+    fw_cfg->set_cpus(1, 1);
+    fw_cfg->set_nographic(false);
+    fw_cfg->set_boot_menu(false);
+    // The BIOS adds its own reservations (EBDA, its code, ACPI) to these.
+    std::vector<FwCfg::E820Entry> e820{{0, memory->low_ram_size(), FwCfg::E820Type::Ram}};
+    if (memory->high_ram_size())
+        e820.push_back({MemoryMap::FOUR_GIB, memory->high_ram_size(), FwCfg::E820Type::Ram});
+    auto added = fw_cfg->add_file("etc/e820", FwCfg::e820_file(e820));
+    if (added.is_error()) return added.error();
+    return Ok{};
+}
+
+void PcMachine::Impl::run_posted() {
+    std::vector<std::function<void()>> work;
+    {
+        std::lock_guard lock(posted_mutex);
+        work.swap(posted);
+    }
+    for (auto& w : work) w();
+    // Host input may have arrived with the post.
+    com1->pull_input();
+    com2->pull_input();
+}
+
+void PcMachine::Impl::idle() {
+    // HLT with nothing to do: sleep until the next timer is due or another
+    // thread kicks us. An idle guest costs no host CPU.
+    u64 next = clock.next_deadline();
+    if (clock.mode() != Clock::Mode::RealTime && next != Clock::NEVER) {
+        // Virtual time: nothing can happen before the next deadline, so
+        // jump there (deterministic runs never wait for the host).
+        clock.skip_to(next);
+        return;
+    }
+    int timeout_ms = -1;
+    if (next != Clock::NEVER) {
+        u64 now = clock.now();
+        u64 wait_ns = next > now ? next - now : 0;
+        timeout_ms = static_cast<int>(std::min<u64>((wait_ns + 999'999) / 1'000'000, 1000));
+    }
+    if (timeout_ms == 0) return;
+    pollfd p{wake.fd(), POLLIN, 0};
+    if (::poll(&p, 1, timeout_ms) > 0) {
+        u64 value = 0;
+        [[maybe_unused]] auto n = ::read(wake.fd(), &value, sizeof value);
+    }
+}
+
+Result<std::unique_ptr<PcMachine>, std::string> PcMachine::create(PcMachineConfig const& config) {
+    auto impl = std::make_unique<Impl>(config);
+    TRY(impl->build());
+    return std::unique_ptr<PcMachine>(new PcMachine(std::move(impl)));
+}
+
+PcMachine::PcMachine(std::unique_ptr<Impl> impl) : m_impl(std::move(impl)) { hard_reset(); }
+
+PcMachine::~PcMachine() {
+    // Output still in the UART FIFOs goes out: nothing the guest wrote is lost.
+    m_impl->com1->flush_output();
+    m_impl->com2->flush_output();
+}
+
+void PcMachine::hard_reset() {
+    Impl& m = *m_impl;
+    for (Device* d : m.devices()) d->reset();
+    for (auto& disk : m.disks) disk->reset();
+    m.a20_kbc = m.kbc->a20();
+    m.a20_port92 = false;
+    m.update_a20();
+    m.cpu->reset();
+    m.reset_pending = false;
+}
+
+MachineExit PcMachine::run() {
+    Impl& m = *m_impl;
+    for (;;) {
+        m.run_posted();
+        if (m.stop_pending.exchange(false)) return MachineExit::Stopped;
+        if (m.power_off_pending) {
+            m.power_off_pending = false;
+            m.com1->flush_output();
+            m.com2->flush_output();
+            return MachineExit::PoweredOff;
+        }
+        if (m.reset_pending) {
+            // A keyboard-controller, port 92 or CF9 reset: the CPU and the
+            // chipset restart, RAM and CMOS (the shutdown byte) survive.
+            m.reset_pending = false;
+            hard_reset();
+        }
+        m.clock.run_expired();
+        u64 now = m.clock.now();
+        u64 deadline = std::min(m.clock.next_deadline(), now + SLICE_NS);
+        CpuExit exit = m.cpu->run(deadline);
+        switch (exit.reason) {
+        case ExitReason::Halted:
+            m.idle();
+            break;
+        case ExitReason::Shutdown:
+            m.com1->flush_output();
+            m.com2->flush_output();
+            return MachineExit::TripleFault;
+        case ExitReason::Breakpoint:
+            return MachineExit::Stopped;
+        case ExitReason::Deadline:
+        case ExitReason::ExitRequested:
+        case ExitReason::Io:
+        case ExitReason::Mmio:
+            break;
+        }
+    }
+}
+
+void PcMachine::post(std::function<void()> work) {
+    {
+        std::lock_guard lock(m_impl->posted_mutex);
+        m_impl->posted.push_back(std::move(work));
+    }
+    m_impl->cpu->request_exit();
+    m_impl->kick();
+}
+
+void PcMachine::request_stop() {
+    m_impl->stop_pending.store(true);
+    m_impl->cpu->request_exit();
+    m_impl->kick();
+}
+
+std::string PcMachine::text_screen() const { return m_impl->vga->text_screen(); }
+u64 PcMachine::instructions_retired() const { return m_impl->cpu->instructions_retired(); }
+Clock& PcMachine::clock() { return m_impl->clock; }
+u8 PcMachine::last_post_code() const { return m_impl->post->last(); }
+
+} // namespace vsa
