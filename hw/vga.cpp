@@ -197,7 +197,7 @@ u8 Vga::read_port(u16 port) {
     case DAC_WRITE_INDEX:
         return m_dac_write_index;
     case DAC_DATA: {
-        u8 value = m_palette[m_dac_read_index * 3u + m_dac_sub_index];
+        u8 value = m_palette[std::size_t(m_dac_read_index) * 3 + m_dac_sub_index];
         if (++m_dac_sub_index == 3) {
             m_dac_sub_index = 0;
             ++m_dac_read_index;
@@ -271,7 +271,7 @@ void Vga::write_port(u16 port, u8 value) {
         // A 6-bit DAC keeps 6 bits per gun; the VBE 8-bit DAC keeps all 8.
         m_dac_cache[m_dac_sub_index] = dac_8bit() ? value : (value & 0x3F);
         if (++m_dac_sub_index == 3) {
-            std::memcpy(&m_palette[m_dac_write_index * 3u], m_dac_cache.data(), 3);
+            std::memcpy(&m_palette[std::size_t(m_dac_write_index) * 3], m_dac_cache.data(), 3);
             m_dac_sub_index = 0;
             ++m_dac_write_index;
         }
@@ -327,12 +327,12 @@ void Vga::write_attribute(u8 value) {
         m_ar_index = value & 0x3F;
     } else {
         u8 index = m_ar_index & 0x1F;
-        if (index < 0x10)
-            m_ar[index] = value & 0x3F; // palette registers are 6 bits
+        // Palette registers are 6 bits, and so is colour plane enable
+        // (with video status mux); mode control and overscan are 8.
+        if (index < 0x10 || index == 0x12)
+            m_ar[index] = value & 0x3F;
         else if (index == 0x10 || index == 0x11)
-            m_ar[index] = value; // mode control, overscan
-        else if (index == 0x12)
-            m_ar[index] = value & 0x3F; // colour plane enable + video status mux
+            m_ar[index] = value;
         else if (index == 0x13 || index == 0x14)
             m_ar[index] = value & 0x0F; // pel panning, colour select
         else

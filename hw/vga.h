@@ -44,6 +44,8 @@
 //     CPU byte straight to the selected plane(s), honouring the map mask.
 //   - QEMU's BAR2 MMIO alias of the VGA/DISPI registers (Linux's bochs-drm
 //     falls back to the ports when BAR2 is absent).
+//   - DISPI's LFB_ENABLED bit is stored only: the framebuffer BAR decodes
+//     whenever PCI memory decoding is on (as in QEMU).
 //   - Legacy decode does not depend on the PCI command register (QEMU
 //     does the same): the VGA BIOS pokes the hardware before and after
 //     SeaBIOS enables the function.
@@ -69,6 +71,7 @@ public:
     static constexpr u32 DEFAULT_VRAM = 16 * MiB;
     static constexpr u32 MIN_VRAM = 256 * KiB;
     static constexpr u32 MAX_VRAM = 256 * MiB;
+    static constexpr std::size_t PALETTE_BYTES = 768; // 256 entries of R, G, B
 
     // Bochs VBE limits reported through ENABLE.GETCAPS (SeaBIOS drops the
     // modes above them).
@@ -142,7 +145,7 @@ public:
     // For the console renderer (issue 7) and tests.
     std::span<u8 const> vram() const { return m_vram; }
     u32 vram_size() const { return static_cast<u32>(m_vram.size()); }
-    std::array<u8, 256 * 3> const& palette() const { return m_palette; }
+    std::array<u8, PALETTE_BYTES> const& palette() const { return m_palette; }
     bool dac_8bit() const { return (m_vbe[DISPI_ENABLE] & DISPI_8BIT_DAC) != 0; }
     u8 misc_output() const { return m_misc; }
     u8 sequencer(u8 index) const { return index < m_sr.size() ? m_sr[index] : 0; }
@@ -219,7 +222,7 @@ private:
     u8 m_dac_sub_index{0}; // 0..2: R, G, B of the current cycle
     u8 m_dac_state{0};     // 0x3C7 read: 0 = write mode, 3 = read mode
     std::array<u8, 3> m_dac_cache{};
-    std::array<u8, 256 * 3> m_palette{};
+    std::array<u8, PALETTE_BYTES> m_palette{};
     // Display memory data path.
     u32 m_latch{0}; // plane p in byte p
     // Bochs VBE.

@@ -9,6 +9,8 @@
 
 #include <boost/test/unit_test.hpp>
 
+#include <fstream>
+#include <iterator>
 #include <memory>
 #include <random>
 #include <string>
@@ -149,6 +151,37 @@ BOOST_AUTO_TEST_CASE(pci_identity_bar_and_rom) {
     // Read-only.
     rig.poke8(ROM_BASE + 4, 0x00);
     BOOST_TEST(rig.mem8(ROM_BASE + 4) == rom[4]);
+}
+
+// SeaBIOS runs a PCI option ROM only if its PCIR structure names the
+// function's vendor and device: check Debian's stdvga BIOS against ours.
+BOOST_AUTO_TEST_CASE(debian_vgabios_matches_pci_identity) {
+    std::ifstream file("/usr/share/seabios/vgabios-stdvga.bin", std::ios::binary);
+    if (!file) {
+        BOOST_TEST_MESSAGE("vgabios-stdvga.bin not installed; skipped");
+        return;
+    }
+    std::vector<u8> image((std::istreambuf_iterator<char>(file)), std::istreambuf_iterator<char>());
+    BOOST_REQUIRE(image.size() > 0x40);
+    Clock clock{Clock::Mode::Manual};
+    auto memory = MemoryMap::create(2 * MiB).release_value();
+    IoBus io;
+    PciBus pci(io, *memory);
+    Vga vga(*memory, io, clock, image);
+    BOOST_REQUIRE(pci.attach(PCI_SLOT, 0, vga));
+    pci.config_write(PCI_SLOT, 0, pci::ROM_BAR, Width::Dword, static_cast<u32>(ROM_BASE) | 1);
+    pci.config_write(PCI_SLOT, 0, pci::COMMAND, Width::Word, pci::COMMAND_MEMORY);
+    auto byte = [&](u64 offset) { return static_cast<u8>(memory->read(ROM_BASE + offset, Width::Byte)); };
+    BOOST_TEST(byte(0) == 0x55);
+    BOOST_TEST(byte(1) == 0xAA);
+    u32 pcir = byte(0x18) | byte(0x19) << 8;
+    BOOST_TEST(byte(pcir) == 'P');
+    BOOST_TEST(byte(pcir + 3) == 'R');
+    u32 vendor = byte(pcir + 4) | byte(pcir + 5) << 8;
+    u32 device = byte(pcir + 6) | byte(pcir + 7) << 8;
+    BOOST_TEST(vendor == (pci.config_read(PCI_SLOT, 0, 0, Width::Word)));
+    BOOST_TEST(device == (pci.config_read(PCI_SLOT, 0, 2, Width::Word)));
+    BOOST_TEST(byte(image.size() - 1) == image.back());
 }
 
 BOOST_AUTO_TEST_CASE(sequencer_gc_register_round_trips) {
