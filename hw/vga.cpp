@@ -67,10 +67,9 @@ Vga::Vga(MemoryMap& memory, IoBus& io, Clock& clock, std::vector<u8> vga_bios, u
       m_clock(clock), m_rom(std::move(vga_bios)) {
     m_vram.assign(std::bit_ceil(std::clamp(vram_bytes, MIN_VRAM, MAX_VRAM)), 0);
     declare_bar(0, BarKind::Memory32, vram_size());
-    // Prefetchable (bit 3): the framebuffer has no side effects, and
-    // SeaBIOS places prefetchable BARs in the prefetchable window.
-    config_byte(pci::BAR0) |= 0x08;
-    // declare_rom() snapshots the reset config, so it comes last.
+    // The prefetchable bit of BAR0 is set in reset(): PciDevice has no
+    // BAR kind for it and its reset restores the config snapshot taken by
+    // declare_bar()/declare_rom().
     if (!m_rom.empty()) declare_rom(m_rom);
 
     m_window_mapped = m_memory.map_mmio(LEGACY_WINDOW_BASE, LEGACY_WINDOW_SIZE, *this, LEGACY_WINDOW_TAG);
@@ -91,6 +90,9 @@ Vga::~Vga() {
 
 void Vga::reset() {
     PciDevice::reset();
+    // Prefetchable (BAR bit 3): the framebuffer has no read side effects,
+    // so firmware may place it in a prefetchable window.
+    config_byte(pci::BAR0) |= 0x08;
     m_misc = 0;
     m_feature = 0;
     m_vga_enable = 0;

@@ -151,6 +151,23 @@ BOOST_AUTO_TEST_CASE(pci_identity_bar_and_rom) {
     // Read-only.
     rig.poke8(ROM_BASE + 4, 0x00);
     BOOST_TEST(rig.mem8(ROM_BASE + 4) == rom[4]);
+    // A reset unmaps the BARs and keeps BAR0 prefetchable.
+    rig.vga.reset();
+    BOOST_TEST(rig.mem8(ROM_BASE) == 0xFF);
+    BOOST_TEST(rig.pci.config_read(PCI_SLOT, 0, pci::BAR0, Width::Dword) == 0x8u);
+
+    // Without a ROM image: no ROM BAR, BAR0 still prefetchable.
+    Clock clock;
+    auto memory = MemoryMap::create(MiB).release_value();
+    IoBus io;
+    PciBus pci(io, *memory);
+    Vga bare(*memory, io, clock, {}, Vga::MIN_VRAM);
+    BOOST_REQUIRE(pci.attach(PCI_SLOT, 0, bare));
+    pci.config_write(PCI_SLOT, 0, pci::ROM_BAR, Width::Dword, 0xFFFF'FFFF);
+    BOOST_TEST(pci.config_read(PCI_SLOT, 0, pci::ROM_BAR, Width::Dword) == 0u);
+    bare.reset();
+    pci.config_write(PCI_SLOT, 0, pci::BAR0, Width::Dword, 0xFFFF'FFFF);
+    BOOST_TEST(pci.config_read(PCI_SLOT, 0, pci::BAR0, Width::Dword) == 0xFFFC'0008u);
 }
 
 // SeaBIOS runs a PCI option ROM only if its PCIR structure names the
