@@ -30,11 +30,10 @@ constexpr u8 SPURIOUS_IR = 7;
 } // namespace
 
 Pic8259::Pic8259(IrqLine& intr)
-    : m_intr(intr),
-      m_inputs{Input{*this, 0},  Input{*this, 1},  Input{*this, 2},  Input{*this, 3},
-               Input{*this, 4},  Input{*this, 5},  Input{*this, 6},  Input{*this, 7},
-               Input{*this, 8},  Input{*this, 9},  Input{*this, 10}, Input{*this, 11},
-               Input{*this, 12}, Input{*this, 13}, Input{*this, 14}, Input{*this, 15}} {
+    : m_intr(intr), m_inputs{Input{*this, 0},  Input{*this, 1},  Input{*this, 2},  Input{*this, 3},
+                             Input{*this, 4},  Input{*this, 5},  Input{*this, 6},  Input{*this, 7},
+                             Input{*this, 8},  Input{*this, 9},  Input{*this, 10}, Input{*this, 11},
+                             Input{*this, 12}, Input{*this, 13}, Input{*this, 14}, Input{*this, 15}} {
     reset();
 }
 
@@ -182,21 +181,30 @@ void Pic8259::write_ocw2(Chip& c, u8 value) {
     unsigned level = value & 7;
     int top = highest(c.isr, c.lowest);
     switch (value >> 5) {
-    case 0: c.rotate_aeoi = false; break;
+    case 0:
+        c.rotate_aeoi = false;
+        break;
     case 1: // non-specific EOI
         if (top >= 0) c.isr &= static_cast<u8>(~(1u << top));
         break;
-    case 2: break; // no operation
-    case 3: c.isr &= static_cast<u8>(~(1u << level)); break;
-    case 4: c.rotate_aeoi = true; break;
+    case 2:
+        break; // no operation
+    case 3:
+        c.isr &= static_cast<u8>(~(1u << level));
+        break;
+    case 4:
+        c.rotate_aeoi = true;
+        break;
     case 5: // rotate on non-specific EOI
         if (top >= 0) {
             c.isr &= static_cast<u8>(~(1u << top));
             c.lowest = static_cast<u8>(top);
         }
         break;
-    case 6: c.lowest = static_cast<u8>(level); break; // set priority
-    case 7:                                          // rotate on specific EOI
+    case 6:
+        c.lowest = static_cast<u8>(level);
+        break; // set priority
+    case 7:    // rotate on specific EOI
         c.isr &= static_cast<u8>(~(1u << level));
         c.lowest = static_cast<u8>(level);
         break;
@@ -246,7 +254,9 @@ void Pic8259::write(unsigned chip, bool a0, u8 value) {
         if (!(c.icw4 & ICW4_UPM)) count_ignored(); // MCS-80 mode is not modelled
         c.init_step = 0;
         break;
-    default: c.imr = value; break; // OCW1
+    default:
+        c.imr = value;
+        break; // OCW1
     }
 }
 
@@ -275,7 +285,8 @@ u32 Pic8259::io_read(u16 offset, Width width) {
         update();
         return high | value;
     }
-    default: return Device::io_read(offset, width);
+    default:
+        return Device::io_read(offset, width);
     }
 }
 
@@ -288,7 +299,8 @@ void Pic8259::io_write(u16 offset, Width width, u32 value) {
         write(offset >= SLAVE_COMMAND ? SLAVE : MASTER, offset & 1, static_cast<u8>(value));
         update();
         break;
-    default: Device::io_write(offset, width, value);
+    default:
+        Device::io_write(offset, width, value);
     }
 }
 

@@ -100,7 +100,8 @@ u32 Pit8254::raw_value(Counter const& c, u64 tick) {
     u32 n = s.n;
     u32 modulus = c.bcd() ? BCD_MODULUS : BINARY_MODULUS;
     switch (c.mode()) {
-    case 2: return n - static_cast<u32>(e % n);
+    case 2:
+        return n - static_cast<u32>(e % n);
     case 3: {
         // Decrements by two; odd counts load N-1 and spend one extra clock
         // in the high half (82C54 "Mode 3").
@@ -131,10 +132,14 @@ bool Pit8254::out_at(Counter const& c, u64 tick) {
     u32 n = s.n;
     switch (mode) {
     case 0:
-    case 1: return e >= n;
-    case 2: return e % n != n - 1;
-    case 3: return e % n < (n + 1) / 2;
-    default: return e != n; // 4, 5: one clock low at terminal count
+    case 1:
+        return e >= n;
+    case 2:
+        return e % n != n - 1;
+    case 3:
+        return e % n < (n + 1) / 2;
+    default:
+        return e != n; // 4, 5: one clock low at terminal count
     }
 }
 
@@ -291,8 +296,12 @@ void Pit8254::write_count(unsigned channel, u8 value) {
     u64 t = now_tick();
     sync(c, t);
     switch (c.rw()) {
-    case RW_LSB: c.cr = value; break;
-    case RW_MSB: c.cr = static_cast<u16>(value << 8); break;
+    case RW_LSB:
+        c.cr = value;
+        break;
+    case RW_MSB:
+        c.cr = static_cast<u16>(value << 8);
+        break;
     default:
         if (!c.write_msb) {
             c.write_lsb = value;
@@ -383,8 +392,12 @@ u8 Pit8254::read_counter(unsigned channel) {
     u8 byte = 0;
     bool done = true;
     switch (c.rw()) {
-    case RW_LSB: byte = static_cast<u8>(v); break;
-    case RW_MSB: byte = static_cast<u8>(v >> 8); break;
+    case RW_LSB:
+        byte = static_cast<u8>(v);
+        break;
+    case RW_MSB:
+        byte = static_cast<u8>(v >> 8);
+        break;
     default:
         byte = c.read_msb ? static_cast<u8>(v >> 8) : static_cast<u8>(v);
         done = c.read_msb;

@@ -87,7 +87,7 @@ private:
         Segment seg{};
         bool pending{false}; // modes 2/3: a new count waits for the end of the period / half cycle
         Segment next{};
-        u16 idle_value{0};          // counting element contents while not running
+        u16 idle_value{0};            // counting element contents while not running
         u64 null_until{Clock::NEVER}; // null count bit is set before this clock edge
 
         u8 mode() const;

@@ -218,14 +218,14 @@ BOOST_FIXTURE_TEST_CASE(icw1_resets_edge_latches, PicFixture) {
 }
 
 BOOST_FIXTURE_TEST_CASE(poll_command, PicFixture) {
-    out(M_CMD, 0x0C); // OCW3 poll
+    out(M_CMD, 0x0C);              // OCW3 poll
     BOOST_TEST(in(M_CMD) == 0x00); // no request
     pulse(6);
     pulse(3);
     out(M_CMD, 0x0C);
     BOOST_TEST(in(M_DATA) == 0x83); // the next read of either port
     BOOST_TEST(read_isr(M_CMD) == 0x08);
-    BOOST_TEST(in(M_CMD) == 0x40); // IRR: IRQ6 still waits
+    BOOST_TEST(in(M_CMD) == 0x40);  // IRR: IRQ6 still waits
     BOOST_TEST(in(M_DATA) == 0x00); // IMR again after the poll
     out(M_CMD, EOI);
     out(M_CMD, 0x0C);
@@ -293,8 +293,8 @@ BOOST_FIXTURE_TEST_CASE(special_mask_mode, PicFixture) {
     BOOST_TEST(ack() == 0x09);
     pulse(3);
     BOOST_TEST(!intr.level());
-    out(M_CMD, 0x68); // set special mask
-    out(M_DATA, 0x02); // mask IR1, which is in service
+    out(M_CMD, 0x68);          // set special mask
+    out(M_DATA, 0x02);         // mask IR1, which is in service
     BOOST_TEST(ack() == 0x0B); // lower priority now gets through
     out(M_CMD, 0x63);
     out(M_CMD, 0x48); // reset special mask
@@ -358,9 +358,15 @@ BOOST_FIXTURE_TEST_CASE(random_registers_do_not_crash, PicFixture) {
     u16 const ports[] = {M_CMD, M_DATA, S_CMD, S_DATA};
     for (int i = 0; i < 20000; ++i) {
         switch (rng() % 4) {
-        case 0: out(ports[rng() % 4], static_cast<u8>(rng())); break;
-        case 1: (void)in(ports[rng() % 4]); break;
-        case 2: pic.input(rng() % 16).set_level(rng() & 1); break;
+        case 0:
+            out(ports[rng() % 4], static_cast<u8>(rng()));
+            break;
+        case 1:
+            (void)in(ports[rng() % 4]);
+            break;
+        case 2:
+            pic.input(rng() % 16).set_level(rng() & 1);
+            break;
         case 3:
             if (pic.intr_pending()) (void)pic.acknowledge();
             if (rng() % 64 == 0) pic.set_elcr(static_cast<u16>(rng()));

@@ -87,7 +87,7 @@ BOOST_FIXTURE_TEST_CASE(mode0_irq_fires_from_timer_at_right_time, PitFixture) {
 }
 
 BOOST_FIXTURE_TEST_CASE(mode2_rate_generator_pulses_once_per_period, PitFixture) {
-    control(0x34); // counter 0, mode 2
+    control(0x34);            // counter 0, mode 2
     BOOST_TEST(irq0.level()); // OUT high after the mode set: an edge
     BOOST_TEST(irq0.rising_edges() == 1u);
     irq0.clear_edges();
