@@ -135,6 +135,7 @@ void AtaDisk::execute(IdeChannel& ch, u8 command) {
     switch (command) {
     case cmd::IDENTIFY_DEVICE: {
         auto id = identify_block();
+        m_op = Op::Identify;
         ch.pio_in(id);
         return;
     }
@@ -293,6 +294,10 @@ void AtaDisk::pio_block_done(IdeChannel& ch, std::span<u8 const> block) {
         if (!m_write_cache && !m_backend.flush()) return fail(ch, ata::ERROR_ABRT, m_lba - 1);
         return ch.complete();
     }
+    case Op::Identify:
+        // One block, no interrupt after it (PIO data-in).
+        m_op = Op::None;
+        return ch.complete(false);
     case Op::None:
         break;
     }
@@ -401,7 +406,7 @@ void AtaDisk::visit_state(StateVisitor& v) {
     v.field("remaining", m_remaining);
     if (!v.is_loading() || !v.ok()) return;
     if (sectors != m_sectors) return v.fail("ata-disk: the saved disk has another size");
-    if (m_op != Op::None && m_op != Op::Read && m_op != Op::Write) return v.fail("ata-disk: bad operation");
+    if (m_op > Op::Identify) return v.fail("ata-disk: bad operation");
     if (m_cur_heads < 1 || m_cur_heads > 16) return v.fail("ata-disk: bad head count");
     if (m_multiple > ata::MAX_BLOCK_SECTORS || (m_multiple && !std::has_single_bit(m_multiple)))
         return v.fail("ata-disk: bad multiple count");

@@ -66,7 +66,7 @@ public:
     bool write_cache() const { return m_write_cache; }
 
 private:
-    enum class Op : u8 { None, Read, Write };
+    enum class Op : u8 { None, Read, Write, Identify };
     // The addressed sector of a 28-bit command (LBA or CHS), or nothing.
     bool decode_address28(TaskFile const& tf, u64& lba) const;
     unsigned current_cylinders() const;

@@ -28,10 +28,7 @@ void TaskFile::set_lba48(u64 lba) {
     hob_lba_high = static_cast<u8>(lba >> 40);
 }
 
-IdeChannel::IdeChannel(IrqLine& irq) : m_irq(irq) {
-    m_buffer.reserve(MAX_BUFFER);
-    m_done.reserve(MAX_BUFFER);
-}
+IdeChannel::IdeChannel(IrqLine& irq) : m_irq(irq) {}
 
 void IdeChannel::attach(unsigned slot, IdeDrive* drive) {
     if (slot >= 2) return;
@@ -45,7 +42,7 @@ void IdeChannel::reset() {
     m_tf = {};
     m_control = 0;
     m_transfer = Transfer::None;
-    m_buffer.clear();
+    m_buffer_len = 0;
     m_buffer_pos = 0;
     m_active = 0;
     for (unsigned slot = 0; slot < 2; ++slot) {
@@ -60,7 +57,7 @@ void IdeChannel::reset() {
 // signature (ATA-6 9.12) and the "passed" diagnostic code.
 void IdeChannel::software_reset() {
     m_transfer = Transfer::None;
-    m_buffer.clear();
+    m_buffer_len = 0;
     m_buffer_pos = 0;
     u16 signature = 0;
     // The latches are shared: show device 0's signature, or device 1's
@@ -252,7 +249,7 @@ void IdeChannel::write_control(u8 value) {
     if ((value & ata::CONTROL_SRST) && !(old & ata::CONTROL_SRST)) {
         // Entering reset: abandon everything, look busy until SRST drops.
         m_transfer = Transfer::None;
-        m_buffer.clear();
+        m_buffer_len = 0;
         m_buffer_pos = 0;
         for (unsigned slot = 0; slot < 2; ++slot) {
             m_irq_pending[slot] = false;
@@ -267,25 +264,25 @@ void IdeChannel::write_control(u8 value) {
 }
 
 u16 IdeChannel::read_data16() {
-    if (m_transfer != Transfer::In || m_buffer_pos + 2 > m_buffer.size()) {
+    if (m_transfer != Transfer::In || m_buffer_pos + 2 > m_buffer_len) {
         ++m_ignored;
         return 0xFFFF;
     }
     u16 value = static_cast<u16>(m_buffer[m_buffer_pos] | m_buffer[m_buffer_pos + 1] << 8);
     m_buffer_pos += 2;
-    if (m_buffer_pos >= m_buffer.size()) block_finished();
+    if (m_buffer_pos >= m_buffer_len) block_finished();
     return value;
 }
 
 void IdeChannel::write_data16(u16 value) {
-    if (m_transfer != Transfer::Out || m_buffer_pos + 2 > m_buffer.size()) {
+    if (m_transfer != Transfer::Out || m_buffer_pos + 2 > m_buffer_len) {
         ++m_ignored;
         return;
     }
     m_buffer[m_buffer_pos] = static_cast<u8>(value);
     m_buffer[m_buffer_pos + 1] = static_cast<u8>(value >> 8);
     m_buffer_pos += 2;
-    if (m_buffer_pos >= m_buffer.size()) block_finished();
+    if (m_buffer_pos >= m_buffer_len) block_finished();
 }
 
 void IdeChannel::block_finished() {
@@ -294,17 +291,19 @@ void IdeChannel::block_finished() {
     m_buffer_pos = 0;
     // Hand the block to the drive from a second buffer: the drive may set
     // up the next block (refilling m_buffer) while it still reads this one.
-    m_done.swap(m_buffer);
-    m_buffer.clear();
+    std::size_t length = m_buffer_len;
+    std::copy_n(m_buffer.begin(), length, m_done.begin());
+    m_buffer_len = 0;
     m_status[slot] = ata::STATUS_BSY;
-    if (present(slot)) m_drives[slot]->pio_block_done(*this, m_done);
+    if (present(slot)) m_drives[slot]->pio_block_done(*this, std::span<u8 const>(m_done.data(), length));
     if (m_status[slot] & ata::STATUS_BSY) fail(ata::ERROR_ABRT);
 }
 
 void IdeChannel::pio_in(std::span<u8 const> data) {
     std::size_t n = std::min(data.size(), MAX_BUFFER) & ~std::size_t(1);
     if (n == 0) return complete();
-    m_buffer.assign(data.begin(), data.begin() + static_cast<std::ptrdiff_t>(n));
+    std::copy_n(data.begin(), n, m_buffer.begin());
+    m_buffer_len = static_cast<u32>(n);
     m_buffer_pos = 0;
     m_transfer = Transfer::In;
     m_status[m_active] = ata::STATUS_DRDY | ata::STATUS_DSC | ata::STATUS_DRQ;
@@ -314,7 +313,8 @@ void IdeChannel::pio_in(std::span<u8 const> data) {
 void IdeChannel::pio_out(std::size_t bytes, bool irq) {
     std::size_t n = std::min(bytes, MAX_BUFFER) & ~std::size_t(1);
     if (n == 0) return complete();
-    m_buffer.assign(n, 0);
+    std::fill_n(m_buffer.begin(), n, u8(0));
+    m_buffer_len = static_cast<u32>(n);
     m_buffer_pos = 0;
     m_transfer = Transfer::Out;
     m_status[m_active] = ata::STATUS_DRDY | ata::STATUS_DSC | ata::STATUS_DRQ;
@@ -323,7 +323,7 @@ void IdeChannel::pio_out(std::size_t bytes, bool irq) {
 
 void IdeChannel::complete(bool irq) {
     m_transfer = Transfer::None;
-    m_buffer.clear();
+    m_buffer_len = 0;
     m_buffer_pos = 0;
     m_status[m_active] = ata::STATUS_DRDY | ata::STATUS_DSC;
     if (irq) set_irq(m_active, true);
@@ -331,7 +331,7 @@ void IdeChannel::complete(bool irq) {
 
 void IdeChannel::fail(u8 error) {
     m_transfer = Transfer::None;
-    m_buffer.clear();
+    m_buffer_len = 0;
     m_buffer_pos = 0;
     m_error[m_active] = error;
     m_status[m_active] = ata::STATUS_DRDY | ata::STATUS_DSC | ata::STATUS_ERR;
@@ -359,7 +359,7 @@ void IdeChannel::visit_state(StateVisitor& v) {
     }
     v.field("active", m_active);
     v.field("transfer", m_transfer);
-    v.field("buffer", m_buffer, MAX_BUFFER);
+    v.field("buffer_len", m_buffer_len);
     v.field("buffer_pos", m_buffer_pos);
     if (v.is_loading() && v.ok()) {
         bool transferring = m_transfer == Transfer::In || m_transfer == Transfer::Out;
@@ -367,10 +367,20 @@ void IdeChannel::visit_state(StateVisitor& v) {
             v.fail("ide-channel: bad active drive");
         else if (m_transfer != Transfer::None && !transferring)
             v.fail("ide-channel: bad transfer state");
-        else if (transferring && (m_buffer.empty() || m_buffer.size() % 2 || m_buffer_pos % 2 ||
-                                  m_buffer_pos >= m_buffer.size() || !present(m_active)))
+        else if (m_buffer_len > MAX_BUFFER || m_buffer_len % 2 || m_buffer_pos % 2 ||
+                 (transferring &&
+                  (m_buffer_len == 0 || m_buffer_pos >= m_buffer_len || !present(m_active))) ||
+                 (!transferring && m_buffer_len != 0))
             v.fail("ide-channel: bad transfer buffer");
+        if (!v.ok()) {
+            // Never leave a half-loaded channel able to index past its buffer.
+            m_transfer = Transfer::None;
+            m_buffer_len = m_buffer_pos = 0;
+            m_active = 0;
+        }
     }
+    // Only the bytes of a block in flight are state.
+    if (v.ok()) v.bytes_field("buffer", std::as_writable_bytes(std::span(m_buffer.data(), m_buffer_len)));
     // The drives' own state (geometry, the command in progress). The set of
     // drives is configuration: a stream saved with another set fails.
     for (unsigned slot = 0; slot < 2; ++slot) {

@@ -35,9 +35,9 @@
 #include "hypervisor/io/irq.h"
 #include "hypervisor/io/state_visitor.h"
 
+#include <array>
 #include <span>
 #include <string_view>
-#include <vector>
 
 namespace vsa {
 
@@ -87,8 +87,8 @@ struct TaskFile {
 
     u64 lba28() const { return u64(device & 0x0F) << 24 | u64(lba_high) << 16 | u64(lba_mid) << 8 | lba_low; }
     u64 lba48() const {
-        return u64(hob_lba_high) << 40 | u64(hob_lba_mid) << 32 | u64(hob_lba_low) << 24 | u64(lba_high) << 16 |
-               u64(lba_mid) << 8 | lba_low;
+        return u64(hob_lba_high) << 40 | u64(hob_lba_mid) << 32 | u64(hob_lba_low) << 24 |
+               u64(lba_high) << 16 | u64(lba_mid) << 8 | lba_low;
     }
     // Sector counts with 0 meaning the maximum.
     u32 count28() const { return count ? count : 256; }
@@ -187,8 +187,11 @@ private:
     bool m_irq_out{false};
     u8 m_active{0};
     Transfer m_transfer{Transfer::None};
-    std::vector<u8> m_buffer; // the block in flight
-    std::vector<u8> m_done;   // the block just finished, handed to the drive
+    // The block in flight (m_buffer_len bytes of it), and the block just
+    // finished, handed to the drive.
+    std::array<u8, ata::MAX_BLOCK_SECTORS * ata::SECTOR_SIZE> m_buffer{};
+    std::array<u8, ata::MAX_BLOCK_SECTORS * ata::SECTOR_SIZE> m_done{};
+    u32 m_buffer_len{0};
     u32 m_buffer_pos{0};
     u64 m_ignored{0};
 };

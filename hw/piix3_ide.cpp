@@ -4,8 +4,8 @@
 namespace vsa {
 
 namespace {
-constexpr u8 IDETIM = 0x40;   // primary/secondary timing, 2 x 16 bits
-constexpr u8 SIDETIM = 0x44;  // slave timing
+constexpr u8 IDETIM = 0x40;  // primary/secondary timing, 2 x 16 bits
+constexpr u8 SIDETIM = 0x44; // slave timing
 constexpr unsigned BM_COMMAND = 0;
 constexpr unsigned BM_STATUS = 2;
 constexpr unsigned BM_PRD = 4;
@@ -48,7 +48,8 @@ void Piix3Ide::reset() {
 
 u32 Piix3Ide::io_read(u16 offset, Width width) {
     if (offset < 16) return bm_read(offset, width);
-    if (offset >= PRIMARY_BASE && offset < PRIMARY_BASE + 8) return m_channels[0].read(offset - PRIMARY_BASE, width);
+    if (offset >= PRIMARY_BASE && offset < PRIMARY_BASE + 8)
+        return m_channels[0].read(offset - PRIMARY_BASE, width);
     if (offset >= SECONDARY_BASE && offset < SECONDARY_BASE + 8)
         return m_channels[1].read(offset - SECONDARY_BASE, width);
     if (offset == PRIMARY_CONTROL) return m_channels[0].read_alt_status() | (width_mask(width) & ~0xFFu);

@@ -65,7 +65,8 @@ private:
     // interrupt bit on the rising edge.
     class ChannelIrq final : public IrqLine {
     public:
-        ChannelIrq(Piix3Ide& owner, unsigned index, IrqLine& out) : m_owner(owner), m_index(index), m_out(out) {}
+        ChannelIrq(Piix3Ide& owner, unsigned index, IrqLine& out)
+            : m_owner(owner), m_index(index), m_out(out) {}
         void set_level(bool high) override;
 
     private:
