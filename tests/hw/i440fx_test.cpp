@@ -8,6 +8,8 @@
 
 #include <boost/test/unit_test.hpp>
 
+#include <fstream>
+#include <iterator>
 #include <random>
 
 using namespace vsa;
@@ -145,6 +147,32 @@ BOOST_AUTO_TEST_CASE(seabios_shadow_sequence) {
     // The fast path sees plain RAM pages for reads and none for writes.
     BOOST_TEST(m.host_read_page(0xF0000) == m.ram() + 0xF0000);
     BOOST_TEST(m.host_write_page(0xF0000) == nullptr);
+}
+
+// Debian's SeaBIOS image, when installed: its reset vector (a far JMP,
+// 0xEA) is seen at 0xFFFF0 through the PCI side, then through the shadow
+// RAM after the copy, and the copy is byte-identical to the high alias.
+BOOST_AUTO_TEST_CASE(shadowing_the_real_seabios_image) {
+    std::ifstream file("/usr/share/seabios/bios.bin", std::ios::binary);
+    if (!file) {
+        BOOST_TEST_MESSAGE("no /usr/share/seabios/bios.bin; skipped");
+        return;
+    }
+    std::vector<u8> image((std::istreambuf_iterator<char>(file)), std::istreambuf_iterator<char>());
+    auto memory = MemoryMap::create(16 * MiB).release_value();
+    BOOST_REQUIRE(memory->set_bios(image));
+    I440fx bridge(*memory);
+    bridge.reset();
+    BOOST_TEST(memory->read(0xFFFF0, Width::Byte) == 0xEAu);
+    BOOST_TEST(memory->read(0xFFFF'FFF0, Width::Byte) == 0xEAu);
+    bridge.config_write(I440fx::PAM0, Width::Byte, 0x30);
+    BOOST_TEST(memory->read(0xFFFF0, Width::Byte) == 0u); // RAM, not yet copied
+    PhysAddr alias = MemoryMap::FOUR_GIB - image.size();
+    for (PhysAddr a = 0x100000 - image.size(); a < 0x100000; a += 4)
+        memory->write(a, Width::Dword, memory->read(alias + (a - (0x100000 - image.size())), Width::Dword));
+    bridge.config_write(I440fx::PAM0, Width::Byte, 0x10);
+    BOOST_TEST(memory->read(0xFFFF0, Width::Byte) == 0xEAu);
+    BOOST_TEST(std::equal(image.end() - 0x10000, image.end(), memory->ram() + 0xF0000));
 }
 
 BOOST_AUTO_TEST_CASE(smram_lock) {
