@@ -1,0 +1,419 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+#include "hw/ata_disk.h"
+
+#include <algorithm>
+#include <bit>
+#include <cstring>
+
+namespace vsa {
+
+namespace {
+constexpr u64 LBA28_MAX = 0x0FFF'FFFF;
+constexpr std::size_t BLOCK_BYTES = ata::MAX_BLOCK_SECTORS * ata::SECTOR_SIZE;
+// CHS capacity limit of the classic 16383/16/63 translation.
+constexpr u64 CHS_MAX_SECTORS = u64(AtaDisk::MAX_CHS_CYLINDERS) * 16 * 63;
+
+namespace cmd {
+constexpr u8 READ_SECTORS = 0x20;
+constexpr u8 READ_SECTORS_NORETRY = 0x21;
+constexpr u8 READ_SECTORS_EXT = 0x24;
+constexpr u8 READ_MULTIPLE_EXT = 0x29;
+constexpr u8 WRITE_SECTORS = 0x30;
+constexpr u8 WRITE_SECTORS_NORETRY = 0x31;
+constexpr u8 WRITE_SECTORS_EXT = 0x34;
+constexpr u8 WRITE_MULTIPLE_EXT = 0x39;
+constexpr u8 READ_VERIFY = 0x40;
+constexpr u8 READ_VERIFY_NORETRY = 0x41;
+constexpr u8 READ_VERIFY_EXT = 0x42;
+constexpr u8 INITIALIZE_DEVICE_PARAMETERS = 0x91;
+constexpr u8 READ_MULTIPLE = 0xC4;
+constexpr u8 WRITE_MULTIPLE = 0xC5;
+constexpr u8 SET_MULTIPLE_MODE = 0xC6;
+constexpr u8 STANDBY_IMMEDIATE = 0xE0;
+constexpr u8 IDLE_IMMEDIATE = 0xE1;
+constexpr u8 STANDBY = 0xE2;
+constexpr u8 IDLE = 0xE3;
+constexpr u8 CHECK_POWER_MODE = 0xE5;
+constexpr u8 SLEEP = 0xE6;
+constexpr u8 FLUSH_CACHE = 0xE7;
+constexpr u8 FLUSH_CACHE_EXT = 0xEA;
+constexpr u8 IDENTIFY_DEVICE = 0xEC;
+constexpr u8 SET_FEATURES = 0xEF;
+} // namespace cmd
+
+// ATA strings: two characters per word, the first in the high byte,
+// space padded (ATA-6 8.15.x "ATA string convention").
+void put_string(std::array<u8, ata::SECTOR_SIZE>& id, unsigned first_word, unsigned words,
+                std::string_view text) {
+    for (unsigned i = 0; i < words * 2; ++i) {
+        char c = i < text.size() ? text[i] : ' ';
+        id[first_word * 2 + (i ^ 1)] = static_cast<u8>(c);
+    }
+}
+void put_word(std::array<u8, ata::SECTOR_SIZE>& id, unsigned word, u16 value) {
+    id[word * 2] = static_cast<u8>(value);
+    id[word * 2 + 1] = static_cast<u8>(value >> 8);
+}
+} // namespace
+
+AtaDisk::AtaDisk(storage::BlockDevice& backend, std::string serial)
+    : m_backend(backend), m_serial(std::move(serial)),
+      // An ATA disk has 512-byte sectors; a backend with another sector
+      // size (a CD image) would be misread, so it shows as empty: every
+      // access fails with IDNF.
+      m_sectors(backend.sector_size() == ata::SECTOR_SIZE ? backend.sector_count() : 0),
+      // Default CHS translation: 16 heads, 63 sectors (ATA-6 annex B),
+      // at least one cylinder so the geometry is never degenerate.
+      m_cylinders(static_cast<unsigned>(
+          std::clamp<u64>(m_sectors / (DEFAULT_HEADS * DEFAULT_SECTORS), 1, MAX_CHS_CYLINDERS))),
+      m_block(BLOCK_BYTES) {
+    if (m_serial.size() > 20) m_serial.resize(20);
+}
+
+void AtaDisk::reset() {
+    m_cur_heads = DEFAULT_HEADS;
+    m_cur_sectors = DEFAULT_SECTORS;
+    m_multiple = 0;
+    m_write_cache = true;
+    soft_reset();
+}
+
+void AtaDisk::soft_reset() {
+    // SRST keeps the translation, multiple mode and features (ATA-6 9.2:
+    // "unless SET FEATURES 66h"), and ends any command.
+    m_op = Op::None;
+    m_remaining = 0;
+}
+
+unsigned AtaDisk::current_cylinders() const {
+    unsigned per_cylinder = unsigned(m_cur_heads) * m_cur_sectors;
+    if (per_cylinder == 0) return 0;
+    return static_cast<unsigned>(std::min<u64>(std::min(m_sectors, CHS_MAX_SECTORS) / per_cylinder, 65535));
+}
+
+bool AtaDisk::decode_address28(TaskFile const& tf, u64& lba) const {
+    if (tf.device & ata::DEVICE_LBA) {
+        lba = tf.lba28();
+        return true;
+    }
+    unsigned cylinder = tf.lba_mid | unsigned(tf.lba_high) << 8;
+    unsigned head = tf.device & 0x0F;
+    unsigned sector = tf.lba_low;
+    if (sector == 0 || sector > m_cur_sectors || head >= m_cur_heads || cylinder >= current_cylinders())
+        return false;
+    lba = (u64(cylinder) * m_cur_heads + head) * m_cur_sectors + (sector - 1);
+    return true;
+}
+
+void AtaDisk::set_error_address(IdeChannel& ch, u64 lba) const {
+    TaskFile& tf = ch.task_file();
+    if (m_ext) {
+        tf.set_lba48(lba);
+    } else if (m_chs && m_cur_heads && m_cur_sectors) {
+        u64 cylinder = lba / (u64(m_cur_heads) * m_cur_sectors);
+        unsigned rest = static_cast<unsigned>(lba % (u64(m_cur_heads) * m_cur_sectors));
+        tf.lba_low = static_cast<u8>(rest % m_cur_sectors + 1);
+        tf.lba_mid = static_cast<u8>(cylinder);
+        tf.lba_high = static_cast<u8>(cylinder >> 8);
+        tf.device = static_cast<u8>((tf.device & 0xF0) | ((rest / m_cur_sectors) & 0x0F));
+    } else {
+        tf.set_lba28(lba & LBA28_MAX);
+    }
+}
+
+void AtaDisk::fail(IdeChannel& ch, u8 error, u64 lba) {
+    set_error_address(ch, lba);
+    m_op = Op::None;
+    m_remaining = 0;
+    ch.fail(error);
+}
+
+void AtaDisk::execute(IdeChannel& ch, u8 command) {
+    m_op = Op::None;
+    m_remaining = 0;
+    TaskFile& tf = ch.task_file();
+    switch (command) {
+    case cmd::IDENTIFY_DEVICE: {
+        auto id = identify_block();
+        m_op = Op::Identify;
+        ch.pio_in(id);
+        return;
+    }
+    case cmd::READ_SECTORS:
+    case cmd::READ_SECTORS_NORETRY:
+        return start_transfer(ch, Op::Read, false, false);
+    case cmd::READ_SECTORS_EXT:
+        return start_transfer(ch, Op::Read, true, false);
+    case cmd::READ_MULTIPLE:
+        return start_transfer(ch, Op::Read, false, true);
+    case cmd::READ_MULTIPLE_EXT:
+        return start_transfer(ch, Op::Read, true, true);
+    case cmd::WRITE_SECTORS:
+    case cmd::WRITE_SECTORS_NORETRY:
+        return start_transfer(ch, Op::Write, false, false);
+    case cmd::WRITE_SECTORS_EXT:
+        return start_transfer(ch, Op::Write, true, false);
+    case cmd::WRITE_MULTIPLE:
+        return start_transfer(ch, Op::Write, false, true);
+    case cmd::WRITE_MULTIPLE_EXT:
+        return start_transfer(ch, Op::Write, true, true);
+    case cmd::READ_VERIFY:
+    case cmd::READ_VERIFY_NORETRY:
+        return verify(ch, false);
+    case cmd::READ_VERIFY_EXT:
+        return verify(ch, true);
+    case cmd::SET_MULTIPLE_MODE:
+        // Block sizes the drive supports: powers of two up to 16 (IDENTIFY
+        // word 47); 0 turns multiple mode off (ATA-7 behaviour, harmless).
+        if (tf.count > ata::MAX_BLOCK_SECTORS || (tf.count && !std::has_single_bit(tf.count)))
+            return ch.fail(ata::ERROR_ABRT);
+        m_multiple = tf.count;
+        return ch.complete();
+    case cmd::INITIALIZE_DEVICE_PARAMETERS:
+        // Any translation is accepted; one with 0 sectors per track has no
+        // cylinders, so CHS commands then fail with IDNF (ATA-6 8.16).
+        m_cur_heads = static_cast<u8>((tf.device & 0x0F) + 1);
+        m_cur_sectors = tf.count;
+        return ch.complete();
+    case cmd::SET_FEATURES:
+        return set_features(ch);
+    case cmd::FLUSH_CACHE:
+    case cmd::FLUSH_CACHE_EXT:
+        m_ext = command == cmd::FLUSH_CACHE_EXT;
+        m_chs = false;
+        return flush(ch);
+    case cmd::STANDBY_IMMEDIATE:
+    case cmd::IDLE_IMMEDIATE:
+    case cmd::STANDBY:
+    case cmd::IDLE:
+    case cmd::SLEEP:
+        // The image never spins down: power states are accepted no-ops.
+        return ch.complete();
+    case cmd::CHECK_POWER_MODE:
+        tf.count = 0xFF; // active or idle
+        return ch.complete();
+    default:
+        break;
+    }
+    if ((command & 0xF0) == 0x10) return ch.complete(); // RECALIBRATE: nothing to move
+    if ((command & 0xF0) == 0x70) {
+        // SEEK: only the address check is observable.
+        m_ext = false;
+        m_chs = !(tf.device & ata::DEVICE_LBA);
+        u64 lba = 0;
+        if (!decode_address28(tf, lba) || lba >= m_sectors) return ch.fail(ata::ERROR_IDNF);
+        return ch.complete();
+    }
+    ch.fail(ata::ERROR_ABRT);
+}
+
+void AtaDisk::set_features(IdeChannel& ch) {
+    TaskFile& tf = ch.task_file();
+    switch (tf.feature) {
+    case 0x02: // enable write cache
+        m_write_cache = true;
+        return ch.complete();
+    case 0x82: // disable write cache: flush what is cached, then write through
+        m_write_cache = false;
+        m_ext = false;
+        m_chs = false;
+        return flush(ch);
+    case 0x03: // set transfer mode (count register)
+        // PIO default (0x00/0x01) or PIO mode 0..4 (0x08 | mode). No DMA.
+        if (tf.count <= 0x01 || (tf.count >= 0x08 && tf.count <= 0x0C)) return ch.complete();
+        return ch.fail(ata::ERROR_ABRT);
+    case 0x55: // disable read look-ahead
+    case 0xAA: // enable read look-ahead
+    case 0x66: // disable reverting to power-on defaults
+    case 0xCC: // enable reverting to power-on defaults
+        return ch.complete();
+    default:
+        return ch.fail(ata::ERROR_ABRT);
+    }
+}
+
+void AtaDisk::flush(IdeChannel& ch) {
+    if (!m_backend.flush()) return ch.fail(ata::ERROR_ABRT);
+    ch.complete();
+}
+
+void AtaDisk::start_transfer(IdeChannel& ch, Op op, bool ext, bool multiple) {
+    TaskFile& tf = ch.task_file();
+    if (multiple && m_multiple == 0) return ch.fail(ata::ERROR_ABRT); // multiple mode off
+    m_ext = ext;
+    m_chs = !ext && !(tf.device & ata::DEVICE_LBA);
+    u64 lba = 0;
+    u32 count = 0;
+    if (ext) {
+        lba = tf.lba48();
+        count = tf.count48();
+    } else {
+        if (!decode_address28(tf, lba)) return ch.fail(ata::ERROR_IDNF);
+        count = tf.count28();
+    }
+    // Out of range: the address registers keep the host's (bad) address.
+    if (lba >= m_sectors || count > m_sectors - lba) return ch.fail(ata::ERROR_IDNF);
+    if (op == Op::Write && m_backend.read_only()) return fail(ch, ata::ERROR_ABRT, lba);
+    m_op = op;
+    m_lba = lba;
+    m_remaining = count;
+    m_block_sectors = multiple ? m_multiple : 1;
+    if (op == Op::Read) return read_block(ch);
+    // PIO data-out: the first block is requested without an interrupt.
+    ch.pio_out(std::min<u32>(m_block_sectors, m_remaining) * ata::SECTOR_SIZE, false);
+}
+
+void AtaDisk::read_block(IdeChannel& ch) {
+    u32 n = std::min<u32>(m_block_sectors, m_remaining);
+    std::span<u8> bytes(m_block.data(), std::size_t(n) * ata::SECTOR_SIZE);
+    if (!m_backend.read(m_lba, std::as_writable_bytes(bytes))) return fail(ch, ata::ERROR_UNC, m_lba);
+    m_lba += n;
+    m_remaining -= n;
+    ch.pio_in(bytes);
+}
+
+void AtaDisk::pio_block_done(IdeChannel& ch, std::span<u8 const> block) {
+    switch (m_op) {
+    case Op::Read:
+        // After the last block of a PIO-in command there is no interrupt.
+        if (m_remaining == 0) {
+            m_op = Op::None;
+            return ch.complete(false);
+        }
+        return read_block(ch);
+    case Op::Write: {
+        u32 n = std::min<u32>(m_block_sectors, m_remaining);
+        if (block.size() != std::size_t(n) * ata::SECTOR_SIZE) return fail(ch, ata::ERROR_ABRT, m_lba);
+        if (!m_backend.write(m_lba, std::as_bytes(block))) return fail(ch, ata::ERROR_ABRT, m_lba);
+        m_lba += n;
+        m_remaining -= n;
+        if (m_remaining > 0)
+            return ch.pio_out(std::min<u32>(m_block_sectors, m_remaining) * ata::SECTOR_SIZE, true);
+        m_op = Op::None;
+        // Write-through when the guest turned the cache off.
+        if (!m_write_cache && !m_backend.flush()) return fail(ch, ata::ERROR_ABRT, m_lba - 1);
+        return ch.complete();
+    }
+    case Op::Identify:
+        // One block, no interrupt after it (PIO data-in).
+        m_op = Op::None;
+        return ch.complete(false);
+    case Op::None:
+        break;
+    }
+    ch.fail(ata::ERROR_ABRT);
+}
+
+void AtaDisk::verify(IdeChannel& ch, bool ext) {
+    TaskFile& tf = ch.task_file();
+    m_ext = ext;
+    m_chs = !ext && !(tf.device & ata::DEVICE_LBA);
+    u64 lba = 0;
+    u32 count = 0;
+    if (ext) {
+        lba = tf.lba48();
+        count = tf.count48();
+    } else {
+        if (!decode_address28(tf, lba)) return ch.fail(ata::ERROR_IDNF);
+        count = tf.count28();
+    }
+    // Out of range: the address registers keep the host's (bad) address.
+    if (lba >= m_sectors || count > m_sectors - lba) return ch.fail(ata::ERROR_IDNF);
+    // Really read the range (a block at a time) so a failing host file
+    // shows as UNC, as a bad sector would.
+    while (count > 0) {
+        u32 n = std::min<u32>(count, ata::MAX_BLOCK_SECTORS);
+        std::span<u8> bytes(m_block.data(), std::size_t(n) * ata::SECTOR_SIZE);
+        if (!m_backend.read(lba, std::as_writable_bytes(bytes))) return fail(ch, ata::ERROR_UNC, lba);
+        lba += n;
+        count -= n;
+    }
+    ch.complete();
+}
+
+std::array<u8, ata::SECTOR_SIZE> AtaDisk::identify_block() const {
+    std::array<u8, ata::SECTOR_SIZE> id{};
+    unsigned cur_cyl = current_cylinders();
+    u64 lba28 = std::min(m_sectors, LBA28_MAX);
+    u64 cur_capacity = u64(cur_cyl) * m_cur_heads * m_cur_sectors;
+    put_word(id, 0, 0x0040); // fixed (non-removable) ATA device
+    put_word(id, 1, static_cast<u16>(m_cylinders));
+    put_word(id, 3, DEFAULT_HEADS);
+    put_word(id, 6, DEFAULT_SECTORS);
+    put_string(id, 10, 10, m_serial);
+    put_string(id, 23, 4, "1.0");
+    put_string(id, 27, 20, "VSA Virtual HD");
+    // Word 47: 0x80 in the high byte (ATA-6), up to 16 sectors per block.
+    put_word(id, 47, 0x8000 | ata::MAX_BLOCK_SECTORS);
+    // Word 48 is "reserved" in ATA-6 but ATA-1..5 drivers (Linux's pio32
+    // check among them) read bit 0 as "32-bit PIO works": it does here.
+    put_word(id, 48, 0x0001);
+    // Capabilities: LBA (bit 9), IORDY supported (bit 11) and can be
+    // disabled (bit 10). No DMA bit: DMA is not implemented yet.
+    put_word(id, 49, 0x0E00);
+    put_word(id, 50, 0x4000);
+    put_word(id, 51, 0x0200); // PIO timing mode 2 (obsolete field)
+    // Words 54-58 and 64-70 are valid; word 88 (UDMA) is not.
+    put_word(id, 53, 0x0003);
+    put_word(id, 54, static_cast<u16>(cur_cyl));
+    put_word(id, 55, m_cur_heads);
+    put_word(id, 56, m_cur_sectors);
+    put_word(id, 57, static_cast<u16>(cur_capacity));
+    put_word(id, 58, static_cast<u16>(cur_capacity >> 16));
+    // Current multiple setting; bit 8 = the setting is valid.
+    put_word(id, 59, m_multiple ? static_cast<u16>(0x0100 | m_multiple) : 0);
+    put_word(id, 60, static_cast<u16>(lba28));
+    put_word(id, 61, static_cast<u16>(lba28 >> 16));
+    put_word(id, 64, 0x0003); // PIO modes 3 and 4
+    put_word(id, 67, 120);    // minimum PIO cycle without flow control (ns)
+    put_word(id, 68, 120);    // with IORDY
+    put_word(id, 80, 0x007E); // ATA-1 .. ATA-6
+    // Supported: power management (bit 3), write cache (bit 5); bit 14 set.
+    put_word(id, 82, 0x4028);
+    // 48-bit addressing (10), FLUSH CACHE (12), FLUSH CACHE EXT (13), bit 14 set.
+    put_word(id, 83, 0x7400);
+    put_word(id, 84, 0x4000);
+    put_word(id, 85, static_cast<u16>(0x0008 | (m_write_cache ? 0x0020 : 0)));
+    put_word(id, 86, 0x3400);
+    put_word(id, 87, 0x4000);
+    put_word(id, 100, static_cast<u16>(m_sectors));
+    put_word(id, 101, static_cast<u16>(m_sectors >> 16));
+    put_word(id, 102, static_cast<u16>(m_sectors >> 32));
+    put_word(id, 103, static_cast<u16>(m_sectors >> 48));
+    // Integrity word: signature A5h, then the byte that makes the sum of
+    // all 512 bytes zero (ATA-6 8.15.61).
+    id[510] = 0xA5;
+    u8 sum = 0;
+    for (unsigned i = 0; i < 511; ++i)
+        sum = static_cast<u8>(sum + id[i]);
+    id[511] = static_cast<u8>(-sum);
+    return id;
+}
+
+void AtaDisk::visit_state(StateVisitor& v) {
+    v.section("ata-disk", 1);
+    u64 sectors = m_sectors;
+    v.field("sectors", sectors);
+    v.field("cur_heads", m_cur_heads);
+    v.field("cur_sectors", m_cur_sectors);
+    v.field("multiple", m_multiple);
+    v.field("write_cache", m_write_cache);
+    v.field("op", m_op);
+    v.field("ext", m_ext);
+    v.field("chs", m_chs);
+    v.field("block_sectors", m_block_sectors);
+    v.field("lba", m_lba);
+    v.field("remaining", m_remaining);
+    if (!v.is_loading() || !v.ok()) return;
+    if (sectors != m_sectors) return v.fail("ata-disk: the saved disk has another size");
+    if (m_op > Op::Identify) return v.fail("ata-disk: bad operation");
+    if (m_cur_heads < 1 || m_cur_heads > 16) return v.fail("ata-disk: bad head count");
+    if (m_multiple > ata::MAX_BLOCK_SECTORS || (m_multiple && !std::has_single_bit(m_multiple)))
+        return v.fail("ata-disk: bad multiple count");
+    if (m_block_sectors < 1 || m_block_sectors > ata::MAX_BLOCK_SECTORS)
+        return v.fail("ata-disk: bad block size");
+    if (m_remaining > 65536 || m_lba > m_sectors || m_remaining > m_sectors - m_lba)
+        return v.fail("ata-disk: bad transfer position");
+}
+
+} // namespace vsa
