@@ -66,11 +66,7 @@ void I440fx::setup_registers() {
     // writable until D_LCK (handled in config_written).
     config_byte(SMRAM) = 0x02;
     set_write_mask(SMRAM, 0x78);
-    // PciDevice snapshots its reset state only in declare_*() and
-    // set_interrupt_pin(); re-setting the (absent) pin takes the snapshot
-    // with the registers above. FIXME: a protected snapshot call in
-    // PciDevice would say this directly.
-    set_interrupt_pin(0);
+    snapshot_reset_state();
 }
 
 void I440fx::reset() {

@@ -67,9 +67,7 @@ Piix3Isa::Piix3Isa(PciBus& bus, IsaIrqSink set_isa_irq, ElcrSink set_elcr, Reset
         config_byte(r.offset) = r.value;
         set_write_mask(r.offset, r.write_mask);
     }
-    // Takes the reset snapshot with the registers above (PciDevice
-    // snapshots only in declare_*() and set_interrupt_pin()).
-    set_interrupt_pin(0);
+    snapshot_reset_state();
     bus.set_pirq_sink([this](unsigned pirq, bool level) { pirq_changed(pirq, level); });
 }
 

@@ -54,6 +54,10 @@ void PciDevice::declare_rom(std::span<u8 const> image) {
     m_reset_config = m_config;
 }
 
+void PciDevice::snapshot_reset_state() {
+    m_reset_config = m_config;
+}
+
 void PciDevice::set_interrupt_pin(u8 pin) {
     m_config[pci::INTERRUPT_PIN] = pin <= 4 ? pin : 0;
     m_reset_config = m_config;
@@ -96,12 +100,15 @@ void PciDevice::config_write(u8 offset, Width width, u32 value) {
         u8 byte = static_cast<u8>(value >> (8 * i));
         m_config[offset + i] = static_cast<u8>((m_config[offset + i] & ~mask) | (byte & mask));
     }
-    // Status bits are write-one-to-clear (only the error bits matter here).
-    if (offset <= pci::STATUS + 1 && offset + width_bytes(width) > pci::STATUS) {
-        u16 clear = static_cast<u16>((value >> (8 * (pci::STATUS - offset))) & 0xF900);
-        if (offset > pci::STATUS) clear = 0;
-        set_config_word(pci::STATUS, config_word(pci::STATUS) & ~clear);
+    // Status error bits (8, 11-15) are write-one-to-clear: take them from
+    // each byte written at 0x06/0x07.
+    u16 clear = 0;
+    for (unsigned i = 0; i < width_bytes(width); ++i) {
+        unsigned at = offset + i;
+        u8 byte = static_cast<u8>(value >> (8 * i));
+        if (at == pci::STATUS + 1) clear = static_cast<u16>(clear | ((byte & 0xF9) << 8));
     }
+    if (clear) set_config_word(pci::STATUS, config_word(pci::STATUS) & ~clear);
     bool touches_decode =
         offset < pci::BAR0 + 24 || (offset < pci::ROM_BAR + 4 && offset + width_bytes(width) > pci::ROM_BAR);
     if (touches_decode) update_mappings();

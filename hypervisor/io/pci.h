@@ -85,6 +85,9 @@ protected:
     void declare_bar(unsigned index, BarKind kind, u32 size);
     // Declares the expansion ROM BAR serving `image` (kept by the caller).
     void declare_rom(std::span<u8 const> image);
+    // Records the current config space as the power-on state reset()
+    // returns to; subclass constructors call it after setting registers.
+    void snapshot_reset_state();
     // INTx pin 1..4 (A..D), 0 = none. The bus routes it.
     void set_interrupt_pin(u8 pin);
     // Drives this function's INTx line (honours COMMAND_INTX_DISABLE).

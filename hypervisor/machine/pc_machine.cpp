@@ -1,10 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 #include "hypervisor/machine/pc_machine.h"
 
-#include "hypervisor/cpu/interpreter.h"
-#include "hypervisor/io/io_bus.h"
-#include "hypervisor/io/memory_map.h"
-#include "hypervisor/io/pci.h"
 #include "hw/apm_shutdown_port.h"
 #include "hw/ata_disk.h"
 #include "hw/debug_console.h"
@@ -22,6 +18,10 @@
 #include "hw/system_control_b.h"
 #include "hw/uart16550.h"
 #include "hw/vga.h"
+#include "hypervisor/cpu/interpreter.h"
+#include "hypervisor/io/io_bus.h"
+#include "hypervisor/io/memory_map.h"
+#include "hypervisor/io/pci.h"
 #include "services/storage/disk_image.h"
 
 #include <poll.h>
@@ -236,10 +236,10 @@ Result<void, std::string> PcMachine::Impl::build() {
 }
 
 std::vector<Device*> PcMachine::Impl::devices() {
-    std::vector<Device*> list{pic.get(),      pit.get(),     port61.get(),      rtc.get(),        keyboard.get(),
-                              kbc.get(),      com1.get(),    com2.get(),        port92.get(),     post.get(),
-                              debugcon.get(), apm.get(),     fw_cfg.get(),      pci.get(),        host_bridge.get(),
-                              isa_bridge.get(), ide.get(),   vga.get()};
+    std::vector<Device*> list{pic.get(),        pit.get(),  port61.get(), rtc.get(),    keyboard.get(),
+                              kbc.get(),        com1.get(), com2.get(),   port92.get(), post.get(),
+                              debugcon.get(),   apm.get(),  fw_cfg.get(), pci.get(),    host_bridge.get(),
+                              isa_bridge.get(), ide.get(),  vga.get()};
     return list;
 }
 
@@ -270,7 +270,8 @@ void PcMachine::Impl::fill_cmos() {
     rtc->set_cmos(CMOS_SHUTDOWN_STATUS, 0);
     // The AT checksum over 0x10..0x2D, big-endian at 0x2E.
     u16 sum = 0;
-    for (u8 reg = 0x10; reg <= 0x2D; ++reg) sum = static_cast<u16>(sum + rtc->cmos(reg));
+    for (u8 reg = 0x10; reg <= 0x2D; ++reg)
+        sum = static_cast<u16>(sum + rtc->cmos(reg));
     rtc->set_cmos(CMOS_CHECKSUM_HIGH, static_cast<u8>(sum >> 8));
     rtc->set_cmos(CMOS_CHECKSUM_HIGH + 1, static_cast<u8>(sum));
 }
@@ -295,7 +296,8 @@ void PcMachine::Impl::run_posted() {
         std::lock_guard lock(posted_mutex);
         work.swap(posted);
     }
-    for (auto& w : work) w();
+    for (auto& w : work)
+        w();
     // Host input may have arrived with the post.
     com1->pull_input();
     com2->pull_input();
@@ -331,7 +333,9 @@ Result<std::unique_ptr<PcMachine>, std::string> PcMachine::create(PcMachineConfi
     return std::unique_ptr<PcMachine>(new PcMachine(std::move(impl)));
 }
 
-PcMachine::PcMachine(std::unique_ptr<Impl> impl) : m_impl(std::move(impl)) { hard_reset(); }
+PcMachine::PcMachine(std::unique_ptr<Impl> impl) : m_impl(std::move(impl)) {
+    hard_reset();
+}
 
 PcMachine::~PcMachine() {
     // Output still in the UART FIFOs goes out: nothing the guest wrote is lost.
@@ -341,8 +345,10 @@ PcMachine::~PcMachine() {
 
 void PcMachine::hard_reset() {
     Impl& m = *m_impl;
-    for (Device* d : m.devices()) d->reset();
-    for (auto& disk : m.disks) disk->reset();
+    for (Device* d : m.devices())
+        d->reset();
+    for (auto& disk : m.disks)
+        disk->reset();
     m.a20_kbc = m.kbc->a20();
     m.a20_port92 = false;
     m.update_a20();
@@ -405,9 +411,17 @@ void PcMachine::request_stop() {
     m_impl->kick();
 }
 
-std::string PcMachine::text_screen() const { return m_impl->vga->text_screen(); }
-u64 PcMachine::instructions_retired() const { return m_impl->cpu->instructions_retired(); }
-Clock& PcMachine::clock() { return m_impl->clock; }
-u8 PcMachine::last_post_code() const { return m_impl->post->last(); }
+std::string PcMachine::text_screen() const {
+    return m_impl->vga->text_screen();
+}
+u64 PcMachine::instructions_retired() const {
+    return m_impl->cpu->instructions_retired();
+}
+Clock& PcMachine::clock() {
+    return m_impl->clock;
+}
+u8 PcMachine::last_post_code() const {
+    return m_impl->post->last();
+}
 
 } // namespace vsa

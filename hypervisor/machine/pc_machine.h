@@ -17,11 +17,11 @@
 // which wake it from a halt (an eventfd) and stop the CPU slice.
 #pragma once
 
+#include "hw/char_backend.h"
 #include "hypervisor/base/file_descriptor.h"
 #include "hypervisor/base/result.h"
 #include "hypervisor/base/types.h"
 #include "hypervisor/io/clock.h"
-#include "hw/char_backend.h"
 
 #include <atomic>
 #include <cstdio>

@@ -19,12 +19,12 @@
 #include <cstring>
 #include <iostream>
 #include <mutex>
-#include <span>
-#include <vector>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <thread>
+#include <vector>
 
 namespace {
 
@@ -101,7 +101,8 @@ public:
         return m_input;
     }
     void consume_input(std::size_t count) override {
-        m_input.erase(m_input.begin(), m_input.begin() + static_cast<std::ptrdiff_t>(std::min(count, m_input.size())));
+        m_input.erase(m_input.begin(),
+                      m_input.begin() + static_cast<std::ptrdiff_t>(std::min(count, m_input.size())));
     }
 
 private:
@@ -119,10 +120,14 @@ std::optional<u64> parse_size(std::string_view text) {
     if (ec != std::errc() || value == 0) return std::nullopt;
     std::string_view suffix(end, static_cast<std::size_t>(text.data() + text.size() - end));
     u64 unit = MiB; // a bare number is MiB, as in Virtual Server's memory setting
-    if (suffix == "K" || suffix == "k") unit = KiB;
-    else if (suffix == "M" || suffix == "m" || suffix.empty()) unit = MiB;
-    else if (suffix == "G" || suffix == "g") unit = GiB;
-    else return std::nullopt;
+    if (suffix == "K" || suffix == "k")
+        unit = KiB;
+    else if (suffix == "M" || suffix == "m" || suffix.empty())
+        unit = MiB;
+    else if (suffix == "G" || suffix == "g")
+        unit = GiB;
+    else
+        return std::nullopt;
     if (value > (u64(1) << 40) / unit) return std::nullopt;
     return value * unit;
 }
@@ -182,7 +187,9 @@ int main(int argc, char** argv) {
             if (arg == name && i + 1 < argc) return std::string(argv[++i]);
             return std::nullopt;
         };
-        auto is = [&](std::string_view name) { return arg == name || arg.starts_with(std::string(name) + "="); };
+        auto is = [&](std::string_view name) {
+            return arg == name || arg.starts_with(std::string(name) + "=");
+        };
         std::optional<std::string> v;
         if (arg == "--help" || arg == "-h") {
             std::cout << USAGE;

@@ -192,9 +192,6 @@ BOOST_AUTO_TEST_CASE(save_load_remaps_and_bad_streams_fail) {
     vsa::test::check_bad_streams_fail(a.bus, c.bus);
 }
 
-// FIXME: PciDevice::config_write computes a negative shift for a write at
-// offset 7 (the status register's high byte), which UBSan rejects; the
-// random loops leave that one offset out until pci.cpp is fixed.
 BOOST_AUTO_TEST_CASE(random_config_cycles) {
     Rig r;
     std::mt19937 rng(5);
@@ -203,18 +200,13 @@ BOOST_AUTO_TEST_CASE(random_config_cycles) {
         Width w = widths[rng() % 3];
         Port port = static_cast<Port>(0xCF8 + rng() % 8);
         u32 value = rng() & width_mask(w);
-        // Keep the config address off register 4 (see the FIXME above):
-        // an address always has its low bits on a dword.
-        if (port == 0xCF8 && w == Width::Dword && (value & 0xFC) == 4) value ^= 0x0C;
         if (rng() % 2)
             r.io.write(port, w, value);
         else
             (void)r.io.read(port, w);
         r.clock.advance(10);
     }
-    // Reads only: random_register_loop's writes could program register 4.
-    for (u16 offset = 0; offset < 8; ++offset)
-        (void)r.bus.io_read(offset, Width::Byte);
+    vsa::test::random_register_loop(r.bus, 8, 20000, 9);
     r.a.reset();
     r.b.reset();
     BOOST_TEST(r.read(3, 0, 0x00) == 0x1000'1AF4u);
