@@ -1,0 +1,375 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+// Cpu: the architectural state of an 80486-class integer core (no FPU)
+// and the services instruction handlers use: register and flag access,
+// segment-checked memory access, the stack, segment loads, control
+// transfers, port I/O and interrupt delivery. Interpreter (interpreter.h)
+// adds the run loop and the CpuBackend face.
+//
+// Modes: real mode and 32-bit protected mode (SDM vol. 3, chapters 3, 5,
+// 6, 9). Segment registers keep their hidden descriptor caches across mode
+// switches ("big real mode"). Privilege: the interpreter runs everything a
+// ring-0 protected-mode guest needs; interrupts and far returns that change
+// privilege, call gates, task gates and task switches, V86 mode and paging
+// are issue 5 and raise #GP (see the .cpp files for each).
+#pragma once
+
+#include "hypervisor/cpu/cpu_backend.h"
+#include "hypervisor/cpu/cpu_types.h"
+#include "hypervisor/cpu/decoder.h"
+#include "hypervisor/cpu/flags.h"
+#include "hypervisor/cpu/mmu.h"
+
+#include <cstdio>
+#include <type_traits>
+
+namespace vsa {
+
+template <typename T>
+constexpr u8 bits_of() {
+    return static_cast<u8>(sizeof(T) * 8);
+}
+
+class Cpu {
+public:
+    // CPUID signature (EDX after reset, CPUID.1:EAX): family 4, model 2
+    // (an i486SX: integer unit, no FPU), stepping 0.
+    static constexpr u32 CPU_SIGNATURE = 0x0000'0420;
+
+    explicit Cpu(CpuEnvironment env);
+    Cpu(Cpu const&) = delete;
+    Cpu& operator=(Cpu const&) = delete;
+
+    // ---- General registers ------------------------------------------------
+    u32 eax() const { return m_regs[REG_EAX]; }
+    u32 ecx() const { return m_regs[REG_ECX]; }
+    u32 edx() const { return m_regs[REG_EDX]; }
+    u32 ebx() const { return m_regs[REG_EBX]; }
+    u32 esp() const { return m_regs[REG_ESP]; }
+    u32 ebp() const { return m_regs[REG_EBP]; }
+    u32 esi() const { return m_regs[REG_ESI]; }
+    u32 edi() const { return m_regs[REG_EDI]; }
+    void set_eax(u32 v) { m_regs[REG_EAX] = v; }
+    void set_ecx(u32 v) { m_regs[REG_ECX] = v; }
+    void set_edx(u32 v) { m_regs[REG_EDX] = v; }
+    void set_ebx(u32 v) { m_regs[REG_EBX] = v; }
+    void set_esp(u32 v) { m_regs[REG_ESP] = v; }
+    void set_ebp(u32 v) { m_regs[REG_EBP] = v; }
+    void set_esi(u32 v) { m_regs[REG_ESI] = v; }
+    void set_edi(u32 v) { m_regs[REG_EDI] = v; }
+    u32 reg32(unsigned r) const { return m_regs[r]; }
+    void set_reg32(unsigned r, u32 v) { m_regs[r] = v; }
+
+    // Register by ModRM number at width T: for u8, 0..3 are AL CL DL BL and
+    // 4..7 are AH CH DH BH.
+    template <typename T>
+    T reg(unsigned r) const {
+        if constexpr (sizeof(T) == 1)
+            return static_cast<u8>(m_regs[r & 3] >> ((r & 4) ? 8 : 0));
+        else
+            return static_cast<T>(m_regs[r]);
+    }
+    template <typename T>
+    void set_reg(unsigned r, T v) {
+        if constexpr (sizeof(T) == 1) {
+            unsigned shift = (r & 4) ? 8 : 0;
+            m_regs[r & 3] = (m_regs[r & 3] & ~(0xFFu << shift)) | (u32(v) << shift);
+        } else if constexpr (sizeof(T) == 2) {
+            m_regs[r] = (m_regs[r] & 0xFFFF'0000u) | v;
+        } else {
+            m_regs[r] = v;
+        }
+    }
+
+    u32 eip() const { return m_eip; }
+    void set_eip(u32 v) { m_eip = v; }
+
+    // ---- Flags ---------------------------------------------------------------
+    u32 eflags() const { return (m_eflags & ~FLAGS_ARITH) | lazy_arith_flags(m_lf, m_eflags) | FLAG_FIXED1; }
+    // Writes every EFLAGS bit the CPU holds (IRET, POPF after its own
+    // masking, tests, state load).
+    void set_eflags(u32 v);
+    bool cf() const { return lazy_cf(m_lf, m_eflags); }
+    bool zf() const { return lazy_zf(m_lf, m_eflags); }
+    bool sf() const { return lazy_sf(m_lf, m_eflags); }
+    bool of() const { return lazy_of(m_lf, m_eflags); }
+    bool pf() const { return lazy_pf(m_lf, m_eflags); }
+    bool af() const { return lazy_af(m_lf, m_eflags); }
+    bool df() const { return (m_eflags & FLAG_DF) != 0; }
+    bool interrupts_enabled() const { return (m_eflags & FLAG_IF) != 0; }
+    u32 iopl() const { return (m_eflags >> 12) & 3; }
+    // Condition code cc (the low nibble of Jcc/SETcc).
+    bool condition(unsigned cc) const;
+
+    template <typename T>
+    void flags_add(T a, T b, T r) {
+        m_lf = LazyFlags{a, b, r, FlagOp::Add, bits_of<T>()};
+    }
+    template <typename T>
+    void flags_sub(T a, T b, T r) {
+        m_lf = LazyFlags{a, b, r, FlagOp::Sub, bits_of<T>()};
+    }
+    template <typename T>
+    void flags_logic(T r) {
+        m_lf = LazyFlags{0, 0, r, FlagOp::Logic, bits_of<T>()};
+    }
+    template <typename T>
+    void flags_inc(T a, T r) {
+        keep_cf();
+        m_lf = LazyFlags{a, 1, r, FlagOp::Inc, bits_of<T>()};
+    }
+    template <typename T>
+    void flags_dec(T a, T r) {
+        keep_cf();
+        m_lf = LazyFlags{a, 1, r, FlagOp::Dec, bits_of<T>()};
+    }
+    // SF/ZF/PF from `r`; CF, OF and AF given (any other bits ignored).
+    template <typename T>
+    void flags_szp(T r, u32 cf_of_af) {
+        m_eflags = (m_eflags & ~(FLAG_CF | FLAG_OF | FLAG_AF)) | (cf_of_af & (FLAG_CF | FLAG_OF | FLAG_AF));
+        m_lf = LazyFlags{0, 0, r, FlagOp::Szp, bits_of<T>()};
+    }
+    // Sets the six arithmetic flags outright.
+    void set_arith_flags(u32 f) {
+        m_eflags = (m_eflags & ~FLAGS_ARITH) | (f & FLAGS_ARITH);
+        m_lf.op = FlagOp::None;
+    }
+    u32 arith_flags() const { return lazy_arith_flags(m_lf, m_eflags); }
+    // Sets or clears one arithmetic flag, keeping the others.
+    void set_arith_flag(u32 bit, bool on) {
+        u32 f = arith_flags();
+        set_arith_flags(on ? (f | bit) : (f & ~bit));
+    }
+
+    // ---- Segments and system registers ------------------------------------
+    SegmentCache const& segment(SegReg s) const { return m_seg[s]; }
+    u16 selector(SegReg s) const { return m_seg[s].selector; }
+    u32 segment_base(SegReg s) const { return m_seg[s].base; }
+    // Real-mode load: selector and base change, limit and attributes stay.
+    void set_segment_real(SegReg s, u16 selector);
+    void set_segment_cache(SegReg s, SegmentCache const& cache);
+    bool protected_mode() const { return (m_cr0 & CR0_PE) != 0; }
+    bool code32() const { return m_code32; }
+    bool stack32() const { return m_stack32; }
+    // The current privilege level: CS.RPL in protected mode (SDM 5.5).
+    u8 cpl() const { return protected_mode() ? (m_seg[SEG_CS].selector & 3) : 0; }
+    u32 cr0() const { return m_cr0; }
+    u32 cr2() const { return m_cr2; }
+    u32 cr3() const { return m_cr3; }
+    u32 cr4() const { return m_cr4; }
+    void set_cr0(u32 v);
+    TableRegister const& gdtr() const { return m_gdtr; }
+    TableRegister const& idtr() const { return m_idtr; }
+    void set_gdtr(TableRegister t) { m_gdtr = t; }
+    void set_idtr(TableRegister t) { m_idtr = t; }
+    SegmentCache const& ldtr() const { return m_ldtr; }
+    SegmentCache const& tr() const { return m_tr; }
+
+    // ---- Memory through segments --------------------------------------------
+    // Linear address of an N-byte access at seg:offset after the limit and
+    // type checks, or #GP(0) (#SS(0) for SS).
+    template <unsigned N>
+    Result<u32, Fault> linear(u8 s, u32 offset, bool write) const {
+        SegmentCache const& sc = m_seg[s];
+        u8 need = write ? PERM_W : PERM_R;
+        if (!(m_perm[s] & need) || offset < m_lim_lo[s] || offset > m_lim_hi[s] ||
+            m_lim_hi[s] - offset < N - 1) [[unlikely]]
+            return segment_fault(s);
+        return sc.base + offset;
+    }
+    template <typename T>
+    Result<T, Fault> read(u8 s, u32 offset) {
+        u32 lin = TRY(linear<sizeof(T)>(s, offset, false));
+        return m_mmu.read<T>(lin);
+    }
+    template <typename T>
+    Exec write(u8 s, u32 offset, T value) {
+        u32 lin = TRY(linear<sizeof(T)>(s, offset, true));
+        return m_mmu.write<T>(lin, value);
+    }
+    // Checks a write without doing it (read-modify-write, multi-part stores).
+    template <unsigned N>
+    Exec check_write(u8 s, u32 offset) const {
+        TRY(linear<N>(s, offset, true));
+        return {};
+    }
+    Mmu& mmu() { return m_mmu; }
+
+    // ---- Operands -----------------------------------------------------------
+    u32 ea(DecodedInsn const& insn) const {
+        u32 off = m_regs[insn.base] + (m_regs[insn.index] << insn.scale) + insn.disp;
+        return insn.addr32 ? off : (off & 0xFFFF);
+    }
+    template <typename T>
+    Result<T, Fault> read_rm(DecodedInsn const& insn) {
+        if (insn.mod == 3) return reg<T>(insn.rm);
+        return read<T>(insn.seg, ea(insn));
+    }
+    template <typename T>
+    Exec write_rm(DecodedInsn const& insn, T value) {
+        if (insn.mod == 3) {
+            set_reg<T>(insn.rm, value);
+            return {};
+        }
+        return write<T>(insn.seg, ea(insn), value);
+    }
+    // Read of a read-modify-write destination: a write-protected
+    // destination faults before anything changes.
+    template <typename T>
+    Result<T, Fault> read_rm_for_write(DecodedInsn const& insn) {
+        if (insn.mod == 3) return reg<T>(insn.rm);
+        u32 off = ea(insn);
+        TRY(check_write<sizeof(T)>(insn.seg, off));
+        return read<T>(insn.seg, off);
+    }
+
+    // ---- Stack ---------------------------------------------------------------
+    u32 stack_mask() const { return m_stack32 ? 0xFFFF'FFFFu : 0xFFFFu; }
+    u32 stack_pointer() const { return m_regs[REG_ESP] & stack_mask(); }
+    void set_stack_pointer(u32 v) {
+        m_regs[REG_ESP] = m_stack32 ? v : ((m_regs[REG_ESP] & 0xFFFF'0000u) | (v & 0xFFFF));
+    }
+    template <typename T>
+    Exec push(T v) {
+        u32 sp = (m_regs[REG_ESP] - sizeof(T)) & stack_mask();
+        TRY(write<T>(SEG_SS, sp, v));
+        set_stack_pointer(sp);
+        return {};
+    }
+    template <typename T>
+    Result<T, Fault> pop() {
+        u32 sp = stack_pointer();
+        T v = TRY(read<T>(SEG_SS, sp));
+        set_stack_pointer(sp + sizeof(T));
+        return v;
+    }
+    // Multi-part stack operations work on a local stack pointer and commit
+    // it only when every part succeeded (faults stay precise).
+    template <typename T>
+    Exec push_at(u32& sp, T v) {
+        u32 next = (sp - sizeof(T)) & stack_mask();
+        TRY(write<T>(SEG_SS, next, v));
+        sp = next;
+        return {};
+    }
+    template <typename T>
+    Result<T, Fault> pop_at(u32& sp) {
+        T v = TRY(read<T>(SEG_SS, sp));
+        sp = (sp + sizeof(T)) & stack_mask();
+        return v;
+    }
+
+    // ---- Segment loads and control transfers (cpu.cpp) --------------------
+    // MOV/POP Sreg, LDS..LGS: real-mode or protected-mode rules.
+    Exec load_segment(SegReg s, u16 selector);
+    // Near transfer: #GP(0) outside the CS limit; 16-bit operand size
+    // truncates the target.
+    Exec jump_near(u32 target, bool op32) {
+        if (!op32) target &= 0xFFFF;
+        if (target > m_seg[SEG_CS].limit) [[unlikely]]
+            return Fault::gp(0);
+        m_eip = target;
+        return {};
+    }
+    // JMP/CALL far to a code segment (no gates).
+    Exec far_jump(u16 selector, u32 offset, bool op32);
+    Exec far_call(u16 selector, u32 offset, bool op32);
+    Exec far_return(bool op32, u16 release);
+    Exec interrupt_return(bool op32);
+
+    // ---- Interrupts (interrupts.cpp) ---------------------------------------
+    // Delivers `vector` through the IVT or IDT. `return_eip` is pushed;
+    // `software` applies INT n's gate DPL check. Returns the fault raised
+    // during delivery, if any (the caller escalates).
+    Exec deliver(u8 vector, bool has_error, u32 error, u32 return_eip, bool software);
+    // An exception raised by the instruction that started at `fault_eip`,
+    // with the double-fault and triple-fault rules (SDM 6.15, table 6-5).
+    void raise_exception(Fault fault, u32 fault_eip);
+    bool shutdown_pending() const { return m_shutdown; }
+    u8 shutdown_vector() const { return m_shutdown_vector; }
+
+    // ---- Port I/O -------------------------------------------------------------
+    Exec check_io(Port port, unsigned size);
+    u32 io_in(Port port, Width w);
+    void io_out(Port port, Width w, u32 value);
+
+    // ---- State used by handlers ---------------------------------------------
+    u32 insn_start() const { return m_insn_start; }
+    void halt() {
+        m_halted = true;
+        m_events = true;
+    }
+    // Blocks interrupts (and debug traps) until the next instruction ends.
+    void inhibit_interrupts() {
+        m_inhibit = 1;
+        m_events = true;
+    }
+    void note_event() { m_events = true; }
+    void set_cr(unsigned n, u32 v);
+    u32 cr(unsigned n) const;
+    u32 dr(unsigned n) const { return m_dr[n & 7]; }
+    void set_dr(unsigned n, u32 v) { m_dr[n & 7] = v; }
+    Result<u64, Fault> read_descriptor(u16 selector);
+    CpuEnvironment& env() { return m_env; }
+    void set_gdtr_value(TableRegister t) { m_gdtr = t; }
+    void set_ldtr(SegmentCache const& c) { m_ldtr = c; }
+    void set_tr(SegmentCache const& c) { m_tr = c; }
+    void set_nmi_blocked(bool b) { m_nmi_blocked = b; }
+    // Builds the cache of a descriptor.
+    static SegmentCache cache_from_descriptor(u16 selector, u64 descriptor);
+    // Sets the accessed bit of a descriptor in memory.
+    void mark_accessed(u16 selector, u64 descriptor);
+    u64 rdtsc_value() const;
+
+protected:
+    static constexpr u8 PERM_R = 1;
+    static constexpr u8 PERM_W = 2;
+
+    void keep_cf() {
+        u32 c = cf() ? FLAG_CF : 0;
+        m_eflags = (m_eflags & ~FLAG_CF) | c;
+    }
+    Fault segment_fault(u8 s) const { return s == SEG_SS ? Fault::ss(0) : Fault::gp(0); }
+    // Recomputes the derived limit window and permissions of a segment.
+    void refresh_segment(u8 s);
+    void refresh_all_segments();
+    Exec load_cs_protected(u16 selector, u64 descriptor);
+    void reset_state();
+    void visit_cpu_state(StateVisitor& v);
+
+    CpuEnvironment m_env;
+    bool m_events{true}; // something needs the slow instruction-boundary check
+    Mmu m_mmu;
+
+    u32 m_regs[9]{}; // EAX..EDI, then the always-zero slot REG_NONE
+    u32 m_eip{0};
+    u32 m_eflags{FLAG_FIXED1};
+    LazyFlags m_lf{};
+    SegmentCache m_seg[SEG_COUNT]{};
+    // Derived from m_seg and the mode: offset window [lo, hi] and R/W bits.
+    u32 m_lim_lo[SEG_COUNT]{};
+    u32 m_lim_hi[SEG_COUNT]{};
+    u8 m_perm[SEG_COUNT]{};
+    bool m_code32{false};
+    bool m_stack32{false};
+
+    u32 m_cr0{0};
+    u32 m_cr2{0};
+    u32 m_cr3{0};
+    u32 m_cr4{0};
+    u32 m_dr[8]{};
+    TableRegister m_gdtr{};
+    TableRegister m_idtr{};
+    SegmentCache m_ldtr{};
+    SegmentCache m_tr{};
+
+    u32 m_insn_start{0};
+    u8 m_inhibit{0}; // 1: the next instruction boundary takes no interrupt
+    bool m_halted{false};
+    bool m_nmi_pending{false};
+    bool m_nmi_blocked{false};
+    bool m_shutdown{false};
+    u8 m_shutdown_vector{0};
+    u64 m_icount{0};
+};
+
+} // namespace vsa

@@ -1,0 +1,71 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+// Interpreter: the reference CpuBackend, a table-driven interpreter of the
+// 80486 integer instruction set without FPU (8086..80386 plus CPUID,
+// BSWAP, XADD, CMPXCHG, INVD, WBINVD, INVLPG, RDTSC) in real mode and
+// 32-bit protected mode. Cpu holds the state and the services handlers
+// use; this class adds the run loop, tracing and breakpoints.
+//
+// The run loop, per instruction: a one-byte "events" test (interrupts to
+// check, halt, shutdown, single-step, breakpoints, tracing all set it),
+// fetch through a cached host pointer of the code page, decode, call the
+// decoded handler directly, count the instruction. The deadline and
+// request_exit() are checked every BATCH instructions.
+//
+// Interrupt state can only change inside run() through a port or MMIO
+// cycle, or when IF goes to 1, so INTR is sampled at run() entry and
+// after those, not on every instruction.
+#pragma once
+
+#include "hypervisor/cpu/cpu.h"
+#include "hypervisor/cpu/cpu_backend.h"
+
+#include <cstdio>
+#include <optional>
+#include <vector>
+
+namespace vsa {
+
+class Interpreter final : public CpuBackend, public Cpu {
+public:
+    static constexpr unsigned BATCH = 1024;
+
+    explicit Interpreter(CpuEnvironment env);
+
+    CpuExit run(u64 deadline_ns) override;
+    void reset() override;
+    void raise_nmi() override;
+    bool halted() const override { return m_halted; }
+    u64 instructions_retired() const override { return m_icount; }
+    u64 const* instruction_counter() const override { return &m_icount; }
+    void visit_state(StateVisitor& v) override;
+
+    // One line per instruction to `out` (null: off): CS:EIP, bytes,
+    // mnemonic, registers and EFLAGS before the instruction runs.
+    void set_trace(FILE* out) {
+        m_trace = out;
+        m_events = true;
+    }
+    // run() returns Breakpoint before executing an instruction at this
+    // linear address; the next run() executes it.
+    void add_breakpoint(u32 linear);
+    void remove_breakpoint(u32 linear);
+    void clear_breakpoints() { m_breakpoints.clear(); }
+
+private:
+    std::optional<CpuExit> boundary();
+    void execute_one();
+    void fetch_fault_or_decode(u32 start, DecodedInsn& insn, bool& ok);
+    void trace_line(FILE* out);
+
+    FILE* m_trace{nullptr};
+    std::vector<u32> m_breakpoints;
+    bool m_skip_breakpoint{false};
+    bool m_single_step{false}; // TF was set when the current instruction started
+    bool m_faulted{false};     // the last instruction raised a fault
+    // Cached code page: linear page number, host pointer, Mmu flush count.
+    u32 m_fetch_page{~0u};
+    u8 const* m_fetch_host{nullptr};
+    u64 m_fetch_flushes{~0ull};
+};
+
+} // namespace vsa

@@ -1,0 +1,77 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+// Shared helpers of the CPU tests: a machine around one Interpreter (RAM,
+// a port bus whose every port logs its cycles and reads all ones, a fake
+// interrupt controller) and a loader for hand-assembled programs.
+#pragma once
+
+#include "hypervisor/cpu/interpreter.h"
+#include "hypervisor/io/clock.h"
+#include "hypervisor/io/io_bus.h"
+#include "hypervisor/io/memory_map.h"
+
+#include <cstdio>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace vsa::test {
+
+// Every port: reads return all ones; every cycle is logged as the vectors
+// write it ("r8:0060=ff", "w16:000c=fe9b").
+class LoggingPorts final : public Device {
+public:
+    std::string_view name() const override { return "logging-ports"; }
+    void reset() override { log.clear(); }
+    u32 io_read(u16 offset, Width w) override {
+        u32 v = width_mask(w);
+        record('r', offset, w, v);
+        return v;
+    }
+    void io_write(u16 offset, Width w, u32 value) override { record('w', offset, w, value); }
+    void visit_state(StateVisitor&) override {}
+
+    std::string log;
+
+private:
+    void record(char dir, u16 port, Width w, u32 v) {
+        char buf[32];
+        unsigned bits = width_bytes(w) * 8;
+        std::snprintf(buf, sizeof buf, "%c%u:%04x=%0*x", dir, bits, port, int(width_bytes(w) * 2), v);
+        if (!log.empty()) log += ' ';
+        log += buf;
+    }
+};
+
+class FakeInterrupts final : public InterruptController {
+public:
+    bool intr_pending() const override { return !pending.empty(); }
+    u8 acknowledge() override {
+        if (pending.empty()) return 0xFF;
+        u8 v = pending.front();
+        pending.erase(pending.begin());
+        ++acknowledged;
+        return v;
+    }
+    std::vector<u8> pending;
+    unsigned acknowledged{0};
+};
+
+struct TestMachine {
+    explicit TestMachine(u64 ram = 2 * MiB, Clock::Mode mode = Clock::Mode::Deterministic);
+
+    std::unique_ptr<MemoryMap> memory;
+    IoBus io;
+    LoggingPorts ports;
+    Clock clock;
+    FakeInterrupts interrupts;
+    std::unique_ptr<Interpreter> cpu;
+
+    void load(u32 phys, std::vector<u8> const& bytes);
+    u8 peek8(u32 phys) { return memory->ram()[phys]; }
+    u32 peek32(u32 phys);
+    void poke32(u32 phys, u32 v);
+    // Runs until HLT (or `budget` instructions): the exit of the last run().
+    CpuExit run_until_halt(u64 budget = 10'000'000);
+};
+
+} // namespace vsa::test
