@@ -52,7 +52,7 @@ u8 Pit8254::Counter::mode() const {
 }
 
 Pit8254::Pit8254(IrqLine& irq0, Clock& clock)
-    : m_irq0(irq0), m_clock(clock), m_irq0_timer(clock, [this] { update_irq0(); }) {
+    : m_irq0(irq0), m_clock(clock), m_irq0_timer(clock, [this] { on_irq0_timer(); }) {
     reset();
 }
 
@@ -426,8 +426,25 @@ void Pit8254::io_write(u16 offset, Width, u32 value) {
 }
 
 void Pit8254::update_irq0(bool force) {
+    drive_irq0(now_tick(), force);
+}
+
+// OUT0 is evaluated at the tick the transition was due, not at the time the
+// timer callback happens to run: the VM loop fires timers between CPU
+// slices, so a callback is often late, and a mode 2 low pulse lasts one
+// input tick (838 ns). Evaluated "now", the pulse would be over and the
+// edge IRQ0 needs would be lost. Each due transition is replayed in order;
+// a VM that fell far behind (a stopped host) skips ahead instead of
+// replaying thousands of ticks.
+void Pit8254::on_irq0_timer() {
+    u64 now = now_tick();
+    u64 due = m_irq0_due_tick;
+    if (due > now || now - due > MAX_IRQ0_LAG_TICKS) due = now;
+    drive_irq0(due, false);
+}
+
+void Pit8254::drive_irq0(u64 t, bool force) {
     Counter& c = m_counters[0];
-    u64 t = now_tick();
     sync(c, t);
     bool level = out_at(c, t);
     if (force || level != m_irq0_level) {
@@ -435,6 +452,7 @@ void Pit8254::update_irq0(bool force) {
         m_irq0.set_level(level);
     }
     u64 next = next_change(c, t);
+    m_irq0_due_tick = next;
     if (next == Clock::NEVER)
         m_irq0_timer.cancel();
     else

@@ -113,12 +113,18 @@ private:
     void load_count(Counter& c, u64 tick);
     u8 read_counter(unsigned channel);
     void update_irq0(bool force = false);
+    void on_irq0_timer();
+    void drive_irq0(u64 tick, bool force);
 
     IrqLine& m_irq0;
     Clock& m_clock;
     Timer m_irq0_timer;
     std::array<Counter, CHANNELS> m_counters{};
     bool m_irq0_level{false};
+    // The input tick of the next OUT0 transition the timer is armed for.
+    u64 m_irq0_due_tick{Clock::NEVER};
+    // 10 ms of input ticks: beyond that a late timer skips, not replays.
+    static constexpr u64 MAX_IRQ0_LAG_TICKS = INPUT_HZ / 100;
 };
 
 } // namespace vsa

@@ -10,7 +10,6 @@
 namespace vsa {
 
 namespace {
-constexpr PhysAddr BIOS_ALIAS_BASE = 0xE0000;
 constexpr u64 BIOS_ALIAS_SIZE = 128 * KiB;
 constexpr u64 MAX_BIOS = 16 * MiB;
 } // namespace
@@ -101,8 +100,9 @@ bool MemoryMap::page_has_mmio(PhysAddr page) const {
 u8 const* MemoryMap::read_pointer(PhysAddr addr) const {
     if (addr >= SHADOW_START && addr < SHADOW_END) {
         if (m_pam[(addr - SHADOW_START) / PAM_GRANULE].read_ram) return m_ram + addr;
-        if (addr >= BIOS_ALIAS_BASE && m_bios.size() >= BIOS_ALIAS_SIZE)
-            return m_bios.data() + (m_bios.size() - BIOS_ALIAS_SIZE) + (addr - BIOS_ALIAS_BASE);
+        // The last 128 KiB of the image (all of a smaller one) end at 1 MiB.
+        u64 alias = std::min<u64>(m_bios.size(), BIOS_ALIAS_SIZE);
+        if (addr >= SHADOW_END - alias) return m_bios.data() + m_bios.size() - (SHADOW_END - addr);
         return nullptr;
     }
     if (addr < m_low_ram) return m_ram + addr;

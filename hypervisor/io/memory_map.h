@@ -58,8 +58,8 @@ public:
     u64 high_ram_size() const { return m_ram_size - m_low_ram; }
 
     // The system BIOS image (a multiple of 64 KiB, at most 16 MiB): mapped
-    // at 4 GiB - size, its last 128 KiB also at 0xE0000 on the PCI side of
-    // the shadow area.
+    // at 4 GiB - size, its last 128 KiB (all of a 64 KiB image) also just
+    // below 1 MiB on the PCI side of the shadow area.
     Result<void, std::string> set_bios(std::vector<u8> image);
 
     // A read-only region (a PCI expansion ROM BAR). Writes are dropped.

@@ -63,6 +63,13 @@ BOOST_AUTO_TEST_CASE(bios_at_top_and_in_shadow_alias) {
     map->write(0xFFFF0, Width::Byte, 0x99);
     BOOST_TEST(map->read(0xFFFF0, Width::Byte) == image[image.size() - 16]);
     BOOST_TEST(!map->set_bios(std::vector<u8>(1000)).has_value());
+    // A 64 KiB test ROM appears at 0xF0000 only.
+    std::vector<u8> small(64 * KiB, 0x33);
+    small.back() = 0x44;
+    BOOST_REQUIRE(map->set_bios(small).has_value());
+    BOOST_TEST(map->read(0xFFFFF, Width::Byte) == 0x44u);
+    BOOST_TEST(map->read(0xF0000, Width::Byte) == 0x33u);
+    BOOST_TEST(map->read(0xEFFFF, Width::Byte) == 0xFFu);
 }
 
 BOOST_AUTO_TEST_CASE(pam_shadowing_sequence) {
