@@ -83,6 +83,12 @@ pm_entry:
         PRINT32 `\nBENCH START\n`
 
         mov ecx, [ROM_BASE + hdr_iterations]
+        test ecx, ecx                   ; 0 would mean 2^32 iterations
+        jnz .count_ok
+        PRINT32 `BENCH BAD HEADER\n`
+        mov al, 1
+        jmp rom_exit
+.count_ok:
         mov eax, [ROM_BASE + hdr_loop]
         cmp eax, LOOP_ALU
         je alu_bench
