@@ -87,7 +87,12 @@ struct PcMachine::Impl {
     std::unique_ptr<PciBus> pci;
     std::vector<std::unique_ptr<storage::BlockDevice>> disk_images;
 
-    NullIrqLine intr_line; // the CPU polls the PIC; see run()
+    // The PIC's INTR pin: a rising level makes the CPU look at its
+    // interrupt controller at the next instruction boundary (an EOI or an
+    // unmask inside a guest OUT can raise it mid-slice).
+    CallbackIrqLine intr_line{[this](bool high) {
+        if (high && cpu) cpu->note_event();
+    }};
     std::unique_ptr<Pic8259> pic;
     std::unique_ptr<Pit8254> pit;
     std::unique_ptr<SystemControlB> port61;

@@ -20,8 +20,8 @@
 ;   [boot] real-mode        back through a 16-bit protected-mode segment
 ;   [boot] timer-irq        STI again: the BIOS tick count (0040:006C) moves
 ;   VSA-BOOT-OK             on serial and on screen (INT 10h)
-;   [boot] apm ...          power off: INT 15h AX=5301h/530Eh/5307h; if the
-;                           BIOS has no APM, "Shutdown" to port 8900h directly
+;   [boot] shutdown port    power off: "Shutdown" to port 8900h, then (for
+;                           peers without that port) APM INT 15h AX=5307h
 ;
 ; A failure prints "VSA-BOOT-FAIL <step>" on serial and screen and powers off
 ; the same way, so a test never has to wait for its timeout to learn why.
@@ -548,18 +548,32 @@ real_again:
         ; fall through
 
 ; --- Power off -----------------------------------------------------------------------
+; First the Bochs/QEMU-era power-off port: "Shutdown" to port 8900h, which
+; vsa-vm and Bochs honour. SeaBIOS 1.16's APM "set power state off" only
+; writes the ACPI PM1a control register of a PIIX4 power-management
+; function (our ACPI power device comes with a later issue) and otherwise
+; halts with interrupts off, so it runs second, for peers without the port
+; (QEMU powers off through ACPI there).
 power_off:
-        mov ax, 5300h                   ; APM installation check
+        SERIAL `[boot] shutdown port\n`
+        mov dx, 8900h
+        mov si, shutdown_text
+.next:  lodsb
+        test al, al
+        jz .apm
+        out dx, al
+        jmp .next
+.apm:   mov ax, 5300h                   ; APM installation check
         xor bx, bx
         int 15h
-        jc .no_apm
+        jc .halt
         cmp bx, 504Dh                   ; "PM"
-        jne .no_apm
+        jne .halt
         SERIAL `[boot] apm present\n`
         mov ax, 5301h                   ; connect the real-mode interface
         xor bx, bx
         int 15h
-        jc .no_apm
+        jc .halt
         mov ax, 530Eh                   ; we speak APM 1.2
         xor bx, bx
         mov cx, 0102h
@@ -570,15 +584,6 @@ power_off:
         mov cx, 0003h
         int 15h
         SERIAL `[boot] apm off returned\n`
-.no_apm:
-        SERIAL `[boot] shutdown port\n`
-        mov dx, 8900h
-        mov si, shutdown_text
-.next:  lodsb
-        test al, al
-        jz .halt
-        out dx, al
-        jmp .next
 .halt:  cli
         hlt
         jmp .halt
