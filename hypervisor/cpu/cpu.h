@@ -304,6 +304,11 @@ public:
         m_events = true;
     }
     void note_event() { m_events = true; }
+    // Debuggers and tests: leave (or enter) the HLT state explicitly.
+    void set_halted(bool h) {
+        m_halted = h;
+        m_events = true;
+    }
     void set_cr(unsigned n, u32 v);
     u32 cr(unsigned n) const;
     u32 dr(unsigned n) const { return m_dr[n & 7]; }
