@@ -34,9 +34,13 @@ public:
 
 private:
     void record(char dir, u16 port, Width w, u32 v) {
-        char buf[32];
-        unsigned bits = width_bytes(w) * 8;
-        std::snprintf(buf, sizeof buf, "%c%u:%04x=%0*x", dir, bits, port, int(width_bytes(w) * 2), v);
+        char buf[48];
+        if (w == Width::Byte)
+            std::snprintf(buf, sizeof buf, "%c8:%04x=%02x", dir, unsigned(port), unsigned(v & 0xFF));
+        else if (w == Width::Word)
+            std::snprintf(buf, sizeof buf, "%c16:%04x=%04x", dir, unsigned(port), unsigned(v & 0xFFFF));
+        else
+            std::snprintf(buf, sizeof buf, "%c32:%04x=%08x", dir, unsigned(port), unsigned(v));
         if (!log.empty()) log += ' ';
         log += buf;
     }
