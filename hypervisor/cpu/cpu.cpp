@@ -56,37 +56,6 @@ void Cpu::set_eflags(u32 v) {
     m_events = true;
 }
 
-bool Cpu::condition(unsigned cc) const {
-    bool r = false;
-    switch ((cc >> 1) & 7) {
-    case 0:
-        r = of();
-        break;
-    case 1:
-        r = cf();
-        break;
-    case 2:
-        r = zf();
-        break;
-    case 3:
-        r = cf() || zf();
-        break;
-    case 4:
-        r = sf();
-        break;
-    case 5:
-        r = pf();
-        break;
-    case 6:
-        r = sf() != of();
-        break;
-    case 7:
-        r = zf() || (sf() != of());
-        break;
-    }
-    return r != ((cc & 1) != 0);
-}
-
 void Cpu::refresh_segment(u8 s) {
     SegmentCache const& c = m_seg[s];
     if (c.expand_down()) {

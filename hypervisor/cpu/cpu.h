@@ -98,7 +98,36 @@ public:
     bool interrupts_enabled() const { return (m_eflags & FLAG_IF) != 0; }
     u32 iopl() const { return (m_eflags >> 12) & 3; }
     // Condition code cc (the low nibble of Jcc/SETcc).
-    bool condition(unsigned cc) const;
+    bool condition(unsigned cc) const {
+        bool r = false;
+        switch ((cc >> 1) & 7) {
+        case 0:
+            r = of();
+            break;
+        case 1:
+            r = cf();
+            break;
+        case 2:
+            r = zf();
+            break;
+        case 3:
+            r = cf() || zf();
+            break;
+        case 4:
+            r = sf();
+            break;
+        case 5:
+            r = pf();
+            break;
+        case 6:
+            r = sf() != of();
+            break;
+        case 7:
+            r = zf() || (sf() != of());
+            break;
+        }
+        return r != ((cc & 1) != 0);
+    }
 
     template <typename T>
     void flags_add(T a, T b, T r) {
