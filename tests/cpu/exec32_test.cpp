@@ -421,6 +421,133 @@ BOOST_AUTO_TEST_CASE(port_io_goes_to_the_bus) {
     BOOST_TEST(t.cpu().eax() == 0xFFFF'FFFFu);
 }
 
+BOOST_AUTO_TEST_CASE(descriptor_table_instructions) {
+    Flat32 t;
+    // GDT: 08 code, 10 data, 18 LDT (base 0x4800, limit 0x17), 20 available
+    // 32-bit TSS (base 0x4A00, limit 0x67), 28 read-only data with DPL 3.
+    t.m.poke32(0x4018, 0x4800'0017);
+    t.m.poke32(0x401C, 0x0000'8200);
+    t.m.poke32(0x4020, 0x4A00'0067);
+    t.m.poke32(0x4024, 0x0000'8900);
+    t.m.poke32(0x4028, 0x0000'0FFF);
+    t.m.poke32(0x402C, 0x0040'F000);
+    t.cpu().set_gdtr(TableRegister{0x4000, 0x2F});
+
+    BOOST_TEST(t.run("66b818000f00d0660f00c3") == -1); // lldt 0x18; sldt bx
+    BOOST_TEST(t.cpu().ldtr().base == 0x4800u);
+    BOOST_TEST((t.cpu().ebx() & 0xFFFF) == 0x18u);
+    BOOST_TEST(t.run("66b820000f00d8660f00cb") == -1); // ltr 0x20; str bx
+    BOOST_TEST(t.cpu().tr().base == 0x4A00u);
+    BOOST_TEST((t.cpu().ebx() & 0xFFFF) == 0x20u);
+    BOOST_TEST(((t.m.peek32(0x4024) >> 8) & 0xF) == 0xBu); // marked busy
+    // LTR of a busy TSS: #GP(sel).
+    BOOST_TEST(t.run("66b820000f00d8660f00cb") == VEC_GP);
+    BOOST_TEST(t.m.peek32(0x8000 - 16) == 0x20u);
+
+    t.m.enter_flat32();
+    t.cpu().set_gdtr(TableRegister{0x4000, 0x2F});
+    t.cpu().set_ecx(0x28);
+    t.cpu().set_eax(0);
+    BOOST_TEST(t.run("0f02c1") == -1); // lar eax, ecx
+    BOOST_TEST(t.flag(FLAG_ZF));
+    BOOST_TEST(t.cpu().eax() == 0x0040'F000u);
+    BOOST_TEST(t.run("0f03c1") == -1); // lsl eax, ecx
+    BOOST_TEST(t.cpu().eax() == 0xFFFu);
+    BOOST_TEST(t.run("0f00e1") == -1); // verr cx: readable
+    BOOST_TEST(t.flag(FLAG_ZF));
+    BOOST_TEST(t.run("0f00e9") == -1); // verw cx: read-only
+    BOOST_TEST(!t.flag(FLAG_ZF));
+    t.cpu().set_ecx(0x40); // beyond the GDT: ZF = 0, no fault
+    BOOST_TEST(t.run("0f03c1") == -1);
+    BOOST_TEST(!t.flag(FLAG_ZF));
+
+    t.m.poke32(0x3000, 0x10);
+    t.cpu().set_esi(0x3000);
+    t.cpu().set_ecx(0x13);
+    BOOST_TEST(t.run("630e") == -1); // arpl [esi], cx
+    BOOST_TEST(t.m.peek32(0x3000) == 0x13u);
+    BOOST_TEST(t.flag(FLAG_ZF));
+
+    // SGDT then LIDT from the same six bytes.
+    BOOST_TEST(t.run("0f01060f011e") == -1);
+    BOOST_TEST(t.cpu().idtr().base == 0x4000u);
+    BOOST_TEST(t.cpu().idtr().limit == 0x2Fu);
+}
+
+BOOST_AUTO_TEST_CASE(external_interrupt_through_the_idt_and_shadows) {
+    Flat32 t;
+    // IF=1 with an interrupt pending: taken at once, through the IDT.
+    t.m.interrupts.pending.push_back(0x30);
+    t.cpu().set_eflags(t.cpu().eflags() | FLAG_IF);
+    BOOST_TEST(t.run("90") == 0x30);
+    BOOST_TEST(t.m.peek32(0x8000 - 12) == 0x1000u); // interrupted before the NOP
+    BOOST_TEST((t.m.peek32(0x8000 - 4) & FLAG_IF) != 0u);
+    BOOST_TEST(!t.cpu().interrupts_enabled()); // interrupt gate
+
+    // MOV SS holds the interrupt until the next instruction has run, so
+    // the new ESP is in place when it comes (STI's shadow covers MOV SS).
+    t.m.enter_flat32();
+    t.m.interrupts.pending.push_back(0x31);
+    t.cpu().set_eax(0x10);
+    BOOST_TEST(t.run("fb8ed0bc0070000090") == 0x31); // sti; mov ss, ax; mov esp, 0x7000; nop
+    BOOST_TEST(t.m.peek32(0x7000 - 12) == 0x1008u);  // return to the NOP
+
+    // A 16-bit interrupt gate pushes 16-bit words.
+    t.m.enter_flat32();
+    t.m.poke32(0x5000 + 0x32 * 8 + 4, ((TestMachine::EXCEPTION_HALTS + 0x32) & 0xFFFF'0000u) | 0x8600u);
+    BOOST_TEST(t.run("cd32") == 0x32);
+    BOOST_TEST(t.cpu().esp() == 0x8000u - 6);
+    BOOST_TEST((t.m.peek32(0x8000 - 6) & 0xFFFF) == 0x1002u);
+    BOOST_TEST((t.m.peek32(0x8000 - 4) & 0xFFFF) == 0x08u);
+}
+
+BOOST_AUTO_TEST_CASE(iopl_and_the_io_bitmap_at_cpl3) {
+    // Run as CPL 3 with IOPL 0. Interrupts that change privilege are issue
+    // 5, so #GP goes through a conforming ring-0 code segment (no stack
+    // switch) and the run stops on breakpoints instead of HLT (HLT is
+    // privileged).
+    Flat32 t;
+    t.m.poke32(0x4018, 0x0000'FFFF); // 18: conforming code, DPL 0
+    t.m.poke32(0x401C, 0x00CF'9F00);
+    t.cpu().set_gdtr(TableRegister{0x4000, 0x1F});
+    u32 gp_entry = TestMachine::EXCEPTION_HALTS + VEC_GP;
+    t.m.poke32(0x5000 + VEC_GP * 8, (gp_entry & 0xFFFF) | (0x18u << 16));
+    SegmentCache code = t.cpu().segment(SEG_CS);
+    code.selector = 0x08 | 3;
+    code.access = static_cast<u8>(code.access | 0x60); // DPL 3
+    t.cpu().set_segment_cache(SEG_CS, code);
+    // TSS at 0x10000, I/O map base 0x68, every port denied except 0x80.
+    for (u32 i = 0; i < 0x2000 / 4 + 1; ++i)
+        t.m.poke32(0x10068 + i * 4, 0xFFFF'FFFF);
+    t.m.poke32(0x10064, 0x0068'0000);
+    t.m.poke32(0x10068 + 0x80 / 8, 0xFFFF'FFFE);
+    SegmentCache tss;
+    tss.selector = 0x20;
+    tss.base = 0x10000;
+    tss.limit = 0x68 + 0x2000;
+    tss.access = ACC_P | 0x0B;
+    t.cpu().set_tr(tss);
+    t.cpu().add_breakpoint(gp_entry);
+
+    auto run_at_cpl3 = [&](std::vector<u8> code_bytes) {
+        t.m.load(0x1000, code_bytes);
+        u32 end = 0x1000 + static_cast<u32>(code_bytes.size());
+        t.cpu().add_breakpoint(end);
+        t.cpu().set_eip(0x1000);
+        t.cpu().set_esp(0x8000);
+        CpuExit exit = t.cpu().run(t.m.clock.now() + 100'000);
+        t.cpu().remove_breakpoint(end);
+        BOOST_TEST(int(exit.reason) == int(ExitReason::Breakpoint));
+        return exit.detail;
+    };
+    BOOST_TEST(run_at_cpl3({0xE4, 0x80}) == 0x1002u);        // in al, 0x80: allowed by the bitmap
+    BOOST_TEST(run_at_cpl3({0xE4, 0x81}) == gp_entry);       // in al, 0x81: #GP
+    BOOST_TEST(t.m.peek32(0x8000 - 16) == 0u);               // error code 0
+    BOOST_TEST(run_at_cpl3({0xFA}) == gp_entry);             // cli: CPL > IOPL
+    BOOST_TEST(run_at_cpl3({0x0F, 0x20, 0xC0}) == gp_entry); // mov eax, cr0
+    BOOST_TEST(t.cpu().cpl() == 3);
+}
+
 BOOST_AUTO_TEST_SUITE_END()
 
 } // namespace vsa::test
