@@ -179,8 +179,10 @@ public:
     bool protected_mode() const { return (m_cr0 & CR0_PE) != 0; }
     bool code32() const { return m_code32; }
     bool stack32() const { return m_stack32; }
-    // The current privilege level: CS.RPL in protected mode (SDM 5.5).
-    u8 cpl() const { return protected_mode() ? (m_seg[SEG_CS].selector & 3) : 0; }
+    // The current privilege level (SDM 5.5): 0 in real mode and right
+    // after CR0.PE is set (whatever the low bits of the real-mode CS are),
+    // then the RPL of the code segment loaded.
+    u8 cpl() const { return protected_mode() ? m_cpl : 0; }
     u32 cr0() const { return m_cr0; }
     u32 cr2() const { return m_cr2; }
     u32 cr3() const { return m_cr3; }
@@ -385,6 +387,7 @@ protected:
     u8 m_perm[SEG_COUNT]{};
     bool m_code32{false};
     bool m_stack32{false};
+    u8 m_cpl{0};
 
     u32 m_cr0{0};
     u32 m_cr2{0};

@@ -134,6 +134,21 @@ BOOST_AUTO_TEST_CASE(protected_mode_round_trip_and_big_real_mode) {
     BOOST_TEST(cpu.edx() == 0u);
 }
 
+BOOST_AUTO_TEST_CASE(cpl_is_zero_after_pe_whatever_the_real_mode_cs) {
+    // CS = 0001 (low bits 01), IP = 0FF0: the same linear address. CPL is
+    // 0 in real mode and stays 0 when PE is set, so the far jump to the
+    // DPL-0 code segment is allowed.
+    TestMachine m(4 * MiB);
+    m.load(0x1000, PM_PROGRAM);
+    set_gate32(m, 0x2000, 0x00, DE_HANDLER);
+    set_gate32(m, 0x2000, 0x40, INT40_HANDLER);
+    start_real(m);
+    m.cpu->set_segment_real(SEG_CS, 0x0001);
+    m.cpu->set_eip(0x0FF0);
+    BOOST_TEST(int(m.run_until_halt().reason) == int(ExitReason::Halted));
+    BOOST_TEST(m.peek32(0x3300) == 0xDEADBEEFu);
+}
+
 BOOST_AUTO_TEST_CASE(gp_error_code_then_triple_fault_shuts_down) {
     TestMachine m;
     m.load(0x1000, TRIPLE_FAULT_PROGRAM);
