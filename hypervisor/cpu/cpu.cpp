@@ -44,6 +44,7 @@ void Cpu::reset_state() {
     m_nmi_blocked = false;
     m_shutdown = false;
     m_shutdown_vector = 0;
+    m_cpl = 0;
     m_events = true;
     refresh_all_segments();
     m_mmu.flush();
@@ -54,37 +55,6 @@ void Cpu::set_eflags(u32 v) {
     m_eflags = (v & FLAGS_VALID & ~FLAG_VM) | FLAG_FIXED1;
     m_lf.op = FlagOp::None;
     m_events = true;
-}
-
-bool Cpu::condition(unsigned cc) const {
-    bool r = false;
-    switch ((cc >> 1) & 7) {
-    case 0:
-        r = of();
-        break;
-    case 1:
-        r = cf();
-        break;
-    case 2:
-        r = zf();
-        break;
-    case 3:
-        r = cf() || zf();
-        break;
-    case 4:
-        r = sf();
-        break;
-    case 5:
-        r = pf();
-        break;
-    case 6:
-        r = sf() != of();
-        break;
-    case 7:
-        r = zf() || (sf() != of());
-        break;
-    }
-    return r != ((cc & 1) != 0);
 }
 
 void Cpu::refresh_segment(u8 s) {
@@ -124,12 +94,14 @@ void Cpu::set_segment_real(SegReg s, u16 selector) {
 
 void Cpu::set_segment_cache(SegReg s, SegmentCache const& cache) {
     m_seg[s] = cache;
+    if (s == SEG_CS) m_cpl = cache.selector & 3;
     refresh_segment(s);
 }
 
 void Cpu::set_cr0(u32 v) {
     bool pe_changed = ((v ^ m_cr0) & CR0_PE) != 0;
     m_cr0 = v | CR0_ET; // ET is hardwired to 1 on a 486
+    if (pe_changed) m_cpl = 0;
     if (pe_changed) refresh_all_segments();
     m_mmu.flush();
     m_events = true;
@@ -469,6 +441,7 @@ void Cpu::visit_cpu_state(StateVisitor& v) {
     v.field("idtr.base", m_idtr.base);
     v.field("idtr.limit", m_idtr.limit);
     v.field("cr0", m_cr0);
+    v.field("cpl", m_cpl);
     v.field("cr2", m_cr2);
     v.field("cr3", m_cr3);
     v.field("cr4", m_cr4);
@@ -483,6 +456,7 @@ void Cpu::visit_cpu_state(StateVisitor& v) {
     v.field("icount", m_icount);
     if (v.is_loading() && v.ok()) {
         if (m_inhibit > 1) m_inhibit = 1;
+        m_cpl &= 3;
         m_regs[REG_NONE] = 0;
         set_eflags(flags);
         m_cr0 |= CR0_ET;

@@ -98,7 +98,36 @@ public:
     bool interrupts_enabled() const { return (m_eflags & FLAG_IF) != 0; }
     u32 iopl() const { return (m_eflags >> 12) & 3; }
     // Condition code cc (the low nibble of Jcc/SETcc).
-    bool condition(unsigned cc) const;
+    bool condition(unsigned cc) const {
+        bool r = false;
+        switch ((cc >> 1) & 7) {
+        case 0:
+            r = of();
+            break;
+        case 1:
+            r = cf();
+            break;
+        case 2:
+            r = zf();
+            break;
+        case 3:
+            r = cf() || zf();
+            break;
+        case 4:
+            r = sf();
+            break;
+        case 5:
+            r = pf();
+            break;
+        case 6:
+            r = sf() != of();
+            break;
+        case 7:
+            r = zf() || (sf() != of());
+            break;
+        }
+        return r != ((cc & 1) != 0);
+    }
 
     template <typename T>
     void flags_add(T a, T b, T r) {
@@ -150,8 +179,10 @@ public:
     bool protected_mode() const { return (m_cr0 & CR0_PE) != 0; }
     bool code32() const { return m_code32; }
     bool stack32() const { return m_stack32; }
-    // The current privilege level: CS.RPL in protected mode (SDM 5.5).
-    u8 cpl() const { return protected_mode() ? (m_seg[SEG_CS].selector & 3) : 0; }
+    // The current privilege level (SDM 5.5): 0 in real mode and right
+    // after CR0.PE is set (whatever the low bits of the real-mode CS are),
+    // then the RPL of the code segment loaded.
+    u8 cpl() const { return protected_mode() ? m_cpl : 0; }
     u32 cr0() const { return m_cr0; }
     u32 cr2() const { return m_cr2; }
     u32 cr3() const { return m_cr3; }
@@ -304,6 +335,11 @@ public:
         m_events = true;
     }
     void note_event() { m_events = true; }
+    // Debuggers and tests: leave (or enter) the HLT state explicitly.
+    void set_halted(bool h) {
+        m_halted = h;
+        m_events = true;
+    }
     void set_cr(unsigned n, u32 v);
     u32 cr(unsigned n) const;
     u32 dr(unsigned n) const { return m_dr[n & 7]; }
@@ -351,6 +387,7 @@ protected:
     u8 m_perm[SEG_COUNT]{};
     bool m_code32{false};
     bool m_stack32{false};
+    u8 m_cpl{0};
 
     u32 m_cr0{0};
     u32 m_cr2{0};

@@ -9,6 +9,9 @@
 #include "hypervisor/base/result.h"
 #include "hypervisor/base/types.h"
 
+#include <type_traits>
+#include <utility>
+
 namespace vsa {
 
 // General registers in ModRM encoding order. REG_NONE indexes a register
@@ -133,8 +136,33 @@ struct Fault {
     static Fault ts(u32 error) { return with_error(VEC_TS, error); }
 };
 
-// What an instruction handler returns: done, or a fault to deliver with
-// EIP rewound to the instruction's first byte.
-using Exec = Result<void, Fault>;
+// What an instruction handler (and every check or store that can fault)
+// returns: done, or a fault to deliver with EIP rewound to the
+// instruction's first byte. It behaves like Result<void, Fault> (TRY works
+// on it and converts it) but packs into one register: a Result<void, Fault>
+// is returned through the stack in pieces, and the store-forwarding stalls
+// of that cost more than the average instruction handler.
+class [[nodiscard]] Exec {
+public:
+    Exec() = default;
+    Exec(Ok) {}
+    Exec(Fault f) : m_bits(FAILED | (u64(f.vector) << 40) | (u64(f.has_error ? 1 : 0) << 32) | f.error) {}
+    template <typename F>
+    requires std::is_constructible_v<Fault, F&&> Exec(Err<F> e) : Exec(Fault(std::move(e.value))) {}
+
+    bool has_value() const { return m_bits == 0; }
+    bool is_error() const { return m_bits != 0; }
+    explicit operator bool() const { return m_bits == 0; }
+    void value() const {}
+    void release_value() const {}
+    Fault error() const {
+        return Fault{static_cast<u8>(m_bits >> 40), ((m_bits >> 32) & 1) != 0, static_cast<u32>(m_bits)};
+    }
+    Fault release_error() const { return error(); }
+
+private:
+    static constexpr u64 FAILED = 1ull << 63;
+    u64 m_bits{0};
+};
 
 } // namespace vsa

@@ -58,6 +58,13 @@ enum class DecodeStatus : u8 {
 // `code32`: the D bit of the current code segment.
 DecodeStatus decode(u8 const* bytes, std::size_t available, bool code32, DecodedInsn& out);
 
+// The hot path: `window` must have DECODE_WINDOW readable bytes (the most
+// the decoder can look at: 15 prefix bytes and the longest tail). Returns
+// the length, which is above 15 for an over-long instruction. The caller
+// checks the length against the segment limit.
+constexpr std::size_t DECODE_WINDOW = 32;
+unsigned decode_window(u8 const* window, bool code32, DecodedInsn& out);
+
 // The handler table: one handler per (opcode, ModRM reg, operand size).
 // Filled once by the exec_*.cpp files (register_* functions); opcodes
 // nobody registered raise #UD.

@@ -41,9 +41,6 @@ struct LazyFlags {
 // Computes one flag; `stored` is EFLAGS with whatever the last eager update
 // left there.
 u32 lazy_arith_flags(LazyFlags const& lf, u32 stored);
-bool lazy_cf(LazyFlags const& lf, u32 stored);
-bool lazy_of(LazyFlags const& lf, u32 stored);
-bool lazy_af(LazyFlags const& lf, u32 stored);
 
 inline bool parity_even(u8 v) {
     v ^= v >> 4;
@@ -63,6 +60,56 @@ inline bool lazy_sf(LazyFlags const& lf, u32 stored) {
 inline bool lazy_pf(LazyFlags const& lf, u32 stored) {
     if (lf.op == FlagOp::None) return (stored & FLAG_PF) != 0;
     return parity_even(static_cast<u8>(lf.r));
+}
+
+inline bool lazy_cf(LazyFlags const& lf, u32 stored) {
+    switch (lf.op) {
+    case FlagOp::Add:
+        return (((lf.a & lf.b) | ((lf.a ^ lf.b) & ~lf.r)) & lf.sign_bit()) != 0;
+    case FlagOp::Sub:
+        return (((~lf.a & lf.b) | (~(lf.a ^ lf.b) & lf.r)) & lf.sign_bit()) != 0;
+    case FlagOp::Logic:
+        return false;
+    case FlagOp::None:
+    case FlagOp::Inc:
+    case FlagOp::Dec:
+    case FlagOp::Szp:
+        break;
+    }
+    return (stored & FLAG_CF) != 0;
+}
+
+inline bool lazy_of(LazyFlags const& lf, u32 stored) {
+    switch (lf.op) {
+    case FlagOp::Add:
+    case FlagOp::Inc:
+        return (((lf.a ^ lf.r) & (lf.b ^ lf.r)) & lf.sign_bit()) != 0;
+    case FlagOp::Sub:
+    case FlagOp::Dec:
+        return (((lf.a ^ lf.b) & (lf.a ^ lf.r)) & lf.sign_bit()) != 0;
+    case FlagOp::Logic:
+        return false;
+    case FlagOp::None:
+    case FlagOp::Szp:
+        break;
+    }
+    return (stored & FLAG_OF) != 0;
+}
+
+inline bool lazy_af(LazyFlags const& lf, u32 stored) {
+    switch (lf.op) {
+    case FlagOp::Add:
+    case FlagOp::Sub:
+    case FlagOp::Inc:
+    case FlagOp::Dec:
+        return ((lf.a ^ lf.b ^ lf.r) & 0x10) != 0;
+    case FlagOp::Logic:
+        return false;
+    case FlagOp::None:
+    case FlagOp::Szp:
+        break;
+    }
+    return (stored & FLAG_AF) != 0;
 }
 
 } // namespace vsa

@@ -159,8 +159,9 @@ void Interpreter::execute_one() {
         m_fetch_page = page;
         m_fetch_flushes = m_mmu.flush_count();
     }
-    if (m_fetch_host && (lin & 0xFFF) <= 0x1000 - 15 && cs.limit >= 14 && start <= cs.limit - 14) [[likely]] {
-        if (decode(m_fetch_host + (lin & 0xFFF), 15, m_code32, insn) != DecodeStatus::Ok) [[unlikely]] {
+    if (m_fetch_host && (lin & 0xFFF) <= 0x1000 - DECODE_WINDOW && cs.limit >= 14 && start <= cs.limit - 14)
+        [[likely]] {
+        if (decode_window(m_fetch_host + (lin & 0xFFF), m_code32, insn) > 15) [[unlikely]] {
             m_eip = start;
             m_faulted = true;
             raise_exception(Fault::gp(0), start); // longer than 15 bytes

@@ -68,7 +68,7 @@ public:
     }
 
     template <typename T>
-    Result<void, Fault> write(u32 linear, T value) {
+    Exec write(u32 linear, T value) {
         u32 page = linear >> 12;
         Entry const& e = m_write[page % TLB_SIZE];
         if (e.page == page && (linear & PAGE_MASK) <= 0x1000 - sizeof(T)) [[likely]] {

@@ -36,4 +36,58 @@ CpuExit TestMachine::run_until_halt(u64 budget) {
     return cpu->run(clock.now() + budget);
 }
 
+void TestMachine::enter_flat32() {
+    cpu->reset();
+    cpu->set_cr0(cpu->cr0() | CR0_PE);
+    SegmentCache code;
+    code.selector = 0x08;
+    code.base = 0;
+    code.limit = 0xFFFF'FFFF;
+    code.access = ACC_P | ACC_S | ACC_CODE | ACC_RW | ACC_ACCESSED;
+    code.flags = DESC_G | DESC_DB;
+    cpu->set_segment_cache(SEG_CS, code);
+    SegmentCache data = code;
+    data.selector = 0x10;
+    data.access = ACC_P | ACC_S | ACC_RW | ACC_ACCESSED;
+    for (SegReg s : {SEG_DS, SEG_ES, SEG_FS, SEG_GS, SEG_SS})
+        cpu->set_segment_cache(s, data);
+    cpu->set_esp(0x8000);
+    // GDT at 0x4000: null, code, data (for segment loads and IRET).
+    poke32(0x4000, 0);
+    poke32(0x4004, 0);
+    poke32(0x4008, 0x0000'FFFF);
+    poke32(0x400C, 0x00CF'9B00);
+    poke32(0x4010, 0x0000'FFFF);
+    poke32(0x4014, 0x00CF'9300);
+    cpu->set_gdtr(TableRegister{0x4000, 0x17});
+    for (u32 v = 0; v < 256; ++v) {
+        u32 target = EXCEPTION_HALTS + v;
+        poke32(0x5000 + v * 8, (target & 0xFFFF) | (0x08u << 16));
+        poke32(0x5000 + v * 8 + 4, (target & 0xFFFF'0000u) | 0x8E00u);
+        memory->ram()[target] = 0xF4;
+    }
+    cpu->set_idtr(TableRegister{0x5000, 0x7FF});
+}
+
+int TestMachine::run_code(std::vector<u8> const& code) {
+    std::vector<u8> bytes = code;
+    bytes.push_back(0xF4);
+    load(0x1000, bytes);
+    cpu->set_eip(0x1000);
+    cpu->set_halted(false);
+    CpuExit exit = run_until_halt(1'000'000);
+    if (exit.reason != ExitReason::Halted) return -2;
+    u32 eip = cpu->eip();
+    if (eip > EXCEPTION_HALTS && eip <= EXCEPTION_HALTS + 256)
+        return static_cast<int>(eip - EXCEPTION_HALTS - 1);
+    return -1;
+}
+
+std::vector<u8> from_hex(std::string const& hex) {
+    std::vector<u8> out;
+    for (std::size_t i = 0; i + 1 < hex.size(); i += 2)
+        out.push_back(static_cast<u8>(std::stoul(hex.substr(i, 2), nullptr, 16)));
+    return out;
+}
+
 } // namespace vsa::test

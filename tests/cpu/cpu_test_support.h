@@ -34,9 +34,13 @@ public:
 
 private:
     void record(char dir, u16 port, Width w, u32 v) {
-        char buf[32];
-        unsigned bits = width_bytes(w) * 8;
-        std::snprintf(buf, sizeof buf, "%c%u:%04x=%0*x", dir, bits, port, int(width_bytes(w) * 2), v);
+        char buf[48];
+        if (w == Width::Byte)
+            std::snprintf(buf, sizeof buf, "%c8:%04x=%02x", dir, unsigned(port), unsigned(v & 0xFF));
+        else if (w == Width::Word)
+            std::snprintf(buf, sizeof buf, "%c16:%04x=%04x", dir, unsigned(port), unsigned(v & 0xFFFF));
+        else
+            std::snprintf(buf, sizeof buf, "%c32:%04x=%08x", dir, unsigned(port), unsigned(v));
         if (!log.empty()) log += ' ';
         log += buf;
     }
@@ -72,6 +76,18 @@ struct TestMachine {
     void poke32(u32 phys, u32 v);
     // Runs until HLT (or `budget` instructions): the exit of the last run().
     CpuExit run_until_halt(u64 budget = 10'000'000);
+
+    // Flat 32-bit protected mode set up directly through the API: CS = 08
+    // (code, base 0, 4 GiB, D=1), DS/ES/FS/GS/SS = 10 (data, 4 GiB, B=1),
+    // ESP = 0x8000, and an IDT at 0x5000 whose vector v enters a HLT at
+    // EXCEPTION_HALTS + v, so a test sees which exception was taken.
+    static constexpr u32 EXCEPTION_HALTS = 0x6000;
+    void enter_flat32();
+    // Loads `code` + HLT at 0x1000, runs from there; returns the vector of
+    // the exception taken, or -1 if the code ran into its HLT.
+    int run_code(std::vector<u8> const& code);
 };
+
+std::vector<u8> from_hex(std::string const& hex);
 
 } // namespace vsa::test

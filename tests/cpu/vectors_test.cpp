@@ -255,6 +255,10 @@ BOOST_AUTO_TEST_CASE(all_80286_real_mode_vectors) {
             } else {
                 ++tagged;
                 if (ok) ++tagged_matched;
+                // VSA_VECTORS_SHOW_TAGGED=1 prints how tagged vectors differ.
+                if (!ok && std::getenv("VSA_VECTORS_SHOW_TAGGED"))
+                    std::printf("tagged %s %s #%u (%s):%s\n", v.tags.c_str(), file.stem().string().c_str(),
+                                v.idx, v.name.c_str(), diff.c_str());
                 for (auto const& tag : split(v.tags, ',')) {
                     ++by_tag[tag].first;
                     if (ok) ++by_tag[tag].second;
