@@ -2,10 +2,13 @@
 #include "hypervisor/cpu/interpreter.h"
 
 #include <algorithm>
+#include <cstdint>
+#include <cstring>
 
 namespace vsa {
 
-Interpreter::Interpreter(CpuEnvironment env) : Cpu(env) {}
+Interpreter::Interpreter(CpuEnvironment env)
+    : Cpu(env), m_icache(std::make_unique<CachedInsn[]>(ICACHE_ENTRIES)) {}
 
 void Interpreter::reset() {
     // The retired-instruction count is time for a deterministic clock: a
@@ -150,7 +153,6 @@ void Interpreter::fetch_fault_or_decode(u32 start, DecodedInsn& insn, bool& ok) 
 void Interpreter::execute_one() {
     u32 start = m_eip;
     m_insn_start = start;
-    DecodedInsn insn;
     SegmentCache const& cs = m_seg[SEG_CS];
     u32 lin = cs.base + start;
     u32 page = lin >> 12;
@@ -159,25 +161,45 @@ void Interpreter::execute_one() {
         m_fetch_page = page;
         m_fetch_flushes = m_mmu.flush_count();
     }
+    DecodedInsn const* insn;
     if (m_fetch_host && (lin & 0xFFF) <= 0x1000 - DECODE_WINDOW && cs.limit >= 14 && start <= cs.limit - 14)
         [[likely]] {
-        if (decode_window(m_fetch_host + (lin & 0xFFF), m_code32, insn) > 15) [[unlikely]] {
-            m_eip = start;
-            m_faulted = true;
-            raise_exception(Fault::gp(0), start); // longer than 15 bytes
-            ++m_icount;
-            return;
+        u8 const* p = m_fetch_host + (lin & 0xFFF);
+        u64 lo, hi;
+        std::memcpy(&lo, p, 8);
+        std::memcpy(&hi, p + 8, 8);
+        auto key = reinterpret_cast<std::uintptr_t>(p);
+        CachedInsn& e = m_icache[(key ^ (key >> 12)) & (ICACHE_ENTRIES - 1)];
+        if (e.host != p || e.code32 != m_code32 ||
+            (((lo ^ e.bytes_lo) & e.mask_lo) | ((hi ^ e.bytes_hi) & e.mask_hi))) [[unlikely]] {
+            unsigned length = decode_window(p, m_code32, e.insn);
+            if (length > 15) [[unlikely]] {
+                e.host = nullptr;
+                m_eip = start;
+                m_faulted = true;
+                raise_exception(Fault::gp(0), start); // longer than 15 bytes
+                ++m_icount;
+                return;
+            }
+            e.host = p;
+            e.code32 = m_code32;
+            e.bytes_lo = lo;
+            e.bytes_hi = hi;
+            e.mask_lo = length >= 8 ? ~u64(0) : (u64(1) << (8 * length)) - 1;
+            e.mask_hi = length <= 8 ? 0 : (u64(1) << (8 * (length - 8))) - 1;
         }
+        insn = &e.insn;
     } else {
         bool ok = false;
-        fetch_fault_or_decode(start, insn, ok);
+        fetch_fault_or_decode(start, m_slow_insn, ok);
         if (!ok) {
             ++m_icount;
             return;
         }
+        insn = &m_slow_insn;
     }
-    m_eip = start + insn.length;
-    Exec r = insn.handler(*this, insn);
+    m_eip = start + insn->length;
+    Exec r = insn->handler(*this, *insn);
     ++m_icount;
     if (!r) [[unlikely]] {
         m_eip = start;
