@@ -292,6 +292,22 @@ Result<void, std::string> PcMachine::Impl::fill_fw_cfg() {
         e820.push_back({MemoryMap::FOUR_GIB, memory->high_ram_size(), FwCfg::E820Type::Ram});
     auto added = fw_cfg->add_file("etc/e820", FwCfg::e820_file(e820));
     if (added.is_error()) return added.error();
+    // Boot from the first disk, in the OpenFirmware path SeaBIOS builds for
+    // a drive on the PIIX3 IDE function (00:01.1).
+    std::vector<std::string> boot;
+    for (std::size_t i = 0; i < config.disks.size() && i < 4; ++i)
+        if (!config.disks[i].empty())
+            boot.push_back("/pci@i0cf8/ide@1,1/drive@" + std::to_string(i / 2) + "/disk@" +
+                           std::to_string(i % 2));
+    if (!boot.empty()) {
+        added = fw_cfg->add_file("bootorder", FwCfg::bootorder_file(boot));
+        if (added.is_error()) return added.error();
+    }
+    for (auto const& [name, path] : config.fw_cfg_files) {
+        auto data = TRY(read_file(path, 16 * MiB));
+        added = fw_cfg->add_file(name, std::move(data));
+        if (added.is_error()) return "fw_cfg file " + name + ": " + added.error();
+    }
     return Ok{};
 }
 

@@ -29,6 +29,7 @@
 #include <memory>
 #include <mutex>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace vsa {
@@ -43,6 +44,10 @@ struct PcMachineConfig {
     // master, secondary slave. Empty strings leave a slot free.
     std::vector<std::string> disks;
     bool disks_read_only{false};
+    // Extra firmware files for the BIOS through fw_cfg, as (name, host
+    // path): "genroms/NAME" option ROMs SeaBIOS runs at POST, "vgaroms/NAME"
+    // for a VGA BIOS not on a PCI ROM BAR, or any other fw_cfg file.
+    std::vector<std::pair<std::string, std::string>> fw_cfg_files;
     Clock::Mode clock_mode{Clock::Mode::RealTime};
     // Deterministic mode: virtual nanoseconds per retired instruction.
     u32 ns_per_instruction{10};

@@ -46,6 +46,8 @@ constexpr char const* USAGE = R"(usage: vsa-vm [options]
   --bios FILE          system BIOS (default /usr/share/seabios/bios.bin)
   --vgabios FILE       VGA option ROM (default /usr/share/seabios/vgabios-stdvga.bin);
                        "none" for no VGA BIOS
+  --fw-cfg NAME=FILE   give the BIOS FILE as fw_cfg file NAME, e.g.
+                       genroms/extra.rom=FILE (an option ROM SeaBIOS runs)
   --serial WHERE       COM1: stdio, none, or file:PATH (default none)
   --serial2 WHERE      COM2, as --serial
   --debugcon WHERE     debug console port 0x402: stdio, none or file:PATH
@@ -209,6 +211,13 @@ int main(int argc, char** argv) {
             config.bios_path = *v;
         } else if (is("--vgabios") && (v = value("--vgabios"))) {
             config.vgabios_path = *v == "none" ? "" : *v;
+        } else if (is("--fw-cfg") && (v = value("--fw-cfg"))) {
+            auto eq = v->find('=');
+            if (eq == std::string::npos || eq == 0 || eq + 1 == v->size()) {
+                std::cerr << "vsa-vm: --fw-cfg wants NAME=FILE\n";
+                return EXIT_USAGE;
+            }
+            config.fw_cfg_files.emplace_back(v->substr(0, eq), v->substr(eq + 1));
         } else if (is("--serial2") && (v = value("--serial2"))) {
             serial2 = *v;
         } else if (is("--serial") && (v = value("--serial"))) {

@@ -88,6 +88,9 @@ parser.add_argument("--vsa-vm-arg", action="append", default=[],
 parser.add_argument("--bochs", default="bochs-bin")
 parser.add_argument("--qemu", default="", help="also run this qemu-system-i386 (informational)")
 parser.add_argument("--loops", default="alu,mem")
+parser.add_argument("--target-ratio", type=float, default=1.0,
+                    help="fail (exit 1) when vsa-vm's MIPS over Bochs's is below this on any loop"
+                         " (issue 3's target: at least Bochs's speed)")
 parser.add_argument("--alu-iterations", type=int, default=20_000_000)
 parser.add_argument("--mem-iterations", type=int, default=15_000_000)
 parser.add_argument("--repeat", type=int, default=3)
@@ -345,7 +348,13 @@ def measure(workdir, peers, loops):
         print(f"{loop:4} {name:8} {value:11.1f} {med:13.1f} {shown:>11}")
     if args.record and rows:
         record(peers, loops, iterations, rows)
-    return 2 if bad else 0
+    if bad:
+        return 2
+    slow = [(loop, ratio) for loop, name, _, _, ratio in rows if name == "vsa-vm" and ratio is not None
+            and ratio < args.target_ratio]
+    for loop, ratio in slow:
+        print(f"BELOW TARGET {loop}: vsa-vm at {ratio:.3f} of Bochs, target {args.target_ratio:.2f}")
+    return 1 if slow else 0
 
 
 def record(peers, loops, iterations, rows):

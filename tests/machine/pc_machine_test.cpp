@@ -122,6 +122,42 @@ BOOST_AUTO_TEST_CASE(seabios_boots_the_test_disk) {
     BOOST_TEST((exit == MachineExit::PoweredOff));
 }
 
+// fw_cfg carries extra firmware: an option ROM given as "genroms/NAME" is
+// found and run by SeaBIOS at POST (it prints on the debug console).
+BOOST_AUTO_TEST_CASE(fw_cfg_option_rom_runs) {
+    if (!seabios_present()) {
+        BOOST_TEST_MESSAGE("SKIP: /usr/share/seabios/bios.bin is not installed");
+        return;
+    }
+    std::vector<u8> rom(512, 0);
+    // 55 AA, 1 block; init: push ax/dx/si; mov dx,402h; mov si,20h;
+    // cs lodsb; test al,al; jz done; out dx,al; jmp back; done: pop; retf
+    u8 const code[] = {0x55, 0xAA, 0x01, 0x50, 0x52, 0x56, 0xBA, 0x02, 0x04, 0xBE, 0x20, 0x00, 0x2E,
+                       0xAC, 0x84, 0xC0, 0x74, 0x03, 0xEE, 0xEB, 0xF7, 0x5E, 0x5A, 0x58, 0xCB};
+    std::copy(std::begin(code), std::end(code), rom.begin());
+    std::string message = "VSA-OPTION-ROM-RAN\n";
+    std::copy(message.begin(), message.end(), rom.begin() + 0x20);
+    u8 sum = 0;
+    for (u8 b : rom)
+        sum = static_cast<u8>(sum + b);
+    rom.back() = static_cast<u8>(-sum);
+    SharedBackend debugcon;
+    PcMachineConfig config;
+    config.ram_bytes = 16 * MiB;
+    config.clock_mode = Clock::Mode::Deterministic;
+    config.debugcon = &debugcon;
+    config.fw_cfg_files = {{"genroms/vsa-test.rom", write_rom(rom)}};
+    auto machine = make(config);
+    std::thread vm([&] { machine->run(); });
+    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+    while (!debugcon.contains("No bootable device") && std::chrono::steady_clock::now() < deadline)
+        std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    machine->request_stop();
+    vm.join();
+    std::filesystem::remove(config.fw_cfg_files[0].second);
+    BOOST_TEST(debugcon.contains("VSA-OPTION-ROM-RAN"));
+}
+
 // A real-mode IDT with limit 0: INT 3 cannot be delivered, nor the #GP it
 // raises, nor the double fault: the CPU shuts down and the machine says so.
 BOOST_AUTO_TEST_CASE(triple_fault_stops_the_machine) {
