@@ -237,22 +237,36 @@ void AtaDisk::flush(IdeChannel& ch) {
     ch.complete();
 }
 
-void AtaDisk::start_transfer(IdeChannel& ch, Op op, bool ext, bool multiple) {
+// The sector range of a READ/WRITE/VERIFY command from the task file (LBA48
+// for the EXT forms, else LBA28 or CHS), or false after failing the
+// command with IDNF: out of range, the address registers keep the host's
+// (bad) address.
+bool AtaDisk::command_range(IdeChannel& ch, bool ext, u64& lba, u32& count) {
     TaskFile& tf = ch.task_file();
-    if (multiple && m_multiple == 0) return ch.fail(ata::ERROR_ABRT); // multiple mode off
     m_ext = ext;
     m_chs = !ext && !(tf.device & ata::DEVICE_LBA);
-    u64 lba = 0;
-    u32 count = 0;
     if (ext) {
         lba = tf.lba48();
         count = tf.count48();
     } else {
-        if (!decode_address28(tf, lba)) return ch.fail(ata::ERROR_IDNF);
+        if (!decode_address28(tf, lba)) {
+            ch.fail(ata::ERROR_IDNF);
+            return false;
+        }
         count = tf.count28();
     }
-    // Out of range: the address registers keep the host's (bad) address.
-    if (lba >= m_sectors || count > m_sectors - lba) return ch.fail(ata::ERROR_IDNF);
+    if (lba >= m_sectors || count > m_sectors - lba) {
+        ch.fail(ata::ERROR_IDNF);
+        return false;
+    }
+    return true;
+}
+
+void AtaDisk::start_transfer(IdeChannel& ch, Op op, bool ext, bool multiple) {
+    if (multiple && m_multiple == 0) return ch.fail(ata::ERROR_ABRT); // multiple mode off
+    u64 lba = 0;
+    u32 count = 0;
+    if (!command_range(ch, ext, lba, count)) return;
     if (op == Op::Write && m_backend.read_only()) return fail(ch, ata::ERROR_ABRT, lba);
     m_op = op;
     m_lba = lba;
@@ -305,20 +319,9 @@ void AtaDisk::pio_block_done(IdeChannel& ch, std::span<u8 const> block) {
 }
 
 void AtaDisk::verify(IdeChannel& ch, bool ext) {
-    TaskFile& tf = ch.task_file();
-    m_ext = ext;
-    m_chs = !ext && !(tf.device & ata::DEVICE_LBA);
     u64 lba = 0;
     u32 count = 0;
-    if (ext) {
-        lba = tf.lba48();
-        count = tf.count48();
-    } else {
-        if (!decode_address28(tf, lba)) return ch.fail(ata::ERROR_IDNF);
-        count = tf.count28();
-    }
-    // Out of range: the address registers keep the host's (bad) address.
-    if (lba >= m_sectors || count > m_sectors - lba) return ch.fail(ata::ERROR_IDNF);
+    if (!command_range(ch, ext, lba, count)) return;
     // Really read the range (a block at a time) so a failing host file
     // shows as UNC, as a bad sector would.
     while (count > 0) {

@@ -70,6 +70,7 @@ private:
     // The addressed sector of a 28-bit command (LBA or CHS), or nothing.
     bool decode_address28(TaskFile const& tf, u64& lba) const;
     unsigned current_cylinders() const;
+    bool command_range(IdeChannel& ch, bool ext, u64& lba, u32& count);
     void start_transfer(IdeChannel& ch, Op op, bool ext, bool multiple);
     void read_block(IdeChannel& ch);
     void verify(IdeChannel& ch, bool ext);

@@ -65,7 +65,6 @@ Usage:
 import argparse
 import datetime
 import os
-import platform
 import shutil
 import statistics
 import struct
@@ -73,6 +72,9 @@ import subprocess
 import sys
 import tempfile
 import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from bench_host import cpu_model  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
@@ -251,17 +253,6 @@ class Qemu:
         return elapsed, out
 
 
-def host_cpu():
-    try:
-        with open("/proc/cpuinfo") as f:
-            for line in f:
-                if line.startswith("model name"):
-                    return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or "unknown CPU"
-
-
 def main():
     loops = [name.strip() for name in args.loops.split(",") if name.strip()]
     for name in loops:
@@ -365,7 +356,7 @@ def record(peers, loops, iterations, rows):
         "",
         f"`tests/bench/cpu_bench.py`: bench_rom.bin as the only firmware, MIPS = I*N / (t(2N) - t(N)),"
         f" t = {args.clock} time, best of {args.repeat} interleaved repetition(s) for each N."
-        f" Host: {host_cpu()}, {os.cpu_count()} CPU(s).",
+        f" Host: {cpu_model()}, {os.cpu_count()} CPU(s).",
         "Iterations N: " + ", ".join(f"{loop} {iterations[loop]:,} ({INSNS_PER_ITER[loop]} insns/iteration)"
                                      for loop in loops) + ".",
         "Peers: " + "; ".join(p.version() for p in peers) + ".",
