@@ -3,9 +3,11 @@
 
 #include <cerrno>
 #include <cstring>
+#include <filesystem>
 
 #include <fcntl.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <unistd.h>
 
 namespace vsa::storage {
@@ -123,6 +125,16 @@ Result<void, StorageError> HostFile::truncate(std::uint64_t size) {
     return {};
 }
 
+Result<void, StorageError> HostFile::preallocate(std::uint64_t size) {
+    if (size == 0) return {};
+    int const result = ::posix_fallocate(m_fd.fd(), 0, static_cast<off_t>(size));
+    if (result == 0) return {};
+    if (result == EOPNOTSUPP || result == EINVAL)
+        return storage_error(StorageErrorKind::Unsupported,
+                             "'" + m_path + "': the file system cannot preallocate");
+    return errno_error("cannot allocate", m_path, result);
+}
+
 Result<void, StorageError> HostFile::sync() {
     if (::fsync(m_fd.fd()) != 0) return errno_error("cannot sync", m_path, errno);
     return {};
@@ -131,6 +143,24 @@ Result<void, StorageError> HostFile::sync() {
 Result<void, StorageError> HostFile::sync_data() {
     if (::fdatasync(m_fd.fd()) != 0) return errno_error("cannot sync", m_path, errno);
     return {};
+}
+
+StorageResult<std::uint64_t> free_space_for(std::string const& path) {
+    std::string folder = std::filesystem::path(path).parent_path().string();
+    if (folder.empty()) folder = ".";
+    struct statvfs vfs {};
+    if (::statvfs(folder.c_str(), &vfs) != 0) return errno_error("cannot query free space of", folder, errno);
+    return std::uint64_t(vfs.f_bavail) * vfs.f_frsize;
+}
+
+Result<void, StorageError> require_free_space(std::string const& path, std::uint64_t needed) {
+    std::uint64_t const available = TRY(free_space_for(path));
+    if (available >= needed) return {};
+    constexpr std::uint64_t MIB = 1024 * 1024;
+    return storage_error(StorageErrorKind::NoSpace, "'" + path + "' needs " +
+                                                        std::to_string((needed + MIB - 1) / MIB) +
+                                                        " MiB but only " + std::to_string(available / MIB) +
+                                                        " MiB are free on its volume");
 }
 
 } // namespace vsa::storage

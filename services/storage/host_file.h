@@ -14,6 +14,13 @@
 
 namespace vsa::storage {
 
+// Bytes free (for an unprivileged writer) on the volume holding `path`,
+// which may be a file that does not exist yet: its folder is asked.
+StorageResult<std::uint64_t> free_space_for(std::string const& path);
+// NoSpace, with both figures in the message, when fewer than `needed`
+// bytes are free for `path`.
+Result<void, StorageError> require_free_space(std::string const& path, std::uint64_t needed);
+
 class HostFile {
 public:
     enum class Mode { ReadOnly, ReadWrite, CreateNew };
@@ -37,6 +44,10 @@ public:
     // Bytes the file occupies on the host (sparse files use less).
     StorageResult<std::uint64_t> allocated_bytes() const;
     Result<void, StorageError> truncate(std::uint64_t size);
+    // Reserves [0, size) on the host so later writes cannot run out of
+    // space (a fixed VHD's promise). A file system without fallocate()
+    // leaves the file sparse and returns Unsupported; the caller decides.
+    Result<void, StorageError> preallocate(std::uint64_t size);
     Result<void, StorageError> sync();
     Result<void, StorageError> sync_data();
 

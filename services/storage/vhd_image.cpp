@@ -498,10 +498,16 @@ void VhdImage::check(std::vector<std::string>& problems) const {
 Result<void, StorageError> VhdImage::create_fixed(std::string const& path, std::uint64_t size_bytes) {
     TRY(validate_create_size(size_bytes));
     vhd::Footer const footer = new_footer(vhd::DiskType::Fixed, size_bytes);
-    // Sparse: the zeros are a hole. Virtual Server wrote them all out; the
-    // host's free space is checked by the caller if it matters.
+    // A fixed disk promises its guest the whole size: refuse up front when
+    // the volume cannot hold it, and reserve the blocks (fast, no zeros
+    // written) so a guest write never meets ENOSPC later. Virtual Server
+    // wrote all the zeros out instead.
+    TRY(require_free_space(path, size_bytes + SECTOR_SIZE));
     return create_file(path, [&](HostFile& file) -> Result<void, StorageError> {
         TRY(file.truncate(size_bytes));
+        if (auto reserved = file.preallocate(size_bytes);
+            reserved.is_error() && reserved.error().kind != StorageErrorKind::Unsupported)
+            return reserved.release_error();
         TRY(file.write_at(size_bytes, vhd::serialize_footer(footer)));
         return {};
     });

@@ -97,8 +97,13 @@ public:
         if (footer.disk_type == vhd::DiskType::Fixed) {
             footer.data_offset = vhd::NO_DATA_OFFSET;
             writer->m_footer = footer;
-            // Sparse: blocks never written are zeros.
+            // As VhdImage::create_fixed: the full size is reserved, so the
+            // operation fails now rather than a guest write later.
+            TRY(require_free_space(path, footer.current_size + SECTOR_SIZE));
             TRY(writer->m_file.truncate(footer.current_size));
+            if (auto reserved = writer->m_file.preallocate(footer.current_size);
+                reserved.is_error() && reserved.error().kind != StorageErrorKind::Unsupported)
+                return reserved.release_error();
             return writer;
         }
         footer.disk_type = vhd::DiskType::Dynamic;

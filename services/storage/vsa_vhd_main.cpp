@@ -36,6 +36,9 @@ int usage() {
                "       vsa-vhd convert SRC DST (fixed|dynamic)\n"
                "       vsa-vhd merge CHILD\n"
                "       vsa-vhd merge-to CHILD DST (fixed|dynamic)\n"
+               "       vsa-vhd undo create BASE       (prints the undo disk's path)\n"
+               "       vsa-vhd undo commit UNDO       (merges into BASE, deletes UNDO)\n"
+               "       vsa-vhd undo discard UNDO\n"
                "SIZE is in bytes unless followed by M (MiB) or G (GiB); OFFSET and LENGTH in bytes.\n",
                stderr);
     return EXIT_USAGE;
@@ -277,6 +280,31 @@ int operation(std::vector<std::string> const& args) {
     return EXIT_OK;
 }
 
+// Undo disks (.vud), as a VM with Undoable set uses them: a differencing
+// disk over the base that is kept, committed or discarded at shutdown.
+int undo(std::vector<std::string> const& args) {
+    if (args.size() != 3) return usage();
+    std::string const& action = args[1];
+    if (action == "create") {
+        auto created = create_undo_disk(args[2]);
+        if (created.is_error()) return fail(created.error());
+        std::printf("%s\n", created.value().c_str());
+        return EXIT_OK;
+    }
+    vsa::Result<void, StorageError> result;
+    if (action == "commit")
+        result = commit_undo_disk(args[2], terminal_progress());
+    else if (action == "discard")
+        result = discard_undo_disk(args[2]);
+    else
+        return usage();
+    if (result.is_error()) {
+        if (::isatty(STDERR_FILENO)) std::fputc('\n', stderr);
+        return fail(result.error());
+    }
+    return EXIT_OK;
+}
+
 } // namespace
 
 int main(int argc, char** argv) {
@@ -288,6 +316,7 @@ int main(int argc, char** argv) {
     if (command == "check" && args.size() == 2) return check(args[1]);
     if (command == "cat") return cat(args);
     if (command == "write") return write(args);
+    if (command == "undo") return undo(args);
     if (command == "compact" || command == "convert" || command == "merge" || command == "merge-to")
         return operation(args);
     return usage();

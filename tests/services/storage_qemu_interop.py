@@ -212,6 +212,23 @@ def operations(work):
     qemu_sees(flat, model, work, "merge-to of a differencing disk")
     run(VSA_VHD, "merge", child)
     qemu_sees(path, model, work, "parent after merge")
+    # Undo disks: changes go to BASE.vud; discard leaves the base as it was,
+    # commit folds them in and deletes the undo disk.
+    vud = run(VSA_VHD, "undo", "create", path, stdout=subprocess.PIPE).stdout.decode().strip()
+    expect(vud == os.path.join(work, "ops.vud"), f"undo disk next to its base ({vud})")
+    expect(run(VSA_VHD, "undo", "create", path, check=False).returncode != 0, "a second undo disk is refused")
+    vsa_write(vud, 0, pattern(0xD1, 512))
+    run(VSA_VHD, "undo", "discard", vud)
+    expect(not os.path.exists(vud), "discard deletes the undo disk")
+    qemu_sees(path, model, work, "base after a discarded undo disk")
+    vud = run(VSA_VHD, "undo", "create", path, stdout=subprocess.PIPE).stdout.decode().strip()
+    vsa_write(vud, 0, pattern(0xD2, 512))
+    model[0:512] = pattern(0xD2, 512)
+    run(VSA_VHD, "undo", "commit", vud)
+    expect(not os.path.exists(vud), "commit deletes the undo disk")
+    qemu_sees(path, model, work, "base after a committed undo disk")
+    expect(run(VSA_VHD, "undo", "discard", path, check=False).returncode != 0,
+           "undo discard refuses a disk that is not an undo disk")
 
 
 def main():

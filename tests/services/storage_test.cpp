@@ -4,12 +4,15 @@
 // reopen, locks, differencing chains, a dozen corrupt images that must fail
 // cleanly, byte-flip fuzzing, and random I/O against an in-memory model.
 #include "services/storage/disk_image.h"
+#include "services/storage/host_file.h"
 #include "services/storage/raw_image.h"
 #include "services/storage/vhd_format.h"
 #include "services/storage/vhd_image.h"
 #include "tests/appliance/test_support.h"
 
 #include <boost/test/unit_test.hpp>
+
+#include <sys/stat.h>
 
 #include <cstring>
 #include <filesystem>
@@ -272,6 +275,27 @@ BOOST_AUTO_TEST_CASE(create_refuses_bad_sizes) {
     require_ok(VhdImage::create_dynamic(dir.file("e.vhd"), 5 * MIB));
     BOOST_TEST(VhdImage::create_dynamic(dir.file("e.vhd"), 5 * MIB).is_error()); // exists
     BOOST_TEST(!fs::exists(dir.file("a.vhd")));
+}
+
+// A fixed disk promises its whole size: more than the volume has free is
+// refused before anything is written, and a created one is preallocated.
+BOOST_AUTO_TEST_CASE(fixed_disk_needs_and_reserves_its_space) {
+    TempDir dir;
+    auto free_now = free_space_for(dir.file("x.vhd"));
+    BOOST_REQUIRE(free_now.has_value());
+    std::uint64_t const too_big = (free_now.value() / MIB + 64) * MIB;
+    if (too_big <= 2040ull * 1024 * MIB) {
+        auto refused = VhdImage::create_fixed(dir.file("big.vhd"), too_big);
+        BOOST_TEST((refused.is_error() && refused.error().kind == StorageErrorKind::NoSpace));
+        if (refused.is_error()) BOOST_TEST(refused.error().message.find("MiB are free") != std::string::npos);
+        BOOST_TEST(!fs::exists(dir.file("big.vhd")));
+    }
+    require_ok(VhdImage::create_fixed(dir.file("small.vhd"), 8 * MIB));
+    struct stat st {};
+    BOOST_REQUIRE(::stat(dir.file("small.vhd").c_str(), &st) == 0);
+    // 512-byte blocks: at least the data area is allocated (tmpfs and ext4
+    // both support fallocate; a file system that cannot leaves it sparse).
+    BOOST_TEST(std::uint64_t(st.st_blocks) * 512 >= 8 * MIB);
 }
 
 BOOST_AUTO_TEST_CASE(dynamic_disk_sparse_and_boundaries) {
