@@ -492,7 +492,22 @@ void VhdImage::check(std::vector<std::string>& problems) const {
             problems.push_back("'" + path() + "': the sector bitmap of block " + std::to_string(i) +
                                " cannot be read");
     }
-    if (m_parent) m_parent->check(problems);
+    if (m_parent) {
+        // The child records its parent's modification time when it is made
+        // (VHD spec, "Parent Time Stamp"). A parent written since then, by a
+        // sibling's merge or a VM that booted it directly, no longer holds
+        // the data the child's unwritten sectors stand for.
+        struct stat st {};
+        if (::stat(m_parent->path().c_str(), &st) == 0) {
+            std::uint32_t const now =
+                vhd::to_vhd_timestamp(std::chrono::system_clock::from_time_t(st.st_mtime));
+            if (now != m_header.parent_timestamp)
+                problems.push_back("'" + path() + "': its parent '" + m_parent->path() +
+                                   "' was modified after this differencing disk was made; sectors the "
+                                   "child never wrote may now read different data");
+        }
+        m_parent->check(problems);
+    }
 }
 
 Result<void, StorageError> VhdImage::create_fixed(std::string const& path, std::uint64_t size_bytes) {

@@ -277,6 +277,30 @@ BOOST_AUTO_TEST_CASE(create_refuses_bad_sizes) {
     BOOST_TEST(!fs::exists(dir.file("a.vhd")));
 }
 
+// A parent written after its child was made is reported by check (the
+// child's "Parent Time Stamp" no longer matches).
+BOOST_AUTO_TEST_CASE(check_reports_a_parent_modified_after_the_child) {
+    TempDir dir;
+    auto parent = dir.file("parent.vhd");
+    auto child = dir.file("child.vhd");
+    require_ok(VhdImage::create_dynamic(parent, 8 * MIB));
+    require_ok(VhdImage::create_differencing(child, parent));
+    {
+        std::vector<std::string> problems;
+        auto disk = VhdImage::open(child, true);
+        BOOST_REQUIRE(disk.has_value());
+        disk.value()->check(problems);
+        BOOST_TEST(problems.empty());
+    }
+    fs::last_write_time(parent, fs::last_write_time(parent) + std::chrono::seconds(120));
+    std::vector<std::string> problems;
+    auto disk = VhdImage::open(child, true);
+    BOOST_REQUIRE(disk.has_value());
+    disk.value()->check(problems);
+    BOOST_REQUIRE(problems.size() == 1u);
+    BOOST_TEST(problems[0].find("was modified after") != std::string::npos);
+}
+
 // A fixed disk promises its whole size: more than the volume has free is
 // refused before anything is written, and a created one is preallocated.
 BOOST_AUTO_TEST_CASE(fixed_disk_needs_and_reserves_its_space) {
