@@ -1,0 +1,132 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
+#
+# build-linux-image.sh CACHE_DIR OUT_DIR [ORACLE_BINARY]
+#
+# Builds the Linux test guest from the files fetch-debs.sh left in CACHE_DIR:
+#   OUT_DIR/initrd.gz   gzip'd newc initramfs: busybox-static, /init
+#                       (tests/guests/init.sh), /dev/console, and
+#                       /bin/cpu_oracle when ORACLE_BINARY is given
+#   OUT_DIR/linux.img   32.5 MiB raw disk: MBR (SYSLINUX mbr.bin) with one active
+#                       FAT16 partition at 1 MiB holding vmlinuz, initrd.gz,
+#                       syslinux.cfg and SYSLINUX (ldlinux.sys/.c32)
+#   OUT_DIR/linux-quick.img  the same with `vsa.quick` on the kernel command
+#                       line: /init runs one round of the workload and not
+#                       the oracle (a short boot for CI)
+# Nothing is mounted and no loop device is used: the partition table is
+# written by a few lines of Python, the FAT by mtools on `IMG@@OFFSET`, the
+# boot loader by `syslinux --install --offset`, and the MBR code by dd.
+# Every time stamp is fixed (SOURCE_DATE_EPOCH, default 2000-01-01) and the
+# volume serial is constant, so the same inputs give the same image bytes.
+#
+# Host packages needed (checked below): syslinux, syslinux-common, mtools,
+# python3.
+set -euo pipefail
+
+if [ $# -lt 2 ] || [ $# -gt 3 ]; then
+    echo "usage: $0 CACHE_DIR OUT_DIR [ORACLE_BINARY]" >&2
+    exit 2
+fi
+HERE=$(cd "$(dirname "$0")" && pwd)
+CACHE=$(cd "$1" && pwd)
+mkdir -p "$2"
+OUT=$(cd "$2" && pwd)
+ORACLE=${3:-}
+
+MBR_BIN=/usr/lib/syslinux/mbr/mbr.bin
+missing=()
+command -v syslinux >/dev/null || missing+=(syslinux)
+[ -f "$MBR_BIN" ] || missing+=(syslinux-common)
+command -v mformat >/dev/null && command -v mcopy >/dev/null || missing+=(mtools)
+[ -x /usr/bin/python3 ] || missing+=(python3)
+if [ ${#missing[@]} -gt 0 ]; then
+    echo "build-linux-image: missing Debian packages: ${missing[*]} (apt-get install ${missing[*]})" >&2
+    exit 1
+fi
+for f in vmlinuz busybox; do
+    [ -f "$CACHE/$f" ] || { echo "build-linux-image: $CACHE/$f missing: run fetch-debs.sh $CACHE first" >&2; exit 1; }
+done
+if [ -n "$ORACLE" ] && [ ! -f "$ORACLE" ]; then
+    echo "build-linux-image: oracle binary $ORACLE not found" >&2
+    exit 1
+fi
+
+export SOURCE_DATE_EPOCH=${SOURCE_DATE_EPOCH:-946684800}
+# mtools stamps new directory entries with the current time unless told
+# otherwise; mcopy -m takes the source file's mtime, so the sources get a
+# fixed one.
+STAGE=$(mktemp -d "$OUT/stage.XXXXXX")
+trap 'rm -rf "$STAGE"' EXIT
+
+# --- initramfs ---------------------------------------------------------------
+specs=(dir:bin:755 dir:dev:755 dir:proc:555 dir:sys:555 dir:tmp:1777 dir:sbin:755
+       dir:usr:755 dir:usr/bin:755 dir:usr/sbin:755
+       chr:dev/console:600:5:1 chr:dev/ttyS0:660:4:64
+       "file:bin/busybox:755:$CACHE/busybox" symlink:bin/sh:busybox
+       "file:init:755:$HERE/init.sh")
+[ -n "$ORACLE" ] && specs+=("file:bin/cpu_oracle:755:$ORACLE")
+/usr/bin/python3 "$HERE/mkcpio.py" "$STAGE/initrd.gz" "${specs[@]}"
+
+# --- FAT partition contents ----------------------------------------------------
+cp "$CACHE/vmlinuz" "$STAGE/vmlinuz"
+write_cfg() { # FILE EXTRA_KERNEL_ARGS
+    cat > "$1" <<CFG
+SERIAL 0 115200
+DEFAULT linux
+PROMPT 0
+TIMEOUT 0
+LABEL linux
+  KERNEL /vmlinuz
+  INITRD /initrd.gz
+  APPEND console=ttyS0,115200 console=tty0$2
+CFG
+    touch -d "@$SOURCE_DATE_EPOCH" "$1"
+}
+write_cfg "$STAGE/syslinux.cfg" ""
+mkdir "$STAGE/quick"
+write_cfg "$STAGE/quick/syslinux.cfg" " vsa.quick"
+touch -d "@$SOURCE_DATE_EPOCH" "$STAGE/vmlinuz" "$STAGE/initrd.gz"
+
+# --- disk ----------------------------------------------------------------------
+IMG=$STAGE/linux.img
+# A whole number of 16-head, 63-sector cylinders (66), so emulators that
+# derive a CHS geometry from the size (Bochs) accept it.
+DISK_SECTORS=$((66 * 16 * 63))
+PART_START=2048
+PART_SECTORS=$((DISK_SECTORS - PART_START))
+OFFSET=$((PART_START * 512))
+truncate -s $((DISK_SECTORS * 512)) "$IMG"
+
+# MBR partition table: one active FAT16 (type 06h) partition; CHS fields are
+# computed for a 16-head, 63-sector geometry and saturate as usual. The disk
+# signature is fixed for reproducibility.
+/usr/bin/python3 - "$IMG" "$PART_START" "$PART_SECTORS" <<'PY'
+import struct, sys
+img, start, count = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+def chs(lba):
+    c, rem = divmod(lba, 16 * 63)
+    h, s = divmod(rem, 63)
+    if c > 1023:
+        c, h, s = 1023, 15, 62
+    return bytes([h, ((c >> 2) & 0xC0) | (s + 1), c & 0xFF])
+entry = bytes([0x80]) + chs(start) + bytes([0x06]) + chs(start + count - 1) + struct.pack("<II", start, count)
+with open(img, "r+b") as f:
+    f.seek(440)
+    f.write(struct.pack("<IH", 0x56534131, 0) + entry + bytes(48) + b"\x55\xAA")
+PY
+
+export MTOOLS_SKIP_CHECK=1
+mformat -i "$IMG@@$OFFSET" -T $PART_SECTORS -h 16 -s 63 -H $PART_START \
+    -v VSALINUX -N 56534131 ::
+mcopy -m -i "$IMG@@$OFFSET" "$STAGE/vmlinuz" "$STAGE/initrd.gz" "$STAGE/syslinux.cfg" ::/
+syslinux --install --offset "$OFFSET" "$IMG"
+dd if="$MBR_BIN" of="$IMG" bs=440 count=1 conv=notrunc status=none
+
+cp "$IMG" "$STAGE/linux-quick.img"
+mcopy -o -m -i "$STAGE/linux-quick.img@@$OFFSET" "$STAGE/quick/syslinux.cfg" ::/syslinux.cfg
+
+mv "$STAGE/initrd.gz" "$OUT/initrd.gz"
+mv "$IMG" "$OUT/linux.img"
+mv "$STAGE/linux-quick.img" "$OUT/linux-quick.img"
+echo "build-linux-image: $OUT/linux.img ($(sha256sum "$OUT/linux.img" | cut -c1-16)...)," \
+     "initrd $(stat -c %s "$OUT/initrd.gz") bytes"

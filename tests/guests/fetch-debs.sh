@@ -1,0 +1,115 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
+#
+# fetch-debs.sh CACHE_DIR
+#
+# Downloads (never installs) the Debian 12 i386 packages the Linux guest image
+# is made of, and unpacks the two files the image needs:
+#   CACHE_DIR/vmlinuz    the kernel of linux-image-686 (its versioned package,
+#                        e.g. linux-image-6.1.0-50-686, is resolved from the
+#                        metapackage's dependency)
+#   CACHE_DIR/busybox    /bin/busybox of busybox-static
+#   CACHE_DIR/manifest.txt  the package files used, with their SHA-256
+#
+# apt-get runs on the system's sources list but with a private state under
+# CACHE_DIR (lists, package cache, an empty dpkg status, no lock), so the
+# host's apt configuration and state are untouched and the i386 lists do not
+# need `dpkg --add-architecture i386`.
+#
+# Idempotent: with a populated cache (manifest.txt present and the files it
+# names still there) it exits at once without any network access. Delete
+# CACHE_DIR/manifest.txt to fetch the newest versions again.
+#
+# Host-side tools the image build needs (syslinux, mtools) are NOT fetched
+# here: build-linux-image.sh checks for them and names the Debian packages to
+# install (the project's convention: cmake/debian-packages.txt).
+set -euo pipefail
+
+if [ $# -ne 1 ]; then
+    echo "usage: $0 CACHE_DIR" >&2
+    exit 2
+fi
+CACHE=$(mkdir -p "$1" && cd "$1" && pwd)
+MANIFEST=$CACHE/manifest.txt
+
+if [ -f "$MANIFEST" ] && [ -f "$CACHE/vmlinuz" ] && [ -f "$CACHE/busybox" ]; then
+    ok=1
+    while read -r _sum file; do
+        [ -f "$CACHE/debs/$file" ] || ok=0
+    done < <(grep -v '^#' "$MANIFEST")
+    if [ $ok = 1 ]; then
+        echo "fetch-debs: cache $CACHE is complete, nothing to do"
+        exit 0
+    fi
+fi
+
+for tool in apt-get apt-cache dpkg-deb sha256sum; do
+    command -v "$tool" >/dev/null || { echo "fetch-debs: $tool not found (Debian host needed)" >&2; exit 1; }
+done
+
+mkdir -p "$CACHE/lists/partial" "$CACHE/cache/archives/partial" "$CACHE/debs"
+# Only i386 is configured so every name resolves to the i386 package.
+APT_OPTS=(
+    -oAPT::Architecture=i386
+    -oAPT::Architectures::=i386
+    -oDir::State::Lists="$CACHE/lists"
+    -oDir::State::Status=/dev/null
+    -oDir::Cache="$CACHE/cache"
+    -oDebug::NoLocking=1
+    # Downloads land in a root-owned directory the _apt sandbox user cannot
+    # write; without this apt warns and falls back to root anyway.
+    -oAPT::Sandbox::User=root
+    -qq
+)
+
+echo "fetch-debs: updating private i386 package lists under $CACHE/lists"
+# A single failing index (e.g. a security mirror mid-sync) makes apt-get
+# update exit non-zero while the main lists are fine; what matters is that
+# the packages below resolve, which is checked next.
+if ! apt-get "${APT_OPTS[@]}" update; then
+    echo "fetch-debs: apt-get update reported errors; continuing if the packages resolve" >&2
+fi
+
+candidate() {
+    apt-cache "${APT_OPTS[@]}" policy "$1" 2>/dev/null | awk '/Candidate:/ {print $2}'
+}
+
+KPKG=$(apt-cache "${APT_OPTS[@]}" depends linux-image-686 2>/dev/null |
+    awk '/Depends: linux-image-[0-9]/ {print $2; exit}')
+if [ -z "$KPKG" ]; then
+    echo "fetch-debs: cannot resolve linux-image-686's kernel package (no i386 lists?)" >&2
+    exit 1
+fi
+PKGS=(linux-image-686 "$KPKG" busybox-static)
+for p in "${PKGS[@]}"; do
+    v=$(candidate "$p")
+    if [ -z "$v" ] || [ "$v" = "(none)" ]; then
+        echo "fetch-debs: package $p has no candidate" >&2
+        exit 1
+    fi
+    echo "fetch-debs: $p $v"
+done
+
+(cd "$CACHE/debs" && apt-get "${APT_OPTS[@]}" download "${PKGS[@]}")
+
+deb_of() { ls -1 "$CACHE/debs/$1"_*_i386.deb | sort | tail -1; }
+KDEB=$(deb_of "$KPKG")
+BDEB=$(deb_of busybox-static)
+
+# Only /boot of the kernel package: its modules (~250 MB) are not needed, the
+# initramfs-only guest uses built-in drivers (8250 serial, devtmpfs, ACPI).
+rm -rf "$CACHE/extract" && mkdir -p "$CACHE/extract"
+dpkg-deb --fsys-tarfile "$KDEB" | tar -x -C "$CACHE/extract" ./boot
+dpkg-deb -x "$BDEB" "$CACHE/extract"
+VMLINUZ=$(ls -1 "$CACHE"/extract/boot/vmlinuz-*-686 | head -1)
+cp "$VMLINUZ" "$CACHE/vmlinuz.tmp" && mv "$CACHE/vmlinuz.tmp" "$CACHE/vmlinuz"
+cp "$CACHE/extract/bin/busybox" "$CACHE/busybox.tmp" && mv "$CACHE/busybox.tmp" "$CACHE/busybox"
+chmod 0755 "$CACHE/busybox"
+
+{
+    echo "# packages unpacked into this cache ($(basename "$VMLINUZ"))"
+    (cd "$CACHE/debs" && sha256sum "$(basename "$KDEB")" "$(basename "$BDEB")" \
+        "$(basename "$(deb_of linux-image-686)")")
+} > "$MANIFEST.tmp"
+mv "$MANIFEST.tmp" "$MANIFEST"
+echo "fetch-debs: done: $CACHE/vmlinuz ($(basename "$VMLINUZ")), $CACHE/busybox"
