@@ -87,6 +87,14 @@ std::string show(F80 v) {
 
 unsigned g_failures = 0;
 
+Res with_flags(Res r, u16 keep) {
+    r.exc &= keep;
+    return r;
+}
+Res with_pe_only(Res r) {
+    return with_flags(r, SW_PE);
+}
+
 void check(char const* what, u8 rc, F80 a, F80 b, F80 want, u16 want_exc, Res got) {
     if (got.value == want && (got.exc & COMPARED) == (want_exc & COMPARED)) return;
     if (++g_failures <= 20)
@@ -158,6 +166,95 @@ BOOST_AUTO_TEST_CASE(conversions_match_the_host_x87) {
             Res back = from_f64(dbits);
             long double hd = dv;
             if (!std::isnan(dv)) check("from_f64", rc, a, a, from_host(hd), 0, Res{back.value, 0, false});
+        }
+    }
+    BOOST_TEST(g_failures == 0u);
+}
+
+// Precision control 53 and 24: for operands and results inside the double
+// (float) normal range, the x87 result is what double (float) arithmetic
+// gives, which the host computes correctly rounded.
+BOOST_AUTO_TEST_CASE(precision_control_matches_double_and_float) {
+    std::mt19937_64 rng(0x487);
+    std::uniform_real_distribution<double> mant(-2.0, 2.0);
+    std::uniform_int_distribution<int> expo(-60, 60);
+    g_failures = 0;
+    for (unsigned n = 0; n < 20'000; ++n) {
+        double a = std::ldexp(mant(rng), expo(rng));
+        double b = std::ldexp(mant(rng), expo(rng));
+        if (a == 0 || b == 0) continue;
+        for (u8 rc = 0; rc < 4; ++rc) {
+            for (bool single : {false, true}) {
+                Env env{rc, static_cast<u8>(single ? 24 : 53), SW_EXC, true};
+                F80 xa = from_host(single ? static_cast<long double>(static_cast<float>(a)) : a);
+                F80 xb = from_host(single ? static_cast<long double>(static_cast<float>(b)) : b);
+                volatile double da = a, db = b;
+                volatile float fa = static_cast<float>(a), fb = static_cast<float>(b);
+                auto run = [&](char const* what, auto op_double, auto op_float, Res got) {
+                    long double want = 0;
+                    u16 exc = on_host(rc, [&] {
+                        if (single)
+                            want = op_float(fa, fb);
+                        else
+                            want = op_double(da, db);
+                    });
+                    if (!std::isnormal(want)) return;
+                    check(what, rc, xa, xb, from_host(want), exc & SW_PE, with_pe_only(got));
+                };
+                run(
+                    "add53/24", [](double x, double y) { return x + y; },
+                    [](float x, float y) { return x + y; }, x87::add(xa, xb, env));
+                run(
+                    "mul53/24", [](double x, double y) { return x * y; },
+                    [](float x, float y) { return x * y; }, x87::mul(xa, xb, env));
+                run(
+                    "div53/24", [](double x, double y) { return x / y; },
+                    [](float x, float y) { return x / y; }, x87::div(xa, xb, env));
+                if (a > 0)
+                    run(
+                        "sqrt53/24", [](double x, double) { return std::sqrt(x); },
+                        [](float x, float) { return std::sqrt(x); }, x87::sqrt(xa, env));
+            }
+        }
+    }
+    BOOST_TEST(g_failures == 0u);
+}
+
+// FPREM/FPREM1 looped to completion against the host's fmodl/remainderl,
+// FRNDINT against rintl, FSCALE against scalbnl.
+BOOST_AUTO_TEST_CASE(remainder_rint_and_scale_match_the_host) {
+    std::mt19937_64 rng(0x1387);
+    g_failures = 0;
+    for (unsigned n = 0; n < 20'000; ++n) {
+        F80 a = random_f80(rng);
+        F80 b = random_f80(rng);
+        if (n % 2) b.se = static_cast<u16>((b.se & 0x8000) | (a.exp() - rng() % 200)); // smaller divisor
+        volatile long double ha = to_host(a);
+        volatile long double hb = to_host(b);
+        for (bool ieee : {false, true}) {
+            volatile long double r = 0;
+            u16 exc = on_host(0, [&] { r = ieee ? remainderl(ha, hb) : fmodl(ha, hb); });
+            F80 x = a;
+            Rem got{};
+            for (int i = 0; i < 2000; ++i) {
+                got = x87::remainder(x, b, ieee, Env{});
+                x = got.r.value;
+                if (!got.partial || blocks_store(got.r.exc, SW_EXC)) break;
+            }
+            if (!(got.r.value == from_host(r)) && !std::isnan(r))
+                check(ieee ? "fprem1" : "fprem", 0, a, b, from_host(r), exc, got.r);
+        }
+        for (u8 rc = 0; rc < 4; ++rc) {
+            volatile long double r = 0;
+            u16 exc = on_host(rc, [&] { r = rintl(ha); });
+            check("frndint", rc, a, a, from_host(r), exc & ~SW_UE,
+                  with_flags(round_to_int(a, Env{rc, 64, SW_EXC, true}), SW_IE | SW_PE));
+            int k = static_cast<int>(rng() % 40'000) - 20'000;
+            if (n % 3 == 0) k = static_cast<int>(rng() % 200) - 100;
+            volatile long double s = 0;
+            on_host(rc, [&] { s = scalbnl(ha, k); });
+            Res sc = x87::scale(a, from_int(k), Env{rc, 64, SW_EXC, true});
+            if (!std::isnan(s)) check("fscale", rc, a, from_int(k), from_host(s), 0, with_flags(sc, 0));
         }
     }
     BOOST_TEST(g_failures == 0u);

@@ -20,6 +20,7 @@
 
 #include <boost/test/unit_test.hpp>
 
+#include <algorithm>
 #include <cfenv>
 #include <cmath>
 #include <cstdio>
@@ -779,6 +780,24 @@ BOOST_AUTO_TEST_CASE(state_save_load_save) {
     auto again = StateVisitor::saver();
     u.cpu().visit_state(again);
     BOOST_TEST(again.bytes() == first);
+
+    // A stream from before the FPU (section version 1, no x87 fields)
+    // loads with the FNINIT state: cut the x87 fields off the end (they
+    // come last) and patch the version after tag, name length and name.
+    std::string const key = std::string(1, '\x07') + "st0.sig";
+    auto at = std::search(first.begin(), first.end(), key.begin(), key.end());
+    BOOST_REQUIRE(at != first.end());
+    std::vector<u8> old(first.begin(), at - 1);
+    BOOST_REQUIRE((old[0] == 0xA5 && old[1] == 6)); // section tag, "cpu486"
+    old[8] = 1;
+    Fx w;
+    w.fpu().push(ONE);
+    auto old_loader = StateVisitor::loader(old);
+    w.cpu().visit_state(old_loader);
+    BOOST_TEST(old_loader.ok());
+    BOOST_TEST(old_loader.at_end());
+    BOOST_TEST(w.fpu().control() == 0x037Fu);
+    BOOST_TEST(w.fpu().tag_word() == 0xFFFFu);
 
     // A truncated stream fails cleanly.
     std::vector<u8> cut(first.begin(), first.end() - 20);
