@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 // The x87 floating-point unit of a 486DX / P6-class CPU (SDM vol. 1,
 // chapter 8; the 387 and later integrated FPUs): eight 80-bit registers as
-// a stack, control, status and tag words, the last-instruction pointers,
-// and the arithmetic on 80-bit extended values.
+// a stack, control, status and tag words, the last-instruction pointers
+// (fpu_state.cpp), and the arithmetic on 80-bit extended values (fpu.cpp).
+// The instructions are in exec_fpu.cpp.
 //
 // Arithmetic is software: the basic operations (add, subtract, multiply,
 // divide, square root, conversions to and from the memory formats and

@@ -526,8 +526,9 @@ BOOST_AUTO_TEST_CASE(real_mode_environment_layout) {
         t.cpu().set_segment_real(SEG_SS, 0);
         t.cpu().set_esp(0x8000);
         t.cpu().set_segment_real(SEG_DS, 0);
-        // bits 16: fninit; fld1; [o32] fnstenv [0x3200]; hlt
-        t.m.load(0x1000 + 0x10, from_hex(op32 ? "dbe3d9e866d9360032f4" : "dbe3d9e8d9360032f4"));
+        // bits 16: fninit; fld1; [o32] fnstenv [0x3200]; [o32] fldenv [0x3200]; hlt
+        t.m.load(0x1000 + 0x10,
+                 from_hex(op32 ? "dbe3d9e866d936003266d9260032f4" : "dbe3d9e8d9360032d9260032f4"));
         t.cpu().set_eip(0x0010);
         BOOST_TEST((t.m.run_until_halt(1000).reason == ExitReason::Halted));
         u32 lip = 0x1000 + 0x10 + 2; // the FLD1, linear
@@ -538,6 +539,10 @@ BOOST_AUTO_TEST_CASE(real_mode_environment_layout) {
             BOOST_TEST(t.peek16(0x3200 + 6) == (lip & 0xFFFF));
             BOOST_TEST(t.peek16(0x3200 + 8) == ((((lip >> 16) & 0xF) << 12) | 0x1E8u));
         }
+        // FLDENV reads the linear pointer back (the real-mode image has no selector).
+        BOOST_TEST(t.fpu().fip == lip);
+        BOOST_TEST(t.fpu().fcs == 0u);
+        BOOST_TEST(t.fpu().fop == 0x1E8u);
     }
 }
 
