@@ -45,6 +45,7 @@ void Cpu::reset_state() {
     m_shutdown = false;
     m_shutdown_vector = 0;
     m_cpl = 0;
+    m_fpu.reset();
     m_events = true;
     refresh_all_segments();
     m_mmu.flush();
@@ -424,7 +425,7 @@ void visit_segment(StateVisitor& v, char const* name, SegmentCache& c) {
 } // namespace
 
 void Cpu::visit_cpu_state(StateVisitor& v) {
-    v.section("cpu486", 1);
+    v.section("cpu486", 2); // 2: x87 state
     static char const* const REG_NAMES[8] = {"eax", "ecx", "edx", "ebx", "esp", "ebp", "esi", "edi"};
     for (unsigned i = 0; i < 8; ++i)
         v.field(REG_NAMES[i], m_regs[i]);
@@ -454,6 +455,10 @@ void Cpu::visit_cpu_state(StateVisitor& v) {
     v.field("shutdown", m_shutdown);
     v.field("shutdown_vector", m_shutdown_vector);
     v.field("icount", m_icount);
+    if (v.version() >= 2)
+        m_fpu.visit_state(v);
+    else if (v.is_loading())
+        m_fpu.init(); // a stream from before the FPU: FNINIT state
     if (v.is_loading() && v.ok()) {
         if (m_inhibit > 1) m_inhibit = 1;
         m_cpl &= 3;

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
-// Cpu: the architectural state of an 80486-class integer core (no FPU)
-// and the services instruction handlers use: register and flag access,
+// Cpu: the architectural state of an 80486-class core (the x87 FPU is in
+// fpu.h) and the services instruction handlers use: register and flag access,
 // segment-checked memory access, the stack, segment loads, control
 // transfers, port I/O and interrupt delivery. Interpreter (interpreter.h)
 // adds the run loop and the CpuBackend face.
@@ -17,6 +17,7 @@
 #include "hypervisor/cpu/cpu_types.h"
 #include "hypervisor/cpu/decoder.h"
 #include "hypervisor/cpu/flags.h"
+#include "hypervisor/cpu/fpu.h"
 #include "hypervisor/cpu/mmu.h"
 
 #include <cstdio>
@@ -356,6 +357,10 @@ public:
     void mark_accessed(u16 selector, u64 descriptor);
     u64 rdtsc_value() const;
 
+    // ---- x87 (fpu.h, exec_fpu.cpp) -------------------------------------------
+    Fpu& fpu() { return m_fpu; }
+    Fpu const& fpu() const { return m_fpu; }
+
 protected:
     static constexpr u8 PERM_R = 1;
     static constexpr u8 PERM_W = 2;
@@ -407,6 +412,7 @@ protected:
     bool m_shutdown{false};
     u8 m_shutdown_vector{0};
     u64 m_icount{0};
+    Fpu m_fpu;
 };
 
 } // namespace vsa

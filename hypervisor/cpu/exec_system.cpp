@@ -8,8 +8,8 @@
 // on late 486 steppings and is detected through EFLAGS.ID; a 386 has
 // neither, so answering CPUID while claiming family 3 would be a CPU that
 // never existed. The 486 additions (BSWAP, XADD, CMPXCHG, INVD, WBINVD,
-// INVLPG, EFLAGS.AC) are implemented. Leaf 1 EDX advertises only TSC
-// (RDTSC is implemented); no FPU, VME, PSE, MSR or CX8.
+// INVLPG, EFLAGS.AC) are implemented. Leaf 1 EDX advertises the x87 FPU
+// (fpu.h) and TSC (RDTSC is implemented); no VME, PSE, MSR or CX8.
 //
 // Privilege rules beyond "CPL 0 may do everything" (I/O bitmap aside) and
 // descriptor-type rules LAR/LSL/VERR/VERW apply are implemented; TSS
@@ -83,7 +83,7 @@ Exec cpuid(Cpu& cpu, DecodedInsn const&) {
     cpu.set_eax(Cpu::CPU_SIGNATURE);
     cpu.set_ebx(0);
     cpu.set_ecx(0);
-    cpu.set_edx(1u << 4); // TSC
+    cpu.set_edx((1u << 4) | (1u << 0)); // TSC, FPU
     return {};
 }
 
