@@ -113,6 +113,23 @@ struct PcMachine::Impl {
     std::unique_ptr<Vga> vga;
     std::unique_ptr<Interpreter> cpu;
 
+    // Port 0xF0: the PC/AT's "clear math coprocessor busy" latch. A write
+    // drops FERR#'s IRQ 13 and lets the FPU go on (IGNNE#); the BIOS's
+    // IRQ 13 handler writes it (DOS-era x87 error reporting, CR0.NE=0).
+    class FpuBusyLatch final : public Device {
+    public:
+        explicit FpuBusyLatch(Impl& m) : m_machine(m) {}
+        std::string_view name() const override { return "fpu-busy-latch"; }
+        void reset() override {}
+        u32 io_read(u16, Width width) override { return width_mask(width); }
+        void io_write(u16, Width, u32) override { m_machine.cpu->fpu().port_f0_write(); }
+        void visit_state(StateVisitor&) override {}
+
+    private:
+        Impl& m_machine;
+    };
+    std::unique_ptr<FpuBusyLatch> fpu_latch;
+
     // The A20 line is the OR of the 8042 output port and port 92 (PIIX).
     bool a20_kbc{true};
     bool a20_port92{false};
@@ -233,6 +250,9 @@ Result<void, std::string> PcMachine::Impl::build() {
     if (config.clock_mode == Clock::Mode::Deterministic)
         clock.set_instruction_counter(cpu->instruction_counter(), config.ns_per_instruction);
     if (config.trace) cpu->set_trace(config.trace);
+    cpu->fpu().set_ferr_line(&pic->input(13));
+    fpu_latch = std::make_unique<FpuBusyLatch>(*this);
+    io.map(0xF0, 1, *fpu_latch, WIDTH_8);
 
     fill_cmos();
     TRY(fill_fw_cfg());
