@@ -23,7 +23,10 @@ Emulators (one of):
 Timings (host seconds to the boot marker, guest seconds of the workload,
 host seconds in all) are printed as "TIMING ..." lines.
 
---quick expects the linux-quick.img variant (no oracle, one workload round).
+--quick expects the linux-quick.img variant (no oracle, one workload round);
+--idle (with --quick) the linux-idle.img variant, which idles 30 s between
+VSA-IDLE-BEGIN and VSA-IDLE-END: the emulator's CPU time over that window
+is printed as idle_cpu_percent (and its peak RSS as peak_rss_mib).
 --qemu-deviations (default with --qemu) blanks, in both outputs before
 comparing, what QEMU 7.2 is known to get wrong while real CPUs (and so the
 native oracle, which vsa-vm is held to) agree on it:
@@ -49,6 +52,8 @@ import time
 
 BOOT_MARKER = "VSA-LINUX-BOOT-OK"
 DONE_MARKER = "VSA-LINUX-WORKLOAD-DONE"
+IDLE_BEGIN = "VSA-IDLE-BEGIN"
+IDLE_END = "VSA-IDLE-END"
 
 
 def expected_workload(quick):
@@ -182,39 +187,88 @@ def read_serial(path):
         return ""
 
 
+def process_cpu_seconds(pid):
+    """User + system CPU seconds of one process (not its children), or None."""
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    except (OSError, IndexError, ValueError):
+        return None
+
+
+def peak_rss_mib(pid):
+    """The process's peak resident set (VmHWM) in MiB, or None."""
+    try:
+        with open(f"/proc/{pid}/status") as f:
+            for line in f:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) / 1024
+    except (OSError, ValueError):
+        pass
+    return None
+
+
+class Run:
+    """What one emulator run produced, for the checks and the benchmark."""
+
+    def __init__(self):
+        self.serial = ""
+        self.rc = None
+        self.marker_at = None
+        self.done_at = None
+        self.total = 0.0
+        self.idle_cpu_percent = None
+        self.peak_rss_mib = None
+
+
 def run(emu, image, boot_timeout, timeout):
     """Runs the guest to its end.
 
-    Returns (serial text, exit status or None if it had to be stopped, host
-    seconds to the boot marker, host seconds to the workload marker, total).
     Host times matter for Bochs, whose guest clock (clock: sync=none) does
-    not follow the host's.
+    not follow the host's. Between VSA-IDLE-BEGIN and VSA-IDLE-END (the idle
+    image) the emulator's own CPU time over the wall time is its idle cost.
     """
+    result = Run()
     start = time.monotonic()
     emu.start(image, timeout)
-    marker_at = done_at = None
-    rc = None
+    pid = emu.proc.pid
+    idle_start = idle_last = None
     while True:
         rc = emu.proc.poll()
         now = time.monotonic() - start
-        if marker_at is None or done_at is None:
-            text = read_serial(emu.serial_path)
-            if marker_at is None and BOOT_MARKER in text:
-                marker_at = now
-            if done_at is None and DONE_MARKER in text:
-                done_at = now
+        if rc is None:
+            result.peak_rss_mib = peak_rss_mib(pid) or result.peak_rss_mib
+        text = read_serial(emu.serial_path)
+        if result.marker_at is None and BOOT_MARKER in text:
+            result.marker_at = now
+        if result.done_at is None and DONE_MARKER in text:
+            result.done_at = now
+        # Sampled on every poll while the guest idles: the emulator may exit
+        # (power off) before the poll that sees VSA-IDLE-END, so the window
+        # ends at the last sample taken inside it.
+        if rc is None and IDLE_BEGIN in text and IDLE_END not in text:
+            sample = (time.monotonic(), process_cpu_seconds(pid))
+            if idle_start is None:
+                idle_start = sample
+            idle_last = sample
+        if idle_start is not None and result.idle_cpu_percent is None and IDLE_END in text:
+            wall = idle_last[0] - idle_start[0]
+            if idle_start[1] is not None and idle_last[1] is not None and wall > 1:
+                result.idle_cpu_percent = 100 * (idle_last[1] - idle_start[1]) / wall
         if rc is not None:
             break
-        if marker_at is None and now > boot_timeout:
+        if result.marker_at is None and now > boot_timeout:
             break
         if now > timeout:
             break
         time.sleep(0.2)
-    total = time.monotonic() - start
+    result.total = time.monotonic() - start
     if rc is None:
         emu.stop()
-        rc = None  # did not end by itself
-    return read_serial(emu.serial_path), rc, marker_at, done_at, total
+    result.rc = rc
+    result.serial = read_serial(emu.serial_path)
+    return result
 
 
 def normalize_qemu(lines):
@@ -263,6 +317,8 @@ def main():
     ap.add_argument("--qemu-deviations", action=argparse.BooleanOptionalAction, default=None,
                     help="ignore QEMU 7.2's known x87 deviations (default: on with --qemu)")
     ap.add_argument("--log", help="copy the serial log here")
+    ap.add_argument("--idle", action="store_true",
+                    help="the linux-idle.img variant: also measure the host CPU of the idle window")
     args = ap.parse_args()
 
     if not os.path.isfile(args.image):
@@ -293,7 +349,9 @@ def main():
                 return 2
             emu = VsaVm(workdir, os.path.abspath(binary), args.vsa_vm_arg)
 
-        serial, rc, marker_at, done_at, total = run(emu, image, args.boot_timeout, args.timeout)
+        result = run(emu, image, args.boot_timeout, args.timeout)
+        serial, rc, marker_at, done_at, total = (result.serial, result.rc, result.marker_at, result.done_at,
+                                                 result.total)
         print(f"command: {emu.cmdline}")
         if args.log:
             with open(args.log, "w") as f:
@@ -353,6 +411,10 @@ def main():
             m = re.match(DONE_MARKER + r" ([0-9.]+)", done[0])
             workload_s = float(m.group(1)) if m else None
         checks.check(workload_s is not None, "workload marker", done[0] if done else "missing")
+        if args.idle:
+            checks.check(result.idle_cpu_percent is not None, "idle window",
+                         f"{result.idle_cpu_percent:.2f} % of one host core while the guest idled"
+                         if result.idle_cpu_percent is not None else "VSA-IDLE-BEGIN/END not both seen")
         off = rc is not None and emu.powered_off(rc, serial)
         checks.check(off, "power off", f"exit status {rc}" if rc is not None else
                      f"still running after {total:.0f} s (killed)")
@@ -360,7 +422,9 @@ def main():
         host_wl = None if marker_at is None or done_at is None else round(done_at - marker_at, 1)
         print(f"TIMING host_s_to_boot_marker={marker_at if marker_at is None else round(marker_at, 1)} "
               f"host_s_marker_to_done={host_wl} guest_uptime_at_marker={uptime.group(1) if uptime else None} "
-              f"guest_workload_s={workload_s} host_total_s={total:.1f}")
+              f"guest_workload_s={workload_s} host_total_s={total:.1f} "
+              f"peak_rss_mib={None if result.peak_rss_mib is None else round(result.peak_rss_mib)} "
+              f"idle_cpu_percent={None if result.idle_cpu_percent is None else round(result.idle_cpu_percent, 2)}")
         print(f"{checks.passed} passed, {checks.failed} failed")
         return 0 if checks.failed == 0 else 1
     finally:

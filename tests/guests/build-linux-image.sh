@@ -10,6 +10,8 @@
 #   OUT_DIR/linux.img   32.5 MiB raw disk: MBR (SYSLINUX mbr.bin) with one active
 #                       FAT16 partition at 1 MiB holding vmlinuz, initrd.gz,
 #                       syslinux.cfg and SYSLINUX (ldlinux.sys/.c32)
+#   OUT_DIR/linux-idle.img   quick, then 30 s idle between VSA-IDLE-BEGIN/END
+#                            (`vsa.idle=30`), for the idle host-CPU measurement
 #   OUT_DIR/linux-quick.img  the same with `vsa.quick` on the kernel command
 #                       line: /init runs one round of the workload and not
 #                       the oracle (a short boot for CI)
@@ -83,8 +85,9 @@ CFG
     touch -d "@$SOURCE_DATE_EPOCH" "$1"
 }
 write_cfg "$STAGE/syslinux.cfg" ""
-mkdir "$STAGE/quick"
+mkdir "$STAGE/quick" "$STAGE/idle"
 write_cfg "$STAGE/quick/syslinux.cfg" " vsa.quick"
+write_cfg "$STAGE/idle/syslinux.cfg" " vsa.quick vsa.idle=30"
 touch -d "@$SOURCE_DATE_EPOCH" "$STAGE/vmlinuz" "$STAGE/initrd.gz"
 
 # --- disk ----------------------------------------------------------------------
@@ -124,9 +127,12 @@ dd if="$MBR_BIN" of="$IMG" bs=440 count=1 conv=notrunc status=none
 
 cp "$IMG" "$STAGE/linux-quick.img"
 mcopy -o -m -i "$STAGE/linux-quick.img@@$OFFSET" "$STAGE/quick/syslinux.cfg" ::/syslinux.cfg
+cp "$IMG" "$STAGE/linux-idle.img"
+mcopy -o -m -i "$STAGE/linux-idle.img@@$OFFSET" "$STAGE/idle/syslinux.cfg" ::/syslinux.cfg
 
 mv "$STAGE/initrd.gz" "$OUT/initrd.gz"
 mv "$IMG" "$OUT/linux.img"
 mv "$STAGE/linux-quick.img" "$OUT/linux-quick.img"
+mv "$STAGE/linux-idle.img" "$OUT/linux-idle.img"
 echo "build-linux-image: $OUT/linux.img ($(sha256sum "$OUT/linux.img" | cut -c1-16)...)," \
      "initrd $(stat -c %s "$OUT/initrd.gz") bytes"

@@ -64,6 +64,16 @@ fi
 t1=$(up)
 marker "VSA-LINUX-WORKLOAD-DONE $(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.2f\n", b - a }')"
 
+# vsa.idle=N (the linux-idle.img variant): stay idle N seconds with only the
+# kernel's timers running, so a harness can measure what an idle guest
+# costs the host (issue 5: under 2 % of one core).
+idle=$(sed -n 's/.*vsa\.idle=\([0-9][0-9]*\).*/\1/p' /proc/cmdline)
+if [ -n "$idle" ]; then
+    marker "VSA-IDLE-BEGIN $idle"
+    sleep "$idle"
+    marker "VSA-IDLE-END"
+fi
+
 # Power off: vsa-vm (and Bochs) turn off on "Shutdown" written to port 8900h;
 # /dev/port writes one byte to the port at its file offset. QEMU ignores the
 # port and turns off through ACPI with poweroff -f.
