@@ -44,11 +44,11 @@ void Cpu::reset_state() {
     m_nmi_blocked = false;
     m_shutdown = false;
     m_shutdown_vector = 0;
-    m_cpl = 0;
+    set_cpl(0);
     m_fpu.reset();
     m_events = true;
     refresh_all_segments();
-    m_mmu.flush();
+    update_paging();
 }
 
 void Cpu::set_eflags(u32 v) {
@@ -95,17 +95,28 @@ void Cpu::set_segment_real(SegReg s, u16 selector) {
 
 void Cpu::set_segment_cache(SegReg s, SegmentCache const& cache) {
     m_seg[s] = cache;
-    if (s == SEG_CS) m_cpl = cache.selector & 3;
+    if (s == SEG_CS) set_cpl(cache.selector & 3);
     refresh_segment(s);
 }
 
 void Cpu::set_cr0(u32 v) {
     bool pe_changed = ((v ^ m_cr0) & CR0_PE) != 0;
-    m_cr0 = v | CR0_ET; // ET is hardwired to 1 on a 486
-    if (pe_changed) m_cpl = 0;
+    m_cr0 = v | CR0_ET; // ET is hardwired to 1 since the 486DX
+    if (pe_changed) set_cpl(0);
     if (pe_changed) refresh_all_segments();
-    m_mmu.flush();
+    update_paging();
     m_events = true;
+}
+
+void Cpu::set_cpl(u8 cpl) {
+    m_cpl = cpl & 3;
+    m_mmu.set_user(protected_mode() && m_cpl == 3);
+}
+
+void Cpu::update_paging() {
+    bool pg = (m_cr0 & CR0_PG) && (m_cr0 & CR0_PE);
+    m_mmu.set_paging(pg, (m_cr0 & CR0_WP) != 0, (m_cr4 & CR4_PSE) != 0, m_cr3);
+    m_mmu.set_user(protected_mode() && m_cpl == 3);
 }
 
 void Cpu::set_cr(unsigned n, u32 v) {
@@ -117,11 +128,14 @@ void Cpu::set_cr(unsigned n, u32 v) {
         m_cr2 = v;
         break;
     case 3:
+        // Reloading CR3 flushes the TLB (all of it: global pages are
+        // treated as non-global).
         m_cr3 = v;
-        m_mmu.flush();
+        update_paging();
         break;
     case 4:
-        m_cr4 = v;
+        m_cr4 = v & CR4_VALID;
+        update_paging();
         break;
     default:
         break;
@@ -170,8 +184,8 @@ Result<u64, Fault> Cpu::read_descriptor(u16 selector) {
         limit = m_gdtr.limit;
     }
     if (index + 7 > limit) return Fault::gp(selector & 0xFFFC);
-    u32 lo = TRY(m_mmu.read<u32>(base + index));
-    u32 hi = TRY(m_mmu.read<u32>(base + index + 4));
+    u32 lo = TRY(m_mmu.read_sys<u32>(base + index));
+    u32 hi = TRY(m_mmu.read_sys<u32>(base + index + 4));
     return (u64(hi) << 32) | lo;
 }
 
@@ -180,7 +194,7 @@ void Cpu::mark_accessed(u16 selector, u64 descriptor) {
     if (access & ACC_ACCESSED) return;
     u32 base = (selector & 4) ? m_ldtr.base : m_gdtr.base;
     // A descriptor table in ROM simply keeps its bit clear.
-    (void)m_mmu.write<u8>(base + (selector & ~7u) + 5, access | ACC_ACCESSED);
+    (void)m_mmu.write_sys<u8>(base + (selector & ~7u) + 5, access | ACC_ACCESSED);
 }
 
 Exec Cpu::load_segment(SegReg s, u16 selector) {
@@ -384,10 +398,10 @@ Exec Cpu::check_io(Port port, unsigned size) {
     // The I/O permission bitmap of a 32-bit TSS (SDM vol. 1, 18.5.2).
     u8 type = m_tr.access & 0xF;
     if ((type != 0x9 && type != 0xB) || m_tr.limit < 0x67) return Fault::gp(0);
-    u16 map_base = TRY(m_mmu.read<u16>(m_tr.base + 0x66));
+    u16 map_base = TRY(m_mmu.read_sys<u16>(m_tr.base + 0x66));
     u32 byte = u32(map_base) + port / 8;
     if (byte + 1 > m_tr.limit) return Fault::gp(0);
-    u16 bits = TRY(m_mmu.read<u16>(m_tr.base + byte));
+    u16 bits = TRY(m_mmu.read_sys<u16>(m_tr.base + byte));
     u16 mask = static_cast<u16>(((1u << size) - 1) << (port & 7));
     if (bits & mask) return Fault::gp(0);
     return {};
@@ -461,12 +475,13 @@ void Cpu::visit_cpu_state(StateVisitor& v) {
         m_fpu.init(); // a stream from before the FPU: FNINIT state
     if (v.is_loading() && v.ok()) {
         if (m_inhibit > 1) m_inhibit = 1;
-        m_cpl &= 3;
         m_regs[REG_NONE] = 0;
         set_eflags(flags);
         m_cr0 |= CR0_ET;
+        m_cr4 &= CR4_VALID;
         refresh_all_segments();
-        m_mmu.flush();
+        set_cpl(m_cpl);
+        update_paging();
         m_events = true;
     }
 }

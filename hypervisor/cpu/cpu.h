@@ -189,6 +189,8 @@ public:
     u32 cr3() const { return m_cr3; }
     u32 cr4() const { return m_cr4; }
     void set_cr0(u32 v);
+    // CR4 bits this CPU implements; MOV CR4 with any other bit is #GP(0).
+    static constexpr u32 CR4_VALID = CR4_TSD | CR4_DE | CR4_PSE | CR4_PGE | CR4_PCE;
     TableRegister const& gdtr() const { return m_gdtr; }
     TableRegister const& idtr() const { return m_idtr; }
     void set_gdtr(TableRegister t) { m_gdtr = t; }
@@ -218,11 +220,13 @@ public:
         u32 lin = TRY(linear<sizeof(T)>(s, offset, true));
         return m_mmu.write<T>(lin, value);
     }
-    // Checks a write without doing it (read-modify-write, multi-part stores).
+    // Checks a write without doing it (read-modify-write, multi-part
+    // stores): segment rules and paging, so the instruction faults before
+    // it changes anything (a copy-on-write #PF restarts it cleanly).
     template <unsigned N>
-    Exec check_write(u8 s, u32 offset) const {
-        TRY(linear<N>(s, offset, true));
-        return {};
+    Exec check_write(u8 s, u32 offset) {
+        u32 lin = TRY(linear<N>(s, offset, true));
+        return m_mmu.probe_write(lin, N);
     }
     Mmu& mmu() { return m_mmu; }
 
@@ -373,6 +377,10 @@ protected:
     // Recomputes the derived limit window and permissions of a segment.
     void refresh_segment(u8 s);
     void refresh_all_segments();
+    // The only writers of m_cpl: the MMU's user/supervisor TLB follows.
+    void set_cpl(u8 cpl);
+    // Hands CR0.PG/WP, CR4.PSE and CR3 to the MMU (flushes the TLB).
+    void update_paging();
     Exec load_cs_protected(u16 selector, u64 descriptor);
     void reset_state();
     void visit_cpu_state(StateVisitor& v);

@@ -80,8 +80,19 @@ constexpr u32 CR0_MP = 1u << 1;
 constexpr u32 CR0_EM = 1u << 2;
 constexpr u32 CR0_TS = 1u << 3;
 constexpr u32 CR0_ET = 1u << 4;
+constexpr u32 CR0_NE = 1u << 5;
+constexpr u32 CR0_WP = 1u << 16;
+constexpr u32 CR0_AM = 1u << 18;
+constexpr u32 CR0_NW = 1u << 29;
+constexpr u32 CR0_CD = 1u << 30;
 constexpr u32 CR0_PG = 1u << 31;
+constexpr u32 CR4_VME = 1u << 0;
+constexpr u32 CR4_PVI = 1u << 1;
 constexpr u32 CR4_TSD = 1u << 2;
+constexpr u32 CR4_DE = 1u << 3;
+constexpr u32 CR4_PSE = 1u << 4;
+constexpr u32 CR4_PGE = 1u << 7;
+constexpr u32 CR4_PCE = 1u << 8;
 
 // Descriptor access byte (bits 40..47 of a descriptor).
 constexpr u8 ACC_ACCESSED = 0x01;

@@ -113,6 +113,7 @@ Exec mov_to_cr(Cpu& cpu, DecodedInsn const& insn) {
         if ((v & CR0_PG) && !(v & CR0_PE)) return Fault::gp(0);
         if ((v & (1u << 29)) && !(v & (1u << 30))) return Fault::gp(0);
     }
+    if (insn.reg == 4 && (v & ~Cpu::CR4_VALID)) return Fault::gp(0);
     cpu.set_cr(insn.reg, v);
     return {};
 }
@@ -140,9 +141,16 @@ Exec clts(Cpu& cpu, DecodedInsn const&) {
 }
 
 Exec nop_privileged(Cpu& cpu, DecodedInsn const&) {
-    // INVD, WBINVD, INVLPG: no caches; no TLB entries that paging could
-    // have made stale (paging is issue 5; the TLB is flushed on remaps).
+    // INVD, WBINVD: there are no caches to write back or drop.
     return privileged(cpu);
+}
+
+// INVLPG m: drops the TLB entries of the page holding the operand's
+// linear address (no segment-limit check: the operand is not accessed).
+Exec invlpg(Cpu& cpu, DecodedInsn const& insn) {
+    TRY(privileged(cpu));
+    cpu.mmu().flush_page(cpu.segment_base(static_cast<SegReg>(insn.seg)) + cpu.ea(insn));
+    return {};
 }
 
 // Group 7 /0 /1: SGDT, SIDT. A 16-bit operand size stores a 24-bit base
@@ -211,7 +219,7 @@ Exec group7(Cpu& cpu, DecodedInsn const& insn) {
         return lmsw(cpu, insn);
     case 7:
         if (insn.mod == 3) return Fault::invalid_opcode();
-        return nop_privileged(cpu, insn);
+        return invlpg(cpu, insn);
     default:
         return Fault::invalid_opcode();
     }
@@ -260,7 +268,7 @@ Exec ltr(Cpu& cpu, DecodedInsn const& insn) {
     if (type != 0x01 && type != 0x09) return Fault::gp(sel & 0xFFFC); // available TSS only
     if (!(c.access & ACC_P)) return Fault::np(sel & 0xFFFC);
     c.access |= 0x02; // busy
-    TRY(cpu.mmu().write<u8>(cpu.gdtr().base + (sel & ~7u) + 5, c.access));
+    TRY(cpu.mmu().write_sys<u8>(cpu.gdtr().base + (sel & ~7u) + 5, c.access));
     cpu.set_tr(c);
     return {};
 }

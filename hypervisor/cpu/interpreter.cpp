@@ -156,10 +156,10 @@ void Interpreter::execute_one() {
     SegmentCache const& cs = m_seg[SEG_CS];
     u32 lin = cs.base + start;
     u32 page = lin >> 12;
-    if (page != m_fetch_page || m_fetch_flushes != m_mmu.flush_count()) [[unlikely]] {
+    if (page != m_fetch_page || m_fetch_flushes != m_mmu.epoch()) [[unlikely]] {
         m_fetch_host = m_mmu.code_page(lin);
         m_fetch_page = page;
-        m_fetch_flushes = m_mmu.flush_count();
+        m_fetch_flushes = m_mmu.epoch();
     }
     DecodedInsn const* insn;
     if (m_fetch_host && (lin & 0xFFF) <= 0x1000 - DECODE_WINDOW && cs.limit >= 14 && start <= cs.limit - 14)
@@ -215,9 +215,13 @@ void Interpreter::trace_line(FILE* out) {
     for (; n < sizeof buf; ++n) {
         u32 off = m_eip + static_cast<u32>(n);
         if (off > cs.limit) break;
-        auto b = m_mmu.read<u8>(cs.base + off);
-        if (!b) break;
-        buf[n] = b.value();
+        // A trace must not set accessed bits or touch MMIO.
+        PhysAddr phys = 0;
+        u8 const* page = m_mmu.peek_translate(cs.base + off, phys)
+                             ? m_mmu.memory().host_read_page(phys & ~PhysAddr(0xFFF))
+                             : nullptr;
+        if (!page) break;
+        buf[n] = page[phys & 0xFFF];
     }
     DecodedInsn insn;
     bool ok = decode(buf, n, m_code32, insn) == DecodeStatus::Ok;

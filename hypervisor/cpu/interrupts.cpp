@@ -26,8 +26,8 @@ Exec Cpu::deliver(u8 vector, bool has_error, u32 error, u32 return_eip, bool sof
         TRY(push_at<u16>(sp, flags));
         TRY(push_at<u16>(sp, m_seg[SEG_CS].selector));
         TRY(push_at<u16>(sp, static_cast<u16>(return_eip)));
-        u16 ip = TRY(m_mmu.read<u16>(m_idtr.base + u32(vector) * 4));
-        u16 cs = TRY(m_mmu.read<u16>(m_idtr.base + u32(vector) * 4 + 2));
+        u16 ip = TRY(m_mmu.read_sys<u16>(m_idtr.base + u32(vector) * 4));
+        u16 cs = TRY(m_mmu.read_sys<u16>(m_idtr.base + u32(vector) * 4 + 2));
         set_stack_pointer(sp);
         m_eflags &= ~(FLAG_IF | FLAG_TF | FLAG_AC | FLAG_RF);
         set_segment_real(SEG_CS, cs);
@@ -39,8 +39,8 @@ Exec Cpu::deliver(u8 vector, bool has_error, u32 error, u32 return_eip, bool sof
     u32 ext = software ? 0 : 1;
     u32 idt_error = u32(vector) * 8 + 2 + ext;
     if (u32(vector) * 8 + 7 > m_idtr.limit) return Fault::gp(idt_error);
-    u32 lo = TRY(m_mmu.read<u32>(m_idtr.base + u32(vector) * 8));
-    u32 hi = TRY(m_mmu.read<u32>(m_idtr.base + u32(vector) * 8 + 4));
+    u32 lo = TRY(m_mmu.read_sys<u32>(m_idtr.base + u32(vector) * 8));
+    u32 hi = TRY(m_mmu.read_sys<u32>(m_idtr.base + u32(vector) * 8 + 4));
     u8 type = (hi >> 8) & 0x1F;
     bool gate32 = false;
     bool trap = false;
@@ -106,6 +106,7 @@ void Cpu::raise_exception(Fault fault, u32 fault_eip) {
     // Bounded: a benign fault while delivering a benign fault is delivered
     // in turn, and a machine whose every vector faults must still stop.
     for (int attempt = 0; attempt < 8; ++attempt) {
+        if (current.vector == VEC_PF) m_cr2 = m_mmu.fault_address();
         auto r = deliver(current.vector, current.has_error, current.error, fault_eip, false);
         if (r) return;
         Fault next = r.error();

@@ -1,8 +1,15 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 #include "tests/cpu/cpu_test_support.h"
 
+#include <cstdlib>
 #include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <iterator>
+#include <sstream>
 #include <stdexcept>
+
+#include <unistd.h>
 
 namespace vsa::test {
 
@@ -87,6 +94,27 @@ std::vector<u8> from_hex(std::string const& hex) {
     std::vector<u8> out;
     for (std::size_t i = 0; i + 1 < hex.size(); i += 2)
         out.push_back(static_cast<u8>(std::stoul(hex.substr(i, 2), nullptr, 16)));
+    return out;
+}
+
+std::vector<u8> assemble(std::string const& source) {
+    char dir[] = "/tmp/vsa-asm-XXXXXX";
+    if (!mkdtemp(dir)) throw std::runtime_error("mkdtemp failed");
+    std::string d(dir);
+    {
+        std::ofstream in(d + "/t.asm");
+        in << source;
+    }
+    std::string cmd = "nasm -f bin -o " + d + "/t.bin " + d + "/t.asm 2> " + d + "/t.err";
+    int rc = std::system(cmd.c_str());
+    std::ifstream bin(d + "/t.bin", std::ios::binary);
+    std::vector<u8> out((std::istreambuf_iterator<char>(bin)), std::istreambuf_iterator<char>());
+    std::ifstream err(d + "/t.err");
+    std::stringstream msg;
+    msg << err.rdbuf();
+    std::error_code ec;
+    std::filesystem::remove_all(d, ec);
+    if (rc != 0) throw std::runtime_error("nasm failed: " + msg.str());
     return out;
 }
 

@@ -90,4 +90,8 @@ struct TestMachine {
 
 std::vector<u8> from_hex(std::string const& hex);
 
+// Assembles `source` with nasm -f bin (the source sets its own org and
+// bits); throws with nasm's messages if it does not assemble.
+std::vector<u8> assemble(std::string const& source);
+
 } // namespace vsa::test
