@@ -313,7 +313,9 @@ Exec Cpu::far_return(bool op32, u16 release) {
     set_segment_cache(SEG_CS, c);
     m_seg[SEG_SS] = ssc;
     refresh_segment(SEG_SS);
-    if (!op32) new_esp = (m_regs[REG_ESP] & 0xFFFF'0000u) | (new_esp & 0xFFFF);
+    // A popped 16-bit SP is zero-extended into a 32-bit stack's ESP; a
+    // 16-bit stack keeps the upper half (as Bochs and hardware do).
+    if (!ssc.big()) new_esp = (m_regs[REG_ESP] & 0xFFFF'0000u) | (new_esp & 0xFFFF);
     m_regs[REG_ESP] = new_esp;
     set_stack_pointer(stack_pointer() + release);
     null_invisible_segments();
@@ -391,7 +393,9 @@ Exec Cpu::interrupt_return(bool op32) {
     set_segment_cache(SEG_CS, c);
     m_seg[SEG_SS] = ssc;
     refresh_segment(SEG_SS);
-    if (!op32) new_esp = (m_regs[REG_ESP] & 0xFFFF'0000u) | (new_esp & 0xFFFF);
+    // A popped 16-bit SP is zero-extended into a 32-bit stack's ESP; a
+    // 16-bit stack keeps the upper half (as Bochs and hardware do).
+    if (!ssc.big()) new_esp = (m_regs[REG_ESP] & 0xFFFF'0000u) | (new_esp & 0xFFFF);
     m_regs[REG_ESP] = new_esp;
     set_eflags(new_flags);
     null_invisible_segments();

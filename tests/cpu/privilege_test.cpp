@@ -128,6 +128,36 @@ BOOST_AUTO_TEST_CASE(call_gate_to_ring0_with_parameters_and_retf_back) {
     BOOST_TEST(m.cpu->edx() == 0x1Bu);
 }
 
+BOOST_AUTO_TEST_CASE(sixteen_bit_call_gate_to_ring0) {
+    TestMachine m(4 * MiB);
+    setup_rings(m);
+    auto prog = assemble("bits 32\norg 0x1000\n" + TO_RING3 +
+                         "mov ax, 0x23\nmov ds, ax\n"
+                         "push word 0x4444\n"
+                         "call 0x3b:0\n"
+                         "mov [0x3000], esp\n"
+                         "hlt\n"
+                         "gate:\n"
+                         "movzx eax, word [ss:esp+4]\n" // the copied word
+                         "mov [ss:0x3004], eax\n"
+                         "mov [ss:0x3008], esp\n"
+                         "o16 retf 2\n");
+    u32 gate = 0;
+    for (u32 i = 0; i + 1 < prog.size(); ++i)
+        if (prog[i] == 0xF4 && prog[i + 1] == 0x36) gate = 0x1000 + i + 1;
+    BOOST_REQUIRE(gate != 0);
+    set_gate(m, GDT, 0x38, 0x08, gate, 0xE4, 1); // 16-bit call gate, DPL 3, one word
+    m.load(0x1000, prog);
+    m.cpu->set_eip(0x1000);
+    BOOST_REQUIRE(m.run_until_halt(1'000'000).reason == ExitReason::Halted);
+    BOOST_TEST(m.cpu->eip() == 0x6000u + VEC_GP + 1);
+    BOOST_TEST(m.peek32(0x3004) == 0x4444u);
+    BOOST_TEST(m.peek32(0x3008) == ESP0 - 2 * 5); // SS, SP, 1 param, CS, IP as words
+    // A 16-bit gate saved only SP (0xFFFE): back on the 32-bit ring-3
+    // stack ESP is that, zero-extended, plus the released word.
+    BOOST_TEST(m.peek32(0x3000) == 0x10000u);
+}
+
 BOOST_AUTO_TEST_CASE(interrupt_from_ring3_switches_stacks_and_iret_returns) {
     TestMachine m(4 * MiB);
     setup_rings(m);
@@ -216,6 +246,42 @@ BOOST_AUTO_TEST_CASE(segment_loads_check_dpl_and_rpl) {
     BOOST_TEST((m.cpu->ebx() & 0xFFFF) == 0x0100u);
     BOOST_TEST(m.cpu->ecx() == 0x00CF'FB00u);
     BOOST_TEST(m.cpu->edx() == 0xFFFF'FFFFu);
+}
+
+BOOST_AUTO_TEST_CASE(ring3_under_paging_sees_only_user_pages) {
+    TestMachine m(4 * MiB);
+    setup_rings(m);
+    // Identity map of 0..4 MiB, user and writable, except: 0x300000 is
+    // supervisor-only, 0x301000 is user read-only.
+    constexpr u32 PD = 0x10000;
+    constexpr u32 PT = 0x11000;
+    for (u32 i = 0; i < 1024; ++i) {
+        m.poke32(PD + i * 4, 0);
+        m.poke32(PT + i * 4, (i << 12) | PTE_P | PTE_RW | PTE_US);
+    }
+    m.poke32(PD, PT | PTE_P | PTE_RW | PTE_US);
+    m.poke32(PT + 0x300 * 4, 0x300000 | PTE_P | PTE_RW);
+    m.poke32(PT + 0x301 * 4, 0x301000 | PTE_P | PTE_US);
+    m.cpu->set_cr(3, PD);
+    m.cpu->set_cr0(m.cpu->cr0() | CR0_PG | CR0_WP);
+    m.poke32(0x300000, 0x5EC2E7);
+    m.poke32(0x301000, 0x0B11C);
+    // Ring 0 reads the supervisor page first: the TLB entry it leaves must
+    // not serve ring 3.
+    std::string const ring0 = "mov esi, [0x300000]\n";
+    BOOST_TEST(run(m, ring0 + TO_RING3 +
+                          "mov ax, 0x23\nmov ds, ax\nmov ebx, [0x301000]\nmov ecx, [0x300000]\n") == VEC_PF);
+    BOOST_TEST(m.cpu->esi() == 0x5EC2E7u);
+    BOOST_TEST(m.cpu->ebx() == 0x0B11Cu);
+    BOOST_TEST(frame(m, 0) == (PF_P | PF_U));
+    BOOST_TEST(m.cpu->cr2() == 0x300000u);
+    // Ring 3 writing its read-only page: #PF(P|W|U).
+    setup_rings(m);
+    m.cpu->set_cr(3, PD);
+    m.cpu->set_cr0(m.cpu->cr0() | CR0_PG);
+    BOOST_TEST(run(m, TO_RING3 + "mov ax, 0x23\nmov ds, ax\nmov dword [0x301000], 2\n") == VEC_PF);
+    BOOST_TEST(frame(m, 0) == (PF_P | PF_W | PF_U));
+    BOOST_TEST(m.peek32(0x301000) == 0x0B11Cu);
 }
 
 BOOST_AUTO_TEST_CASE(gp_during_gp_delivery_is_a_double_fault) {

@@ -138,6 +138,38 @@ BOOST_AUTO_TEST_CASE(jmp_to_a_tss_and_the_checks_on_it) {
     BOOST_TEST(m.cpu->tr().selector == 0x28u);
 }
 
+BOOST_AUTO_TEST_CASE(call_to_a_16bit_tss_and_back) {
+    TestMachine m(4 * MiB);
+    setup(m);
+    set_desc(m, GDT, 0x60, 0x25000, 0x2B, 0x81, 0); // 16-bit TSS, available
+    for (u32 i = 0; i < 0x2C; i += 4)
+        m.poke32(0x25000 + i, 0);
+    auto task16 = assemble("bits 32\norg 0x2c00\nmov [0x3400], ebx\nmov [0x3404], esp\nmov bx, ss\n"
+                           "mov [0x3408], bx\niretd\n");
+    m.load(0x2C00, task16);
+    auto w16 = [&](u32 off, u16 v) {
+        m.memory->ram()[0x25000 + off] = static_cast<u8>(v);
+        m.memory->ram()[0x25000 + off + 1] = static_cast<u8>(v >> 8);
+    };
+    w16(0x0E, 0x2C00); // IP
+    w16(0x10, 0x0002); // FLAGS
+    w16(0x18, 0x1234); // BX
+    w16(0x1A, 0x7000); // SP
+    w16(0x22, 0x10);   // ES
+    w16(0x24, 0x08);   // CS
+    w16(0x26, 0x10);   // SS
+    w16(0x28, 0x10);   // DS
+    BOOST_TEST(m.run_code(assemble("bits 32\nmov ax, 0x28\nltr ax\nmov ebx, 0xaaaa0000\nmov esp, 0x8000\n"
+                                   "call 0x60:0\nmov [0x340c], ebx\n")) == -1);
+    // A 16-bit task loads only the low halves of the registers.
+    BOOST_TEST(m.peek32(0x3400) == 0xAAAA'1234u);
+    BOOST_TEST(m.peek32(0x3404) == 0x7000u);
+    BOOST_TEST(m.peek32(0x3408) == 0x10u);
+    BOOST_TEST(m.peek32(0x340C) == 0xAAAA'0000u);        // task 1's EBX came back from its 32-bit TSS
+    BOOST_TEST(m.memory->ram()[0x25000] == 0x28);        // back link
+    BOOST_TEST(m.memory->ram()[GDT + 0x60 + 5] == 0x81); // free again after IRET
+}
+
 BOOST_AUTO_TEST_CASE(double_fault_through_a_task_gate) {
     TestMachine m(4 * MiB);
     setup(m);
