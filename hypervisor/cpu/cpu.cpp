@@ -1,11 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
-// Cpu services: flags, segment loads (SDM vol. 3, 3.4 and 5.4-5.8), far
-// transfers at the same privilege level, port-I/O permission (SDM vol. 1,
-// 18.5) and the saved state.
-//
-// Left for issue 5, raising #GP instead: far transfers through call gates
-// and task gates, task switches (JMP/CALL to a TSS, IRET with NT), returns
-// to an outer privilege level, IRET to V86 mode.
+// Cpu services: flags, control registers, segment loads (SDM vol. 3, 3.4
+// and 5.4-5.8), port-I/O permission (IOPL and the TSS bitmap; SDM vol. 1,
+// 18.5) and the saved state. Far transfers are in transfers.cpp.
 #include "hypervisor/cpu/cpu.h"
 
 namespace vsa {
@@ -39,6 +35,9 @@ void Cpu::reset_state() {
     m_tr = SegmentCache{};
     m_tr.access = ACC_P | 0x0B; // busy 32-bit TSS
     m_inhibit = 0;
+    m_inhibit_debug = false;
+    m_sysenter_cs = m_sysenter_esp = m_sysenter_eip = 0;
+    m_misc_enable = 0;
     m_halted = false;
     m_nmi_pending = false;
     m_nmi_blocked = false;
@@ -52,9 +51,19 @@ void Cpu::reset_state() {
 }
 
 void Cpu::set_eflags(u32 v) {
-    // VM is not settable: V86 mode is issue 5.
-    m_eflags = (v & FLAGS_VALID & ~FLAG_VM) | FLAG_FIXED1;
+    // VM only changes through IRET, task switches and interrupts
+    // (enter_v86 / leave_v86), which also reload the segments.
+    m_eflags = (v & FLAGS_VALID & ~FLAG_VM) | (m_eflags & FLAG_VM) | FLAG_FIXED1;
     m_lf.op = FlagOp::None;
+    m_events = true;
+}
+
+void Cpu::set_vm(bool on) {
+    if (on)
+        m_eflags |= FLAG_VM;
+    else
+        m_eflags &= ~FLAG_VM;
+    refresh_all_segments();
     m_events = true;
 }
 
@@ -67,8 +76,8 @@ void Cpu::refresh_segment(u8 s) {
         m_lim_lo[s] = 0;
         m_lim_hi[s] = c.limit;
     }
-    if (!protected_mode()) {
-        // Real mode ignores the cached type; only the limit still applies.
+    if (real_addressing()) {
+        // Real and V86 mode ignore the cached type; only the limit applies.
         m_perm[s] = PERM_R | PERM_W;
     } else if (!c.valid) {
         m_perm[s] = 0;
@@ -101,10 +110,13 @@ void Cpu::set_segment_cache(SegReg s, SegmentCache const& cache) {
 
 void Cpu::set_cr0(u32 v) {
     bool pe_changed = ((v ^ m_cr0) & CR0_PE) != 0;
+    // Only PG, WP and PE change translations; CLTS and the FPU bits (an
+    // OS flips TS on every context switch) keep the TLB.
+    bool paging_changed = ((v ^ m_cr0) & (CR0_PG | CR0_WP | CR0_PE)) != 0;
     m_cr0 = v | CR0_ET; // ET is hardwired to 1 since the 486DX
     if (pe_changed) set_cpl(0);
     if (pe_changed) refresh_all_segments();
-    update_paging();
+    if (paging_changed) update_paging();
     m_events = true;
 }
 
@@ -172,13 +184,17 @@ SegmentCache Cpu::cache_from_descriptor(u16 selector, u64 descriptor) {
 }
 
 Result<u64, Fault> Cpu::read_descriptor(u16 selector) {
+    return read_descriptor_in(selector, m_ldtr);
+}
+
+Result<u64, Fault> Cpu::read_descriptor_in(u16 selector, SegmentCache const& ldt) {
     u32 index = selector & ~7u;
     u32 base = 0;
     u32 limit = 0;
     if (selector & 4) {
-        if (!m_ldtr.valid || (m_ldtr.selector & ~3u) == 0) return Fault::gp(selector & 0xFFFC);
-        base = m_ldtr.base;
-        limit = m_ldtr.limit;
+        if (!ldt.valid || (ldt.selector & ~3u) == 0) return Fault::gp(selector & 0xFFFC);
+        base = ldt.base;
+        limit = ldt.limit;
     } else {
         base = m_gdtr.base;
         limit = m_gdtr.limit;
@@ -198,7 +214,7 @@ void Cpu::mark_accessed(u16 selector, u64 descriptor) {
 }
 
 Exec Cpu::load_segment(SegReg s, u16 selector) {
-    if (!protected_mode()) {
+    if (real_addressing()) {
         set_segment_real(s, selector);
         return {};
     }
@@ -206,12 +222,7 @@ Exec Cpu::load_segment(SegReg s, u16 selector) {
     if ((selector & ~3u) == 0) {
         if (s == SEG_SS) return Fault::gp(0);
         // A null selector loads, and faults only when used (SDM 3.4.2).
-        SegmentCache c;
-        c.selector = selector;
-        c.valid = false;
-        c.access = 0;
-        m_seg[s] = c;
-        refresh_segment(s);
+        load_null(s, selector);
         return {};
     }
     u64 d = TRY(read_descriptor(selector));
@@ -258,143 +269,10 @@ Exec Cpu::load_cs_protected(u16 selector, u64 d) {
     return {};
 }
 
-Exec Cpu::far_jump(u16 selector, u32 offset, bool op32) {
-    if (!op32) offset &= 0xFFFF;
-    if (!protected_mode()) {
-        // Real mode keeps the cached CS limit: check before loading.
-        if (offset > m_seg[SEG_CS].limit) return Fault::gp(0);
-        set_segment_real(SEG_CS, selector);
-        m_eip = offset;
-        return {};
-    }
-    if ((selector & ~3u) == 0) return Fault::gp(0);
-    u64 d = TRY(read_descriptor(selector));
-    SegmentCache c = cache_from_descriptor(selector, d);
-    if (offset > c.limit && (c.access & ACC_S)) return Fault::gp(0);
-    TRY(load_cs_protected(selector, d));
-    m_eip = offset;
-    return {};
-}
-
-Exec Cpu::far_call(u16 selector, u32 offset, bool op32) {
-    if (!op32) offset &= 0xFFFF;
-    u32 sp = stack_pointer();
-    u16 old_cs = m_seg[SEG_CS].selector;
-    if (!protected_mode()) {
-        if (op32) {
-            TRY(push_at<u32>(sp, old_cs));
-            TRY(push_at<u32>(sp, m_eip));
-        } else {
-            TRY(push_at<u16>(sp, old_cs));
-            TRY(push_at<u16>(sp, static_cast<u16>(m_eip)));
-        }
-        if (offset > m_seg[SEG_CS].limit) return Fault::gp(0);
-        set_segment_real(SEG_CS, selector);
-        set_stack_pointer(sp);
-        m_eip = offset;
-        return {};
-    }
-    if ((selector & ~3u) == 0) return Fault::gp(0);
-    u64 d = TRY(read_descriptor(selector));
-    SegmentCache c = cache_from_descriptor(selector, d);
-    if (!(c.access & ACC_S)) return Fault::gp(selector & 0xFFFC); // call gate / TSS: issue 5
-    if (offset > c.limit) return Fault::gp(0);
-    if (op32) {
-        TRY(push_at<u32>(sp, old_cs));
-        TRY(push_at<u32>(sp, m_eip));
-    } else {
-        TRY(push_at<u16>(sp, old_cs));
-        TRY(push_at<u16>(sp, static_cast<u16>(m_eip)));
-    }
-    TRY(load_cs_protected(selector, d));
-    set_stack_pointer(sp);
-    m_eip = offset;
-    return {};
-}
-
-Exec Cpu::far_return(bool op32, u16 release) {
-    u32 sp = stack_pointer();
-    u32 offset = 0;
-    u16 selector = 0;
-    if (op32) {
-        offset = TRY(pop_at<u32>(sp));
-        selector = static_cast<u16>(TRY(pop_at<u32>(sp)));
-    } else {
-        offset = TRY(pop_at<u16>(sp));
-        selector = TRY(pop_at<u16>(sp));
-    }
-    sp = (sp + release) & stack_mask();
-    if (!protected_mode()) {
-        if (offset > m_seg[SEG_CS].limit) return Fault::gp(0);
-        set_segment_real(SEG_CS, selector);
-        set_stack_pointer(sp);
-        m_eip = offset;
-        return {};
-    }
-    if ((selector & ~3u) == 0) return Fault::gp(0);
-    // A return to an outer level (RPL > CPL) also pops SS:ESP: issue 5.
-    if ((selector & 3) != cpl()) return Fault::gp(selector & 0xFFFC);
-    u64 d = TRY(read_descriptor(selector));
-    SegmentCache c = cache_from_descriptor(selector, d);
-    if (offset > c.limit) return Fault::gp(0);
-    TRY(load_cs_protected(selector, d));
-    set_stack_pointer(sp);
-    m_eip = offset;
-    return {};
-}
-
-Exec Cpu::interrupt_return(bool op32) {
-    u32 sp = stack_pointer();
-    u32 offset = 0;
-    u16 selector = 0;
-    u32 flags = 0;
-    if (protected_mode() && (m_eflags & FLAG_NT)) return Fault::gp(0); // task return: issue 5
-    if (op32) {
-        offset = TRY(pop_at<u32>(sp));
-        selector = static_cast<u16>(TRY(pop_at<u32>(sp)));
-        flags = TRY(pop_at<u32>(sp));
-    } else {
-        offset = TRY(pop_at<u16>(sp));
-        selector = TRY(pop_at<u16>(sp));
-        flags = TRY(pop_at<u16>(sp));
-    }
-    u32 old = eflags();
-    // Which bits IRET may change (SDM vol. 2, IRET): 16-bit forms keep the
-    // upper half; VM and VIF/VIP are never loaded here; IOPL only at CPL 0
-    // and IF only when CPL <= IOPL.
-    u32 changeable = op32 ? (FLAGS_VALID & ~FLAG_VM) : 0xFFFFu;
-    if (protected_mode()) {
-        if (flags & FLAG_VM & (op32 ? ~0u : 0u)) return Fault::gp(0); // return to V86: issue 5
-        if (cpl() > 0) changeable &= ~FLAG_IOPL;
-        if (cpl() > iopl()) changeable &= ~FLAG_IF;
-    }
-    u32 new_flags = (old & ~changeable) | (flags & changeable);
-    if (!protected_mode()) {
-        if (!op32) offset &= 0xFFFF;
-        if (offset > m_seg[SEG_CS].limit) return Fault::gp(0);
-        set_segment_real(SEG_CS, selector);
-        set_stack_pointer(sp);
-        set_eflags(new_flags);
-        m_nmi_blocked = false;
-        m_eip = offset;
-        return {};
-    }
-    if ((selector & ~3u) == 0) return Fault::gp(0);
-    if ((selector & 3) != cpl()) return Fault::gp(selector & 0xFFFC); // outer level: issue 5
-    u64 d = TRY(read_descriptor(selector));
-    SegmentCache c = cache_from_descriptor(selector, d);
-    if (!op32) offset &= 0xFFFF;
-    if (offset > c.limit) return Fault::gp(0);
-    TRY(load_cs_protected(selector, d));
-    set_stack_pointer(sp);
-    set_eflags(new_flags);
-    m_nmi_blocked = false;
-    m_eip = offset;
-    return {};
-}
-
 Exec Cpu::check_io(Port port, unsigned size) {
-    if (!protected_mode() || cpl() <= iopl()) return {};
+    if (!protected_mode()) return {};
+    // V86 mode consults only the bitmap, never IOPL (SDM vol. 1, 18.5.2).
+    if (!v86_mode() && cpl() <= iopl()) return {};
     // The I/O permission bitmap of a 32-bit TSS (SDM vol. 1, 18.5.2).
     u8 type = m_tr.access & 0xF;
     if ((type != 0x9 && type != 0xB) || m_tr.limit < 0x67) return Fault::gp(0);
@@ -423,7 +301,7 @@ void Cpu::io_out(Port port, Width w, u32 value) {
 
 u64 Cpu::rdtsc_value() const {
     // A nominal 1 GHz time-stamp counter: one tick per virtual nanosecond.
-    return m_env.clock.now();
+    return m_env.clock.now() + m_tsc_offset;
 }
 
 namespace {
@@ -439,7 +317,7 @@ void visit_segment(StateVisitor& v, char const* name, SegmentCache& c) {
 } // namespace
 
 void Cpu::visit_cpu_state(StateVisitor& v) {
-    v.section("cpu486", 2); // 2: x87 state
+    v.section("cpu486", 3); // 2: x87 state, 3: P6 MSRs and debug shadow
     static char const* const REG_NAMES[8] = {"eax", "ecx", "edx", "ebx", "esp", "ebp", "esi", "edi"};
     for (unsigned i = 0; i < 8; ++i)
         v.field(REG_NAMES[i], m_regs[i]);
@@ -473,10 +351,19 @@ void Cpu::visit_cpu_state(StateVisitor& v) {
         m_fpu.visit_state(v);
     else if (v.is_loading())
         m_fpu.init(); // a stream from before the FPU: FNINIT state
+    if (v.version() >= 3) {
+        v.field("sysenter_cs", m_sysenter_cs);
+        v.field("sysenter_esp", m_sysenter_esp);
+        v.field("sysenter_eip", m_sysenter_eip);
+        v.field("misc_enable", m_misc_enable);
+        v.field("tsc_offset", m_tsc_offset);
+        v.field("inhibit_debug", m_inhibit_debug);
+    }
     if (v.is_loading() && v.ok()) {
         if (m_inhibit > 1) m_inhibit = 1;
         m_regs[REG_NONE] = 0;
         set_eflags(flags);
+        m_eflags = (m_eflags & ~FLAG_VM) | (flags & FLAG_VM);
         m_cr0 |= CR0_ET;
         m_cr4 &= CR4_VALID;
         refresh_all_segments();

@@ -1,16 +1,17 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
-// Cpu: the architectural state of an 80486-class core (the x87 FPU is in
-// fpu.h) and the services instruction handlers use: register and flag access,
-// segment-checked memory access, the stack, segment loads, control
-// transfers, port I/O and interrupt delivery. Interpreter (interpreter.h)
-// adds the run loop and the CpuBackend face.
+// Cpu: the architectural state of a P6-class core (the x87 FPU is in fpu.h)
+// and the services instruction handlers use: register and flag access,
+// segment-checked and paged memory access, the stack, segment loads,
+// control transfers, port I/O and interrupt delivery. Interpreter
+// (interpreter.h) adds the run loop and the CpuBackend face.
 //
-// Modes: real mode and 32-bit protected mode (SDM vol. 3, chapters 3, 5,
-// 6, 9). Segment registers keep their hidden descriptor caches across mode
-// switches ("big real mode"). Privilege: the interpreter runs everything a
-// ring-0 protected-mode guest needs; interrupts and far returns that change
-// privilege, call gates, task gates and task switches, V86 mode and paging
-// are issue 5 and raise #GP (see the .cpp files for each).
+// Modes: real mode, 16/32-bit protected mode with paging (mmu.h) and
+// privilege levels 0-3 (call gates, inner-stack switches, returns to outer
+// levels: transfers.cpp, interrupts.cpp), hardware task switching
+// (tasks.cpp) and virtual-8086 mode (v86.cpp); SDM vol. 3, chapters 3-7,
+// 9, 20. Segment registers keep their hidden descriptor caches across mode
+// switches ("big real mode"). Left out: CR4.VME/PVI, PAE, SMM, the
+// hardware breakpoints of DR0-DR7 (storage only; single-step works).
 #pragma once
 
 #include "hypervisor/cpu/cpu_backend.h"
@@ -32,9 +33,17 @@ constexpr u8 bits_of() {
 
 class Cpu {
 public:
-    // CPUID signature (EDX after reset, CPUID.1:EAX): family 4, model 2
-    // (an i486SX: integer unit, no FPU), stepping 0.
-    static constexpr u32 CPU_SIGNATURE = 0x0000'0420;
+    // CPUID signature (EDX after reset, CPUID.1:EAX): family 6, model 3,
+    // stepping 3 (Pentium II class; see exec_p6.cpp for the profile).
+    static constexpr u32 CPU_SIGNATURE = 0x0000'0633;
+    // Model-specific registers this CPU has (exec_p6.cpp).
+    static constexpr u32 MSR_TSC = 0x10;
+    static constexpr u32 MSR_APIC_BASE = 0x1B;
+    static constexpr u32 MSR_BIOS_SIGN_ID = 0x8B;
+    static constexpr u32 MSR_SYSENTER_CS = 0x174;
+    static constexpr u32 MSR_SYSENTER_ESP = 0x175;
+    static constexpr u32 MSR_SYSENTER_EIP = 0x176;
+    static constexpr u32 MSR_MISC_ENABLE = 0x1A0;
 
     explicit Cpu(CpuEnvironment env);
     Cpu(Cpu const&) = delete;
@@ -178,6 +187,9 @@ public:
     void set_segment_real(SegReg s, u16 selector);
     void set_segment_cache(SegReg s, SegmentCache const& cache);
     bool protected_mode() const { return (m_cr0 & CR0_PE) != 0; }
+    bool v86_mode() const { return (m_eflags & FLAG_VM) != 0 && protected_mode(); }
+    // Segment registers hold paragraph numbers (real mode and V86 mode).
+    bool real_addressing() const { return !protected_mode() || (m_eflags & FLAG_VM); }
     bool code32() const { return m_code32; }
     bool stack32() const { return m_stack32; }
     // The current privilege level (SDM 5.5): 0 in real mode and right
@@ -211,7 +223,7 @@ public:
         return sc.base + offset;
     }
     template <typename T>
-    Result<T, Fault> read(u8 s, u32 offset) {
+    Loaded<T> read(u8 s, u32 offset) {
         u32 lin = TRY(linear<sizeof(T)>(s, offset, false));
         return m_mmu.read<T>(lin);
     }
@@ -236,7 +248,7 @@ public:
         return insn.addr32 ? off : (off & 0xFFFF);
     }
     template <typename T>
-    Result<T, Fault> read_rm(DecodedInsn const& insn) {
+    Loaded<T> read_rm(DecodedInsn const& insn) {
         if (insn.mod == 3) return reg<T>(insn.rm);
         return read<T>(insn.seg, ea(insn));
     }
@@ -251,7 +263,7 @@ public:
     // Read of a read-modify-write destination: a write-protected
     // destination faults before anything changes.
     template <typename T>
-    Result<T, Fault> read_rm_for_write(DecodedInsn const& insn) {
+    Loaded<T> read_rm_for_write(DecodedInsn const& insn) {
         if (insn.mod == 3) return reg<T>(insn.rm);
         u32 off = ea(insn);
         TRY(check_write<sizeof(T)>(insn.seg, off));
@@ -272,7 +284,7 @@ public:
         return {};
     }
     template <typename T>
-    Result<T, Fault> pop() {
+    Loaded<T> pop() {
         u32 sp = stack_pointer();
         T v = TRY(read<T>(SEG_SS, sp));
         set_stack_pointer(sp + sizeof(T));
@@ -288,7 +300,7 @@ public:
         return {};
     }
     template <typename T>
-    Result<T, Fault> pop_at(u32& sp) {
+    Loaded<T> pop_at(u32& sp) {
         T v = TRY(read<T>(SEG_SS, sp));
         sp = (sp + sizeof(T)) & stack_mask();
         return v;
@@ -306,7 +318,8 @@ public:
         m_eip = target;
         return {};
     }
-    // JMP/CALL far to a code segment (no gates).
+    // JMP/CALL far: code segments, call gates, TSS and task gates
+    // (transfers.cpp, tasks.cpp).
     Exec far_jump(u16 selector, u32 offset, bool op32);
     Exec far_call(u16 selector, u32 offset, bool op32);
     Exec far_return(bool op32, u16 release);
@@ -339,6 +352,11 @@ public:
         m_inhibit = 1;
         m_events = true;
     }
+    // MOV SS / POP SS: interrupts and the single-step trap wait.
+    void inhibit_interrupts_and_traps() {
+        inhibit_interrupts();
+        m_inhibit_debug = true;
+    }
     void note_event() { m_events = true; }
     // Debuggers and tests: leave (or enter) the HLT state explicitly.
     void set_halted(bool h) {
@@ -350,6 +368,11 @@ public:
     u32 dr(unsigned n) const { return m_dr[n & 7]; }
     void set_dr(unsigned n, u32 v) { m_dr[n & 7] = v; }
     Result<u64, Fault> read_descriptor(u16 selector);
+    Result<u64, Fault> read_descriptor_in(u16 selector, SegmentCache const& ldt);
+    // Task switch (tasks.cpp, SDM vol. 3, 7.3) to the TSS `selector`
+    // (descriptor `d`, already checked); `ret_eip` is saved in the old TSS.
+    enum class TaskEntry : u8 { Jmp, Call, Iret, Interrupt };
+    Exec task_switch(u16 selector, u64 d, TaskEntry how, u32 ret_eip);
     CpuEnvironment& env() { return m_env; }
     void set_gdtr_value(TableRegister t) { m_gdtr = t; }
     void set_ldtr(SegmentCache const& c) { m_ldtr = c; }
@@ -360,6 +383,10 @@ public:
     // Sets the accessed bit of a descriptor in memory.
     void mark_accessed(u16 selector, u64 descriptor);
     u64 rdtsc_value() const;
+    Result<u64, Fault> read_msr(u32 index);
+    Exec write_msr(u32 index, u64 value);
+    Exec sysenter();
+    Exec sysexit();
 
     // ---- x87 (fpu.h, exec_fpu.cpp) -------------------------------------------
     Fpu& fpu() { return m_fpu; }
@@ -382,6 +409,32 @@ protected:
     // Hands CR0.PG/WP, CR4.PSE and CR3 to the MMU (flushes the TLB).
     void update_paging();
     Exec load_cs_protected(u16 selector, u64 descriptor);
+    void load_null(SegReg s, u16 selector);
+    // Sets or clears EFLAGS.VM and re-derives the segment permissions.
+    void set_vm(bool on);
+
+    // transfers.cpp: privilege-changing far transfers.
+    struct StackSnapshot {
+        SegmentCache ss;
+        u32 esp;
+        u8 cpl;
+    };
+    StackSnapshot snapshot_stack() const;
+    void restore_stack(StackSnapshot const& s);
+    Exec tss_stack(u8 level, u16& ss, u32& esp);
+    Result<SegmentCache, Fault> inner_stack_segment(u16 ss, u8 level, u32 ext);
+    // Loads SS:ESP of `level` from the TSS and makes `level` the CPL.
+    Exec switch_to_inner_stack(u8 level, u32 ext);
+    Result<SegmentCache, Fault> outer_stack_segment(u16 ss, u8 level);
+    Result<SegmentCache, Fault> check_return_cs(u16 selector, u64 d);
+    void null_invisible_segments();
+    Exec through_call_gate(u16 gate_sel, u64 gate, bool call);
+    // tasks.cpp
+    Exec task_transfer(u16 selector, u64 d, TaskEntry how);
+    Exec task_return();
+    // v86.cpp
+    Exec v86_iret(bool op32);
+    Exec iret_to_v86(u32 eip, u16 cs, u32 flags, u32 sp);
     void reset_state();
     void visit_cpu_state(StateVisitor& v);
 
@@ -407,6 +460,11 @@ protected:
     u32 m_cr3{0};
     u32 m_cr4{0};
     u32 m_dr[8]{};
+    u32 m_sysenter_cs{0};
+    u32 m_sysenter_esp{0};
+    u32 m_sysenter_eip{0};
+    u64 m_misc_enable{0};
+    u64 m_tsc_offset{0}; // TSC = clock + offset (WRMSR 0x10 moves it)
     TableRegister m_gdtr{};
     TableRegister m_idtr{};
     SegmentCache m_ldtr{};
@@ -414,6 +472,9 @@ protected:
 
     u32 m_insn_start{0};
     u8 m_inhibit{0}; // 1: the next instruction boundary takes no interrupt
+    // MOV SS / POP SS also hold debug traps (single-step) for one
+    // instruction (SDM vol. 3, 6.8.3).
+    bool m_inhibit_debug{false};
     bool m_halted{false};
     bool m_nmi_pending{false};
     bool m_nmi_blocked{false};

@@ -86,6 +86,7 @@ constexpr u32 CR0_AM = 1u << 18;
 constexpr u32 CR0_NW = 1u << 29;
 constexpr u32 CR0_CD = 1u << 30;
 constexpr u32 CR0_PG = 1u << 31;
+constexpr u32 DR6_BS = 1u << 14; // single-step caused the #DB
 constexpr u32 CR4_VME = 1u << 0;
 constexpr u32 CR4_PVI = 1u << 1;
 constexpr u32 CR4_TSD = 1u << 2;
@@ -170,6 +171,39 @@ public:
         return Fault{static_cast<u8>(m_bits >> 40), ((m_bits >> 32) & 1) != 0, static_cast<u32>(m_bits)};
     }
     Fault release_error() const { return error(); }
+
+private:
+    static constexpr u64 FAILED = 1ull << 63;
+    u64 m_bits{0};
+};
+
+// A memory read's result: the value or a fault, packed into one register
+// like Exec. It converts to Result<T, Fault> and works with TRY. A
+// Result<u32, Fault> (a std::variant) is assembled on the stack and read
+// back whole, a store-forwarding stall on every load of the hot loops.
+template <typename T>
+class [[nodiscard]] Loaded {
+    static_assert(sizeof(T) <= 4);
+
+public:
+    Loaded(T v) : m_bits(static_cast<u64>(v)) {}
+    Loaded(Fault f) : m_bits(FAILED | (u64(f.vector) << 40) | (u64(f.has_error ? 1 : 0) << 32) | f.error) {}
+    template <typename F>
+    requires std::is_constructible_v<Fault, F&&> Loaded(Err<F> e) : Loaded(Fault(std::move(e.value))) {}
+
+    bool has_value() const { return (m_bits & FAILED) == 0; }
+    bool is_error() const { return (m_bits & FAILED) != 0; }
+    explicit operator bool() const { return has_value(); }
+    T value() const { return static_cast<T>(m_bits); }
+    T release_value() const { return value(); }
+    Fault error() const {
+        return Fault{static_cast<u8>(m_bits >> 40), ((m_bits >> 32) & 1) != 0, static_cast<u32>(m_bits)};
+    }
+    Fault release_error() const { return error(); }
+    operator Result<T, Fault>() const {
+        if (is_error()) return error();
+        return value();
+    }
 
 private:
     static constexpr u64 FAILED = 1ull << 63;

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 // The decoder's data: operand formats of the one-byte and 0F opcode maps
-// (SDM vol. 2, appendix A, tables, restricted to what an
-// 80486 without FPU decodes), the LOCK table, the dispatch table built from
+// (SDM vol. 2, appendix A, tables, restricted to what our P6
+// profile decodes: integer, x87, CMOV/CMPXCHG8B/SYSENTER/MSRs, no MMX/SSE),
+// the LOCK table, the dispatch table built from
 // the exec_*.cpp families, and mnemonics for traces.
 #include "hypervisor/cpu/decode_tables.h"
 
@@ -97,6 +98,9 @@ constexpr std::array<OpcodeFormat, 512> make_formats() {
     set(X + 0xA4, F_MODRM, I_8);
     set(X + 0xAC, F_MODRM, I_8);
     set(X + 0xBA, F_MODRM | F_LOCK, I_8);
+    for (unsigned op = 0x40; op <= 0x4F; ++op) // CMOVcc (P6)
+        set(X + op, F_MODRM, I_NONE);
+    set(X + 0xC7, F_MODRM | F_LOCK, I_NONE); // group 9: CMPXCHG8B
     return t;
 }
 
@@ -120,6 +124,8 @@ bool lock_allowed(u16 opcode, u8 reg) {
         return reg <= 1; // INC, DEC
     case 0x1BA:
         return reg >= 5; // BTS, BTR, BTC
+    case 0x1C7:
+        return reg == 1; // CMPXCHG8B
     default:
         return true;
     }
@@ -150,6 +156,7 @@ DispatchTable build_dispatch() {
     register_control(t);
     register_system(t);
     register_fpu(t);
+    register_p6(t);
     return t;
 }
 } // namespace
@@ -196,6 +203,7 @@ char const* mnemonic(DecodedInsn const& insn) {
     u8 op = static_cast<u8>(insn.opcode);
     if (op >= 0x80 && op <= 0x8F) return "jcc";
     if (op >= 0x90 && op <= 0x9F) return "setcc";
+    if (op >= 0x40 && op <= 0x4F) return "cmovcc";
     if (op >= 0xC8) return "bswap";
     switch (op) {
     case 0x00:
@@ -218,8 +226,20 @@ char const* mnemonic(DecodedInsn const& insn) {
     case 0x21:
     case 0x23:
         return "mov drn";
+    case 0x30:
+        return "wrmsr";
     case 0x31:
         return "rdtsc";
+    case 0x32:
+        return "rdmsr";
+    case 0x33:
+        return "rdpmc";
+    case 0x34:
+        return "sysenter";
+    case 0x35:
+        return "sysexit";
+    case 0xC7:
+        return "grp9";
     case 0xA0:
     case 0xA8:
         return "push";

@@ -93,5 +93,6 @@ void register_string(DispatchTable& t);
 void register_control(DispatchTable& t);
 void register_system(DispatchTable& t);
 void register_fpu(DispatchTable& t);
+void register_p6(DispatchTable& t);
 
 } // namespace vsa

@@ -66,7 +66,7 @@ Exec mov_sreg_rm(Cpu& cpu, DecodedInsn const& insn) {
     if (insn.reg >= SEG_COUNT || insn.reg == SEG_CS) return Fault::invalid_opcode();
     u16 sel = TRY(cpu.read_rm<u16>(insn));
     TRY(cpu.load_segment(static_cast<SegReg>(insn.reg), sel));
-    if (insn.reg == SEG_SS) cpu.inhibit_interrupts();
+    if (insn.reg == SEG_SS) cpu.inhibit_interrupts_and_traps();
     return {};
 }
 
@@ -161,7 +161,7 @@ Exec pop_sreg(Cpu& cpu, DecodedInsn const&) {
     T v = TRY(cpu.pop_at<T>(sp));
     TRY(cpu.load_segment(S, static_cast<u16>(v)));
     cpu.set_stack_pointer(sp);
-    if (S == SEG_SS) cpu.inhibit_interrupts();
+    if (S == SEG_SS) cpu.inhibit_interrupts_and_traps();
     return {};
 }
 
@@ -189,15 +189,19 @@ Exec popa(Cpu& cpu, DecodedInsn const&) {
 
 template <typename T>
 Exec pushf(Cpu& cpu, DecodedInsn const&) {
+    if (cpu.v86_mode() && cpu.iopl() < 3) return Fault::gp(0); // the monitor emulates it
     // The image has RF and VM clear (SDM vol. 2, PUSHF).
     return cpu.push<T>(static_cast<T>(cpu.eflags() & ~(FLAG_RF | FLAG_VM)));
 }
 
 template <typename T>
 Exec popf(Cpu& cpu, DecodedInsn const&) {
+    if (cpu.v86_mode() && cpu.iopl() < 3) return Fault::gp(0);
     T v = TRY(cpu.pop<T>());
     u32 changeable = FLAGS_VALID & ~(FLAG_VM | FLAG_RF);
-    if (cpu.protected_mode()) {
+    if (cpu.v86_mode()) {
+        changeable &= ~FLAG_IOPL; // at IOPL 3: IF changes, IOPL never
+    } else if (cpu.protected_mode()) {
         if (cpu.cpl() > 0) changeable &= ~FLAG_IOPL;
         if (cpu.cpl() > cpu.iopl()) changeable &= ~FLAG_IF;
     }

@@ -4,16 +4,11 @@
 // group 6 (SLDT STR LLDT LTR VERR VERW), group 7 (SGDT SIDT LGDT LIDT SMSW
 // LMSW INVLPG), CLTS, LAR, LSL, ARPL, INVD, WBINVD.
 //
-// CPUID: "GenuineIntel", family 4 model 2 (i486SX). CPUID first appeared
-// on late 486 steppings and is detected through EFLAGS.ID; a 386 has
-// neither, so answering CPUID while claiming family 3 would be a CPU that
-// never existed. The 486 additions (BSWAP, XADD, CMPXCHG, INVD, WBINVD,
-// INVLPG, EFLAGS.AC) are implemented. Leaf 1 EDX advertises the x87 FPU
-// (fpu.h) and TSC (RDTSC is implemented); no VME, PSE, MSR or CX8.
+// CPUID and the P6 additions are in exec_p6.cpp.
 //
-// Privilege rules beyond "CPL 0 may do everything" (I/O bitmap aside) and
-// descriptor-type rules LAR/LSL/VERR/VERW apply are implemented; TSS
-// semantics beyond LTR's busy bit are issue 5.
+// Privileged instructions are #GP(0) at CPL > 0 (and in V86 mode); group
+// 6, LAR, LSL and ARPL are #UD in real and V86 mode. INVLPG drops one page
+// from the TLB; MOV CR4 accepts only the bits Cpu::CR4_VALID lists.
 #include "hypervisor/cpu/exec_common.h"
 
 namespace vsa {
@@ -70,23 +65,6 @@ Exec out(Cpu& cpu, DecodedInsn const& insn) {
     return {};
 }
 
-Exec cpuid(Cpu& cpu, DecodedInsn const&) {
-    u32 leaf = cpu.eax();
-    // Leaves above the maximum return the highest basic leaf (Intel).
-    if (leaf == 0) {
-        cpu.set_eax(1);
-        cpu.set_ebx(0x756E'6547); // "Genu"
-        cpu.set_edx(0x4965'6E69); // "ineI"
-        cpu.set_ecx(0x6C65'746E); // "ntel"
-        return {};
-    }
-    cpu.set_eax(Cpu::CPU_SIGNATURE);
-    cpu.set_ebx(0);
-    cpu.set_ecx(0);
-    cpu.set_edx((1u << 4) | (1u << 0)); // TSC, FPU
-    return {};
-}
-
 Exec rdtsc(Cpu& cpu, DecodedInsn const&) {
     if ((cpu.cr4() & CR4_TSD) && cpu.protected_mode() && cpu.cpl() != 0) return Fault::gp(0);
     u64 tsc = cpu.rdtsc_value();
@@ -121,6 +99,7 @@ Exec mov_to_cr(Cpu& cpu, DecodedInsn const& insn) {
 Exec mov_from_dr(Cpu& cpu, DecodedInsn const& insn) {
     TRY(privileged(cpu));
     unsigned n = insn.reg;
+    if ((n == 4 || n == 5) && (cpu.cr4() & CR4_DE)) return Fault::invalid_opcode();
     if (n == 4 || n == 5) n += 2; // aliases of DR6/DR7 while CR4.DE = 0
     cpu.set_reg32(insn.rm, cpu.dr(n));
     return {};
@@ -129,6 +108,7 @@ Exec mov_from_dr(Cpu& cpu, DecodedInsn const& insn) {
 Exec mov_to_dr(Cpu& cpu, DecodedInsn const& insn) {
     TRY(privileged(cpu));
     unsigned n = insn.reg;
+    if ((n == 4 || n == 5) && (cpu.cr4() & CR4_DE)) return Fault::invalid_opcode();
     if (n == 4 || n == 5) n += 2;
     cpu.set_dr(n, cpu.reg32(insn.rm));
     return {};
@@ -313,7 +293,7 @@ Exec verr_verw(Cpu& cpu, DecodedInsn const& insn, bool write) {
 }
 
 Exec group6(Cpu& cpu, DecodedInsn const& insn) {
-    if (!cpu.protected_mode()) return Fault::invalid_opcode();
+    if (cpu.real_addressing()) return Fault::invalid_opcode();
     switch (insn.reg) {
     case 0:
         return sldt_str(cpu, insn, cpu.ldtr().selector);
@@ -334,7 +314,7 @@ Exec group6(Cpu& cpu, DecodedInsn const& insn) {
 
 template <typename T, bool LSL>
 Exec lar_lsl(Cpu& cpu, DecodedInsn const& insn) {
-    if (!cpu.protected_mode()) return Fault::invalid_opcode();
+    if (cpu.real_addressing()) return Fault::invalid_opcode();
     u16 sel = TRY(cpu.read_rm<u16>(insn));
     bool found = false;
     u64 d = TRY(probe(cpu, sel, found));
@@ -362,7 +342,7 @@ Exec lar_lsl(Cpu& cpu, DecodedInsn const& insn) {
 }
 
 Exec arpl(Cpu& cpu, DecodedInsn const& insn) {
-    if (!cpu.protected_mode()) return Fault::invalid_opcode();
+    if (cpu.real_addressing()) return Fault::invalid_opcode();
     u16 dst = TRY(cpu.read_rm_for_write<u16>(insn));
     u16 src = cpu.reg<u16>(insn.reg);
     if ((dst & 3) < (src & 3)) {
@@ -388,7 +368,6 @@ void register_system(DispatchTable& t) {
     t.set(0xE7, out<u16, false>, out<u32, false>);
     t.set(0xEE, out<u8, true>);
     t.set(0xEF, out<u16, true>, out<u32, true>);
-    t.set(0x1A2, cpuid);
     t.set(0x131, rdtsc);
     t.set(0x120, mov_from_cr);
     t.set(0x122, mov_to_cr);

@@ -64,13 +64,18 @@ std::optional<CpuExit> Interpreter::boundary() {
     }
     // The single-step trap comes after the instruction that ran with TF=1
     // (SDM 17.3.1.4), before any external interrupt.
-    if (m_single_step) {
+    // After MOV SS / POP SS the trap waits one more instruction (the TF
+    // check below re-arms it).
+    if (m_single_step && !m_inhibit_debug) {
         m_single_step = false;
         if (!m_faulted) {
+            m_dr[6] |= DR6_BS;
             auto r = deliver(VEC_DB, false, 0, m_eip, false);
             if (!r) raise_exception(r.error(), m_eip);
         }
     }
+    m_single_step = false;
+    m_inhibit_debug = false;
     bool shadowed = m_inhibit != 0;
     if (shadowed) {
         m_inhibit = 0;

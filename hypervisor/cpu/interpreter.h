@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 // Interpreter: the reference CpuBackend, a table-driven interpreter of the
-// 80486 integer instruction set without FPU (8086..80386 plus CPUID,
-// BSWAP, XADD, CMPXCHG, INVD, WBINVD, INVLPG, RDTSC) in real mode and
-// 32-bit protected mode. Cpu holds the state and the services handlers
+// P6 integer instruction set (8086..80486 plus CMOVcc, CMPXCHG8B, RDMSR,
+// WRMSR, RDPMC, SYSENTER, SYSEXIT) in real, protected (paged, rings 0-3,
+// tasks) and virtual-8086 mode. Cpu holds the state and the services handlers
 // use; this class adds the run loop, tracing and breakpoints.
 //
 // The run loop, per instruction: a one-byte "events" test (interrupts to

@@ -4,10 +4,11 @@
 // and trap gates of the IDT in protected mode, with the double-fault and
 // triple-fault rules of table 6-5.
 //
-// Left for issue 5 (delivery raises #GP with the IDT error code instead):
-// task gates, and gates to a more privileged code segment, which need the
-// stack switch through the TSS. Ring-0 guests (SeaBIOS, boot loaders)
-// never take either.
+// Gates to a more privileged level switch to the stack the TSS names for
+// it; from V86 mode the handler also gets GS, FS, DS, ES on its stack and
+// those registers are nulled; task gates switch tasks (tasks.cpp).
+// Left out: CR4.VME's interrupt redirection (INT n in V86 mode at IOPL < 3
+// is #GP(0) to the monitor, as without VME).
 #include "hypervisor/cpu/cpu.h"
 
 namespace vsa {
@@ -38,6 +39,8 @@ Exec Cpu::deliver(u8 vector, bool has_error, u32 error, u32 return_eip, bool sof
 
     u32 ext = software ? 0 : 1;
     u32 idt_error = u32(vector) * 8 + 2 + ext;
+    // INT n in V86 mode is IOPL-sensitive (VME redirection is not done).
+    if (software && v86_mode() && iopl() < 3) return Fault::gp(0);
     if (u32(vector) * 8 + 7 > m_idtr.limit) return Fault::gp(idt_error);
     u32 lo = TRY(m_mmu.read_sys<u32>(m_idtr.base + u32(vector) * 8));
     u32 hi = TRY(m_mmu.read_sys<u32>(m_idtr.base + u32(vector) * 8 + 4));
@@ -45,6 +48,8 @@ Exec Cpu::deliver(u8 vector, bool has_error, u32 error, u32 return_eip, bool sof
     bool gate32 = false;
     bool trap = false;
     switch (type) {
+    case 0x05:
+        break;
     case 0x06:
         break;
     case 0x07:
@@ -58,12 +63,30 @@ Exec Cpu::deliver(u8 vector, bool has_error, u32 error, u32 return_eip, bool sof
         trap = true;
         break;
     default:
-        return Fault::gp(idt_error); // task gate (issue 5) or not a gate
+        return Fault::gp(idt_error);
     }
     u8 gate_dpl = (hi >> 13) & 3;
     if (software && gate_dpl < cpl()) return Fault::gp(idt_error);
     if (!(hi & 0x8000)) return Fault::np(idt_error);
     u16 selector = static_cast<u16>(lo >> 16);
+    if (type == 0x05) {
+        // Task gate: the handler is a task; the error code goes on its stack.
+        if (selector & 4) return Fault::ts((selector & 0xFFFC) + ext);
+        auto tss = read_descriptor(selector);
+        if (!tss) return Fault::ts((selector & 0xFFFC) + ext);
+        u8 tss_type = static_cast<u8>(tss.value() >> 40) & 0x1F;
+        if (tss_type != 0x01 && tss_type != 0x09) return Fault::ts((selector & 0xFFFC) + ext);
+        if (!(tss.value() & (u64(ACC_P) << 40))) return Fault::np((selector & 0xFFFC) + ext);
+        TRY(task_switch(selector, tss.value(), TaskEntry::Interrupt, return_eip));
+        if (has_error) {
+            if (m_stack32)
+                TRY(push<u32>(error));
+            else
+                TRY(push<u16>(static_cast<u16>(error)));
+        }
+        m_halted = false;
+        return {};
+    }
     u32 offset = (lo & 0xFFFF) | (gate32 ? (hi & 0xFFFF'0000u) : 0);
     if ((selector & ~3u) == 0) return Fault::gp(ext);
     auto desc = read_descriptor(selector);
@@ -72,30 +95,73 @@ Exec Cpu::deliver(u8 vector, bool has_error, u32 error, u32 return_eip, bool sof
     if (!(c.access & ACC_S) || !c.is_code() || c.dpl() > cpl()) return Fault::gp((selector & 0xFFFC) + ext);
     if (!(c.access & ACC_P)) return Fault::np((selector & 0xFFFC) + ext);
     bool conforming = (c.access & ACC_DC) != 0;
-    if (!conforming && c.dpl() < cpl()) return Fault::gp((selector & 0xFFFC) + ext); // stack switch: issue 5
+    bool from_v86 = v86_mode();
+    bool inner = !conforming && c.dpl() < cpl();
+    // From V86 mode only a ring-0, non-conforming handler will do.
+    if (from_v86 && (!inner || c.dpl() != 0)) return Fault::gp((selector & 0xFFFC) + ext);
     if (offset > c.limit) return Fault::gp(0);
 
     u32 flags = eflags();
     u16 old_cs = m_seg[SEG_CS].selector;
-    if (gate32) {
-        TRY(push_at<u32>(sp, flags));
-        TRY(push_at<u32>(sp, old_cs));
-        TRY(push_at<u32>(sp, return_eip));
-        if (has_error) TRY(push_at<u32>(sp, error));
-    } else {
-        TRY(push_at<u16>(sp, static_cast<u16>(flags)));
-        TRY(push_at<u16>(sp, old_cs));
-        TRY(push_at<u16>(sp, static_cast<u16>(return_eip)));
-        if (has_error) TRY(push_at<u16>(sp, static_cast<u16>(error)));
+    StackSnapshot snap = snapshot_stack();
+    u16 old_ss = m_seg[SEG_SS].selector;
+    u32 old_esp = m_regs[REG_ESP];
+    if (inner) {
+        // The handler's stack comes from the TSS (SDM vol. 3, 6.12.1).
+        TRY(switch_to_inner_stack(c.dpl(), ext));
+    }
+    sp = stack_pointer();
+    Exec pushed = [&]() -> Exec {
+        if (gate32) {
+            if (from_v86) {
+                TRY(push_at<u32>(sp, m_seg[SEG_GS].selector));
+                TRY(push_at<u32>(sp, m_seg[SEG_FS].selector));
+                TRY(push_at<u32>(sp, m_seg[SEG_DS].selector));
+                TRY(push_at<u32>(sp, m_seg[SEG_ES].selector));
+            }
+            if (inner) {
+                TRY(push_at<u32>(sp, old_ss));
+                TRY(push_at<u32>(sp, old_esp));
+            }
+            TRY(push_at<u32>(sp, flags));
+            TRY(push_at<u32>(sp, old_cs));
+            TRY(push_at<u32>(sp, return_eip));
+            if (has_error) TRY(push_at<u32>(sp, error));
+        } else {
+            if (from_v86) {
+                TRY(push_at<u16>(sp, m_seg[SEG_GS].selector));
+                TRY(push_at<u16>(sp, m_seg[SEG_FS].selector));
+                TRY(push_at<u16>(sp, m_seg[SEG_DS].selector));
+                TRY(push_at<u16>(sp, m_seg[SEG_ES].selector));
+            }
+            if (inner) {
+                TRY(push_at<u16>(sp, old_ss));
+                TRY(push_at<u16>(sp, static_cast<u16>(old_esp)));
+            }
+            TRY(push_at<u16>(sp, static_cast<u16>(flags)));
+            TRY(push_at<u16>(sp, old_cs));
+            TRY(push_at<u16>(sp, static_cast<u16>(return_eip)));
+            if (has_error) TRY(push_at<u16>(sp, static_cast<u16>(error)));
+        }
+        return {};
+    }();
+    if (!pushed) {
+        restore_stack(snap);
+        return pushed;
     }
     mark_accessed(selector, desc.value());
     c.access |= ACC_ACCESSED;
-    c.selector = static_cast<u16>((selector & ~3u) | cpl());
-    m_seg[SEG_CS] = c;
-    refresh_segment(SEG_CS);
+    u8 new_cpl = inner ? c.dpl() : cpl();
+    c.selector = static_cast<u16>((selector & ~3u) | new_cpl);
     set_stack_pointer(sp);
-    m_eflags &= ~(FLAG_TF | FLAG_NT | FLAG_RF | FLAG_VM);
+    m_eflags &= ~(FLAG_TF | FLAG_NT | FLAG_RF);
     if (!trap) m_eflags &= ~FLAG_IF;
+    if (from_v86) {
+        set_vm(false);
+        for (SegReg s : {SEG_ES, SEG_DS, SEG_FS, SEG_GS})
+            load_null(s, 0);
+    }
+    set_segment_cache(SEG_CS, c);
     m_eip = offset;
     m_halted = false;
     return {};

@@ -3,18 +3,15 @@
 
 namespace vsa {
 
-Mmu::Mmu(MemoryMap& memory, bool& slow_path_hook)
-    : m_memory(memory), m_slow_path_hook(slow_path_hook), m_read(m_tlb[0].read), m_write(m_tlb[0].write) {
+Mmu::Mmu(MemoryMap& memory, bool& slow_path_hook) : m_memory(memory), m_slow_path_hook(slow_path_hook) {
     flush();
 }
 
 void Mmu::flush() {
-    for (auto& t : m_tlb) {
-        for (auto& e : t.read)
-            e = Entry{};
-        for (auto& e : t.write)
-            e = Entry{};
-    }
+    for (auto& e : m_read)
+        e = Entry{};
+    for (auto& e : m_write)
+        e = Entry{};
     m_generation = m_memory.generation();
     m_has_large = false;
     ++m_epoch;
@@ -28,10 +25,10 @@ void Mmu::flush_page(u32 linear) {
         return;
     }
     u32 page = linear >> 12;
-    for (auto& t : m_tlb) {
-        if (t.read[page % TLB_SIZE].page == page) t.read[page % TLB_SIZE] = Entry{};
-        if (t.write[page % TLB_SIZE].page == page) t.write[page % TLB_SIZE] = Entry{};
-    }
+    Entry& r = m_read[page % TLB_SIZE];
+    Entry& w = m_write[page % TLB_SIZE];
+    if ((r.page & ~USER_TAG) == page) r = Entry{};
+    if ((w.page & ~USER_TAG) == page) w = Entry{};
     ++m_epoch;
 }
 
@@ -100,14 +97,14 @@ u8 const* Mmu::code_page(u32 linear) {
     check_generation();
     u32 page = linear >> 12;
     Entry& e = m_read[page % TLB_SIZE];
-    if (e.page == page) return e.host;
+    if (e.page == (page | m_user_tag)) return e.host;
     auto phys = translate(linear & ~PAGE_MASK, false, m_user);
     if (!phys) return nullptr;
     u8 const* host = m_memory.host_read_page(phys.value());
     if (!host) return nullptr;
     // host_read_page gives a const pointer; the TLB keeps one pointer type
     // and never writes through a read entry.
-    e.page = page;
+    e.page = page | m_user_tag;
     e.host = const_cast<u8*>(host);
     return host;
 }
@@ -130,8 +127,8 @@ Result<u32, Fault> Mmu::read_slow(u32 linear, unsigned size, bool user) {
     }
     PhysAddr phys = TRY(translate(linear, false, user));
     if (u8 const* host = m_memory.host_read_page(phys & ~PhysAddr(PAGE_MASK))) {
-        Entry& e = m_tlb[user ? 1 : 0].read[(linear >> 12) % TLB_SIZE];
-        e.page = linear >> 12;
+        Entry& e = m_read[(linear >> 12) % TLB_SIZE];
+        e.page = (linear >> 12) | (user ? USER_TAG : 0);
         e.host = const_cast<u8*>(host);
         u32 v = 0;
         std::memcpy(&v, host + offset, size);
@@ -164,8 +161,8 @@ Exec Mmu::write_slow(u32 linear, unsigned size, u32 value, bool user) {
     }
     PhysAddr phys = TRY(translate(linear, true, user));
     if (u8* host = m_memory.host_write_page(phys & ~PhysAddr(PAGE_MASK))) {
-        Entry& e = m_tlb[user ? 1 : 0].write[(linear >> 12) % TLB_SIZE];
-        e.page = linear >> 12;
+        Entry& e = m_write[(linear >> 12) % TLB_SIZE];
+        e.page = (linear >> 12) | (user ? USER_TAG : 0);
         e.host = host;
         std::memcpy(host + offset, &value, size);
         return {};

@@ -97,6 +97,19 @@ std::vector<u8> from_hex(std::string const& hex) {
     return out;
 }
 
+void set_desc(TestMachine& m, u32 table, u16 sel, u32 base, u32 limit, u8 access, u8 flags) {
+    u32 lo = (limit & 0xFFFF) | (base << 16);
+    u32 hi = ((base >> 16) & 0xFF) | (u32(access) << 8) | (limit & 0xF'0000u) | (u32(flags) << 20) |
+             (base & 0xFF00'0000u);
+    m.poke32(table + (sel & ~7u), lo);
+    m.poke32(table + (sel & ~7u) + 4, hi);
+}
+
+void set_gate(TestMachine& m, u32 table, u16 index_offset, u16 sel, u32 offset, u8 access, u8 params) {
+    m.poke32(table + index_offset, (offset & 0xFFFF) | (u32(sel) << 16));
+    m.poke32(table + index_offset + 4, (offset & 0xFFFF'0000u) | (u32(access) << 8) | params);
+}
+
 std::vector<u8> assemble(std::string const& source) {
     char dir[] = "/tmp/vsa-asm-XXXXXX";
     if (!mkdtemp(dir)) throw std::runtime_error("mkdtemp failed");

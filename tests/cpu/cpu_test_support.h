@@ -90,6 +90,12 @@ struct TestMachine {
 
 std::vector<u8> from_hex(std::string const& hex);
 
+// Writes a segment or system descriptor at `sel` of the table at `table`
+// (`flags` is the G/DB/AVL nibble), or a gate (call, interrupt, trap,
+// task) to `sel`:`offset` with the access byte `access`.
+void set_desc(TestMachine& m, u32 table, u16 sel, u32 base, u32 limit, u8 access, u8 flags);
+void set_gate(TestMachine& m, u32 table, u16 index_offset, u16 sel, u32 offset, u8 access, u8 params = 0);
+
 // Assembles `source` with nasm -f bin (the source sets its own org and
 // bits); throws with nasm's messages if it does not assemble.
 std::vector<u8> assemble(std::string const& source);
