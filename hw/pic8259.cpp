@@ -169,11 +169,15 @@ u8 Pic8259::acknowledge() {
         } else {
             intack(slave, static_cast<unsigned>(sir));
             vector = static_cast<u8>(slave.vector_base + sir);
+            update();
+            if (m_ack_listener) m_ack_listener(8 + static_cast<unsigned>(sir));
+            return vector;
         }
     } else {
         vector = static_cast<u8>(master.vector_base + ir);
     }
     update();
+    if (m_ack_listener && !cascaded(static_cast<unsigned>(ir))) m_ack_listener(static_cast<unsigned>(ir));
     return vector;
 }
 

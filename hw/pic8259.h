@@ -33,6 +33,7 @@
 #include "hypervisor/io/irq.h"
 
 #include <array>
+#include <functional>
 
 namespace vsa {
 
@@ -60,6 +61,12 @@ public:
 
     bool intr_pending() const override;
     u8 acknowledge() override;
+    // Called after an INTA cycle with the IRQ (0..15) it serviced; the
+    // machine uses it to deliver timer ticks that arrived while the
+    // previous one was still pending (see PcMachine's tick backlog).
+    void set_ack_listener(std::function<void(unsigned irq)> listener) {
+        m_ack_listener = std::move(listener);
+    }
 
     // The request input for IRQ 0-15 (an out-of-range number gets an
     // unconnected line).
@@ -127,6 +134,7 @@ private:
     bool m_intr_level{false};
     std::array<Input, IRQS> m_inputs;
     NullIrqLine m_unconnected;
+    std::function<void(unsigned)> m_ack_listener;
 };
 
 } // namespace vsa

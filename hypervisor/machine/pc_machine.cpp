@@ -113,6 +113,44 @@ struct PcMachine::Impl {
     std::unique_ptr<Vga> vga;
     std::unique_ptr<Interpreter> cpu;
 
+    // IRQ 0 with a "delay" lost-tick policy. An interpreted CPU can run
+    // with interrupts off for longer than a PIT period (4 ms at Linux's
+    // HZ=250), and an 8259 input holds one pending edge: further ticks
+    // would vanish, the guest's jiffies would fall behind its TSC (both
+    // run on the one virtual clock) and Linux would call the TSC unstable.
+    // So a tick that arrives while the previous one is still latched is
+    // counted and delivered right after that one is acknowledged. The
+    // backlog is bounded (a guest that masks IRQ 0 for good, or leaves it
+    // unserviced, only ever gets MAX_BACKLOG late ticks).
+    class TimerTickLine final : public IrqLine {
+    public:
+        static constexpr unsigned MAX_BACKLOG = 25; // 100 ms at 250 Hz
+        explicit TimerTickLine(Impl& m) : m_machine(m) {}
+        void set_level(bool high) override {
+            bool rising = high && !m_level;
+            m_level = high;
+            Pic8259& pic = *m_machine.pic;
+            if (rising && (pic.irr(0) & 1)) {
+                if (m_backlog < MAX_BACKLOG) ++m_backlog;
+                return;
+            }
+            pic.input(0).set_level(high);
+        }
+        void acknowledged() {
+            if (m_backlog == 0 || !m_level) return;
+            --m_backlog;
+            m_machine.pic->input(0).set_level(false);
+            m_machine.pic->input(0).set_level(true);
+        }
+        void reset() { m_backlog = 0; }
+
+    private:
+        Impl& m_machine;
+        bool m_level{false};
+        unsigned m_backlog{0};
+    };
+    TimerTickLine timer_tick{*this};
+
     // Port 0xF0: the PC/AT's "clear math coprocessor busy" latch. A write
     // drops FERR#'s IRQ 13 and lets the FPU go on (IGNNE#); the BIOS's
     // IRQ 13 handler writes it (DOS-era x87 error reporting, CR0.NE=0).
@@ -180,7 +218,10 @@ Result<void, std::string> PcMachine::Impl::build() {
     pic = std::make_unique<Pic8259>(intr_line);
     io.map(0x20, 2, *pic, WIDTH_8, 0x20);
     io.map(0xA0, 2, *pic, WIDTH_8, 0xA0);
-    pit = std::make_unique<Pit8254>(pic->input(0), clock);
+    pic->set_ack_listener([this](unsigned irq) {
+        if (irq == 0) timer_tick.acknowledged();
+    });
+    pit = std::make_unique<Pit8254>(timer_tick, clock);
     io.map(0x40, 4, *pit, WIDTH_8);
     port61 = std::make_unique<SystemControlB>(*pit, clock);
     io.map(0x61, 1, *port61, WIDTH_8);
