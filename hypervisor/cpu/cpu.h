@@ -427,6 +427,7 @@ protected:
     Exec switch_to_inner_stack(u8 level, u32 ext);
     Result<SegmentCache, Fault> outer_stack_segment(u16 ss, u8 level);
     Result<SegmentCache, Fault> check_return_cs(u16 selector, u64 d);
+    Exec return_to_outer_level(u16 selector, u64 d, u32 offset, u32& sp, u8 rpl, bool op32);
     void null_invisible_segments();
     Exec through_call_gate(u16 gate_sel, u64 gate, bool call);
     // tasks.cpp

@@ -264,6 +264,34 @@ Exec Cpu::through_call_gate(u16 gate_sel, u64 gate, bool call) {
     return {};
 }
 
+// RETF and IRET to an outer privilege level: the caller's SS:ESP follow on
+// the stack (at `sp`); check the return CS and the new stack, then load CS,
+// SS and ESP. Nothing changes unless every check passes.
+Exec Cpu::return_to_outer_level(u16 selector, u64 d, u32 offset, u32& sp, u8 rpl, bool op32) {
+    SegmentCache c = TRY(check_return_cs(selector, d));
+    u32 new_esp = 0;
+    u16 new_ss = 0;
+    if (op32) {
+        new_esp = TRY(pop_at<u32>(sp));
+        new_ss = static_cast<u16>(TRY(pop_at<u32>(sp)));
+    } else {
+        new_esp = TRY(pop_at<u16>(sp));
+        new_ss = TRY(pop_at<u16>(sp));
+    }
+    SegmentCache ssc = TRY(outer_stack_segment(new_ss, rpl));
+    if (offset > c.limit) return Fault::gp(0);
+    mark_accessed(selector, d);
+    c.access |= ACC_ACCESSED;
+    set_segment_cache(SEG_CS, c);
+    m_seg[SEG_SS] = ssc;
+    refresh_segment(SEG_SS);
+    // A popped 16-bit SP is zero-extended into a 32-bit stack's ESP; a
+    // 16-bit stack keeps the upper half (as Bochs and hardware do).
+    if (!ssc.big()) new_esp = (m_regs[REG_ESP] & 0xFFFF'0000u) | (new_esp & 0xFFFF);
+    m_regs[REG_ESP] = new_esp;
+    return {};
+}
+
 Exec Cpu::far_return(bool op32, u16 release) {
     u32 sp = stack_pointer();
     u32 offset = 0;
@@ -296,27 +324,7 @@ Exec Cpu::far_return(bool op32, u16 release) {
         return {};
     }
     // To an outer level: the caller's SS:ESP follow CS:EIP.
-    SegmentCache c = TRY(check_return_cs(selector, d));
-    u32 new_esp = 0;
-    u16 new_ss = 0;
-    if (op32) {
-        new_esp = TRY(pop_at<u32>(sp));
-        new_ss = static_cast<u16>(TRY(pop_at<u32>(sp)));
-    } else {
-        new_esp = TRY(pop_at<u16>(sp));
-        new_ss = TRY(pop_at<u16>(sp));
-    }
-    SegmentCache ssc = TRY(outer_stack_segment(new_ss, rpl));
-    if (offset > c.limit) return Fault::gp(0);
-    mark_accessed(selector, d);
-    c.access |= ACC_ACCESSED;
-    set_segment_cache(SEG_CS, c);
-    m_seg[SEG_SS] = ssc;
-    refresh_segment(SEG_SS);
-    // A popped 16-bit SP is zero-extended into a 32-bit stack's ESP; a
-    // 16-bit stack keeps the upper half (as Bochs and hardware do).
-    if (!ssc.big()) new_esp = (m_regs[REG_ESP] & 0xFFFF'0000u) | (new_esp & 0xFFFF);
-    m_regs[REG_ESP] = new_esp;
+    TRY(return_to_outer_level(selector, d, offset, sp, rpl, op32));
     set_stack_pointer(stack_pointer() + release);
     null_invisible_segments();
     m_eip = offset;
@@ -376,27 +384,7 @@ Exec Cpu::interrupt_return(bool op32) {
         m_eip = offset;
         return {};
     }
-    SegmentCache c = TRY(check_return_cs(selector, d));
-    u32 new_esp = 0;
-    u16 new_ss = 0;
-    if (op32) {
-        new_esp = TRY(pop_at<u32>(sp));
-        new_ss = static_cast<u16>(TRY(pop_at<u32>(sp)));
-    } else {
-        new_esp = TRY(pop_at<u16>(sp));
-        new_ss = TRY(pop_at<u16>(sp));
-    }
-    SegmentCache ssc = TRY(outer_stack_segment(new_ss, rpl));
-    if (offset > c.limit) return Fault::gp(0);
-    mark_accessed(selector, d);
-    c.access |= ACC_ACCESSED;
-    set_segment_cache(SEG_CS, c);
-    m_seg[SEG_SS] = ssc;
-    refresh_segment(SEG_SS);
-    // A popped 16-bit SP is zero-extended into a 32-bit stack's ESP; a
-    // 16-bit stack keeps the upper half (as Bochs and hardware do).
-    if (!ssc.big()) new_esp = (m_regs[REG_ESP] & 0xFFFF'0000u) | (new_esp & 0xFFFF);
-    m_regs[REG_ESP] = new_esp;
+    TRY(return_to_outer_level(selector, d, offset, sp, rpl, op32));
     set_eflags(new_flags);
     null_invisible_segments();
     m_nmi_blocked = false;
