@@ -101,6 +101,11 @@ constexpr std::array<OpcodeFormat, 512> make_formats() {
     for (unsigned op = 0x40; op <= 0x4F; ++op) // CMOVcc (P6)
         set(X + op, F_MODRM, I_NONE);
     set(X + 0xC7, F_MODRM | F_LOCK, I_NONE); // group 9: CMPXCHG8B
+    // 0F 18..0F 1F: the P6 hint-NOP space with a ModRM operand (0F 1F /0 is
+    // the multi-byte NOP compilers pad with; F3 0F 1E FB is ENDBR32 in
+    // CET-built code, a NOP here). The operand is decoded, never accessed.
+    for (unsigned op = 0x18; op <= 0x1F; ++op)
+        set(X + op, F_MODRM, I_NONE);
     return t;
 }
 

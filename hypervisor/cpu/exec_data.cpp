@@ -278,6 +278,8 @@ void register_data(DispatchTable& t) {
     t.set(0x86, xchg_rm_reg<u8>);
     t.set(0x87, VSA_BOTH(xchg_rm_reg));
     t.set(0x90, nop);
+    for (u16 op = 0x118; op <= 0x11F; ++op) // hint NOPs (P6): multi-byte NOP, ENDBR32
+        t.set(op, nop);
     for (u16 op = 0x91; op <= 0x97; ++op)
         t.set(op, VSA_BOTH(xchg_acc_reg));
     t.set(0x8D, VSA_BOTH(lea));

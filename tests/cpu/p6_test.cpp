@@ -64,6 +64,19 @@ BOOST_AUTO_TEST_CASE(cmov_and_cmpxchg8b) {
     BOOST_TEST(run(m, "db 0x0f, 0xc7, 0xc8\n") == VEC_UD);
 }
 
+// The hint-NOP space 0F 18..0F 1F: multi-byte NOPs (0F 1F /0) and ENDBR32
+// (F3 0F 1E FB) run as NOPs and never touch their memory operand, which
+// here points at an unmapped address. Debian's static glibc starts with
+// ENDBR32: without this the CPU oracle died of SIGILL.
+BOOST_AUTO_TEST_CASE(hint_nops) {
+    TestMachine m(4 * MiB);
+    m.enter_flat32();
+    BOOST_TEST(run(m, "mov eax, 7\ndb 0xF3, 0x0F, 0x1E, 0xFB\n"
+                      "nop dword [eax + eax * 1 + 0x7FFFFFF0]\nnop word [0xFFFFFFF0]\n"
+                      "db 0x0F, 0x18, 0x00\ndb 0x0F, 0x1F, 0x44, 0x00, 0x00\ninc eax\n") == -1);
+    BOOST_TEST(m.cpu->eax() == 8u);
+}
+
 BOOST_AUTO_TEST_CASE(msrs_rdpmc_rdtsc) {
     TestMachine m(4 * MiB);
     m.enter_flat32();
