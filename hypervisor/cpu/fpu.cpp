@@ -187,6 +187,14 @@ Res with(Res r, u16 exc) {
     return r;
 }
 
+// An invalid operation or a divide by zero found after the operand checks
+// outranks the denormal-operand exception (SDM vol. 1, 4.9.2: priority 3
+// before 4), so DE is not reported with it: a denormal divided by zero
+// sets ZE alone, as the host x87 does.
+u16 outranks_de(u16 pre, u16 exception) {
+    return static_cast<u16>((pre & ~SW_DE) | exception);
+}
+
 // Unsupported encodings, NaNs and denormal operands of a two-operand
 // operation. True when `r` is the final result.
 bool specials2(F80 a, F80 b, Env env, Res& r, Class& ca, Class& cb) {
@@ -233,7 +241,7 @@ Res addsub(F80 a, F80 b, bool negate_b, Env env) {
     bool sb = b.sign() != negate_b;
     if (ca == Class::Infinity || cb == Class::Infinity) {
         if (ca == Class::Infinity && cb == Class::Infinity && sa != sb)
-            return Res{INDEFINITE, u16(pre | SW_IE)};
+            return Res{INDEFINITE, outranks_de(pre, SW_IE)};
         return Res{inf(ca == Class::Infinity ? sa : sb), pre};
     }
     if (ca == Class::Zero && cb == Class::Zero) return Res{zero(sa == sb ? sa : env.rc == RC_DOWN), pre};
@@ -362,7 +370,7 @@ Res mul(F80 a, F80 b, Env env) {
     u16 pre = r.exc;
     bool s = a.sign() != b.sign();
     if (ca == Class::Infinity || cb == Class::Infinity) {
-        if (ca == Class::Zero || cb == Class::Zero) return Res{INDEFINITE, u16(pre | SW_IE)};
+        if (ca == Class::Zero || cb == Class::Zero) return Res{INDEFINITE, outranks_de(pre, SW_IE)};
         return Res{inf(s), pre};
     }
     if (ca == Class::Zero || cb == Class::Zero) return Res{zero(s), pre};
@@ -378,13 +386,13 @@ Res div(F80 a, F80 b, Env env) {
     u16 pre = r.exc;
     bool s = a.sign() != b.sign();
     if (ca == Class::Infinity) {
-        if (cb == Class::Infinity) return Res{INDEFINITE, u16(pre | SW_IE)};
+        if (cb == Class::Infinity) return Res{INDEFINITE, outranks_de(pre, SW_IE)};
         return Res{inf(s), pre};
     }
     if (cb == Class::Infinity) return Res{zero(s), pre};
     if (cb == Class::Zero) {
-        if (ca == Class::Zero) return Res{INDEFINITE, u16(pre | SW_IE)};
-        return Res{inf(s), u16(pre | SW_ZE)};
+        if (ca == Class::Zero) return Res{INDEFINITE, outranks_de(pre, SW_IE)};
+        return Res{inf(s), outranks_de(pre, SW_ZE)};
     }
     if (ca == Class::Zero) return Res{zero(s), pre};
     Unp ua = unpack(a);
@@ -441,10 +449,10 @@ Res scale(F80 a, F80 b, Env env) {
     u16 pre = r.exc;
     if (cb == Class::Infinity) {
         if (!b.sign()) {
-            if (ca == Class::Zero) return Res{INDEFINITE, u16(pre | SW_IE)};
+            if (ca == Class::Zero) return Res{INDEFINITE, outranks_de(pre, SW_IE)};
             return Res{inf(a.sign()), pre};
         }
-        if (ca == Class::Infinity) return Res{INDEFINITE, u16(pre | SW_IE)};
+        if (ca == Class::Infinity) return Res{INDEFINITE, outranks_de(pre, SW_IE)};
         return Res{zero(a.sign()), pre};
     }
     if (ca == Class::Zero || ca == Class::Infinity) return Res{a, pre};
@@ -467,7 +475,7 @@ Rem remainder(F80 a, F80 b, bool ieee, Env env) {
     if (specials2(a, b, env, out.r, ca, cb)) return out;
     u16 pre = out.r.exc;
     if (ca == Class::Infinity || cb == Class::Zero) {
-        out.r = Res{INDEFINITE, u16(pre | SW_IE)};
+        out.r = Res{INDEFINITE, outranks_de(pre, SW_IE)};
         return out;
     }
     if (ca == Class::Zero || cb == Class::Infinity) {
@@ -887,14 +895,14 @@ Res ylog2x(F80 y, F80 x, Env env) {
     if (specials2(y, x, env, r, cy, cx)) return r;
     u16 pre = r.exc;
     bool x_neg = x.sign() && cx != Class::Zero;
-    if (x_neg) return Res{INDEFINITE, u16(pre | SW_IE)};
+    if (x_neg) return Res{INDEFINITE, outranks_de(pre, SW_IE)};
     if (cx == Class::Zero) {
-        if (cy == Class::Zero) return Res{INDEFINITE, u16(pre | SW_IE)};
-        return Res{inf(!y.sign()), u16(pre | SW_ZE)};
+        if (cy == Class::Zero) return Res{INDEFINITE, outranks_de(pre, SW_IE)};
+        return Res{inf(!y.sign()), outranks_de(pre, SW_ZE)};
     }
     bool x_is_one = x == ONE;
-    if (cx == Class::Infinity && cy == Class::Zero) return Res{INDEFINITE, u16(pre | SW_IE)};
-    if (x_is_one && cy == Class::Infinity) return Res{INDEFINITE, u16(pre | SW_IE)};
+    if (cx == Class::Infinity && cy == Class::Zero) return Res{INDEFINITE, outranks_de(pre, SW_IE)};
+    if (x_is_one && cy == Class::Infinity) return Res{INDEFINITE, outranks_de(pre, SW_IE)};
     long double hy = to_host(y);
     long double hx = to_host(x);
     return with(host_op(env, [hy, hx] { return hy * log2l(hx); }), pre);
@@ -905,7 +913,7 @@ Res ylog2xp1(F80 y, F80 x, Env env) {
     Class cy, cx;
     if (specials2(y, x, env, r, cy, cx)) return r;
     u16 pre = r.exc;
-    if (cx == Class::Zero && cy == Class::Infinity) return Res{INDEFINITE, u16(pre | SW_IE)};
+    if (cx == Class::Zero && cy == Class::Infinity) return Res{INDEFINITE, outranks_de(pre, SW_IE)};
     if (cx == Class::Zero || cy == Class::Zero) return Res{zero(x.sign() != y.sign()), pre};
     long double hy = to_host(y);
     long double hx = to_host(x);
