@@ -24,6 +24,15 @@ Timings (host seconds to the boot marker, guest seconds of the workload,
 host seconds in all) are printed as "TIMING ..." lines.
 
 --quick expects the linux-quick.img variant (no oracle, one workload round);
+--console vga (with --quick) the linux-vga.img variant, whose kernel console
+is the VGA text console only: the text screen is dumped while the guest
+runs and when it powers off (ScreenWatch), and the boot marker, every
+workload result, the done marker and kernel messages must be on the last
+screen, "Console: colour VGA+ 80x25" on some dumped screen (the kernel
+prints it as vgacon starts; /init shows it again from dmesg, since the
+boot scrolls it away). vsa-vm dumps through --screen-dump and SIGUSR1;
+QEMU (-no-shutdown, QMP) through its monitor: CRTC start address and the
+text memory at B8000h. Bochs is not supported with it.
 --idle (with --quick) the linux-idle.img variant, which idles 30 s between
 VSA-IDLE-BEGIN and VSA-IDLE-END: the emulator's CPU time over that window
 is printed as idle_cpu_percent (and its peak RSS as peak_rss_mib).
@@ -41,10 +50,12 @@ Exit status: 0 all checks passed, 1 a check failed, 2 bad usage.
 """
 import argparse
 import hashlib
+import json
 import os
 import re
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import tempfile
@@ -115,25 +126,29 @@ class Emulator:
 class VsaVm(Emulator):
     serial_on_stdout = True
 
-    def __init__(self, workdir, binary, extra):
+    def __init__(self, workdir, binary, extra, screen_path=None):
         super().__init__(workdir)
-        self.binary, self.extra = binary, extra
+        self.binary, self.extra, self.screen_path = binary, extra, screen_path
 
     def command(self, image, timeout):
+        screen = ["--screen-dump", self.screen_path] if self.screen_path else []
         return [self.binary, "--memory", "256M", "--disk", image, "--readonly", "--serial", "stdio",
-                "--timeout", str(int(timeout))] + self.extra
+                "--timeout", str(int(timeout))] + screen + self.extra
 
 
 class Qemu(Emulator):
     serial_on_stdout = True
 
-    def __init__(self, workdir, binary, cpu):
+    def __init__(self, workdir, binary, cpu, qmp_path=None):
         super().__init__(workdir)
-        self.binary, self.cpu = binary, cpu
+        self.binary, self.cpu, self.qmp_path = binary, cpu, qmp_path
 
     def command(self, image, timeout):
+        # With a QMP socket (--console vga) QEMU stays up after the power
+        # off, so the screen can still be read; ScreenWatch then quits it.
+        qmp = ["-qmp", f"unix:{self.qmp_path},server=on,wait=off", "-no-shutdown"] if self.qmp_path else []
         return [self.binary, "-M", "pc", "-cpu", self.cpu, "-m", "256", "-nographic", "-drive",
-                f"file={image},format=raw,snapshot=on", "-no-reboot"]
+                f"file={image},format=raw,snapshot=on", "-no-reboot"] + qmp
 
 
 class Bochs(Emulator):
@@ -209,6 +224,164 @@ def peak_rss_mib(pid):
     return None
 
 
+SCREEN_COLUMNS, SCREEN_ROWS = 80, 25
+
+
+def valid_screen(text):
+    """An 80x25 text dump as vsa-vm writes it (a dump read half-written is not)."""
+    lines = text.split("\n")
+    return len(lines) == SCREEN_ROWS + 1 and lines[-1] == "" and all(len(ln) == SCREEN_COLUMNS for ln in lines[:-1])
+
+
+class ScreenWatch:
+    """Collects the guest's text screens: one dump every `interval` host
+    seconds while it runs and one when it stops. screens keeps each distinct
+    dump in order; final is the one taken at the end (None if none was)."""
+
+    def __init__(self, emu, interval):
+        self.emu, self.interval = emu, interval
+        self.screens, self.final, self.last_request = [], None, None
+
+    def add(self, text):
+        if text is not None and valid_screen(text) and (not self.screens or self.screens[-1] != text):
+            self.screens.append(text)
+
+    def poll(self, now):
+        raise NotImplementedError
+
+    def finish(self, rc):
+        raise NotImplementedError
+
+
+class VsaVmScreenWatch(ScreenWatch):
+    """vsa-vm --screen-dump FILE rewrites FILE on each SIGUSR1 and at exit."""
+
+    def read(self):
+        try:
+            with open(self.emu.screen_path, encoding="latin-1") as f:
+                return f.read()
+        except OSError:
+            return None
+
+    def sigusr1_caught(self):
+        # SIGUSR1's default action kills: signal only once vsa-vm handles it.
+        try:
+            with open(f"/proc/{self.emu.proc.pid}/status") as f:
+                for line in f:
+                    if line.startswith("SigCgt:"):
+                        return bool(int(line.split()[1], 16) & (1 << (signal.SIGUSR1 - 1)))
+        except (OSError, ValueError):
+            pass
+        return False
+
+    def poll(self, now):
+        # The dump requested last time has been written by now (or is being
+        # written: valid_screen drops a partial one).
+        self.add(self.read())
+        if self.last_request is not None and now - self.last_request < self.interval:
+            return
+        if self.sigusr1_caught():
+            self.emu.proc.send_signal(signal.SIGUSR1)
+            self.last_request = now
+
+    def finish(self, rc):
+        # At exit vsa-vm writes the screen as the guest left it.
+        if rc is not None:
+            text = self.read()
+            if text is not None and valid_screen(text):
+                self.final = text
+                self.add(text)
+
+
+class QemuScreenWatch(ScreenWatch):
+    """Reads QEMU's VGA text screen through QMP's human-monitor-command: the
+    CRTC start address (3D4h/3D5h, registers 0Ch/0Dh; the guest's index is
+    restored) and 80x25 character/attribute words from B8000h, with the VM
+    stopped meanwhile. After the guest powers off (-no-shutdown) the last
+    screen is read and QEMU is told to quit (exit status 0)."""
+
+    def __init__(self, emu, interval):
+        super().__init__(emu, interval)
+        self.sock, self.buffer, self.quit_sent = None, b"", False
+
+    def connect(self):
+        if self.sock is None:
+            try:
+                sock = socket.socket(socket.AF_UNIX)
+                sock.settimeout(10)
+                sock.connect(self.emu.qmp_path)
+                self.sock = sock
+                self.reply()  # the greeting
+                self.execute("qmp_capabilities")
+            except OSError:
+                self.sock = None
+        return self.sock is not None
+
+    def reply(self):
+        while True:
+            while b"\n" not in self.buffer:
+                data = self.sock.recv(65536)
+                if not data:
+                    raise OSError("QMP connection closed")
+                self.buffer += data
+            line, self.buffer = self.buffer.split(b"\n", 1)
+            msg = json.loads(line)
+            if "event" not in msg:
+                return msg
+
+    def execute(self, command, **arguments):
+        self.sock.sendall(json.dumps({"execute": command, "arguments": arguments}).encode() + b"\n")
+        msg = self.reply()
+        if "error" in msg:
+            raise OSError(f"QMP {command}: {msg['error']}")
+        return msg["return"]
+
+    def hmp(self, command_line):
+        return self.execute("human-monitor-command", **{"command-line": command_line})
+
+    def in_port(self, port):
+        return int(self.hmp(f"i /b {port:#x}").split("=")[1], 16)
+
+    def screen(self):
+        index = self.in_port(0x3D4)
+        words = []
+        for reg in (0x0C, 0x0D):
+            self.hmp(f"o /b 0x3d4 {reg:#x}")
+            words.append(self.in_port(0x3D5))
+        self.hmp(f"o /b 0x3d4 {index:#x}")
+        start = (words[0] << 8 | words[1]) * 2
+        dump = self.hmp(f"xp /{SCREEN_COLUMNS * SCREEN_ROWS}hx {0xB8000 + start:#x}")
+        cells = [int(v, 16) for line in dump.splitlines() for v in line.split(":", 1)[1].split()]
+        chars = "".join(chr(c & 0xFF) if 0x20 <= (c & 0xFF) < 0x7F else " " for c in cells)
+        return "".join(chars[r * SCREEN_COLUMNS:(r + 1) * SCREEN_COLUMNS] + "\n" for r in range(SCREEN_ROWS))
+
+    def poll(self, now):
+        if self.quit_sent or not self.connect():
+            return
+        try:
+            status = self.execute("query-status")["status"]
+            if status == "shutdown":
+                self.final = self.screen()
+                self.add(self.final)
+                self.quit_sent = True
+                self.execute("quit")
+                return
+            if status != "running" or (self.last_request is not None and now - self.last_request < self.interval):
+                return
+            self.last_request = now
+            self.execute("stop")
+            try:
+                self.add(self.screen())
+            finally:
+                self.execute("cont")
+        except (OSError, ValueError, KeyError, IndexError):
+            pass
+
+    def finish(self, rc):
+        if self.sock is not None:
+            self.sock.close()
+
+
 class Run:
     """What one emulator run produced, for the checks and the benchmark."""
 
@@ -222,7 +395,7 @@ class Run:
         self.peak_rss_mib = None
 
 
-def run(emu, image, boot_timeout, timeout):
+def run(emu, image, boot_timeout, timeout, watch=None):
     """Runs the guest to its end.
 
     Host times matter for Bochs, whose guest clock (clock: sync=none) does
@@ -239,6 +412,8 @@ def run(emu, image, boot_timeout, timeout):
         now = time.monotonic() - start
         if rc is None:
             result.peak_rss_mib = peak_rss_mib(pid) or result.peak_rss_mib
+            if watch:
+                watch.poll(now)
         text = read_serial(emu.serial_path)
         if result.marker_at is None and BOOT_MARKER in text:
             result.marker_at = now
@@ -264,6 +439,8 @@ def run(emu, image, boot_timeout, timeout):
             break
         time.sleep(0.2)
     result.total = time.monotonic() - start
+    if watch:
+        watch.finish(rc)
     if rc is None:
         emu.stop()
     result.rc = rc
@@ -299,6 +476,45 @@ class Checks:
         return ok
 
 
+def check_screens(checks, watch, want, screen_log):
+    """The --console vga checks, on the dumped text screens only."""
+    if screen_log:
+        with open(screen_log, "w") as f:
+            for i, screen in enumerate(watch.screens):
+                f.write(f"--- screen {i + 1} of {len(watch.screens)}\n{screen}")
+    final = watch.final
+    print(f"text screens dumped: {len(watch.screens)} distinct")
+    if final is None:
+        checks.check(False, "screen at power off", "no text screen dumped at the end")
+        return
+    print("final text screen:\n+" + "-" * SCREEN_COLUMNS + "+")
+    for line in final.rstrip("\n").split("\n"):
+        print(f"|{line}|")
+    print("+" + "-" * SCREEN_COLUMNS + "+")
+    rows = [line.rstrip() for line in final.split("\n")]
+    checks.check(any(r.startswith(BOOT_MARKER + " ") for r in rows), "screen boot marker")
+    got = {}
+    for row in rows:
+        m = re.match(r"VSA-WL (\S+) (.*)$", row)
+        if m:
+            got.setdefault(m.group(1), []).append(m.group(2).strip())
+    for name, values in want.items():
+        checks.check(got.get(name) == values, f"screen workload {name}",
+                     f"{got.get(name)}" + ("" if got.get(name) == values else f" != expected {values}"))
+    done = [r for r in rows if re.match(DONE_MARKER + r" [0-9.]+$", r)]
+    checks.check(bool(done), "screen workload marker", done[0] if done else "missing")
+    # Lines the kernel itself printed through vgacon before /init ran.
+    kernel = [r for r in rows if re.match(r"\[\s*[0-9]+\.[0-9]+\] ", r)]
+    checks.check(bool(kernel), "screen kernel messages", f"{len(kernel)} on the last screen" +
+                 (f", e.g. {kernel[-1]!r}" if kernel else ""))
+    vgacon = re.compile(r"(dmesg: )?\[\s*[0-9]+\.[0-9]+\] Console: colour VGA\+ 80x25")
+    live = any(m and not m.group(1) for s in watch.screens for m in map(vgacon.match, s.split("\n")))
+    seen = any(vgacon.match(r) for s in watch.screens for r in s.split("\n"))
+    checks.check(seen, "screen vgacon message", "'Console: colour VGA+ 80x25' " +
+                 ("caught on a dump as the kernel printed it" if live else
+                  "shown again by /init from dmesg" if seen else "on no dumped screen"))
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--image", required=True, help="linux.img (or linux-quick.img with --quick)")
@@ -319,6 +535,11 @@ def main():
     ap.add_argument("--log", help="copy the serial log here")
     ap.add_argument("--idle", action="store_true",
                     help="the linux-idle.img variant: also measure the host CPU of the idle window")
+    ap.add_argument("--console", choices=("serial", "vga"), default="serial",
+                    help="vga: the linux-vga.img variant (with --quick), checked on the text screen dumps")
+    ap.add_argument("--screen-interval", type=float, default=0.5,
+                    help="host seconds between text screen dumps while the guest runs (--console vga)")
+    ap.add_argument("--screen-log", help="write every distinct dumped text screen here (--console vga)")
     args = ap.parse_args()
 
     if not os.path.isfile(args.image):
@@ -326,6 +547,9 @@ def main():
         return 2
     if not args.quick and not args.expected:
         print("boot_test: --expected is needed unless --quick", file=sys.stderr)
+        return 2
+    if args.console == "vga" and (args.bochs or not args.quick):
+        print("boot_test: --console vga needs --quick (linux-vga.img) and vsa-vm or --qemu", file=sys.stderr)
         return 2
     ignore_de = args.qemu if args.qemu_deviations is None else args.qemu_deviations
     image = os.path.abspath(args.image)
@@ -336,7 +560,8 @@ def main():
             if not shutil.which(args.qemu_binary):
                 print(f"boot_test: {args.qemu_binary} not found (package qemu-system-x86)", file=sys.stderr)
                 return 2
-            emu = Qemu(workdir, args.qemu_binary, args.qemu_cpu)
+            vga = args.console == "vga"
+            emu = Qemu(workdir, args.qemu_binary, args.qemu_cpu, os.path.join(workdir, "qmp.sock") if vga else None)
         elif args.bochs:
             if not shutil.which(args.bochs_binary):
                 print(f"boot_test: {args.bochs_binary} not found (packages bochs, bochsbios)", file=sys.stderr)
@@ -347,9 +572,14 @@ def main():
             if not os.access(binary, os.X_OK):
                 print(f"boot_test: vsa-vm binary {args.vsa_vm} not found", file=sys.stderr)
                 return 2
-            emu = VsaVm(workdir, os.path.abspath(binary), args.vsa_vm_arg)
+            vga = args.console == "vga"
+            emu = VsaVm(workdir, os.path.abspath(binary), args.vsa_vm_arg,
+                        os.path.join(workdir, "screen.txt") if vga else None)
 
-        result = run(emu, image, args.boot_timeout, args.timeout)
+        watch = None
+        if args.console == "vga":
+            watch = (QemuScreenWatch if args.qemu else VsaVmScreenWatch)(emu, args.screen_interval)
+        result = run(emu, image, args.boot_timeout, args.timeout, watch)
         serial, rc, marker_at, done_at, total = (result.serial, result.rc, result.marker_at, result.done_at,
                                                  result.total)
         print(f"command: {emu.cmdline}")
@@ -415,6 +645,8 @@ def main():
             checks.check(result.idle_cpu_percent is not None, "idle window",
                          f"{result.idle_cpu_percent:.2f} % of one host core while the guest idled"
                          if result.idle_cpu_percent is not None else "VSA-IDLE-BEGIN/END not both seen")
+        if watch:
+            check_screens(checks, watch, want, args.screen_log)
         off = rc is not None and emu.powered_off(rc, serial)
         checks.check(off, "power off", f"exit status {rc}" if rc is not None else
                      f"still running after {total:.0f} s (killed)")

@@ -15,6 +15,10 @@
 #   OUT_DIR/linux-quick.img  the same with `vsa.quick` on the kernel command
 #                       line: /init runs one round of the workload and not
 #                       the oracle (a short boot for CI)
+#   OUT_DIR/linux-vga.img    quick, with the VGA text console as the only
+#                       kernel console (`console=tty0 vsa.quick vsa.vga`):
+#                       /init also shows its results on tty0, for checking
+#                       the boot through the emulator's text screen dump
 # Nothing is mounted and no loop device is used: the partition table is
 # written by a few lines of Python, the FAT by mtools on `IMG@@OFFSET`, the
 # boot loader by `syslinux --install --offset`, and the MBR code by dd.
@@ -71,7 +75,7 @@ specs=(dir:bin:755 dir:dev:755 dir:proc:555 dir:sys:555 dir:tmp:1777 dir:sbin:75
 
 # --- FAT partition contents ----------------------------------------------------
 cp "$CACHE/vmlinuz" "$STAGE/vmlinuz"
-write_cfg() { # FILE EXTRA_KERNEL_ARGS
+write_cfg() { # FILE EXTRA_KERNEL_ARGS [CONSOLE_ARGS]
     cat > "$1" <<CFG
 SERIAL 0 115200
 DEFAULT linux
@@ -80,14 +84,16 @@ TIMEOUT 0
 LABEL linux
   KERNEL /vmlinuz
   INITRD /initrd.gz
-  APPEND console=ttyS0,115200 console=tty0$2
+  APPEND ${3:-console=ttyS0,115200 console=tty0}$2
 CFG
     touch -d "@$SOURCE_DATE_EPOCH" "$1"
 }
 write_cfg "$STAGE/syslinux.cfg" ""
-mkdir "$STAGE/quick" "$STAGE/idle"
+mkdir "$STAGE/quick" "$STAGE/idle" "$STAGE/vga"
 write_cfg "$STAGE/quick/syslinux.cfg" " vsa.quick"
 write_cfg "$STAGE/idle/syslinux.cfg" " vsa.quick vsa.idle=30"
+# No console=ttyS0: every kernel message goes through vgacon only.
+write_cfg "$STAGE/vga/syslinux.cfg" " vsa.quick vsa.vga" "console=tty0"
 touch -d "@$SOURCE_DATE_EPOCH" "$STAGE/vmlinuz" "$STAGE/initrd.gz"
 
 # --- disk ----------------------------------------------------------------------
@@ -129,10 +135,13 @@ cp "$IMG" "$STAGE/linux-quick.img"
 mcopy -o -m -i "$STAGE/linux-quick.img@@$OFFSET" "$STAGE/quick/syslinux.cfg" ::/syslinux.cfg
 cp "$IMG" "$STAGE/linux-idle.img"
 mcopy -o -m -i "$STAGE/linux-idle.img@@$OFFSET" "$STAGE/idle/syslinux.cfg" ::/syslinux.cfg
+cp "$IMG" "$STAGE/linux-vga.img"
+mcopy -o -m -i "$STAGE/linux-vga.img@@$OFFSET" "$STAGE/vga/syslinux.cfg" ::/syslinux.cfg
 
 mv "$STAGE/initrd.gz" "$OUT/initrd.gz"
 mv "$IMG" "$OUT/linux.img"
 mv "$STAGE/linux-quick.img" "$OUT/linux-quick.img"
 mv "$STAGE/linux-idle.img" "$OUT/linux-idle.img"
+mv "$STAGE/linux-vga.img" "$OUT/linux-vga.img"
 echo "build-linux-image: $OUT/linux.img ($(sha256sum "$OUT/linux.img" | cut -c1-16)...)," \
      "initrd $(stat -c %s "$OUT/initrd.gz") bytes"
