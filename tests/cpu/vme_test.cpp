@@ -74,8 +74,11 @@ int stopped_vector(TestMachine& m) {
 }
 
 // Runs again from 0x1000 in ring 0 after an earlier run stopped in a
-// handler: a fresh ring-0 stack, and the TSS available again for LTR.
+// handler: a fresh ring-0 stack, no stale frame where the next exit puts
+// its own, and the TSS available again for LTR.
 void prepare_ring0_start(TestMachine& m) {
+    for (u32 a = ESP0 - 64; a < ESP0; a += 4)
+        m.poke32(a, 0);
     m.memory->ram()[GDT + 0x28 + 5] = 0x89;
     m.cpu->set_esp(0x9E000);
     m.cpu->set_eip(0x1000);
@@ -112,14 +115,16 @@ u32 offset_after(std::string const& prefix) {
 }
 
 // IRETD from ring 0 to ring 3 (CS 1B, SS 23, ESP 0x8000) at the 32-bit
-// `user` code, EFLAGS `eflags`; the ring-0 frame of the exit is read back
-// (SS ESP EFLAGS CS EIP and the error code).
+// `user` code, EFLAGS `eflags`. Pushes are `strict` so that the code's
+// length does not depend on the values.
 std::string ring3_source(std::string const& user, u32 eflags) {
     return "bits 32\norg 0x1000\nmov ax, 0x28\nltr ax\npush strict dword 0x23\npush strict dword 0x8000\n"
            "push strict dword " +
            std::to_string(eflags) + "\npush strict dword 0x1B\npush strict dword user\niretd\nuser:\n" + user;
 }
 
+// Runs `user` at ring 3; the ring-0 frame of the exit is read back (SS
+// ESP EFLAGS CS EIP and the error code).
 Stop run_ring3(TestMachine& m, std::string const& user, u32 eflags) {
     m.load(0x1000, assemble(ring3_source(user, eflags)));
     prepare_ring0_start(m);
