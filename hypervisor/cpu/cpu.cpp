@@ -317,7 +317,10 @@ void visit_segment(StateVisitor& v, char const* name, SegmentCache& c) {
 } // namespace
 
 void Cpu::visit_cpu_state(StateVisitor& v) {
-    v.section("cpu486", 3); // 2: x87 state, 3: P6 MSRs and debug shadow
+    // 2: x87 state, 3: P6 MSRs and debug shadow, 4: no new field, but
+    // CR4.VME/PVI and EFLAGS.VIF/VIP may be set (a build without them
+    // must refuse the stream rather than drop them).
+    v.section("cpu486", 4);
     static char const* const REG_NAMES[8] = {"eax", "ecx", "edx", "ebx", "esp", "ebp", "esi", "edi"};
     for (unsigned i = 0; i < 8; ++i)
         v.field(REG_NAMES[i], m_regs[i]);
@@ -360,6 +363,12 @@ void Cpu::visit_cpu_state(StateVisitor& v) {
         v.field("inhibit_debug", m_inhibit_debug);
     }
     if (v.is_loading() && v.ok()) {
+        if (v.version() < 4) {
+            // Older builds could not set these bits: clear them as those
+            // builds would have.
+            flags &= ~(FLAG_VIF | FLAG_VIP);
+            m_cr4 &= ~(CR4_VME | CR4_PVI);
+        }
         if (m_inhibit > 1) m_inhibit = 1;
         m_regs[REG_NONE] = 0;
         set_eflags(flags);

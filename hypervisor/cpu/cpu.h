@@ -8,9 +8,10 @@
 // Modes: real mode, 16/32-bit protected mode with paging (mmu.h) and
 // privilege levels 0-3 (call gates, inner-stack switches, returns to outer
 // levels: transfers.cpp, interrupts.cpp), hardware task switching
-// (tasks.cpp) and virtual-8086 mode (v86.cpp); SDM vol. 3, chapters 3-7,
-// 9, 20. Segment registers keep their hidden descriptor caches across mode
-// switches ("big real mode"). Left out: CR4.VME/PVI, PAE, SMM, the
+// (tasks.cpp) and virtual-8086 mode with the virtual-8086 mode extensions
+// and protected-mode virtual interrupts (CR4.VME/PVI, v86.cpp); SDM vol. 3,
+// chapters 3-7, 9, 20. Segment registers keep their hidden descriptor
+// caches across mode switches ("big real mode"). Left out: PAE, SMM, the
 // hardware breakpoints of DR0-DR7 (storage only; single-step works).
 #pragma once
 
@@ -202,7 +203,15 @@ public:
     u32 cr4() const { return m_cr4; }
     void set_cr0(u32 v);
     // CR4 bits this CPU implements; MOV CR4 with any other bit is #GP(0).
-    static constexpr u32 CR4_VALID = CR4_TSD | CR4_DE | CR4_PSE | CR4_PGE | CR4_PCE;
+    static constexpr u32 CR4_VALID = CR4_VME | CR4_PVI | CR4_TSD | CR4_DE | CR4_PSE | CR4_PGE | CR4_PCE;
+    // CLI and STI act on VIF instead of IF (SDM vol. 3, 20.3.2 and 20.4):
+    // at IOPL < 3 in V86 mode with CR4.VME, or at CPL 3 in protected mode
+    // with CR4.PVI. In V86 mode PUSHF, POPF and IRET follow VME too.
+    bool virtual_interrupts() const {
+        if (!protected_mode() || iopl() == 3) return false;
+        if (m_eflags & FLAG_VM) return (m_cr4 & CR4_VME) != 0;
+        return m_cpl == 3 && (m_cr4 & CR4_PVI) != 0;
+    }
     TableRegister const& gdtr() const { return m_gdtr; }
     TableRegister const& idtr() const { return m_idtr; }
     void set_gdtr(TableRegister t) { m_gdtr = t; }
@@ -330,6 +339,14 @@ public:
     // `software` applies INT n's gate DPL check. Returns the fault raised
     // during delivery, if any (the caller escalates).
     Exec deliver(u8 vector, bool has_error, u32 error, u32 return_eip, bool software);
+    // INT n in V86 mode (v86.cpp): through the 8086 program's vector table
+    // when CR4.VME and the TSS redirection bitmap say so, else to the IDT
+    // at IOPL 3 and #GP(0) below (SDM vol. 3, 20.3.3, table 20-2).
+    Exec v86_software_interrupt(u8 vector, u32 return_eip);
+    // The EFLAGS that POPF or IRET with the 16-bit `image` loads in V86
+    // mode under CR4.VME at IOPL < 3 (IF goes to VIF, IF and IOPL stay), or
+    // #GP(0) for an image with TF, or with IF while VIP is set (v86.cpp).
+    Loaded<u32> v86_virtual_flags(u16 image) const;
     // An exception raised by the instruction that started at `fault_eip`,
     // with the double-fault and triple-fault rules (SDM 6.15, table 6-5).
     void raise_exception(Fault fault, u32 fault_eip);
@@ -436,6 +453,8 @@ protected:
     // v86.cpp
     Exec v86_iret(bool op32);
     Exec iret_to_v86(u32 eip, u16 cs, u32 flags, u32 sp);
+    Loaded<bool> redirection_bit(u8 vector);
+    Exec redirect_to_v86_handler(u8 vector, u32 return_eip);
     void reset_state();
     void visit_cpu_state(StateVisitor& v);
 

@@ -68,11 +68,16 @@ constexpr u32 FLAG_NT = 1u << 14;
 constexpr u32 FLAG_RF = 1u << 16;
 constexpr u32 FLAG_VM = 1u << 17;
 constexpr u32 FLAG_AC = 1u << 18;
+// Virtual interrupt flag and virtual interrupt pending (CR4.VME/PVI,
+// v86.cpp). The processor tests VIP but never sets it: the monitor does,
+// in the EFLAGS image that IRETD at CPL 0 or a task switch loads.
+constexpr u32 FLAG_VIF = 1u << 19;
+constexpr u32 FLAG_VIP = 1u << 20;
 constexpr u32 FLAG_ID = 1u << 21;
 constexpr u32 FLAGS_ARITH = FLAG_CF | FLAG_PF | FLAG_AF | FLAG_ZF | FLAG_SF | FLAG_OF;
-// Bits a 486 can hold (the rest read as 0, bit 1 as 1).
-constexpr u32 FLAGS_VALID =
-    FLAGS_ARITH | FLAG_TF | FLAG_IF | FLAG_DF | FLAG_IOPL | FLAG_NT | FLAG_RF | FLAG_VM | FLAG_AC | FLAG_ID;
+// Bits a P6 can hold (the rest read as 0, bit 1 as 1).
+constexpr u32 FLAGS_VALID = FLAGS_ARITH | FLAG_TF | FLAG_IF | FLAG_DF | FLAG_IOPL | FLAG_NT | FLAG_RF |
+                            FLAG_VM | FLAG_AC | FLAG_VIF | FLAG_VIP | FLAG_ID;
 
 // CR0 bits the interpreter acts on; the others are kept as storage.
 constexpr u32 CR0_PE = 1u << 0;

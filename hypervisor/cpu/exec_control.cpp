@@ -110,8 +110,13 @@ Exec loop(Cpu& cpu, DecodedInsn const& insn) {
     return r;
 }
 
+// INT n. In V86 mode only this form (CD) is IOPL-sensitive and subject to
+// VME redirection; INT3 (CC), INTO and INT1 go to the IDT at any IOPL
+// (SDM vol. 2, INT n), with the gate DPL check of a software interrupt.
 Exec int_n(Cpu& cpu, DecodedInsn const& insn) {
-    return cpu.deliver(static_cast<u8>(insn.imm), false, 0, cpu.eip(), true);
+    auto vector = static_cast<u8>(insn.imm);
+    if (cpu.v86_mode()) return cpu.v86_software_interrupt(vector, cpu.eip());
+    return cpu.deliver(vector, false, 0, cpu.eip(), true);
 }
 
 Exec int3(Cpu& cpu, DecodedInsn const&) {

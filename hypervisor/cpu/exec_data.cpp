@@ -187,18 +187,35 @@ Exec popa(Cpu& cpu, DecodedInsn const&) {
     return {};
 }
 
+// PUSHF/POPF in V86 mode at IOPL < 3 trap to the monitor, except the
+// 16-bit forms under CR4.VME, which work on VIF (v86.cpp, SDM vol. 2).
 template <typename T>
 Exec pushf(Cpu& cpu, DecodedInsn const&) {
-    if (cpu.v86_mode() && cpu.iopl() < 3) return Fault::gp(0); // the monitor emulates it
+    u32 flags = cpu.eflags();
+    if (cpu.v86_mode() && cpu.iopl() < 3) {
+        if (sizeof(T) == 4 || !cpu.virtual_interrupts()) return Fault::gp(0);
+        // The 8086 program sees VIF as its IF, and IOPL 3.
+        flags = (flags & ~FLAG_IF) | FLAG_IOPL | ((flags & FLAG_VIF) ? FLAG_IF : 0);
+    }
     // The image has RF and VM clear (SDM vol. 2, PUSHF).
-    return cpu.push<T>(static_cast<T>(cpu.eflags() & ~(FLAG_RF | FLAG_VM)));
+    return cpu.push<T>(static_cast<T>(flags & ~(FLAG_RF | FLAG_VM)));
 }
 
 template <typename T>
 Exec popf(Cpu& cpu, DecodedInsn const&) {
-    if (cpu.v86_mode() && cpu.iopl() < 3) return Fault::gp(0);
+    if (cpu.v86_mode() && cpu.iopl() < 3) {
+        if (sizeof(T) == 4 || !cpu.virtual_interrupts()) return Fault::gp(0);
+        u32 sp = cpu.stack_pointer();
+        u16 image = TRY(cpu.pop_at<u16>(sp));
+        u32 next = TRY(cpu.v86_virtual_flags(image));
+        cpu.set_stack_pointer(sp);
+        cpu.set_eflags(next);
+        return {};
+    }
     T v = TRY(cpu.pop<T>());
-    u32 changeable = FLAGS_VALID & ~(FLAG_VM | FLAG_RF);
+    // VIF and VIP never change through POPF (only IRETD at CPL 0 and task
+    // switches load them).
+    u32 changeable = FLAGS_VALID & ~(FLAG_VM | FLAG_RF | FLAG_VIF | FLAG_VIP);
     if (cpu.v86_mode()) {
         changeable &= ~FLAG_IOPL; // at IOPL 3: IF changes, IOPL never
     } else if (cpu.protected_mode()) {

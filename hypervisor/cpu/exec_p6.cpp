@@ -5,10 +5,11 @@
 // CPUID: "GenuineIntel" family 6 model 3 stepping 3 (a Pentium II
 // "Klamath" class part; model 3 stepping 3 matters: Linux drops SEP on
 // family 6 model < 3 stepping < 3, the Pentium Pro whose SYSENTER is
-// broken). Leaf 1 EDX advertises exactly what works here: PSE, TSC, MSR,
-// CX8, SEP, PGE, FPU (the x87 in fpu.h, with FCMOV/FCOMI) (global pages are accepted and flushed like any
-// other, which the architecture allows), CMOV. Not advertised: VME, DE, PAE, MCE, APIC, MTRR, MCA, PAT, MMX,
-// FXSR, SSE.
+// broken). Leaf 1 EDX advertises exactly what works here: FPU (the x87 in
+// fpu.h, with FCMOV/FCOMI), VME (with PVI; v86.cpp), PSE, TSC, MSR, CX8,
+// SEP, PGE (global pages are accepted and flushed like any other, which
+// the architecture allows), CMOV. Not advertised: DE, PAE, MCE, APIC,
+// MTRR, MCA, PAT, MMX, FXSR, SSE.
 //
 // MSRs: TSC (0x10, writes move the counter), APIC_BASE (0x1B: reads 0,
 // i.e. no local APIC enabled; writes that try to enable one are #GP),
@@ -26,9 +27,9 @@ constexpr u32 CPUID1_EDX_FPU = 1u << 0;
 
 namespace {
 
-constexpr u32 CPUID1_EDX = CPUID1_EDX_FPU | (1u << 3) /* PSE */ | (1u << 4) /* TSC */ | (1u << 5) /* MSR */ |
-                           (1u << 8) /* CX8 */ | (1u << 11) /* SEP */ | (1u << 13) /* PGE */ |
-                           (1u << 15) /* CMOV */;
+constexpr u32 CPUID1_EDX = CPUID1_EDX_FPU | (1u << 1) /* VME */ | (1u << 3) /* PSE */ | (1u << 4) /* TSC */ |
+                           (1u << 5) /* MSR */ | (1u << 8) /* CX8 */ | (1u << 11) /* SEP */ |
+                           (1u << 13) /* PGE */ | (1u << 15) /* CMOV */;
 
 Exec cpuid(Cpu& cpu, DecodedInsn const&) {
     u32 leaf = cpu.eax();

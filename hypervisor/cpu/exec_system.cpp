@@ -8,7 +8,8 @@
 //
 // Privileged instructions are #GP(0) at CPL > 0 (and in V86 mode); group
 // 6, LAR, LSL and ARPL are #UD in real and V86 mode. INVLPG drops one page
-// from the TLB; MOV CR4 accepts only the bits Cpu::CR4_VALID lists.
+// from the TLB; MOV CR4 accepts only the bits Cpu::CR4_VALID lists. CLI
+// and STI change VIF under CR4.VME/PVI (v86.cpp has the overview).
 #include "hypervisor/cpu/exec_common.h"
 
 namespace vsa {
@@ -20,14 +21,30 @@ Exec privileged(Cpu& cpu) {
     return {};
 }
 
+// CLI/STI change IF at CPL <= IOPL (V86 mode: IOPL 3). Above it they
+// change VIF under CR4.VME (V86 mode) or CR4.PVI (CPL 3), and are #GP(0)
+// otherwise (SDM vol. 2, CLI/STI; vol. 3, 20.3.2 and 20.4).
 Exec cli(Cpu& cpu, DecodedInsn const&) {
-    if (cpu.protected_mode() && cpu.cpl() > cpu.iopl()) return Fault::gp(0);
-    cpu.set_eflags(cpu.eflags() & ~FLAG_IF);
+    if (!cpu.protected_mode() || cpu.cpl() <= cpu.iopl()) {
+        cpu.set_eflags(cpu.eflags() & ~FLAG_IF);
+        return {};
+    }
+    if (!cpu.virtual_interrupts()) return Fault::gp(0);
+    cpu.set_eflags(cpu.eflags() & ~FLAG_VIF);
     return {};
 }
 
 Exec sti(Cpu& cpu, DecodedInsn const&) {
-    if (cpu.protected_mode() && cpu.cpl() > cpu.iopl()) return Fault::gp(0);
+    if (cpu.protected_mode() && cpu.cpl() > cpu.iopl()) {
+        if (!cpu.virtual_interrupts()) return Fault::gp(0);
+        // VIP: the monitor holds an interrupt back until the program
+        // enables them; this #GP(0) is its cue. Setting VIF has no
+        // interrupt shadow: IF, which gates INTR, does not change.
+        u32 flags = cpu.eflags();
+        if (flags & FLAG_VIP) return Fault::gp(0);
+        cpu.set_eflags(flags | FLAG_VIF);
+        return {};
+    }
     bool was_enabled = cpu.interrupts_enabled();
     cpu.set_eflags(cpu.eflags() | FLAG_IF);
     // One more instruction runs before an interrupt (STI; HLT sleeps

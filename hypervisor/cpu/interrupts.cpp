@@ -6,9 +6,9 @@
 //
 // Gates to a more privileged level switch to the stack the TSS names for
 // it; from V86 mode the handler also gets GS, FS, DS, ES on its stack and
-// those registers are nulled; task gates switch tasks (tasks.cpp).
-// Left out: CR4.VME's interrupt redirection (INT n in V86 mode at IOPL < 3
-// is #GP(0) to the monitor, as without VME).
+// those registers are nulled; task gates switch tasks (tasks.cpp). INT n
+// in V86 mode (IOPL-sensitive, redirected under CR4.VME) is sorted out in
+// v86.cpp before it gets here.
 #include "hypervisor/cpu/cpu.h"
 
 namespace vsa {
@@ -39,8 +39,6 @@ Exec Cpu::deliver(u8 vector, bool has_error, u32 error, u32 return_eip, bool sof
 
     u32 ext = software ? 0 : 1;
     u32 idt_error = u32(vector) * 8 + 2 + ext;
-    // INT n in V86 mode is IOPL-sensitive (VME redirection is not done).
-    if (software && v86_mode() && iopl() < 3) return Fault::gp(0);
     if (u32(vector) * 8 + 7 > m_idtr.limit) return Fault::gp(idt_error);
     u32 lo = TRY(m_mmu.read_sys<u32>(m_idtr.base + u32(vector) * 8));
     u32 hi = TRY(m_mmu.read_sys<u32>(m_idtr.base + u32(vector) * 8 + 4));

@@ -351,12 +351,15 @@ Exec Cpu::interrupt_return(bool op32) {
         return iret_to_v86(offset, selector, flags, sp);
     u32 old = eflags();
     // Which bits IRET may change (SDM vol. 2, IRET): 16-bit forms keep the
-    // upper half; VM and VIF/VIP are not loaded here; IOPL only at CPL 0
-    // and IF only when CPL <= IOPL (both judged at the old CPL).
+    // upper half; VM is not loaded here; IOPL, VIF and VIP only at CPL 0
+    // (never in real mode) and IF only when CPL <= IOPL (all judged at the
+    // old CPL).
     u32 changeable = op32 ? (FLAGS_VALID & ~FLAG_VM) : 0xFFFFu;
     if (protected_mode()) {
-        if (cpl() > 0) changeable &= ~FLAG_IOPL;
+        if (cpl() > 0) changeable &= ~(FLAG_IOPL | FLAG_VIF | FLAG_VIP);
         if (cpl() > iopl()) changeable &= ~FLAG_IF;
+    } else {
+        changeable &= ~(FLAG_VIF | FLAG_VIP);
     }
     u32 new_flags = (old & ~changeable) | (flags & changeable);
     if (!protected_mode()) {

@@ -255,8 +255,8 @@ BOOST_AUTO_TEST_CASE(the_486_additions) {
     t.cpu().set_eax(1);
     BOOST_TEST(t.run("0fa2") == -1);
     BOOST_TEST(t.cpu().eax() == Cpu::CPU_SIGNATURE);
-    // FPU PSE TSC MSR CX8 SEP PGE CMOV.
-    BOOST_TEST(t.cpu().edx() == 0x0000'A939u);
+    // FPU VME PSE TSC MSR CX8 SEP PGE CMOV.
+    BOOST_TEST(t.cpu().edx() == 0x0000'A93Bu);
 
     BOOST_TEST(t.run("0f31") == -1); // rdtsc
     u64 first = (u64(t.cpu().edx()) << 32) | t.cpu().eax();
