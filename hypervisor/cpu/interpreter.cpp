@@ -7,6 +7,23 @@
 
 namespace vsa {
 
+namespace {
+// Byte masks for an instruction of length 0..15 over its two 64-bit words.
+constexpr auto MASKS = [] {
+    struct {
+        u64 lo[16];
+        u64 hi[16];
+    } m{};
+    for (unsigned n = 0; n < 16; ++n) {
+        m.lo[n] = n >= 8 ? ~u64(0) : (u64(1) << (8 * n)) - 1;
+        m.hi[n] = n <= 8 ? 0 : (u64(1) << (8 * (n - 8))) - 1;
+    }
+    return m;
+}();
+constexpr u64 const* MASK_LO = MASKS.lo;
+constexpr u64 const* MASK_HI = MASKS.hi;
+} // namespace
+
 Interpreter::Interpreter(CpuEnvironment env)
     : Cpu(env), m_icache(std::make_unique<CachedInsn[]>(ICACHE_ENTRIES)) {}
 
@@ -174,26 +191,29 @@ void Interpreter::execute_one() {
         std::memcpy(&lo, p, 8);
         std::memcpy(&hi, p + 8, 8);
         auto key = reinterpret_cast<std::uintptr_t>(p);
+        std::uintptr_t tag = key | (m_code32 ? CODE32_TAG : 0);
         CachedInsn& e = m_icache[(key ^ (key >> 12)) & (ICACHE_ENTRIES - 1)];
-        if (e.host != p || e.code32 != m_code32 ||
-            (((lo ^ e.bytes_lo) & e.mask_lo) | ((hi ^ e.bytes_hi) & e.mask_hi))) [[unlikely]] {
+        unsigned cached_length = e.insn.length & 15u;
+        if (e.tag != tag || (lo & MASK_LO[cached_length]) != e.bytes_lo ||
+            (hi & MASK_HI[cached_length]) != e.bytes_hi) [[unlikely]] {
             unsigned length = decode_window(p, m_code32, e.insn);
             if (length > 15) [[unlikely]] {
-                e.host = nullptr;
+                e.tag = 0;
                 m_eip = start;
                 m_faulted = true;
                 raise_exception(Fault::gp(0), start); // longer than 15 bytes
                 ++m_icount;
                 return;
             }
-            e.host = p;
-            e.code32 = m_code32;
-            e.bytes_lo = lo;
-            e.bytes_hi = hi;
-            e.mask_lo = length >= 8 ? ~u64(0) : (u64(1) << (8 * length)) - 1;
-            e.mask_hi = length <= 8 ? 0 : (u64(1) << (8 * (length - 8))) - 1;
+            e.tag = tag;
+            e.bytes_lo = lo & MASK_LO[length];
+            e.bytes_hi = hi & MASK_HI[length];
         }
         insn = &e.insn;
+        // The next instruction's entry is most likely in the host's L2 or
+        // L3, not L1: start loading it while this one runs.
+        std::uintptr_t next = key + insn->length;
+        __builtin_prefetch(&m_icache[(next ^ (next >> 12)) & (ICACHE_ENTRIES - 1)]);
     } else {
         bool ok = false;
         fetch_fault_or_decode(start, m_slow_insn, ok);

@@ -19,6 +19,7 @@
 #include "hypervisor/cpu/cpu.h"
 #include "hypervisor/cpu/cpu_backend.h"
 
+#include <cstdint>
 #include <cstdio>
 #include <memory>
 #include <optional>
@@ -75,16 +76,20 @@ private:
     // (CPU stores, string instructions, device DMA, a remapped page) needs
     // to invalidate anything, and self-modifying code is always seen.
     // Decoding was half of the interpreter's time on a tight loop.
-    struct CachedInsn {
-        u8 const* host{nullptr};
-        u64 bytes_lo{0};
+    //
+    // An entry is one host cache line: a Linux guest's hot code does not
+    // fit in the host's L1/L2, and a lookup that touched two lines (the
+    // entry was 88 bytes with stored masks) made the tag compare the
+    // hottest instruction of a guest boot. The masks come from the length.
+    struct alignas(64) CachedInsn {
+        std::uintptr_t tag{0}; // host address | CODE32_TAG; 0 never matches
+        u64 bytes_lo{0};       // the instruction's bytes, masked to its length
         u64 bytes_hi{0};
-        u64 mask_lo{0};
-        u64 mask_hi{0};
-        bool code32{false};
         DecodedInsn insn;
     };
-    static constexpr unsigned ICACHE_ENTRIES = 4096;
+    static_assert(sizeof(CachedInsn) == 64);
+    static constexpr std::uintptr_t CODE32_TAG = std::uintptr_t(1) << 63; // above any user-space address
+    static constexpr unsigned ICACHE_ENTRIES = 8192;
     std::unique_ptr<CachedInsn[]> m_icache;
     // Instructions near a page or segment end are decoded here.
     DecodedInsn m_slow_insn;
