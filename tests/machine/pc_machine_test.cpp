@@ -83,7 +83,7 @@ BOOST_AUTO_TEST_CASE(cpu_test_rom_passes) {
     config.clock_mode = Clock::Mode::Deterministic;
     config.debugcon = &debugcon;
     auto machine = make(config);
-    MachineExit exit = run_with_limit(*machine, std::chrono::seconds(60));
+    MachineExit exit = run_with_limit(*machine, std::chrono::seconds(600));
     BOOST_TEST_MESSAGE(debugcon.text());
     BOOST_TEST((exit == MachineExit::PoweredOff));
     BOOST_TEST(debugcon.contains("ALL PASS"));
@@ -115,7 +115,7 @@ BOOST_AUTO_TEST_CASE(seabios_boots_the_test_disk) {
         config.com1 = &serial;
         config.debugcon = &debugcon;
         auto machine = make(config);
-        MachineExit exit = run_with_limit(*machine, std::chrono::seconds(120));
+        MachineExit exit = run_with_limit(*machine, std::chrono::seconds(600));
         return Run{exit, machine->instructions_retired(), serial.text(), debugcon.text(),
                    machine->text_screen()};
     };
@@ -195,7 +195,7 @@ BOOST_AUTO_TEST_CASE(triple_fault_stops_the_machine) {
     config.vgabios_path.clear();
     config.clock_mode = Clock::Mode::Deterministic;
     auto machine = make(config);
-    MachineExit exit = run_with_limit(*machine, std::chrono::seconds(30));
+    MachineExit exit = run_with_limit(*machine, std::chrono::seconds(300));
     std::filesystem::remove(config.bios_path);
     BOOST_TEST((exit == MachineExit::TripleFault));
 }
