@@ -107,6 +107,7 @@ ServiceResult<void> Inventory::load() {
             m_broken_network_files.push_back(file);
             continue;
         }
+        remove_stale_temporaries(loaded.file().parent_path());
         m_networks.push_back(std::move(loaded));
     }
     for (auto const& file : options.virtual_machines) {
@@ -132,6 +133,7 @@ ServiceResult<void> Inventory::load() {
             if (auto written = persist::write_vmc(loaded, m_options.write_hooks); written.is_error())
                 m_warnings.push_back("cannot update " + file + ": " + written.error().message);
         }
+        remove_stale_temporaries(loaded.folder());
         loaded.set_state(path_exists(loaded.saved_state_file()) ? VmState::Saved : VmState::TurnedOff);
         m_vms.push_back(std::move(loaded));
     }
@@ -815,6 +817,84 @@ std::vector<NetworkAdapterRef> Inventory::unconnected_network_adapters() const {
         for (auto const& nic : vm.network_adapters())
             if (!nic.virtual_network()) adapters.push_back({vm.config_id(), nic.id()});
     return adapters;
+}
+
+ServiceResult<std::vector<std::string>> Inventory::find_files(FileKind kind,
+                                                              std::vector<std::string> const& additional,
+                                                              bool exclude_registered) const {
+    constexpr std::size_t MAX_FILES = 10'000;
+    constexpr int MAX_DEPTH = 4;
+    std::vector<std::string_view> extensions;
+    switch (kind) {
+    case FileKind::VirtualMachine:
+        extensions = {".vmc"};
+        break;
+    case FileKind::VirtualNetwork:
+        extensions = {".vnc"};
+        break;
+    case FileKind::HardDisk:
+        extensions = {".vhd"};
+        break;
+    case FileKind::Dvd:
+        extensions = {".iso"};
+        break;
+    case FileKind::Floppy:
+        extensions = {".vfd", ".flp"};
+        break;
+    }
+    // Take what we need under the lock, walk the disk without it.
+    PathPolicy policy;
+    std::vector<std::filesystem::path> folders;
+    std::set<std::string> registered;
+    {
+        std::shared_lock lock(m_mutex);
+        policy = m_policy;
+        folders = m_search_paths;
+        if (kind == FileKind::VirtualMachine) folders.insert(folders.begin(), m_default_vm_path);
+        if (kind == FileKind::VirtualNetwork) folders.insert(folders.begin(), m_default_vn_path);
+        if (exclude_registered) {
+            for (auto const& vm : m_vms)
+                if (kind == FileKind::VirtualMachine) registered.insert(vm.file().string());
+            for (auto const& network : m_networks)
+                if (kind == FileKind::VirtualNetwork) registered.insert(network.file().string());
+        }
+    }
+    if (additional.size() > persist::MAX_SEARCH_PATHS)
+        return service_error(hr::E_INVALIDARG, "at most " + std::to_string(persist::MAX_SEARCH_PATHS) +
+                                                   " additional search paths");
+    for (auto const& extra : additional) {
+        auto folder = TRY(policy.resolve(extra));
+        if (!is_folder(folder))
+            return service_error(hr::E_PATH_NOT_FOUND, "\"" + extra + "\" is not an existing folder");
+        folders.push_back(folder);
+    }
+
+    std::set<std::string> found;
+    for (auto const& folder : folders) {
+        std::error_code ec;
+        auto it = std::filesystem::recursive_directory_iterator(
+            folder, std::filesystem::directory_options::skip_permission_denied, ec);
+        for (; !ec && it != std::filesystem::recursive_directory_iterator(); it.increment(ec)) {
+            auto name = it->path().filename().string();
+            if (name.starts_with(".")) {
+                if (it->is_directory(ec)) it.disable_recursion_pending();
+                continue;
+            }
+            if (it.depth() >= MAX_DEPTH - 1) it.disable_recursion_pending();
+            auto lowered = fold_name(name);
+            bool wanted = std::any_of(extensions.begin(), extensions.end(), [&](std::string_view extension) {
+                return lowered.size() > extension.size() && lowered.ends_with(extension);
+            });
+            if (!wanted || !it->is_regular_file(ec)) continue;
+            auto canonical = PathPolicy::canonicalize(it->path());
+            if (canonical.is_error() || !policy.contains(canonical.value())) continue;
+            auto text = it->path().string();
+            if (registered.count(text) || registered.count(canonical.value().string())) continue;
+            found.insert(text);
+            if (found.size() >= MAX_FILES) return std::vector<std::string>(found.begin(), found.end());
+        }
+    }
+    return std::vector<std::string>(found.begin(), found.end());
 }
 
 } // namespace vsa::services

@@ -13,6 +13,7 @@
 //                             the same for networks
 //   SearchPaths, DefaultVMConfigurationPath (+ DefaultVNConfigurationPath)
 //   UnconnectedNetworkAdapters, IVMVirtualNetwork.NetworkAdapters
+//   Get{VirtualMachine,VirtualNetwork,HardDisk,DVD,FloppyDisk}Files
 //
 // and a generic update_virtual_machine / update_virtual_network that every
 // IVMVirtualMachine / IVMVirtualNetwork property setter goes through.
@@ -145,6 +146,18 @@ public:
     ServiceResult<VirtualNetwork> update_virtual_network(Guid const& id, NetworkChange const& change);
     std::vector<NetworkAdapterRef> network_adapters_on(Guid const& network) const;
     std::vector<NetworkAdapterRef> unconnected_network_adapters() const;
+
+    // GetVirtualMachineFiles, GetVirtualNetworkFiles, GetHardDiskFiles,
+    // GetDVDFiles, GetFloppyDiskFiles: the files with the kind's extensions
+    // (.vmc; .vnc; .vhd; .iso; .vfd/.flp, any case) in the search paths, the
+    // kind's default folder (VMs and networks) and `additional` folders
+    // (which must be inside the allowed roots themselves), down to 4 levels
+    // (VMs live in <folder>/<name>/), sorted, at most 10,000. Hidden files
+    // and links leading out of the roots are skipped. exclude_registered
+    // drops .vmc/.vnc files already in the inventory.
+    enum class FileKind { VirtualMachine, VirtualNetwork, HardDisk, Dvd, Floppy };
+    ServiceResult<std::vector<std::string>>
+    find_files(FileKind kind, std::vector<std::string> const& additional, bool exclude_registered) const;
 
 private:
     explicit Inventory(Options options);

@@ -449,6 +449,37 @@ BOOST_AUTO_TEST_CASE(a_broken_file_does_not_stop_the_server) {
     BOOST_TEST(refused.error().message.find("options.xml") != std::string::npos);
 }
 
+BOOST_AUTO_TEST_CASE(listing_files_in_the_search_paths) {
+    Fixture f;
+    auto inventory = f.open();
+    BOOST_REQUIRE(inventory->set_search_paths({f.media.string()}).has_value());
+    auto registered = inventory->create_virtual_machine("known", "").value();
+    fs::create_directories(f.vms / "loose");
+    std::ofstream(f.vms / "loose" / "loose.VMC") << "<preferences/>";
+    std::ofstream(f.vms / "loose" / ".loose.vmc.tmp-x") << "";
+    fs::create_directories(f.media / "a" / "b" / "c" / "d" / "e");
+    std::ofstream(f.media / "a" / "disk.vhd") << "";
+    std::ofstream(f.media / "a" / "b" / "c" / "d" / "e" / "deep.vhd") << ""; // past 4 levels
+    std::ofstream(f.media / "notes.txt") << "";
+    std::ofstream(f.media / "boot.vfd") << "";
+    fs::create_symlink(f.outside / "secret.vhd", f.media / "leak.vhd");
+
+    auto vmcs = inventory->find_files(Inventory::FileKind::VirtualMachine, {}, false).value();
+    BOOST_TEST(vmcs == (std::vector<std::string>{registered.file().string(),
+                                                 (f.vms / "loose" / "loose.VMC").string()}));
+    auto unregistered = inventory->find_files(Inventory::FileKind::VirtualMachine, {}, true).value();
+    BOOST_TEST(unregistered == std::vector<std::string>{(f.vms / "loose" / "loose.VMC").string()});
+    auto disks = inventory->find_files(Inventory::FileKind::HardDisk, {}, false).value();
+    BOOST_TEST(disks == std::vector<std::string>{(f.media / "a" / "disk.vhd").string()});
+    auto isos = inventory->find_files(Inventory::FileKind::Dvd, {}, false).value();
+    BOOST_TEST(isos == std::vector<std::string>{(f.media / "debian.iso").string()});
+    BOOST_TEST(inventory->find_files(Inventory::FileKind::Floppy, {}, false).value().size() == 1u);
+    BOOST_TEST(code_of(inventory->find_files(Inventory::FileKind::HardDisk, {f.outside.string()}, false)) ==
+               hr::E_ACCESSDENIED);
+    BOOST_TEST(
+        inventory->find_files(Inventory::FileKind::HardDisk, {(f.media / "a").string()}, false).has_value());
+}
+
 BOOST_AUTO_TEST_CASE(concurrent_readers_and_writers) {
     Fixture f;
     auto inventory = f.open();
