@@ -539,9 +539,14 @@ ServiceResult<bool> Inventory::delete_virtual_machine(Guid const& id) {
 
     // Unregistered for good; now its files. What fails to go is reported.
     std::vector<std::filesystem::path> files{vm.file(), vm.saved_state_file()};
+    // Undo disks: the recorded ones, or where an undoable VM keeps them.
+    // Never the derived name of a VM without undo disks: another VM sharing
+    // the base disk may own that file.
     for (auto const& disk : vm.hard_disk_connections()) {
-        files.emplace_back(disk.undo_disk_path().empty() ? storage::undo_disk_path(disk.disk_path())
-                                                         : disk.undo_disk_path());
+        if (!disk.undo_disk_path().empty())
+            files.emplace_back(disk.undo_disk_path());
+        else if (vm.undoable())
+            files.emplace_back(storage::undo_disk_path(disk.disk_path()));
     }
     std::string failures;
     for (auto const& path : files) {
@@ -703,10 +708,29 @@ ServiceResult<VirtualNetwork> Inventory::register_virtual_network(std::string_vi
     return network;
 }
 
+ServiceResult<void> Inventory::detach_all_from(Guid const& network) {
+    for (auto& vm : m_vms) {
+        bool attached =
+            std::any_of(vm.network_adapters().begin(), vm.network_adapters().end(), [&](auto const& nic) {
+                return nic.virtual_network() && nic.virtual_network()->id == network;
+            });
+        if (!attached) continue;
+        VirtualMachine copy = vm;
+        for (auto const& nic : vm.network_adapters())
+            if (nic.virtual_network() && nic.virtual_network()->id == network)
+                copy.network_adapter(nic.id()).value()->detach();
+        TRY(persist::write_vmc(copy, m_options.write_hooks));
+        vm = std::move(copy);
+    }
+    return {};
+}
+
 ServiceResult<bool> Inventory::unregister_virtual_network(Guid const& id) {
     std::unique_lock lock(m_mutex);
     auto* network = find_network(id);
     if (!network) return false;
+    // Unplug first, as Virtual Server does: each VM's file is rewritten.
+    TRY(detach_all_from(id));
     auto options = current_options();
     std::erase(options.virtual_networks, network->file().string());
     TRY(write_options(options));
@@ -718,20 +742,7 @@ ServiceResult<bool> Inventory::delete_virtual_network(Guid const& id) {
     std::unique_lock lock(m_mutex);
     auto* network = find_network(id);
     if (!network) return false;
-    // Unplug first, as Virtual Server does: each VM's file is rewritten.
-    for (auto& vm : m_vms) {
-        bool attached =
-            std::any_of(vm.network_adapters().begin(), vm.network_adapters().end(), [&](auto const& nic) {
-                return nic.virtual_network() && nic.virtual_network()->id == id;
-            });
-        if (!attached) continue;
-        VirtualMachine copy = vm;
-        for (auto const& nic : vm.network_adapters())
-            if (nic.virtual_network() && nic.virtual_network()->id == id)
-                copy.network_adapter(nic.id()).value()->detach();
-        TRY(persist::write_vmc(copy, m_options.write_hooks));
-        vm = std::move(copy);
-    }
+    TRY(detach_all_from(id));
     auto file = network->file();
     auto options = current_options();
     std::erase(options.virtual_networks, file.string());

@@ -136,8 +136,9 @@ public:
     // Virtual networks.
     ServiceResult<VirtualNetwork> create_virtual_network(std::string_view name, std::string_view folder);
     ServiceResult<VirtualNetwork> register_virtual_network(std::string_view name, std::string_view folder);
+    // Both unplug the NICs attached to the network first (their .vmc files
+    // are rewritten), as Virtual Server does; delete also removes the .vnc.
     ServiceResult<bool> unregister_virtual_network(Guid const& id);
-    // Unplugs the NICs attached to it first (their .vmc files are rewritten).
     ServiceResult<bool> delete_virtual_network(Guid const& id);
     std::optional<VirtualNetwork> find_virtual_network(std::string_view name) const;
     std::optional<VirtualNetwork> virtual_network(Guid const& id) const;
@@ -180,6 +181,7 @@ private:
     ServiceResult<void> check_media_paths(VirtualMachine const& vm, VirtualMachine const* before) const;
     ServiceResult<void> check_networks(VirtualMachine& vm) const;
     ServiceResult<void> commit_vm(VirtualMachine& stored, VirtualMachine updated);
+    ServiceResult<void> detach_all_from(Guid const& network);
     ServiceResult<std::filesystem::path> config_file_for_create(std::string_view name,
                                                                 std::string_view folder,
                                                                 std::filesystem::path const& default_folder,

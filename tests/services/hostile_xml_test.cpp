@@ -71,6 +71,18 @@ BOOST_AUTO_TEST_CASE(deep_nesting_is_refused_without_recursion) {
         deep += "</a>";
     deep += "</preferences>";
     expect_refused(deep, "nested deeper");
+    // A DOCTYPE of deeply nested conditional sections and groups: skipped
+    // (or refused) without overflowing the stack.
+    std::string doctype = "<!DOCTYPE preferences [";
+    for (int i = 0; i < 100'000; ++i)
+        doctype += "<![INCLUDE[";
+    for (int i = 0; i < 100'000; ++i)
+        doctype += "]]>";
+    doctype += "]><preferences/>";
+    (void)parse_vmc(doctype, "/srv/vms/evil/evil.vmc");
+    std::string groups =
+        "<!DOCTYPE preferences [<!ELEMENT a " + std::string(100'000, '(') + "]><preferences/>";
+    (void)parse_vmc(groups, "/srv/vms/evil/evil.vmc");
     // Unclosed deep nesting: not well-formed, still no crash.
     expect_refused(std::string(100'000, '<'), "not well-formed");
     std::string open_only = "<preferences>";

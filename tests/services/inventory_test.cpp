@@ -358,6 +358,10 @@ BOOST_AUTO_TEST_CASE(delete_removes_the_vms_own_files_only) {
                       .has_value());
     std::ofstream(vm.saved_state_file()) << "state";
     std::ofstream(vsa::storage::undo_disk_path(base.string())) << "undo";
+    BOOST_REQUIRE(
+        inventory
+            ->update_virtual_machine(vm.config_id(), [](VirtualMachine& m) { return m.set_undoable(true); })
+            .has_value());
     BOOST_REQUIRE(inventory->set_vm_state(vm.config_id(), VmState::Running).has_value());
     BOOST_TEST(code_of(inventory->delete_virtual_machine(vm.config_id())) == hr::VM_E_VM_RUNNING);
     BOOST_TEST(code_of(inventory->unregister_virtual_machine(vm.config_id())) == hr::VM_E_VM_RUNNING);
@@ -408,8 +412,17 @@ BOOST_AUTO_TEST_CASE(virtual_networks_and_their_adapters) {
         "02-00-00-00-00-01");
     // Unregister keeps the .vnc; delete unplugs the NICs and removes it.
     auto other = inventory->create_virtual_network("Other", "").value();
+    auto second = inventory->add_network_adapter(vm.config_id()).value();
+    BOOST_REQUIRE(inventory->attach_network_adapter(vm.config_id(), second, other.id()).has_value());
     BOOST_TEST(inventory->unregister_virtual_network(other.id()).value());
     BOOST_TEST(fs::exists(other.file()));
+    BOOST_TEST(
+        !inventory->virtual_machine(vm.config_id())->network_adapters()[1].virtual_network().has_value());
+    // The VM stays changeable (no dangling network reference).
+    BOOST_TEST(inventory
+                   ->update_virtual_machine(vm.config_id(),
+                                            [](VirtualMachine& m) { return m.set_notes("still fine"); })
+                   .has_value());
     BOOST_TEST(inventory->register_virtual_network("", other.file().string()).has_value());
     BOOST_TEST(inventory->delete_virtual_network(net.id()).value());
     BOOST_TEST(!fs::exists(net.file()));
