@@ -65,12 +65,19 @@ ServiceResult<std::unique_ptr<VirtualServer>> VirtualServer::open(Options option
         std::filesystem::rename(tmp, id_file, ec);
         if (ec) return service_error(hr::E_FAIL, "cannot write " + id_file.string() + ": " + ec.message());
     }
-    return std::unique_ptr<VirtualServer>(new VirtualServer(std::move(options), std::move(product_id)));
+    std::error_code absolute_error;
+    auto data_dir = std::filesystem::absolute(options.data_dir, absolute_error);
+    if (absolute_error)
+        return service_error(hr::E_FAIL,
+                             "cannot resolve " + options.data_dir.string() + ": " + absolute_error.message());
+    auto inventory = TRY(Inventory::open({data_dir, options.default_vm_path, options.default_vn_path, {}}));
+    return std::unique_ptr<VirtualServer>(
+        new VirtualServer(std::move(options), std::move(product_id), std::move(inventory)));
 }
 
-VirtualServer::VirtualServer(Options options, std::string product_id)
+VirtualServer::VirtualServer(Options options, std::string product_id, std::unique_ptr<Inventory> inventory)
     : m_options(std::move(options)), m_product_id(std::move(product_id)), m_host(m_options.host_root),
-      m_started(std::chrono::steady_clock::now()) {}
+      m_started(std::chrono::steady_clock::now()), m_inventory(std::move(inventory)) {}
 
 std::string VirtualServer::name() const {
     return std::string(PRODUCT_NAME);

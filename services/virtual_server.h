@@ -2,10 +2,12 @@
 // VirtualServer: the root object of the management model (IVMVirtualServer).
 // It owns what is server-wide: identity (name, version, installation product
 // ID), uptime, the per-VM limits of the hardware we emulate, and the host
-// inventory. Later issues add the VM and network inventories here.
+// inventory, and the inventory of registered VMs and virtual networks.
 #pragma once
 
 #include "services/host_info.h"
+#include "services/inventory.h"
+#include "services/model/vm_limits.h"
 #include "services/service_error.h"
 
 #include <chrono>
@@ -16,29 +18,16 @@
 
 namespace vsa::services {
 
-// Limits of the PC we emulate, exposed through IVMVirtualServer.Maximum*.
-// They follow Virtual Server 2005 R2 (vs-api.md section 7.1), which is what
-// management tools written for it expect.
-struct VmLimits {
-    static constexpr std::int32_t MAX_RUNNING_VMS = 64;
-    // 32-bit guest without PAE: RAM ends below the PCI hole at 3.625 GiB.
-    static constexpr std::int32_t MAX_MEMORY_MB = 3712;
-    static constexpr std::int32_t MIN_MEMORY_MB = 4;
-    static constexpr std::int32_t MAX_FLOPPY_DRIVES = 2;
-    static constexpr std::int32_t MAX_NETWORK_ADAPTERS = 4;
-    static constexpr std::int32_t MAX_IDE_BUSES = 2;
-    static constexpr std::int32_t MAX_SCSI_CONTROLLERS = 4;
-    static constexpr std::int32_t MAX_PARALLEL_PORTS = 1;
-    static constexpr std::int32_t MAX_SERIAL_PORTS = 2;
-    // RAM the host keeps for itself when we suggest a per-VM maximum.
-    static constexpr std::int64_t HOST_RESERVE_MB = 512;
-};
-
 class VirtualServer {
 public:
     struct Options {
         std::filesystem::path data_dir;
         std::filesystem::path host_root{"/"}; // tests point this at a fake /proc, /sys, /etc
+        // First-start defaults of DefaultVMConfigurationPath and the virtual
+        // network folder; empty: "Virtual Machines" and "Virtual Networks"
+        // in data_dir. After the first start options.xml has the say.
+        std::filesystem::path default_vm_path{};
+        std::filesystem::path default_vn_path{};
     };
 
     // Loads (or on first start creates) the installation identity kept in
@@ -57,13 +46,19 @@ public:
 
     HostProbe const& host() const { return m_host; }
 
+    // The registered VMs and networks and the server paths (inventory.h,
+    // which documents its locking). Opened with the server.
+    Inventory& inventory() { return *m_inventory; }
+    Inventory const& inventory() const { return *m_inventory; }
+
 private:
-    VirtualServer(Options options, std::string product_id);
+    VirtualServer(Options options, std::string product_id, std::unique_ptr<Inventory> inventory);
 
     Options m_options;
     std::string m_product_id;
     HostProbe m_host;
     std::chrono::steady_clock::time_point m_started;
+    std::unique_ptr<Inventory> m_inventory;
 };
 
 } // namespace vsa::services

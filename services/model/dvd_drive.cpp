@@ -1,0 +1,63 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+#include "services/model/dvd_drive.h"
+
+#include "services/model/hard_disk_connection.h"
+
+namespace vsa::services {
+
+std::optional<std::string> normalize_drive_letter(std::string_view letter) {
+    if (letter.size() == 2 && letter[1] == ':') letter.remove_suffix(1);
+    if (letter.size() != 1) return std::nullopt;
+    char c = letter[0];
+    if (c >= 'a' && c <= 'z') c = static_cast<char>(c - 'a' + 'A');
+    if (c < 'A' || c > 'Z') return std::nullopt;
+    return std::string(1, c);
+}
+
+ServiceResult<void> DvdDrive::attach_image(std::string path) {
+    TRY(validate_stored_path(path, "ISO image"));
+    if (m_attachment != DvdAttachment::None)
+        return service_error(hr::VM_E_DRIVE_IN_USE,
+                             "the DVD drive at " + m_location.to_string() + " already holds " +
+                                 (m_attachment == DvdAttachment::Image ? "the image " + m_image_file
+                                                                       : "host drive " + m_host_drive) +
+                                 "; release it first");
+    m_attachment = DvdAttachment::Image;
+    m_image_file = std::move(path);
+    return {};
+}
+
+ServiceResult<void> DvdDrive::attach_host_drive(std::string_view letter) {
+    auto normalized = normalize_drive_letter(letter);
+    if (!normalized)
+        return service_error(hr::E_INVALIDARG,
+                             "\"" + std::string(letter.substr(0, 16)) + "\" is not a drive letter");
+    if (m_attachment != DvdAttachment::None)
+        return service_error(hr::VM_E_DRIVE_IN_USE, "the DVD drive at " + m_location.to_string() +
+                                                        " already holds media; release it first");
+    m_attachment = DvdAttachment::HostDrive;
+    m_host_drive = *normalized;
+    return {};
+}
+
+ServiceResult<void> DvdDrive::release_image() {
+    if (m_attachment == DvdAttachment::HostDrive)
+        return service_error(hr::VM_E_MEDIA_WRONG_TYPE, "the DVD drive at " + m_location.to_string() +
+                                                            " holds host drive " + m_host_drive +
+                                                            ", not an image");
+    m_attachment = DvdAttachment::None;
+    m_image_file.clear();
+    return {};
+}
+
+ServiceResult<void> DvdDrive::release_host_drive() {
+    if (m_attachment == DvdAttachment::Image)
+        return service_error(hr::VM_E_MEDIA_WRONG_TYPE, "the DVD drive at " + m_location.to_string() +
+                                                            " holds the image " + m_image_file +
+                                                            ", not a host drive");
+    m_attachment = DvdAttachment::None;
+    m_host_drive.clear();
+    return {};
+}
+
+} // namespace vsa::services
