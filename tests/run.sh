@@ -13,8 +13,9 @@ export UBSAN_OPTIONS="${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}"
 cd "$build"
 ctest --output-on-failure --timeout 900 -LE 'bench|guest' "$@"
 
-# The real-guest boot: Debian 12's i686 Linux (tests/guests) on vsa-vm, to
-# its shell marker and power-off. The CPU is an interpreter, so this tree is
+# The real-guest boots: Debian 12's i686 Linux (tests/guests) on vsa-vm, to
+# its shell marker and power-off, on the serial console and on the VGA text
+# console (checked on screen dumps). The CPU is an interpreter, so this tree is
 # optimised and without sanitizers (under ASan at -O0 the boot would take
 # tens of minutes); the sanitizers already ran the same code above on
 # SeaBIOS and the test programs. A selective run (ctest arguments) skips
@@ -24,5 +25,5 @@ if [ $# -eq 0 ]; then
     cmake -S "$top" -B "$guest" -DVSA_MACHINE_ONLY=ON -DCMAKE_BUILD_TYPE=RelWithDebInfo -DBUILD_TESTING=ON >/dev/null
     cmake --build "$guest" -j "$(nproc 2>/dev/null || echo 2)" --target vsa-vm
     cd "$guest"
-    ctest --output-on-failure -R 'guest\.linux_quick_vsa_vm$'
+    ctest --output-on-failure -R 'guest\.linux_(quick|vga)_vsa_vm$'
 fi
