@@ -3,7 +3,9 @@
 //
 // Layouts (Virtual Hard Disk Image Format Specification):
 //   fixed:        [data ........][footer]
-//   dynamic/diff: [footer copy][header][BAT][locators][block: bitmap|data]...[footer]
+//   dynamic/diff: [footer copy][header][BAT][locators][gap][block: bitmap|data]...[footer]
+// A block we allocate starts its data on a 4 KiB boundary of the file (the
+// gap before its bitmap is under 4 KiB; see vhd::aligned_block_start).
 // Dynamic blocks are allocated on first write at the end of the file, and
 // the order of the writes is what makes a crash (of the process or of the
 // host) harmless. The rule: the BAT on disk never points at a block whose
@@ -12,7 +14,8 @@
 //   1. the footer at the new end of the file (the file grows to its full
 //      length at once, so its last 512 bytes are always one of our footers,
 //      never guest data a crash left there);
-//   2. the guest's data; 3. B's sector bitmap, over the old footer;
+//   2. the guest's data; 3. B's sector bitmap, in one write with zeros over
+//      the old footer and the gap;
 //   4. B's BAT entry in memory only: reads and writes use it at once.
 // Bitmap changes of blocks already on disk (differencing disks) are also
 // held in memory. Pending entries are committed by flush(), or once
@@ -20,15 +23,17 @@
 // must not keep the whole session's writes unreachable): one fdatasync
 // makes every pending block's data, bitmap and the file size durable, then
 // the pending bitmaps and BAT sectors are written, and flush() ends with
-// fsync. So a flush that allocated costs two syncs, not one per block (per
-// block, a dynamic disk wrote at a third below a raw file's speed).
+// fsync. So a flush that allocated costs two syncs, not one per block (a
+// sync per block held a dynamic disk's sequential writes to 66 % of a raw
+// file's speed).
 // A crash loses only writes no flush() acknowledged; new blocks whose BAT
 // entries were still in memory stay behind as unreferenced space at the
-// end, which a read-write open trims. If the host loses the file's tail, the
-// last 512 bytes are not a footer: open() then uses the footer copy at
-// offset 0 (as Hyper-V does) and, when writable, rewrites the footer after
-// the last block. Between flushes a guest's writes have no ordering promise
-// among themselves, as with a real disk's write cache.
+// end, which a read-write open trims. A host crash that keeps a bitmap
+// written over the old footer but loses the file's new length leaves no
+// footer at the end: open() then uses the footer copy at offset 0 (as
+// Hyper-V does) and, when writable, rewrites the footer after the last
+// block. Between flushes a guest's writes have no ordering promise among
+// themselves, as with a real disk's write cache.
 //
 // In dynamic disks we set every bitmap bit when we allocate a block and
 // zero its data (a sparse hole), as QEMU and Hyper-V do, so every reader

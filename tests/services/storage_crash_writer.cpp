@@ -38,15 +38,14 @@
 
 #include <algorithm>
 #include <charconv>
+#include <csignal>
 #include <cstdio>
 #include <cstring>
+#include <random>
 #include <string>
 #include <string_view>
 #include <unordered_map>
 #include <vector>
-
-#include <csignal>
-#include <random>
 
 #include <fcntl.h>
 #include <unistd.h>
@@ -107,6 +106,12 @@ class FaultInjector final : public HostFileObserver {
 public:
     FaultInjector(std::string path, CrashMode mode, std::uint64_t crash_at, std::uint64_t crash_seed)
         : m_path(std::move(path)), m_mode(mode), m_crash_at(crash_at), m_random(crash_seed) {}
+    ~FaultInjector() override {
+        HostFile::set_observer(nullptr);
+        if (m_fd >= 0) ::close(m_fd);
+    }
+    FaultInjector(FaultInjector const&) = delete;
+    FaultInjector& operator=(FaultInjector const&) = delete;
 
     // What the image looks like, to tell its BAT, bitmaps and footers apart.
     bool learn_layout() {
