@@ -93,6 +93,7 @@ Result<void, StorageError> HostFile::read_at_padded(std::uint64_t offset, std::s
 }
 
 Result<void, StorageError> HostFile::write_at(std::uint64_t offset, std::span<std::byte const> data) {
+    notify(HostFileObserver::Change::Write, offset, data);
     std::size_t done = 0;
     while (done < data.size()) {
         ssize_t n =
@@ -120,6 +121,7 @@ StorageResult<std::uint64_t> HostFile::allocated_bytes() const {
 }
 
 Result<void, StorageError> HostFile::truncate(std::uint64_t size) {
+    notify(HostFileObserver::Change::Truncate, size);
     if (::ftruncate(m_fd.fd(), static_cast<off_t>(size)) != 0)
         return errno_error("cannot resize", m_path, errno);
     return {};
@@ -127,6 +129,7 @@ Result<void, StorageError> HostFile::truncate(std::uint64_t size) {
 
 Result<void, StorageError> HostFile::preallocate(std::uint64_t size) {
     if (size == 0) return {};
+    notify(HostFileObserver::Change::Preallocate, size);
     int const result = ::posix_fallocate(m_fd.fd(), 0, static_cast<off_t>(size));
     if (result == 0) return {};
     if (result == EOPNOTSUPP || result == EINVAL)
@@ -136,11 +139,13 @@ Result<void, StorageError> HostFile::preallocate(std::uint64_t size) {
 }
 
 Result<void, StorageError> HostFile::sync() {
+    notify(HostFileObserver::Change::Sync);
     if (::fsync(m_fd.fd()) != 0) return errno_error("cannot sync", m_path, errno);
     return {};
 }
 
 Result<void, StorageError> HostFile::sync_data() {
+    notify(HostFileObserver::Change::SyncData);
     if (::fdatasync(m_fd.fd()) != 0) return errno_error("cannot sync", m_path, errno);
     return {};
 }

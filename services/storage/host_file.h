@@ -21,8 +21,28 @@ StorageResult<std::uint64_t> free_space_for(std::string const& path);
 // bytes are free for `path`.
 Result<void, StorageError> require_free_space(std::string const& path, std::uint64_t needed);
 
+class HostFile;
+
+// The crash tests' seam (tests/services/storage_crash_writer.cpp): when one
+// is installed, it sees every call that changes a file just before the call
+// is made, so a test can stop the process at an exact point, or first undo
+// what a power cut would lose (everything since the last sync). Nothing
+// outside the tests installs one; the cost is one load and branch per call.
+class HostFileObserver {
+public:
+    enum class Change { Write, Truncate, Preallocate, Sync, SyncData };
+    virtual ~HostFileObserver() = default;
+    // Write: `offset` and `data`. Truncate, Preallocate: `offset` is the new
+    // size. Sync, SyncData: neither.
+    virtual void before_change(HostFile const& file, Change change, std::uint64_t offset,
+                               std::span<std::byte const> data) = 0;
+};
+
 class HostFile {
 public:
+    // Process-wide; pass nullptr to remove. Tests only.
+    static void set_observer(HostFileObserver* observer) { s_observer = observer; }
+
     enum class Mode { ReadOnly, ReadWrite, CreateNew };
 
     // Opens the file and takes an OFD lock over the whole file: exclusive for
@@ -59,6 +79,12 @@ private:
     // Reads until `out` is full or the file ends; returns the bytes read.
     StorageResult<std::size_t> read_up_to(std::uint64_t offset, std::span<std::byte> out) const;
 
+    void notify(HostFileObserver::Change change, std::uint64_t offset = 0,
+                std::span<std::byte const> data = {}) const {
+        if (s_observer) s_observer->before_change(*this, change, offset, data);
+    }
+
+    inline static HostFileObserver* s_observer{nullptr};
     FileDescriptor m_fd;
     std::string m_path;
 };

@@ -318,6 +318,13 @@ std::uint32_t bitmap_bytes(DynamicHeader const& header) {
     return (bytes + SECTOR_SIZE - 1) / SECTOR_SIZE * SECTOR_SIZE;
 }
 
+std::uint64_t aligned_block_start(std::uint64_t end, DynamicHeader const& header) {
+    std::uint64_t const bitmap = bitmap_bytes(header);
+    std::uint64_t const data =
+        (end + bitmap + BLOCK_DATA_ALIGNMENT - 1) / BLOCK_DATA_ALIGNMENT * BLOCK_DATA_ALIGNMENT;
+    return data - bitmap;
+}
+
 std::uint64_t bat_bytes(DynamicHeader const& header) {
     std::uint64_t const bytes = std::uint64_t(header.max_table_entries) * 4;
     return (bytes + SECTOR_SIZE - 1) / SECTOR_SIZE * SECTOR_SIZE;

@@ -133,6 +133,17 @@ std::uint32_t sectors_per_block(DynamicHeader const& header);
 std::uint32_t bitmap_bytes(DynamicHeader const& header);
 std::uint64_t bat_bytes(DynamicHeader const& header); // padded to whole sectors
 
+// Where we put a new block when the data so far ends at `end`: the first
+// place at or after it where the block's data (after its bitmap) starts on
+// a 4 KiB boundary of the file. That is the host's page size: a guest's
+// aligned 4 KiB write then replaces whole pages of the page cache, where a
+// block data area 512 bytes off made every such write to a block not in the
+// cache read two pages from the disk first (a dynamic disk's random writes
+// ran at a tenth of a raw file's). The format allows gaps between blocks;
+// the gap (under 4 KiB) is unreferenced space, and readers follow the BAT.
+inline constexpr std::uint64_t BLOCK_DATA_ALIGNMENT = 4096;
+std::uint64_t aligned_block_start(std::uint64_t end, DynamicHeader const& header);
+
 // A byte range of the image file that holds something, for overlap checks.
 struct Extent {
     std::uint64_t offset{0};

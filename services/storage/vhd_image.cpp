@@ -115,7 +115,7 @@ write_dynamic_layout(HostFile& file, vhd::Footer const& footer, vhd::DynamicHead
 
 VhdImage::~VhdImage() {
     // A close without flush() still leaves every allocated block reachable.
-    if (!m_dirty_bat.empty()) (void)flush();
+    if (!m_pending_bat.empty() || !m_pending_bitmaps.empty()) (void)flush();
 }
 
 StorageResult<std::unique_ptr<VhdImage>> VhdImage::open(std::string const& path, bool read_only) {
@@ -194,10 +194,10 @@ Result<void, StorageError> VhdImage::load_dynamic(std::uint64_t file_size) {
     auto problems = vhd::find_bat_problems(m_bat, m_header, m_metadata, data_end, 1);
     if (!problems.empty()) return corrupt(path, problems.front());
 
-    if (!m_footer_recovered) {
-        m_data_end = data_end;
-        return {};
-    }
+    // The real end of the data: after the last metadata or block. A crash
+    // before the BAT entries of new blocks were committed leaves those
+    // blocks behind it, unreferenced; without a trailing footer (recovery)
+    // the whole file is a candidate.
     std::uint64_t end = 0;
     for (auto const& extent : m_metadata)
         end = std::max(end, extent.offset + extent.length);
@@ -205,8 +205,18 @@ Result<void, StorageError> VhdImage::load_dynamic(std::uint64_t file_size) {
     for (std::uint32_t entry : m_bat)
         if (entry != vhd::UNUSED_BAT_ENTRY)
             end = std::max(end, std::uint64_t(entry) * SECTOR_SIZE + block_bytes);
-    m_data_end = (end + SECTOR_SIZE - 1) / SECTOR_SIZE * SECTOR_SIZE;
+    end = (end + SECTOR_SIZE - 1) / SECTOR_SIZE * SECTOR_SIZE;
+    if (!m_footer_recovered && (m_read_only || end >= data_end)) {
+        // Read-only, unreferenced space is harmless: every reader allocates
+        // after the last block, and QEMU's does it without looking at the
+        // trailing footer at all.
+        m_data_end = data_end;
+        return {};
+    }
+    m_data_end = end;
     if (!m_read_only) {
+        // The footer first: until the truncation lands, the old trailing
+        // footer (or the copy at offset 0) still describes the disk.
         TRY(m_file.write_at(m_data_end, vhd::serialize_footer(m_footer)));
         TRY(m_file.truncate(m_data_end + vhd::FOOTER_SIZE));
         TRY(m_file.sync());
@@ -371,33 +381,62 @@ Result<void, StorageError> VhdImage::write(std::uint64_t first_sector, std::span
 
 Result<void, StorageError> VhdImage::write_block_chunk(std::uint32_t block, std::uint32_t first_in_block,
                                                        std::span<std::byte const> data) {
-    if (m_bat[block] == vhd::UNUSED_BAT_ENTRY) return allocate_block(block, first_in_block, data);
-    TRY(m_file.write_at(block_data_offset(m_bat[block]) + std::uint64_t(first_in_block) * SECTOR_SIZE, data));
-    std::vector<std::uint8_t>& bits = *TRY(bitmap(block));
-    std::uint64_t const count = data.size() / SECTOR_SIZE;
-    bool changed = false;
-    for (std::uint64_t i = 0; i < count; ++i) {
-        if (bit_set(bits, first_in_block + i)) continue;
-        set_bit(bits, first_in_block + i);
-        changed = true;
+    if (m_bat[block] == vhd::UNUSED_BAT_ENTRY) {
+        TRY(allocate_block(block, first_in_block, data));
+    } else {
+        TRY(m_file.write_at(block_data_offset(m_bat[block]) + std::uint64_t(first_in_block) * SECTOR_SIZE,
+                            data));
+        std::vector<std::uint8_t>& bits = *TRY(bitmap(block));
+        std::uint64_t const count = data.size() / SECTOR_SIZE;
+        bool changed = false;
+        for (std::uint64_t i = 0; i < count; ++i) {
+            if (bit_set(bits, first_in_block + i)) continue;
+            set_bit(bits, first_in_block + i);
+            changed = true;
+        }
+        if (changed) {
+            if (bat_pending(block)) {
+                // Nothing on disk reaches this bitmap yet; the commit's sync
+                // covers it before the BAT entry does.
+                TRY(m_file.write_at(std::uint64_t(m_bat[block]) * SECTOR_SIZE, as_bytes(bits)));
+            } else if (std::find(m_pending_bitmaps.begin(), m_pending_bitmaps.end(), block) ==
+                       m_pending_bitmaps.end()) {
+                // A live bitmap may only claim sectors whose data is durable:
+                // written now, a host crash could keep the bit and lose the
+                // data, and the sector would read as neither old nor new.
+                m_pending_bitmaps.push_back(block);
+            }
+        }
     }
-    // Data first, bitmap second: a crash in between loses this write only.
-    if (changed) TRY(m_file.write_at(std::uint64_t(m_bat[block]) * SECTOR_SIZE, as_bytes(bits)));
+    if (m_pending_bat.size() + m_pending_bitmaps.size() >= MAX_PENDING_METADATA) TRY(commit_metadata());
     return {};
+}
+
+bool VhdImage::bat_pending(std::uint32_t block) const {
+    return std::find(m_pending_bat.begin(), m_pending_bat.end(), block) != m_pending_bat.end();
 }
 
 Result<void, StorageError> VhdImage::allocate_block(std::uint32_t block, std::uint32_t first_in_block,
                                                     std::span<std::byte const> data) {
-    std::uint64_t const start = m_data_end; // the trailing footer's place
+    std::uint64_t const old_end = m_data_end; // the trailing footer's place
+    std::uint64_t const start = vhd::aligned_block_start(old_end, m_header);
     std::uint64_t const data_start = start + vhd::bitmap_bytes(m_header);
     std::uint64_t const new_end = data_start + m_header.block_size;
     if (new_end / SECTOR_SIZE > vhd::UNUSED_BAT_ENTRY - 1)
         return storage_error(StorageErrorKind::TooLarge, "'" + path() + "' cannot grow past 2 TiB");
 
-    // 1. Data. The rest of the block stays a hole, which reads as zeros.
+    // 1. The footer at the new end: the file reaches its full length in one
+    // call, its tail is a footer whenever this process dies, and the rest of
+    // the block is a hole that reads as zeros. From here on the space is
+    // ours even if a later step fails (it stays unreferenced).
+    TRY(m_file.write_at(new_end, vhd::serialize_footer(m_footer)));
+    m_data_end = new_end;
+    // 2. The data.
     TRY(m_file.write_at(data_start + std::uint64_t(first_in_block) * SECTOR_SIZE, data));
-    // 2. Bitmap (over the old footer). Dynamic: all sectors valid (the block
-    // is zeros elsewhere); differencing: only the ones just written.
+    // 3. The bitmap, and zeros over the old footer and the alignment gap in
+    // the same write. Dynamic: all sectors valid (the block is zeros
+    // elsewhere), as QEMU and Hyper-V do, so every reader agrees;
+    // differencing: only the ones just written.
     std::vector<std::uint8_t> bits(vhd::bitmap_bytes(m_header), 0);
     if (m_footer.disk_type == vhd::DiskType::Dynamic) {
         std::fill(bits.begin(), bits.end(), 0xFF);
@@ -405,38 +444,52 @@ Result<void, StorageError> VhdImage::allocate_block(std::uint32_t block, std::ui
         for (std::uint64_t i = 0; i < data.size() / SECTOR_SIZE; ++i)
             set_bit(bits, first_in_block + i);
     }
-    TRY(m_file.write_at(start, as_bytes(bits)));
-    // The file must reach the block's end: a partial write leaves the tail
-    // of the block a hole past EOF, and the BAT must never point past EOF
-    // (the crash test found that).
-    if (TRY(m_file.size()) < new_end) TRY(m_file.truncate(new_end));
-    // 3. The BAT entry makes the block live, but only on disk at the next
-    // flush(), after one data sync covers every block allocated since: a
-    // sync per block made a dynamic disk's sequential writes a third slower
-    // than a raw file's. Until then the in-memory BAT serves reads, and a
-    // crash loses only writes nobody was told were durable.
+    std::vector<std::byte> head(std::size_t(data_start - old_end), std::byte{0});
+    std::memcpy(head.data() + (start - old_end), bits.data(), bits.size());
+    TRY(m_file.write_at(old_end, head));
+    // 4. The BAT entry, in memory until commit_metadata().
     m_bat[block] = std::uint32_t(start / SECTOR_SIZE);
     m_bitmaps[block] = std::move(bits);
-    m_dirty_bat.push_back(block);
-    // 4. The footer at the new end of the file.
-    TRY(m_file.write_at(new_end, vhd::serialize_footer(m_footer)));
-    m_data_end = new_end;
+    m_pending_bat.push_back(block);
+    return {};
+}
+
+Result<void, StorageError> VhdImage::commit_metadata() {
+    if (m_pending_bat.empty() && m_pending_bitmaps.empty()) return {};
+    // New blocks' data and bitmaps, the file's new size, and the data under
+    // changed bitmaps become durable before any metadata points at them.
+    TRY(m_file.sync_data());
+    for (std::uint32_t block : m_pending_bitmaps)
+        TRY(m_file.write_at(std::uint64_t(m_bat[block]) * SECTOR_SIZE, as_bytes(m_bitmaps.at(block))));
+    // The BAT in whole sectors from memory, neighbours merged into one write:
+    // a sequential pass allocates runs of blocks, and 128 entries share a
+    // sector. Entries in those sectors that were not pending equal what is
+    // on disk already.
+    constexpr std::uint32_t PER_SECTOR = SECTOR_SIZE / 4;
+    std::sort(m_pending_bat.begin(), m_pending_bat.end());
+    std::vector<std::byte> bytes;
+    std::size_t i = 0;
+    while (i < m_pending_bat.size()) {
+        std::uint32_t const first = m_pending_bat[i] / PER_SECTOR * PER_SECTOR;
+        std::uint32_t end = first;
+        while (i < m_pending_bat.size() && m_pending_bat[i] < end + PER_SECTOR) {
+            end = m_pending_bat[i] / PER_SECTOR * PER_SECTOR + PER_SECTOR;
+            ++i;
+        }
+        end = std::min<std::uint32_t>(end, std::uint32_t(m_bat.size()));
+        bytes.resize(std::size_t(end - first) * 4);
+        for (std::uint32_t entry = first; entry < end; ++entry)
+            vhd::store_be32(bytes.data() + std::size_t(entry - first) * 4, m_bat[entry]);
+        TRY(m_file.write_at(m_header.table_offset + std::uint64_t(first) * 4, bytes));
+    }
+    m_pending_bat.clear();
+    m_pending_bitmaps.clear();
     return {};
 }
 
 Result<void, StorageError> VhdImage::flush() {
     if (m_read_only) return {};
-    if (!m_dirty_bat.empty()) {
-        // Data, bitmaps and the file size of new blocks become durable
-        // before any BAT entry points at them.
-        TRY(m_file.sync_data());
-        for (std::uint32_t block : m_dirty_bat) {
-            std::byte entry[4];
-            vhd::store_be32(entry, m_bat[block]);
-            TRY(m_file.write_at(m_header.table_offset + std::uint64_t(block) * 4, entry));
-        }
-        m_dirty_bat.clear();
-    }
+    TRY(commit_metadata());
     return m_file.sync();
 }
 

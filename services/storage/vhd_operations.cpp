@@ -127,17 +127,20 @@ public:
         std::uint64_t const block = first_sector / per_block;
         if (first_sector % per_block != 0 || block >= m_bat.size() || data.size() > m_header.block_size)
             return storage_error(StorageErrorKind::InvalidRequest, "unaligned block write");
-        if (m_next / SECTOR_SIZE >= vhd::UNUSED_BAT_ENTRY)
-            return storage_error(StorageErrorKind::TooLarge, "'" + m_path + "' cannot grow past 2 TiB");
         // Every sector valid: the part of the block we do not write is zeros.
-        TRY(m_file.write_at(m_next, m_bitmap));
-        std::uint64_t const data_start = m_next + m_bitmap.size();
+        // The data 4 KiB aligned, as VhdImage allocates (aligned_block_start);
+        // the gap before it is a hole.
+        std::uint64_t const start = vhd::aligned_block_start(m_next, m_header);
+        if (start / SECTOR_SIZE >= vhd::UNUSED_BAT_ENTRY)
+            return storage_error(StorageErrorKind::TooLarge, "'" + m_path + "' cannot grow past 2 TiB");
+        TRY(m_file.write_at(start, m_bitmap));
+        std::uint64_t const data_start = start + m_bitmap.size();
         TRY(m_file.write_at(data_start, data));
         if (data.size() < m_header.block_size) {
             std::vector<std::byte> const tail(m_header.block_size - data.size());
             TRY(m_file.write_at(data_start + data.size(), tail));
         }
-        m_bat[block] = std::uint32_t(m_next / SECTOR_SIZE);
+        m_bat[block] = std::uint32_t(start / SECTOR_SIZE);
         m_next = data_start + m_header.block_size;
         return {};
     }

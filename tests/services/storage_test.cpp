@@ -110,6 +110,24 @@ void set_bat_entry(std::string const& path, std::uint32_t index, std::uint32_t v
     put_file(path, bytes);
 }
 
+std::vector<std::byte> file_range(std::string const& path, std::uint64_t offset, std::size_t length) {
+    std::vector<std::byte> bytes(length);
+    std::ifstream in(path, std::ios::binary);
+    in.seekg(std::streamoff(offset));
+    in.read(reinterpret_cast<char*>(bytes.data()), std::streamsize(length));
+    BOOST_REQUIRE(in.gcount() == std::streamsize(length));
+    return bytes;
+}
+
+std::uint32_t bat_entry_on_disk(std::string const& path, std::uint32_t index) {
+    auto header = vhd::parse_dynamic_header(file_range(path, 512, 1024)).release_value();
+    return vhd::load_be32(file_range(path, header.table_offset + 4 * index, 4).data());
+}
+
+bool ends_with_footer(std::string const& path) {
+    return vhd::parse_footer(file_range(path, fs::file_size(path) - 512, 512)).has_value();
+}
+
 StorageErrorKind open_error(std::string const& path, bool read_only = true) {
     auto image = VhdImage::open(path, read_only);
     BOOST_REQUIRE_MESSAGE(image.is_error(), "opening " + path + " should fail");
@@ -342,8 +360,13 @@ BOOST_AUTO_TEST_CASE(dynamic_disk_sparse_and_boundaries) {
         BOOST_TEST(disk->write(disk->sector_count() - 6, last).is_error()); // past the end
         require_ok(disk->flush());
     }
-    BOOST_TEST(fs::file_size(path) == empty_size + 3 * (512 + 2 * MIB));
+    // Header and BAT end at 2048; each block's data starts on a 4 KiB
+    // boundary (aligned_block_start), its bitmap just before it.
+    BOOST_TEST(empty_size == 2048u + 512);
+    BOOST_TEST(fs::file_size(path) == 3 * (4096 + 2 * MIB) + 512);
     auto disk = open_ok(path, true);
+    for (std::uint32_t block = 0; block < 3; ++block)
+        BOOST_TEST((std::uint64_t(bat_entry_on_disk(path, block)) * 512 + 512) % 4096 == 0u);
     BOOST_TEST((read_all(*disk, per_block - 3, 6) == across));
     BOOST_TEST((read_all(*disk, disk->sector_count() - 7, 7) == last));
     BOOST_TEST(all_zero(read_all(*disk, 0, per_block - 3)));
@@ -631,6 +654,117 @@ BOOST_AUTO_TEST_CASE(damaged_trailing_footer_is_recovered) {
     auto report = check_vhd(path);
     require_ok(report);
     BOOST_TEST(report.value().empty());
+}
+
+BOOST_AUTO_TEST_CASE(new_blocks_reach_the_bat_at_flush) {
+    TempDir dir;
+    auto path = dir.file("pending.vhd");
+    auto copy = dir.file("crashed.vhd");
+    require_ok(VhdImage::create_dynamic(path, 8 * MIB));
+    auto const empty_size = fs::file_size(path);
+    auto data = pattern(512 * 8, 20);
+    auto disk = open_ok(path);
+    write_ok(*disk, 100, data);
+    // Live in memory at once, on disk only after the flush's data sync.
+    BOOST_TEST((read_all(*disk, 100, 8) == data));
+    BOOST_TEST(disk->info().allocated_blocks == 1u);
+    BOOST_TEST(bat_entry_on_disk(path, 0) == vhd::UNUSED_BAT_ENTRY);
+    // The file grew by the whole block and still ends with a footer.
+    BOOST_TEST(fs::file_size(path) == 4096 + 2 * MIB + 512); // data from 4096 (aligned)
+    BOOST_TEST(ends_with_footer(path));
+
+    // The file as a crash of this process would leave it: valid, the
+    // unflushed write gone, the new block unreferenced space at the end.
+    fs::copy_file(path, copy);
+    {
+        auto report = check_vhd(copy);
+        require_ok(report);
+        BOOST_TEST(report.value().empty());
+        auto crashed = open_ok(copy, true);
+        BOOST_TEST(crashed->info().allocated_blocks == 0u);
+        BOOST_TEST(all_zero(read_all(*crashed, 100, 8)));
+    }
+    open_ok(copy).reset(); // a read-write open trims the orphan
+    BOOST_TEST(fs::file_size(copy) == empty_size);
+    BOOST_TEST(ends_with_footer(copy));
+
+    require_ok(disk->flush());
+    BOOST_TEST(bat_entry_on_disk(path, 0) != vhd::UNUSED_BAT_ENTRY);
+    disk.reset();
+    auto reopened = open_ok(path, true);
+    BOOST_TEST((read_all(*reopened, 100, 8) == data));
+    BOOST_TEST(fs::file_size(path) == 4096 + 2 * MIB + 512);
+}
+
+BOOST_AUTO_TEST_CASE(pending_metadata_is_committed_without_a_flush) {
+    TempDir dir;
+    auto path = dir.file("batch.vhd");
+    std::uint32_t const block = 64 * 1024;
+    require_ok(VhdImage::create_dynamic(path, 16 * MIB, block));
+    auto disk = open_ok(path);
+    auto data = pattern(512, 21);
+    std::uint32_t const per_block = block / 512;
+    for (std::uint32_t i = 0; i + 1 < MAX_PENDING_METADATA; ++i)
+        write_ok(*disk, std::uint64_t(i) * 2 * per_block, data); // every other block
+    for (std::uint32_t i = 0; i + 1 < MAX_PENDING_METADATA; ++i)
+        BOOST_TEST(bat_entry_on_disk(path, 2 * i) == vhd::UNUSED_BAT_ENTRY);
+    // One more pending entry: a guest that never flushes still gets its
+    // blocks onto the BAT.
+    write_ok(*disk, std::uint64_t(MAX_PENDING_METADATA - 1) * 2 * per_block, data);
+    for (std::uint32_t i = 0; i < MAX_PENDING_METADATA; ++i) {
+        BOOST_TEST(bat_entry_on_disk(path, 2 * i) != vhd::UNUSED_BAT_ENTRY);
+        BOOST_TEST(bat_entry_on_disk(path, 2 * i + 1) == vhd::UNUSED_BAT_ENTRY);
+    }
+    // Writes into committed blocks of a dynamic disk change no metadata.
+    std::size_t const metadata = 1536 + 1024; // footer copy, header, BAT (256 entries)
+    auto const size = fs::file_size(path);
+    auto const before = file_range(path, 0, metadata);
+    write_ok(*disk, 5, pattern(512, 25));
+    BOOST_TEST(fs::file_size(path) == size);
+    BOOST_TEST((file_range(path, 0, metadata) == before));
+    // One more new block, then a close without flush() commits it too.
+    write_ok(*disk, 1 * per_block, data);
+    disk.reset();
+    BOOST_TEST(bat_entry_on_disk(path, 1) != vhd::UNUSED_BAT_ENTRY);
+    auto reopened = open_ok(path, true);
+    BOOST_TEST((read_all(*reopened, 5, 1) == pattern(512, 25)));
+    BOOST_TEST((read_all(*reopened, per_block, 1) == data));
+    BOOST_TEST(reopened->info().allocated_blocks == MAX_PENDING_METADATA + 1);
+}
+
+BOOST_AUTO_TEST_CASE(differencing_bitmap_changes_wait_for_the_data_sync) {
+    TempDir dir;
+    auto parent = dir.file("base.vhd");
+    auto child = dir.file("child.vhd");
+    require_ok(VhdImage::create_dynamic(parent, 8 * MIB));
+    auto const base = pattern(8 * 512, 22);
+    {
+        auto disk = open_ok(parent);
+        write_ok(*disk, 0, base);
+        require_ok(disk->flush());
+    }
+    require_ok(VhdImage::create_differencing(child, parent));
+    auto first = pattern(512, 23);
+    auto second = pattern(512, 24);
+    auto disk = open_ok(child);
+    write_ok(*disk, 0, first);
+    require_ok(disk->flush());
+    std::uint64_t const block_at = std::uint64_t(bat_entry_on_disk(child, 0)) * 512;
+    auto bitmap_on_disk = [&] { return std::to_integer<unsigned>(file_range(child, block_at, 1)[0]); };
+    BOOST_TEST(bitmap_on_disk() == 0x80u); // sector 0 only
+    write_ok(*disk, 1, second);
+    // The bit for sector 1 is live in memory, not yet on disk: a host crash
+    // must not keep it without the data it vouches for.
+    auto got = read_all(*disk, 0, 3);
+    BOOST_TEST(std::memcmp(got.data(), first.data(), 512) == 0);
+    BOOST_TEST(std::memcmp(got.data() + 512, second.data(), 512) == 0);
+    BOOST_TEST(std::memcmp(got.data() + 1024, base.data() + 1024, 512) == 0);
+    BOOST_TEST(bitmap_on_disk() == 0x80u);
+    require_ok(disk->flush());
+    BOOST_TEST(bitmap_on_disk() == 0xC0u);
+    disk.reset();
+    auto reopened = open_ok(child, true);
+    BOOST_TEST((read_all(*reopened, 1, 1) == second));
 }
 
 BOOST_AUTO_TEST_CASE(byte_flips_never_crash) {
