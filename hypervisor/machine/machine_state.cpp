@@ -194,7 +194,7 @@ check_page_map(std::vector<u8> const& file, Cursor& c, u64 length, std::string c
 // Expands a checked page map into `out` (already `length` bytes of zeros
 // for device state, or guest RAM).
 void expand_page_map(std::vector<u8> const& file, std::size_t bitmap_at, std::size_t pages_at,
-                     std::span<u8> out) {
+                     std::span<u8> out, bool out_is_zero) {
     std::size_t from = pages_at;
     for (u64 page = 0; page < pages_of(out.size()); ++page) {
         std::size_t offset = page * PAGE;
@@ -202,7 +202,7 @@ void expand_page_map(std::vector<u8> const& file, std::size_t bitmap_at, std::si
         if (file[bitmap_at + page / 8] & (1u << (page % 8))) {
             std::memcpy(out.data() + offset, file.data() + from, size);
             from += size;
-        } else if (!is_zero_page(out.data() + offset, size)) {
+        } else if (!out_is_zero && !is_zero_page(out.data() + offset, size)) {
             std::memset(out.data() + offset, 0, size);
         }
     }
@@ -441,16 +441,16 @@ SavedStateFile::parse(std::vector<u8> file, MachineIdentity const& expected, u64
     if (c.left() != 0) return std::string("saved state: unexpected bytes after the RAM block");
 
     result.m_device_state.assign(static_cast<std::size_t>(device_length), 0);
-    expand_page_map(file, device_bitmap, device_pages, result.m_device_state);
+    expand_page_map(file, device_bitmap, device_pages, result.m_device_state, true);
     result.m_ram_bitmap = ram_bitmap;
     result.m_ram_pages = ram_pages;
     result.m_file = std::move(file);
     return result;
 }
 
-void SavedStateFile::copy_ram(std::span<u8> ram) const {
+void SavedStateFile::copy_ram(std::span<u8> ram, bool ram_is_zero) const {
     if (ram.size() != m_identity.ram_bytes) return; // never: the machine's identity was checked
-    expand_page_map(m_file, m_ram_bitmap, m_ram_pages, ram);
+    expand_page_map(m_file, m_ram_bitmap, m_ram_pages, ram, ram_is_zero);
 }
 
 } // namespace vsa

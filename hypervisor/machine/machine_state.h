@@ -94,10 +94,12 @@ public:
 
     MachineIdentity const& identity() const { return m_identity; }
     std::vector<u8> const& device_state() const { return m_device_state; }
-    // Fills `ram` (identity().ram_bytes long) with the saved RAM; pages
-    // saved as zero are zeroed only where they are not zero already, so
-    // untouched host pages stay unallocated.
-    void copy_ram(std::span<u8> ram) const;
+    // Fills `ram` (identity().ram_bytes long) with the saved RAM. Pages
+    // saved as zero are zeroed only where they are not zero already, or,
+    // with `ram_is_zero` (the caller has just zeroed it, e.g. dropped an
+    // anonymous mapping's pages), not looked at: untouched host pages stay
+    // unallocated.
+    void copy_ram(std::span<u8> ram, bool ram_is_zero = false) const;
 
 private:
     SavedStateFile() = default;

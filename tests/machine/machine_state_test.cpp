@@ -254,6 +254,9 @@ BOOST_AUTO_TEST_CASE(file_round_trip_and_damage) {
     std::vector<u8> restored(ram.size(), 0xEE); // stale contents must be zeroed
     loaded.value().copy_ram(restored);
     BOOST_TEST(restored == ram);
+    std::vector<u8> zeroed(ram.size(), 0); // the caller vouches for the zeros
+    loaded.value().copy_ram(zeroed, true);
+    BOOST_TEST(zeroed == ram);
 
     // Bounds: the device stream larger than this machine's, another RAM size.
     auto small = SavedStateFile::read(path, id, devices.size() - 1);
