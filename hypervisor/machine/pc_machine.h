@@ -88,7 +88,8 @@ public:
     PcMachine(PcMachine const&) = delete;
     PcMachine& operator=(PcMachine const&) = delete;
 
-    // Runs the guest until it powers off, triple-faults or is stopped.
+    // Runs the guest until it powers off, triple-faults, is stopped or a
+    // save is requested.
     MachineExit run();
 
     // Thread-safe. The function runs on the VM thread between CPU slices.
@@ -108,8 +109,9 @@ public:
     // Replaces this machine's state with the file's. The file is read and
     // checked whole first (config match, checksum, every bound), and the
     // device walk is undone if any device refuses its part: on any error
-    // the machine is as it was. Allocates at most about the configured RAM
-    // plus the device state.
+    // the machine is as it was. Allocates the file (refused unread if
+    // larger than the configured RAM plus the device state can make it)
+    // and a few copies of the device stream (mostly VRAM).
     Result<void, std::string> restore_state(std::string const& path);
 
     // VM thread only (or after run() returned).
