@@ -144,8 +144,14 @@ void Piix3Ide::visit_state(StateVisitor& v) {
 
 void Piix3Ide::post_load() {
     PciDevice::post_load();
+    // The channels re-drive their IRQ lines at the level they were saved
+    // with: that is no new edge, so the loaded IRQ status bits stand (a
+    // driver may have cleared one while the line was still high).
+    std::array<u8, 2> status{m_bm[0].status, m_bm[1].status};
     for (auto& ch : m_channels)
         ch.post_load();
+    for (std::size_t i = 0; i < m_bm.size(); ++i)
+        m_bm[i].status = status[i];
 }
 
 } // namespace vsa

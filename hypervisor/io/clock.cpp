@@ -80,6 +80,30 @@ void Clock::resume() {
     m_paused = false;
 }
 
+void Clock::set_now(u64 ns) {
+    switch (m_mode) {
+    case Mode::RealTime:
+        // now() = offset + (steady now - origin): restart the origin here.
+        // Paused, the origin is where resume() will count the gap from.
+        m_offset_ns = ns;
+        if (m_paused) {
+            m_paused_at = ns;
+            m_origin = m_paused_steady;
+        } else {
+            m_origin = std::chrono::steady_clock::now();
+        }
+        return;
+    case Mode::Deterministic:
+        // Unsigned wrap-around keeps offset + icount x ns exact even when
+        // the counter's share is larger than `ns` (an edited stream).
+        m_offset_ns = ns - (m_instructions ? *m_instructions * m_ns_per_instruction : 0);
+        return;
+    case Mode::Manual:
+        m_offset_ns = ns;
+        return;
+    }
+}
+
 Timer::Timer(Clock& clock, std::function<void()> callback) : m_clock(clock), m_callback(std::move(callback)) {
     m_clock.attach(this);
 }

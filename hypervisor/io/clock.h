@@ -70,6 +70,13 @@ public:
     void pause();
     void resume();
 
+    // Any mode: now() continues from `ns` (a restored saved state resumes
+    // at the virtual time it was saved at). Time may move back; armed
+    // timers keep their absolute deadlines, so the caller re-arms them
+    // (device loads do). Deterministic mode reads the instruction counter
+    // as it is now: set it (load the CPU) first.
+    void set_now(u64 ns);
+
 private:
     friend class Timer;
     void attach(Timer* timer);

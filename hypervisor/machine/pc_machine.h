@@ -13,8 +13,16 @@
 //   02.0 VGA 1234:1111 with Bochs VBE, ROM BAR       ports 80, 92, 402, 8900, fw_cfg
 //
 // Threading: everything here runs on the thread that calls run(), the VM
-// thread. Other threads talk to it only through post() and request_stop(),
-// which wake it from a halt (an eventfd) and stop the CPU slice.
+// thread. Other threads talk to it only through post(), request_stop() and
+// request_save(), which wake it from a halt (an eventfd) and stop the CPU
+// slice.
+//
+// Saved state (.vsv, hypervisor/machine/machine_state.h): save_state()
+// flushes the disks and writes the clock, the CPU, every device (the
+// chipset, VGA registers and VRAM, IDE transfers in flight, FIFOs) and
+// guest RAM; restore_state() puts a machine built with the same
+// configuration into that state. Virtual Server's semantics: a saved state
+// goes with disks left as they were at the save.
 #pragma once
 
 #include "hw/char_backend.h"
@@ -67,6 +75,10 @@ enum class MachineExit {
     PoweredOff,  // the guest asked for power off (APM)
     TripleFault, // the CPU shut down
     Stopped,     // request_stop() (a signal, a timeout, the controller)
+    // request_save(): the machine stopped between slices, with the timers
+    // that were due fired. The caller save_state()s and then either stops
+    // (save and turn off, as Virtual Server's "Save State") or run()s on.
+    SaveRequested,
 };
 
 class PcMachine {
@@ -76,13 +88,31 @@ public:
     PcMachine(PcMachine const&) = delete;
     PcMachine& operator=(PcMachine const&) = delete;
 
-    // Runs the guest until it powers off, triple-faults or is stopped.
+    // Runs the guest until it powers off, triple-faults, is stopped or a
+    // save is requested.
     MachineExit run();
 
     // Thread-safe. The function runs on the VM thread between CPU slices.
     void post(std::function<void()> work);
     // Thread-safe and async-signal-safe: makes run() return Stopped.
     void request_stop();
+    // Thread-safe and async-signal-safe: makes run() return SaveRequested.
+    void request_save();
+
+    // VM thread only, between slices: while run() is not running, or from
+    // a post()ed function. The disks are flushed first, so the file and the
+    // disks as they are now belong together. The output the guest left in
+    // the UART FIFOs belongs to the saved state: if the machine is then
+    // destroyed without running again, it is not flushed to the host (the
+    // restored machine sends it).
+    Result<void, std::string> save_state(std::string const& path);
+    // Replaces this machine's state with the file's. The file is read and
+    // checked whole first (config match, checksum, every bound), and the
+    // device walk is undone if any device refuses its part: on any error
+    // the machine is as it was. Allocates the file (refused unread if
+    // larger than the configured RAM plus the device state can make it)
+    // and a few copies of the device stream (mostly VRAM).
+    Result<void, std::string> restore_state(std::string const& path);
 
     // VM thread only (or after run() returned).
     void hard_reset();

@@ -6,6 +6,19 @@
 //
 // It runs the guest until it powers off or triple-faults and reports that
 // in its exit status, so a script can run a guest to completion.
+//
+// Saved state: with --save-state FILE, SIGUSR2 or --save-after SECONDS
+// saves the whole machine to FILE and stops (exit status 6); a later
+// `vsa-vm --restore-state FILE` with the same memory, BIOS and disks goes
+// on from there. The disks are flushed at the save and must not change
+// until the restore (Virtual Server's saved-state rule).
+//
+// Exit statuses:
+//   0  the guest powered off          4  --timeout expired
+//   1  host error (files, a refused   5  stopped by a signal (SIGINT,
+//      or unreadable saved state)        SIGTERM, SIGHUP)
+//   2  bad usage                      6  state saved (--save-state)
+//   3  the guest triple-faulted
 #include "hypervisor/machine/pc_machine.h"
 
 #include <fcntl.h>
@@ -16,7 +29,9 @@
 #include <atomic>
 #include <charconv>
 #include <chrono>
+#include <cmath>
 #include <cstring>
+#include <filesystem>
 #include <iostream>
 #include <mutex>
 #include <optional>
@@ -37,6 +52,7 @@ constexpr int EXIT_USAGE = 2;
 constexpr int EXIT_TRIPLE_FAULT = 3;
 constexpr int EXIT_TIMEOUT = 4;
 constexpr int EXIT_STOPPED = 5;
+constexpr int EXIT_STATE_SAVED = 6;
 
 constexpr char const* USAGE = R"(usage: vsa-vm [options]
   --memory SIZE        guest RAM, e.g. 64M or 1G (default 64M)
@@ -57,9 +73,16 @@ constexpr char const* USAGE = R"(usage: vsa-vm [options]
   --screen-dump WHERE  print the 80x25 text screen on exit and on SIGUSR1:
                        stdout (-), stderr, or a file path
   --timeout SECONDS    stop the guest after SECONDS of host time
+  --save-state FILE    on SIGUSR2 (or --save-after) save the whole machine to
+                       FILE (.vsv) and stop with exit status 6
+  --save-after SECONDS with --save-state: save after SECONDS of host time
+  --restore-state FILE start from a state saved by --save-state instead of
+                       power-on; --memory, --bios, --vgabios, --fw-cfg and the
+                       disks must be the ones it was saved with, and the disks
+                       unchanged since
   --help
 exit status: 0 guest powered off, 3 triple fault, 4 timeout,
-             5 stopped by a signal, 1 host error, 2 bad usage
+             5 stopped by a signal, 6 state saved, 1 host error, 2 bad usage
 )";
 
 // Host side of a serial port or the debug console: output to a file
@@ -147,15 +170,27 @@ Result<std::unique_ptr<FdBackend>, std::string> open_sink(std::string const& whe
 PcMachine* g_machine = nullptr;
 std::atomic<bool> g_dump_requested{false};
 std::atomic<int> g_stop_signal{0};
+std::atomic<bool> g_save_requested{false};
 
 void on_stop_signal(int sig) {
     g_stop_signal.store(sig);
     if (g_machine) g_machine->request_stop();
 }
+void on_save_signal(int) {
+    // One save: a second SIGUSR2 while it is written changes nothing.
+    if (g_save_requested.exchange(true)) return;
+    if (g_machine) g_machine->request_save();
+}
 void on_dump_signal(int) {
     g_dump_requested.store(true);
     // Stop the slice so the dump happens promptly; run() is re-entered.
     if (g_machine) g_machine->request_stop();
+}
+
+double seconds_since(std::chrono::steady_clock::time_point start) {
+    return std::round(std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count() *
+                      1000) /
+           1000;
 }
 
 void write_screen(PcMachine& machine, std::string const& where) {
@@ -180,7 +215,9 @@ void write_screen(PcMachine& machine, std::string const& where) {
 int main(int argc, char** argv) {
     PcMachineConfig config;
     std::string serial = "none", serial2 = "none", debugcon = "none", screen_dump, trace_path;
+    std::string save_path, restore_path;
     double timeout_seconds = 0;
+    double save_after_seconds = 0;
 
     for (int i = 1; i < argc; ++i) {
         std::string arg = argv[i];
@@ -247,6 +284,17 @@ int main(int argc, char** argv) {
                 std::cerr << "vsa-vm: bad --timeout value\n";
                 return EXIT_USAGE;
             }
+        } else if (is("--save-state") && (v = value("--save-state"))) {
+            save_path = *v;
+        } else if (is("--save-after") && (v = value("--save-after"))) {
+            char* end = nullptr;
+            save_after_seconds = std::strtod(v->c_str(), &end);
+            if (!end || *end || !(save_after_seconds > 0)) {
+                std::cerr << "vsa-vm: bad --save-after value\n";
+                return EXIT_USAGE;
+            }
+        } else if (is("--restore-state") && (v = value("--restore-state"))) {
+            restore_path = *v;
         } else {
             std::cerr << "vsa-vm: unknown or incomplete option '" << arg << "'\n" << USAGE;
             return EXIT_USAGE;
@@ -254,6 +302,10 @@ int main(int argc, char** argv) {
     }
     if (config.disks.size() > 4) {
         std::cerr << "vsa-vm: at most 4 disks\n";
+        return EXIT_USAGE;
+    }
+    if (save_after_seconds > 0 && save_path.empty()) {
+        std::cerr << "vsa-vm: --save-after needs --save-state FILE\n";
         return EXIT_USAGE;
     }
 
@@ -284,6 +336,16 @@ int main(int argc, char** argv) {
         return EXIT_ERROR;
     }
     auto machine = created.release_value();
+    if (!restore_path.empty()) {
+        auto started = std::chrono::steady_clock::now();
+        auto restored = machine->restore_state(restore_path);
+        if (restored.is_error()) {
+            std::cerr << "vsa-vm: cannot restore the saved state: " << restored.error() << "\n";
+            return EXIT_ERROR;
+        }
+        std::cerr << "vsa-vm: state restored from " << restore_path << " in " << seconds_since(started)
+                  << " s\n";
+    }
     g_machine = machine.get();
 
     struct sigaction sa {};
@@ -294,6 +356,10 @@ int main(int argc, char** argv) {
     sigaction(SIGHUP, &sa, nullptr);
     sa.sa_handler = on_dump_signal;
     sigaction(SIGUSR1, &sa, nullptr);
+    if (!save_path.empty()) {
+        sa.sa_handler = on_save_signal;
+        sigaction(SIGUSR2, &sa, nullptr);
+    }
     signal(SIGPIPE, SIG_IGN);
 
     // Serial input from stdin, for --serial stdio: a reader thread hands
@@ -314,29 +380,58 @@ int main(int argc, char** argv) {
         });
     }
 
-    // The timeout is host time, in every clock mode: it bounds a test's run.
+    // The timeout and --save-after are host time, in every clock mode: the
+    // timeout bounds a test's run.
     std::atomic<bool> timed_out{false};
     std::atomic<bool> finished{false};
     std::thread timeout_thread;
-    if (timeout_seconds > 0) {
+    if (timeout_seconds > 0 || save_after_seconds > 0) {
         timeout_thread = std::thread([&] {
-            auto until = std::chrono::steady_clock::now() + std::chrono::duration<double>(timeout_seconds);
-            while (!finished.load() && std::chrono::steady_clock::now() < until)
+            auto start = std::chrono::steady_clock::now();
+            auto until = start + std::chrono::duration<double>(timeout_seconds);
+            auto save_at = start + std::chrono::duration<double>(save_after_seconds);
+            bool save_pending = save_after_seconds > 0;
+            while (!finished.load()) {
+                auto now = std::chrono::steady_clock::now();
+                if (save_pending && now >= save_at) {
+                    save_pending = false;
+                    if (!g_save_requested.exchange(true)) machine->request_save();
+                }
+                if (timeout_seconds > 0 && now >= until) {
+                    timed_out.store(true);
+                    machine->request_stop();
+                    break;
+                }
                 std::this_thread::sleep_for(std::chrono::milliseconds(20));
-            if (!finished.load()) {
-                timed_out.store(true);
-                machine->request_stop();
             }
         });
     }
 
     MachineExit exit = MachineExit::Stopped;
+    bool saved = false;
     for (;;) {
         exit = machine->run();
         if (exit == MachineExit::Stopped && g_dump_requested.exchange(false) && !timed_out.load() &&
             g_stop_signal.load() == 0) {
             write_screen(*machine, screen_dump.empty() ? "stderr" : screen_dump);
             continue; // SIGUSR1 only: keep running
+        }
+        if (exit == MachineExit::SaveRequested) {
+            if (save_path.empty()) continue; // not ours to save (cannot happen without --save-state)
+            auto started = std::chrono::steady_clock::now();
+            auto written = machine->save_state(save_path);
+            if (written.is_error()) {
+                // The guest is not lost for a full disk: it keeps running.
+                std::cerr << "vsa-vm: cannot save the state (the guest keeps running): " << written.error()
+                          << "\n";
+                g_save_requested.store(false); // SIGUSR2 may try again
+                continue;
+            }
+            std::error_code ec;
+            auto size = std::filesystem::file_size(save_path, ec);
+            std::cerr << "vsa-vm: state saved to " << save_path << " (" << (ec ? 0 : size) << " bytes) in "
+                      << seconds_since(started) << " s\n";
+            saved = true;
         }
         break;
     }
@@ -355,8 +450,10 @@ int main(int argc, char** argv) {
         std::cerr << "vsa-vm: the guest triple-faulted (CPU shutdown)\n";
         return EXIT_TRIPLE_FAULT;
     case MachineExit::Stopped:
+    case MachineExit::SaveRequested:
         break;
     }
+    if (saved) return EXIT_STATE_SAVED;
     if (timed_out.load()) {
         std::cerr << "vsa-vm: timeout after " << timeout_seconds << " s\n";
         return EXIT_TIMEOUT;

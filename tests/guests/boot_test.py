@@ -36,6 +36,11 @@ text memory at B8000h. Bochs is not supported with it.
 --idle (with --quick) the linux-idle.img variant, which idles 30 s between
 VSA-IDLE-BEGIN and VSA-IDLE-END: the emulator's CPU time over that window
 is printed as idle_cpu_percent (and its peak RSS as peak_rss_mib).
+--save-restore SECONDS (vsa-vm only) stops the guest half-way: vsa-vm runs
+with --save-state FILE --save-after SECONDS and must exit 6 (state saved),
+then a second vsa-vm --restore-state FILE on the same disk finishes the
+boot; the checks run on the two serial logs joined. The .vsv size and the
+save and restore times are printed as a "TIMING save_restore" line.
 --qemu-deviations (default with --qemu) blanks, in both outputs before
 comparing, what QEMU 7.2 is known to get wrong while real CPUs (and so the
 native oracle, which vsa-vm is held to) agree on it:
@@ -134,6 +139,19 @@ class VsaVm(Emulator):
         screen = ["--screen-dump", self.screen_path] if self.screen_path else []
         return [self.binary, "--memory", "256M", "--disk", image, "--readonly", "--serial", "stdio",
                 "--timeout", str(int(timeout))] + screen + self.extra
+
+
+class VsaVmStage(VsaVm):
+    """One vsa-vm of a --save-restore pair: COM1 goes to its own file, so the
+    lines vsa-vm prints itself (state saved / restored) stay out of the serial
+    log; they are read from stdout.txt."""
+    serial_on_stdout = False
+
+    def command(self, image, timeout):
+        return super().command(image, timeout) + ["--serial", f"file:{self.serial_path}"]
+
+    def messages(self):
+        return read_serial(self.stdout_path)
 
 
 class Qemu(Emulator):
@@ -448,6 +466,50 @@ def run(emu, image, boot_timeout, timeout, watch=None):
     return result
 
 
+def run_save_restore(emu, image, boot_timeout, timeout, seconds):
+    """--save-restore: a vsa-vm that saves after `seconds` and stops, then one
+    that restores the state and runs to the end. Returns the joined Run (host
+    times from the first start) with .save_rc, .vsv_bytes, .save_s, .restore_s
+    and .stage_messages added."""
+    state = os.path.join(emu.workdir, "state.vsv")
+    stages = []
+    for name, extra in (("save", ["--save-state", state, "--save-after", str(seconds)]),
+                        ("restore", ["--restore-state", state])):
+        workdir = os.path.join(emu.workdir, name)
+        os.makedirs(workdir)
+        stages.append(VsaVmStage(workdir, emu.binary, emu.extra + extra))
+    first = run(stages[0], image, boot_timeout, timeout)
+    emu.cmdline = stages[0].cmdline
+    result = first
+    result.save_rc = first.rc
+    result.vsv_bytes = os.path.getsize(state) if os.path.exists(state) else None
+    messages = stages[0].messages()
+    if first.rc == 6:
+        # The boot marker may already be behind us: then only the overall
+        # timeout bounds the second run.
+        second_boot_timeout = boot_timeout - first.total if first.marker_at is None else timeout
+        second = run(stages[1], image, max(second_boot_timeout, 1), max(timeout - first.total, 1))
+        emu.cmdline += " ; " + stages[1].cmdline
+        messages += stages[1].messages()
+        result = Run()
+        result.save_rc = first.rc
+        result.vsv_bytes = os.path.getsize(state)
+        result.serial = first.serial + second.serial
+        result.rc = second.rc
+        for attr in ("marker_at", "done_at"):
+            at_first, at_second = getattr(first, attr), getattr(second, attr)
+            setattr(result, attr, at_first if at_first is not None else
+                    None if at_second is None else first.total + at_second)
+        result.total = first.total + second.total
+        result.peak_rss_mib = max(first.peak_rss_mib or 0, second.peak_rss_mib or 0) or None
+    m = re.search(r"state saved to .* \((\d+) bytes\) in ([0-9.]+) s", messages)
+    result.save_s = float(m.group(2)) if m else None
+    m = re.search(r"state restored from .* in ([0-9.]+) s", messages)
+    result.restore_s = float(m.group(1)) if m else None
+    result.stage_messages = messages
+    return result
+
+
 def normalize_qemu(lines):
     """Blanks QEMU 7.2's known x87 deviations (see the module doc) in the oracle lines."""
     out = []
@@ -543,7 +605,15 @@ def main():
     ap.add_argument("--screen-interval", type=float, default=0.5,
                     help="host seconds between text screen dumps while the guest runs (--console vga)")
     ap.add_argument("--screen-log", help="write every distinct dumped text screen here (--console vga)")
+    ap.add_argument("--save-restore", type=float, metavar="SECONDS",
+                    help="vsa-vm only: save the state after SECONDS and stop, restore it in a second "
+                         "vsa-vm, check the joined serial logs")
     args = ap.parse_args()
+    if args.save_restore is not None and (args.qemu or args.bochs or args.save_restore <= 0 or
+                                          args.console != "serial"):
+        print("boot_test: --save-restore SECONDS (> 0) is for vsa-vm on the serial console only",
+              file=sys.stderr)
+        return 2
 
     if not os.path.isfile(args.image):
         print(f"boot_test: no image {args.image} (build-linux-image.sh makes it)", file=sys.stderr)
@@ -582,7 +652,10 @@ def main():
         watch = None
         if args.console == "vga":
             watch = (QemuScreenWatch if args.qemu else VsaVmScreenWatch)(emu, args.screen_interval)
-        result = run(emu, image, args.boot_timeout, args.timeout, watch)
+        if args.save_restore is not None:
+            result = run_save_restore(emu, image, args.boot_timeout, args.timeout, args.save_restore)
+        else:
+            result = run(emu, image, args.boot_timeout, args.timeout, watch)
         serial, rc, marker_at, done_at, total = (result.serial, result.rc, result.marker_at, result.done_at,
                                                  result.total)
         print(f"command: {emu.cmdline}")
@@ -591,6 +664,16 @@ def main():
                 f.write(serial)
         lines = serial.split("\n")
         checks = Checks()
+        if args.save_restore is not None:
+            checks.check(result.save_rc == 6, "state saved",
+                         f"exit status {result.save_rc}, {result.vsv_bytes} bytes, {result.save_s} s"
+                         if result.save_rc == 6 else
+                         f"exit status {result.save_rc} (6 expected); vsa-vm said: {result.stage_messages[-500:]!r}")
+            checks.check(result.restore_s is not None, "state restored",
+                         f"in {result.restore_s} s" if result.restore_s is not None else
+                         f"vsa-vm said: {result.stage_messages[-500:]!r}")
+            print(f"TIMING save_restore save_after_s={args.save_restore} vsv_bytes={result.vsv_bytes} "
+                  f"save_s={result.save_s} restore_s={result.restore_s}")
 
         checks.check(marker_at is not None, "boot marker",
                      f"after {marker_at:.1f} s" if marker_at is not None else

@@ -89,4 +89,47 @@ BOOST_AUTO_TEST_CASE(real_time_moves_and_pauses) {
     BOOST_TEST(clock.now() < paused + 4'000'000u); // the 5 ms pause is not counted
 }
 
+// A restored saved state resumes at its virtual time, in every mode, and
+// may go back in time (restoring an older state).
+BOOST_AUTO_TEST_CASE(set_now_resumes_at_a_saved_time) {
+    Clock manual{Clock::Mode::Manual};
+    manual.advance(500);
+    manual.set_now(123'456);
+    BOOST_TEST(manual.now() == 123'456u);
+    manual.set_now(7);
+    BOOST_TEST(manual.now() == 7u);
+
+    Clock det{Clock::Mode::Deterministic};
+    u64 retired = 0;
+    det.set_instruction_counter(&retired, 10);
+    retired = 5000; // the loaded CPU's counter, set before the clock
+    det.set_now(1'000'000);
+    BOOST_TEST(det.now() == 1'000'000u);
+    retired = 5100;
+    BOOST_TEST(det.now() == 1'001'000u);
+    retired = 1'000'000; // the counter's share is past the saved time
+    det.set_now(20);
+    BOOST_TEST(det.now() == 20u);
+    retired += 3;
+    BOOST_TEST(det.now() == 50u);
+
+    Clock real{Clock::Mode::RealTime};
+    std::this_thread::sleep_for(std::chrono::milliseconds(2));
+    real.set_now(5'000'000'000);
+    u64 t = real.now();
+    BOOST_TEST(t >= 5'000'000'000u);
+    BOOST_TEST(t < 5'000'000'000u + 1'000'000'000u);
+    std::this_thread::sleep_for(std::chrono::milliseconds(2));
+    BOOST_TEST(real.now() > t);
+
+    // Set while paused: time stays there until resume() and runs on from it.
+    real.pause();
+    real.set_now(42);
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    BOOST_TEST(real.now() == 42u);
+    real.resume();
+    BOOST_TEST(real.now() >= 42u);
+    BOOST_TEST(real.now() < 42u + 4'000'000u);
+}
+
 BOOST_AUTO_TEST_SUITE_END()

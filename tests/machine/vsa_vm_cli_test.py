@@ -2,7 +2,8 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
 """vsa-vm from the command line, as scripts use it: exit statuses, the
 debug console and serial sinks, the screen dump (on exit and on SIGUSR1),
-the instruction trace, and clear errors for bad usage or missing files."""
+the instruction trace, saved states (--save-state, --save-after, SIGUSR2,
+--restore-state), and clear errors for bad usage or missing files."""
 import argparse
 import os
 import signal
@@ -119,6 +120,78 @@ except subprocess.TimeoutExpired:
     p.kill()
     rc = None
 check("sigterm_exit_5", rc == 5, f"rc={rc}")
+
+# Saved state. A spinning guest never ends by itself: --save-after saves it
+# and stops with exit 6; restored, it spins on until the timeout (4).
+state = os.path.join(work, "spin.vsv")
+rc, out, err = run("--bios", spin, "--vgabios", "none", "--save-state", state, "--save-after", "0.3",
+                   "--timeout", "60")
+check("save_after_exit_6", rc == 6 and os.path.getsize(state) > 0 and "state saved" in err, f"rc={rc} {err}")
+check("no_temporary_files_left", sorted(f for f in os.listdir(work) if f.startswith("spin.vsv")) == ["spin.vsv"],
+      os.listdir(work))
+rc, out, err = run("--bios", spin, "--vgabios", "none", "--restore-state", state, "--timeout", "0.5")
+check("restored_runs_on", rc == 4 and "state restored" in err, f"rc={rc} {err}")
+# Save again from the restored machine (a chain of saves).
+state2 = os.path.join(work, "spin2.vsv")
+rc, out, err = run("--bios", spin, "--vgabios", "none", "--restore-state", state, "--save-state", state2,
+                   "--save-after", "0.2", "--timeout", "60")
+check("restore_then_save_exit_6", rc == 6 and os.path.exists(state2), f"rc={rc} {err}")
+
+# SIGUSR2 saves and stops.
+state3 = os.path.join(work, "usr2.vsv")
+p = subprocess.Popen([args.vsa_vm, "--bios", spin, "--vgabios", "none", "--save-state", state3, "--timeout", "60"],
+                     stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+time.sleep(0.5)
+p.send_signal(signal.SIGUSR2)
+try:
+    rc = p.wait(timeout=30)
+except subprocess.TimeoutExpired:
+    p.kill()
+    rc = None
+check("sigusr2_saves_exit_6", rc == 6 and os.path.exists(state3), f"rc={rc}")
+
+# Refused restores: another configuration (named), a damaged file, no file.
+rc, out, err = run("--bios", spin, "--vgabios", "none", "--memory", "128M", "--restore-state", state)
+check("restore_other_memory_exit_1", rc == 1 and "RAM size" in err, err)
+rc, out, err = run("--bios", cpu_rom, "--vgabios", "none", "--restore-state", state)
+check("restore_other_bios_exit_1", rc == 1 and "system BIOS" in err, err)
+with open(state, "rb") as f:
+    data = bytearray(f.read())
+cut = os.path.join(work, "cut.vsv")
+with open(cut, "wb") as f:
+    f.write(data[:len(data) // 2])
+rc, out, err = run("--bios", spin, "--vgabios", "none", "--restore-state", cut)
+check("restore_truncated_exit_1", rc == 1 and "truncated" in err, err)
+data[len(data) // 3] ^= 0x10
+flipped = os.path.join(work, "flipped.vsv")
+with open(flipped, "wb") as f:
+    f.write(data)
+rc, out, err = run("--bios", spin, "--vgabios", "none", "--restore-state", flipped)
+check("restore_corrupt_exit_1", rc == 1 and "checksum" in err, err)
+rc, out, err = run("--bios", spin, "--vgabios", "none", "--restore-state", os.path.join(work, "none.vsv"))
+check("restore_missing_exit_1", rc == 1 and "none.vsv" in err, err)
+rc, out, err = run("--bios", spin, "--save-after", "1")
+check("save_after_needs_save_state_exit_2", rc == 2 and "--save-state" in err, err)
+
+# Round trip of the SeaBIOS boot: saved part-way, restored, the serial log
+# joined is the one of an unbroken run, and the screen is the final one.
+# The save is on host time, so a fast host may finish first: then retry
+# with an earlier save point.
+boot_args = ["--memory", "32M", "--disk", boot_disk, "--readonly", "--serial", "stdio", "--deterministic",
+             "--timeout", "100"]
+rc, whole, err = run(*boot_args)
+boot_state = os.path.join(work, "boot.vsv")
+after = 0.4
+for attempt in range(6):
+    rc1, first, err1 = run(*boot_args, "--save-state", boot_state, "--save-after", str(after))
+    if rc1 != 0:
+        break
+    after /= 3  # the guest powered off before the save point
+check("boot_saved_part_way", rc1 == 6 and "VSA-BOOT-OK" not in first, f"rc={rc1} {err1}")
+rc2, second, err2 = run(*boot_args, "--restore-state", boot_state, "--screen-dump", "stderr")
+check("boot_restored_powers_off", rc2 == 0, f"rc={rc2} {err2[-500:]}")
+check("boot_joined_serial_is_whole", first + second == whole, f"{(first + second)[-300:]!r} vs {whole[-300:]!r}")
+check("boot_restored_screen", "VSA 32-BIT PROTECTED MODE OK!" in err2, err2[-800:])
 
 # Bad usage and host errors: clear messages, distinct statuses.
 rc, out, err = run("--memory", "lots")
