@@ -53,7 +53,16 @@ void Interpreter::remove_breakpoint(u32 linear) {
 
 void Interpreter::visit_state(StateVisitor& v) {
     visit_cpu_state(v);
-    if (v.is_loading()) m_fetch_page = ~0u;
+    // Boundary state between two instructions: a single-step trap owed for
+    // the instruction that just ran with TF=1 (a save between slices must
+    // not lose a #DB a guest debugger waits for).
+    v.section("interpreter", 1);
+    v.field("single_step", m_single_step);
+    v.field("faulted", m_faulted);
+    if (v.is_loading()) {
+        m_fetch_page = ~0u;
+        m_events = true;
+    }
 }
 
 CpuExit Interpreter::run(u64 deadline_ns) {

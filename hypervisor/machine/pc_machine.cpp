@@ -512,10 +512,6 @@ void PcMachine::Impl::hard_reset() {
 // a cache (the CPU's TLB and decoded instructions; a guest that relies on
 // a stale TLB entry surviving would see it refilled after a restore, as
 // after any TLB flush).
-// FIXME: the interpreter's pending single-step trap (TF set on the last
-// instruction of a slice; Interpreter::m_single_step) is not in the CPU's
-// section, so a save at exactly that boundary loses one #DB: a guest
-// being single-stepped by its own debugger would miss a step.
 void PcMachine::Impl::visit_machine_state(StateVisitor& v, MachineFields& fields) {
     v.section("pc-machine", 1);
     v.field("clock_ns", fields.clock_ns);
