@@ -236,6 +236,10 @@ class InventoryTest(unittest.TestCase):
         self.assert_fault(lambda: s.IVMVirtualServer_CreateVirtualMachine(configurationName="BETA",
                                                                           configurationPath=""),
                           "VM_E_CONFIG_DUPLICATE_NAME")
+        # the same spelling finds the .vmc already there
+        self.assert_fault(lambda: s.IVMVirtualServer_CreateVirtualMachine(configurationName="beta",
+                                                                          configurationPath=""),
+                          "E_ALREADY_EXISTS")
         other = s.IVMVirtualServer_CreateVirtualMachine(configurationName="gamma", configurationPath="")
         self.assert_fault(lambda: s.IVMVirtualMachine_set_Name(_this=other, name="Beta"),
                           "VM_E_CONFIG_DUPLICATE_NAME")
