@@ -50,6 +50,8 @@ void assign(struct soap* soap, Out& out, In&& in) {
 // state, so a stale one fails cleanly with the model's "unknown" HRESULT.
 constexpr std::string_view HDC_MARK = "/hdc/";
 constexpr std::string_view NIC_MARK = "/nic/";
+constexpr std::string_view DVD_MARK = "/dvd/";
+constexpr std::string_view FDD_MARK = "/fdd/";
 
 ServiceError bad_reference(std::string_view ref, char const* kind) {
     return {hr::E_INVALIDARG, std::string("_this is not an ") + kind + " reference (got '" +
@@ -109,14 +111,58 @@ ServiceResult<std::pair<Guid, std::string_view>> split_sub_ref(std::string_view 
     return std::pair{*id, ref.substr(at + mark.size())};
 }
 
-ServiceResult<std::pair<Guid, BusLocation>> parse_hdc_ref(std::string_view ref) {
-    auto parts = TRY(split_sub_ref(ref, HDC_MARK, "IVMHardDiskConnection"));
+// "<vm><mark><bus>:<device>": a drive on the IDE bus.
+ServiceResult<std::pair<Guid, BusLocation>> parse_location_ref(std::string_view ref, std::string_view mark,
+                                                               char const* kind) {
+    auto parts = TRY(split_sub_ref(ref, mark, kind));
     auto colon = parts.second.find(':');
-    if (colon == std::string_view::npos) return Err{bad_reference(ref, "IVMHardDiskConnection")};
+    if (colon == std::string_view::npos) return Err{bad_reference(ref, kind)};
     auto bus = parse_int(parts.second.substr(0, colon));
     auto device = parse_int(parts.second.substr(colon + 1));
-    if (!bus || !device) return Err{bad_reference(ref, "IVMHardDiskConnection")};
+    if (!bus || !device) return Err{bad_reference(ref, kind)};
     return std::pair{parts.first, BusLocation{DriveBusType::Ide, *bus, *device}};
+}
+
+ServiceResult<std::pair<Guid, BusLocation>> parse_hdc_ref(std::string_view ref) {
+    return parse_location_ref(ref, HDC_MARK, "IVMHardDiskConnection");
+}
+
+ServiceResult<std::pair<Guid, BusLocation>> parse_dvd_ref(std::string_view ref) {
+    return parse_location_ref(ref, DVD_MARK, "IVMDVDDrive");
+}
+
+std::string location_ref(Guid const& vm, std::string_view mark, BusLocation const& location) {
+    return vm.to_string() + std::string(mark) + std::to_string(location.bus) + ":" +
+           std::to_string(location.device);
+}
+
+std::string fdd_ref(Guid const& vm, std::int32_t number) {
+    return vm.to_string() + std::string(FDD_MARK) + std::to_string(number);
+}
+
+// A VM has one floppy drive, number 0.
+ServiceResult<Guid> parse_fdd_ref(std::string_view ref) {
+    auto parts = TRY(split_sub_ref(ref, FDD_MARK, "IVMFloppyDrive"));
+    if (parts.second != "0") return Err{bad_reference(ref, "IVMFloppyDrive")};
+    return parts.first;
+}
+
+ServiceResult<services::DvdDrive> lookup_dvd(Inventory const& inventory, std::string_view ref) {
+    auto parsed = TRY(parse_dvd_ref(ref));
+    auto vm = inventory.virtual_machine(parsed.first);
+    if (!vm)
+        return Err{
+            ServiceError{hr::VM_E_VM_UNKNOWN, "no registered virtual machine " + parsed.first.to_string()}};
+    for (auto const& drive : vm->dvd_drives())
+        if (drive.location() == parsed.second) return drive;
+    return Err{ServiceError{hr::VM_E_DRIVE_INVALID, "no CD/DVD drive at " + parsed.second.to_string()}};
+}
+
+ServiceResult<services::FloppyDrive> lookup_fdd(Inventory const& inventory, std::string_view ref) {
+    Guid id = TRY(parse_fdd_ref(ref));
+    auto vm = inventory.virtual_machine(id);
+    if (!vm) return Err{ServiceError{hr::VM_E_VM_UNKNOWN, "no registered virtual machine " + id.to_string()}};
+    return vm->floppy_drive();
 }
 
 ServiceResult<std::pair<Guid, std::int32_t>> parse_nic_ref(std::string_view ref) {
@@ -666,6 +712,116 @@ VSA_OP(IVMVirtualNetwork_USCOREget_USCORENetworkAdapters) {
         for (auto const& nic : inventory().network_adapters_on(network.id()))
             refs.push_back(nic_ref(nic.vm, nic.adapter));
         return refs;
+    });
+}
+
+// --- Removable media ------------------------------------------------------
+
+VSA_OP(IVMVirtualMachine_USCOREget_USCOREDVDROMDrives) {
+    return answer(response.returnval, [&]() -> ServiceResult<std::vector<std::string>> {
+        VirtualMachine vm = TRY(lookup_vm(inventory(), request->_USCOREthis));
+        std::vector<std::string> refs;
+        for (auto const& drive : vm.dvd_drives())
+            refs.push_back(location_ref(vm.config_id(), DVD_MARK, drive.location()));
+        return refs;
+    });
+}
+
+VSA_OP(IVMVirtualMachine_USCOREAddDVDROMDrive) {
+    return answer(response.returnval, [&]() -> ServiceResult<std::string> {
+        Guid id = TRY(parse_guid_ref(request->_USCOREthis, "IVMVirtualMachine"));
+        if (request->busType != static_cast<int>(DriveBusType::Ide))
+            return Err{ServiceError{hr::E_INVALIDARG, "CD/DVD drives are IDE only (busType 0)"}};
+        BusLocation location{DriveBusType::Ide, request->busNumber, request->deviceNumber};
+        TRY(inventory().update_virtual_machine(
+            id, [&](VirtualMachine& vm) { return vm.add_dvd_drive(location); }));
+        return location_ref(id, DVD_MARK, location);
+    });
+}
+
+VSA_OP(IVMVirtualMachine_USCORERemoveDVDROMDrive) {
+    return act([&]() -> ServiceResult<void> {
+        auto parsed = TRY(parse_dvd_ref(request->dvdDrive));
+        Guid vm_id = TRY(parse_guid_ref(request->_USCOREthis, "IVMVirtualMachine"));
+        if (parsed.first != vm_id)
+            return Err{ServiceError{hr::E_INVALIDARG, "the CD/DVD drive belongs to another virtual machine"}};
+        TRY(inventory().update_virtual_machine(
+            vm_id, [&](VirtualMachine& vm) { return vm.remove_dvd_drive(parsed.second); }));
+        return Ok{};
+    });
+}
+
+VSA_OP(IVMVirtualMachine_USCOREget_USCOREFloppyDrives) {
+    return answer(response.returnval, [&]() -> ServiceResult<std::vector<std::string>> {
+        VirtualMachine vm = TRY(lookup_vm(inventory(), request->_USCOREthis));
+        return std::vector<std::string>{fdd_ref(vm.config_id(), vm.floppy_drive().drive_number())};
+    });
+}
+
+#define VSA_DVD_GET(prop, Type, expression)                                                                  \
+    VSA_OP(IVMDVDDrive_USCOREget_USCORE##prop) {                                                             \
+        return answer(response.returnval, [&]() -> ServiceResult<Type> {                                     \
+            services::DvdDrive drive = TRY(lookup_dvd(inventory(), request->_USCOREthis));                   \
+            return expression;                                                                               \
+        });                                                                                                  \
+    }
+VSA_DVD_GET(Attachment, std::int32_t, static_cast<std::int32_t>(drive.attachment()))
+VSA_DVD_GET(ImageFile, std::string, drive.image_file())
+VSA_DVD_GET(BusType, std::int32_t, static_cast<std::int32_t>(drive.location().bus_type))
+VSA_DVD_GET(BusNumber, std::int32_t, drive.location().bus)
+VSA_DVD_GET(DeviceNumber, std::int32_t, drive.location().device)
+#undef VSA_DVD_GET
+
+VSA_OP(IVMDVDDrive_USCOREAttachImage) {
+    return act([&]() -> ServiceResult<void> {
+        auto parsed = TRY(parse_dvd_ref(request->_USCOREthis));
+        auto path = TRY(inventory().resolve_media_path(parsed.first, request->imagePath));
+        TRY(inventory().update_virtual_machine(parsed.first, [&](VirtualMachine& vm) -> ServiceResult<void> {
+            auto* drive = TRY(vm.dvd_drive_at(parsed.second));
+            return drive->attach_image(path.string());
+        }));
+        return Ok{};
+    });
+}
+
+VSA_OP(IVMDVDDrive_USCOREReleaseImage) {
+    return act([&]() -> ServiceResult<void> {
+        auto parsed = TRY(parse_dvd_ref(request->_USCOREthis));
+        TRY(inventory().update_virtual_machine(parsed.first, [&](VirtualMachine& vm) -> ServiceResult<void> {
+            auto* drive = TRY(vm.dvd_drive_at(parsed.second));
+            return drive->release_image();
+        }));
+        return Ok{};
+    });
+}
+
+#define VSA_FDD_GET(prop, Type, expression)                                                                  \
+    VSA_OP(IVMFloppyDrive_USCOREget_USCORE##prop) {                                                          \
+        return answer(response.returnval, [&]() -> ServiceResult<Type> {                                     \
+            services::FloppyDrive drive = TRY(lookup_fdd(inventory(), request->_USCOREthis));                \
+            return expression;                                                                               \
+        });                                                                                                  \
+    }
+VSA_FDD_GET(Attachment, std::int32_t, static_cast<std::int32_t>(drive.attachment()))
+VSA_FDD_GET(ImageFile, std::string, drive.image_file())
+#undef VSA_FDD_GET
+
+VSA_OP(IVMFloppyDrive_USCOREAttachImage) {
+    return act([&]() -> ServiceResult<void> {
+        Guid id = TRY(parse_fdd_ref(request->_USCOREthis));
+        auto path = TRY(inventory().resolve_media_path(id, request->mediaImagePath));
+        TRY(inventory().update_virtual_machine(
+            id, [&](VirtualMachine& vm) { return vm.floppy_drive().attach_image(path.string()); }));
+        return Ok{};
+    });
+}
+
+VSA_OP(IVMFloppyDrive_USCOREReleaseImage) {
+    return act([&]() -> ServiceResult<void> {
+        Guid id = TRY(parse_fdd_ref(request->_USCOREthis));
+        TRY(inventory().update_virtual_machine(
+            id, [&](VirtualMachine& vm) { return vm.floppy_drive().release_image(); }));
+        return Ok{};
     });
 }
 

@@ -104,6 +104,21 @@ namespace vsa::appliance {
     X(IVMVirtualMachine_USCORERemoveHardDiskConnection)                                                      \
     X(IVMVirtualMachine_USCOREget_USCORENetworkAdapters)                                                     \
     X(IVMVirtualMachine_USCOREAddNetworkAdapter)                                                             \
+    X(IVMVirtualMachine_USCOREget_USCOREDVDROMDrives)                                                        \
+    X(IVMVirtualMachine_USCOREAddDVDROMDrive)                                                                \
+    X(IVMVirtualMachine_USCORERemoveDVDROMDrive)                                                             \
+    X(IVMVirtualMachine_USCOREget_USCOREFloppyDrives)                                                        \
+    X(IVMDVDDrive_USCOREget_USCOREAttachment)                                                                \
+    X(IVMDVDDrive_USCOREget_USCOREImageFile)                                                                 \
+    X(IVMDVDDrive_USCOREget_USCOREBusType)                                                                   \
+    X(IVMDVDDrive_USCOREget_USCOREBusNumber)                                                                 \
+    X(IVMDVDDrive_USCOREget_USCOREDeviceNumber)                                                              \
+    X(IVMDVDDrive_USCOREAttachImage)                                                                         \
+    X(IVMDVDDrive_USCOREReleaseImage)                                                                        \
+    X(IVMFloppyDrive_USCOREget_USCOREAttachment)                                                             \
+    X(IVMFloppyDrive_USCOREget_USCOREImageFile)                                                              \
+    X(IVMFloppyDrive_USCOREAttachImage)                                                                      \
+    X(IVMFloppyDrive_USCOREReleaseImage)                                                                     \
     X(IVMHardDiskConnection_USCOREget_USCOREHardDisk)                                                        \
     X(IVMHardDiskConnection_USCOREget_USCOREBusType)                                                         \
     X(IVMHardDiskConnection_USCOREget_USCOREBusNumber)                                                       \

@@ -170,6 +170,41 @@ class InventoryTest(unittest.TestCase):
                           s.IVMHardDiskConnection_get_BusNumber(_this=hdc),
                           s.IVMHardDiskConnection_get_DeviceNumber(_this=hdc)), (0, 0, 1))
 
+        # a CD/DVD drive next to the disk, with an ISO; the floppy drive with an image
+        folder = os.path.dirname(vmc)
+        iso = os.path.join(folder, "install.iso")
+        with open(iso, "wb") as f:
+            f.write(b"\0" * 2048 * 20)
+        dvd = s.IVMVirtualMachine_AddDVDROMDrive(_this=ref, busType=0, busNumber=1, deviceNumber=0)
+        self.assertEqual(list(s.IVMVirtualMachine_get_DVDROMDrives(_this=ref)), [dvd])
+        self.assertEqual(s.IVMDVDDrive_get_Attachment(_this=dvd), 0)
+        self.assert_fault(lambda: s.IVMVirtualMachine_AddDVDROMDrive(_this=ref, busType=0, busNumber=0,
+                                                                     deviceNumber=1), "VM_E_DRIVE_BUS_LOC_IN_USE")
+        s.IVMDVDDrive_AttachImage(_this=dvd, imagePath="install.iso")
+        self.assertEqual(s.IVMDVDDrive_get_Attachment(_this=dvd), 1)
+        self.assertEqual(os.path.realpath(s.IVMDVDDrive_get_ImageFile(_this=dvd)), os.path.realpath(iso))
+        self.assertEqual((s.IVMDVDDrive_get_BusType(_this=dvd), s.IVMDVDDrive_get_BusNumber(_this=dvd),
+                          s.IVMDVDDrive_get_DeviceNumber(_this=dvd)), (0, 1, 0))
+        self.assert_fault(lambda: s.IVMDVDDrive_AttachImage(_this=dvd, imagePath="/etc/hostname"), "E_ACCESSDENIED")
+        self.assertEqual(os.path.realpath(s.IVMDVDDrive_get_ImageFile(_this=dvd)), os.path.realpath(iso))
+        s.IVMDVDDrive_ReleaseImage(_this=dvd)
+        self.assertEqual(s.IVMDVDDrive_get_Attachment(_this=dvd), 0)
+        self.assertTrue(empty_ref(s.IVMDVDDrive_get_ImageFile(_this=dvd)))
+        s.IVMVirtualMachine_RemoveDVDROMDrive(_this=ref, dvdDrive=dvd)
+        self.assertFalse(s.IVMVirtualMachine_get_DVDROMDrives(_this=ref))
+        self.assert_fault(lambda: s.IVMDVDDrive_get_Attachment(_this=dvd), "VM_E_DRIVE_INVALID")
+
+        floppies = list(s.IVMVirtualMachine_get_FloppyDrives(_this=ref))
+        self.assertEqual(len(floppies), 1)
+        vfd = os.path.join(folder, "boot.vfd")
+        with open(vfd, "wb") as f:
+            f.write(b"\0" * 1474560)
+        s.IVMFloppyDrive_AttachImage(_this=floppies[0], mediaImagePath=vfd)
+        self.assertEqual(s.IVMFloppyDrive_get_Attachment(_this=floppies[0]), 1)
+        self.assertEqual(os.path.realpath(s.IVMFloppyDrive_get_ImageFile(_this=floppies[0])), os.path.realpath(vfd))
+        s.IVMFloppyDrive_ReleaseImage(_this=floppies[0])
+        self.assertEqual(s.IVMFloppyDrive_get_Attachment(_this=floppies[0]), 0)
+
         # a network and a NIC plugged into it
         net = s.IVMVirtualServer_CreateVirtualNetwork(configurationName="lan", configurationPath="")
         self.assertIn(net, self.networks())
