@@ -60,13 +60,14 @@ def tearDownModule():
             raise AssertionError(f"vsad exited with status {code} on SIGTERM")
 
 
-def make_client():
+def make_client(daemon=None, password=None):
+    daemon = daemon or vsad
     session = requests.Session()
     session.trust_env = False  # REQUESTS_CA_BUNDLE etc. must not override verify
-    session.verify = vsad.certificate
-    session.auth = (vsad.user, vsad.password)
+    session.verify = daemon.certificate
+    session.auth = (daemon.user, password or daemon.password)
     transport = Transport(session=session, timeout=TIMEOUT, operation_timeout=TIMEOUT)
-    return zeep.Client(f"https://127.0.0.1:{vsad.port}/VirtualServer?wsdl", transport=transport)
+    return zeep.Client(f"https://127.0.0.1:{daemon.port}/VirtualServer?wsdl", transport=transport)
 
 
 def strings(items):
@@ -312,6 +313,36 @@ class InventoryTest(unittest.TestCase):
         self.assertIs(s.IVMVirtualServer_DeleteVirtualMachine(virtualMachine=other), True)
 
 
+class RestartTest(unittest.TestCase):
+    """What a client was told succeeded is still there after vsad restarts on the same data folder."""
+
+    def test_inventory_survives_restart(self):
+        first = Vsad(VSAD_BINARY)
+        data_dir, password = first.data_dir, first.password
+        try:
+            s = make_client(first).service
+            vm = s.IVMVirtualServer_CreateVirtualMachine(configurationName="keeper", configurationPath="")
+            s.IVMVirtualMachine_set_Memory(_this=vm, memory=384)
+            net = s.IVMVirtualServer_CreateVirtualNetwork(configurationName="keeper-net", configurationPath="")
+            nic = s.IVMVirtualMachine_AddNetworkAdapter(_this=vm)
+            s.IVMNetworkAdapter_AttachToVirtualNetwork(_this=nic, virtualNetwork=net)
+            mac = s.IVMNetworkAdapter_get_EthernetAddress(_this=nic)
+            self.assertEqual(first.stop(), 0)
+            second = Vsad(VSAD_BINARY, data_dir=data_dir)
+            try:
+                s = make_client(second, password).service
+                self.assertEqual(list(s.IVMVirtualServer_get_VirtualMachines()), [vm])
+                self.assertEqual(list(s.IVMVirtualServer_get_VirtualNetworks()), [net])
+                self.assertEqual(s.IVMVirtualMachine_get_Memory(_this=vm), 384)
+                self.assertEqual(s.IVMNetworkAdapter_get_EthernetAddress(_this=nic), mac)
+                self.assertEqual(s.IVMNetworkAdapter_get_VirtualNetwork(_this=nic), net)
+                self.assertEqual(s.IVMVirtualServer_FindVirtualMachine(configurationName="keeper"), vm)
+            finally:
+                self.assertEqual(second.stop(), 0)
+        finally:
+            first.cleanup()
+
+
 def main():
     global VSAD_BINARY, VSA_VHD
     if len(sys.argv) < 3:
@@ -319,7 +350,10 @@ def main():
         return 2
     VSAD_BINARY = os.path.abspath(sys.argv[1])
     VSA_VHD = os.path.abspath(sys.argv[2])
-    suite = unittest.TestLoader().loadTestsFromTestCase(InventoryTest)
+    loader = unittest.TestLoader()
+    suite = unittest.TestSuite()
+    for case in (InventoryTest, RestartTest):
+        suite.addTests(loader.loadTestsFromTestCase(case))
     started = time.monotonic()
     result = unittest.TextTestRunner(verbosity=2, stream=sys.stdout).run(suite)
     failed = len(result.failures) + len(result.errors) + len(result.unexpectedSuccesses)
