@@ -6,13 +6,21 @@
 #include "appliance/soap/host_info_cache.h"
 #include "services/virtual_server.h"
 
+#include <charconv>
 #include <ctime>
 #include <type_traits>
 
 namespace vsa::appliance {
 
+using services::BusLocation;
+using services::DriveBusType;
+using services::Guid;
 using services::HostInfo;
+using services::Inventory;
 using services::ServiceError;
+using services::ServiceResult;
+using services::VirtualMachine;
+using services::VirtualNetwork;
 using services::VmLimits;
 namespace hr = services::hr;
 
@@ -36,12 +44,170 @@ void assign(struct soap* soap, Out& out, In&& in) {
     }
 }
 
+// Object references. A VM is named by its ConfigID and a network by its ID
+// (both survive renames and re-registration); a disk connection by its VM
+// and bus location, a NIC by its VM and adapter id. References carry no
+// state, so a stale one fails cleanly with the model's "unknown" HRESULT.
+constexpr std::string_view HDC_MARK = "/hdc/";
+constexpr std::string_view NIC_MARK = "/nic/";
+constexpr std::string_view DVD_MARK = "/dvd/";
+constexpr std::string_view FDD_MARK = "/fdd/";
+
+ServiceError bad_reference(std::string_view ref, char const* kind) {
+    return {hr::E_INVALIDARG, std::string("_this is not an ") + kind + " reference (got '" +
+                                  std::string(ref.substr(0, 64)) + "')"};
+}
+
+ServiceResult<Guid> parse_guid_ref(std::string_view ref, char const* kind) {
+    auto id = Guid::parse(ref);
+    if (!id) return Err{bad_reference(ref, kind)};
+    return *id;
+}
+
+std::optional<std::int32_t> parse_int(std::string_view text) {
+    std::int32_t value{};
+    auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+    if (ec != std::errc{} || end != text.data() + text.size() || text.empty()) return std::nullopt;
+    return value;
+}
+
+std::string vm_ref(VirtualMachine const& vm) {
+    return vm.config_id().to_string();
+}
+std::string network_ref(VirtualNetwork const& network) {
+    return network.id().to_string();
+}
+std::string hdc_ref(Guid const& vm, BusLocation const& location) {
+    return vm.to_string() + std::string(HDC_MARK) + std::to_string(location.bus) + ":" +
+           std::to_string(location.device);
+}
+std::string nic_ref(Guid const& vm, std::int32_t adapter) {
+    return vm.to_string() + std::string(NIC_MARK) + std::to_string(adapter);
+}
+
+ServiceResult<VirtualMachine> lookup_vm(Inventory const& inventory, std::string_view ref) {
+    Guid id = TRY(parse_guid_ref(ref, "IVMVirtualMachine"));
+    auto vm = inventory.virtual_machine(id);
+    if (!vm) return Err{ServiceError{hr::VM_E_VM_UNKNOWN, "no registered virtual machine " + id.to_string()}};
+    return std::move(*vm);
+}
+
+ServiceResult<VirtualNetwork> lookup_network(Inventory const& inventory, std::string_view ref) {
+    Guid id = TRY(parse_guid_ref(ref, "IVMVirtualNetwork"));
+    auto network = inventory.virtual_network(id);
+    if (!network)
+        return Err{ServiceError{hr::VM_E_INVALID_VIRTUAL_NETWORK_ID,
+                                "no registered virtual network " + id.to_string()}};
+    return std::move(*network);
+}
+
+// "<vm>/<mark><rest>": the VM id and the text after the mark.
+ServiceResult<std::pair<Guid, std::string_view>> split_sub_ref(std::string_view ref, std::string_view mark,
+                                                               char const* kind) {
+    auto at = ref.find(mark);
+    if (at == std::string_view::npos) return Err{bad_reference(ref, kind)};
+    auto id = Guid::parse(ref.substr(0, at));
+    if (!id) return Err{bad_reference(ref, kind)};
+    return std::pair{*id, ref.substr(at + mark.size())};
+}
+
+// "<vm><mark><bus>:<device>": a drive on the IDE bus.
+ServiceResult<std::pair<Guid, BusLocation>> parse_location_ref(std::string_view ref, std::string_view mark,
+                                                               char const* kind) {
+    auto parts = TRY(split_sub_ref(ref, mark, kind));
+    auto colon = parts.second.find(':');
+    if (colon == std::string_view::npos) return Err{bad_reference(ref, kind)};
+    auto bus = parse_int(parts.second.substr(0, colon));
+    auto device = parse_int(parts.second.substr(colon + 1));
+    if (!bus || !device) return Err{bad_reference(ref, kind)};
+    return std::pair{parts.first, BusLocation{DriveBusType::Ide, *bus, *device}};
+}
+
+ServiceResult<std::pair<Guid, BusLocation>> parse_hdc_ref(std::string_view ref) {
+    return parse_location_ref(ref, HDC_MARK, "IVMHardDiskConnection");
+}
+
+ServiceResult<std::pair<Guid, BusLocation>> parse_dvd_ref(std::string_view ref) {
+    return parse_location_ref(ref, DVD_MARK, "IVMDVDDrive");
+}
+
+std::string location_ref(Guid const& vm, std::string_view mark, BusLocation const& location) {
+    return vm.to_string() + std::string(mark) + std::to_string(location.bus) + ":" +
+           std::to_string(location.device);
+}
+
+std::string fdd_ref(Guid const& vm, std::int32_t number) {
+    return vm.to_string() + std::string(FDD_MARK) + std::to_string(number);
+}
+
+// A VM has one floppy drive, number 0.
+ServiceResult<Guid> parse_fdd_ref(std::string_view ref) {
+    auto parts = TRY(split_sub_ref(ref, FDD_MARK, "IVMFloppyDrive"));
+    if (parts.second != "0") return Err{bad_reference(ref, "IVMFloppyDrive")};
+    return parts.first;
+}
+
+ServiceResult<services::DvdDrive> lookup_dvd(Inventory const& inventory, std::string_view ref) {
+    auto parsed = TRY(parse_dvd_ref(ref));
+    auto vm = inventory.virtual_machine(parsed.first);
+    if (!vm)
+        return Err{
+            ServiceError{hr::VM_E_VM_UNKNOWN, "no registered virtual machine " + parsed.first.to_string()}};
+    for (auto const& drive : vm->dvd_drives())
+        if (drive.location() == parsed.second) return drive;
+    return Err{ServiceError{hr::VM_E_DRIVE_INVALID, "no CD/DVD drive at " + parsed.second.to_string()}};
+}
+
+ServiceResult<services::FloppyDrive> lookup_fdd(Inventory const& inventory, std::string_view ref) {
+    Guid id = TRY(parse_fdd_ref(ref));
+    auto vm = inventory.virtual_machine(id);
+    if (!vm) return Err{ServiceError{hr::VM_E_VM_UNKNOWN, "no registered virtual machine " + id.to_string()}};
+    return vm->floppy_drive();
+}
+
+ServiceResult<std::pair<Guid, std::int32_t>> parse_nic_ref(std::string_view ref) {
+    auto parts = TRY(split_sub_ref(ref, NIC_MARK, "IVMNetworkAdapter"));
+    auto id = parse_int(parts.second);
+    if (!id) return Err{bad_reference(ref, "IVMNetworkAdapter")};
+    return std::pair{parts.first, *id};
+}
+
+ServiceResult<services::HardDiskConnection> lookup_hdc(Inventory const& inventory, std::string_view ref) {
+    auto parsed = TRY(parse_hdc_ref(ref));
+    auto vm = inventory.virtual_machine(parsed.first);
+    if (!vm)
+        return Err{
+            ServiceError{hr::VM_E_VM_UNKNOWN, "no registered virtual machine " + parsed.first.to_string()}};
+    for (auto const& disk : vm->hard_disk_connections())
+        if (disk.location() == parsed.second) return disk;
+    return Err{ServiceError{hr::VM_E_DRIVE_INVALID, "no hard disk at " + parsed.second.to_string()}};
+}
+
+ServiceResult<services::NetworkAdapter> lookup_nic(Inventory const& inventory, std::string_view ref) {
+    auto parsed = TRY(parse_nic_ref(ref));
+    auto vm = inventory.virtual_machine(parsed.first);
+    if (!vm)
+        return Err{
+            ServiceError{hr::VM_E_VM_UNKNOWN, "no registered virtual machine " + parsed.first.to_string()}};
+    for (auto const& nic : vm->network_adapters())
+        if (nic.id() == parsed.second) return nic;
+    return Err{ServiceError{hr::E_INVALIDARG, "no network adapter " + std::to_string(parsed.second)}};
+}
+
+std::vector<std::string> strings_of(vs__ArrayOfString const* array) {
+    return array ? array->item : std::vector<std::string>{};
+}
+
 } // namespace
 
 VsService::VsService() : VirtualServerBindingService(SOAP_XML_STRICT | SOAP_ENC_PLAIN | SOAP_C_UTFSTRING) {}
 
 int VsService::fault(ServiceError const& error) {
     return set_service_fault(soap, error);
+}
+
+services::Inventory& VsService::inventory() {
+    return m_backend->server.inventory();
 }
 
 int VsService::require_principal() {
@@ -68,6 +234,14 @@ int VsService::answer(Out& out, F&& produce) {
     } else {
         assign(soap, out, std::move(value));
     }
+    return SOAP_OK;
+}
+
+template <typename F>
+int VsService::act(F&& run) {
+    if (int rc = require_principal()) return rc;
+    ServiceResult<void> outcome = run();
+    if (outcome.is_error()) return fault(outcome.error());
     return SOAP_OK;
 }
 
@@ -199,5 +373,458 @@ int VsService::IVMHostInfo_USCOREIsHostDriveMounted(
         return m_backend->server.host().is_host_drive_mounted(request->hostDriveIdentifier);
     });
 }
+
+// --- IVMVirtualServer: inventory -------------------------------------------
+
+#define VSA_OP(op)                                                                                           \
+    int VsService::op([[maybe_unused]] _vs__##op* request, [[maybe_unused]] _vs__##op##Response& response)
+
+VSA_OP(IVMVirtualServer_USCOREget_USCOREVirtualMachines) {
+    return answer(response.returnval, [&] {
+        std::vector<std::string> refs;
+        for (auto const& vm : inventory().virtual_machines())
+            refs.push_back(vm_ref(vm));
+        return refs;
+    });
+}
+
+VSA_OP(IVMVirtualServer_USCOREget_USCOREVirtualNetworks) {
+    return answer(response.returnval, [&] {
+        std::vector<std::string> refs;
+        for (auto const& network : inventory().virtual_networks())
+            refs.push_back(network_ref(network));
+        return refs;
+    });
+}
+
+VSA_OP(IVMVirtualServer_USCOREget_USCOREDefaultVMConfigurationPath) {
+    return answer(response.returnval, [&] { return inventory().default_vm_path().string(); });
+}
+
+VSA_OP(IVMVirtualServer_USCOREset_USCOREDefaultVMConfigurationPath) {
+    return act([&] { return inventory().set_default_vm_path(request->path); });
+}
+
+VSA_OP(IVMVirtualServer_USCOREget_USCOREDefaultVNConfigurationPath) {
+    return answer(response.returnval, [&] { return inventory().default_vn_path().string(); });
+}
+
+VSA_OP(IVMVirtualServer_USCOREget_USCORESearchPaths) {
+    return answer(response.returnval, [&] {
+        std::vector<std::string> paths;
+        for (auto const& path : inventory().search_paths())
+            paths.push_back(path.string());
+        return paths;
+    });
+}
+
+VSA_OP(IVMVirtualServer_USCOREset_USCORESearchPaths) {
+    return act([&] { return inventory().set_search_paths(strings_of(request->paths)); });
+}
+
+VSA_OP(IVMVirtualServer_USCORECreateVirtualMachine) {
+    return answer(response.returnval, [&]() -> ServiceResult<std::string> {
+        return vm_ref(
+            TRY(inventory().create_virtual_machine(request->configurationName, request->configurationPath)));
+    });
+}
+
+VSA_OP(IVMVirtualServer_USCORERegisterVirtualMachine) {
+    return answer(response.returnval, [&]() -> ServiceResult<std::string> {
+        return vm_ref(TRY(
+            inventory().register_virtual_machine(request->configurationName, request->configurationPath)));
+    });
+}
+
+// false (S_FALSE) only for a well-formed reference to no registered VM: a
+// malformed one is E_INVALIDARG like any other bad reference.
+VSA_OP(IVMVirtualServer_USCOREUnregisterVirtualMachine) {
+    return answer(response.returnval, [&]() -> ServiceResult<bool> {
+        return inventory().unregister_virtual_machine(
+            TRY(parse_guid_ref(request->virtualMachine, "IVMVirtualMachine")));
+    });
+}
+
+VSA_OP(IVMVirtualServer_USCOREDeleteVirtualMachine) {
+    return answer(response.returnval, [&]() -> ServiceResult<bool> {
+        return inventory().delete_virtual_machine(
+            TRY(parse_guid_ref(request->virtualMachine, "IVMVirtualMachine")));
+    });
+}
+
+// Not found is S_FALSE with no object: an empty reference.
+VSA_OP(IVMVirtualServer_USCOREFindVirtualMachine) {
+    return answer(response.returnval, [&] {
+        auto vm = inventory().find_virtual_machine(request->configurationName);
+        return vm ? vm_ref(*vm) : std::string();
+    });
+}
+
+VSA_OP(IVMVirtualServer_USCORECreateVirtualNetwork) {
+    return answer(response.returnval, [&]() -> ServiceResult<std::string> {
+        return network_ref(
+            TRY(inventory().create_virtual_network(request->configurationName, request->configurationPath)));
+    });
+}
+
+VSA_OP(IVMVirtualServer_USCORERegisterVirtualNetwork) {
+    return answer(response.returnval, [&]() -> ServiceResult<std::string> {
+        return network_ref(TRY(
+            inventory().register_virtual_network(request->configurationName, request->configurationPath)));
+    });
+}
+
+VSA_OP(IVMVirtualServer_USCOREUnregisterVirtualNetwork) {
+    return answer(response.returnval, [&]() -> ServiceResult<bool> {
+        return inventory().unregister_virtual_network(
+            TRY(parse_guid_ref(request->virtualNetwork, "IVMVirtualNetwork")));
+    });
+}
+
+VSA_OP(IVMVirtualServer_USCOREDeleteVirtualNetwork) {
+    return answer(response.returnval, [&]() -> ServiceResult<bool> {
+        return inventory().delete_virtual_network(
+            TRY(parse_guid_ref(request->virtualNetwork, "IVMVirtualNetwork")));
+    });
+}
+
+VSA_OP(IVMVirtualServer_USCOREFindVirtualNetwork) {
+    return answer(response.returnval, [&] {
+        auto network = inventory().find_virtual_network(request->configurationName);
+        return network ? network_ref(*network) : std::string();
+    });
+}
+
+VSA_OP(IVMVirtualServer_USCOREGetVirtualMachineFiles) {
+    return answer(response.returnval, [&] {
+        return inventory().find_files(Inventory::FileKind::VirtualMachine,
+                                      strings_of(request->inAdditionalSearchPaths),
+                                      request->inExcludedRegisteredVMs);
+    });
+}
+
+VSA_OP(IVMVirtualServer_USCOREGetVirtualNetworkFiles) {
+    return answer(response.returnval, [&] {
+        return inventory().find_files(Inventory::FileKind::VirtualNetwork,
+                                      strings_of(request->inAdditionalSearchPaths),
+                                      request->inExcludedRegisteredVNs);
+    });
+}
+
+#define VSA_FILES_OP(op, kind)                                                                               \
+    VSA_OP(IVMVirtualServer_USCORE##op) {                                                                    \
+        return answer(response.returnval, [&] {                                                              \
+            return inventory().find_files(Inventory::FileKind::kind,                                         \
+                                          strings_of(request->inAdditionalSearchPaths), false);              \
+        });                                                                                                  \
+    }
+VSA_FILES_OP(GetHardDiskFiles, HardDisk)
+VSA_FILES_OP(GetDVDFiles, Dvd)
+VSA_FILES_OP(GetFloppyDiskFiles, Floppy)
+#undef VSA_FILES_OP
+
+// --- IVMVirtualMachine ----------------------------------------------------
+
+#define VSA_VM_GET(prop, Type, expression)                                                                   \
+    VSA_OP(IVMVirtualMachine_USCOREget_USCORE##prop) {                                                       \
+        return answer(response.returnval, [&]() -> ServiceResult<Type> {                                     \
+            VirtualMachine vm = TRY(lookup_vm(inventory(), request->_USCOREthis));                           \
+            return expression;                                                                               \
+        });                                                                                                  \
+    }
+VSA_VM_GET(Name, std::string, vm.name())
+VSA_VM_GET(ConfigID, std::string, vm.config_id().to_string())
+VSA_VM_GET(File, std::string, vm.file().string())
+VSA_VM_GET(State, std::int32_t, static_cast<std::int32_t>(vm.state()))
+VSA_VM_GET(Memory, std::int32_t, vm.memory_mb())
+VSA_VM_GET(Notes, std::string, vm.notes())
+#undef VSA_VM_GET
+
+// Every setter goes through update_virtual_machine: validated on a copy,
+// written to the .vmc, then committed, so a fault changes nothing.
+template <typename Change>
+static ServiceResult<void> update_vm(Inventory& inventory, std::string const& ref, Change&& change) {
+    Guid id = TRY(parse_guid_ref(ref, "IVMVirtualMachine"));
+    TRY(inventory.update_virtual_machine(id, std::forward<Change>(change)));
+    return Ok{};
+}
+
+VSA_OP(IVMVirtualMachine_USCOREset_USCOREName) {
+    return act([&] {
+        return update_vm(inventory(), request->_USCOREthis,
+                         [&](VirtualMachine& vm) { return vm.set_name(request->name); });
+    });
+}
+
+VSA_OP(IVMVirtualMachine_USCOREset_USCOREMemory) {
+    return act([&] {
+        return update_vm(inventory(), request->_USCOREthis,
+                         [&](VirtualMachine& vm) { return vm.set_memory_mb(request->memory); });
+    });
+}
+
+VSA_OP(IVMVirtualMachine_USCOREset_USCORENotes) {
+    return act([&] {
+        return update_vm(inventory(), request->_USCOREthis,
+                         [&](VirtualMachine& vm) { return vm.set_notes(request->notes); });
+    });
+}
+
+VSA_OP(IVMVirtualMachine_USCOREget_USCOREHardDiskConnections) {
+    return answer(response.returnval, [&]() -> ServiceResult<std::vector<std::string>> {
+        VirtualMachine vm = TRY(lookup_vm(inventory(), request->_USCOREthis));
+        std::vector<std::string> refs;
+        for (auto const& disk : vm.hard_disk_connections())
+            refs.push_back(hdc_ref(vm.config_id(), disk.location()));
+        return refs;
+    });
+}
+
+VSA_OP(IVMVirtualMachine_USCOREAddHardDiskConnection) {
+    return answer(response.returnval, [&]() -> ServiceResult<std::string> {
+        Guid id = TRY(parse_guid_ref(request->_USCOREthis, "IVMVirtualMachine"));
+        if (request->busType != static_cast<int>(DriveBusType::Ide))
+            return Err{ServiceError{hr::E_INVALIDARG, "only IDE (busType 0) is emulated"}};
+        BusLocation location{DriveBusType::Ide, request->busNumber, request->deviceNumber};
+        auto path = TRY(inventory().resolve_media_path(id, request->hardDiskPath));
+        TRY(inventory().update_virtual_machine(
+            id, [&](VirtualMachine& vm) { return vm.add_hard_disk_connection(path.string(), location); }));
+        return hdc_ref(id, location);
+    });
+}
+
+VSA_OP(IVMVirtualMachine_USCORERemoveHardDiskConnection) {
+    return act([&]() -> ServiceResult<void> {
+        auto parsed = TRY(parse_hdc_ref(request->hardDiskConnection));
+        Guid vm_id = TRY(parse_guid_ref(request->_USCOREthis, "IVMVirtualMachine"));
+        if (parsed.first != vm_id)
+            return Err{ServiceError{hr::E_INVALIDARG,
+                                    "the hard disk connection belongs to another virtual machine"}};
+        TRY(inventory().update_virtual_machine(
+            vm_id, [&](VirtualMachine& vm) { return vm.remove_hard_disk_connection(parsed.second); }));
+        return Ok{};
+    });
+}
+
+VSA_OP(IVMVirtualMachine_USCOREget_USCORENetworkAdapters) {
+    return answer(response.returnval, [&]() -> ServiceResult<std::vector<std::string>> {
+        VirtualMachine vm = TRY(lookup_vm(inventory(), request->_USCOREthis));
+        std::vector<std::string> refs;
+        for (auto const& nic : vm.network_adapters())
+            refs.push_back(nic_ref(vm.config_id(), nic.id()));
+        return refs;
+    });
+}
+
+VSA_OP(IVMVirtualMachine_USCOREAddNetworkAdapter) {
+    return answer(response.returnval, [&]() -> ServiceResult<std::string> {
+        Guid id = TRY(parse_guid_ref(request->_USCOREthis, "IVMVirtualMachine"));
+        return nic_ref(id, TRY(inventory().add_network_adapter(id)));
+    });
+}
+
+// --- IVMHardDiskConnection ------------------------------------------------
+
+#define VSA_HDC_GET(prop, Type, expression)                                                                  \
+    VSA_OP(IVMHardDiskConnection_USCOREget_USCORE##prop) {                                                   \
+        return answer(response.returnval, [&]() -> ServiceResult<Type> {                                     \
+            services::HardDiskConnection disk = TRY(lookup_hdc(inventory(), request->_USCOREthis));          \
+            return expression;                                                                               \
+        });                                                                                                  \
+    }
+VSA_HDC_GET(HardDisk, std::string, disk.disk_path())
+VSA_HDC_GET(BusType, std::int32_t, static_cast<std::int32_t>(disk.location().bus_type))
+VSA_HDC_GET(BusNumber, std::int32_t, disk.location().bus)
+VSA_HDC_GET(DeviceNumber, std::int32_t, disk.location().device)
+#undef VSA_HDC_GET
+
+// --- IVMNetworkAdapter ----------------------------------------------------
+
+VSA_OP(IVMNetworkAdapter_USCOREget_USCOREEthernetAddress) {
+    return answer(response.returnval, [&]() -> ServiceResult<std::string> {
+        services::NetworkAdapter nic = TRY(lookup_nic(inventory(), request->_USCOREthis));
+        return nic.ethernet_address().to_string();
+    });
+}
+
+VSA_OP(IVMNetworkAdapter_USCOREget_USCOREVirtualNetwork) {
+    return answer(response.returnval, [&]() -> ServiceResult<std::string> {
+        services::NetworkAdapter nic = TRY(lookup_nic(inventory(), request->_USCOREthis));
+        return nic.virtual_network() ? nic.virtual_network()->id.to_string() : std::string();
+    });
+}
+
+VSA_OP(IVMNetworkAdapter_USCOREAttachToVirtualNetwork) {
+    return act([&]() -> ServiceResult<void> {
+        auto nic = TRY(parse_nic_ref(request->_USCOREthis));
+        Guid network = TRY(parse_guid_ref(request->virtualNetwork, "IVMVirtualNetwork"));
+        return inventory().attach_network_adapter(nic.first, nic.second, network);
+    });
+}
+
+VSA_OP(IVMNetworkAdapter_USCOREDetachFromVirtualNetwork) {
+    return act([&]() -> ServiceResult<void> {
+        auto nic = TRY(parse_nic_ref(request->_USCOREthis));
+        return inventory().detach_network_adapter(nic.first, nic.second);
+    });
+}
+
+// --- IVMVirtualNetwork ----------------------------------------------------
+
+#define VSA_VN_GET(prop, Type, expression)                                                                   \
+    VSA_OP(IVMVirtualNetwork_USCOREget_USCORE##prop) {                                                       \
+        return answer(response.returnval, [&]() -> ServiceResult<Type> {                                     \
+            VirtualNetwork network = TRY(lookup_network(inventory(), request->_USCOREthis));                 \
+            return expression;                                                                               \
+        });                                                                                                  \
+    }
+VSA_VN_GET(Name, std::string, network.name())
+VSA_VN_GET(ID, std::string, network.id().to_string())
+VSA_VN_GET(File, std::string, network.file().string())
+VSA_VN_GET(Notes, std::string, network.notes())
+#undef VSA_VN_GET
+
+template <typename Change>
+static ServiceResult<void> update_network(Inventory& inventory, std::string const& ref, Change&& change) {
+    Guid id = TRY(parse_guid_ref(ref, "IVMVirtualNetwork"));
+    TRY(inventory.update_virtual_network(id, std::forward<Change>(change)));
+    return Ok{};
+}
+
+VSA_OP(IVMVirtualNetwork_USCOREset_USCOREName) {
+    return act([&] {
+        return update_network(inventory(), request->_USCOREthis,
+                              [&](VirtualNetwork& network) { return network.set_name(request->name); });
+    });
+}
+
+VSA_OP(IVMVirtualNetwork_USCOREset_USCORENotes) {
+    return act([&] {
+        return update_network(inventory(), request->_USCOREthis,
+                              [&](VirtualNetwork& network) { return network.set_notes(request->notes); });
+    });
+}
+
+VSA_OP(IVMVirtualNetwork_USCOREget_USCORENetworkAdapters) {
+    return answer(response.returnval, [&]() -> ServiceResult<std::vector<std::string>> {
+        VirtualNetwork network = TRY(lookup_network(inventory(), request->_USCOREthis));
+        std::vector<std::string> refs;
+        for (auto const& nic : inventory().network_adapters_on(network.id()))
+            refs.push_back(nic_ref(nic.vm, nic.adapter));
+        return refs;
+    });
+}
+
+// --- Removable media ------------------------------------------------------
+
+VSA_OP(IVMVirtualMachine_USCOREget_USCOREDVDROMDrives) {
+    return answer(response.returnval, [&]() -> ServiceResult<std::vector<std::string>> {
+        VirtualMachine vm = TRY(lookup_vm(inventory(), request->_USCOREthis));
+        std::vector<std::string> refs;
+        for (auto const& drive : vm.dvd_drives())
+            refs.push_back(location_ref(vm.config_id(), DVD_MARK, drive.location()));
+        return refs;
+    });
+}
+
+VSA_OP(IVMVirtualMachine_USCOREAddDVDROMDrive) {
+    return answer(response.returnval, [&]() -> ServiceResult<std::string> {
+        Guid id = TRY(parse_guid_ref(request->_USCOREthis, "IVMVirtualMachine"));
+        if (request->busType != static_cast<int>(DriveBusType::Ide))
+            return Err{ServiceError{hr::E_INVALIDARG, "CD/DVD drives are IDE only (busType 0)"}};
+        BusLocation location{DriveBusType::Ide, request->busNumber, request->deviceNumber};
+        TRY(inventory().update_virtual_machine(
+            id, [&](VirtualMachine& vm) { return vm.add_dvd_drive(location); }));
+        return location_ref(id, DVD_MARK, location);
+    });
+}
+
+VSA_OP(IVMVirtualMachine_USCORERemoveDVDROMDrive) {
+    return act([&]() -> ServiceResult<void> {
+        auto parsed = TRY(parse_dvd_ref(request->dvdDrive));
+        Guid vm_id = TRY(parse_guid_ref(request->_USCOREthis, "IVMVirtualMachine"));
+        if (parsed.first != vm_id)
+            return Err{ServiceError{hr::E_INVALIDARG, "the CD/DVD drive belongs to another virtual machine"}};
+        TRY(inventory().update_virtual_machine(
+            vm_id, [&](VirtualMachine& vm) { return vm.remove_dvd_drive(parsed.second); }));
+        return Ok{};
+    });
+}
+
+VSA_OP(IVMVirtualMachine_USCOREget_USCOREFloppyDrives) {
+    return answer(response.returnval, [&]() -> ServiceResult<std::vector<std::string>> {
+        VirtualMachine vm = TRY(lookup_vm(inventory(), request->_USCOREthis));
+        return std::vector<std::string>{fdd_ref(vm.config_id(), vm.floppy_drive().drive_number())};
+    });
+}
+
+#define VSA_DVD_GET(prop, Type, expression)                                                                  \
+    VSA_OP(IVMDVDDrive_USCOREget_USCORE##prop) {                                                             \
+        return answer(response.returnval, [&]() -> ServiceResult<Type> {                                     \
+            services::DvdDrive drive = TRY(lookup_dvd(inventory(), request->_USCOREthis));                   \
+            return expression;                                                                               \
+        });                                                                                                  \
+    }
+VSA_DVD_GET(Attachment, std::int32_t, static_cast<std::int32_t>(drive.attachment()))
+VSA_DVD_GET(ImageFile, std::string, drive.image_file())
+VSA_DVD_GET(BusType, std::int32_t, static_cast<std::int32_t>(drive.location().bus_type))
+VSA_DVD_GET(BusNumber, std::int32_t, drive.location().bus)
+VSA_DVD_GET(DeviceNumber, std::int32_t, drive.location().device)
+#undef VSA_DVD_GET
+
+VSA_OP(IVMDVDDrive_USCOREAttachImage) {
+    return act([&]() -> ServiceResult<void> {
+        auto parsed = TRY(parse_dvd_ref(request->_USCOREthis));
+        auto path = TRY(inventory().resolve_media_path(parsed.first, request->imagePath));
+        TRY(inventory().update_virtual_machine(parsed.first, [&](VirtualMachine& vm) -> ServiceResult<void> {
+            auto* drive = TRY(vm.dvd_drive_at(parsed.second));
+            return drive->attach_image(path.string());
+        }));
+        return Ok{};
+    });
+}
+
+VSA_OP(IVMDVDDrive_USCOREReleaseImage) {
+    return act([&]() -> ServiceResult<void> {
+        auto parsed = TRY(parse_dvd_ref(request->_USCOREthis));
+        TRY(inventory().update_virtual_machine(parsed.first, [&](VirtualMachine& vm) -> ServiceResult<void> {
+            auto* drive = TRY(vm.dvd_drive_at(parsed.second));
+            return drive->release_image();
+        }));
+        return Ok{};
+    });
+}
+
+#define VSA_FDD_GET(prop, Type, expression)                                                                  \
+    VSA_OP(IVMFloppyDrive_USCOREget_USCORE##prop) {                                                          \
+        return answer(response.returnval, [&]() -> ServiceResult<Type> {                                     \
+            services::FloppyDrive drive = TRY(lookup_fdd(inventory(), request->_USCOREthis));                \
+            return expression;                                                                               \
+        });                                                                                                  \
+    }
+VSA_FDD_GET(Attachment, std::int32_t, static_cast<std::int32_t>(drive.attachment()))
+VSA_FDD_GET(ImageFile, std::string, drive.image_file())
+#undef VSA_FDD_GET
+
+VSA_OP(IVMFloppyDrive_USCOREAttachImage) {
+    return act([&]() -> ServiceResult<void> {
+        Guid id = TRY(parse_fdd_ref(request->_USCOREthis));
+        auto path = TRY(inventory().resolve_media_path(id, request->mediaImagePath));
+        TRY(inventory().update_virtual_machine(
+            id, [&](VirtualMachine& vm) { return vm.floppy_drive().attach_image(path.string()); }));
+        return Ok{};
+    });
+}
+
+VSA_OP(IVMFloppyDrive_USCOREReleaseImage) {
+    return act([&]() -> ServiceResult<void> {
+        Guid id = TRY(parse_fdd_ref(request->_USCOREthis));
+        TRY(inventory().update_virtual_machine(
+            id, [&](VirtualMachine& vm) { return vm.floppy_drive().release_image(); }));
+        return Ok{};
+    });
+}
+
+#undef VSA_OP
 
 } // namespace vsa::appliance

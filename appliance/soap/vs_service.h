@@ -12,7 +12,8 @@
 
 namespace vsa::services {
 struct HostInfo;
-}
+class Inventory;
+} // namespace vsa::services
 
 namespace vsa::appliance {
 
@@ -37,6 +38,28 @@ namespace vsa::appliance {
     X(IVMVirtualServer_USCOREget_USCOREMaximumParallelPortsPerVM)                                            \
     X(IVMVirtualServer_USCOREget_USCOREMaximumSerialPortsPerVM)                                              \
     X(IVMVirtualServer_USCOREget_USCOREHostInfo)                                                             \
+    X(IVMVirtualServer_USCOREget_USCOREVirtualMachines)                                                      \
+    X(IVMVirtualServer_USCOREget_USCOREVirtualNetworks)                                                      \
+    X(IVMVirtualServer_USCOREget_USCOREDefaultVMConfigurationPath)                                           \
+    X(IVMVirtualServer_USCOREset_USCOREDefaultVMConfigurationPath)                                           \
+    X(IVMVirtualServer_USCOREget_USCOREDefaultVNConfigurationPath)                                           \
+    X(IVMVirtualServer_USCOREget_USCORESearchPaths)                                                          \
+    X(IVMVirtualServer_USCOREset_USCORESearchPaths)                                                          \
+    X(IVMVirtualServer_USCORECreateVirtualMachine)                                                           \
+    X(IVMVirtualServer_USCORERegisterVirtualMachine)                                                         \
+    X(IVMVirtualServer_USCOREUnregisterVirtualMachine)                                                       \
+    X(IVMVirtualServer_USCOREDeleteVirtualMachine)                                                           \
+    X(IVMVirtualServer_USCOREFindVirtualMachine)                                                             \
+    X(IVMVirtualServer_USCORECreateVirtualNetwork)                                                           \
+    X(IVMVirtualServer_USCORERegisterVirtualNetwork)                                                         \
+    X(IVMVirtualServer_USCOREUnregisterVirtualNetwork)                                                       \
+    X(IVMVirtualServer_USCOREDeleteVirtualNetwork)                                                           \
+    X(IVMVirtualServer_USCOREFindVirtualNetwork)                                                             \
+    X(IVMVirtualServer_USCOREGetVirtualMachineFiles)                                                         \
+    X(IVMVirtualServer_USCOREGetVirtualNetworkFiles)                                                         \
+    X(IVMVirtualServer_USCOREGetHardDiskFiles)                                                               \
+    X(IVMVirtualServer_USCOREGetDVDFiles)                                                                    \
+    X(IVMVirtualServer_USCOREGetFloppyDiskFiles)                                                             \
     X(IVMHostInfo_USCOREget_USCOREDVDDrives)                                                                 \
     X(IVMHostInfo_USCOREget_USCOREFloppyDrives)                                                              \
     X(IVMHostInfo_USCOREget_USCOREHostDrives)                                                                \
@@ -66,7 +89,51 @@ namespace vsa::appliance {
     X(IVMHostInfo_USCOREget_USCOREThreeDNow)                                                                 \
     X(IVMHostInfo_USCOREget_USCOREUTCTime)                                                                   \
     X(IVMHostInfo_USCOREGetHostDriveSize)                                                                    \
-    X(IVMHostInfo_USCOREIsHostDriveMounted)
+    X(IVMHostInfo_USCOREIsHostDriveMounted)                                                                  \
+    X(IVMVirtualMachine_USCOREget_USCOREName)                                                                \
+    X(IVMVirtualMachine_USCOREset_USCOREName)                                                                \
+    X(IVMVirtualMachine_USCOREget_USCOREConfigID)                                                            \
+    X(IVMVirtualMachine_USCOREget_USCOREFile)                                                                \
+    X(IVMVirtualMachine_USCOREget_USCOREState)                                                               \
+    X(IVMVirtualMachine_USCOREget_USCOREMemory)                                                              \
+    X(IVMVirtualMachine_USCOREset_USCOREMemory)                                                              \
+    X(IVMVirtualMachine_USCOREget_USCORENotes)                                                               \
+    X(IVMVirtualMachine_USCOREset_USCORENotes)                                                               \
+    X(IVMVirtualMachine_USCOREget_USCOREHardDiskConnections)                                                 \
+    X(IVMVirtualMachine_USCOREAddHardDiskConnection)                                                         \
+    X(IVMVirtualMachine_USCORERemoveHardDiskConnection)                                                      \
+    X(IVMVirtualMachine_USCOREget_USCORENetworkAdapters)                                                     \
+    X(IVMVirtualMachine_USCOREAddNetworkAdapter)                                                             \
+    X(IVMVirtualMachine_USCOREget_USCOREDVDROMDrives)                                                        \
+    X(IVMVirtualMachine_USCOREAddDVDROMDrive)                                                                \
+    X(IVMVirtualMachine_USCORERemoveDVDROMDrive)                                                             \
+    X(IVMVirtualMachine_USCOREget_USCOREFloppyDrives)                                                        \
+    X(IVMDVDDrive_USCOREget_USCOREAttachment)                                                                \
+    X(IVMDVDDrive_USCOREget_USCOREImageFile)                                                                 \
+    X(IVMDVDDrive_USCOREget_USCOREBusType)                                                                   \
+    X(IVMDVDDrive_USCOREget_USCOREBusNumber)                                                                 \
+    X(IVMDVDDrive_USCOREget_USCOREDeviceNumber)                                                              \
+    X(IVMDVDDrive_USCOREAttachImage)                                                                         \
+    X(IVMDVDDrive_USCOREReleaseImage)                                                                        \
+    X(IVMFloppyDrive_USCOREget_USCOREAttachment)                                                             \
+    X(IVMFloppyDrive_USCOREget_USCOREImageFile)                                                              \
+    X(IVMFloppyDrive_USCOREAttachImage)                                                                      \
+    X(IVMFloppyDrive_USCOREReleaseImage)                                                                     \
+    X(IVMHardDiskConnection_USCOREget_USCOREHardDisk)                                                        \
+    X(IVMHardDiskConnection_USCOREget_USCOREBusType)                                                         \
+    X(IVMHardDiskConnection_USCOREget_USCOREBusNumber)                                                       \
+    X(IVMHardDiskConnection_USCOREget_USCOREDeviceNumber)                                                    \
+    X(IVMNetworkAdapter_USCOREget_USCOREEthernetAddress)                                                     \
+    X(IVMNetworkAdapter_USCOREget_USCOREVirtualNetwork)                                                      \
+    X(IVMNetworkAdapter_USCOREAttachToVirtualNetwork)                                                        \
+    X(IVMNetworkAdapter_USCOREDetachFromVirtualNetwork)                                                      \
+    X(IVMVirtualNetwork_USCOREget_USCOREName)                                                                \
+    X(IVMVirtualNetwork_USCOREset_USCOREName)                                                                \
+    X(IVMVirtualNetwork_USCOREget_USCOREID)                                                                  \
+    X(IVMVirtualNetwork_USCOREget_USCOREFile)                                                                \
+    X(IVMVirtualNetwork_USCOREget_USCORENotes)                                                               \
+    X(IVMVirtualNetwork_USCOREset_USCORENotes)                                                               \
+    X(IVMVirtualNetwork_USCOREget_USCORENetworkAdapters)
 
 // The reference a client gets from IVMVirtualServer_get_HostInfo and passes
 // back as _this. There is one host, so one reference.
@@ -92,10 +159,14 @@ public:
     }
 
 private:
+    services::Inventory& inventory();
     int require_principal();
     int fault(services::ServiceError const& error);
     template <typename Out, typename F>
     int answer(Out& out, F&& produce);
+    // For operations without a value: F returns ServiceResult<void>.
+    template <typename F>
+    int act(F&& run);
     template <typename Out, typename F>
     int host_answer(std::string const& this_ref, Out& out, F&& produce);
 

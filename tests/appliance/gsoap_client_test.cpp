@@ -9,8 +9,10 @@
 #include "soapH.h"
 #include "soapVirtualServerBindingProxy.h"
 
+#include <algorithm>
 #include <regex>
 #include <string>
+#include <vector>
 
 namespace {
 
@@ -181,4 +183,92 @@ BOOST_AUTO_TEST_CASE(wrong_password_is_refused) {
     _vs__Session_USCORELogonResponse response;
     BOOST_TEST(CALL(c, Session_USCORELogon, logon, response) == SOAP_CLI_FAULT);
     BOOST_TEST(c.fault_name() == "E_ACCESSDENIED");
+}
+
+// The inventory through the generated C++ proxy: create a VM, configure it,
+// find it, plug a NIC into a new network, then delete both; a duplicate
+// name and an out-of-range memory size are typed faults.
+BOOST_AUTO_TEST_CASE(manages_the_inventory) {
+    Client c;
+#define INVOKE(op, request, response) (c.basic(), CALL(c, op, request, response))
+
+    _vs__IVMVirtualServer_USCORECreateVirtualMachine create;
+    create.configurationName = "gsoap-vm";
+    _vs__IVMVirtualServer_USCORECreateVirtualMachineResponse created;
+    BOOST_REQUIRE_EQUAL(INVOKE(IVMVirtualServer_USCORECreateVirtualMachine, create, created), SOAP_OK);
+    std::string const vm = created.returnval;
+    BOOST_TEST(std::regex_match(vm, std::regex(R"(\{[0-9A-F-]{36}\})")));
+
+    BOOST_TEST(INVOKE(IVMVirtualServer_USCORECreateVirtualMachine, create, created) == SOAP_CLI_FAULT);
+    BOOST_TEST(c.fault_name() == "E_ALREADY_EXISTS"); // the .vmc is there; other spellings: duplicate name
+
+    _vs__IVMVirtualMachine_USCOREset_USCOREMemory set_memory;
+    set_memory._USCOREthis = vm;
+    set_memory.memory = 512;
+    _vs__IVMVirtualMachine_USCOREset_USCOREMemoryResponse set_memory_response;
+    BOOST_REQUIRE_EQUAL(INVOKE(IVMVirtualMachine_USCOREset_USCOREMemory, set_memory, set_memory_response),
+                        SOAP_OK);
+    set_memory.memory = 1;
+    BOOST_TEST(INVOKE(IVMVirtualMachine_USCOREset_USCOREMemory, set_memory, set_memory_response) ==
+               SOAP_CLI_FAULT);
+    BOOST_TEST(c.fault_name() == "E_INVALIDARG");
+
+    _vs__IVMVirtualMachine_USCOREget_USCOREMemory get_memory;
+    get_memory._USCOREthis = vm;
+    _vs__IVMVirtualMachine_USCOREget_USCOREMemoryResponse memory;
+    BOOST_REQUIRE_EQUAL(INVOKE(IVMVirtualMachine_USCOREget_USCOREMemory, get_memory, memory), SOAP_OK);
+    BOOST_TEST(memory.returnval == 512);
+
+    _vs__IVMVirtualServer_USCOREFindVirtualMachine find;
+    find.configurationName = "GSOAP-VM";
+    _vs__IVMVirtualServer_USCOREFindVirtualMachineResponse found;
+    BOOST_REQUIRE_EQUAL(INVOKE(IVMVirtualServer_USCOREFindVirtualMachine, find, found), SOAP_OK);
+    BOOST_TEST(found.returnval == vm);
+
+    _vs__IVMVirtualServer_USCOREget_USCOREVirtualMachines list;
+    _vs__IVMVirtualServer_USCOREget_USCOREVirtualMachinesResponse listed;
+    BOOST_REQUIRE_EQUAL(INVOKE(IVMVirtualServer_USCOREget_USCOREVirtualMachines, list, listed), SOAP_OK);
+    BOOST_REQUIRE(listed.returnval != nullptr);
+    BOOST_TEST((std::find(listed.returnval->item.begin(), listed.returnval->item.end(), vm) !=
+                listed.returnval->item.end()));
+
+    _vs__IVMVirtualServer_USCORECreateVirtualNetwork create_network;
+    create_network.configurationName = "gsoap-net";
+    _vs__IVMVirtualServer_USCORECreateVirtualNetworkResponse network;
+    BOOST_REQUIRE_EQUAL(INVOKE(IVMVirtualServer_USCORECreateVirtualNetwork, create_network, network),
+                        SOAP_OK);
+
+    _vs__IVMVirtualMachine_USCOREAddNetworkAdapter add_nic;
+    add_nic._USCOREthis = vm;
+    _vs__IVMVirtualMachine_USCOREAddNetworkAdapterResponse nic;
+    BOOST_REQUIRE_EQUAL(INVOKE(IVMVirtualMachine_USCOREAddNetworkAdapter, add_nic, nic), SOAP_OK);
+    _vs__IVMNetworkAdapter_USCOREAttachToVirtualNetwork attach;
+    attach._USCOREthis = nic.returnval;
+    attach.virtualNetwork = network.returnval;
+    _vs__IVMNetworkAdapter_USCOREAttachToVirtualNetworkResponse attached;
+    BOOST_REQUIRE_EQUAL(INVOKE(IVMNetworkAdapter_USCOREAttachToVirtualNetwork, attach, attached), SOAP_OK);
+    _vs__IVMVirtualNetwork_USCOREget_USCORENetworkAdapters on_network;
+    on_network._USCOREthis = network.returnval;
+    _vs__IVMVirtualNetwork_USCOREget_USCORENetworkAdaptersResponse plugged;
+    BOOST_REQUIRE_EQUAL(INVOKE(IVMVirtualNetwork_USCOREget_USCORENetworkAdapters, on_network, plugged),
+                        SOAP_OK);
+    BOOST_REQUIRE(plugged.returnval != nullptr);
+    BOOST_TEST(plugged.returnval->item == std::vector<std::string>{nic.returnval});
+
+    _vs__IVMVirtualServer_USCOREDeleteVirtualNetwork delete_network;
+    delete_network.virtualNetwork = network.returnval;
+    _vs__IVMVirtualServer_USCOREDeleteVirtualNetworkResponse network_deleted;
+    BOOST_REQUIRE_EQUAL(INVOKE(IVMVirtualServer_USCOREDeleteVirtualNetwork, delete_network, network_deleted),
+                        SOAP_OK);
+    BOOST_TEST(network_deleted.returnval);
+    _vs__IVMVirtualServer_USCOREDeleteVirtualMachine delete_vm;
+    delete_vm.virtualMachine = vm;
+    _vs__IVMVirtualServer_USCOREDeleteVirtualMachineResponse vm_deleted;
+    BOOST_REQUIRE_EQUAL(INVOKE(IVMVirtualServer_USCOREDeleteVirtualMachine, delete_vm, vm_deleted), SOAP_OK);
+    BOOST_TEST(vm_deleted.returnval);
+    BOOST_REQUIRE_EQUAL(INVOKE(IVMVirtualServer_USCOREDeleteVirtualMachine, delete_vm, vm_deleted), SOAP_OK);
+    BOOST_TEST(!vm_deleted.returnval); // S_FALSE: no longer registered
+    BOOST_REQUIRE_EQUAL(INVOKE(IVMVirtualServer_USCOREFindVirtualMachine, find, found), SOAP_OK);
+    BOOST_TEST(found.returnval.empty());
+#undef INVOKE
 }
