@@ -436,10 +436,18 @@ void Pit8254::update_irq0(bool force) {
 // edge IRQ0 needs would be lost. Each due transition is replayed in order;
 // a VM that fell far behind (a stopped host) skips ahead instead of
 // replaying thousands of ticks.
+//
+// Only the periodic modes (2, 3) skip: their next transition comes anyway.
+// A one-shot count (modes 0, 1, 4, 5) has one or two transitions, and a
+// skipped mode 4 strobe is an interrupt lost for good: Linux's high
+// resolution timers program the next event only from that interrupt, so
+// its timer would stop. Those are always replayed, however late.
 void Pit8254::on_irq0_timer() {
     u64 now = now_tick();
     u64 due = m_irq0_due_tick;
-    if (due > now || now - due > MAX_IRQ0_LAG_TICKS) due = now;
+    u8 mode = m_counters[0].mode();
+    bool periodic = mode == 2 || mode == 3;
+    if (due > now || (periodic && now - due > MAX_IRQ0_LAG_TICKS)) due = now;
     drive_irq0(due, false);
 }
 

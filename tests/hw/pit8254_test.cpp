@@ -253,6 +253,25 @@ BOOST_FIXTURE_TEST_CASE(bcd_counting, PitFixture) {
     BOOST_TEST(pit.ignored_accesses() == ignored + 1);
 }
 
+// Linux's PIT clock event device in one-shot mode (mode 4, the next event
+// programmed from the interrupt handler): a host that runs the timer
+// callback late, here by 50 ms, must still deliver the strobe's edge, or
+// the guest's timers stop for good (an idle guest never woke again).
+BOOST_FIXTURE_TEST_CASE(late_mode4_strobe_still_interrupts, PitFixture) {
+    control(0x38); // counter 0, LSB then MSB, mode 4
+    write16(0, 1000);
+    irq0.clear_edges();
+    u64 due = clock.next_deadline();
+    BOOST_REQUIRE(due != Clock::NEVER);
+    clock.skip_to(due + 50'000'000); // the callback runs 50 ms late
+    clock.run_expired();
+    BOOST_TEST(irq0.rising_edges() == 1u);
+    write16(0, 500); // the handler programs the next event
+    irq0.clear_edges();
+    goto_tick(tick() + 502);
+    BOOST_TEST(irq0.rising_edges() == 1u);
+}
+
 BOOST_FIXTURE_TEST_CASE(mode2_reprogramming_takes_effect_after_the_period, PitFixture) {
     control(0x34);
     write16(0, 100);
