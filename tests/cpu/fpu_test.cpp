@@ -795,6 +795,13 @@ BOOST_AUTO_TEST_CASE(state_save_load_save) {
     std::vector<u8> old(first.begin(), at - 1);
     BOOST_REQUIRE((old[0] == 0xA5 && old[1] == 6)); // section tag, "cpu486"
     old[8] = 1;
+    // The interpreter's own section follows the CPU's: keep it.
+    std::vector<u8> interp{0xA5, 11}; // section tag, name length
+    for (char c : std::string_view("interpreter"))
+        interp.push_back(static_cast<u8>(c));
+    auto tail = std::search(at, first.end(), interp.begin(), interp.end());
+    BOOST_REQUIRE(tail != first.end());
+    old.insert(old.end(), tail, first.end());
     Fx w;
     w.fpu().push(ONE);
     auto old_loader = StateVisitor::loader(old);
