@@ -45,9 +45,15 @@ struct DecodedInsn {
     bool op32{false};
     bool addr32{false};
     bool has_modrm{false};
+    // Not the decoder's: the interpreter's decoded-instruction cache keeps
+    // here (in what would be padding) the slot of the instruction that
+    // follows this one in memory. decode() leaves it alone.
+    u16 cache_next{0};
 
     bool is_reg_form() const { return mod == 3; }
 };
+
+static_assert(sizeof(DecodedInsn) == 40, "a cached instruction is one 64-byte host line");
 
 enum class DecodeStatus : u8 {
     Ok,

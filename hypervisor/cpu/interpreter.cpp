@@ -25,7 +25,8 @@ constexpr u64 const* MASK_HI = MASKS.hi;
 } // namespace
 
 Interpreter::Interpreter(CpuEnvironment env)
-    : Cpu(env), m_icache(std::make_unique<CachedInsn[]>(ICACHE_ENTRIES)) {}
+    : Cpu(env), m_arena(std::make_unique<CachedInsn[]>(ARENA_ENTRIES)),
+      m_lookup(std::make_unique<u16[]>(LOOKUP_SLOTS)) {}
 
 void Interpreter::reset() {
     // The retired-instruction count is time for a deterministic clock: a
@@ -201,30 +202,47 @@ void Interpreter::execute_one() {
         std::memcpy(&hi, p + 8, 8);
         auto key = reinterpret_cast<std::uintptr_t>(p);
         std::uintptr_t tag = key | (m_code32 ? CODE32_TAG : 0);
-        CachedInsn& e = m_icache[(key ^ (key >> 12)) & (ICACHE_ENTRIES - 1)];
-        unsigned cached_length = e.insn.length & 15u;
-        if (e.tag != tag || (lo & MASK_LO[cached_length]) != e.bytes_lo ||
-            (hi & MASK_HI[cached_length]) != e.bytes_hi) [[unlikely]] {
-            unsigned length = decode_window(p, m_code32, e.insn);
+        CachedInsn* e = &m_arena[m_predicted];
+        if (e->tag != tag) [[unlikely]] {
+            u16& slot = m_lookup[lookup_slot(key)];
+            e = &m_arena[slot];
+            if (e->tag != tag) {
+                slot = m_alloc;
+                e = &m_arena[m_alloc];
+                m_alloc = static_cast<u16>((m_alloc + 1) & (ARENA_ENTRIES - 1));
+                e->tag = 0; // decoded below
+            }
+            if (m_link_key == key) m_link_from->insn.cache_next = static_cast<u16>(e - m_arena.get());
+        }
+        unsigned cached_length = e->insn.length & 15u;
+        if (e->tag != tag || (lo & MASK_LO[cached_length]) != e->bytes_lo ||
+            (hi & MASK_HI[cached_length]) != e->bytes_hi) [[unlikely]] {
+            ++m_decodes;
+            unsigned length = decode_window(p, m_code32, e->insn);
             if (length > 15) [[unlikely]] {
-                e.tag = 0;
+                e->tag = 0;
+                m_link_key = 0;
                 m_eip = start;
                 m_faulted = true;
                 raise_exception(Fault::gp(0), start); // longer than 15 bytes
                 ++m_icount;
                 return;
             }
-            e.tag = tag;
-            e.bytes_lo = lo & MASK_LO[length];
-            e.bytes_hi = hi & MASK_HI[length];
+            e->tag = tag;
+            e->bytes_lo = lo & MASK_LO[length];
+            e->bytes_hi = hi & MASK_HI[length];
         }
-        insn = &e.insn;
-        // The next instruction's entry is most likely in the host's L2 or
-        // L3, not L1: start loading it while this one runs.
-        std::uintptr_t next = key + insn->length;
-        __builtin_prefetch(&m_icache[(next ^ (next >> 12)) & (ICACHE_ENTRIES - 1)]);
+        insn = &e->insn;
+        m_predicted = insn->cache_next;
+        m_link_from = e;
+        m_link_key = key + insn->length;
+        // The next entry is most likely the next line, but a line the
+        // host evicted since: start loading it while this one runs.
+        __builtin_prefetch(&m_arena[m_predicted]);
     } else {
+        m_link_key = 0;
         bool ok = false;
+        ++m_decodes;
         fetch_fault_or_decode(start, m_slow_insn, ok);
         if (!ok) {
             ++m_icount;

@@ -39,6 +39,12 @@ public:
     bool halted() const override { return m_halted; }
     u64 instructions_retired() const override { return m_icount; }
     u64 const* instruction_counter() const override { return &m_icount; }
+    // Instructions decoded (decoded-instruction cache misses and slow
+    // fetches near page or segment ends), full TLB flushes and page walks,
+    // for vsa-vm --stats: the costs a guest's code pattern can multiply.
+    u64 decodes() const { return m_decodes; }
+    u64 tlb_flushes() const { return m_mmu.flushes(); }
+    u64 page_walks() const { return m_mmu.walks(); }
     void visit_state(StateVisitor& v) override;
 
     // One line per instruction to `out` (null: off): CS:EIP, bytes,
@@ -77,10 +83,20 @@ private:
     // to invalidate anything, and self-modifying code is always seen.
     // Decoding was half of the interpreter's time on a tight loop.
     //
-    // An entry is one host cache line: a Linux guest's hot code does not
-    // fit in the host's L1/L2, and a lookup that touched two lines (the
-    // entry was 88 bytes with stored masks) made the tag compare the
-    // hottest instruction of a guest boot. The masks come from the length.
+    // An entry is one host cache line (the masks come from the length),
+    // and entries live in an arena filled in the order instructions are
+    // first run, so straight-line code is consecutive lines the host
+    // prefetches as a stream. Each entry links the one of the instruction
+    // that follows it in memory (DecodedInsn::cache_next); the hash table
+    // of 2-byte slots, small enough to stay in the host's L1/L2, is only
+    // consulted after a jump or when a link went stale. A hash-indexed
+    // table of entries made the entry load the hottest instruction of a
+    // guest boot: a Linux guest's code does not fit the host's L2, and
+    // scattered lines defeat the prefetcher.
+    //
+    // The arena is reused first-in first-out. A link or slot to a reused
+    // entry fails the tag compare and falls back to the hash, then to a
+    // fresh decode.
     struct alignas(64) CachedInsn {
         std::uintptr_t tag{0}; // host address | CODE32_TAG; 0 never matches
         u64 bytes_lo{0};       // the instruction's bytes, masked to its length
@@ -89,10 +105,21 @@ private:
     };
     static_assert(sizeof(CachedInsn) == 64);
     static constexpr std::uintptr_t CODE32_TAG = std::uintptr_t(1) << 63; // above any user-space address
-    static constexpr unsigned ICACHE_ENTRIES = 8192;
-    std::unique_ptr<CachedInsn[]> m_icache;
+    static constexpr unsigned ARENA_ENTRIES = 16384;                      // 1 MiB; indexes fit a u16
+    static constexpr unsigned LOOKUP_SLOTS = 16384;
+    static_assert(ARENA_ENTRIES <= 65536);
+    static std::size_t lookup_slot(std::uintptr_t key) { return (key ^ (key >> 14)) & (LOOKUP_SLOTS - 1); }
+    std::unique_ptr<CachedInsn[]> m_arena;
+    std::unique_ptr<u16[]> m_lookup;
+    u16 m_alloc{0};     // the arena entry to reuse next
+    u16 m_predicted{0}; // the last entry's link: the likely next entry
+    // The entry just run and the host address that follows it: the entry
+    // found for that address becomes its link.
+    CachedInsn* m_link_from{nullptr};
+    std::uintptr_t m_link_key{0};
     // Instructions near a page or segment end are decoded here.
     DecodedInsn m_slow_insn;
+    u64 m_decodes{0};
 };
 
 } // namespace vsa
