@@ -53,6 +53,10 @@ u8 Pit8254::Counter::mode() const {
 
 Pit8254::Pit8254(IrqLine& irq0, Clock& clock)
     : m_irq0(irq0), m_clock(clock), m_irq0_timer(clock, [this] { on_irq0_timer(); }) {
+    // The guest's tick: late transitions are replayed (periodic modes keep
+    // their count in the tick backlog, a one-shot strobe is never lost), so
+    // an idle guest's ticks may be coalesced.
+    m_irq0_timer.set_coalescable(true);
     reset();
 }
 

@@ -70,6 +70,10 @@ u8 weekday_of(i64 seconds) {
 RtcMc146818::RtcMc146818(IrqLine& irq8, Clock& clock, i64 start_unix_seconds)
     : m_irq(irq8), m_clock(clock), m_update_timer(clock, [this] { on_update(); }),
       m_periodic_timer(clock, [this] { on_periodic(); }) {
+    // Time-base ticks: the registers are computed from now(), not counted
+    // per firing, so they may come late while the guest idles.
+    m_update_timer.set_coalescable(true);
+    m_periodic_timer.set_coalescable(true);
     // Power-on with a good battery: the clock has been running for a long
     // time in the state a PC BIOS leaves it (32.768 kHz divider, 1024 Hz
     // periodic rate, BCD, 24 hours), with its update grid on whole seconds

@@ -15,6 +15,7 @@ void Mmu::flush() {
     m_generation = m_memory.generation();
     m_has_large = false;
     ++m_epoch;
+    ++m_flushes;
 }
 
 void Mmu::flush_page(u32 linear) {
@@ -53,6 +54,7 @@ bool allowed(u32 bits, bool write, bool user, bool wp) {
 
 Result<PhysAddr, Fault> Mmu::translate(u32 linear, bool write, bool user) {
     if (!m_paging) return PhysAddr(linear);
+    ++m_walks;
     u32 error = (write ? PF_W : 0) | (user ? PF_U : 0);
     PhysAddr pde_addr = (m_cr3 & ~PAGE_MASK) | ((linear >> 22) << 2);
     u32 pde = read_phys32(pde_addr);

@@ -92,6 +92,8 @@ public:
     // Counts flushes and privilege switches: a cached code-page pointer
     // compares it to know it went stale.
     u64 epoch() const { return m_epoch; }
+    u64 flushes() const { return m_flushes; }
+    u64 walks() const { return m_walks; } // page-table walks (TLB misses)
     void check_generation() {
         if (m_memory.generation() != m_generation) flush();
     }
@@ -185,6 +187,8 @@ private:
     bool& m_slow_path_hook;
     u64 m_generation{0};
     u64 m_epoch{0};
+    u64 m_flushes{0};
+    u64 m_walks{0};
     bool m_paging{false};
     bool m_wp{false};
     bool m_pse{false};

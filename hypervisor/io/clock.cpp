@@ -31,6 +31,15 @@ u64 Clock::next_deadline() const {
     return next;
 }
 
+Clock::Deadlines Clock::next_deadlines() const {
+    Deadlines d;
+    for (Timer const* t : m_timers) {
+        u64& slot = t->m_coalescable ? d.coalescable : d.precise;
+        slot = std::min(slot, t->m_deadline);
+    }
+    return d;
+}
+
 unsigned Clock::run_expired() {
     unsigned fired = 0;
     // A callback may arm, cancel or even destroy timers: rescan after each.

@@ -65,6 +65,14 @@ public:
     // Fires every timer whose deadline has passed. Returns how many fired.
     unsigned run_expired();
     u64 next_deadline() const;
+    // The earliest deadline of the timers that must fire on time, and of
+    // the coalescable ones (Timer::set_coalescable): what the run loop
+    // needs to let an idle guest's ticks come late together.
+    struct Deadlines {
+        u64 precise{NEVER};
+        u64 coalescable{NEVER};
+    };
+    Deadlines next_deadlines() const;
 
     // Stops and restarts RealTime (a paused VM's time does not run).
     void pause();
@@ -106,6 +114,13 @@ public:
     void arm_after(u64 delay_ns) { m_deadline = m_clock.now() + delay_ns; }
     void cancel() { m_deadline = Clock::NEVER; }
     bool armed() const { return m_deadline != Clock::NEVER; }
+    // A coalescable timer is a tick of the guest's own time base (PIT
+    // channel 0, the RTC): a guest learns the time from its clock sources,
+    // not from when a tick arrives, so while it idles the run loop may fire
+    // it late (PcMachineConfig::idle_timer_slack_ns). Other timers are work
+    // a guest waits on and always fire on time.
+    void set_coalescable(bool coalescable) { m_coalescable = coalescable; }
+    bool coalescable() const { return m_coalescable; }
     u64 deadline() const { return m_deadline; }
     Clock& clock() const { return m_clock; }
 
@@ -114,6 +129,7 @@ private:
     Clock& m_clock;
     std::function<void()> m_callback;
     u64 m_deadline{Clock::NEVER};
+    bool m_coalescable{false};
 };
 
 } // namespace vsa

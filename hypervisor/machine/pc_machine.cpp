@@ -22,6 +22,7 @@
 #include "hypervisor/io/io_bus.h"
 #include "hypervisor/io/memory_map.h"
 #include "hypervisor/io/pci.h"
+#include "hypervisor/machine/idle_coalescer.h"
 #include "hypervisor/machine/machine_state.h"
 #include "services/storage/disk_image.h"
 
@@ -85,10 +86,12 @@ NullCharBackend s_null_backend;
 } // namespace
 
 struct PcMachine::Impl {
-    explicit Impl(PcMachineConfig const& c) : config(c), clock(c.clock_mode) {}
+    explicit Impl(PcMachineConfig const& c)
+        : config(c), clock(c.clock_mode), coalescer(c.idle_timer_slack_ns) {}
 
     PcMachineConfig config;
     Clock clock;
+    IdleCoalescer coalescer;
     std::unique_ptr<MemoryMap> memory;
     IoBus io;
     std::unique_ptr<PciBus> pci;
@@ -234,6 +237,8 @@ struct PcMachine::Impl {
     u64 device_state_bound{0};
     void run_posted();
     void idle();
+    u64 halts{0};
+    u64 sleeps{0};
     void kick() {
         u64 one = 1;
         // Async-signal-safe; a full counter already means "wake up".
@@ -444,6 +449,7 @@ void PcMachine::Impl::run_posted() {
 void PcMachine::Impl::idle() {
     // HLT with nothing to do: sleep until the next timer is due or another
     // thread kicks us. An idle guest costs no host CPU.
+    ++halts;
     u64 next = clock.next_deadline();
     if (clock.mode() != Clock::Mode::RealTime && next != Clock::NEVER) {
         // Virtual time: nothing can happen before the next deadline, so
@@ -451,18 +457,21 @@ void PcMachine::Impl::idle() {
         clock.skip_to(next);
         return;
     }
-    int timeout_ms = -1;
-    if (next != Clock::NEVER) {
-        u64 now = clock.now();
-        u64 wait_ns = next > now ? next - now : 0;
-        timeout_ms = static_cast<int>(std::min<u64>((wait_ns + 999'999) / 1'000'000, 1000));
-    }
-    if (timeout_ms == 0) return;
+    u64 now = clock.now();
+    Clock::Deadlines due = clock.next_deadlines();
+    u64 wake_at = coalescer.wake_time(now, due.precise, due.coalescable);
+    // At most a second: nothing is lost by looking again.
+    u64 wait_ns = std::min<u64>(wake_at > now ? wake_at - now : 0, 1'000'000'000);
+    if (wait_ns == 0) return;
+    ++sleeps;
+    timespec timeout{static_cast<time_t>(wait_ns / 1'000'000'000),
+                     static_cast<long>(wait_ns % 1'000'000'000)};
     pollfd p{wake.fd(), POLLIN, 0};
-    if (::poll(&p, 1, timeout_ms) > 0) {
+    if (::ppoll(&p, 1, &timeout, nullptr) > 0) {
         u64 value = 0;
         [[maybe_unused]] auto n = ::read(wake.fd(), &value, sizeof value);
     }
+    coalescer.slept(now, clock.now());
 }
 
 Result<std::unique_ptr<PcMachine>, std::string> PcMachine::create(PcMachineConfig const& config) {
@@ -675,6 +684,11 @@ std::string PcMachine::text_screen() const {
 }
 u64 PcMachine::instructions_retired() const {
     return m_impl->cpu->instructions_retired();
+}
+MachineRunStats PcMachine::run_stats() const {
+    Impl const& m = *m_impl;
+    return MachineRunStats{m.cpu->instructions_retired(), m.cpu->decodes(), m.cpu->tlb_flushes(),
+                           m.cpu->page_walks(),           m.halts,          m.sleeps};
 }
 Clock& PcMachine::clock() {
     return m_impl->clock;

@@ -59,6 +59,10 @@ struct PcMachineConfig {
     Clock::Mode clock_mode{Clock::Mode::RealTime};
     // Deterministic mode: virtual nanoseconds per retired instruction.
     u32 ns_per_instruction{10};
+    // While the guest idles (halted 90 % of the time), its timer ticks may
+    // come this much late so that they share host wakeups; 0 = always on
+    // time. See idle_coalescer.h. RealTime mode only.
+    u64 idle_timer_slack_ns{16'000'000};
     // Seconds since the Unix epoch the RTC starts at (0 = host time now).
     i64 rtc_start{0};
     // Host side of COM1/COM2 and the debug console (null = unconnected).
@@ -69,6 +73,17 @@ struct PcMachineConfig {
     CharBackend* debugcon{nullptr};
     // One line per executed instruction (slow), or null.
     std::FILE* trace{nullptr};
+};
+
+// Counters since the machine was created (vsa-vm --stats): what an idle
+// or a busy guest costs, in the units the host pays in.
+struct MachineRunStats {
+    u64 instructions{0}; // retired
+    u64 decodes{0};      // instructions decoded (decoded-instruction cache misses)
+    u64 tlb_flushes{0};  // full software-TLB flushes (CR3 loads, INVLPG on a large page ...)
+    u64 page_walks{0};   // page-table walks (software-TLB misses)
+    u64 halts{0};        // HLTs with nothing to do
+    u64 sleeps{0};       // of which the VM thread slept on the host
 };
 
 enum class MachineExit {
@@ -118,6 +133,7 @@ public:
     void hard_reset();
     std::string text_screen() const;
     u64 instructions_retired() const;
+    MachineRunStats run_stats() const;
     Clock& clock();
     u8 last_post_code() const;
 

@@ -73,6 +73,11 @@ constexpr char const* USAGE = R"(usage: vsa-vm [options]
   --screen-dump WHERE  print the 80x25 text screen on exit and on SIGUSR1:
                        stdout (-), stderr, or a file path
   --timeout SECONDS    stop the guest after SECONDS of host time
+  --timer-slack MS     while the guest idles, its timer ticks may come up to
+                       MS milliseconds late to share host wakeups (default
+                       16; 0: always on time)
+  --stats              at exit, print to stderr the instructions retired and
+                       decoded, TLB flushes, page walks, halts and host sleeps
   --save-state FILE    on SIGUSR2 (or --save-after) save the whole machine to
                        FILE (.vsv) and stop with exit status 6
   --save-after SECONDS with --save-state: save after SECONDS of host time
@@ -218,6 +223,7 @@ int main(int argc, char** argv) {
     std::string save_path, restore_path;
     double timeout_seconds = 0;
     double save_after_seconds = 0;
+    bool print_stats = false;
 
     for (int i = 1; i < argc; ++i) {
         std::string arg = argv[i];
@@ -242,6 +248,16 @@ int main(int argc, char** argv) {
             config.ram_bytes = *size;
         } else if (is("--disk") && (v = value("--disk"))) {
             config.disks.push_back(*v);
+        } else if (is("--timer-slack") && (v = value("--timer-slack"))) {
+            unsigned ms = 0;
+            auto [end, ec] = std::from_chars(v->data(), v->data() + v->size(), ms);
+            if (ec != std::errc() || end != v->data() + v->size() || ms > 1000) {
+                std::cerr << "vsa-vm: bad --timer-slack value (0..1000 ms)\n";
+                return EXIT_USAGE;
+            }
+            config.idle_timer_slack_ns = u64{ms} * 1'000'000;
+        } else if (arg == "--stats") {
+            print_stats = true;
         } else if (arg == "--readonly") {
             config.disks_read_only = true;
         } else if (is("--bios") && (v = value("--bios"))) {
@@ -442,6 +458,12 @@ int main(int argc, char** argv) {
     if (!screen_dump.empty()) write_screen(*machine, screen_dump);
     if (trace) std::fclose(trace);
     g_machine = nullptr;
+    if (print_stats) {
+        MachineRunStats s = machine->run_stats();
+        std::cerr << "vsa-vm: stats: instructions " << s.instructions << ", decoded " << s.decodes
+                  << ", tlb_flushes " << s.tlb_flushes << ", page_walks " << s.page_walks << ", halts "
+                  << s.halts << ", sleeps " << s.sleeps << "\n";
+    }
 
     switch (exit) {
     case MachineExit::PoweredOff:

@@ -410,6 +410,7 @@ class Run:
         self.done_at = None
         self.total = 0.0
         self.idle_cpu_percent = None
+        self.idle_wall_s = None
         self.peak_rss_mib = None
 
 
@@ -447,6 +448,7 @@ def run(emu, image, boot_timeout, timeout, watch=None):
             idle_last = sample
         if idle_start is not None and result.idle_cpu_percent is None and IDLE_END in text:
             wall = idle_last[0] - idle_start[0]
+            result.idle_wall_s = wall
             if idle_start[1] is not None and idle_last[1] is not None and wall > 1:
                 result.idle_cpu_percent = 100 * (idle_last[1] - idle_start[1]) / wall
         if rc is not None:
@@ -731,6 +733,16 @@ def main():
             checks.check(result.idle_cpu_percent is not None, "idle window",
                          f"{result.idle_cpu_percent:.2f} % of one host core while the guest idled"
                          if result.idle_cpu_percent is not None else "VSA-IDLE-BEGIN/END not both seen")
+            # The guest sleeps N seconds of its own time: an emulator whose
+            # guest clock follows the host's (all but Bochs, clock sync=none)
+            # must take N host seconds, idle ticks coalesced or not.
+            begin = re.search(IDLE_BEGIN + r" ([0-9]+)", serial)
+            if begin and not args.bochs:
+                want_s = int(begin.group(1))
+                wall = result.idle_wall_s
+                checks.check(wall is not None and 0.9 * want_s <= wall <= 1.2 * want_s, "idle guest time",
+                             f"the guest's {want_s} s sleep took {wall:.1f} host s" if wall is not None
+                             else "no idle window")
         if watch:
             check_screens(checks, watch, want, args.screen_log)
         off = rc is not None and emu.powered_off(rc, serial)

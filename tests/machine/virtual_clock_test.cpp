@@ -31,6 +31,25 @@ BOOST_AUTO_TEST_CASE(manual_timers_fire_in_deadline_order) {
     BOOST_TEST(!a.armed());
 }
 
+BOOST_AUTO_TEST_CASE(deadlines_split_precise_and_coalescable_timers) {
+    Clock clock{Clock::Mode::Manual};
+    Timer tick(clock, [] {});
+    Timer uart(clock, [] {});
+    tick.set_coalescable(true);
+    BOOST_TEST(clock.next_deadlines().precise == Clock::NEVER);
+    BOOST_TEST(clock.next_deadlines().coalescable == Clock::NEVER);
+    tick.arm_at(400);
+    uart.arm_at(900);
+    BOOST_TEST(clock.next_deadlines().coalescable == 400u);
+    BOOST_TEST(clock.next_deadlines().precise == 900u);
+    BOOST_TEST(clock.next_deadline() == 400u);
+    // Coalescable or not, a timer fires at its deadline when time gets
+    // there: only the run loop's sleep treats them differently.
+    clock.advance(400);
+    BOOST_TEST(!tick.armed());
+    BOOST_TEST(clock.next_deadlines().coalescable == Clock::NEVER);
+}
+
 BOOST_AUTO_TEST_CASE(periodic_rearm_and_cancel) {
     Clock clock{Clock::Mode::Manual};
     int count = 0;
