@@ -37,6 +37,8 @@ public:
     // CPUID signature (EDX after reset, CPUID.1:EAX): family 6, model 3,
     // stepping 3 (Pentium II class; see exec_p6.cpp for the profile).
     static constexpr u32 CPU_SIGNATURE = 0x0000'0633;
+    // The time-stamp counter counts virtual nanoseconds (CPUID leaf 15h).
+    static constexpr u32 TSC_HZ = 1'000'000'000;
     // Model-specific registers this CPU has (exec_p6.cpp).
     static constexpr u32 MSR_TSC = 0x10;
     static constexpr u32 MSR_APIC_BASE = 0x1B;

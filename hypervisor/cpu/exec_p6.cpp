@@ -11,6 +11,17 @@
 // the architecture allows), CMOV. Not advertised: DE, PAE, MCE, APIC,
 // MTRR, MCA, PAT, MMX, FXSR, SSE.
 //
+// The basic leaves go up to 15h, which reports the time-stamp counter's
+// frequency (1 GHz: one tick per virtual nanosecond, cpu.cpp). Without it
+// Linux measures the TSC against the PIT, and on a loaded host, where the
+// VM thread can be descheduled for milliseconds while virtual time runs on
+// with the host's, that measurement fails or comes out wrong: Linux then
+// drops the TSC for the PIT clocksource, or keeps time 5x fast. Hypervisors
+// report the frequency for this reason. Leaves 2..14h are all zero: no
+// cache or TLB descriptors (leaf 2 still says "call once"), no
+// deterministic cache parameters, no MONITOR, thermal, structured
+// extended features, performance monitoring, topology or XSAVE leaves.
+//
 // MSRs: TSC (0x10, writes move the counter), APIC_BASE (0x1B: reads 0,
 // i.e. no local APIC enabled; writes that try to enable one are #GP),
 // BIOS_SIGN_ID (0x8B: microcode revision, reads 0; Linux writes 0 and
@@ -31,20 +42,39 @@ constexpr u32 CPUID1_EDX = CPUID1_EDX_FPU | (1u << 1) /* VME */ | (1u << 3) /* P
                            (1u << 5) /* MSR */ | (1u << 8) /* CX8 */ | (1u << 11) /* SEP */ |
                            (1u << 13) /* PGE */ | (1u << 15) /* CMOV */;
 
+constexpr u32 MAX_BASIC_LEAF = 0x15;
+
 Exec cpuid(Cpu& cpu, DecodedInsn const&) {
     u32 leaf = cpu.eax();
     if (leaf == 0) {
-        cpu.set_eax(1);
+        cpu.set_eax(MAX_BASIC_LEAF);
         cpu.set_ebx(0x756E'6547); // "Genu"
         cpu.set_edx(0x4965'6E69); // "ineI"
         cpu.set_ecx(0x6C65'746E); // "ntel"
         return {};
     }
-    // Leaves above the maximum return the highest basic leaf (Intel).
-    cpu.set_eax(Cpu::CPU_SIGNATURE);
+    if (leaf == 1) {
+        cpu.set_eax(Cpu::CPU_SIGNATURE);
+        cpu.set_ebx(0);
+        cpu.set_ecx(0);
+        cpu.set_edx(CPUID1_EDX);
+        return {};
+    }
+    // Leaves above the maximum (the extended 8000_0000h range included:
+    // its EAX then says there is none) return the highest basic leaf, as
+    // Intel parts do.
+    if (leaf >= MAX_BASIC_LEAF) {
+        // TSC = crystal x EBX / EAX, the crystal in ECX (Hz).
+        cpu.set_eax(1);
+        cpu.set_ebx(1);
+        cpu.set_ecx(Cpu::TSC_HZ);
+        cpu.set_edx(0);
+        return {};
+    }
+    cpu.set_eax(leaf == 2 ? 1 : 0); // leaf 2: AL = 1 (one call), no descriptors
     cpu.set_ebx(0);
     cpu.set_ecx(0);
-    cpu.set_edx(CPUID1_EDX);
+    cpu.set_edx(0);
     return {};
 }
 

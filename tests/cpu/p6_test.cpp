@@ -154,6 +154,35 @@ BOOST_AUTO_TEST_CASE(cpuid_family6_profile) {
         BOOST_TEST((edx >> bit & 1) == 0u);
 }
 
+BOOST_AUTO_TEST_CASE(cpuid_reports_the_tsc_frequency_in_leaf_15h) {
+    TestMachine m(4 * MiB);
+    m.enter_flat32();
+    BOOST_TEST(run(m, "xor eax, eax\ncpuid\n") == -1);
+    BOOST_TEST(m.cpu->eax() == 0x15u);
+    BOOST_TEST(m.cpu->ebx() == 0x756E'6547u); // "Genu"
+    // TSC Hz = ECX * EBX / EAX = 1 GHz: the counter counts virtual ns.
+    BOOST_TEST(run(m, "mov eax, 0x15\ncpuid\n") == -1);
+    BOOST_TEST(m.cpu->eax() == 1u);
+    BOOST_TEST(m.cpu->ebx() == 1u);
+    BOOST_TEST(m.cpu->ecx() == 1'000'000'000u);
+    // Leaf 2: one call, no descriptors; leaves 3..14h: zero (leaf 4: no
+    // cache parameters, leaf 7: no structured features, 0Bh: no topology).
+    BOOST_TEST(run(m, "mov eax, 2\ncpuid\n") == -1);
+    BOOST_TEST(m.cpu->eax() == 1u);
+    BOOST_TEST((m.cpu->ebx() | m.cpu->ecx() | m.cpu->edx()) == 0u);
+    for (u32 leaf : {3u, 4u, 7u, 0xBu, 0xDu, 0x14u}) {
+        m.enter_flat32();
+        BOOST_TEST(run(m, "mov eax, " + std::to_string(leaf) + "\ncpuid\n") == -1);
+        BOOST_TEST((m.cpu->eax() | m.cpu->ebx() | m.cpu->ecx() | m.cpu->edx()) == 0u);
+    }
+    // Above the maximum, extended leaves included: the highest basic leaf,
+    // whose EAX (1) tells the guest there are no extended leaves.
+    m.enter_flat32();
+    BOOST_TEST(run(m, "mov eax, 0x80000000\ncpuid\n") == -1);
+    BOOST_TEST(m.cpu->eax() == 1u);
+    BOOST_TEST(m.cpu->ecx() == 1'000'000'000u);
+}
+
 BOOST_AUTO_TEST_CASE(single_step_sets_bs_and_waits_after_mov_ss) {
     TestMachine m(4 * MiB);
     m.enter_flat32();
