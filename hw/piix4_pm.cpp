@@ -116,7 +116,8 @@ void Piix4Pm::reset() {
 
 bool Piix4Pm::map_fixed_ports(IoBus& io) {
     bool ok = io.map(GPE0_BLK, GPE0_SIZE, *this, WIDTH_ANY, GPE0_WINDOW);
-    return io.map(APM_CNT, 2, *this, WIDTH_8, APM_WINDOW) && ok;
+    ok = io.map(APM_CNT, 2, *this, WIDTH_8, APM_WINDOW) && ok;
+    return io.map(PCI_HOTPLUG, PCI_HOTPLUG_SIZE, *this, WIDTH_ANY, HOTPLUG_WINDOW) && ok;
 }
 
 u16 Piix4Pm::pm1_status() const {
@@ -148,6 +149,8 @@ u32 Piix4Pm::io_read(u16 offset, Width width) {
             value |= u32(pm_read_byte(static_cast<u16>(GPSTS + offset - GPE0_WINDOW + i), 0)) << (8 * i);
         return value;
     }
+    // No slot is hot-pluggable: nothing came, went or can be removed.
+    if (offset >= HOTPLUG_WINDOW && offset + n <= HOTPLUG_WINDOW + PCI_HOTPLUG_SIZE) return 0;
     if (width == Width::Byte && offset == APM_WINDOW) return m_regs.apm_cnt;
     if (width == Width::Byte && offset == APM_WINDOW + 1) return m_regs.apm_sts;
     count_ignored();
@@ -168,6 +171,11 @@ void Piix4Pm::io_write(u16 offset, Width width, u32 value) {
                           static_cast<u8>(value >> (8 * i)));
     } else if (width == Width::Byte && (offset == APM_WINDOW || offset == APM_WINDOW + 1)) {
         apm_write(static_cast<u16>(offset - APM_WINDOW), static_cast<u8>(value));
+    } else if (offset >= HOTPLUG_WINDOW && offset + n <= HOTPLUG_WINDOW + PCI_HOTPLUG_SIZE) {
+        // An eject request (or a write to the read-only bitmaps) for a slot
+        // that cannot be removed.
+        count_ignored();
+        return;
     } else {
         count_ignored();
         return;

@@ -60,6 +60,13 @@
 //     the bus. Every host transaction ends at once with DEV_ERR (no slave
 //     acknowledged its address), KILL sets FAILED, the interrupt goes to
 //     IRQ 9 when SMBHSTCFG selects it (level, ORed with the SCI).
+//   - QEMU's PCI hotplug registers at 0xAE00 (slots up, slots down, eject,
+//     removable slots), which QEMU's PIIX4 PM function carries and
+//     SeaBIOS's tables read: SeaBIOS gives every slot whose removable bit
+//     it reads from 0xAE0C an _EJ0 method, and Linux registers a hotplug
+//     slot for each. Nothing here is hot-pluggable, so the block reads 0
+//     (open bus would have made all 31 slots "removable"); an eject
+//     request is counted and dropped.
 //   - The other configuration registers (CNTA/CNTB, GPICTL, DEVACTA/B,
 //     DEVRESA..J, SMBus slave registers) are storage: nothing here
 //     interprets them. The decode enables the DSDT reads are preset from
@@ -159,6 +166,9 @@ public:
     static constexpr Port APM_STS = 0xB3;
     static constexpr u8 ACPI_ENABLE = 0xF1;
     static constexpr u8 ACPI_DISABLE = 0xF0;
+    static constexpr Port PCI_HOTPLUG = 0xAE00;
+    static constexpr u16 PCI_HOTPLUG_SIZE = 16;
+    static constexpr u16 PCI_HOTPLUG_EJECT = 0x08;
 
     // io_read/io_write offsets: each decoded block is mapped with its own
     // offset base, since the PM and SMBus blocks move with the guest.
@@ -166,6 +176,7 @@ public:
     static constexpr u16 SMB_WINDOW = 0x100;
     static constexpr u16 GPE0_WINDOW = 0x200;
     static constexpr u16 APM_WINDOW = 0x300;
+    static constexpr u16 HOTPLUG_WINDOW = 0x400;
 
     // The machine's motherboard devices whose decode enables the DSDT
     // reads from DEVRESA/DEVRESC.
@@ -188,9 +199,10 @@ public:
     void visit_state(StateVisitor& v) override;
     void post_load() override;
 
-    // Maps GPE0_BLK and the APM ports. The PM and SMBus blocks map
-    // themselves when the guest programs and enables their bases (the
-    // function must be attached to a PciBus for that).
+    // Maps GPE0_BLK, the APM ports and the PCI hotplug block. The PM and
+    // SMBus blocks map
+    // themselves when the guest programs and enables their bases
+    // (the function must be attached to a PciBus for that).
     bool map_fixed_ports(IoBus& io);
 
     // The front-panel power button: sets PWRBTN_STS and raises the SCI if

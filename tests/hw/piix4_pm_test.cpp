@@ -288,6 +288,18 @@ BOOST_AUTO_TEST_CASE(gpe0_block_decodes_at_0xafe0_and_in_the_pm_block) {
     BOOST_TEST(!r.sci.level());
 }
 
+BOOST_AUTO_TEST_CASE(pci_hotplug_block_reports_nothing_removable) {
+    // SeaBIOS reads 0xAE0C to decide which slots get an _EJ0 method.
+    Rig r;
+    BOOST_TEST(r.io.read(Piix4Pm::PCI_HOTPLUG + 0x0C, Width::Dword) == 0u);
+    BOOST_TEST(r.io.read(Piix4Pm::PCI_HOTPLUG, Width::Dword) == 0u);     // slots up
+    BOOST_TEST(r.io.read(Piix4Pm::PCI_HOTPLUG + 4, Width::Dword) == 0u); // slots down
+    u64 before = r.pm.ignored_accesses();
+    r.io.write(Piix4Pm::PCI_HOTPLUG + Piix4Pm::PCI_HOTPLUG_EJECT, Width::Dword, 1u << 3);
+    BOOST_TEST(r.pm.ignored_accesses() == before + 1);
+    BOOST_TEST(r.power_offs == 0u);
+}
+
 BOOST_AUTO_TEST_CASE(storage_and_reserved_pm_registers) {
     Rig r;
     r.seabios_setup();
@@ -359,10 +371,10 @@ BOOST_AUTO_TEST_CASE(random_registers) {
     r.acpi_enable();
     // Every window the device decodes, and offsets past them; the power-off
     // callback may fire (SLP_EN), which only has to be survivable.
-    test::random_register_loop(r.pm, 0x320, 40000, 3);
+    test::random_register_loop(r.pm, 0x420, 40000, 3);
     for (int i = 0; i < 200; ++i) {
         r.clock.advance(50'000'000);
-        test::random_register_loop(r.pm, 0x320, 200, static_cast<u32>(i));
+        test::random_register_loop(r.pm, 0x420, 200, static_cast<u32>(i));
     }
     // Config space too, then the ports again at wherever the blocks went.
     std::mt19937 rng(5);
@@ -372,7 +384,7 @@ BOOST_AUTO_TEST_CASE(random_registers) {
             r.pm.config_write(off, Width::Byte, rng() & 0xFF);
         else
             (void)r.pm.config_read(off, Width::Byte);
-        if (i % 64 == 0) test::random_register_loop(r.pm, 0x320, 16, static_cast<u32>(i));
+        if (i % 64 == 0) test::random_register_loop(r.pm, 0x420, 16, static_cast<u32>(i));
     }
 }
 
