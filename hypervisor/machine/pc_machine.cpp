@@ -10,6 +10,7 @@
 #include "hw/pic8259.h"
 #include "hw/piix3_ide.h"
 #include "hw/piix3_isa.h"
+#include "hw/piix4_pm.h"
 #include "hw/pit8254.h"
 #include "hw/port92.h"
 #include "hw/post_port.h"
@@ -56,6 +57,8 @@ constexpr Port COM1_BASE = 0x3F8;
 constexpr Port COM2_BASE = 0x2F8;
 constexpr unsigned COM1_IRQ = 4;
 constexpr unsigned COM2_IRQ = 3;
+// The PIIX4 PM function's SCI (and SMBus interrupt) is hardwired to IRQ 9.
+constexpr unsigned SCI_IRQ = 9;
 
 // CMOS layout the BIOS reads (IBM AT, extended by Phoenix/Award/QEMU).
 constexpr u8 CMOS_SHUTDOWN_STATUS = 0x0F;
@@ -120,6 +123,7 @@ struct PcMachine::Impl {
     std::unique_ptr<I440fx> host_bridge;
     std::unique_ptr<Piix3Isa> isa_bridge;
     std::unique_ptr<Piix3Ide> ide;
+    std::unique_ptr<Piix4Pm> pm;
     std::vector<std::unique_ptr<AtaDisk>> disks;
     std::unique_ptr<Vga> vga;
     std::unique_ptr<Interpreter> cpu;
@@ -194,6 +198,17 @@ struct PcMachine::Impl {
         Impl& m_machine;
     };
     std::unique_ptr<FpuBusyLatch> fpu_latch;
+
+    // IRQ 9 is the OR of the SCI and whatever PCI interrupt the PIIX3 may
+    // route there (the BIOS routes PIRQs to 10/11, an OS may move them).
+    bool sci_level{false};
+    void set_pci_isa_irq(unsigned irq, bool level) {
+        pic->input(irq).set_level(level || (irq == SCI_IRQ && sci_level));
+    }
+    CallbackIrqLine sci_line{[this](bool high) {
+        sci_level = high;
+        set_pci_isa_irq(SCI_IRQ, isa_bridge->isa_irq_level(SCI_IRQ));
+    }};
 
     // The A20 line is the OR of the 8042 output port and port 92 (PIIX).
     bool a20_kbc{true};
@@ -318,7 +333,7 @@ Result<void, std::string> PcMachine::Impl::build() {
     host_bridge = std::make_unique<I440fx>(*memory);
     pci->attach(0, 0, *host_bridge);
     isa_bridge = std::make_unique<Piix3Isa>(
-        *pci, [this](unsigned irq, bool level) { pic->input(irq).set_level(level); },
+        *pci, [this](unsigned irq, bool level) { set_pci_isa_irq(irq, level); },
         [this](u16 elcr) { pic->set_elcr(elcr); }, [this](bool) { request_reset(); });
     pci->attach(1, 0, *isa_bridge);
     isa_bridge->map_ports(io);
@@ -326,6 +341,16 @@ Result<void, std::string> PcMachine::Impl::build() {
     ide = std::make_unique<Piix3Ide>(pic->input(14), pic->input(15));
     pci->attach(1, 1, *ide);
     ide->map_ports(io);
+    // ACPI: SeaBIOS builds its tables only when it finds this function.
+    pm = std::make_unique<Piix4Pm>(
+        sci_line, clock,
+        [this] {
+            power_off_pending = true;
+            cpu->request_exit();
+        },
+        Piix4Pm::LegacyDevices{.com1 = true, .com2 = true, .lpt = false});
+    pci->attach(1, 3, *pm);
+    pm->map_fixed_ports(io);
     vga = std::make_unique<Vga>(*memory, io, clock, std::move(vgabios));
     pci->attach(2, 0, *vga);
 
@@ -359,7 +384,7 @@ std::vector<Device*> PcMachine::Impl::devices() {
     std::vector<Device*> list{pic.get(),        pit.get(),  port61.get(), rtc.get(),    keyboard.get(),
                               kbc.get(),        com1.get(), com2.get(),   port92.get(), post.get(),
                               debugcon.get(),   apm.get(),  fw_cfg.get(), pci.get(),    host_bridge.get(),
-                              isa_bridge.get(), ide.get(),  vga.get()};
+                              isa_bridge.get(), ide.get(),  vga.get(),    pm.get()};
     return list;
 }
 
@@ -406,6 +431,11 @@ Result<void, std::string> PcMachine::Impl::fill_fw_cfg() {
     if (memory->high_ram_size())
         e820.push_back({MemoryMap::FOUR_GIB, memory->high_ram_size(), FwCfg::E820Type::Ram});
     auto added = fw_cfg->add_file("etc/e820", FwCfg::e820_file(e820));
+    if (added.is_error()) return added.error();
+    // ACPI sleep states, one byte per S0..S5 (bit 7 = offered, low bits =
+    // SLP_TYP): only S0 and soft off. Without this SeaBIOS offers \_S3 and
+    // \_S4, which the PM function cannot do (it refuses them).
+    added = fw_cfg->add_file("etc/system-states", std::vector<u8>{0x80, 0, 0, 0, 0, 0x80});
     if (added.is_error()) return added.error();
     // Boot from the first disk, in the OpenFirmware path SeaBIOS builds for
     // a drive on the PIIX3 IDE function (00:01.1).
@@ -695,6 +725,10 @@ Clock& PcMachine::clock() {
 }
 u8 PcMachine::last_post_code() const {
     return m_impl->post->last();
+}
+
+void PcMachine::press_power_button() {
+    post([impl = m_impl.get()] { impl->pm->press_power_button(); });
 }
 
 } // namespace vsa

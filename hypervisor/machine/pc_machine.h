@@ -10,7 +10,8 @@
 //   00.0 i440FX host bridge (PAM shadowing)     ISA: 8259 pair, 8254 + port 61,
 //   01.0 PIIX3 ISA bridge (PIRQ, ELCR, CF9)          MC146818 RTC/CMOS, 8042 + PS/2
 //   01.1 PIIX3 IDE (two channels, ATA disks)         keyboard, COM1/COM2 16550A,
-//   02.0 VGA 1234:1111 with Bochs VBE, ROM BAR       ports 80, 92, 402, 8900, fw_cfg
+//   01.3 PIIX4 power management (ACPI, SCI=IRQ 9)    ports 80, 92, 402, 8900, fw_cfg
+//   02.0 VGA 1234:1111 with Bochs VBE, ROM BAR
 //
 // Threading: everything here runs on the thread that calls run(), the VM
 // thread. Other threads talk to it only through post(), request_stop() and
@@ -87,7 +88,7 @@ struct MachineRunStats {
 };
 
 enum class MachineExit {
-    PoweredOff,  // the guest asked for power off (APM)
+    PoweredOff,  // the guest asked for power off (APM port, ACPI S5)
     TripleFault, // the CPU shut down
     Stopped,     // request_stop() (a signal, a timeout, the controller)
     // request_save(): the machine stopped between slices, with the timers
@@ -128,6 +129,10 @@ public:
     // larger than the configured RAM plus the device state can make it)
     // and a few copies of the device stream (mostly VRAM).
     Result<void, std::string> restore_state(std::string const& path);
+    // Thread-safe: a press of the ACPI power button (PM1 PWRBTN_STS and an
+    // SCI, between CPU slices). An ACPI OS with a button driver shuts down
+    // and powers off through S5; otherwise the press is only latched.
+    void press_power_button();
 
     // VM thread only (or after run() returned).
     void hard_reset();
