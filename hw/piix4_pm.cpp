@@ -492,7 +492,7 @@ void Piix4Pm::visit_state(StateVisitor& v) {
     visit_pci_state(v);
     // Load into copies and take them only if the whole stream was good.
     Registers r = m_regs;
-    u64 elapsed = elapsed_ticks();
+    u64 base = m_tick_base;
     u64 epoch = m_tmr_epoch;
     v.field("pm1_sts", r.pm1_sts);
     v.field("pm1_en", r.pm1_en);
@@ -500,9 +500,12 @@ void Piix4Pm::visit_state(StateVisitor& v) {
     v.field("gp_sts", r.gp_sts);
     v.field("gp_en", r.gp_en);
     v.field("pm_store", r.pm_store);
-    // The timer as a count since reset, so a state restored into a clock
-    // that restarted keeps counting from where it was saved.
-    v.field("timer_elapsed", elapsed);
+    // The timer's start in ticks of the virtual clock. A restored machine
+    // sets its clock to the saved time, but only after every device and
+    // the CPU loaded (a deterministic clock follows the CPU's instruction
+    // count), so the clock's reading during the load means nothing: a
+    // count relative to it came out wrong after a load the CPU refused.
+    v.field("timer_base", base);
     v.field("timer_epoch", epoch);
     v.field("apm_cnt", r.apm_cnt);
     v.field("apm_sts", r.apm_sts);
@@ -517,7 +520,9 @@ void Piix4Pm::visit_state(StateVisitor& v) {
     v.field("smb_slave", r.smb_slave);
     if (!v.is_loading() || !v.ok()) return;
     if (r.smb_block_index >= r.smb_block.size()) return v.fail("piix4-pm: SMBus block index out of range");
-    if (epoch > (elapsed >> 23)) return v.fail("piix4-pm: timer status epoch ahead of the timer");
+    // Against the clock only in post_load(); here against the counter's
+    // range (2^64 ticks of 2^23).
+    if (epoch >= (u64{1} << 41)) return v.fail("piix4-pm: timer status epoch out of range");
     // Bits no register holds are dropped, as a write would drop them.
     r.pm1_sts &= PWRBTN_STS;
     r.pm1_en &= PM1_EN_MASK;
@@ -527,12 +532,24 @@ void Piix4Pm::visit_state(StateVisitor& v) {
     r.smb_hst_sts &= SMB_HST_STS_W1C;
     r.smb_hst_cnt &= SMB_HST_CNT_MASK;
     m_regs = r;
-    m_tick_base = ticks_at(m_clock.now()) - elapsed;
+    m_tick_base = base;
     m_tmr_epoch = epoch;
 }
 
 void Piix4Pm::post_load() {
     PciDevice::post_load();
+    // The clock has the saved time now. A timer that would start in the
+    // future or a status epoch ahead of the count (an edited file) is
+    // clamped, as a bad register value would be.
+    u64 now_ticks = ticks_at(m_clock.now());
+    if (m_tick_base > now_ticks) {
+        m_tick_base = now_ticks;
+        count_ignored();
+    }
+    if (m_tmr_epoch > (elapsed_ticks() >> 23)) {
+        m_tmr_epoch = elapsed_ticks() >> 23;
+        count_ignored();
+    }
     update_pm_mapping();
     update_smb_mapping();
     // The line's receiver was loaded (or reset) on its own: drive it anew.
