@@ -347,68 +347,48 @@ void VmRuntime::on_worker_exit(std::shared_ptr<Session> const& session, WorkerEx
 
 // --- Commands --------------------------------------------------------------------
 
-ServiceResult<void> VmRuntime::pause(Guid const& id) {
+ServiceResult<VmRuntime::CommandTarget> VmRuntime::command_target(Guid const& id, VmState wanted,
+                                                                  HResult refusal) {
+    auto refuse = [&](VirtualMachine const& vm) {
+        return service_error(refusal, describe(vm) + " is not " + std::string(state_name(wanted)));
+    };
     auto vm = m_inventory.virtual_machine(id);
     if (!vm) return service_error(hr::VM_E_VM_UNKNOWN, "no virtual machine with ConfigID " + id.to_string());
-    auto session = session_of(id);
-    if (!session) return service_error(hr::E_FAIL, describe(*vm) + " is not running");
-    std::lock_guard one_command(session->command_mutex);
+    CommandTarget target;
+    target.session = session_of(id);
+    if (!target.session) return refuse(*vm);
+    target.lock = std::unique_lock(target.session->command_mutex);
+    // Checked again under the command lock: another command may have
+    // changed it while this one waited.
     vm = m_inventory.virtual_machine(id);
     if (!vm) return service_error(hr::VM_E_VM_UNKNOWN, "no virtual machine with ConfigID " + id.to_string());
-    if (vm->state() == VmState::Paused)
-        return service_error(hr::E_FAIL, describe(*vm) + " is already paused");
-    if (vm->state() != VmState::Running) return service_error(hr::E_FAIL, describe(*vm) + " is not running");
-    std::shared_ptr<WorkerProcess> worker;
-    {
-        std::lock_guard lock(m_mutex);
-        worker = session->worker;
-    }
-    if (!worker) return service_error(hr::E_FAIL, describe(*vm) + " is not running");
-    TRY(worker->request(control::Command::Pause, m_options.command_timeout));
+    if (vm->state() != wanted) return refuse(*vm);
     std::lock_guard lock(m_mutex);
-    set_state_locked(*session, VmState::Paused);
+    target.worker = target.session->ended ? nullptr : target.session->worker;
+    if (!target.worker) return refuse(*vm);
+    return target;
+}
+
+ServiceResult<void> VmRuntime::pause(Guid const& id) {
+    auto target = TRY(command_target(id, VmState::Running, hr::E_FAIL));
+    TRY(target.worker->request(control::Command::Pause, m_options.command_timeout));
+    std::lock_guard lock(m_mutex);
+    set_state_locked(*target.session, VmState::Paused);
     return Ok{};
 }
 
 ServiceResult<void> VmRuntime::resume(Guid const& id) {
-    auto vm = m_inventory.virtual_machine(id);
-    if (!vm) return service_error(hr::VM_E_VM_UNKNOWN, "no virtual machine with ConfigID " + id.to_string());
-    auto session = session_of(id);
-    if (!session) return service_error(hr::E_FAIL, describe(*vm) + " is not paused");
-    std::lock_guard one_command(session->command_mutex);
-    vm = m_inventory.virtual_machine(id);
-    if (!vm) return service_error(hr::VM_E_VM_UNKNOWN, "no virtual machine with ConfigID " + id.to_string());
-    if (vm->state() != VmState::Paused) return service_error(hr::E_FAIL, describe(*vm) + " is not paused");
-    std::shared_ptr<WorkerProcess> worker;
-    {
-        std::lock_guard lock(m_mutex);
-        worker = session->worker;
-    }
-    if (!worker) return service_error(hr::E_FAIL, describe(*vm) + " is not paused");
-    TRY(worker->request(control::Command::Resume, m_options.command_timeout));
+    auto target = TRY(command_target(id, VmState::Paused, hr::E_FAIL));
+    TRY(target.worker->request(control::Command::Resume, m_options.command_timeout));
     std::lock_guard lock(m_mutex);
-    set_state_locked(*session, VmState::Running);
+    set_state_locked(*target.session, VmState::Running);
     return Ok{};
 }
 
 ServiceResult<OperationHandle> VmRuntime::reset(Guid const& id) {
-    auto vm = m_inventory.virtual_machine(id);
-    if (!vm) return service_error(hr::VM_E_VM_UNKNOWN, "no virtual machine with ConfigID " + id.to_string());
-    auto session = session_of(id);
-    if (!session) return service_error(hr::VM_E_VM_NOT_RUNNING, describe(*vm) + " is not running");
-    std::lock_guard one_command(session->command_mutex);
-    vm = m_inventory.virtual_machine(id);
-    if (!vm) return service_error(hr::VM_E_VM_UNKNOWN, "no virtual machine with ConfigID " + id.to_string());
-    if (vm->state() != VmState::Running)
-        return service_error(hr::VM_E_VM_NOT_RUNNING, describe(*vm) + " is not running");
-    std::shared_ptr<WorkerProcess> worker;
-    {
-        std::lock_guard lock(m_mutex);
-        worker = session->worker;
-    }
-    if (!worker) return service_error(hr::VM_E_VM_NOT_RUNNING, describe(*vm) + " is not running");
+    auto target = TRY(command_target(id, VmState::Running, hr::VM_E_VM_NOT_RUNNING));
     // The worker resets before it replies: the operation is complete.
-    TRY(worker->request(control::Command::Reset, m_options.command_timeout));
+    TRY(target.worker->request(control::Command::Reset, m_options.command_timeout));
     return completed(Ok{});
 }
 
@@ -425,7 +405,7 @@ ServiceResult<control::Status> VmRuntime::query(Guid const& id) {
     return *reply.status;
 }
 
-ServiceResult<OperationHandle> VmRuntime::turn_off(Guid const& id) {
+ServiceResult<std::shared_ptr<VmRuntime::Session>> VmRuntime::running_session(Guid const& id) {
     {
         std::lock_guard lock(m_mutex);
         if (m_shutting_down) return service_error(hr::VM_E_APP_SHUTTING_DOWN, "the server is shutting down");
@@ -434,52 +414,19 @@ ServiceResult<OperationHandle> VmRuntime::turn_off(Guid const& id) {
     if (!vm) return service_error(hr::VM_E_VM_UNKNOWN, "no virtual machine with ConfigID " + id.to_string());
     auto session = session_of(id);
     if (!session) return service_error(hr::VM_E_VM_NOT_RUNNING, describe(*vm) + " is not running");
-    return begin_turn_off(session);
+    return session;
 }
 
-ServiceResult<OperationHandle> VmRuntime::begin_turn_off(std::shared_ptr<Session> const& session) {
-    std::lock_guard one_command(session->command_mutex);
-    std::shared_ptr<WorkerProcess> worker;
-    OperationHandle operation;
-    {
-        std::lock_guard lock(m_mutex);
-        if (session->ended || !session->worker)
-            return service_error(hr::VM_E_VM_NOT_RUNNING,
-                                 "virtual machine \"" + session->name + "\" is not running");
-        TRY(m_inventory.change_vm_state(session->id, [](VirtualMachine const& vm) -> ServiceResult<VmState> {
-            if (vm.state() != VmState::Running && vm.state() != VmState::Paused)
-                return service_error(hr::VM_E_VM_NOT_RUNNING, describe(vm) + " is not running");
-            return VmState::TurningOff;
-        }));
-        operation = std::make_shared<Operation>();
-        session->pending = Pending::TurnOff;
-        session->operation = operation;
-        worker = session->worker;
-    }
-    // Pulling the plug cannot be refused: a worker that does not take the
-    // command is killed. Either way the exit completes the operation.
-    if (auto accepted = worker->request(control::Command::TurnOff, m_options.command_timeout);
-        accepted.is_error()) {
-        log("virtual machine \"" + session->name + "\": turn-off not acknowledged (" +
-            accepted.error().message + "); killing the worker");
-        worker->kill();
-    }
-    return operation;
+ServiceResult<OperationHandle> VmRuntime::turn_off(Guid const& id) {
+    return begin_stop(TRY(running_session(id)), Pending::TurnOff);
 }
 
 ServiceResult<OperationHandle> VmRuntime::save(Guid const& id) {
-    {
-        std::lock_guard lock(m_mutex);
-        if (m_shutting_down) return service_error(hr::VM_E_APP_SHUTTING_DOWN, "the server is shutting down");
-    }
-    auto vm = m_inventory.virtual_machine(id);
-    if (!vm) return service_error(hr::VM_E_VM_UNKNOWN, "no virtual machine with ConfigID " + id.to_string());
-    auto session = session_of(id);
-    if (!session) return service_error(hr::VM_E_VM_NOT_RUNNING, describe(*vm) + " is not running");
-    return begin_save(session);
+    return begin_stop(TRY(running_session(id)), Pending::Save);
 }
 
-ServiceResult<OperationHandle> VmRuntime::begin_save(std::shared_ptr<Session> const& session) {
+ServiceResult<OperationHandle> VmRuntime::begin_stop(std::shared_ptr<Session> const& session, Pending kind) {
+    bool saving = kind == Pending::Save;
     std::lock_guard one_command(session->command_mutex);
     std::shared_ptr<WorkerProcess> worker;
     OperationHandle operation;
@@ -493,30 +440,39 @@ ServiceResult<OperationHandle> VmRuntime::begin_save(std::shared_ptr<Session> co
             if (vm.state() != VmState::Running && vm.state() != VmState::Paused)
                 return service_error(hr::VM_E_VM_NOT_RUNNING, describe(vm) + " is not running");
             // Saving would keep changes the owner asked to throw away.
-            if (vm.undoable() && vm.undo_action() == UndoAction::Discard)
+            if (saving && vm.undoable() && vm.undo_action() == UndoAction::Discard)
                 return service_error(hr::E_FAIL,
                                      describe(vm) + " discards its undo disks; it cannot be saved");
             before = vm.state();
-            return VmState::Saving;
+            return saving ? VmState::Saving : VmState::TurningOff;
         }));
         operation = std::make_shared<Operation>();
-        session->pending = Pending::Save;
+        session->pending = kind;
         session->before_save = before;
         session->saved = false;
         session->operation = operation;
         worker = session->worker;
     }
-    auto accepted = worker->request(control::Command::Save, m_options.command_timeout);
-    if (accepted.is_error()) {
-        std::lock_guard lock(m_mutex);
-        if (session->pending == Pending::Save) {
-            set_state_locked(*session, session->before_save);
-            session->pending = Pending::None;
-            operation->complete(accepted.error());
-        }
-        return accepted.release_error();
+    // The worker's exit completes the operation (or, for a save, its
+    // "save-failed").
+    auto accepted = worker->request(saving ? control::Command::Save : control::Command::TurnOff,
+                                    m_options.command_timeout);
+    if (accepted.has_value()) return operation;
+    if (!saving) {
+        // Pulling the plug cannot be refused: a worker that does not take
+        // the command is killed.
+        log("virtual machine \"" + session->name + "\": turn-off not acknowledged (" +
+            accepted.error().message + "); killing the worker");
+        worker->kill();
+        return operation;
     }
-    return operation;
+    std::lock_guard lock(m_mutex);
+    if (session->pending == Pending::Save) {
+        set_state_locked(*session, session->before_save);
+        session->pending = Pending::None;
+        operation->complete(accepted.error());
+    }
+    return accepted.release_error();
 }
 
 ServiceResult<void> VmRuntime::discard_saved_state(Guid const& id) {
@@ -561,11 +517,11 @@ void VmRuntime::shutdown() {
         bool turn_off = vm->shutdown_action() == ShutdownAction::TurnOff;
         // Shutdown needs guest Additions to ask the guest; without them
         // Virtual Server saves.
-        auto operation = turn_off ? begin_turn_off(session) : begin_save(session);
+        auto operation = begin_stop(session, turn_off ? Pending::TurnOff : Pending::Save);
         if (operation.is_error() && !turn_off) {
             log("virtual machine \"" + session->name + "\": cannot save at shutdown (" +
                 operation.error().message + "); turning it off");
-            operation = begin_turn_off(session);
+            operation = begin_stop(session, Pending::TurnOff);
         }
         if (operation.has_value()) stopping.emplace_back(session, operation.value());
     }

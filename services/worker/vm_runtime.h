@@ -131,8 +131,19 @@ private:
     enum class Pending { None, Startup, TurnOff, Save };
 
     std::shared_ptr<Session> session_of(Guid const& id) const;
-    ServiceResult<OperationHandle> begin_save(std::shared_ptr<Session> const& session);
-    ServiceResult<OperationHandle> begin_turn_off(std::shared_ptr<Session> const& session);
+    // For a client command: the VM's session with its command lock held,
+    // the VM in state `wanted` (else `refusal`), and its worker.
+    struct CommandTarget {
+        std::shared_ptr<Session> session;
+        std::unique_lock<std::mutex> lock;
+        std::shared_ptr<WorkerProcess> worker;
+    };
+    ServiceResult<CommandTarget> command_target(Guid const& id, VmState wanted, HResult refusal);
+    // A session whose worker runs, for TurnOff and Save (VM_E_VM_UNKNOWN,
+    // VM_E_VM_NOT_RUNNING, VM_E_APP_SHUTTING_DOWN).
+    ServiceResult<std::shared_ptr<Session>> running_session(Guid const& id);
+    // TurnOff or Save (kind), from Running or Paused.
+    ServiceResult<OperationHandle> begin_stop(std::shared_ptr<Session> const& session, Pending kind);
     void on_worker_event(std::shared_ptr<Session> const& session, control::Notification const& event);
     void on_worker_exit(std::shared_ptr<Session> const& session, WorkerExit const& exit);
     void log(std::string const& line) const;

@@ -223,6 +223,25 @@ class LifecycleTest(unittest.TestCase):
         self.assertFalse(os.path.exists(vsv))
 
 
+class VsadDeathTest(unittest.TestCase):
+    def test_workers_die_with_vsad(self):
+        """vsad killed outright (no chance to save): its workers go too."""
+        daemon = start_vsad()
+        try:
+            s = make_client(daemon).service
+            helper = LifecycleTest("test_power_cycle")
+            helper.s = s
+            vm, log, vsv = helper.make_counter_vm("orphan")
+            s.IVMVirtualMachine_Startup(_this=vm)
+            self.assertTrue(wait_for(lambda: len(counters(log)) > 0))
+            self.assertEqual(len(workers_for(vsv)), 1)
+            daemon.process.kill()
+            daemon.process.wait()
+            self.assertTrue(wait_for(lambda: workers_for(vsv) == [], 20), workers_for(vsv))
+        finally:
+            daemon.cleanup()
+
+
 def main():
     global VSAD, VSA_VHD, VSA_VM, COUNTER_DISK
     if len(sys.argv) < 5:
@@ -230,7 +249,10 @@ def main():
         return 2
     VSAD, VSA_VHD, VSA_VM, COUNTER_DISK = (os.path.abspath(a) for a in sys.argv[1:5])
     started = time.monotonic()
-    suite = unittest.TestLoader().loadTestsFromTestCase(LifecycleTest)
+    loader = unittest.TestLoader()
+    suite = unittest.TestSuite()
+    for case in (LifecycleTest, VsadDeathTest):
+        suite.addTests(loader.loadTestsFromTestCase(case))
     result = unittest.TextTestRunner(verbosity=2, stream=sys.stdout).run(suite)
     failed = len(result.failures) + len(result.errors) + len(result.unexpectedSuccesses)
     passed = result.testsRun - failed - len(result.skipped)
