@@ -22,6 +22,8 @@ constexpr int CHILD_CONTROL_FD = 3;
 // Replies nobody waits for any more (a request that timed out) are kept at
 // most this many, so a worker spamming replies cannot grow vsad's memory.
 constexpr std::size_t MAX_PENDING_REPLIES = 16;
+// Bad lines logged per worker: enough to diagnose, not a log flood.
+constexpr unsigned MAX_LOGGED_BAD_LINES = 8;
 
 std::string errno_text(char const* what) {
     return std::string(what) + ": " + std::strerror(errno);
@@ -167,7 +169,7 @@ void WorkerProcess::read_until_eof() {
         reader.feed(std::string_view(buffer.data(), static_cast<std::size_t>(n)));
         while (auto line = reader.next()) {
             if (line->is_error()) {
-                if (m_callbacks.on_log) m_callbacks.on_log("worker sent a bad line: " + line->error());
+                log_bad("worker sent a bad line: " + line->error());
                 continue;
             }
             route(line->value());
@@ -175,10 +177,17 @@ void WorkerProcess::read_until_eof() {
     }
 }
 
+void WorkerProcess::log_bad(std::string const& line) {
+    if (!m_callbacks.on_log || m_bad_lines > MAX_LOGGED_BAD_LINES) return;
+    ++m_bad_lines;
+    m_callbacks.on_log(m_bad_lines > MAX_LOGGED_BAD_LINES ? "worker keeps sending bad lines; no longer logged"
+                                                          : line);
+}
+
 void WorkerProcess::route(std::string const& line) {
     auto message = control::decode_worker_message(line);
     if (message.is_error()) {
-        if (m_callbacks.on_log) m_callbacks.on_log("worker sent a bad message: " + message.error());
+        log_bad("worker sent a bad message: " + message.error());
         return;
     }
     if (auto* reply = std::get_if<control::Reply>(&message.value())) {

@@ -85,11 +85,13 @@ private:
     void monitor(std::filesystem::path binary, std::vector<std::string> arguments);
     void read_until_eof();
     void route(std::string const& line);
+    void log_bad(std::string const& line); // monitor thread only
 
     Callbacks m_callbacks;
     FileDescriptor m_socket;
     pid_t m_pid{-1};
     std::thread m_monitor;
+    unsigned m_bad_lines{0}; // monitor thread only
 
     mutable std::mutex m_mutex;
     mutable std::condition_variable m_changed;

@@ -331,6 +331,42 @@ BOOST_FIXTURE_TEST_CASE(a_damaged_saved_state_is_refused, Fixture) {
     BOOST_TEST((state(id) == VmState::TurnedOff));
 }
 
+// A worker is untrusted: garbage on the control socket is logged and
+// dropped, a worker that dies before it starts fails the Startup cleanly,
+// and a missing binary is an error, never a crash.
+BOOST_FIXTURE_TEST_CASE(a_bad_worker_fails_startup_cleanly, Fixture) {
+    auto vm = make_vm("impostor");
+    auto id = vm.config_id();
+    auto script = root / "fake-vsa-vm";
+    {
+        std::ofstream out(script);
+        out << "#!/bin/sh\n"
+               "printf 'reply x ok\\nevent bogus\\nevent started with\\001junk\\n\\000\\377\\n' >&3\n"
+               "head -c 5000 /dev/zero | tr '\\0' 'A' >&3\n"
+               "printf '\\nevent error the disk is on fire\\n' >&3\n"
+               "exit 9\n";
+    }
+    fs::permissions(script, fs::perms::owner_all);
+    for (auto const& binary : {script, root / "missing-vsa-vm"}) {
+        VmRuntimeOptions options;
+        options.worker_binary = binary;
+        options.log = [](std::string const& line) { BOOST_TEST_MESSAGE("runtime: " << line); };
+        VmRuntime fake(*inventory, options);
+        auto begun = fake.startup(id);
+        BOOST_REQUIRE(begun.has_value());
+        auto done = begun.value()->wait_for(30s);
+        BOOST_TEST(code_of(done) == hr::E_FAIL);
+        if (binary == script)
+            BOOST_TEST(done.error().message.find("the disk is on fire") != std::string::npos,
+                       done.error().message);
+        else
+            BOOST_TEST(done.error().message.find("exit status 127") != std::string::npos,
+                       done.error().message);
+        BOOST_TEST((state(id) == VmState::TurnedOff));
+        BOOST_TEST(fake.running_count() == 0u);
+    }
+}
+
 BOOST_FIXTURE_TEST_CASE(shutdown_saves_or_turns_off, Fixture) {
     auto saved = make_vm("keeps-state");
     auto off = make_vm("powers-off");
