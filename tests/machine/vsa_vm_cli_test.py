@@ -42,6 +42,15 @@ def catches_signal(pid, sig):
     return False
 
 
+def exit_status(process, timeout):
+    """The process's exit status, or None (and it is killed) after timeout s."""
+    try:
+        return process.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        return None
+
+
 def run(*extra, timeout=120):
     p = subprocess.run([args.vsa_vm, *extra], capture_output=True, timeout=timeout)
     return p.returncode, p.stdout.decode("latin-1"), p.stderr.decode("latin-1")
@@ -114,11 +123,7 @@ while time.monotonic() < deadline and "SeaBIOS" not in dumped:
 check("sigusr1_screen_dump", "SeaBIOS" in dumped, dumped[:200])
 check("still_running_after_dump", p.poll() is None)
 p.send_signal(signal.SIGTERM)
-try:
-    rc = p.wait(timeout=30)
-except subprocess.TimeoutExpired:
-    p.kill()
-    rc = None
+rc = exit_status(p, 30)
 check("sigterm_exit_5", rc == 5, f"rc={rc}")
 
 # Saved state. A spinning guest never ends by itself: --save-after saves it
@@ -143,11 +148,7 @@ p = subprocess.Popen([args.vsa_vm, "--bios", spin, "--vgabios", "none", "--save-
                      stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
 time.sleep(0.5)
 p.send_signal(signal.SIGUSR2)
-try:
-    rc = p.wait(timeout=30)
-except subprocess.TimeoutExpired:
-    p.kill()
-    rc = None
+rc = exit_status(p, 30)
 check("sigusr2_saves_exit_6", rc == 6 and os.path.exists(state3), f"rc={rc}")
 
 # Refused restores: another configuration (named), a damaged file, no file.
@@ -227,11 +228,7 @@ ours.sendall(b"4 resume\n5 turn-off\n")
 lines = control_lines(13)
 check("control_resume_turn_off", lines[9:13] == ["reply 4 ok", "event resumed", "reply 5 ok", "event turned-off"],
       lines[9:])
-try:
-    rc = p.wait(timeout=60)
-except subprocess.TimeoutExpired:
-    p.kill()
-    rc = None
+rc = exit_status(p, 60)
 check("control_turn_off_exit_5", rc == 5, f"rc={rc}")
 ours.close()
 rc, out, err = run("--bios", spin, "--control-fd", "999")
