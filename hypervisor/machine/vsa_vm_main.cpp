@@ -483,6 +483,8 @@ int main(int argc, char** argv) {
     // thread between slices.
     Mailbox mailbox;
     std::atomic<bool> control_lost{false};
+    // "started" comes first, before the reader can answer anything.
+    notify(control::Event::Started, restore_path.empty() ? "" : "restored");
     if (channel) {
         channel->start(
             [&](control::Request request) {
@@ -496,7 +498,6 @@ int main(int argc, char** argv) {
                 machine->request_stop();
             });
     }
-    notify(control::Event::Started, restore_path.empty() ? "" : "restored");
 
     bool paused = false;
     bool turned_off = false;
