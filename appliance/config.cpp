@@ -70,6 +70,7 @@ Result<DaemonConfig, std::string> DaemonConfig::from(Poco::Util::AbstractConfigu
     r.path("web.root", c.web_root);
     r.path("https.certificate", c.certificate);
     r.path("https.private_key", c.private_key);
+    r.path("vm.worker_binary", c.worker_binary);
     r.string("https.bind", c.listen.bind_address);
     r.integer("https.port", c.listen.port, 0, 65535);
     r.integer("https.longpoll_port", c.listen.longpoll_port, 0, 65535);
@@ -109,6 +110,7 @@ std::string default_config_text() {
       << "# web.root = <folder of the static admin UI>\n"
       << "# https.certificate = <data_dir>/tls/server.crt (generated, self-signed)\n"
       << "# https.private_key = <data_dir>/tls/server.key\n"
+      << "# vm.worker_binary = <vsa-vm next to vsad, else the build tree's>\n"
       << "https.bind = " << d.listen.bind_address << "\n"
       << "https.port = " << d.listen.port << "\n"
       << "https.longpoll_port = " << d.listen.longpoll_port << "\n"

@@ -53,6 +53,9 @@ struct DaemonConfig {
     std::filesystem::path web_root;    // default: the installed or source web/ folder
     std::filesystem::path certificate; // default: data_dir/tls/server.crt (generated)
     std::filesystem::path private_key; // default: data_dir/tls/server.key (generated)
+    // The per-VM worker. Default: vsa-vm next to vsad, else the one of the
+    // build tree vsad was built in.
+    std::filesystem::path worker_binary;
     ListenConfig listen;
     PoolConfig pool;
     AuthConfig auth;

@@ -32,6 +32,9 @@
 #ifndef VSA_DEFAULT_WEB_ROOT
 #define VSA_DEFAULT_WEB_ROOT "/usr/share/vsa/web"
 #endif
+#ifndef VSA_BUILD_WORKER
+#define VSA_BUILD_WORKER ""
+#endif
 
 namespace vsa::appliance {
 
@@ -91,6 +94,18 @@ private:
     Poco::Net::HTTPServerParams::Ptr m_params;
     std::unique_ptr<Poco::Net::TCPServer> m_server;
 };
+
+// vsa-vm next to vsad (an installation), else the one built with this vsad
+// (a build tree: appliance/vsad and hypervisor/vsa-vm).
+std::filesystem::path default_worker_binary() {
+    std::error_code ec;
+    auto self = std::filesystem::read_symlink("/proc/self/exe", ec);
+    auto beside = self.parent_path() / "vsa-vm";
+    if (!ec && std::filesystem::exists(beside, ec)) return beside;
+    std::filesystem::path built(VSA_BUILD_WORKER);
+    if (!built.empty() && std::filesystem::exists(built, ec)) return built;
+    return beside;
+}
 
 } // namespace
 
@@ -165,7 +180,16 @@ int VsaDaemon::main(std::vector<std::string> const&) {
     auto cfg = parsed.release_value();
     if (cfg.web_root.empty()) cfg.web_root = VSA_DEFAULT_WEB_ROOT;
 
-    auto server = services::VirtualServer::open({cfg.data_dir, "/"});
+    if (cfg.worker_binary.empty()) cfg.worker_binary = default_worker_binary();
+    services::VmRuntimeOptions worker;
+    worker.worker_binary = cfg.worker_binary;
+    worker.log = [](std::string const& line) { Poco::Logger::get("vsad.vm").information(line); };
+    // The event log will subscribe here; until then a warning in the log.
+    worker.on_event = [](services::Guid const&, std::string const& name, services::VmEvent,
+                         std::string const& detail) {
+        Poco::Logger::get("vsad.vm").warning("virtual machine \"" + name + "\": " + detail);
+    };
+    auto server = services::VirtualServer::open({cfg.data_dir, "/", {}, {}, std::move(worker)});
     if (server.is_error()) {
         log.fatal(server.error().message);
         return EXIT_CANTCREAT;
@@ -233,6 +257,9 @@ int VsaDaemon::main(std::vector<std::string> const&) {
         log.information("vsad stopping");
         main_listener.stop();
         if (longpoll_listener) longpoll_listener->stop();
+        // No request is in flight any more: save or turn off the running
+        // VMs (each per its ShutdownActionOnQuit); no worker outlives vsad.
+        server.value()->runtime().shutdown();
     } catch (Poco::Exception const& e) {
         log.fatal("cannot serve HTTPS on " + cfg.listen.bind_address + ": " + e.displayText());
         return EXIT_SOFTWARE;

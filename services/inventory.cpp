@@ -657,6 +657,15 @@ ServiceResult<void> Inventory::set_vm_state(Guid const& id, VmState state) {
     return {};
 }
 
+ServiceResult<VirtualMachine> Inventory::change_vm_state(Guid const& id, StateDecision const& decide) {
+    std::unique_lock lock(m_mutex);
+    auto* stored = find_vm(id);
+    if (!stored)
+        return service_error(hr::VM_E_VM_UNKNOWN, "no virtual machine with ConfigID " + id.to_string());
+    stored->set_state(TRY(decide(*stored)));
+    return *stored;
+}
+
 ServiceResult<VirtualNetwork> Inventory::create_virtual_network(std::string_view name,
                                                                 std::string_view folder) {
     std::unique_lock lock(m_mutex);

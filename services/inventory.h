@@ -132,6 +132,14 @@ public:
     ServiceResult<void> detach_network_adapter(Guid const& vm, std::int32_t adapter);
     // The runtime state (not persisted); the lifecycle code sets it.
     ServiceResult<void> set_vm_state(Guid const& id, VmState state);
+    // A checked state change (services/worker/vm_runtime.h): `decide` sees
+    // the VM under the exclusive lock and returns its new state, or an error
+    // that changes nothing. So a transition and the checks of configuration
+    // changes, Delete and Unregister never interleave. `decide` may touch
+    // the VM's files (DiscardSavedState deletes the .vsv) but must not call
+    // back into the inventory. Returns the VM as it is afterwards.
+    using StateDecision = std::function<ServiceResult<VmState>(VirtualMachine const&)>;
+    ServiceResult<VirtualMachine> change_vm_state(Guid const& id, StateDecision const& decide);
 
     // Virtual networks.
     ServiceResult<VirtualNetwork> create_virtual_network(std::string_view name, std::string_view folder);

@@ -2,13 +2,15 @@
 // VirtualServer: the root object of the management model (IVMVirtualServer).
 // It owns what is server-wide: identity (name, version, installation product
 // ID), uptime, the per-VM limits of the hardware we emulate, and the host
-// inventory, and the inventory of registered VMs and virtual networks.
+// inventory, the inventory of registered VMs and virtual networks, and the
+// VMs' power lifecycle (one vsa-vm worker per running VM).
 #pragma once
 
 #include "services/host_info.h"
 #include "services/inventory.h"
 #include "services/model/vm_limits.h"
 #include "services/service_error.h"
+#include "services/worker/vm_runtime.h"
 
 #include <chrono>
 #include <cstdint>
@@ -28,6 +30,8 @@ public:
         // in data_dir. After the first start options.xml has the say.
         std::filesystem::path default_vm_path{};
         std::filesystem::path default_vn_path{};
+        // The vsa-vm workers: binary, logging, timeouts (vm_runtime.h).
+        VmRuntimeOptions worker{};
     };
 
     // Loads (or on first start creates) the installation identity kept in
@@ -50,6 +54,9 @@ public:
     // which documents its locking). Opened with the server.
     Inventory& inventory() { return *m_inventory; }
     Inventory const& inventory() const { return *m_inventory; }
+    // Startup, TurnOff, Save, ... (vm_runtime.h). Destroyed before the
+    // inventory: stopping the server saves or turns off the running VMs.
+    VmRuntime& runtime() { return *m_runtime; }
 
 private:
     VirtualServer(Options options, std::string product_id, std::unique_ptr<Inventory> inventory);
@@ -59,6 +66,7 @@ private:
     HostProbe m_host;
     std::chrono::steady_clock::time_point m_started;
     std::unique_ptr<Inventory> m_inventory;
+    std::unique_ptr<VmRuntime> m_runtime;
 };
 
 } // namespace vsa::services

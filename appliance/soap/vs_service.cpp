@@ -210,6 +210,10 @@ services::Inventory& VsService::inventory() {
     return m_backend->server.inventory();
 }
 
+services::VmRuntime& VsService::runtime() {
+    return m_backend->server.runtime();
+}
+
 int VsService::require_principal() {
     if (m_call->principal) return SOAP_OK;
     if (soap->header && soap->header->vs__SessionToken) {
@@ -540,6 +544,65 @@ VSA_VM_GET(Memory, std::int32_t, vm.memory_mb())
 VSA_VM_GET(Notes, std::string, vm.notes())
 #undef VSA_VM_GET
 
+VSA_OP(IVMVirtualMachine_USCOREget_USCORESavedStateFilePath) {
+    return answer(response.returnval, [&]() -> ServiceResult<std::string> {
+        VirtualMachine vm = TRY(lookup_vm(inventory(), request->_USCOREthis));
+        if (vm.state() != services::VmState::Saved)
+            return Err{ServiceError{hr::VM_E_VM_NO_SAVED_STATE,
+                                    "virtual machine \"" + vm.name() + "\" has no saved state"}};
+        return vm.saved_state_file().string();
+    });
+}
+
+VSA_OP(IVMVirtualMachine_USCOREget_USCOREShutdownActionOnQuit) {
+    return answer(response.returnval, [&]() -> ServiceResult<std::int32_t> {
+        VirtualMachine vm = TRY(lookup_vm(inventory(), request->_USCOREthis));
+        return static_cast<std::int32_t>(vm.shutdown_action());
+    });
+}
+
+// --- IVMVirtualMachine: power ---------------------------------------------
+
+// Startup, TurnOff, Save and Reset are IVMTask operations in Virtual Server.
+// Until the task layer exists the call waits for the operation and answers
+// with an empty task reference; a failure is the call's fault. The wait
+// stays under the HTTP request deadline (limits.request_timeout, 60 s by
+// default): past it the client gets VM_E_TIMED_OUT while the operation
+// goes on, and State tells how it ends.
+constexpr std::chrono::seconds POWER_OPERATION_WAIT{45};
+
+template <typename Begin>
+static ServiceResult<std::string> run_power_operation(std::string const& ref, Begin&& begin) {
+    Guid id = TRY(parse_guid_ref(ref, "IVMVirtualMachine"));
+    services::OperationHandle operation = TRY(begin(id));
+    TRY(operation->wait_for(POWER_OPERATION_WAIT));
+    return std::string(); // the completed task: no IVMTask object yet
+}
+
+#define VSA_VM_POWER_TASK(op, method)                                                                        \
+    VSA_OP(IVMVirtualMachine_USCORE##op) {                                                                   \
+        return answer(response.returnval, [&] {                                                              \
+            return run_power_operation(request->_USCOREthis,                                                 \
+                                       [&](Guid const& id) { return runtime().method(id); });                \
+        });                                                                                                  \
+    }
+VSA_VM_POWER_TASK(Startup, startup)
+VSA_VM_POWER_TASK(TurnOff, turn_off)
+VSA_VM_POWER_TASK(Save, save)
+VSA_VM_POWER_TASK(Reset, reset)
+#undef VSA_VM_POWER_TASK
+
+#define VSA_VM_POWER_CALL(op, method)                                                                        \
+    VSA_OP(IVMVirtualMachine_USCORE##op) {                                                                   \
+        return act([&]() -> ServiceResult<void> {                                                            \
+            return runtime().method(TRY(parse_guid_ref(request->_USCOREthis, "IVMVirtualMachine")));         \
+        });                                                                                                  \
+    }
+VSA_VM_POWER_CALL(Pause, pause)
+VSA_VM_POWER_CALL(Resume, resume)
+VSA_VM_POWER_CALL(DiscardSavedState, discard_saved_state)
+#undef VSA_VM_POWER_CALL
+
 // Every setter goes through update_virtual_machine: validated on a copy,
 // written to the .vmc, then committed, so a fault changes nothing.
 template <typename Change>
@@ -560,6 +623,19 @@ VSA_OP(IVMVirtualMachine_USCOREset_USCOREMemory) {
     return act([&] {
         return update_vm(inventory(), request->_USCOREthis,
                          [&](VirtualMachine& vm) { return vm.set_memory_mb(request->memory); });
+    });
+}
+
+VSA_OP(IVMVirtualMachine_USCOREset_USCOREShutdownActionOnQuit) {
+    return act([&] {
+        return update_vm(inventory(), request->_USCOREthis, [&](VirtualMachine& vm) -> ServiceResult<void> {
+            auto action = services::enum_from_int<services::ShutdownAction>(request->action);
+            if (!action)
+                return Err{ServiceError{hr::E_INVALIDARG, "ShutdownActionOnQuit is 0 (Save), 1 (TurnOff) or "
+                                                          "2 (Shutdown), not " +
+                                                              std::to_string(request->action)}};
+            return vm.set_shutdown_action(*action);
+        });
     });
 }
 

@@ -13,6 +13,7 @@
 namespace vsa::services {
 struct HostInfo;
 class Inventory;
+class VmRuntime;
 } // namespace vsa::services
 
 namespace vsa::appliance {
@@ -95,6 +96,16 @@ namespace vsa::appliance {
     X(IVMVirtualMachine_USCOREget_USCOREConfigID)                                                            \
     X(IVMVirtualMachine_USCOREget_USCOREFile)                                                                \
     X(IVMVirtualMachine_USCOREget_USCOREState)                                                               \
+    X(IVMVirtualMachine_USCOREget_USCORESavedStateFilePath)                                                  \
+    X(IVMVirtualMachine_USCOREget_USCOREShutdownActionOnQuit)                                                \
+    X(IVMVirtualMachine_USCOREset_USCOREShutdownActionOnQuit)                                                \
+    X(IVMVirtualMachine_USCOREStartup)                                                                       \
+    X(IVMVirtualMachine_USCORETurnOff)                                                                       \
+    X(IVMVirtualMachine_USCORESave)                                                                          \
+    X(IVMVirtualMachine_USCOREReset)                                                                         \
+    X(IVMVirtualMachine_USCOREPause)                                                                         \
+    X(IVMVirtualMachine_USCOREResume)                                                                        \
+    X(IVMVirtualMachine_USCOREDiscardSavedState)                                                             \
     X(IVMVirtualMachine_USCOREget_USCOREMemory)                                                              \
     X(IVMVirtualMachine_USCOREset_USCOREMemory)                                                              \
     X(IVMVirtualMachine_USCOREget_USCORENotes)                                                               \
@@ -160,6 +171,7 @@ public:
 
 private:
     services::Inventory& inventory();
+    services::VmRuntime& runtime();
     int require_principal();
     int fault(services::ServiceError const& error);
     template <typename Out, typename F>

@@ -13,24 +13,38 @@
 // on from there. The disks are flushed at the save and must not change
 // until the restore (Virtual Server's saved-state rule).
 //
+// Under vsad: --control-fd N is the worker's end of a socketpair vsad made
+// (control_channel.h says why not a socket path). Over it vsad pauses,
+// resumes, resets, saves and turns off the VM and asks for its state, and
+// the worker reports what happens (started, paused, saved, powered off by
+// the guest, triple fault, errors); control_protocol.h has the protocol.
+// Pause stops the VM thread between two slices and the virtual clock with
+// it (Clock::pause), so a resumed guest sees no time jump and no flood of
+// late timer interrupts. Commands run on the VM thread between slices: the
+// reader thread queues them and stops the current slice.
+//
 // Exit statuses:
 //   0  the guest powered off          4  --timeout expired
 //   1  host error (files, a refused   5  stopped by a signal (SIGINT,
-//      or unreadable saved state)        SIGTERM, SIGHUP)
-//   2  bad usage                      6  state saved (--save-state)
-//   3  the guest triple-faulted
+//      or unreadable saved state)        SIGTERM, SIGHUP) or turned off
+//   2  bad usage                         through the control channel
+//   3  the guest triple-faulted       6  state saved (--save-state)
+#include "hypervisor/machine/control_channel.h"
 #include "hypervisor/machine/pc_machine.h"
 
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <atomic>
 #include <charconv>
 #include <chrono>
 #include <cmath>
+#include <condition_variable>
 #include <cstring>
+#include <deque>
 #include <filesystem>
 #include <iostream>
 #include <mutex>
@@ -64,9 +78,10 @@ constexpr char const* USAGE = R"(usage: vsa-vm [options]
                        "none" for no VGA BIOS
   --fw-cfg NAME=FILE   give the BIOS FILE as fw_cfg file NAME, e.g.
                        genroms/extra.rom=FILE (an option ROM SeaBIOS runs)
-  --serial WHERE       COM1: stdio, none, or file:PATH (default none)
+  --serial WHERE       COM1: stdio, none, file:PATH (truncated first) or
+                       append:PATH (default none)
   --serial2 WHERE      COM2, as --serial
-  --debugcon WHERE     debug console port 0x402: stdio, none or file:PATH
+  --debugcon WHERE     debug console port 0x402: as --serial
   --trace FILE         write one line per executed instruction to FILE
   --deterministic[=NS] virtual time advances NS ns per instruction (default 10)
                        instead of following the host clock: reproducible runs
@@ -85,9 +100,13 @@ constexpr char const* USAGE = R"(usage: vsa-vm [options]
                        power-on; --memory, --bios, --vgabios, --fw-cfg and the
                        disks must be the ones it was saved with, and the disks
                        unchanged since
+  --control-fd N       a connected Unix stream socket (inherited) carrying
+                       vsad's control protocol: pause, resume, reset, save,
+                       turn-off, query; the worker reports its events there
   --help
 exit status: 0 guest powered off, 3 triple fault, 4 timeout,
-             5 stopped by a signal, 6 state saved, 1 host error, 2 bad usage
+             5 stopped by a signal or turned off, 6 state saved,
+             1 host error, 2 bad usage
 )";
 
 // Host side of a serial port or the debug console: output to a file
@@ -166,11 +185,49 @@ Result<std::unique_ptr<FdBackend>, std::string> open_sink(std::string const& whe
     if (where == "none") return std::unique_ptr<FdBackend>();
     if (where == "stdio" || where == "-") return std::make_unique<FdBackend>(STDOUT_FILENO, false);
     if (where == "stderr") return std::make_unique<FdBackend>(STDERR_FILENO, false);
-    std::string path = where.starts_with("file:") ? where.substr(5) : where;
-    int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    // append: keeps what earlier runs wrote, so a VM's serial log reads as
+    // one across save and restore (vsad uses it).
+    bool append = where.starts_with("append:");
+    std::string path = append ? where.substr(7) : where.starts_with("file:") ? where.substr(5) : where;
+    int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | (append ? O_APPEND : O_TRUNC) | O_CLOEXEC, 0644);
     if (fd < 0) return "cannot open " + path + ": " + std::strerror(errno);
     return std::make_unique<FdBackend>(fd, true);
 }
+
+// Control requests on their way from the reader thread to the VM thread,
+// which takes them between slices (or while paused, waiting here).
+class Mailbox {
+public:
+    void push(control::Request request) {
+        std::lock_guard lock(m_mutex);
+        m_queue.push_back(request);
+        m_changed.notify_all();
+    }
+    void close() {
+        std::lock_guard lock(m_mutex);
+        m_closed = true;
+        m_changed.notify_all();
+    }
+    std::optional<control::Request> pop() {
+        std::lock_guard lock(m_mutex);
+        if (m_queue.empty()) return std::nullopt;
+        auto request = m_queue.front();
+        m_queue.pop_front();
+        return request;
+    }
+    // Until something arrives or `timeout` passes (signals cannot notify
+    // a condition variable, so a paused VM thread also polls for them).
+    void wait(std::chrono::milliseconds timeout) {
+        std::unique_lock lock(m_mutex);
+        m_changed.wait_for(lock, timeout, [&] { return !m_queue.empty() || m_closed; });
+    }
+
+private:
+    std::mutex m_mutex;
+    std::condition_variable m_changed;
+    std::deque<control::Request> m_queue;
+    bool m_closed{false};
+};
 
 PcMachine* g_machine = nullptr;
 std::atomic<bool> g_dump_requested{false};
@@ -221,6 +278,7 @@ int main(int argc, char** argv) {
     PcMachineConfig config;
     std::string serial = "none", serial2 = "none", debugcon = "none", screen_dump, trace_path;
     std::string save_path, restore_path;
+    int control_fd = -1;
     double timeout_seconds = 0;
     double save_after_seconds = 0;
     bool print_stats = false;
@@ -311,6 +369,16 @@ int main(int argc, char** argv) {
             }
         } else if (is("--restore-state") && (v = value("--restore-state"))) {
             restore_path = *v;
+        } else if (is("--control-fd") && (v = value("--control-fd"))) {
+            int fd = -1;
+            auto [p, ec] = std::from_chars(v->data(), v->data() + v->size(), fd);
+            struct stat info {};
+            if (ec != std::errc() || p != v->data() + v->size() || fd < 0 || ::fstat(fd, &info) != 0 ||
+                !S_ISSOCK(info.st_mode)) {
+                std::cerr << "vsa-vm: --control-fd wants an open socket descriptor, got '" << *v << "'\n";
+                return EXIT_USAGE;
+            }
+            control_fd = fd;
         } else {
             std::cerr << "vsa-vm: unknown or incomplete option '" << arg << "'\n" << USAGE;
             return EXIT_USAGE;
@@ -325,40 +393,44 @@ int main(int argc, char** argv) {
         return EXIT_USAGE;
     }
 
+    // From here on, vsad hears of every outcome through the channel too.
+    std::unique_ptr<control::ControlChannel> channel;
+    if (control_fd >= 0) {
+        ::fcntl(control_fd, F_SETFD, FD_CLOEXEC);
+        channel = std::make_unique<control::ControlChannel>(control_fd);
+    }
+    auto notify = [&](control::Event event, std::string text = {}) {
+        if (channel) channel->send(control::Notification{event, std::move(text)});
+    };
+    auto fail = [&](std::string const& message) {
+        std::cerr << "vsa-vm: " << message << "\n";
+        notify(control::Event::Error, message);
+        return EXIT_ERROR;
+    };
+
     auto com1 = open_sink(serial);
     auto com2 = open_sink(serial2);
     auto dbg = open_sink(debugcon);
     for (auto* r : {&com1, &com2, &dbg})
-        if (r->is_error()) {
-            std::cerr << "vsa-vm: " << r->error() << "\n";
-            return EXIT_ERROR;
-        }
+        if (r->is_error()) return fail(r->error());
     config.com1 = com1.value().get();
     config.com2 = com2.value().get();
     config.debugcon = dbg.value().get();
     std::FILE* trace = nullptr;
     if (!trace_path.empty()) {
         trace = std::fopen(trace_path.c_str(), "w");
-        if (!trace) {
-            std::cerr << "vsa-vm: cannot open trace file " << trace_path << "\n";
-            return EXIT_ERROR;
-        }
+        if (!trace) return fail("cannot open trace file " + trace_path);
         config.trace = trace;
     }
 
     auto created = PcMachine::create(config);
-    if (created.is_error()) {
-        std::cerr << "vsa-vm: " << created.error() << "\n";
-        return EXIT_ERROR;
-    }
+    if (created.is_error()) return fail(created.error());
     auto machine = created.release_value();
     if (!restore_path.empty()) {
+        notify(control::Event::Restoring);
         auto started = std::chrono::steady_clock::now();
         auto restored = machine->restore_state(restore_path);
-        if (restored.is_error()) {
-            std::cerr << "vsa-vm: cannot restore the saved state: " << restored.error() << "\n";
-            return EXIT_ERROR;
-        }
+        if (restored.is_error()) return fail("cannot restore the saved state: " + restored.error());
         std::cerr << "vsa-vm: state restored from " << restore_path << " in " << seconds_since(started)
                   << " s\n";
     }
@@ -423,24 +495,119 @@ int main(int argc, char** argv) {
         });
     }
 
+    // Control requests: queued by the channel's reader, run here on the VM
+    // thread between slices.
+    Mailbox mailbox;
+    std::atomic<bool> control_lost{false};
+    // "started" comes first, before the reader can answer anything.
+    notify(control::Event::Started, restore_path.empty() ? "" : "restored");
+    if (channel) {
+        channel->start(
+            [&](control::Request request) {
+                mailbox.push(request);
+                machine->request_stop(); // end the slice; the loop takes it
+            },
+            [&] {
+                // vsad is gone: nobody may own this VM any more.
+                control_lost.store(true);
+                mailbox.close();
+                machine->request_stop();
+            });
+    }
+
+    bool paused = false;
+    bool turned_off = false;
+    auto reply = [&](control::Request const& request, std::string error = {},
+                     std::optional<control::Status> status = std::nullopt) {
+        if (channel) channel->send(control::Reply{request.seq, error.empty(), std::move(error), status});
+    };
+    // True when the request ends the run.
+    auto handle = [&](control::Request const& request) {
+        switch (request.command) {
+        case control::Command::Pause:
+            if (paused) {
+                reply(request, "already paused");
+                break;
+            }
+            machine->clock().pause();
+            paused = true;
+            reply(request);
+            notify(control::Event::Paused);
+            break;
+        case control::Command::Resume:
+            if (!paused) {
+                reply(request, "not paused");
+                break;
+            }
+            machine->clock().resume();
+            paused = false;
+            reply(request);
+            notify(control::Event::Resumed);
+            break;
+        case control::Command::Reset:
+            machine->hard_reset();
+            reply(request);
+            notify(control::Event::Reset);
+            break;
+        case control::Command::Query:
+            reply(request, {},
+                  control::Status{paused ? control::RunState::Paused : control::RunState::Running,
+                                  machine->instructions_retired()});
+            break;
+        case control::Command::Save:
+            if (save_path.empty()) {
+                reply(request, "no --save-state file to save to");
+                break;
+            }
+            if (g_save_requested.exchange(true)) {
+                reply(request, "a save is already under way");
+                break;
+            }
+            // Accepted; "saved" or "save-failed" follows. Even paused, the
+            // machine reaches its save point without running the CPU.
+            reply(request);
+            machine->request_save();
+            break;
+        case control::Command::TurnOff:
+            reply(request);
+            turned_off = true;
+            return true;
+        }
+        return false;
+    };
+
     MachineExit exit = MachineExit::Stopped;
     bool saved = false;
     for (;;) {
+        bool ended = false;
+        while (auto request = mailbox.pop())
+            if ((ended = handle(*request))) break;
+        if (ended || control_lost.load()) break;
+        if (paused && !g_save_requested.load()) {
+            // The VM thread blocks here: no instruction runs, the clock
+            // stands still, until a command, a signal or the timeout.
+            if (g_stop_signal.load() != 0 || timed_out.load()) break;
+            mailbox.wait(std::chrono::milliseconds(100));
+            continue;
+        }
         exit = machine->run();
-        if (exit == MachineExit::Stopped && g_dump_requested.exchange(false) && !timed_out.load() &&
-            g_stop_signal.load() == 0) {
-            write_screen(*machine, screen_dump.empty() ? "stderr" : screen_dump);
-            continue; // SIGUSR1 only: keep running
+        if (exit == MachineExit::Stopped) {
+            if (g_stop_signal.load() != 0 || timed_out.load()) break;
+            if (g_dump_requested.exchange(false))
+                write_screen(*machine, screen_dump.empty() ? "stderr" : screen_dump);
+            continue; // a dump or a control request: keep running
         }
         if (exit == MachineExit::SaveRequested) {
             if (save_path.empty()) continue; // not ours to save (cannot happen without --save-state)
             auto started = std::chrono::steady_clock::now();
             auto written = machine->save_state(save_path);
             if (written.is_error()) {
-                // The guest is not lost for a full disk: it keeps running.
+                // The guest is not lost for a full disk: it keeps running
+                // (or stays paused).
                 std::cerr << "vsa-vm: cannot save the state (the guest keeps running): " << written.error()
                           << "\n";
-                g_save_requested.store(false); // SIGUSR2 may try again
+                notify(control::Event::SaveFailed, written.error());
+                g_save_requested.store(false); // SIGUSR2 or vsad may try again
                 continue;
             }
             std::error_code ec;
@@ -453,6 +620,7 @@ int main(int argc, char** argv) {
     }
     finished.store(true);
     input_done.store(true);
+    if (channel) channel->stop();
     if (timeout_thread.joinable()) timeout_thread.join();
     if (input_thread.joinable()) input_thread.join();
     if (!screen_dump.empty()) write_screen(*machine, screen_dump);
@@ -464,21 +632,33 @@ int main(int argc, char** argv) {
                   << ", tlb_flushes " << s.tlb_flushes << ", page_walks " << s.page_walks << ", halts "
                   << s.halts << ", sleeps " << s.sleeps << "\n";
     }
+    // The machine goes first (its UART FIFOs reach the sinks), then vsad
+    // hears how it ended.
+    machine.reset();
 
+    if (saved) {
+        notify(control::Event::Saved);
+        return EXIT_STATE_SAVED;
+    }
     switch (exit) {
     case MachineExit::PoweredOff:
+        notify(control::Event::PoweredOff);
         return EXIT_POWERED_OFF;
     case MachineExit::TripleFault:
         std::cerr << "vsa-vm: the guest triple-faulted (CPU shutdown)\n";
+        notify(control::Event::TripleFault);
         return EXIT_TRIPLE_FAULT;
     case MachineExit::Stopped:
     case MachineExit::SaveRequested:
         break;
     }
-    if (saved) return EXIT_STATE_SAVED;
-    if (timed_out.load()) {
+    if (timed_out.load() && !turned_off) {
         std::cerr << "vsa-vm: timeout after " << timeout_seconds << " s\n";
+        notify(control::Event::TurnedOff, "timeout");
         return EXIT_TIMEOUT;
     }
+    notify(control::Event::TurnedOff, turned_off            ? ""
+                                      : control_lost.load() ? "the control channel closed"
+                                                            : "stopped by a signal");
     return EXIT_STOPPED;
 }

@@ -42,6 +42,15 @@ def catches_signal(pid, sig):
     return False
 
 
+def exit_status(process, timeout):
+    """The process's exit status, or None (and it is killed) after timeout s."""
+    try:
+        return process.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        return None
+
+
 def run(*extra, timeout=120):
     p = subprocess.run([args.vsa_vm, *extra], capture_output=True, timeout=timeout)
     return p.returncode, p.stdout.decode("latin-1"), p.stderr.decode("latin-1")
@@ -114,11 +123,7 @@ while time.monotonic() < deadline and "SeaBIOS" not in dumped:
 check("sigusr1_screen_dump", "SeaBIOS" in dumped, dumped[:200])
 check("still_running_after_dump", p.poll() is None)
 p.send_signal(signal.SIGTERM)
-try:
-    rc = p.wait(timeout=30)
-except subprocess.TimeoutExpired:
-    p.kill()
-    rc = None
+rc = exit_status(p, 30)
 check("sigterm_exit_5", rc == 5, f"rc={rc}")
 
 # Saved state. A spinning guest never ends by itself: --save-after saves it
@@ -143,11 +148,7 @@ p = subprocess.Popen([args.vsa_vm, "--bios", spin, "--vgabios", "none", "--save-
                      stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
 time.sleep(0.5)
 p.send_signal(signal.SIGUSR2)
-try:
-    rc = p.wait(timeout=30)
-except subprocess.TimeoutExpired:
-    p.kill()
-    rc = None
+rc = exit_status(p, 30)
 check("sigusr2_saves_exit_6", rc == 6 and os.path.exists(state3), f"rc={rc}")
 
 # Refused restores: another configuration (named), a damaged file, no file.
@@ -192,6 +193,46 @@ rc2, second, err2 = run(*boot_args, "--restore-state", boot_state, "--screen-dum
 check("boot_restored_powers_off", rc2 == 0, f"rc={rc2} {err2[-500:]}")
 check("boot_joined_serial_is_whole", first + second == whole, f"{(first + second)[-300:]!r} vs {whole[-300:]!r}")
 check("boot_restored_screen", "VSA 32-BIT PROTECTED MODE OK!" in err2, err2[-800:])
+
+# The control channel (--control-fd): garbage gets error replies and the
+# worker goes on answering; pause stops it, turn-off ends it with status 5.
+import socket  # noqa: E402
+ours, theirs = socket.socketpair()
+p = subprocess.Popen([args.vsa_vm, "--bios", spin, "--vgabios", "none", "--control-fd", str(theirs.fileno()),
+                      "--timeout", "120"], pass_fds=[theirs.fileno()], stdout=subprocess.DEVNULL,
+                     stderr=subprocess.PIPE)
+theirs.close()
+ours.settimeout(60)
+received = b""
+
+
+def control_lines(count):
+    global received
+    while received.count(b"\n") < count:
+        chunk = ours.recv(4096)
+        if not chunk:
+            break
+        received += chunk
+    return received.decode("latin-1").splitlines()
+
+
+ours.sendall(b"\x00\xff\x01garbage\n" + b"9" * 5000 + b"\n12 sing\n0 pause\n1 pause\n2 pause\n3 query\n")
+lines = control_lines(9)
+check("control_started_event", lines[:1] == ["event started"], lines[:1])
+check("control_garbage_error_replies", lines[1].startswith("reply 0 error") and
+      lines[2] == "reply 0 error line too long" and lines[3].startswith("reply 12 error unknown command") and
+      lines[4].startswith("reply 0 error bad sequence number"), lines[1:5])
+check("control_pause", lines[5:8] == ["reply 1 ok", "event paused", "reply 2 error already paused"], lines[5:8])
+check("control_query_paused", lines[8].startswith("reply 3 ok state=paused instructions="), lines[8:9])
+ours.sendall(b"4 resume\n5 turn-off\n")
+lines = control_lines(13)
+check("control_resume_turn_off", lines[9:13] == ["reply 4 ok", "event resumed", "reply 5 ok", "event turned-off"],
+      lines[9:])
+rc = exit_status(p, 60)
+check("control_turn_off_exit_5", rc == 5, f"rc={rc}")
+ours.close()
+rc, out, err = run("--bios", spin, "--control-fd", "999")
+check("control_fd_not_open_exit_2", rc == 2 and "--control-fd" in err, err)
 
 # Bad usage and host errors: clear messages, distinct statuses.
 rc, out, err = run("--memory", "lots")

@@ -1,0 +1,231 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+#include "hypervisor/machine/control_protocol.h"
+
+#include <array>
+#include <charconv>
+#include <utility>
+
+namespace vsa::control {
+
+namespace {
+
+constexpr std::array<std::pair<Command, std::string_view>, 6> COMMANDS{{
+    {Command::Pause, "pause"},
+    {Command::Resume, "resume"},
+    {Command::Reset, "reset"},
+    {Command::Save, "save"},
+    {Command::TurnOff, "turn-off"},
+    {Command::Query, "query"},
+}};
+
+constexpr std::array<std::pair<Event, std::string_view>, 11> EVENTS{{
+    {Event::Restoring, "restoring"},
+    {Event::Started, "started"},
+    {Event::Paused, "paused"},
+    {Event::Resumed, "resumed"},
+    {Event::Reset, "reset"},
+    {Event::Saved, "saved"},
+    {Event::SaveFailed, "save-failed"},
+    {Event::PoweredOff, "powered-off"},
+    {Event::TripleFault, "triple-fault"},
+    {Event::TurnedOff, "turned-off"},
+    {Event::Error, "error"},
+}};
+
+bool printable(std::string_view text) {
+    for (char c : text)
+        if (static_cast<unsigned char>(c) < 0x20 || static_cast<unsigned char>(c) > 0x7E) return false;
+    return true;
+}
+
+std::string safe_text(std::string_view text) {
+    std::string out(text.substr(0, MAX_TEXT));
+    for (char& c : out)
+        if (static_cast<unsigned char>(c) < 0x20 || static_cast<unsigned char>(c) > 0x7E) c = '?';
+    return out;
+}
+
+// Cuts the first space-separated word off `rest`.
+std::string_view take_word(std::string_view& rest) {
+    auto space = rest.find(' ');
+    std::string_view word = rest.substr(0, space);
+    rest = space == std::string_view::npos ? std::string_view() : rest.substr(space + 1);
+    return word;
+}
+
+// Plain decimal: digits only (no sign, no spaces), at most what fits.
+template <typename T>
+std::optional<T> parse_number(std::string_view text) {
+    if (text.empty() || text.size() > 20) return std::nullopt;
+    for (char c : text)
+        if (c < '0' || c > '9') return std::nullopt;
+    T value{};
+    auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+    if (ec != std::errc() || end != text.data() + text.size()) return std::nullopt;
+    return value;
+}
+
+std::string cut(std::string_view text) {
+    return std::string(text.substr(0, 40)) + (text.size() > 40 ? "..." : "");
+}
+
+// The line checks every decoder shares.
+std::optional<std::string> bad_line(std::string_view line) {
+    if (line.size() + 1 > MAX_LINE) return std::string("line too long");
+    if (line.empty()) return std::string("empty line");
+    if (!printable(line)) return std::string("line with control or non-ASCII bytes");
+    return std::nullopt;
+}
+
+Result<Reply, std::string> decode_reply(std::string_view rest) {
+    auto seq = parse_number<u32>(take_word(rest));
+    if (!seq) return std::string("reply without a valid sequence number");
+    Reply reply;
+    reply.seq = *seq;
+    auto verdict = take_word(rest);
+    if (verdict == "error") {
+        reply.ok = false;
+        reply.error = std::string(rest);
+        return reply;
+    }
+    if (verdict != "ok") return "reply neither ok nor error: '" + cut(verdict) + "'";
+    if (rest.empty()) return reply;
+    auto state_field = take_word(rest);
+    auto instructions_field = take_word(rest);
+    if (!rest.empty()) return std::string("reply with trailing fields");
+    Status status;
+    if (state_field == "state=running")
+        status.state = RunState::Running;
+    else if (state_field == "state=paused")
+        status.state = RunState::Paused;
+    else
+        return "reply with a bad state field: '" + cut(state_field) + "'";
+    constexpr std::string_view INSTRUCTIONS = "instructions=";
+    if (!instructions_field.starts_with(INSTRUCTIONS))
+        return "reply with a bad instructions field: '" + cut(instructions_field) + "'";
+    auto count = parse_number<u64>(instructions_field.substr(INSTRUCTIONS.size()));
+    if (!count) return "reply with a bad instruction count: '" + cut(instructions_field) + "'";
+    status.instructions = *count;
+    reply.status = status;
+    return reply;
+}
+
+Result<Notification, std::string> decode_event(std::string_view rest) {
+    auto name = take_word(rest);
+    for (auto const& [event, text] : EVENTS)
+        if (name == text) return Notification{event, std::string(rest)};
+    return "unknown event '" + cut(name) + "'";
+}
+
+} // namespace
+
+std::string_view command_name(Command command) {
+    for (auto const& [value, name] : COMMANDS)
+        if (value == command) return name;
+    return "?";
+}
+
+std::string_view event_name(Event event) {
+    for (auto const& [value, name] : EVENTS)
+        if (value == event) return name;
+    return "?";
+}
+
+std::string_view run_state_name(RunState state) {
+    return state == RunState::Paused ? "paused" : "running";
+}
+
+std::string encode(Request const& request) {
+    return std::to_string(request.seq) + " " + std::string(command_name(request.command)) + "\n";
+}
+
+std::string encode(Reply const& reply) {
+    std::string line = "reply " + std::to_string(reply.seq);
+    if (!reply.ok) {
+        line += " error";
+        auto text = safe_text(reply.error);
+        if (!text.empty()) line += " " + text;
+    } else {
+        line += " ok";
+        if (reply.status)
+            line += " state=" + std::string(run_state_name(reply.status->state)) +
+                    " instructions=" + std::to_string(reply.status->instructions);
+    }
+    return line + "\n";
+}
+
+std::string encode(Notification const& notification) {
+    std::string line = "event " + std::string(event_name(notification.event));
+    auto text = safe_text(notification.text);
+    if (!text.empty()) line += " " + text;
+    return line + "\n";
+}
+
+Result<Request, std::string> decode_request(std::string_view line) {
+    if (auto bad = bad_line(line)) return *bad;
+    std::string_view rest = line;
+    auto seq_text = take_word(rest);
+    auto seq = parse_number<u32>(seq_text);
+    if (!seq || *seq == 0) return "bad sequence number '" + cut(seq_text) + "'";
+    for (auto const& [command, name] : COMMANDS)
+        if (rest == name) return Request{*seq, command};
+    return "unknown command '" + cut(rest) + "'";
+}
+
+u32 salvage_seq(std::string_view line) {
+    if (line.size() + 1 > MAX_LINE) return 0;
+    auto seq = parse_number<u32>(take_word(line));
+    return seq ? *seq : 0;
+}
+
+Result<WorkerMessage, std::string> decode_worker_message(std::string_view line) {
+    if (auto bad = bad_line(line)) return *bad;
+    std::string_view rest = line;
+    auto kind = take_word(rest);
+    if (kind == "reply") {
+        auto reply = decode_reply(rest);
+        if (reply.is_error()) return reply.release_error();
+        return WorkerMessage(reply.release_value());
+    }
+    if (kind == "event") {
+        auto event = decode_event(rest);
+        if (event.is_error()) return event.release_error();
+        return WorkerMessage(event.release_value());
+    }
+    return "neither a reply nor an event: '" + cut(kind) + "'";
+}
+
+void LineReader::feed(std::string_view bytes) {
+    m_buffer.append(bytes);
+}
+
+std::optional<Result<std::string, std::string>> LineReader::next() {
+    for (;;) {
+        if (m_report_overlong) {
+            m_report_overlong = false;
+            return Result<std::string, std::string>(Err{std::string("line too long")});
+        }
+        auto newline = m_buffer.find('\n');
+        if (newline == std::string::npos) {
+            if (m_buffer.size() < MAX_LINE) return std::nullopt;
+            // No newline within MAX_LINE bytes: the line cannot be valid.
+            // Drop what we have and the rest of it up to its newline.
+            m_buffer.clear();
+            if (m_discarding) return std::nullopt;
+            m_discarding = true;
+            m_report_overlong = true;
+            continue;
+        }
+        std::string line = m_buffer.substr(0, newline);
+        m_buffer.erase(0, newline + 1);
+        if (m_discarding) {
+            m_discarding = false; // the end of the overlong line
+            continue;
+        }
+        if (line.size() + 1 > MAX_LINE)
+            return Result<std::string, std::string>(Err{std::string("line too long")});
+        return Result<std::string, std::string>(std::move(line));
+    }
+}
+
+} // namespace vsa::control

@@ -1,0 +1,134 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+// The control protocol between vsad (the supervisor) and one vsa-vm worker,
+// shared by both sides so they encode and decode the same way.
+//
+// Transport: a connected Unix stream socket (vsa-vm --control-fd, see
+// control_channel.h for why a socketpair). Messages are text lines of
+// printable ASCII ending in '\n', at most MAX_LINE bytes with the newline:
+// easy to read in a trace or with socat, and a torn or hostile line is found
+// at the next newline, so one bad message never desynchronises the stream.
+//
+//   supervisor -> worker   "<seq> <command>"
+//       commands: pause, resume, reset, save, turn-off, query
+//   worker -> supervisor   "reply <seq> ok [state=running|paused instructions=N]"
+//                          "reply <seq> error <text>"
+//                          "event <name> [<text>]"
+//       events: restoring, started, paused, resumed, reset, saved,
+//               save-failed <text>, powered-off, triple-fault, turned-off,
+//               error <text>
+//
+// <seq> is a decimal number from 1 to 2^32-1 the supervisor chooses; the
+// reply carries it back, so a late reply to a request that timed out is
+// recognised and dropped. A request the worker cannot parse gets
+// "reply 0 error <why>" (its seq may be what was wrong with it). Every
+// command gets exactly one reply; "query" is answered with the state fields.
+//
+// What each command means (the worker's side, vsa_vm_main.cpp): pause stops
+// the VM thread and the virtual clock; resume restarts both; reset is a
+// hard reset (the CPU and chipset restart, RAM is kept as on a real PC's
+// reset button); save writes the --save-state file and the worker exits
+// with status 6 after "event saved" (a failed save leaves the VM as it was:
+// "event save-failed"); turn-off stops at once and exits with status 5 after
+// "event turned-off".
+#pragma once
+
+#include "hypervisor/base/result.h"
+#include "hypervisor/base/types.h"
+
+#include <optional>
+#include <string>
+#include <string_view>
+#include <variant>
+
+namespace vsa::control {
+
+// A line longer than this (newline included) is refused: no message needs
+// more, and the reader's buffer stays bounded whatever the peer sends.
+inline constexpr std::size_t MAX_LINE = 1024;
+// Free text (error messages) is cut to fit a line with room to spare.
+inline constexpr std::size_t MAX_TEXT = 900;
+
+enum class Command { Pause, Resume, Reset, Save, TurnOff, Query };
+
+enum class Event {
+    Restoring,   // loading the saved state (before "started")
+    Started,     // the machine runs (built, and restored if asked)
+    Paused,      // the VM thread and the virtual clock stopped
+    Resumed,     // running again after a pause
+    Reset,       // hard reset done
+    Saved,       // the state file is written; the worker exits (status 6)
+    SaveFailed,  // the save did not happen; the VM is as it was
+    PoweredOff,  // the guest turned the machine off (exit status 0)
+    TripleFault, // the CPU shut down (exit status 3)
+    TurnedOff,   // stopped on request (exit status 5)
+    Error,       // a host error; the worker exits (status 1) after this
+};
+
+enum class RunState { Running, Paused };
+
+struct Request {
+    u32 seq{0};
+    Command command{Command::Query};
+    friend bool operator==(Request const&, Request const&) = default;
+};
+
+struct Status {
+    RunState state{RunState::Running};
+    u64 instructions{0};
+    friend bool operator==(Status const&, Status const&) = default;
+};
+
+struct Reply {
+    u32 seq{0};
+    bool ok{true};
+    std::string error;            // when !ok
+    std::optional<Status> status; // the answer to "query"
+    friend bool operator==(Reply const&, Reply const&) = default;
+};
+
+struct Notification {
+    Event event{Event::Started};
+    std::string text; // detail for save-failed and error; may be empty
+    friend bool operator==(Notification const&, Notification const&) = default;
+};
+
+using WorkerMessage = std::variant<Reply, Notification>;
+
+std::string_view command_name(Command command);
+std::string_view event_name(Event event);
+std::string_view run_state_name(RunState state);
+
+// Encoders return the whole line, newline included. Free text is made safe
+// first (control and non-ASCII bytes become '?', cut to MAX_TEXT), so an
+// encoder never produces a line the decoder refuses.
+std::string encode(Request const& request);
+std::string encode(Reply const& reply);
+std::string encode(Notification const& notification);
+
+// Decoders take one line without its newline. They accept exactly what the
+// encoders write and refuse everything else with a reason; they never
+// throw, whatever the bytes.
+Result<Request, std::string> decode_request(std::string_view line);
+Result<WorkerMessage, std::string> decode_worker_message(std::string_view line);
+// The sequence number of a request decode_request refused, when its first
+// word is still a valid one (an unknown command from a newer supervisor):
+// the error reply then reaches the waiting caller. Else 0.
+u32 salvage_seq(std::string_view line);
+
+// Splits a byte stream into lines. A line over MAX_LINE is dropped up to its
+// newline and reported once as an error, so the buffer never holds more
+// than MAX_LINE bytes.
+class LineReader {
+public:
+    void feed(std::string_view bytes);
+    // The next complete line (without '\n'), an error for an overlong one,
+    // or nothing until more bytes arrive.
+    std::optional<Result<std::string, std::string>> next();
+
+private:
+    std::string m_buffer;
+    bool m_discarding{false}; // inside an overlong line, until its newline
+    bool m_report_overlong{false};
+};
+
+} // namespace vsa::control

@@ -1,0 +1,550 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+#include "services/worker/vm_runtime.h"
+
+#include "services/model/vm_limits.h"
+
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <array>
+#include <cerrno>
+#include <cstring>
+#include <iostream>
+
+namespace vsa::services {
+
+namespace {
+
+std::string_view state_name(VmState state) {
+    switch (state) {
+    case VmState::Invalid:
+        return "Invalid";
+    case VmState::TurnedOff:
+        return "TurnedOff";
+    case VmState::Saved:
+        return "Saved";
+    case VmState::TurningOn:
+        return "TurningOn";
+    case VmState::Restoring:
+        return "Restoring";
+    case VmState::Running:
+        return "Running";
+    case VmState::Paused:
+        return "Paused";
+    case VmState::Saving:
+        return "Saving";
+    case VmState::TurningOff:
+        return "TurningOff";
+    case VmState::MergingDrives:
+        return "MergingDrives";
+    case VmState::DeleteMachine:
+        return "DeleteMachine";
+    }
+    return "?";
+}
+
+bool file_exists(std::filesystem::path const& path) {
+    struct stat info {};
+    return ::lstat(path.c_str(), &info) == 0;
+}
+
+std::string describe(VirtualMachine const& vm) {
+    return "virtual machine \"" + vm.name() + "\" (" + std::string(state_name(vm.state())) + ")";
+}
+
+OperationHandle completed(ServiceResult<void> result) {
+    auto operation = std::make_shared<Operation>();
+    operation->complete(std::move(result));
+    return operation;
+}
+
+} // namespace
+
+struct VmRuntime::Session {
+    Guid id;
+    std::string name;
+    std::filesystem::path saved_state; // the worker's --save-state file
+    // Shared so a command can use it without holding the runtime's lock
+    // while the session moves on; never destroyed on its monitor thread.
+    std::shared_ptr<WorkerProcess> worker;
+    Pending pending{Pending::Startup};
+    OperationHandle operation;
+    VmState before_save{VmState::Running};
+    bool restoring{false}; // started from a saved state
+    bool saved{false};     // the worker reported "saved"
+    bool ended{false};     // the worker has exited and been handled
+    std::string last_error;
+    std::string end_reason;
+    // One client command at a time per VM (pause, resume, reset, save,
+    // turn-off): a state check and the command it allows belong together.
+    std::mutex command_mutex;
+};
+
+VmRuntime::VmRuntime(Inventory& inventory, VmRuntimeOptions options)
+    : m_inventory(inventory), m_options(std::move(options)) {}
+
+VmRuntime::~VmRuntime() {
+    shutdown();
+}
+
+void VmRuntime::log(std::string const& line) const {
+    if (m_options.log)
+        m_options.log(line);
+    else
+        std::cerr << "vsad: " << line << std::endl;
+}
+
+std::filesystem::path VmRuntime::default_serial_log(VirtualMachine const& vm) {
+    return vm.folder() / (vm.name() + ".com1.log");
+}
+
+std::vector<std::string> VmRuntime::worker_arguments(VirtualMachine const& vm) const {
+    std::vector<std::string> args = m_options.extra_arguments;
+    args.push_back("--memory");
+    args.push_back(std::to_string(vm.memory_mb()) + "M");
+    // IDE order: primary master, primary slave, secondary master, slave.
+    std::array<std::string, 4> slots;
+    std::size_t used = 0;
+    for (auto const& disk : vm.hard_disk_connections()) {
+        auto const& at = disk.location();
+        if (at.bus_type != DriveBusType::Ide || at.bus < 0 || at.bus > 1 || at.device < 0 || at.device > 1)
+            continue; // the model allows only these; SCSI is not emulated
+        auto slot = static_cast<std::size_t>(at.bus * 2 + at.device);
+        slots[slot] = disk.disk_path();
+        used = std::max(used, slot + 1);
+    }
+    for (std::size_t i = 0; i < used; ++i)
+        args.push_back("--disk=" + slots[i]); // "--disk=" keeps a free slot free
+    auto const& com1 = vm.serial_ports()[0];
+    args.push_back("--serial");
+    args.push_back("append:" + (com1.type() == SerialPortType::TextFile ? std::filesystem::path(com1.name())
+                                                                        : default_serial_log(vm))
+                                   .string());
+    auto const& com2 = vm.serial_ports()[1];
+    if (com2.type() == SerialPortType::TextFile) {
+        args.push_back("--serial2");
+        args.push_back("append:" + com2.name());
+    }
+    args.push_back("--save-state");
+    args.push_back(vm.saved_state_file().string());
+    if (vm.state() == VmState::Saved) {
+        args.push_back("--restore-state");
+        args.push_back(vm.saved_state_file().string());
+    }
+    return args;
+}
+
+std::shared_ptr<VmRuntime::Session> VmRuntime::session_of(Guid const& id) const {
+    std::lock_guard lock(m_mutex);
+    auto it = m_sessions.find(id);
+    if (it == m_sessions.end() || it->second->ended) return nullptr;
+    return it->second;
+}
+
+pid_t VmRuntime::worker_pid(Guid const& id) const {
+    auto session = session_of(id);
+    std::lock_guard lock(m_mutex);
+    return session && session->worker ? session->worker->pid() : -1;
+}
+
+std::size_t VmRuntime::running_count() const {
+    std::lock_guard lock(m_mutex);
+    std::size_t count = 0;
+    for (auto const& [id, session] : m_sessions)
+        if (!session->ended) ++count;
+    return count;
+}
+
+void VmRuntime::set_state_locked(Session const& session, VmState state) {
+    if (session.ended) return;
+    (void)m_inventory.set_vm_state(session.id, state);
+}
+
+// --- Startup -----------------------------------------------------------------
+
+ServiceResult<OperationHandle> VmRuntime::startup(Guid const& id) {
+    std::shared_ptr<Session> session;
+    std::shared_ptr<WorkerProcess> previous; // an ended worker, joined outside the lock
+    VirtualMachine vm("", {}, id);
+    {
+        std::lock_guard lock(m_mutex);
+        if (m_shutting_down) return service_error(hr::VM_E_APP_SHUTTING_DOWN, "the server is shutting down");
+        std::size_t live = 0;
+        for (auto const& [other, s] : m_sessions)
+            if (!s->ended) ++live;
+        bool restoring = false;
+        vm =
+            TRY(m_inventory.change_vm_state(id, [&](VirtualMachine const& current) -> ServiceResult<VmState> {
+                restoring = current.state() == VmState::Saved;
+                if (!is_stopped(current.state()))
+                    return service_error(hr::VM_E_VM_RUNNING, describe(current) + " is already on");
+                if (live >= static_cast<std::size_t>(VmLimits::MAX_RUNNING_VMS))
+                    return service_error(hr::VM_E_TOO_MANY_VMS,
+                                         std::to_string(live) + " virtual machines already run");
+                if (current.undoable())
+                    return service_error(hr::E_FAIL,
+                                         describe(current) +
+                                             " has undo disks, which the VM worker does not support yet");
+                return VmState::TurningOn;
+            }));
+        // The snapshot says TurningOn; the worker's arguments want to know
+        // whether it starts from its saved state.
+        vm.set_state(restoring ? VmState::Saved : VmState::TurnedOff);
+        if (auto it = m_sessions.find(id); it != m_sessions.end()) {
+            previous = std::move(it->second->worker);
+            m_sessions.erase(it);
+        }
+        session = std::make_shared<Session>();
+        session->id = id;
+        session->name = vm.name();
+        session->saved_state = vm.saved_state_file();
+        session->restoring = restoring;
+        session->operation = std::make_shared<Operation>();
+        m_sessions[id] = session;
+    }
+    previous.reset();
+
+    // Spawned outside the lock: the worker's callbacks take it.
+    std::weak_ptr<Session> weak = session;
+    WorkerProcess::Callbacks callbacks;
+    callbacks.on_event = [this, weak](control::Notification const& event) {
+        if (auto s = weak.lock()) on_worker_event(s, event);
+    };
+    callbacks.on_exit = [this, weak](WorkerExit const& exit) {
+        if (auto s = weak.lock()) on_worker_exit(s, exit);
+    };
+    callbacks.on_log = [this, name = vm.name()](std::string const& line) {
+        log("virtual machine \"" + name + "\": " + line);
+    };
+    auto spawned = WorkerProcess::spawn(m_options.worker_binary, worker_arguments(vm), std::move(callbacks));
+    std::lock_guard lock(m_mutex);
+    if (spawned.is_error()) {
+        session->ended = true;
+        session->pending = Pending::None;
+        (void)m_inventory.set_vm_state(id, session->restoring ? VmState::Saved : VmState::TurnedOff);
+        session->operation->complete(spawned.error());
+        log(spawned.error().message);
+        return spawned.release_error();
+    }
+    session->worker = spawned.release_value();
+    log("virtual machine \"" + vm.name() + "\": worker " + std::to_string(session->worker->pid()) +
+        (session->restoring ? " restoring its saved state" : " starting"));
+    return session->operation;
+}
+
+// --- Worker events -------------------------------------------------------------
+
+void VmRuntime::on_worker_event(std::shared_ptr<Session> const& session, control::Notification const& event) {
+    std::lock_guard lock(m_mutex);
+    Session& s = *session;
+    switch (event.event) {
+    case control::Event::Restoring:
+        set_state_locked(s, VmState::Restoring);
+        break;
+    case control::Event::Started:
+        set_state_locked(s, VmState::Running);
+        if (s.restoring) {
+            // The guest runs on: its disks now move away from the saved
+            // state, which could only restore an inconsistent machine.
+            if (::unlink(s.saved_state.c_str()) != 0 && errno != ENOENT)
+                log("virtual machine \"" + s.name + "\": cannot delete the used saved state " +
+                    s.saved_state.string() + ": " + std::strerror(errno));
+        }
+        if (s.pending == Pending::Startup) {
+            s.pending = Pending::None;
+            s.operation->complete(Ok{});
+        }
+        break;
+    case control::Event::Paused:
+        set_state_locked(s, VmState::Paused);
+        break;
+    case control::Event::Resumed:
+        set_state_locked(s, VmState::Running);
+        break;
+    case control::Event::Reset:
+        log("virtual machine \"" + s.name + "\": reset");
+        break;
+    case control::Event::Saved:
+        s.saved = true;
+        break;
+    case control::Event::SaveFailed:
+        log("virtual machine \"" + s.name + "\": save failed: " + event.text);
+        if (s.pending == Pending::Save) {
+            set_state_locked(s, s.before_save);
+            s.pending = Pending::None;
+            s.operation->complete(service_error(hr::E_FAIL, "cannot save \"" + s.name + "\": " + event.text));
+        }
+        break;
+    case control::Event::PoweredOff:
+        s.end_reason = "the guest turned the machine off";
+        break;
+    case control::Event::TripleFault:
+        s.end_reason = "the guest triple-faulted (processor shutdown)";
+        break;
+    case control::Event::TurnedOff:
+        break;
+    case control::Event::Error:
+        s.last_error = event.text;
+        log("virtual machine \"" + s.name + "\": worker error: " + event.text);
+        break;
+    }
+}
+
+void VmRuntime::on_worker_exit(std::shared_ptr<Session> const& session, WorkerExit const& exit) {
+    std::optional<VmEvent> unsolicited;
+    std::string detail;
+    {
+        std::lock_guard lock(m_mutex);
+        Session& s = *session;
+        s.ended = true;
+        // Renamed while running: the .vmc moved and the saved state goes
+        // with it, as the inventory does for a stopped VM.
+        auto vm = m_inventory.virtual_machine(s.id);
+        auto saved_state = vm ? vm->saved_state_file() : s.saved_state;
+        if (saved_state != s.saved_state && file_exists(s.saved_state) && !file_exists(saved_state))
+            ::rename(s.saved_state.c_str(), saved_state.c_str());
+        bool has_saved_state = file_exists(saved_state);
+        (void)m_inventory.set_vm_state(s.id, has_saved_state ? VmState::Saved : VmState::TurnedOff);
+
+        std::string why = !s.last_error.empty() ? s.last_error : "the worker ended (" + exit.describe() + ")";
+        switch (s.pending) {
+        case Pending::Startup:
+            s.operation->complete(
+                service_error(s.restoring ? hr::VM_E_PREF_UNLOADABLE_ACTIVATION : hr::E_FAIL,
+                              "virtual machine \"" + s.name + "\" did not start: " + why));
+            break;
+        case Pending::TurnOff:
+            s.operation->complete(Ok{});
+            break;
+        case Pending::Save:
+            if (s.saved && has_saved_state)
+                s.operation->complete(Ok{});
+            else
+                s.operation->complete(
+                    service_error(hr::E_FAIL, "virtual machine \"" + s.name + "\" was not saved: " + why));
+            break;
+        case Pending::None:
+            if (!s.end_reason.empty()) {
+                unsolicited = exit.status == 3 ? VmEvent::TripleFault : VmEvent::TurnedOffByGuest;
+                detail = s.end_reason;
+            } else if (!s.last_error.empty()) {
+                unsolicited = VmEvent::WorkerError;
+                detail = s.last_error;
+            } else if (!(exit.status == 6 && has_saved_state)) {
+                unsolicited = VmEvent::WorkerDied;
+                detail = "the VM worker ended unexpectedly (" + exit.describe() + ")";
+            }
+            break;
+        }
+        s.pending = Pending::None;
+        log("virtual machine \"" + s.name + "\": worker ended, " + exit.describe() + "; now " +
+            (has_saved_state ? "Saved" : "TurnedOff") + (detail.empty() ? "" : ": " + detail));
+        m_changed.notify_all();
+    }
+    if (unsolicited && m_options.on_event)
+        m_options.on_event(session->id, session->name, *unsolicited, detail);
+}
+
+// --- Commands --------------------------------------------------------------------
+
+ServiceResult<VmRuntime::CommandTarget> VmRuntime::command_target(Guid const& id, VmState wanted,
+                                                                  HResult refusal) {
+    auto refuse = [&](VirtualMachine const& vm) {
+        return service_error(refusal, describe(vm) + " is not " + std::string(state_name(wanted)));
+    };
+    auto vm = m_inventory.virtual_machine(id);
+    if (!vm) return service_error(hr::VM_E_VM_UNKNOWN, "no virtual machine with ConfigID " + id.to_string());
+    CommandTarget target;
+    target.session = session_of(id);
+    if (!target.session) return refuse(*vm);
+    target.lock = std::unique_lock(target.session->command_mutex);
+    // Checked again under the command lock: another command may have
+    // changed it while this one waited.
+    vm = m_inventory.virtual_machine(id);
+    if (!vm) return service_error(hr::VM_E_VM_UNKNOWN, "no virtual machine with ConfigID " + id.to_string());
+    if (vm->state() != wanted) return refuse(*vm);
+    std::lock_guard lock(m_mutex);
+    target.worker = target.session->ended ? nullptr : target.session->worker;
+    if (!target.worker) return refuse(*vm);
+    return target;
+}
+
+ServiceResult<void> VmRuntime::pause(Guid const& id) {
+    auto target = TRY(command_target(id, VmState::Running, hr::E_FAIL));
+    TRY(target.worker->request(control::Command::Pause, m_options.command_timeout));
+    std::lock_guard lock(m_mutex);
+    set_state_locked(*target.session, VmState::Paused);
+    return Ok{};
+}
+
+ServiceResult<void> VmRuntime::resume(Guid const& id) {
+    auto target = TRY(command_target(id, VmState::Paused, hr::E_FAIL));
+    TRY(target.worker->request(control::Command::Resume, m_options.command_timeout));
+    std::lock_guard lock(m_mutex);
+    set_state_locked(*target.session, VmState::Running);
+    return Ok{};
+}
+
+ServiceResult<OperationHandle> VmRuntime::reset(Guid const& id) {
+    auto target = TRY(command_target(id, VmState::Running, hr::VM_E_VM_NOT_RUNNING));
+    // The worker resets before it replies: the operation is complete.
+    TRY(target.worker->request(control::Command::Reset, m_options.command_timeout));
+    return completed(Ok{});
+}
+
+ServiceResult<control::Status> VmRuntime::query(Guid const& id) {
+    auto session = session_of(id);
+    std::shared_ptr<WorkerProcess> worker;
+    if (session) {
+        std::lock_guard lock(m_mutex);
+        worker = session->worker;
+    }
+    if (!worker) return service_error(hr::VM_E_VM_NOT_RUNNING, "the virtual machine has no worker");
+    auto reply = TRY(worker->request(control::Command::Query, m_options.command_timeout));
+    if (!reply.status) return service_error(hr::E_FAIL, "the VM worker's answer had no state");
+    return *reply.status;
+}
+
+ServiceResult<std::shared_ptr<VmRuntime::Session>> VmRuntime::running_session(Guid const& id) {
+    {
+        std::lock_guard lock(m_mutex);
+        if (m_shutting_down) return service_error(hr::VM_E_APP_SHUTTING_DOWN, "the server is shutting down");
+    }
+    auto vm = m_inventory.virtual_machine(id);
+    if (!vm) return service_error(hr::VM_E_VM_UNKNOWN, "no virtual machine with ConfigID " + id.to_string());
+    auto session = session_of(id);
+    if (!session) return service_error(hr::VM_E_VM_NOT_RUNNING, describe(*vm) + " is not running");
+    return session;
+}
+
+ServiceResult<OperationHandle> VmRuntime::turn_off(Guid const& id) {
+    return begin_stop(TRY(running_session(id)), Pending::TurnOff);
+}
+
+ServiceResult<OperationHandle> VmRuntime::save(Guid const& id) {
+    return begin_stop(TRY(running_session(id)), Pending::Save);
+}
+
+ServiceResult<OperationHandle> VmRuntime::begin_stop(std::shared_ptr<Session> const& session, Pending kind) {
+    bool saving = kind == Pending::Save;
+    std::lock_guard one_command(session->command_mutex);
+    std::shared_ptr<WorkerProcess> worker;
+    OperationHandle operation;
+    {
+        std::lock_guard lock(m_mutex);
+        if (session->ended || !session->worker)
+            return service_error(hr::VM_E_VM_NOT_RUNNING,
+                                 "virtual machine \"" + session->name + "\" is not running");
+        VmState before = VmState::Running;
+        TRY(m_inventory.change_vm_state(session->id, [&](VirtualMachine const& vm) -> ServiceResult<VmState> {
+            if (vm.state() != VmState::Running && vm.state() != VmState::Paused)
+                return service_error(hr::VM_E_VM_NOT_RUNNING, describe(vm) + " is not running");
+            // Saving would keep changes the owner asked to throw away.
+            if (saving && vm.undoable() && vm.undo_action() == UndoAction::Discard)
+                return service_error(hr::E_FAIL,
+                                     describe(vm) + " discards its undo disks; it cannot be saved");
+            before = vm.state();
+            return saving ? VmState::Saving : VmState::TurningOff;
+        }));
+        operation = std::make_shared<Operation>();
+        session->pending = kind;
+        session->before_save = before;
+        session->saved = false;
+        session->operation = operation;
+        worker = session->worker;
+    }
+    // The worker's exit completes the operation (or, for a save, its
+    // "save-failed").
+    auto accepted = worker->request(saving ? control::Command::Save : control::Command::TurnOff,
+                                    m_options.command_timeout);
+    if (accepted.has_value()) return operation;
+    if (!saving) {
+        // Pulling the plug cannot be refused: a worker that does not take
+        // the command is killed.
+        log("virtual machine \"" + session->name + "\": turn-off not acknowledged (" +
+            accepted.error().message + "); killing the worker");
+        worker->kill();
+        return operation;
+    }
+    std::lock_guard lock(m_mutex);
+    if (session->pending == Pending::Save) {
+        set_state_locked(*session, session->before_save);
+        session->pending = Pending::None;
+        operation->complete(accepted.error());
+    }
+    return accepted.release_error();
+}
+
+ServiceResult<void> VmRuntime::discard_saved_state(Guid const& id) {
+    TRY(m_inventory.change_vm_state(id, [](VirtualMachine const& vm) -> ServiceResult<VmState> {
+        if (vm.state() == VmState::TurnedOff)
+            return service_error(hr::VM_E_VM_NO_SAVED_STATE, describe(vm) + " has no saved state");
+        if (vm.state() != VmState::Saved) return service_error(hr::VM_E_VM_RUNNING, describe(vm) + " is on");
+        auto file = vm.saved_state_file();
+        if (::unlink(file.c_str()) != 0 && errno != ENOENT)
+            return service_error(hr::E_FAIL, "cannot delete " + file.string() + ": " + std::strerror(errno));
+        return VmState::TurnedOff;
+    }));
+    return Ok{};
+}
+
+// --- Shutdown --------------------------------------------------------------------
+
+void VmRuntime::shutdown() {
+    std::vector<std::shared_ptr<Session>> sessions;
+    {
+        std::lock_guard lock(m_mutex);
+        m_shutting_down = true;
+        for (auto const& [id, session] : m_sessions)
+            sessions.push_back(session);
+    }
+    if (sessions.empty()) return;
+
+    // First let startups in flight finish (a half-started VM cannot save).
+    for (auto const& session : sessions) {
+        OperationHandle pending;
+        {
+            std::lock_guard lock(m_mutex);
+            if (!session->ended && session->pending != Pending::None) pending = session->operation;
+        }
+        if (pending) (void)pending->wait_for(m_options.command_timeout);
+    }
+    // Then save or turn off each running VM, all at once.
+    std::vector<std::pair<std::shared_ptr<Session>, OperationHandle>> stopping;
+    for (auto const& session : sessions) {
+        auto vm = m_inventory.virtual_machine(session->id);
+        if (!vm || session_of(session->id) != session) continue;
+        bool turn_off = vm->shutdown_action() == ShutdownAction::TurnOff;
+        // Shutdown needs guest Additions to ask the guest; without them
+        // Virtual Server saves.
+        auto operation = begin_stop(session, turn_off ? Pending::TurnOff : Pending::Save);
+        if (operation.is_error() && !turn_off) {
+            log("virtual machine \"" + session->name + "\": cannot save at shutdown (" +
+                operation.error().message + "); turning it off");
+            operation = begin_stop(session, Pending::TurnOff);
+        }
+        if (operation.has_value()) stopping.emplace_back(session, operation.value());
+    }
+    for (auto& [session, operation] : stopping) {
+        auto done = operation->wait_for(m_options.shutdown_timeout);
+        if (done.is_error())
+            log("virtual machine \"" + session->name + "\": " + done.error().message + " at shutdown");
+    }
+    // No worker outlives vsad: whatever is left is killed and reaped.
+    std::vector<std::shared_ptr<WorkerProcess>> workers;
+    {
+        std::lock_guard lock(m_mutex);
+        for (auto const& [id, session] : m_sessions)
+            if (session->worker) workers.push_back(std::move(session->worker));
+        m_sessions.clear();
+    }
+    for (auto& worker : workers) {
+        if (!worker->exited()) {
+            worker->kill();
+            worker->wait_exited(std::chrono::seconds(10));
+        }
+    }
+    workers.clear(); // joins the monitors
+}
+
+} // namespace vsa::services

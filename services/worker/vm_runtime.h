@@ -1,0 +1,162 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+// VmRuntime: the power lifecycle of the registered VMs (IVMVirtualMachine
+// Startup, TurnOff, Save, Pause, Resume, Reset, DiscardSavedState and the
+// State property), carried out by one vsa-vm worker process per running VM
+// (WorkerProcess).
+//
+// States follow vs-api.md section 6. The VM's state lives in the Inventory
+// (so configuration changes, Delete and Unregister see it under the same
+// lock); every transition is checked and made atomically there
+// (Inventory::change_vm_state), so two racing calls cannot both start or
+// both save a VM:
+//
+//   Startup    TurnedOff -> TurningOn -> Running
+//              Saved -> TurningOn -> Restoring -> Running (the .vsv is
+//              deleted once the worker runs: from then on the disks move on
+//              and the file could only restore an inconsistent machine)
+//   TurnOff    Running/Paused -> TurningOff -> TurnedOff
+//   Save       Running/Paused -> Saving -> Saved (a failed save goes back)
+//   Reset      Running -> Running (the worker resets in place)
+//   Pause      Running -> Paused        Resume  Paused -> Running
+//   DiscardSavedState  Saved -> TurnedOff (the .vsv is deleted)
+//   worker ends by itself (guest power-off, triple fault, crash, kill -9):
+//              -> TurnedOff, or Saved if it left a saved state; reported
+//              through the event hook (the event log will hang there)
+//
+// Refusals: Startup when on or in transition VM_E_VM_RUNNING, past
+// VmLimits::MAX_RUNNING_VMS VM_E_TOO_MANY_VMS, while vsad stops
+// VM_E_APP_SHUTTING_DOWN; TurnOff/Save/Reset when not running
+// VM_E_VM_NOT_RUNNING; Save of an undoable VM whose UndoAction is Discard
+// E_FAIL; Pause/Resume in the wrong state E_FAIL (the codes the reference
+// documents for them); DiscardSavedState VM_E_VM_NO_SAVED_STATE or
+// VM_E_VM_RUNNING.
+//
+// Asynchronous operations (Virtual Server returns an IVMTask for Startup,
+// TurnOff, Save and Reset) return an OperationHandle once accepted; it
+// completes when the worker reports the outcome. Pause, Resume and
+// DiscardSavedState are synchronous, as in Virtual Server.
+//
+// The worker's command line comes from the .vmc: --memory, the hard disks
+// by IDE location (primary master, primary slave, secondary master,
+// secondary slave), --save-state <folder>/<name>.vsv (and --restore-state
+// from it when Saved), COM1 (and COM2) to the port's text file if one is
+// configured, else COM1 to "<folder>/<name>.com1.log" (appended, so the log
+// reads as one across save and restore).
+//
+// Shutdown (vsad stopping): new operations are refused, every running VM
+// is saved or turned off according to its ShutdownActionOnQuit (Shutdown,
+// which needs guest Additions, falls back to Save as Virtual Server does),
+// and any worker still there after that is killed: no worker outlives vsad.
+//
+// Not yet: undo disks (an undoable VM is refused at Startup rather than run
+// on its parent disks), CD/DVD and floppy media in the worker, network
+// adapters, AutoStartAtLaunch, triple fault resetting the VM (the worker
+// stops and the VM is turned off, with a hook event).
+#pragma once
+
+#include "services/inventory.h"
+#include "services/worker/operation.h"
+#include "services/worker/worker_process.h"
+
+#include <chrono>
+#include <condition_variable>
+#include <filesystem>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+namespace vsa::services {
+
+// What happened to a VM without a client asking (the event log's input).
+enum class VmEvent {
+    TurnedOffByGuest, // the guest powered the machine off
+    TripleFault,      // the virtual CPU shut down
+    WorkerDied,       // the worker crashed or was killed
+    WorkerError,      // the worker reported a host error (disk, saved state)
+};
+
+struct VmRuntimeOptions {
+    std::filesystem::path worker_binary; // vsa-vm
+    // Passed to every worker before the VM's own arguments (tests and
+    // appliances with their own firmware: --bios, --vgabios).
+    std::vector<std::string> extra_arguments;
+    // How long a worker may take to answer a command, and to finish a
+    // save or a turn-off at vsad's shutdown before it is killed.
+    std::chrono::milliseconds command_timeout{15'000};
+    std::chrono::milliseconds shutdown_timeout{120'000};
+    // Log lines (vsad passes its logger); default: stderr.
+    std::function<void(std::string const&)> log;
+    // Unsolicited VM events, after the state has changed. Runs on the
+    // worker's monitor thread: it must not call VmRuntime synchronously
+    // (queue the work instead).
+    std::function<void(Guid const&, std::string const& vm_name, VmEvent, std::string const& detail)> on_event;
+};
+
+class VmRuntime {
+public:
+    VmRuntime(Inventory& inventory, VmRuntimeOptions options);
+    ~VmRuntime(); // shutdown()
+    VmRuntime(VmRuntime const&) = delete;
+    VmRuntime& operator=(VmRuntime const&) = delete;
+
+    ServiceResult<OperationHandle> startup(Guid const& id);
+    ServiceResult<OperationHandle> turn_off(Guid const& id);
+    ServiceResult<OperationHandle> save(Guid const& id);
+    ServiceResult<OperationHandle> reset(Guid const& id);
+    ServiceResult<void> pause(Guid const& id);
+    ServiceResult<void> resume(Guid const& id);
+    ServiceResult<void> discard_saved_state(Guid const& id);
+
+    // The worker's own view (running or paused, instructions retired);
+    // VM_E_VM_NOT_RUNNING when there is no worker.
+    ServiceResult<control::Status> query(Guid const& id);
+    // The worker's process id, for tests and diagnostics (-1 if none).
+    pid_t worker_pid(Guid const& id) const;
+    std::size_t running_count() const;
+
+    // Saves or turns off every running VM per its ShutdownActionOnQuit, then
+    // makes sure no worker is left. Idempotent; later operations are
+    // refused with VM_E_APP_SHUTTING_DOWN.
+    void shutdown();
+
+    // The worker's command line for `vm` (without --control-fd).
+    std::vector<std::string> worker_arguments(VirtualMachine const& vm) const;
+    static std::filesystem::path default_serial_log(VirtualMachine const& vm);
+
+private:
+    struct Session;
+    enum class Pending { None, Startup, TurnOff, Save };
+
+    std::shared_ptr<Session> session_of(Guid const& id) const;
+    // For a client command: the VM's session with its command lock held,
+    // the VM in state `wanted` (else `refusal`), and its worker.
+    struct CommandTarget {
+        std::shared_ptr<Session> session;
+        std::unique_lock<std::mutex> lock;
+        std::shared_ptr<WorkerProcess> worker;
+    };
+    ServiceResult<CommandTarget> command_target(Guid const& id, VmState wanted, HResult refusal);
+    // A session whose worker runs, for TurnOff and Save (VM_E_VM_UNKNOWN,
+    // VM_E_VM_NOT_RUNNING, VM_E_APP_SHUTTING_DOWN).
+    ServiceResult<std::shared_ptr<Session>> running_session(Guid const& id);
+    // TurnOff or Save (kind), from Running or Paused.
+    ServiceResult<OperationHandle> begin_stop(std::shared_ptr<Session> const& session, Pending kind);
+    void on_worker_event(std::shared_ptr<Session> const& session, control::Notification const& event);
+    void on_worker_exit(std::shared_ptr<Session> const& session, WorkerExit const& exit);
+    void log(std::string const& line) const;
+    // Sets the inventory state unless the worker has already ended (its end
+    // decides the final state). Expects m_mutex held.
+    void set_state_locked(Session const& session, VmState state);
+
+    Inventory& m_inventory;
+    VmRuntimeOptions m_options;
+    mutable std::mutex m_mutex;
+    std::condition_variable m_changed;
+    bool m_shutting_down{false};
+    std::map<Guid, std::shared_ptr<Session>> m_sessions; // workers that may still run
+};
+
+} // namespace vsa::services

@@ -1,0 +1,265 @@
+#!/usr/bin/python3
+# SPDX-License-Identifier: GPL-2.0-or-later
+"""The power lifecycle over SOAP: python3-zeep against a live vsad that runs
+real vsa-vm workers.
+
+Usage: test_zeep_lifecycle.py vsad vsa-vhd vsa-vm counter_disk.img
+
+The guest is tests/progs/counter_disk.asm: it boots under SeaBIOS and prints
+"VSA-COUNTER <count> <ticks>" on COM1 once per timer tick, and vsad sends
+COM1 to <vm folder>/<name>.com1.log. So the log shows the guest running,
+standing still while paused, and going on from where it was after Save and
+Startup (restore). Also: the faults for invalid transitions (section 6 of
+vs-api.md), and vsad's stop saving a running VM (ShutdownActionOnQuit Save)
+that a restarted vsad then restores. Kept short: it runs under ASan in the
+default suite.
+"""
+import os
+import re
+import shutil
+import subprocess
+import sys
+import time
+import unittest
+import xml.etree.ElementTree as ET
+
+import requests
+import zeep
+import zeep.exceptions
+from zeep.transports import Transport
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from vsad_fixture import Vsad  # noqa: E402
+
+VSAD = VSA_VHD = VSA_VM = COUNTER_DISK = None  # argv
+NS = "urn:vsa:virtualserver:1"
+TIMEOUT = 60
+
+TURNED_OFF, SAVED, RUNNING, PAUSED = 1, 2, 5, 6
+
+
+def make_client(daemon):
+    session = requests.Session()
+    session.trust_env = False
+    session.verify = daemon.certificate
+    session.auth = (daemon.user, daemon.password)
+    transport = Transport(session=session, timeout=TIMEOUT, operation_timeout=TIMEOUT)
+    return zeep.Client(f"https://127.0.0.1:{daemon.port}/VirtualServer?wsdl", transport=transport)
+
+
+def start_vsad(data_dir=None):
+    return Vsad(VSAD, data_dir=data_dir, defines={"vm.worker_binary": VSA_VM})
+
+
+def counters(log):
+    try:
+        with open(log, encoding="latin-1") as f:
+            text = f.read()
+    except OSError:
+        return []
+    return [(int(m.group(1)), int(m.group(2))) for m in re.finditer(r"^VSA-COUNTER (\d+) (\d+)$", text, re.M)]
+
+
+def wait_for(condition, limit=60.0):
+    deadline = time.monotonic() + limit
+    while time.monotonic() < deadline:
+        if condition():
+            return True
+        time.sleep(0.05)
+    return condition()
+
+
+def workers_for(path):
+    """Processes whose command line names `path` (a VM's files)."""
+    found = []
+    for pid in os.listdir("/proc"):
+        if not pid.isdigit():
+            continue
+        try:
+            with open(f"/proc/{pid}/cmdline", "rb") as f:
+                if path.encode() in f.read():
+                    found.append(int(pid))
+        except OSError:
+            pass
+    return found
+
+
+class LifecycleTest(unittest.TestCase):
+    def setUp(self):
+        self.vsad = start_vsad()
+        self.s = make_client(self.vsad).service
+
+    def tearDown(self):
+        code = self.vsad.stop()
+        shutil.rmtree(self.vsad.data_dir, ignore_errors=True)
+        self.assertEqual(code, 0, "vsad exited with status %s" % code)
+
+    def assert_fault(self, call, hresult_name):
+        with self.assertRaises(zeep.exceptions.Fault) as caught:
+            call()
+        node = caught.exception.detail.find(f"{{{NS}}}VirtualServerFault")
+        self.assertIsNotNone(node, ET.tostring(caught.exception.detail))
+        self.assertEqual(node.findtext(f"{{{NS}}}hresultName"), hresult_name, node.findtext(f"{{{NS}}}message"))
+
+    def make_counter_vm(self, name):
+        """A VM with a fixed VHD holding the counter disk at IDE 0:0."""
+        s = self.s
+        vm = s.IVMVirtualServer_CreateVirtualMachine(configurationName=name, configurationPath="")
+        folder = os.path.dirname(s.IVMVirtualMachine_get_File(_this=vm))
+        vhd = os.path.join(folder, name + ".vhd")
+        subprocess.run([VSA_VHD, "create", "fixed", vhd, "4M"], check=True, capture_output=True)
+        with open(COUNTER_DISK, "rb") as image, open(vhd, "r+b") as disk:
+            disk.write(image.read())  # a fixed VHD is the raw disk plus a footer
+        s.IVMVirtualMachine_set_Memory(_this=vm, memory=16)
+        s.IVMVirtualMachine_AddHardDiskConnection(_this=vm, hardDiskPath=vhd, busType=0, busNumber=0,
+                                                  deviceNumber=0)
+        return vm, os.path.join(folder, name + ".com1.log"), os.path.join(folder, name + ".vsv")
+
+    def wait_counting(self, log, more=3):
+        start = len(counters(log))
+        self.assertTrue(wait_for(lambda: len(counters(log)) >= start + more), "the guest does not count")
+
+    def test_power_cycle(self):
+        s = self.s
+        vm, log, vsv = self.make_counter_vm("counter")
+        self.assertEqual(s.IVMVirtualMachine_get_State(_this=vm), TURNED_OFF)
+        # Invalid transitions while off.
+        self.assert_fault(lambda: s.IVMVirtualMachine_Pause(_this=vm), "E_FAIL")
+        self.assert_fault(lambda: s.IVMVirtualMachine_Resume(_this=vm), "E_FAIL")
+        self.assert_fault(lambda: s.IVMVirtualMachine_TurnOff(_this=vm), "VM_E_VM_NOT_RUNNING")
+        self.assert_fault(lambda: s.IVMVirtualMachine_Save(_this=vm), "VM_E_VM_NOT_RUNNING")
+        self.assert_fault(lambda: s.IVMVirtualMachine_Reset(_this=vm), "VM_E_VM_NOT_RUNNING")
+        self.assert_fault(lambda: s.IVMVirtualMachine_DiscardSavedState(_this=vm), "VM_E_VM_NO_SAVED_STATE")
+        self.assert_fault(lambda: s.IVMVirtualMachine_get_SavedStateFilePath(_this=vm), "VM_E_VM_NO_SAVED_STATE")
+        self.assert_fault(lambda: s.IVMVirtualMachine_Startup(_this="not-a-vm"), "E_INVALIDARG")
+
+        # Startup: the task reference is empty (completed), the VM runs.
+        task = s.IVMVirtualMachine_Startup(_this=vm)
+        self.assertIn(task, ("", None))
+        self.assertEqual(s.IVMVirtualMachine_get_State(_this=vm), RUNNING)
+        self.wait_counting(log)
+        self.assert_fault(lambda: s.IVMVirtualMachine_Startup(_this=vm), "VM_E_VM_RUNNING")
+        self.assert_fault(lambda: s.IVMVirtualMachine_set_Memory(_this=vm, memory=32), "VM_E_VM_RUNNING")
+        self.assert_fault(lambda: s.IVMVirtualServer_DeleteVirtualMachine(virtualMachine=vm), "VM_E_VM_RUNNING")
+
+        # Pause: nothing more is printed; Resume: it counts on.
+        s.IVMVirtualMachine_Pause(_this=vm)
+        self.assertEqual(s.IVMVirtualMachine_get_State(_this=vm), PAUSED)
+        self.assert_fault(lambda: s.IVMVirtualMachine_Pause(_this=vm), "E_FAIL")
+        frozen = counters(log)
+        time.sleep(1.0)
+        self.assertEqual(counters(log), frozen)
+        s.IVMVirtualMachine_Resume(_this=vm)
+        self.assertEqual(s.IVMVirtualMachine_get_State(_this=vm), RUNNING)
+        self.assert_fault(lambda: s.IVMVirtualMachine_Resume(_this=vm), "E_FAIL")
+        self.wait_counting(log)
+        resumed = counters(log)
+        self.assertEqual(resumed[len(frozen)][0], frozen[-1][0] + 1)
+
+        # Save: <name>.vsv in the VM folder; State Saved.
+        s.IVMVirtualMachine_Save(_this=vm)
+        self.assertEqual(s.IVMVirtualMachine_get_State(_this=vm), SAVED)
+        self.assertEqual(s.IVMVirtualMachine_get_SavedStateFilePath(_this=vm), vsv)
+        self.assertTrue(os.path.isfile(vsv))
+        self.assertEqual(workers_for(vsv), [])
+        last = counters(log)[-1][0]
+        self.assert_fault(lambda: s.IVMVirtualMachine_Pause(_this=vm), "E_FAIL")
+        self.assert_fault(lambda: s.IVMVirtualMachine_set_Memory(_this=vm, memory=32), "VM_E_VM_RUNNING")
+
+        # Startup again restores: the counter goes on from the saved value.
+        s.IVMVirtualMachine_Startup(_this=vm)
+        self.assertEqual(s.IVMVirtualMachine_get_State(_this=vm), RUNNING)
+        self.assertFalse(os.path.exists(vsv))
+        self.wait_counting(log)
+        values = [c for c, _ in counters(log)]
+        at = values.index(last)
+        self.assertEqual(values[at + 1], last + 1, values[at - 2:at + 5])
+        self.assertNotIn("VSA-COUNTER-BOOT", open(log).read().split("VSA-COUNTER %d " % last)[1])
+
+        # Reset reboots the guest; TurnOff stops it at once.
+        s.IVMVirtualMachine_Reset(_this=vm)
+        self.assertEqual(s.IVMVirtualMachine_get_State(_this=vm), RUNNING)
+        self.assertTrue(wait_for(lambda: open(log).read().count("VSA-COUNTER-BOOT") == 2))
+        s.IVMVirtualMachine_TurnOff(_this=vm)
+        self.assertEqual(s.IVMVirtualMachine_get_State(_this=vm), TURNED_OFF)
+        self.assertFalse(os.path.exists(vsv))
+        self.assertEqual(workers_for(vsv), [])
+
+        # Save then DiscardSavedState; then Delete.
+        s.IVMVirtualMachine_Startup(_this=vm)
+        s.IVMVirtualMachine_Save(_this=vm)
+        s.IVMVirtualMachine_DiscardSavedState(_this=vm)
+        self.assertEqual(s.IVMVirtualMachine_get_State(_this=vm), TURNED_OFF)
+        self.assertFalse(os.path.exists(vsv))
+        self.assertTrue(s.IVMVirtualServer_DeleteVirtualMachine(virtualMachine=vm))
+
+    def test_vsad_stop_saves_and_restart_restores(self):
+        s = self.s
+        vm, log, vsv = self.make_counter_vm("keeper")
+        self.assertEqual(s.IVMVirtualMachine_get_ShutdownActionOnQuit(_this=vm), 0)  # Save
+        self.assert_fault(lambda: s.IVMVirtualMachine_set_ShutdownActionOnQuit(_this=vm, action=7), "E_INVALIDARG")
+        s.IVMVirtualMachine_Startup(_this=vm)
+        self.wait_counting(log)
+        self.assertEqual(len(workers_for(vsv)), 1)
+        data_dir, password = self.vsad.data_dir, self.vsad.password
+        self.assertEqual(self.vsad.stop(), 0)
+        # No worker outlives vsad; the VM was saved.
+        self.assertEqual(workers_for(vsv), [])
+        self.assertTrue(os.path.isfile(vsv))
+        last = counters(log)[-1][0]
+
+        self.vsad = start_vsad(data_dir)
+        self.vsad.password = password
+        s = self.s = make_client(self.vsad).service
+        self.assertEqual(s.IVMVirtualMachine_get_State(_this=vm), SAVED)
+        s.IVMVirtualMachine_Startup(_this=vm)
+        self.wait_counting(log)
+        values = [c for c, _ in counters(log)]
+        self.assertEqual(values[values.index(last) + 1], last + 1)
+        # TurnOff at quit: the worker is stopped, nothing is saved.
+        s.IVMVirtualMachine_set_ShutdownActionOnQuit(_this=vm, action=1)
+        self.assertEqual(self.vsad.stop(), 0)
+        self.assertEqual(workers_for(vsv), [])
+        self.assertFalse(os.path.exists(vsv))
+
+
+class VsadDeathTest(unittest.TestCase):
+    def test_workers_die_with_vsad(self):
+        """vsad killed outright (no chance to save): its workers go too."""
+        daemon = start_vsad()
+        try:
+            s = make_client(daemon).service
+            helper = LifecycleTest("test_power_cycle")
+            helper.s = s
+            vm, log, vsv = helper.make_counter_vm("orphan")
+            s.IVMVirtualMachine_Startup(_this=vm)
+            self.assertTrue(wait_for(lambda: len(counters(log)) > 0))
+            self.assertEqual(len(workers_for(vsv)), 1)
+            daemon.process.kill()
+            daemon.process.wait()
+            self.assertTrue(wait_for(lambda: workers_for(vsv) == [], 20), workers_for(vsv))
+        finally:
+            daemon.cleanup()
+
+
+def main():
+    global VSAD, VSA_VHD, VSA_VM, COUNTER_DISK
+    if len(sys.argv) < 5:
+        print("usage: test_zeep_lifecycle.py vsad vsa-vhd vsa-vm counter_disk.img", file=sys.stderr)
+        return 2
+    VSAD, VSA_VHD, VSA_VM, COUNTER_DISK = (os.path.abspath(a) for a in sys.argv[1:5])
+    started = time.monotonic()
+    loader = unittest.TestLoader()
+    suite = unittest.TestSuite()
+    for case in (LifecycleTest, VsadDeathTest):
+        suite.addTests(loader.loadTestsFromTestCase(case))
+    result = unittest.TextTestRunner(verbosity=2, stream=sys.stdout).run(suite)
+    failed = len(result.failures) + len(result.errors) + len(result.unexpectedSuccesses)
+    passed = result.testsRun - failed - len(result.skipped)
+    print(f"runtime {time.monotonic() - started:.1f} s")
+    print(f"{passed} passed, {failed} failed")
+    return 1 if failed or result.testsRun == 0 else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,131 @@
+; SPDX-License-Identifier: GPL-2.0-or-later
+;
+; Counter disk: a raw hard-disk image whose boot sector counts forever,
+; one line on COM1 per BIOS timer tick (18.2 Hz):
+;
+;   VSA-COUNTER <count> <ticks>
+;
+; <count> goes up by one per line and lives in guest RAM, so a guest that is
+; saved and restored (or paused and resumed) goes on from where it was: the
+; lifecycle tests read the serial log across those and check the count never
+; restarts or skips. <ticks> is the BIOS tick count (0040:006C), which moves
+; with the virtual clock: across a pause it must not jump (a resumed clock
+; that ran on would deliver a burst of late timer ticks). A reset or a fresh
+; boot prints "VSA-COUNTER-BOOT" first and starts again at 1.
+;
+; Between lines the CPU halts until the next interrupt, so a running VM
+; costs almost no host CPU, even under the sanitizers.
+;
+; Image: 2 cylinders x 16 heads x 63 sectors (1008 KiB), like boot_disk.img,
+; so BIOS geometry guesses agree; only sector 0 holds code.
+
+bits 16
+org 7C00h
+
+COM1    equ 3F8h
+TICKS   equ 46Ch                        ; BIOS data area: timer ticks since midnight
+DISK_SECTORS equ 2 * 16 * 63
+
+start:
+        jmp 0:main                      ; some BIOSes enter at 07C0:0000
+main:
+        cli
+        xor ax, ax
+        mov ds, ax
+        mov es, ax
+        mov ss, ax
+        mov sp, 7C00h
+        cld
+        ; COM1: 115200 8N1, FIFOs on (divisor latch 1).
+        mov dx, COM1 + 3
+        mov al, 80h
+        out dx, al
+        mov dx, COM1
+        mov al, 1
+        out dx, al
+        inc dx
+        xor al, al
+        out dx, al
+        mov dx, COM1 + 3
+        mov al, 03h
+        out dx, al
+        mov dx, COM1 + 2
+        mov al, 07h
+        out dx, al
+        sti
+        mov si, banner
+        call puts
+        mov dword [count], 0
+
+.next:  inc dword [count]
+        mov si, prefix
+        call puts
+        mov eax, [count]
+        call put_decimal
+        mov al, ' '
+        call putc
+        mov eax, [TICKS]
+        call put_decimal
+        mov al, 10
+        call putc
+        ; Wait for the next tick: HLT until the BIOS counter moves.
+        mov ebx, [TICKS]
+.wait:  hlt
+        cmp ebx, [TICKS]
+        je .wait
+        jmp .next
+
+; putc: AL to COM1, waiting (boundedly) for room in the transmitter.
+putc:
+        push dx
+        push cx
+        push ax
+        mov dx, COM1 + 5
+        mov cx, 0FFFFh
+.busy:  in al, dx
+        test al, 20h
+        jnz .ready
+        loop .busy
+.ready: pop ax
+        mov dx, COM1
+        out dx, al
+        pop cx
+        pop dx
+        ret
+
+; puts: the NUL-terminated string at SI to COM1.
+puts:
+        lodsb
+        test al, al
+        jz .done
+        call putc
+        jmp puts
+.done:  ret
+
+; put_decimal: EAX in decimal to COM1.
+put_decimal:
+        pushad
+        mov ebx, 10
+        xor cx, cx
+.div:   xor edx, edx
+        div ebx
+        push dx
+        inc cx
+        test eax, eax
+        jnz .div
+.out:   pop ax
+        add al, '0'
+        call putc
+        loop .out
+        popad
+        ret
+
+banner: db `VSA-COUNTER-BOOT\n`, 0
+prefix: db "VSA-COUNTER ", 0
+
+        align 4
+count:  dd 0
+
+        times 510 - ($ - $$) db 0
+        dw 0AA55h
+        times DISK_SECTORS * 512 - ($ - $$) db 0

@@ -1,0 +1,393 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+// The power lifecycle with real vsa-vm workers: the counter disk
+// (tests/progs/counter_disk.asm) boots under SeaBIOS and prints a counter on
+// COM1 once per timer tick, so the serial log shows whether the guest runs,
+// stands still while paused, restarts on reset and goes on from where it was
+// after a save and a restore. Also: the refusals of section 6 of vs-api.md,
+// a worker killed with SIGKILL, a damaged saved state, and vsad's shutdown
+// saving or turning off each VM per its ShutdownActionOnQuit.
+#include "services/inventory.h"
+#include "services/worker/vm_runtime.h"
+
+#include "tests/appliance/test_support.h"
+#include "tests/services/model_test_support.h"
+
+#include <signal.h>
+
+#include <boost/test/unit_test.hpp>
+
+#include <atomic>
+#include <fstream>
+#include <functional>
+#include <mutex>
+#include <sstream>
+#include <thread>
+
+using namespace vsa::services;
+namespace fs = std::filesystem;
+using namespace std::chrono_literals;
+
+namespace {
+
+struct CounterLine {
+    unsigned long count{0};
+    unsigned long ticks{0};
+};
+
+struct Fixture {
+    vsa::test::TempDir dir;
+    fs::path root = fs::canonical(dir.path());
+    std::unique_ptr<Inventory> inventory;
+    std::unique_ptr<VmRuntime> runtime;
+    std::mutex events_mutex;
+    std::vector<std::pair<VmEvent, std::string>> events;
+
+    Fixture() {
+        auto opened = Inventory::open({root / "data", root / "vms", root / "nets", {}});
+        BOOST_REQUIRE_MESSAGE(opened.has_value(), why(opened));
+        inventory = opened.release_value();
+        VmRuntimeOptions options;
+        options.worker_binary = VSA_WORKER_BINARY;
+        options.command_timeout = 30s; // ASan, a busy CI host
+        options.shutdown_timeout = 60s;
+        options.log = [](std::string const& line) { BOOST_TEST_MESSAGE("runtime: " << line); };
+        options.on_event = [this](Guid const&, std::string const&, VmEvent event, std::string const& detail) {
+            std::lock_guard lock(events_mutex);
+            events.emplace_back(event, detail);
+        };
+        runtime = std::make_unique<VmRuntime>(*inventory, options);
+    }
+
+    // A VM with its own copy of the counter disk at IDE 0:0.
+    VirtualMachine make_vm(std::string const& name, std::int32_t memory_mb = 16) {
+        auto vm = inventory->create_virtual_machine(name, "");
+        BOOST_REQUIRE_MESSAGE(vm.has_value(), why(vm));
+        auto disk = vm.value().folder() / (name + ".img");
+        fs::copy_file(VSA_COUNTER_DISK, disk);
+        auto updated = inventory->update_virtual_machine(
+            vm.value().config_id(), [&](VirtualMachine& v) -> ServiceResult<void> {
+                TRY(v.set_memory_mb(memory_mb));
+                return v.add_hard_disk_connection(disk.string(), {DriveBusType::Ide, 0, 0});
+            });
+        BOOST_REQUIRE_MESSAGE(updated.has_value(), why(updated));
+        return updated.release_value();
+    }
+
+    VmState state(Guid const& id) { return inventory->virtual_machine(id).value().state(); }
+
+    std::vector<std::string> serial(VirtualMachine const& vm) {
+        std::ifstream in(VmRuntime::default_serial_log(vm));
+        std::vector<std::string> lines;
+        for (std::string line; std::getline(in, line);)
+            lines.push_back(line);
+        return lines;
+    }
+
+    std::vector<CounterLine> counters(VirtualMachine const& vm) {
+        std::vector<CounterLine> out;
+        for (auto const& line : serial(vm)) {
+            std::istringstream in(line);
+            std::string word;
+            CounterLine c;
+            if (in >> word >> c.count >> c.ticks && word == "VSA-COUNTER") out.push_back(c);
+        }
+        return out;
+    }
+
+    // Waits (bounded) until the guest has printed `more` counter lines
+    // beyond what it had.
+    void wait_for_counting(VirtualMachine const& vm, std::size_t more = 3) {
+        auto start = counters(vm).size();
+        BOOST_REQUIRE_MESSAGE(wait_until([&] { return counters(vm).size() >= start + more; }, 60s),
+                              "the guest does not count");
+    }
+
+    static bool wait_until(std::function<bool()> const& condition, std::chrono::milliseconds limit) {
+        auto deadline = std::chrono::steady_clock::now() + limit;
+        while (std::chrono::steady_clock::now() < deadline) {
+            if (condition()) return true;
+            std::this_thread::sleep_for(50ms);
+        }
+        return condition();
+    }
+
+    void run(ServiceResult<OperationHandle> begun) {
+        BOOST_REQUIRE_MESSAGE(begun.has_value(), why(begun));
+        auto done = begun.value()->wait_for(60s);
+        BOOST_REQUIRE_MESSAGE(done.has_value(), why(done));
+    }
+};
+
+template <typename T>
+HResult code_of(ServiceResult<T> const& result) {
+    BOOST_REQUIRE_MESSAGE(result.is_error(), "expected an error");
+    return result.error().code;
+}
+
+bool process_exists(pid_t pid) {
+    return pid > 0 && ::kill(pid, 0) == 0;
+}
+
+} // namespace
+
+BOOST_AUTO_TEST_SUITE(vm_runtime)
+
+BOOST_FIXTURE_TEST_CASE(arguments_come_from_the_vmc, Fixture) {
+    auto vm = make_vm("args", 32);
+    auto disk = vm.hard_disk_connections()[0].disk_path();
+    auto other = vm.folder() / "second.img";
+    fs::copy_file(VSA_COUNTER_DISK, other);
+    vm = inventory
+             ->update_virtual_machine(
+                 vm.config_id(),
+                 [&](VirtualMachine& v) {
+                     return v.add_hard_disk_connection(other.string(), {DriveBusType::Ide, 1, 0});
+                 })
+             .value();
+    auto args = runtime->worker_arguments(vm);
+    std::vector<std::string> expected{"--memory",
+                                      "32M",
+                                      "--disk=" + disk,
+                                      "--disk=",
+                                      "--disk=" + other.string(),
+                                      "--serial",
+                                      "append:" + VmRuntime::default_serial_log(vm).string(),
+                                      "--save-state",
+                                      vm.saved_state_file().string()};
+    BOOST_TEST(args == expected, boost::test_tools::per_element());
+    vm.set_state(VmState::Saved);
+    args = runtime->worker_arguments(vm);
+    BOOST_TEST(args.back() == vm.saved_state_file().string());
+    BOOST_TEST(args[args.size() - 2] == "--restore-state");
+}
+
+BOOST_FIXTURE_TEST_CASE(refusals_while_off, Fixture) {
+    auto vm = make_vm("off");
+    auto id = vm.config_id();
+    BOOST_TEST(code_of(runtime->pause(id)) == hr::E_FAIL);
+    BOOST_TEST(code_of(runtime->resume(id)) == hr::E_FAIL);
+    BOOST_TEST(code_of(runtime->turn_off(id)) == hr::VM_E_VM_NOT_RUNNING);
+    BOOST_TEST(code_of(runtime->save(id)) == hr::VM_E_VM_NOT_RUNNING);
+    BOOST_TEST(code_of(runtime->reset(id)) == hr::VM_E_VM_NOT_RUNNING);
+    BOOST_TEST(code_of(runtime->discard_saved_state(id)) == hr::VM_E_VM_NO_SAVED_STATE);
+    BOOST_TEST(code_of(runtime->query(id)) == hr::VM_E_VM_NOT_RUNNING);
+    Guid unknown = Guid::parse("{00000000-0000-0000-0000-000000000001}").value();
+    BOOST_TEST(code_of(runtime->startup(unknown)) == hr::VM_E_VM_UNKNOWN);
+    BOOST_TEST(code_of(runtime->pause(unknown)) == hr::VM_E_VM_UNKNOWN);
+    BOOST_TEST((state(id) == VmState::TurnedOff));
+    // An undoable VM is refused rather than run on its parent disks.
+    (void)inventory->update_virtual_machine(id, [](VirtualMachine& v) { return v.set_undoable(true); });
+    BOOST_TEST(code_of(runtime->startup(id)) == hr::E_FAIL);
+    BOOST_TEST((state(id) == VmState::TurnedOff));
+}
+
+BOOST_FIXTURE_TEST_CASE(pause_resume_reset_save_restore_turn_off, Fixture) {
+    auto vm = make_vm("life");
+    auto id = vm.config_id();
+    run(runtime->startup(id));
+    BOOST_TEST((state(id) == VmState::Running));
+    wait_for_counting(vm);
+    BOOST_TEST(serial(vm).front() == "VSA-COUNTER-BOOT");
+
+    // On: no second start, no configuration change, no delete.
+    BOOST_TEST(code_of(runtime->startup(id)) == hr::VM_E_VM_RUNNING);
+    BOOST_TEST(code_of(inventory->update_virtual_machine(
+                   id, [](VirtualMachine& v) { return v.set_memory_mb(32); })) == hr::VM_E_VM_RUNNING);
+    BOOST_TEST(code_of(inventory->delete_virtual_machine(id)) == hr::VM_E_VM_RUNNING);
+    BOOST_TEST(code_of(runtime->resume(id)) == hr::E_FAIL);
+    BOOST_TEST(code_of(runtime->discard_saved_state(id)) == hr::VM_E_VM_RUNNING);
+    auto status = runtime->query(id);
+    BOOST_REQUIRE_MESSAGE(status.has_value(), why(status));
+    BOOST_TEST((status.value().state == vsa::control::RunState::Running));
+    BOOST_TEST(status.value().instructions > 0u);
+
+    // Pause: the VM thread stops, so nothing is printed and no instruction
+    // retires; the virtual clock stops too, so after a resume the BIOS tick
+    // count goes on from where it was instead of jumping by the pause.
+    BOOST_REQUIRE_MESSAGE(runtime->pause(id).has_value(), "pause");
+    BOOST_TEST((state(id) == VmState::Paused));
+    BOOST_TEST(code_of(runtime->pause(id)) == hr::E_FAIL);
+    BOOST_TEST(code_of(runtime->reset(id)) == hr::VM_E_VM_NOT_RUNNING);
+    auto paused_at = runtime->query(id).value();
+    BOOST_TEST((paused_at.state == vsa::control::RunState::Paused));
+    auto before = counters(vm);
+    std::this_thread::sleep_for(1500ms); // 27 ticks of host time
+    BOOST_TEST(counters(vm).size() == before.size());
+    BOOST_TEST(runtime->query(id).value().instructions == paused_at.instructions);
+    BOOST_REQUIRE_MESSAGE(runtime->resume(id).has_value(), "resume");
+    BOOST_TEST((state(id) == VmState::Running));
+    wait_for_counting(vm);
+    auto after = counters(vm);
+    auto const& last_paused = before.back();
+    auto const& first_resumed = after[before.size()];
+    BOOST_TEST(first_resumed.count == last_paused.count + 1);
+    BOOST_TEST(first_resumed.ticks - last_paused.ticks < 10u,
+               "ticks jumped from " << last_paused.ticks << " to " << first_resumed.ticks);
+
+    // Reset: the BIOS boots the disk again; the counter restarts.
+    // (The reset may cut a line short: count the banners in the text.)
+    auto boots = [&] {
+        std::size_t count = 0;
+        for (auto const& line : serial(vm))
+            if (line.find("VSA-COUNTER-BOOT") != std::string::npos) ++count;
+        return count;
+    };
+    auto boots_before = boots();
+    run(runtime->reset(id));
+    BOOST_TEST((state(id) == VmState::Running));
+    BOOST_REQUIRE(wait_until([&] { return boots() == boots_before + 1; }, 60s));
+    wait_for_counting(vm);
+    auto since_reset = counters(vm);
+    BOOST_TEST(since_reset.back().count < after.back().count + 20);
+
+    // Save: the worker writes <name>.vsv and exits; the VM is Saved.
+    run(runtime->save(id));
+    BOOST_TEST((state(id) == VmState::Saved));
+    BOOST_TEST(fs::exists(vm.saved_state_file()));
+    BOOST_TEST(runtime->worker_pid(id) == -1);
+    BOOST_TEST(code_of(runtime->pause(id)) == hr::E_FAIL);
+    BOOST_TEST(code_of(runtime->save(id)) == hr::VM_E_VM_NOT_RUNNING);
+    auto at_save = counters(vm).back();
+
+    // Startup restores: the counter goes on from the saved value, and the
+    // used saved state is gone.
+    run(runtime->startup(id));
+    BOOST_TEST((state(id) == VmState::Running));
+    BOOST_TEST(!fs::exists(vm.saved_state_file()));
+    wait_for_counting(vm);
+    auto restored = counters(vm);
+    std::size_t index = 0;
+    while (index < restored.size() && restored[index].count != at_save.count)
+        ++index;
+    BOOST_REQUIRE(index + 1 < restored.size());
+    BOOST_TEST(restored[index + 1].count == at_save.count + 1);
+    BOOST_TEST(restored.back().count > at_save.count);
+
+    // Save while paused works too, and the restored VM runs (not paused).
+    BOOST_REQUIRE(runtime->pause(id).has_value());
+    run(runtime->save(id));
+    BOOST_TEST((state(id) == VmState::Saved));
+    BOOST_REQUIRE(runtime->discard_saved_state(id).has_value());
+    BOOST_TEST((state(id) == VmState::TurnedOff));
+    BOOST_TEST(!fs::exists(vm.saved_state_file()));
+    BOOST_TEST(code_of(runtime->discard_saved_state(id)) == hr::VM_E_VM_NO_SAVED_STATE);
+
+    // A fresh boot, then TurnOff.
+    run(runtime->startup(id));
+    wait_for_counting(vm, 1);
+    auto pid = runtime->worker_pid(id);
+    BOOST_TEST(process_exists(pid));
+    run(runtime->turn_off(id));
+    BOOST_TEST((state(id) == VmState::TurnedOff));
+    BOOST_TEST(!process_exists(pid));
+    BOOST_TEST(!fs::exists(vm.saved_state_file()));
+    std::lock_guard lock(events_mutex);
+    BOOST_TEST(events.empty()); // everything above was asked for
+}
+
+BOOST_FIXTURE_TEST_CASE(a_killed_worker_is_noticed, Fixture) {
+    auto vm = make_vm("victim");
+    auto id = vm.config_id();
+    run(runtime->startup(id));
+    wait_for_counting(vm, 1);
+    auto pid = runtime->worker_pid(id);
+    BOOST_REQUIRE(pid > 0);
+    BOOST_REQUIRE(::kill(pid, SIGKILL) == 0);
+    BOOST_REQUIRE(wait_until([&] { return state(id) == VmState::TurnedOff; }, 30s));
+    BOOST_TEST(runtime->worker_pid(id) == -1);
+    BOOST_TEST(runtime->running_count() == 0u);
+    {
+        std::lock_guard lock(events_mutex);
+        BOOST_REQUIRE(events.size() == 1u);
+        BOOST_TEST((events[0].first == VmEvent::WorkerDied));
+        BOOST_TEST(events[0].second.find("signal 9") != std::string::npos, events[0].second);
+    }
+    // The VM is usable again.
+    run(runtime->startup(id));
+    BOOST_TEST((state(id) == VmState::Running));
+    run(runtime->turn_off(id));
+}
+
+BOOST_FIXTURE_TEST_CASE(a_damaged_saved_state_is_refused, Fixture) {
+    auto vm = make_vm("damaged");
+    auto id = vm.config_id();
+    run(runtime->startup(id));
+    wait_for_counting(vm, 1);
+    run(runtime->save(id));
+    {
+        std::fstream file(vm.saved_state_file(), std::ios::in | std::ios::out | std::ios::binary);
+        file.seekp(100);
+        file.put('\x5A');
+    }
+    auto begun = runtime->startup(id);
+    BOOST_REQUIRE(begun.has_value());
+    auto done = begun.value()->wait_for(60s);
+    BOOST_TEST(code_of(done) == hr::VM_E_PREF_UNLOADABLE_ACTIVATION);
+    BOOST_TEST(done.error().message.find("checksum") != std::string::npos, done.error().message);
+    // The file stays: the administrator decides (DiscardSavedState).
+    BOOST_TEST((state(id) == VmState::Saved));
+    BOOST_TEST(fs::exists(vm.saved_state_file()));
+    BOOST_REQUIRE(runtime->discard_saved_state(id).has_value());
+    BOOST_TEST((state(id) == VmState::TurnedOff));
+}
+
+// A worker is untrusted: garbage on the control socket is logged and
+// dropped, a worker that dies before it starts fails the Startup cleanly,
+// and a missing binary is an error, never a crash.
+BOOST_FIXTURE_TEST_CASE(a_bad_worker_fails_startup_cleanly, Fixture) {
+    auto vm = make_vm("impostor");
+    auto id = vm.config_id();
+    auto script = root / "fake-vsa-vm";
+    {
+        std::ofstream out(script);
+        out << "#!/bin/sh\n"
+               "printf 'reply x ok\\nevent bogus\\nevent started with\\001junk\\n\\000\\377\\n' >&3\n"
+               "head -c 5000 /dev/zero | tr '\\0' 'A' >&3\n"
+               "printf '\\nevent error the disk is on fire\\n' >&3\n"
+               "exit 9\n";
+    }
+    fs::permissions(script, fs::perms::owner_all);
+    for (auto const& binary : {script, root / "missing-vsa-vm"}) {
+        VmRuntimeOptions options;
+        options.worker_binary = binary;
+        options.log = [](std::string const& line) { BOOST_TEST_MESSAGE("runtime: " << line); };
+        VmRuntime fake(*inventory, options);
+        auto begun = fake.startup(id);
+        BOOST_REQUIRE(begun.has_value());
+        auto done = begun.value()->wait_for(30s);
+        BOOST_TEST(code_of(done) == hr::E_FAIL);
+        if (binary == script)
+            BOOST_TEST(done.error().message.find("the disk is on fire") != std::string::npos,
+                       done.error().message);
+        else
+            BOOST_TEST(done.error().message.find("exit status 127") != std::string::npos,
+                       done.error().message);
+        BOOST_TEST((state(id) == VmState::TurnedOff));
+        BOOST_TEST(fake.running_count() == 0u);
+    }
+}
+
+BOOST_FIXTURE_TEST_CASE(shutdown_saves_or_turns_off, Fixture) {
+    auto saved = make_vm("keeps-state");
+    auto off = make_vm("powers-off");
+    BOOST_REQUIRE(inventory
+                      ->update_virtual_machine(
+                          off.config_id(),
+                          [](VirtualMachine& v) { return v.set_shutdown_action(ShutdownAction::TurnOff); })
+                      .has_value());
+    run(runtime->startup(saved.config_id()));
+    run(runtime->startup(off.config_id()));
+    BOOST_REQUIRE(runtime->pause(off.config_id()).has_value()); // a paused VM is turned off too
+    wait_for_counting(saved, 1);
+    auto pids =
+        std::vector<pid_t>{runtime->worker_pid(saved.config_id()), runtime->worker_pid(off.config_id())};
+    runtime->shutdown();
+    BOOST_TEST((state(saved.config_id()) == VmState::Saved));
+    BOOST_TEST(fs::exists(saved.saved_state_file()));
+    BOOST_TEST((state(off.config_id()) == VmState::TurnedOff));
+    for (auto pid : pids)
+        BOOST_TEST(!process_exists(pid));
+    BOOST_TEST(code_of(runtime->startup(off.config_id())) == hr::VM_E_APP_SHUTTING_DOWN);
+}
+
+BOOST_AUTO_TEST_SUITE_END()
