@@ -29,12 +29,14 @@
 //      or unreadable saved state)        SIGTERM, SIGHUP) or turned off
 //   2  bad usage                         through the control channel
 //   3  the guest triple-faulted       6  state saved (--save-state)
+#include "hypervisor/base/file_descriptor.h"
 #include "hypervisor/machine/control_channel.h"
 #include "hypervisor/machine/pc_machine.h"
 
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
+#include <sys/eventfd.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -452,14 +454,22 @@ int main(int argc, char** argv) {
 
     // Serial input from stdin, for --serial stdio: a reader thread hands
     // bytes to the VM thread through post().
-    std::atomic<bool> input_done{false};
+    // Both threads block until they have something to do (no polling
+    // period): a thread waking 10 or 50 times a second was a third of an
+    // idle guest's host wakeups.
+    FileDescriptor input_stop(::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK));
+    if (input_stop.fd() < 0) {
+        std::cerr << "vsa-vm: eventfd: " << std::strerror(errno) << "\n";
+        return EXIT_ERROR;
+    }
     std::thread input_thread;
     if (serial == "stdio") {
         input_thread = std::thread([&] {
             std::vector<u8> buffer(256);
-            while (!input_done.load()) {
-                pollfd p{STDIN_FILENO, POLLIN, 0};
-                if (::poll(&p, 1, 100) <= 0) continue;
+            for (;;) {
+                pollfd p[2] = {{STDIN_FILENO, POLLIN, 0}, {input_stop.fd(), POLLIN, 0}};
+                if (::poll(p, 2, -1) <= 0) continue;
+                if (p[1].revents) break;
                 ssize_t n = ::read(STDIN_FILENO, buffer.data(), buffer.size());
                 if (n <= 0) break; // EOF: the guest simply gets no more input
                 com1.value()->push_input(std::span<u8 const>(buffer.data(), static_cast<std::size_t>(n)));
@@ -471,16 +481,22 @@ int main(int argc, char** argv) {
     // The timeout and --save-after are host time, in every clock mode: the
     // timeout bounds a test's run.
     std::atomic<bool> timed_out{false};
-    std::atomic<bool> finished{false};
+    std::mutex finished_mutex;
+    std::condition_variable finished_changed;
+    bool finished = false; // under finished_mutex
     std::thread timeout_thread;
     if (timeout_seconds > 0 || save_after_seconds > 0) {
         timeout_thread = std::thread([&] {
-            auto start = std::chrono::steady_clock::now();
-            auto until = start + std::chrono::duration<double>(timeout_seconds);
-            auto save_at = start + std::chrono::duration<double>(save_after_seconds);
+            using Clock = std::chrono::steady_clock;
+            auto start = Clock::now();
+            auto until = start + std::chrono::duration_cast<Clock::duration>(
+                                     std::chrono::duration<double>(timeout_seconds));
+            auto save_at = start + std::chrono::duration_cast<Clock::duration>(
+                                       std::chrono::duration<double>(save_after_seconds));
             bool save_pending = save_after_seconds > 0;
-            while (!finished.load()) {
-                auto now = std::chrono::steady_clock::now();
+            std::unique_lock lock(finished_mutex);
+            while (!finished) {
+                auto now = Clock::now();
                 if (save_pending && now >= save_at) {
                     save_pending = false;
                     if (!g_save_requested.exchange(true)) machine->request_save();
@@ -490,7 +506,13 @@ int main(int argc, char** argv) {
                     machine->request_stop();
                     break;
                 }
-                std::this_thread::sleep_for(std::chrono::milliseconds(20));
+                auto next = Clock::time_point::max();
+                if (save_pending) next = save_at;
+                if (timeout_seconds > 0) next = std::min(next, until);
+                if (next == Clock::time_point::max())
+                    finished_changed.wait(lock);
+                else
+                    finished_changed.wait_until(lock, next);
             }
         });
     }
@@ -618,8 +640,13 @@ int main(int argc, char** argv) {
         }
         break;
     }
-    finished.store(true);
-    input_done.store(true);
+    {
+        std::lock_guard lock(finished_mutex);
+        finished = true;
+    }
+    finished_changed.notify_all();
+    u64 one = 1;
+    [[maybe_unused]] auto written = ::write(input_stop.fd(), &one, sizeof one);
     if (channel) channel->stop();
     if (timeout_thread.joinable()) timeout_thread.join();
     if (input_thread.joinable()) input_thread.join();
