@@ -68,7 +68,7 @@ void Pit8254::reset() {
         m_counters[i] = Counter{};
         m_counters[i].gate = i != 2; // counter 2's gate is port 0x61 bit 0, low at reset
     }
-    update_irq0(true);
+    drive_irq0(now_tick(), true);
 }
 
 // A count register value as a count of clocks: 0 is the largest count
@@ -209,6 +209,7 @@ void Pit8254::set_gate(unsigned channel, bool high) {
     if (channel >= CHANNELS) return;
     Counter& c = m_counters[channel];
     u64 t = now_tick();
+    if (channel == 0) catch_up_irq0(t);
     sync(c, t);
     if (c.gate == high) return;
     c.gate = high;
@@ -250,7 +251,7 @@ void Pit8254::set_gate(unsigned channel, bool high) {
             c.null_until = Clock::NEVER;
         }
     }
-    if (channel == 0) update_irq0();
+    if (channel == 0) drive_irq0(t, false);
 }
 
 void Pit8254::write_control(u8 value) {
@@ -273,8 +274,10 @@ void Pit8254::write_control(u8 value) {
         return;
     }
     Counter& c = m_counters[sc];
+    bool latch = ((value >> 4) & 3) == CW_RW_LATCH;
+    if (sc == 0 && !latch) catch_up_irq0(t);
     sync(c, t);
-    if (((value >> 4) & 3) == CW_RW_LATCH) {
+    if (latch) {
         // Counter latch command; a second latch before the read is ignored.
         if (!c.count_latched) {
             c.count_latched = true;
@@ -292,12 +295,13 @@ void Pit8254::write_control(u8 value) {
     c.write_msb = false;
     c.read_msb = false;
     c.null_until = Clock::NEVER;
-    if (sc == 0) update_irq0();
+    if (sc == 0) drive_irq0(t, false);
 }
 
 void Pit8254::write_count(unsigned channel, u8 value) {
     Counter& c = m_counters[channel];
     u64 t = now_tick();
+    if (channel == 0) catch_up_irq0(t);
     sync(c, t);
     switch (c.rw()) {
     case RW_LSB:
@@ -316,7 +320,7 @@ void Pit8254::write_count(unsigned channel, u8 value) {
                 c.idle_value = register_value(c, t);
                 c.state = IDLE;
                 c.counting = false;
-                if (channel == 0) update_irq0();
+                if (channel == 0) drive_irq0(t, false);
             }
             return;
         }
@@ -325,7 +329,7 @@ void Pit8254::write_count(unsigned channel, u8 value) {
         break;
     }
     load_count(c, t);
-    if (channel == 0) update_irq0();
+    if (channel == 0) drive_irq0(t, false);
 }
 
 void Pit8254::load_count(Counter& c, u64 t) {
@@ -429,8 +433,22 @@ void Pit8254::io_write(u16 offset, Width, u32 value) {
         count_ignored();
 }
 
-void Pit8254::update_irq0(bool force) {
-    drive_irq0(now_tick(), force);
+// A guest write to counter 0 changes OUT0 from the tick of the write on.
+// Two things must not be lost around it:
+// - A transition that fell due before the write but whose timer callback
+//   has not run yet (the VM loop fires timers between CPU slices): the
+//   guest's write comes after it in time, so its edge is replayed first,
+//   as the real chip would have raised it. A rewrite of Linux's one-shot
+//   timer right after it expired must not swallow that interrupt.
+// - The write's own tick: the waveform is evaluated there, not at a later
+//   "now". A host thread preempted between the two would otherwise skip a
+//   short count's strobe entirely (Linux programs counts of 15 input ticks,
+//   12.6 us), and the guest's timer would stop for good.
+void Pit8254::catch_up_irq0(u64 t) {
+    // Edges collapse in the PIC's latch, so a couple of replays are enough
+    // even for a periodic count far behind (on_irq0_timer skips that).
+    for (int i = 0; i < 4 && m_irq0_due_tick <= t; ++i)
+        drive_irq0(m_irq0_due_tick, false);
 }
 
 // OUT0 is evaluated at the tick the transition was due, not at the time the
@@ -514,7 +532,7 @@ void Pit8254::visit_state(StateVisitor& v) {
 }
 
 void Pit8254::post_load() {
-    update_irq0(true);
+    drive_irq0(now_tick(), true);
 }
 
 } // namespace vsa

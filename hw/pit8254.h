@@ -112,7 +112,7 @@ private:
     void write_count(unsigned channel, u8 value);
     void load_count(Counter& c, u64 tick);
     u8 read_counter(unsigned channel);
-    void update_irq0(bool force = false);
+    void catch_up_irq0(u64 tick);
     void on_irq0_timer();
     void drive_irq0(u64 tick, bool force);
 

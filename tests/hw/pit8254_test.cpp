@@ -272,6 +272,41 @@ BOOST_FIXTURE_TEST_CASE(late_mode4_strobe_still_interrupts, PitFixture) {
     BOOST_TEST(irq0.rising_edges() == 1u);
 }
 
+// Linux reprograms its one-shot timer with the shortest count it allows
+// (15 input ticks) when an event is already overdue. If the guest writes
+// counter 0 again after that strobe fell due but before the VM loop ran
+// the timer callback, the strobe's edge still comes first: on the real chip
+// it happened in between. Losing it stopped the guest's timer for good.
+BOOST_FIXTURE_TEST_CASE(rewrite_after_an_unfired_strobe_keeps_its_edge, PitFixture) {
+    control(0x38);
+    write16(0, 15);
+    irq0.clear_edges();
+    u64 due = clock.next_deadline();
+    BOOST_REQUIRE(due != Clock::NEVER);
+    clock.skip_to(due + 100'000); // past the strobe; no callback has run
+    BOOST_TEST(irq0.rising_edges() == 0u);
+    control(0x38); // the guest rewrites the counter
+    BOOST_TEST(irq0.rising_edges() == 1u);
+    write16(0, 15);
+    clock.run_expired(); // nothing stale left to fire
+    BOOST_TEST(irq0.rising_edges() == 1u);
+    goto_tick(tick() + 17);
+    BOOST_TEST(irq0.rising_edges() == 2u);
+}
+
+// The same for the count bytes: an LSB/MSB write that lands after an
+// unfired strobe replays it before loading the new count.
+BOOST_FIXTURE_TEST_CASE(count_write_after_an_unfired_strobe_keeps_its_edge, PitFixture) {
+    control(0x38);
+    write16(0, 20);
+    irq0.clear_edges();
+    clock.skip_to(clock.next_deadline() + 5'000'000);
+    write16(0, 30);
+    BOOST_TEST(irq0.rising_edges() == 1u);
+    goto_tick(tick() + 32);
+    BOOST_TEST(irq0.rising_edges() == 2u);
+}
+
 BOOST_FIXTURE_TEST_CASE(mode2_reprogramming_takes_effect_after_the_period, PitFixture) {
     control(0x34);
     write16(0, 100);
