@@ -13,6 +13,7 @@ void IdleCoalescer::roll_window(u64 now) {
         m_window_start = now;
         m_window_slept = 0;
         m_coalescing = false;
+        m_idle_windows = 0;
         return;
     }
     u64 length = now - m_window_start;
@@ -22,8 +23,15 @@ void IdleCoalescer::roll_window(u64 now) {
     // In floating point: a window can be centuries of virtual time long.
     m_coalescing = m_slack != 0 && static_cast<double>(m_window_slept) * 100.0 >=
                                        static_cast<double>(length) * static_cast<double>(IDLE_PERCENT);
+    m_idle_windows = m_coalescing ? std::min(m_idle_windows + 1, SETTLE_WINDOWS) : 0;
     m_window_start = now;
     m_window_slept = 0;
+}
+
+u64 IdleCoalescer::grid_ns() const {
+    if (!m_coalescing) return 0;
+    if (m_idle_windows >= SETTLE_WINDOWS) return m_slack;
+    return std::max<u64>(1, m_slack / 2);
 }
 
 u64 IdleCoalescer::wake_time(u64 now, u64 precise, u64 coalescable) {
@@ -32,8 +40,9 @@ u64 IdleCoalescer::wake_time(u64 now, u64 precise, u64 coalescable) {
     if (!m_coalescing || coalescable == NEVER || coalescable <= now) return std::min(precise, coalescable);
     // Rounded up to the slack grid, so ticks that fall due within one slack
     // period share a wakeup (and several idle guests wake together).
-    u64 late = coalescable / m_slack * m_slack;
-    if (late < coalescable) late = late > NEVER - m_slack ? NEVER : late + m_slack;
+    u64 grid = grid_ns();
+    u64 late = coalescable / grid * grid;
+    if (late < coalescable) late = late > NEVER - grid ? NEVER : late + grid;
     return std::min(precise, late);
 }
 

