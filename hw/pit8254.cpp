@@ -455,9 +455,14 @@ void Pit8254::catch_up_irq0(u64 t) {
 // timer callback happens to run: the VM loop fires timers between CPU
 // slices, so a callback is often late, and a mode 2 low pulse lasts one
 // input tick (838 ns). Evaluated "now", the pulse would be over and the
-// edge IRQ0 needs would be lost. Each due transition is replayed in order;
-// a VM that fell far behind (a stopped host) skips ahead instead of
-// replaying thousands of ticks.
+// edge IRQ0 needs would be lost. Each due transition is replayed in order
+// (the machine counts the ticks the PIC cannot hold yet and delivers them
+// one per acknowledge). Replaying matters under host load: before Linux has
+// its ACPI PM timer, it checks the TSC against the "pit" clocksource, which
+// counts timer interrupts, and a VM thread kept off the CPU for 10-50 ms
+// at a time lost enough ticks (48 ms in 0.7 s) for Linux to call the TSC
+// unstable. A VM that fell far behind (a stopped host) skips ahead instead
+// of replaying thousands of ticks.
 //
 // Only the periodic modes (2, 3) skip: their next transition comes anyway.
 // A one-shot count (modes 0, 1, 4, 5) has one or two transitions, and a
@@ -469,7 +474,8 @@ void Pit8254::on_irq0_timer() {
     u64 due = m_irq0_due_tick;
     u8 mode = m_counters[0].mode();
     bool periodic = mode == 2 || mode == 3;
-    if (due > now || (periodic && now - due > MAX_IRQ0_LAG_TICKS)) due = now;
+    u64 max_lag = std::min<u64>(MAX_IRQ0_LAG_TICKS, u64{m_counters[0].seg.n} * MAX_REPLAYED_PERIODS);
+    if (due > now || (periodic && now - due > max_lag)) due = now;
     drive_irq0(due, false);
 }
 

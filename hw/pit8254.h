@@ -123,8 +123,13 @@ private:
     bool m_irq0_level{false};
     // The input tick of the next OUT0 transition the timer is armed for.
     u64 m_irq0_due_tick{Clock::NEVER};
-    // 10 ms of input ticks: beyond that a late timer skips, not replays.
-    static constexpr u64 MAX_IRQ0_LAG_TICKS = INPUT_HZ / 100;
+    // A periodic count's transitions further behind than this are skipped,
+    // not replayed: 200 ms of input ticks (the machine's tick backlog holds
+    // 50 ticks, 200 ms at Linux's 250 Hz), and never more than
+    // MAX_REPLAYED_PERIODS periods, so a fast square wave late by 200 ms
+    // does not replay thousands of transitions.
+    static constexpr u64 MAX_IRQ0_LAG_TICKS = INPUT_HZ / 5;
+    static constexpr u64 MAX_REPLAYED_PERIODS = 64;
 };
 
 } // namespace vsa

@@ -139,7 +139,7 @@ struct PcMachine::Impl {
     // unserviced, only ever gets MAX_BACKLOG late ticks).
     class TimerTickLine final : public IrqLine {
     public:
-        static constexpr unsigned MAX_BACKLOG = 25; // 100 ms at 250 Hz
+        static constexpr unsigned MAX_BACKLOG = 50; // 200 ms at 250 Hz, as the PIT replays
         explicit TimerTickLine(Impl& m) : m_machine(m) {}
         void set_level(bool high) override {
             if (m_loading) return;

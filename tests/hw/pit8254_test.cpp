@@ -307,6 +307,34 @@ BOOST_FIXTURE_TEST_CASE(count_write_after_an_unfired_strobe_keeps_its_edge, PitF
     BOOST_TEST(irq0.rising_edges() == 2u);
 }
 
+// A host that keeps the VM thread off the CPU for 50 ms: a 250 Hz periodic
+// tick's 12 missed edges are replayed, one per transition (the machine's
+// backlog turns them into interrupts). Past 200 ms, or past 64 periods of
+// a fast count, the PIT skips ahead instead.
+BOOST_FIXTURE_TEST_CASE(late_periodic_ticks_are_replayed_up_to_a_bound, PitFixture) {
+    control(0x34);    // counter 0, mode 2
+    write16(0, 4773); // 250 Hz
+    goto_tick(4773 * 10 + 2);
+    irq0.clear_edges();
+    u64 due = clock.next_deadline();
+    clock.skip_to(due + 50'000'000);
+    clock.run_expired();
+    BOOST_TEST(irq0.rising_edges() == 13u); // the due tick and 12 more
+    irq0.clear_edges();
+    // Half a second behind: skipped, one edge at most.
+    clock.skip_to(clock.next_deadline() + 500'000'000);
+    clock.run_expired();
+    BOOST_TEST(irq0.rising_edges() <= 1u);
+    // A fast count (100 input ticks) 50 ms behind: far more than 64 periods.
+    control(0x34);
+    write16(0, 100);
+    goto_tick(tick() + 250);
+    irq0.clear_edges();
+    clock.skip_to(clock.next_deadline() + 50'000'000);
+    clock.run_expired();
+    BOOST_TEST(irq0.rising_edges() <= 1u);
+}
+
 BOOST_FIXTURE_TEST_CASE(mode2_reprogramming_takes_effect_after_the_period, PitFixture) {
     control(0x34);
     write16(0, 100);
