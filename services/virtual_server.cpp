@@ -77,8 +77,10 @@ ServiceResult<std::unique_ptr<VirtualServer>> VirtualServer::open(Options option
 
 VirtualServer::VirtualServer(Options options, std::string product_id, std::unique_ptr<Inventory> inventory)
     : m_options(std::move(options)), m_product_id(std::move(product_id)), m_host(m_options.host_root),
-      m_started(std::chrono::steady_clock::now()), m_inventory(std::move(inventory)),
-      m_runtime(std::make_unique<VmRuntime>(*m_inventory, m_options.worker)) {}
+      m_started(std::chrono::steady_clock::now()), m_tasks(std::make_unique<TaskRegistry>(m_options.tasks)),
+      m_inventory(std::move(inventory)),
+      m_runtime(std::make_unique<VmRuntime>(*m_inventory, *m_tasks, m_options.worker)),
+      m_disk_tasks(std::make_unique<VhdTasks>(*m_inventory, *m_tasks)) {}
 
 std::string VirtualServer::name() const {
     return std::string(PRODUCT_NAME);

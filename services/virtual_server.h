@@ -2,14 +2,17 @@
 // VirtualServer: the root object of the management model (IVMVirtualServer).
 // It owns what is server-wide: identity (name, version, installation product
 // ID), uptime, the per-VM limits of the hardware we emulate, and the host
-// inventory, the inventory of registered VMs and virtual networks, and the
-// VMs' power lifecycle (one vsa-vm worker per running VM).
+// inventory, the inventory of registered VMs and virtual networks, the
+// VMs' power lifecycle (one vsa-vm worker per running VM), the tasks of
+// asynchronous operations (IVMVirtualServer.Tasks) and the VHD creations.
 #pragma once
 
 #include "services/host_info.h"
 #include "services/inventory.h"
 #include "services/model/vm_limits.h"
 #include "services/service_error.h"
+#include "services/task/task_registry.h"
+#include "services/task/vhd_tasks.h"
 #include "services/worker/vm_runtime.h"
 
 #include <chrono>
@@ -32,6 +35,8 @@ public:
         std::filesystem::path default_vn_path{};
         // The vsa-vm workers: binary, logging, timeouts (vm_runtime.h).
         VmRuntimeOptions worker{};
+        // Retention and bound of the task list (task_registry.h).
+        TaskRegistry::Options tasks{};
     };
 
     // Loads (or on first start creates) the installation identity kept in
@@ -57,6 +62,11 @@ public:
     // Startup, TurnOff, Save, ... (vm_runtime.h). Destroyed before the
     // inventory: stopping the server saves or turns off the running VMs.
     VmRuntime& runtime() { return *m_runtime; }
+    // IVMVirtualServer.Tasks and the tasks clients look up by reference.
+    TaskRegistry& tasks() { return *m_tasks; }
+    // CreateDynamic/Fixed/DifferencingVirtualHardDisk (vhd_tasks.h).
+    // Destroyed first: running creations are cancelled and joined.
+    VhdTasks& disk_tasks() { return *m_disk_tasks; }
 
 private:
     VirtualServer(Options options, std::string product_id, std::unique_ptr<Inventory> inventory);
@@ -65,8 +75,11 @@ private:
     std::string m_product_id;
     HostProbe m_host;
     std::chrono::steady_clock::time_point m_started;
+    // Declared first so it is destroyed last: the others hold its tasks.
+    std::unique_ptr<TaskRegistry> m_tasks;
     std::unique_ptr<Inventory> m_inventory;
     std::unique_ptr<VmRuntime> m_runtime;
+    std::unique_ptr<VhdTasks> m_disk_tasks;
 };
 
 } // namespace vsa::services

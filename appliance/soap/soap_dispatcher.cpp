@@ -48,7 +48,7 @@ SoapDispatcher::Reply SoapDispatcher::dispatch(std::string_view request_body, So
     soap->maxlength = static_cast<long>(m_limits.soap_max_string);
     soap->maxoccurs = m_limits.soap_max_occurs;
     soap->recv_maxlength = static_cast<ULONG64>(m_limits.max_body_bytes);
-    t_service.bind(&m_backend, &call);
+    t_service.bind(&m_backend, &call, &m_limits);
 
     if (soap_begin_serve(soap) != SOAP_OK || t_service.dispatch() != SOAP_OK) {
         attach_decoder_fault(soap);
@@ -63,7 +63,7 @@ SoapDispatcher::Reply SoapDispatcher::dispatch(std::string_view request_body, So
     // ~12% of a small call's dispatch time (tests/bench/RESULTS.md).
     soap_destroy(soap);
     soap_dealloc(soap, nullptr);
-    t_service.bind(nullptr, nullptr);
+    t_service.bind(nullptr, nullptr, nullptr);
     soap->user = nullptr;
     return reply;
 }

@@ -194,6 +194,21 @@ ServiceResult<services::NetworkAdapter> lookup_nic(Inventory const& inventory, s
     return Err{ServiceError{hr::E_INVALIDARG, "no network adapter " + std::to_string(parsed.second)}};
 }
 
+// A task is named by its GUID. An expired one (dropped 10 minutes after it
+// completed) is as unknown as one that never existed.
+std::string task_ref(services::Task const& task) {
+    return task.id().to_string();
+}
+
+ServiceResult<services::TaskHandle> lookup_task(services::TaskRegistry& tasks, std::string_view ref) {
+    Guid id = TRY(parse_guid_ref(ref, "IVMTask"));
+    auto task = tasks.find(id);
+    if (!task)
+        return Err{ServiceError{hr::E_INVALIDARG, "no task " + id.to_string() +
+                                                      " (unknown, or completed more than 10 minutes ago)"}};
+    return task;
+}
+
 std::vector<std::string> strings_of(vs__ArrayOfString const* array) {
     return array ? array->item : std::vector<std::string>{};
 }
@@ -527,6 +542,72 @@ VSA_FILES_OP(GetDVDFiles, Dvd)
 VSA_FILES_OP(GetFloppyDiskFiles, Floppy)
 #undef VSA_FILES_OP
 
+// --- IVMVirtualServer: tasks and disk creation ----------------------------
+
+VSA_OP(IVMVirtualServer_USCOREget_USCORETasks) {
+    return answer(response.returnval, [&] {
+        std::vector<std::string> refs;
+        for (auto const& task : m_backend->server.tasks().list())
+            refs.push_back(task_ref(*task));
+        return refs;
+    });
+}
+
+VSA_OP(IVMVirtualServer_USCORECreateDynamicVirtualHardDisk) {
+    return answer(response.returnval, [&]() -> ServiceResult<std::string> {
+        return task_ref(
+            *TRY(m_backend->server.disk_tasks().create_dynamic(request->imagePath, request->size)));
+    });
+}
+
+VSA_OP(IVMVirtualServer_USCORECreateFixedVirtualHardDisk) {
+    return answer(response.returnval, [&]() -> ServiceResult<std::string> {
+        return task_ref(*TRY(m_backend->server.disk_tasks().create_fixed(request->imagePath, request->size)));
+    });
+}
+
+VSA_OP(IVMVirtualServer_USCORECreateDifferencingVirtualHardDisk) {
+    return answer(response.returnval, [&]() -> ServiceResult<std::string> {
+        return task_ref(*TRY(
+            m_backend->server.disk_tasks().create_differencing(request->imagePath, request->parentPath)));
+    });
+}
+
+// --- IVMTask, IVMTask2 ----------------------------------------------------
+
+#define VSA_TASK_GET(iface, prop, Type, expression)                                                          \
+    VSA_OP(iface##_USCOREget_USCORE##prop) {                                                                 \
+        return answer(response.returnval, [&]() -> ServiceResult<Type> {                                     \
+            services::TaskHandle task = TRY(lookup_task(m_backend->server.tasks(), request->_USCOREthis));   \
+            return expression;                                                                               \
+        });                                                                                                  \
+    }
+VSA_TASK_GET(IVMTask, Description, std::string, task->description())
+VSA_TASK_GET(IVMTask, ID, std::int32_t, task->number())
+VSA_TASK_GET(IVMTask, IsCancelable, bool, task->is_cancelable())
+VSA_TASK_GET(IVMTask, IsComplete, bool, task->is_complete())
+VSA_TASK_GET(IVMTask, PercentCompleted, std::int32_t, task->percent_completed())
+VSA_TASK_GET(IVMTask, Result, std::int32_t, static_cast<std::int32_t>(task->result()))
+VSA_TASK_GET(IVMTask2, Error, std::uint32_t, task->error().value)
+VSA_TASK_GET(IVMTask2, ErrorDescription, std::string, task->error_description())
+#undef VSA_TASK_GET
+
+VSA_OP(IVMTask_USCORECancel) {
+    return act([&]() -> ServiceResult<void> {
+        return TRY(lookup_task(m_backend->server.tasks(), request->_USCOREthis))->cancel();
+    });
+}
+
+// This thread is one of the listener's workers (the long-poll listener
+// runs the same service): the wait is capped (task_wait_cap) so it never
+// nears the request deadline and a client loops on false instead.
+VSA_OP(IVMTask_USCOREWaitForCompletion) {
+    return answer(response.returnval, [&]() -> ServiceResult<bool> {
+        services::TaskHandle task = TRY(lookup_task(m_backend->server.tasks(), request->_USCOREthis));
+        return services::TaskRegistry::wait(*task, request->timeout, task_wait_cap(*m_limits));
+    });
+}
+
 // --- IVMVirtualMachine ----------------------------------------------------
 
 #define VSA_VM_GET(prop, Type, expression)                                                                   \
@@ -563,27 +644,13 @@ VSA_OP(IVMVirtualMachine_USCOREget_USCOREShutdownActionOnQuit) {
 
 // --- IVMVirtualMachine: power ---------------------------------------------
 
-// Startup, TurnOff, Save and Reset are IVMTask operations in Virtual Server.
-// Until the task layer exists the call waits for the operation and answers
-// with an empty task reference; a failure is the call's fault. The wait
-// stays under the HTTP request deadline (limits.request_timeout, 60 s by
-// default): past it the client gets VM_E_TIMED_OUT while the operation
-// goes on, and State tells how it ends.
-constexpr std::chrono::seconds POWER_OPERATION_WAIT{45};
-
-template <typename Begin>
-static ServiceResult<std::string> run_power_operation(std::string const& ref, Begin&& begin) {
-    Guid id = TRY(parse_guid_ref(ref, "IVMVirtualMachine"));
-    services::OperationHandle operation = TRY(begin(id));
-    TRY(operation->wait_for(POWER_OPERATION_WAIT));
-    return std::string(); // the completed task: no IVMTask object yet
-}
-
+// Startup, TurnOff, Save and Reset return their task at once; a refusal in
+// the VM's state is the call's fault (services/worker/vm_runtime.h).
 #define VSA_VM_POWER_TASK(op, method)                                                                        \
     VSA_OP(IVMVirtualMachine_USCORE##op) {                                                                   \
-        return answer(response.returnval, [&] {                                                              \
-            return run_power_operation(request->_USCOREthis,                                                 \
-                                       [&](Guid const& id) { return runtime().method(id); });                \
+        return answer(response.returnval, [&]() -> ServiceResult<std::string> {                              \
+            Guid id = TRY(parse_guid_ref(request->_USCOREthis, "IVMVirtualMachine"));                        \
+            return task_ref(*TRY(runtime().method(id)));                                                     \
         });                                                                                                  \
     }
 VSA_VM_POWER_TASK(Startup, startup)

@@ -10,6 +10,9 @@
 
 #include "soapVirtualServerBindingService.h"
 
+#include <algorithm>
+#include <chrono>
+
 namespace vsa::services {
 struct HostInfo;
 class Inventory;
@@ -61,6 +64,20 @@ namespace vsa::appliance {
     X(IVMVirtualServer_USCOREGetHardDiskFiles)                                                               \
     X(IVMVirtualServer_USCOREGetDVDFiles)                                                                    \
     X(IVMVirtualServer_USCOREGetFloppyDiskFiles)                                                             \
+    X(IVMVirtualServer_USCOREget_USCORETasks)                                                                \
+    X(IVMVirtualServer_USCORECreateDynamicVirtualHardDisk)                                                   \
+    X(IVMVirtualServer_USCORECreateFixedVirtualHardDisk)                                                     \
+    X(IVMVirtualServer_USCORECreateDifferencingVirtualHardDisk)                                              \
+    X(IVMTask_USCOREget_USCOREDescription)                                                                   \
+    X(IVMTask_USCOREget_USCOREID)                                                                            \
+    X(IVMTask_USCOREget_USCOREIsCancelable)                                                                  \
+    X(IVMTask_USCOREget_USCOREIsComplete)                                                                    \
+    X(IVMTask_USCOREget_USCOREPercentCompleted)                                                              \
+    X(IVMTask_USCOREget_USCOREResult)                                                                        \
+    X(IVMTask_USCORECancel)                                                                                  \
+    X(IVMTask_USCOREWaitForCompletion)                                                                       \
+    X(IVMTask2_USCOREget_USCOREError)                                                                        \
+    X(IVMTask2_USCOREget_USCOREErrorDescription)                                                             \
     X(IVMHostInfo_USCOREget_USCOREDVDDrives)                                                                 \
     X(IVMHostInfo_USCOREget_USCOREFloppyDrives)                                                              \
     X(IVMHostInfo_USCOREget_USCOREHostDrives)                                                                \
@@ -154,10 +171,18 @@ class VsService final : public VirtualServerBindingService {
 public:
     VsService();
 
-    // Binds the next request's backend and call context.
-    void bind(SoapBackend const* backend, SoapCall* call) {
+    // Binds the next request's backend, call context and limits.
+    void bind(SoapBackend const* backend, SoapCall* call, RequestLimits const* limits) {
         m_backend = backend;
         m_call = call;
+        m_limits = limits;
+    }
+
+    // IVMTask.WaitForCompletion holds this thread for at most this long,
+    // well inside the HTTP request deadline, so the answer always gets out.
+    static constexpr std::chrono::milliseconds MAX_TASK_WAIT{30'000};
+    static std::chrono::milliseconds task_wait_cap(RequestLimits const& limits) {
+        return std::min(MAX_TASK_WAIT, limits.request_timeout / 2);
     }
 
 #define VSA_DECLARE_OPERATION(op) int op(_vs__##op* request, _vs__##op##Response& response) override;
@@ -184,6 +209,7 @@ private:
 
     SoapBackend const* m_backend{nullptr};
     SoapCall* m_call{nullptr};
+    RequestLimits const* m_limits{nullptr};
 };
 
 } // namespace vsa::appliance

@@ -127,10 +127,11 @@ Result<void, StorageError> HostFile::truncate(std::uint64_t size) {
     return {};
 }
 
-Result<void, StorageError> HostFile::preallocate(std::uint64_t size) {
-    if (size == 0) return {};
+Result<void, StorageError> HostFile::preallocate(std::uint64_t size, std::uint64_t from) {
+    if (size <= from) return {};
     notify(HostFileObserver::Change::Preallocate, size);
-    int const result = ::posix_fallocate(m_fd.fd(), 0, static_cast<off_t>(size));
+    int const result =
+        ::posix_fallocate(m_fd.fd(), static_cast<off_t>(from), static_cast<off_t>(size - from));
     if (result == 0) return {};
     if (result == EOPNOTSUPP || result == EINVAL)
         return storage_error(StorageErrorKind::Unsupported,

@@ -64,10 +64,11 @@ public:
     // Bytes the file occupies on the host (sparse files use less).
     StorageResult<std::uint64_t> allocated_bytes() const;
     Result<void, StorageError> truncate(std::uint64_t size);
-    // Reserves [0, size) on the host so later writes cannot run out of
-    // space (a fixed VHD's promise). A file system without fallocate()
+    // Reserves [from, size) on the host so later writes cannot run out of
+    // space (a fixed VHD's promise); a range lets a long reservation report
+    // progress and stop between pieces. A file system without fallocate()
     // leaves the file sparse and returns Unsupported; the caller decides.
-    Result<void, StorageError> preallocate(std::uint64_t size);
+    Result<void, StorageError> preallocate(std::uint64_t size, std::uint64_t from = 0);
     Result<void, StorageError> sync();
     Result<void, StorageError> sync_data();
 

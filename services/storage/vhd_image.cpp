@@ -563,7 +563,8 @@ void VhdImage::check(std::vector<std::string>& problems) const {
     }
 }
 
-Result<void, StorageError> VhdImage::create_fixed(std::string const& path, std::uint64_t size_bytes) {
+Result<void, StorageError> VhdImage::create_fixed(std::string const& path, std::uint64_t size_bytes,
+                                                  Progress const& progress) {
     TRY(validate_create_size(size_bytes));
     vhd::Footer const footer = new_footer(vhd::DiskType::Fixed, size_bytes);
     // A fixed disk promises its guest the whole size: refuse up front when
@@ -573,10 +574,30 @@ Result<void, StorageError> VhdImage::create_fixed(std::string const& path, std::
     TRY(require_free_space(path, size_bytes + SECTOR_SIZE));
     return create_file(path, [&](HostFile& file) -> Result<void, StorageError> {
         TRY(file.truncate(size_bytes));
-        if (auto reserved = file.preallocate(size_bytes);
-            reserved.is_error() && reserved.error().kind != StorageErrorKind::Unsupported)
-            return reserved.release_error();
+        // Reserved a piece at a time: on a slow volume a 2 TB reservation
+        // takes long enough that IVMTask must show progress and be able to
+        // stop it (create_file then removes the partial file).
+        std::uint32_t last = 0;
+        auto report = [&](std::uint32_t percent) {
+            if (!progress.report || (percent <= last && last != 0)) return true;
+            last = percent;
+            return progress.report(percent);
+        };
+        if (!report(0))
+            return storage_error(StorageErrorKind::Cancelled, "creating '" + path + "' was cancelled");
+        for (std::uint64_t from = 0; from < size_bytes;) {
+            std::uint64_t const to = std::min(size_bytes, from + FIXED_RESERVE_PIECE);
+            if (auto reserved = file.preallocate(to, from); reserved.is_error()) {
+                if (reserved.error().kind != StorageErrorKind::Unsupported) return reserved.release_error();
+                break; // the file stays sparse, as documented for preallocate
+            }
+            from = to;
+            if (!report(std::uint32_t(std::min<std::uint64_t>(99, from * 100 / size_bytes))))
+                return storage_error(StorageErrorKind::Cancelled, "creating '" + path + "' was cancelled");
+        }
         TRY(file.write_at(size_bytes, vhd::serialize_footer(footer)));
+        if (!report(100))
+            return storage_error(StorageErrorKind::Cancelled, "creating '" + path + "' was cancelled");
         return {};
     });
 }

@@ -54,6 +54,7 @@
 
 #include "services/storage/block_device.h"
 #include "services/storage/host_file.h"
+#include "services/storage/progress.h"
 #include "services/storage/vhd_format.h"
 
 #include <memory>
@@ -68,6 +69,8 @@ inline constexpr int MAX_PARENT_DEPTH = 16;
 // commit without a flush(): with 2 MiB blocks, up to 64 MiB of new blocks,
 // the order of a real disk's write cache.
 inline constexpr std::size_t MAX_PENDING_METADATA = 32;
+// How much of a new fixed disk one fallocate() call reserves.
+inline constexpr std::uint64_t FIXED_RESERVE_PIECE = 64ull << 20;
 
 struct VhdInfo {
     vhd::DiskType type{vhd::DiskType::None};
@@ -91,8 +94,11 @@ class VhdImage final : public BlockDevice {
 public:
     static StorageResult<std::unique_ptr<VhdImage>> open(std::string const& path, bool read_only);
 
-    // size_bytes: a multiple of 512, between 3 MB and 2,088,960 MB.
-    static Result<void, StorageError> create_fixed(std::string const& path, std::uint64_t size_bytes);
+    // size_bytes: a multiple of 512, between 3 MB and 2,088,960 MB. A fixed
+    // disk reserves its space FIXED_RESERVE_PIECE at a time, reporting
+    // progress after each piece; a cancel removes the partial file.
+    static Result<void, StorageError> create_fixed(std::string const& path, std::uint64_t size_bytes,
+                                                   Progress const& progress = {});
     static Result<void, StorageError> create_dynamic(std::string const& path, std::uint64_t size_bytes,
                                                      std::uint32_t block_size = vhd::DEFAULT_BLOCK_SIZE);
     // The child takes the parent's size and geometry; the parent must open.

@@ -14,21 +14,14 @@
 // blocks are left out of dynamic images and are sparse holes in fixed ones.
 #pragma once
 
+#include "services/storage/progress.h"
 #include "services/storage/storage_error.h"
 #include "services/storage/vhd_format.h"
 
 #include <cstdint>
-#include <functional>
 #include <string>
 
 namespace vsa::storage {
-
-struct Progress {
-    // Called with a percentage that only grows, at least every 1% and once
-    // with 100 before the result is made final. Return false to cancel. May
-    // be empty.
-    std::function<bool(std::uint32_t percent)> report;
-};
 
 // Drops the blocks of a dynamic VHD whose data is all zeros and rewrites the
 // file without gaps. The disk keeps its UUID, so differencing children made

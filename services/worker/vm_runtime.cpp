@@ -52,10 +52,8 @@ std::string describe(VirtualMachine const& vm) {
     return "virtual machine \"" + vm.name() + "\" (" + std::string(state_name(vm.state())) + ")";
 }
 
-OperationHandle completed(ServiceResult<void> result) {
-    auto operation = std::make_shared<Operation>();
-    operation->complete(std::move(result));
-    return operation;
+std::string task_description(std::string_view what, std::string const& vm_name) {
+    return std::string(what) + " of virtual machine \"" + vm_name + "\"";
 }
 
 } // namespace
@@ -68,7 +66,7 @@ struct VmRuntime::Session {
     // while the session moves on; never destroyed on its monitor thread.
     std::shared_ptr<WorkerProcess> worker;
     Pending pending{Pending::Startup};
-    OperationHandle operation;
+    TaskHandle operation;
     VmState before_save{VmState::Running};
     bool restoring{false}; // started from a saved state
     bool saved{false};     // the worker reported "saved"
@@ -80,8 +78,8 @@ struct VmRuntime::Session {
     std::mutex command_mutex;
 };
 
-VmRuntime::VmRuntime(Inventory& inventory, VmRuntimeOptions options)
-    : m_inventory(inventory), m_options(std::move(options)) {}
+VmRuntime::VmRuntime(Inventory& inventory, TaskRegistry& tasks, VmRuntimeOptions options)
+    : m_inventory(inventory), m_tasks(tasks), m_options(std::move(options)) {}
 
 VmRuntime::~VmRuntime() {
     shutdown();
@@ -162,7 +160,7 @@ void VmRuntime::set_state_locked(Session const& session, VmState state) {
 
 // --- Startup -----------------------------------------------------------------
 
-ServiceResult<OperationHandle> VmRuntime::startup(Guid const& id) {
+ServiceResult<TaskHandle> VmRuntime::startup(Guid const& id) {
     std::shared_ptr<Session> session;
     std::shared_ptr<WorkerProcess> previous; // an ended worker, joined outside the lock
     VirtualMachine vm("", {}, id);
@@ -199,7 +197,7 @@ ServiceResult<OperationHandle> VmRuntime::startup(Guid const& id) {
         session->name = vm.name();
         session->saved_state = vm.saved_state_file();
         session->restoring = restoring;
-        session->operation = std::make_shared<Operation>();
+        session->operation = m_tasks.create(task_description("Startup", vm.name()), false);
         m_sessions[id] = session;
     }
     previous.reset();
@@ -385,11 +383,13 @@ ServiceResult<void> VmRuntime::resume(Guid const& id) {
     return Ok{};
 }
 
-ServiceResult<OperationHandle> VmRuntime::reset(Guid const& id) {
+ServiceResult<TaskHandle> VmRuntime::reset(Guid const& id) {
     auto target = TRY(command_target(id, VmState::Running, hr::VM_E_VM_NOT_RUNNING));
     // The worker resets before it replies: the operation is complete.
     TRY(target.worker->request(control::Command::Reset, m_options.command_timeout));
-    return completed(Ok{});
+    auto task = m_tasks.create(task_description("Reset", target.session->name), false);
+    task->complete(Ok{});
+    return task;
 }
 
 ServiceResult<control::Status> VmRuntime::query(Guid const& id) {
@@ -417,19 +417,19 @@ ServiceResult<std::shared_ptr<VmRuntime::Session>> VmRuntime::running_session(Gu
     return session;
 }
 
-ServiceResult<OperationHandle> VmRuntime::turn_off(Guid const& id) {
+ServiceResult<TaskHandle> VmRuntime::turn_off(Guid const& id) {
     return begin_stop(TRY(running_session(id)), Pending::TurnOff);
 }
 
-ServiceResult<OperationHandle> VmRuntime::save(Guid const& id) {
+ServiceResult<TaskHandle> VmRuntime::save(Guid const& id) {
     return begin_stop(TRY(running_session(id)), Pending::Save);
 }
 
-ServiceResult<OperationHandle> VmRuntime::begin_stop(std::shared_ptr<Session> const& session, Pending kind) {
+ServiceResult<TaskHandle> VmRuntime::begin_stop(std::shared_ptr<Session> const& session, Pending kind) {
     bool saving = kind == Pending::Save;
     std::lock_guard one_command(session->command_mutex);
     std::shared_ptr<WorkerProcess> worker;
-    OperationHandle operation;
+    TaskHandle operation;
     {
         std::lock_guard lock(m_mutex);
         if (session->ended || !session->worker)
@@ -446,7 +446,7 @@ ServiceResult<OperationHandle> VmRuntime::begin_stop(std::shared_ptr<Session> co
             before = vm.state();
             return saving ? VmState::Saving : VmState::TurningOff;
         }));
-        operation = std::make_shared<Operation>();
+        operation = m_tasks.create(task_description(saving ? "Save" : "Turn-off", session->name), false);
         session->pending = kind;
         session->before_save = before;
         session->saved = false;
@@ -502,7 +502,7 @@ void VmRuntime::shutdown() {
 
     // First let startups in flight finish (a half-started VM cannot save).
     for (auto const& session : sessions) {
-        OperationHandle pending;
+        TaskHandle pending;
         {
             std::lock_guard lock(m_mutex);
             if (!session->ended && session->pending != Pending::None) pending = session->operation;
@@ -510,7 +510,7 @@ void VmRuntime::shutdown() {
         if (pending) (void)pending->wait_for(m_options.command_timeout);
     }
     // Then save or turn off each running VM, all at once.
-    std::vector<std::pair<std::shared_ptr<Session>, OperationHandle>> stopping;
+    std::vector<std::pair<std::shared_ptr<Session>, TaskHandle>> stopping;
     for (auto const& session : sessions) {
         auto vm = m_inventory.virtual_machine(session->id);
         if (!vm || session_of(session->id) != session) continue;

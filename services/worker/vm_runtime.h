@@ -32,8 +32,14 @@
 // VM_E_VM_RUNNING.
 //
 // Asynchronous operations (Virtual Server returns an IVMTask for Startup,
-// TurnOff, Save and Reset) return an OperationHandle once accepted; it
-// completes when the worker reports the outcome. Pause, Resume and
+// TurnOff, Save and Reset) return a Task from the server's TaskRegistry once
+// accepted (so IVMVirtualServer.Tasks lists it); it completes when the
+// worker reports the outcome. A refusal above is the call's error, not a
+// task's, as in Virtual Server. Progress reads 0 until the task completes
+// (the worker reports no intermediate progress, not even for a save), and
+// none of them can be cancelled: a started worker, a save under way or a
+// pulled plug cannot be undone, so Cancel is E_FAIL. Reset completes before
+// the call returns (the worker resets before it replies). Pause, Resume and
 // DiscardSavedState are synchronous, as in Virtual Server.
 //
 // The worker's command line comes from the .vmc: --memory, the hard disks
@@ -55,7 +61,7 @@
 #pragma once
 
 #include "services/inventory.h"
-#include "services/worker/operation.h"
+#include "services/task/task_registry.h"
 #include "services/worker/worker_process.h"
 
 #include <chrono>
@@ -97,15 +103,16 @@ struct VmRuntimeOptions {
 
 class VmRuntime {
 public:
-    VmRuntime(Inventory& inventory, VmRuntimeOptions options);
+    // `tasks` makes the operations' tasks and must outlive the runtime.
+    VmRuntime(Inventory& inventory, TaskRegistry& tasks, VmRuntimeOptions options);
     ~VmRuntime(); // shutdown()
     VmRuntime(VmRuntime const&) = delete;
     VmRuntime& operator=(VmRuntime const&) = delete;
 
-    ServiceResult<OperationHandle> startup(Guid const& id);
-    ServiceResult<OperationHandle> turn_off(Guid const& id);
-    ServiceResult<OperationHandle> save(Guid const& id);
-    ServiceResult<OperationHandle> reset(Guid const& id);
+    ServiceResult<TaskHandle> startup(Guid const& id);
+    ServiceResult<TaskHandle> turn_off(Guid const& id);
+    ServiceResult<TaskHandle> save(Guid const& id);
+    ServiceResult<TaskHandle> reset(Guid const& id);
     ServiceResult<void> pause(Guid const& id);
     ServiceResult<void> resume(Guid const& id);
     ServiceResult<void> discard_saved_state(Guid const& id);
@@ -143,7 +150,7 @@ private:
     // VM_E_VM_NOT_RUNNING, VM_E_APP_SHUTTING_DOWN).
     ServiceResult<std::shared_ptr<Session>> running_session(Guid const& id);
     // TurnOff or Save (kind), from Running or Paused.
-    ServiceResult<OperationHandle> begin_stop(std::shared_ptr<Session> const& session, Pending kind);
+    ServiceResult<TaskHandle> begin_stop(std::shared_ptr<Session> const& session, Pending kind);
     void on_worker_event(std::shared_ptr<Session> const& session, control::Notification const& event);
     void on_worker_exit(std::shared_ptr<Session> const& session, WorkerExit const& exit);
     void log(std::string const& line) const;
@@ -152,6 +159,7 @@ private:
     void set_state_locked(Session const& session, VmState state);
 
     Inventory& m_inventory;
+    TaskRegistry& m_tasks;
     VmRuntimeOptions m_options;
     mutable std::mutex m_mutex;
     std::condition_variable m_changed;

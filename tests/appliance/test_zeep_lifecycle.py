@@ -11,7 +11,11 @@ COM1 to <vm folder>/<name>.com1.log. So the log shows the guest running,
 standing still while paused, and going on from where it was after Save and
 Startup (restore). Also: the faults for invalid transitions (section 6 of
 vs-api.md), and vsad's stop saving a running VM (ShutdownActionOnQuit Save)
-that a restarted vsad then restores. Kept short: it runs under ASan in the
+that a restarted vsad then restores. Startup, Save, Reset and TurnOff return
+an IVMTask at once: the test follows each through IsComplete or
+WaitForCompletion, Result, PercentCompleted and IVMVirtualServer.Tasks.
+VhdTaskTest creates dynamic, fixed and differencing VHDs through their
+tasks and cancels a large fixed one. Kept short: it runs under ASan in the
 default suite.
 """
 import os
@@ -36,6 +40,8 @@ NS = "urn:vsa:virtualserver:1"
 TIMEOUT = 60
 
 TURNED_OFF, SAVED, RUNNING, PAUSED = 1, 2, 5, 6
+SUCCESS, CANCELLED, DISK_RELATED_ERROR = 0, 1, 4
+E_ABORT = 0x80004004
 
 
 def make_client(daemon):
@@ -84,7 +90,7 @@ def workers_for(path):
     return found
 
 
-class LifecycleTest(unittest.TestCase):
+class VsadTestCase(unittest.TestCase):
     def setUp(self):
         self.vsad = start_vsad()
         self.s = make_client(self.vsad).service
@@ -100,6 +106,38 @@ class LifecycleTest(unittest.TestCase):
         node = caught.exception.detail.find(f"{{{NS}}}VirtualServerFault")
         self.assertIsNotNone(node, ET.tostring(caught.exception.detail))
         self.assertEqual(node.findtext(f"{{{NS}}}hresultName"), hresult_name, node.findtext(f"{{{NS}}}message"))
+
+    def wait_task(self, task, poll=False):
+        """Waits for an IVMTask: polling IsComplete, or WaitForCompletion,
+        which the server caps (30 s) and which says whether it is done."""
+        s = self.s
+        deadline = time.monotonic() + TIMEOUT
+        if poll:
+            self.assertTrue(wait_for(lambda: s.IVMTask_get_IsComplete(_this=task)), "the task does not complete")
+        else:
+            while not s.IVMTask_WaitForCompletion(_this=task, timeout=5000):
+                self.assertLess(time.monotonic(), deadline, "the task does not complete")
+        self.assertTrue(s.IVMTask_get_IsComplete(_this=task))
+
+    def run_task(self, begin, poll=False):
+        """Starts an operation that must succeed; returns its task reference
+        after checking what IVMTask and IVMTask2 say about it."""
+        s = self.s
+        task = begin()
+        self.assertTrue(task, "no task reference")
+        self.assertIn(task, s.IVMVirtualServer_get_Tasks())
+        self.wait_task(task, poll)
+        self.assertEqual(s.IVMTask_get_Result(_this=task), SUCCESS, s.IVMTask2_get_ErrorDescription(_this=task))
+        self.assertEqual(s.IVMTask_get_PercentCompleted(_this=task), 100)
+        self.assertEqual(s.IVMTask2_get_Error(_this=task), 0)
+        self.assertIn(s.IVMTask2_get_ErrorDescription(_this=task), ("", None))
+        self.assertGreater(s.IVMTask_get_ID(_this=task), 0)
+        # Completed tasks stay listed (for 10 minutes).
+        self.assertIn(task, s.IVMVirtualServer_get_Tasks())
+        return task
+
+
+class LifecycleTest(VsadTestCase):
 
     def make_counter_vm(self, name):
         """A VM with a fixed VHD holding the counter disk at IDE 0:0."""
@@ -132,10 +170,14 @@ class LifecycleTest(unittest.TestCase):
         self.assert_fault(lambda: s.IVMVirtualMachine_DiscardSavedState(_this=vm), "VM_E_VM_NO_SAVED_STATE")
         self.assert_fault(lambda: s.IVMVirtualMachine_get_SavedStateFilePath(_this=vm), "VM_E_VM_NO_SAVED_STATE")
         self.assert_fault(lambda: s.IVMVirtualMachine_Startup(_this="not-a-vm"), "E_INVALIDARG")
+        # A refusal makes no task.
+        self.assertEqual(s.IVMVirtualServer_get_Tasks() or [], [])
 
-        # Startup: the task reference is empty (completed), the VM runs.
-        task = s.IVMVirtualMachine_Startup(_this=vm)
-        self.assertIn(task, ("", None))
+        # Startup returns its task at once; the VM runs once it completes.
+        task = self.run_task(lambda: s.IVMVirtualMachine_Startup(_this=vm), poll=True)
+        self.assertEqual(s.IVMTask_get_Description(_this=task), 'Startup of virtual machine "counter"')
+        self.assertFalse(s.IVMTask_get_IsCancelable(_this=task))
+        self.assert_fault(lambda: s.IVMTask_Cancel(_this=task), "E_FAIL")
         self.assertEqual(s.IVMVirtualMachine_get_State(_this=vm), RUNNING)
         self.wait_counting(log)
         self.assert_fault(lambda: s.IVMVirtualMachine_Startup(_this=vm), "VM_E_VM_RUNNING")
@@ -157,7 +199,8 @@ class LifecycleTest(unittest.TestCase):
         self.assertEqual(resumed[len(frozen)][0], frozen[-1][0] + 1)
 
         # Save: <name>.vsv in the VM folder; State Saved.
-        s.IVMVirtualMachine_Save(_this=vm)
+        save = self.run_task(lambda: s.IVMVirtualMachine_Save(_this=vm))
+        self.assertIn("Save", s.IVMTask_get_Description(_this=save))
         self.assertEqual(s.IVMVirtualMachine_get_State(_this=vm), SAVED)
         self.assertEqual(s.IVMVirtualMachine_get_SavedStateFilePath(_this=vm), vsv)
         self.assertTrue(os.path.isfile(vsv))
@@ -167,7 +210,7 @@ class LifecycleTest(unittest.TestCase):
         self.assert_fault(lambda: s.IVMVirtualMachine_set_Memory(_this=vm, memory=32), "VM_E_VM_RUNNING")
 
         # Startup again restores: the counter goes on from the saved value.
-        s.IVMVirtualMachine_Startup(_this=vm)
+        self.run_task(lambda: s.IVMVirtualMachine_Startup(_this=vm))
         self.assertEqual(s.IVMVirtualMachine_get_State(_this=vm), RUNNING)
         self.assertFalse(os.path.exists(vsv))
         self.wait_counting(log)
@@ -177,28 +220,47 @@ class LifecycleTest(unittest.TestCase):
         self.assertNotIn("VSA-COUNTER-BOOT", open(log).read().split("VSA-COUNTER %d " % last)[1])
 
         # Reset reboots the guest; TurnOff stops it at once.
-        s.IVMVirtualMachine_Reset(_this=vm)
+        self.run_task(lambda: s.IVMVirtualMachine_Reset(_this=vm))
         self.assertEqual(s.IVMVirtualMachine_get_State(_this=vm), RUNNING)
         self.assertTrue(wait_for(lambda: open(log).read().count("VSA-COUNTER-BOOT") == 2))
-        s.IVMVirtualMachine_TurnOff(_this=vm)
+        turn_off = self.run_task(lambda: s.IVMVirtualMachine_TurnOff(_this=vm))
         self.assertEqual(s.IVMVirtualMachine_get_State(_this=vm), TURNED_OFF)
         self.assertFalse(os.path.exists(vsv))
         self.assertEqual(workers_for(vsv), [])
 
         # Save then DiscardSavedState; then Delete.
-        s.IVMVirtualMachine_Startup(_this=vm)
-        s.IVMVirtualMachine_Save(_this=vm)
+        self.run_task(lambda: s.IVMVirtualMachine_Startup(_this=vm))
+        self.run_task(lambda: s.IVMVirtualMachine_Save(_this=vm))
         s.IVMVirtualMachine_DiscardSavedState(_this=vm)
         self.assertEqual(s.IVMVirtualMachine_get_State(_this=vm), TURNED_OFF)
         self.assertFalse(os.path.exists(vsv))
         self.assertTrue(s.IVMVirtualServer_DeleteVirtualMachine(virtualMachine=vm))
+
+        # Every task so far is listed, in creation order, the first Startup
+        # first and the last TurnOff among them.
+        listed = s.IVMVirtualServer_get_Tasks()
+        self.assertEqual(len(listed), 7)
+        self.assertEqual(listed[0], task)
+        self.assertIn(turn_off, listed)
+        ids = [s.IVMTask_get_ID(_this=t) for t in listed]
+        self.assertEqual(ids, sorted(ids))
+
+        # Stale and malformed task references, and out-of-range waits.
+        self.assert_fault(lambda: s.IVMTask_get_IsComplete(_this="not-a-task"), "E_INVALIDARG")
+        self.assert_fault(lambda: s.IVMTask_get_Result(_this="{00000000-0000-0000-0000-000000000001}"),
+                          "E_INVALIDARG")
+        self.assert_fault(lambda: s.IVMTask_Cancel(_this=""), "E_INVALIDARG")
+        self.assert_fault(lambda: s.IVMTask_WaitForCompletion(_this=task, timeout=-2), "E_POINTER")
+        self.assert_fault(lambda: s.IVMTask_WaitForCompletion(_this=task, timeout=2**31 - 1), "E_POINTER")
+        self.assertTrue(s.IVMTask_WaitForCompletion(_this=task, timeout=-1))
+        self.assertTrue(s.IVMTask_WaitForCompletion(_this=task, timeout=0))
 
     def test_vsad_stop_saves_and_restart_restores(self):
         s = self.s
         vm, log, vsv = self.make_counter_vm("keeper")
         self.assertEqual(s.IVMVirtualMachine_get_ShutdownActionOnQuit(_this=vm), 0)  # Save
         self.assert_fault(lambda: s.IVMVirtualMachine_set_ShutdownActionOnQuit(_this=vm, action=7), "E_INVALIDARG")
-        s.IVMVirtualMachine_Startup(_this=vm)
+        self.run_task(lambda: s.IVMVirtualMachine_Startup(_this=vm))
         self.wait_counting(log)
         self.assertEqual(len(workers_for(vsv)), 1)
         data_dir, password = self.vsad.data_dir, self.vsad.password
@@ -212,7 +274,8 @@ class LifecycleTest(unittest.TestCase):
         self.vsad.password = password
         s = self.s = make_client(self.vsad).service
         self.assertEqual(s.IVMVirtualMachine_get_State(_this=vm), SAVED)
-        s.IVMVirtualMachine_Startup(_this=vm)
+        self.assertEqual(s.IVMVirtualServer_get_Tasks() or [], [])  # tasks do not outlive vsad
+        self.run_task(lambda: s.IVMVirtualMachine_Startup(_this=vm))
         self.wait_counting(log)
         values = [c for c, _ in counters(log)]
         self.assertEqual(values[values.index(last) + 1], last + 1)
@@ -221,6 +284,84 @@ class LifecycleTest(unittest.TestCase):
         self.assertEqual(self.vsad.stop(), 0)
         self.assertEqual(workers_for(vsv), [])
         self.assertFalse(os.path.exists(vsv))
+
+
+class VhdTaskTest(VsadTestCase):
+    def test_disks_are_created_through_tasks(self):
+        s = self.s
+        folder = s.IVMVirtualServer_get_DefaultVMConfigurationPath()
+        dynamic = os.path.join(folder, "disks", "dynamic.vhd")  # the folder is created
+        task = self.run_task(lambda: s.IVMVirtualServer_CreateDynamicVirtualHardDisk(imagePath=dynamic, size=1024))
+        self.assertIn("dynamic.vhd", s.IVMTask_get_Description(_this=task))
+        self.assertFalse(s.IVMTask_get_IsCancelable(_this=task))
+        self.assertTrue(os.path.isfile(dynamic))
+        self.assertLess(os.path.getsize(dynamic), 1 << 20)  # sparse: header and BAT only
+
+        fixed = os.path.join(folder, "fixed.vhd")
+        self.run_task(lambda: s.IVMVirtualServer_CreateFixedVirtualHardDisk(imagePath=fixed, size=64))
+        self.assertEqual(os.path.getsize(fixed), (64 << 20) + 512)
+
+        # The child relative to its parent's folder.
+        self.run_task(lambda: s.IVMVirtualServer_CreateDifferencingVirtualHardDisk(imagePath="child.vhd",
+                                                                                   parentPath=dynamic))
+        self.assertTrue(os.path.isfile(os.path.join(folder, "disks", "child.vhd")))
+        # A parent that is no VHD: the task fails, not the call.
+        notes = os.path.join(folder, "notes.vhd")
+        with open(notes, "w") as f:
+            f.write("not a disk")
+        bad = s.IVMVirtualServer_CreateDifferencingVirtualHardDisk(imagePath="bad.vhd", parentPath=notes)
+        self.wait_task(bad)
+        self.assertEqual(s.IVMTask_get_Result(_this=bad), DISK_RELATED_ERROR)
+        self.assertEqual(s.IVMTask2_get_Error(_this=bad), 0xA0040682)  # VM_E_INVALID_HD_FILE
+        self.assertTrue(s.IVMTask2_get_ErrorDescription(_this=bad))
+
+        # Bad input faults the call.
+        self.assert_fault(lambda: s.IVMVirtualServer_CreateFixedVirtualHardDisk(imagePath=fixed, size=64),
+                          "E_ALREADY_EXISTS")
+        other = os.path.join(folder, "other.vhd")
+        self.assert_fault(lambda: s.IVMVirtualServer_CreateFixedVirtualHardDisk(imagePath=other, size=0),
+                          "E_INVALIDARG")
+        self.assert_fault(lambda: s.IVMVirtualServer_CreateDynamicVirtualHardDisk(imagePath=other, size=-1),
+                          "E_INVALIDARG")
+        self.assert_fault(lambda: s.IVMVirtualServer_CreateDynamicVirtualHardDisk(imagePath=other, size=2088961),
+                          "VM_E_IMAGE_SIZE_TOO_LARGE")
+        self.assert_fault(lambda: s.IVMVirtualServer_CreateDynamicVirtualHardDisk(imagePath=other, size=2),
+                          "VM_E_IMAGE_SIZE_TOO_SMALL")
+        self.assert_fault(lambda: s.IVMVirtualServer_CreateDynamicVirtualHardDisk(imagePath="rel.vhd", size=8),
+                          "E_BAD_PATHNAME")
+        self.assert_fault(lambda: s.IVMVirtualServer_CreateFixedVirtualHardDisk(imagePath="/etc/x.vhd", size=8),
+                          "E_ACCESSDENIED")
+        self.assert_fault(lambda: s.IVMVirtualServer_CreateDifferencingVirtualHardDisk(
+            imagePath=other, parentPath=os.path.join(folder, "missing.vhd")), "E_PATH_NOT_FOUND")
+        self.assertFalse(os.path.exists(other))
+
+    def test_a_large_fixed_disk_is_cancelled(self):
+        s = self.s
+        folder = s.IVMVirtualServer_get_DefaultVMConfigurationPath()
+        big = os.path.join(folder, "big.vhd")
+        # 8 GB: reserving it takes a few hundred ms here (fallocate in
+        # 64 MB pieces), time for the Cancel to arrive on the way.
+        task = s.IVMVirtualServer_CreateFixedVirtualHardDisk(imagePath=big, size=8192)
+        self.assertTrue(s.IVMTask_get_IsCancelable(_this=task))
+        try:
+            s.IVMTask_Cancel(_this=task)
+            cancelled = True
+        except zeep.exceptions.Fault:
+            cancelled = False  # it completed first: "already complete"
+        self.wait_task(task)
+        result = s.IVMTask_get_Result(_this=task)
+        if cancelled:
+            self.assertEqual(result, CANCELLED)
+            self.assertEqual(s.IVMTask2_get_Error(_this=task), E_ABORT)
+            self.assertLess(s.IVMTask_get_PercentCompleted(_this=task), 100)
+            self.assertFalse(os.path.exists(big), "the partial file must go")
+            print("cancelled at %d %%" % s.IVMTask_get_PercentCompleted(_this=task))
+        else:
+            print("the creation completed before the Cancel arrived")
+            self.assertEqual(result, SUCCESS)
+            os.unlink(big)
+        self.assert_fault(lambda: s.IVMTask_Cancel(_this=task), "E_FAIL")  # complete now
+        self.assertIn(task, s.IVMVirtualServer_get_Tasks())
 
 
 class VsadDeathTest(unittest.TestCase):
@@ -251,7 +392,7 @@ def main():
     started = time.monotonic()
     loader = unittest.TestLoader()
     suite = unittest.TestSuite()
-    for case in (LifecycleTest, VsadDeathTest):
+    for case in (LifecycleTest, VhdTaskTest, VsadDeathTest):
         suite.addTests(loader.loadTestsFromTestCase(case))
     result = unittest.TextTestRunner(verbosity=2, stream=sys.stdout).run(suite)
     failed = len(result.failures) + len(result.errors) + len(result.unexpectedSuccesses)

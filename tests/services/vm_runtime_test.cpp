@@ -37,6 +37,7 @@ struct CounterLine {
 struct Fixture {
     vsa::test::TempDir dir;
     fs::path root = fs::canonical(dir.path());
+    TaskRegistry tasks;
     std::unique_ptr<Inventory> inventory;
     std::unique_ptr<VmRuntime> runtime;
     std::mutex events_mutex;
@@ -55,7 +56,7 @@ struct Fixture {
             std::lock_guard lock(events_mutex);
             events.emplace_back(event, detail);
         };
-        runtime = std::make_unique<VmRuntime>(*inventory, options);
+        runtime = std::make_unique<VmRuntime>(*inventory, tasks, options);
     }
 
     // A VM with its own copy of the counter disk at IDE 0:0.
@@ -111,10 +112,20 @@ struct Fixture {
         return condition();
     }
 
-    void run(ServiceResult<OperationHandle> begun) {
+    void run(ServiceResult<TaskHandle> begun) {
         BOOST_REQUIRE_MESSAGE(begun.has_value(), why(begun));
-        auto done = begun.value()->wait_for(60s);
+        auto const& task = begun.value();
+        auto done = task->wait_for(60s);
         BOOST_REQUIRE_MESSAGE(done.has_value(), why(done));
+        // What a client reads through IVMTask once it is complete.
+        BOOST_TEST(task->is_complete());
+        BOOST_TEST(task->percent_completed() == 100);
+        BOOST_TEST((task->result() == TaskResult::Success));
+        BOOST_TEST(task->error().value == hr::S_OK.value);
+        BOOST_TEST(!task->is_cancelable());
+        BOOST_TEST((task->cancel().error().code == hr::E_FAIL));
+        BOOST_TEST(tasks.find(task->id()) == task);
+        BOOST_TEST(task->description().find("virtual machine") != std::string::npos, task->description());
     }
 };
 
@@ -324,6 +335,10 @@ BOOST_FIXTURE_TEST_CASE(a_damaged_saved_state_is_refused, Fixture) {
     auto done = begun.value()->wait_for(60s);
     BOOST_TEST(code_of(done) == hr::VM_E_PREF_UNLOADABLE_ACTIVATION);
     BOOST_TEST(done.error().message.find("checksum") != std::string::npos, done.error().message);
+    // The task says so too (IVMTask.Result, IVMTask2.Error), and stays 0 %.
+    BOOST_TEST((begun.value()->result() == TaskResult::IncompatibleSavedStateError));
+    BOOST_TEST(begun.value()->error().value == hr::VM_E_PREF_UNLOADABLE_ACTIVATION.value);
+    BOOST_TEST(begun.value()->percent_completed() == 0);
     // The file stays: the administrator decides (DiscardSavedState).
     BOOST_TEST((state(id) == VmState::Saved));
     BOOST_TEST(fs::exists(vm.saved_state_file()));
@@ -351,11 +366,13 @@ BOOST_FIXTURE_TEST_CASE(a_bad_worker_fails_startup_cleanly, Fixture) {
         VmRuntimeOptions options;
         options.worker_binary = binary;
         options.log = [](std::string const& line) { BOOST_TEST_MESSAGE("runtime: " << line); };
-        VmRuntime fake(*inventory, options);
+        VmRuntime fake(*inventory, tasks, options);
         auto begun = fake.startup(id);
         BOOST_REQUIRE(begun.has_value());
         auto done = begun.value()->wait_for(30s);
         BOOST_TEST(code_of(done) == hr::E_FAIL);
+        BOOST_TEST((begun.value()->result() == TaskResult::UnexpectedError));
+        BOOST_TEST(begun.value()->error_description() == done.error().message);
         if (binary == script)
             BOOST_TEST(done.error().message.find("the disk is on fire") != std::string::npos,
                        done.error().message);

@@ -1,0 +1,212 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+#include "services/task/vhd_tasks.h"
+
+#include "services/storage/host_file.h"
+#include "services/storage/vhd_image.h"
+
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <exception>
+
+namespace vsa::services {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+ServiceResult<void> from_storage(Result<void, storage::StorageError> result) {
+    if (result.is_error()) return Err{result.error().to_service_error()};
+    return Ok{};
+}
+
+bool path_exists(fs::path const& path) {
+    struct stat info {};
+    return ::lstat(path.c_str(), &info) == 0;
+}
+
+std::string quoted(fs::path const& path) {
+    return "'" + path.string() + "'";
+}
+
+} // namespace
+
+VhdTasks::VhdTasks(Inventory& inventory, TaskRegistry& tasks, Options options)
+    : m_inventory(inventory), m_tasks(tasks), m_options(std::move(options)) {}
+
+VhdTasks::~VhdTasks() {
+    shutdown();
+}
+
+ServiceResult<std::uint64_t> VhdTasks::size_bytes(std::int64_t size_mb) {
+    if (size_mb <= 0)
+        return service_error(hr::E_INVALIDARG,
+                             "the size is in MB and must be positive, not " + std::to_string(size_mb));
+    if (size_mb > MAX_SIZE_MB)
+        return service_error(hr::VM_E_IMAGE_SIZE_TOO_LARGE,
+                             std::to_string(size_mb) + " MB is over the maximum of 2,088,960 MB");
+    if (size_mb < MIN_SIZE_MB)
+        return service_error(hr::VM_E_IMAGE_SIZE_TOO_SMALL,
+                             std::to_string(size_mb) + " MB is under the minimum of 3 MB");
+    return std::uint64_t(size_mb) << 20;
+}
+
+ServiceResult<fs::path> VhdTasks::new_image_path(std::string_view client_path,
+                                                 std::vector<fs::path> const& bases,
+                                                 fs::path& created_folder) const {
+    auto path = TRY(m_inventory.path_policy().resolve(client_path, bases));
+    if (path_exists(path)) return service_error(hr::E_ALREADY_EXISTS, quoted(path) + " already exists");
+    auto folder = path.parent_path();
+    if (!path_exists(folder)) {
+        std::error_code error;
+        fs::create_directories(folder, error);
+        if (error)
+            return service_error(hr::E_PATH_NOT_FOUND,
+                                 "cannot create " + quoted(folder) + ": " + error.message());
+        created_folder = folder;
+    }
+    return path;
+}
+
+ServiceResult<TaskHandle> VhdTasks::create_dynamic(std::string_view image_path, std::int64_t size_mb) {
+    auto bytes = TRY(size_bytes(size_mb));
+    fs::path created;
+    auto path = TRY(new_image_path(image_path, {}, created));
+    auto started = [&]() -> ServiceResult<TaskHandle> {
+        TRY(from_storage(storage::require_free_space(path.string(), MIN_FREE_BYTES)));
+        return start("Creation of dynamic virtual hard disk " + quoted(path) + " (" +
+                         std::to_string(size_mb) + " MB)",
+                     false, [path, bytes](Task&) {
+                         return from_storage(storage::VhdImage::create_dynamic(path.string(), bytes));
+                     });
+    }();
+    if (started.is_error() && !created.empty()) ::rmdir(created.c_str());
+    return started;
+}
+
+ServiceResult<TaskHandle> VhdTasks::create_fixed(std::string_view image_path, std::int64_t size_mb) {
+    auto bytes = TRY(size_bytes(size_mb));
+    fs::path created;
+    auto path = TRY(new_image_path(image_path, {}, created));
+    auto started = [&]() -> ServiceResult<TaskHandle> {
+        // The whole size plus the footer, as VhdImage::create_fixed checks
+        // again; here it fails the call, which is what a client expects.
+        TRY(from_storage(storage::require_free_space(path.string(), bytes + 512)));
+        auto hook = m_options.progress_hook;
+        return start(
+            "Creation of fixed virtual hard disk " + quoted(path) + " (" + std::to_string(size_mb) + " MB)",
+            true, [path, bytes, hook, created](Task& task) {
+                storage::Progress progress;
+                progress.report = [&task, &hook](std::uint32_t percent) {
+                    task.report_progress(static_cast<std::int32_t>(percent));
+                    if (hook) hook(task, percent);
+                    return !task.cancel_requested();
+                };
+                auto made = from_storage(storage::VhdImage::create_fixed(path.string(), bytes, progress));
+                // The partial file is gone (create_fixed); so goes
+                // the folder made for it, if nothing else is there.
+                if (made.is_error() && !created.empty()) ::rmdir(created.c_str());
+                return made;
+            });
+    }();
+    if (started.is_error() && !created.empty()) ::rmdir(created.c_str());
+    return started;
+}
+
+ServiceResult<TaskHandle> VhdTasks::create_differencing(std::string_view image_path,
+                                                        std::string_view parent_path) {
+    auto policy = m_inventory.path_policy();
+    bool const image_absolute = fs::path(image_path).is_absolute();
+    bool const parent_absolute = fs::path(parent_path).is_absolute();
+    if (image_path.empty() || parent_path.empty())
+        return service_error(hr::E_BAD_PATHNAME, "both the new disk's and the parent's path are needed");
+    if (!image_absolute && !parent_absolute)
+        return service_error(hr::E_BAD_PATHNAME, "the new disk's path or the parent's must be absolute");
+    // One path may be relative to the other's folder (the reference's
+    // remark); the absolute one is resolved first.
+    fs::path parent;
+    fs::path created;
+    fs::path path;
+    if (parent_absolute) {
+        parent = TRY(policy.resolve(parent_path));
+        path = TRY(new_image_path(image_path, {parent.parent_path()}, created));
+    } else {
+        path = TRY(new_image_path(image_path, {}, created));
+        auto resolved = policy.resolve(parent_path, {path.parent_path()});
+        if (resolved.is_error()) {
+            if (!created.empty()) ::rmdir(created.c_str());
+            return resolved.release_error();
+        }
+        parent = resolved.release_value();
+    }
+    auto started = [&]() -> ServiceResult<TaskHandle> {
+        struct stat info {};
+        if (::stat(parent.c_str(), &info) != 0 || !S_ISREG(info.st_mode))
+            return service_error(hr::E_PATH_NOT_FOUND,
+                                 "the parent disk " + quoted(parent) + " does not exist");
+        TRY(from_storage(storage::require_free_space(path.string(), MIN_FREE_BYTES)));
+        return start("Creation of differencing virtual hard disk " + quoted(path) + " on " + quoted(parent),
+                     false, [path, parent, created](Task&) {
+                         auto made = from_storage(
+                             storage::VhdImage::create_differencing(path.string(), parent.string()));
+                         if (made.is_error() && !created.empty()) ::rmdir(created.c_str());
+                         return made;
+                     });
+    }();
+    if (started.is_error() && !created.empty()) ::rmdir(created.c_str());
+    return started;
+}
+
+ServiceResult<TaskHandle> VhdTasks::start(std::string description, bool cancelable, Work work) {
+    std::lock_guard lock(m_mutex);
+    if (m_shutting_down) return service_error(hr::VM_E_APP_SHUTTING_DOWN, "the server is shutting down");
+    reap_locked();
+    if (m_workers.size() >= MAX_RUNNING)
+        return service_error(hr::E_FAIL, std::to_string(MAX_RUNNING) +
+                                             " virtual hard disks are being created already; wait for one "
+                                             "of their tasks to complete");
+    auto task = m_tasks.create(std::move(description), cancelable);
+    // Every exit completes the task: a thread that threw would otherwise
+    // leave a client waiting forever.
+    std::thread thread([task, work = std::move(work)] {
+        ServiceResult<void> outcome = Ok{};
+        try {
+            outcome = work(*task);
+        } catch (std::exception const& e) {
+            outcome = service_error(hr::E_FAIL, std::string("unexpected failure: ") + e.what());
+        } catch (...) {
+            outcome = service_error(hr::E_FAIL, "unexpected failure");
+        }
+        task->complete(std::move(outcome));
+    });
+    m_workers.push_back({task, std::move(thread)});
+    return task;
+}
+
+void VhdTasks::reap_locked() {
+    // A complete task's thread has at most its return left to run.
+    std::erase_if(m_workers, [](Worker& worker) {
+        if (!worker.task->is_complete()) return false;
+        worker.thread.join();
+        return true;
+    });
+}
+
+void VhdTasks::shutdown() {
+    std::vector<Worker> workers;
+    {
+        std::lock_guard lock(m_mutex);
+        m_shutting_down = true;
+        workers = std::move(m_workers);
+        m_workers.clear();
+    }
+    for (auto& worker : workers)
+        if (worker.task->is_cancelable()) (void)worker.task->cancel();
+    for (auto& worker : workers)
+        worker.thread.join();
+}
+
+} // namespace vsa::services
