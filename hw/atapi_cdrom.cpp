@@ -133,8 +133,13 @@ void AtapiCdrom::soft_reset() {
     m_from_media = false;
 }
 
-bool AtapiCdrom::insert(std::unique_ptr<storage::BlockDevice> media, std::string path) {
+bool AtapiCdrom::insert(std::unique_ptr<storage::BlockDevice> media, std::string path, bool force) {
     if (!media || media->sector_size() != SECTOR_SIZE) return false;
+    if (m_locked && m_media && !force) {
+        m_event_eject_request = true;
+        return false;
+    }
+    if (force) m_locked = false;
     bool had_media = m_media != nullptr;
     m_media = std::move(media);
     m_media_path = std::move(path);

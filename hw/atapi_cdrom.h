@@ -77,9 +77,11 @@ public:
     // the drive (or both empty), like a disk's size.
     void visit_state(StateVisitor& v) override;
 
-    // Host side. insert() replaces any media (no lock check: the host put
-    // it there) and fails for a backend without 2048-byte sectors.
-    bool insert(std::unique_ptr<storage::BlockDevice> media, std::string path);
+    // Host side. insert() replaces any media; it fails for a backend
+    // without 2048-byte sectors, and, unless `force`, while the guest has
+    // locked a tray with media in it (that is an eject first: the guest is
+    // sent an eject request event, as for eject()).
+    bool insert(std::unique_ptr<storage::BlockDevice> media, std::string path, bool force = false);
     // False (and an eject request event for the guest) while the guest has
     // the tray locked, unless `force`.
     bool eject(bool force = false);

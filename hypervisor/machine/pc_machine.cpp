@@ -773,8 +773,10 @@ void PcMachine::insert_media(unsigned slot, std::string path, MediaDone done) {
         if (!cd) return finish("no CD drive in IDE slot " + std::to_string(slot));
         auto image = storage::open_iso_image(path);
         if (image.is_error()) return finish(path + ": " + image.error().message);
+        bool was_locked = cd->locked() && cd->has_media();
         if (!cd->insert(image.release_value(), path))
-            return finish(path + ": not an image with 2048-byte sectors");
+            return finish(was_locked ? std::string("the guest has locked the drive; it was asked to eject")
+                                     : path + ": not an image with 2048-byte sectors");
         finish(Ok{});
     });
 }

@@ -146,9 +146,10 @@ public:
     // running or next runs). `done`, if given, runs there with the
     // outcome. insert_media opens `path` as an ISO image and replaces what
     // the drive holds; the guest sees a media change (UNIT ATTENTION, a
-    // "new media" event). eject_media leaves the drive empty, but is
-    // refused while the guest has locked the tray (the guest is told of
-    // the request and may eject itself) unless `force`. A saved state
+    // "new media" event). eject_media leaves the drive empty. Both are
+    // refused while the guest has locked the tray with media in it (the
+    // guest is told of the request and may eject itself); eject_media
+    // with `force` breaks the lock. A saved state
     // records the drive's media: the restoring machine must be configured
     // with that image in that drive (or an empty drive).
     using MediaDone = std::function<void(Result<void, std::string>)>;

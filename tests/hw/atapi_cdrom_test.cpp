@@ -501,6 +501,10 @@ BOOST_AUTO_TEST_CASE(lock_refuses_guest_and_host_eject) {
     BOOST_TEST(!r.cd.eject()); // the host's eject is refused ...
     BOOST_TEST(r.cd.has_media());
     BOOST_TEST(r.packet(gesn).data[4] == 1); // ... and the guest hears of it
+    IsoFile other(ISO_SECTORS + 1);
+    BOOST_TEST(!r.cd.insert(other.open(), other.path())); // so is a media change
+    BOOST_TEST(r.cd.media_path() == r.iso.path());
+    BOOST_TEST(r.packet(gesn).data[4] == 1);
     BOOST_TEST(r.packet({0x00}).status == READY);
     // Unlocked, the guest's eject opens the tray and releases the image.
     BOOST_TEST(r.packet({0x1E, 0, 0, 0, 0}).status == READY);
