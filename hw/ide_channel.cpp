@@ -169,7 +169,15 @@ void IdeChannel::write(unsigned reg, Width width, u32 value) {
         return;
     }
     // ATA-6 7.1: command block writes are ignored while BSY or DRQ is set
-    // (a data transfer is in flight; SRST is the way out).
+    // (a data transfer is in flight; SRST is the way out). A PACKET device
+    // also takes DEVICE RESET then (ATA-6 8.10).
+    if (m_transfer != Transfer::None && reg == ata::REG_STATUS &&
+        static_cast<u8>(value) == ata::COMMAND_DEVICE_RESET && selected() == m_active && present(m_active) &&
+        m_drives[m_active]->signature() == ata::PACKET_SIGNATURE) {
+        m_transfer = Transfer::None;
+        m_buffer_len = 0;
+        m_buffer_pos = 0;
+    }
     if (m_transfer != Transfer::None) {
         ++m_ignored;
         return;
@@ -300,9 +308,11 @@ void IdeChannel::block_finished() {
 }
 
 void IdeChannel::pio_in(std::span<u8 const> data) {
-    std::size_t n = std::min(data.size(), MAX_BUFFER) & ~std::size_t(1);
+    std::size_t n = std::min(data.size(), MAX_BUFFER);
     if (n == 0) return complete();
     std::copy_n(data.begin(), n, m_buffer.begin());
+    // The port moves 16 bits: an odd block (an ATAPI reply) ends in a pad.
+    if (n % 2) m_buffer[n++] = 0;
     m_buffer_len = static_cast<u32>(n);
     m_buffer_pos = 0;
     m_transfer = Transfer::In;
@@ -336,6 +346,20 @@ void IdeChannel::fail(u8 error) {
     m_error[m_active] = error;
     m_status[m_active] = ata::STATUS_DRDY | ata::STATUS_DSC | ata::STATUS_ERR;
     set_irq(m_active, true);
+}
+
+void IdeChannel::device_reset_done() {
+    m_transfer = Transfer::None;
+    m_buffer_len = 0;
+    m_buffer_pos = 0;
+    unsigned slot = m_active;
+    u16 signature = present(slot) ? m_drives[slot]->signature() : 0;
+    m_tf.count = 1;
+    m_tf.lba_low = 1;
+    m_tf.lba_mid = static_cast<u8>(signature);
+    m_tf.lba_high = static_cast<u8>(signature >> 8);
+    m_status[slot] = present(slot) ? m_drives[slot]->status_after_reset() : 0;
+    m_error[slot] = DIAGNOSTIC_PASSED;
 }
 
 void IdeChannel::visit_state(StateVisitor& v) {

@@ -25,6 +25,14 @@
 // "device 0 shall respond ... Status register 00h"); with no drive at all
 // every register reads 0 so a BIOS sees its 0x55/0xAA probe fail.
 //
+// PACKET devices (ATA-6 9.7, "PACKET protocol"): the drive asks for the
+// 12-byte command packet with pio_out(12) and the interrupt reason
+// (sector count: CoD/IO) set, and sends each data block with pio_in()
+// after writing the byte count into LBA mid/high. A block may have an
+// odd length (the last byte then comes with a zero pad byte on the
+// 16-bit port). DEVICE RESET is accepted by a PACKET device even in the
+// middle of a transfer (ATA-6 8.10: it is how a host unwedges one).
+//
 // Deliberate simplifications: the task-file latches are shared, so after
 // a command the other drive's LBA/count registers show the same result
 // values (both drives saw every write anyway); DMA is not implemented
@@ -74,6 +82,11 @@ constexpr unsigned REG_DEVICE = 6;
 constexpr unsigned REG_STATUS = 7; // write: command
 constexpr unsigned SECTOR_SIZE = 512;
 constexpr unsigned MAX_BLOCK_SECTORS = 16;
+constexpr u8 COMMAND_DEVICE_RESET = 0x08;
+constexpr u16 PACKET_SIGNATURE = 0xEB14;
+// Interrupt reason (the sector count register of a PACKET device).
+constexpr u8 REASON_COD = 1 << 0; // a command packet, or the status
+constexpr u8 REASON_IO = 1 << 1;  // to the host
 } // namespace ata
 
 // The task-file latches. `hob_*` hold the previous write (48-bit FIFO).
@@ -150,8 +163,8 @@ public:
     TaskFile& task_file() { return m_tf; }
     unsigned active_slot() const { return m_active; }
     u8 status(unsigned slot) const { return m_status[slot & 1]; }
-    // Data for the host: copies `data` (at most the block buffer), sets DRQ
-    // and raises INTRQ.
+    // Data for the host: copies `data` (at most the block buffer; an odd
+    // length gets a zero pad byte), sets DRQ and raises INTRQ.
     void pio_in(std::span<u8 const> data);
     // Room for `bytes` from the host: sets DRQ; INTRQ only if `irq` (the
     // first block of a PIO-out command is not announced by an interrupt).
@@ -161,6 +174,9 @@ public:
     void complete(bool irq = true);
     // The command ended with `error` in the error register, ERR set.
     void fail(u8 error);
+    // DEVICE RESET done: the active drive shows its signature and its
+    // after-reset status, no interrupt (ATA-6 9.4).
+    void device_reset_done();
 
     void visit_state(StateVisitor& v);
     void post_load();

@@ -3,6 +3,7 @@
 
 #include "hw/apm_shutdown_port.h"
 #include "hw/ata_disk.h"
+#include "hw/atapi_cdrom.h"
 #include "hw/debug_console.h"
 #include "hw/fw_cfg.h"
 #include "hw/i440fx.h"
@@ -26,6 +27,7 @@
 #include "hypervisor/machine/idle_coalescer.h"
 #include "hypervisor/machine/machine_state.h"
 #include "services/storage/disk_image.h"
+#include "services/storage/raw_image.h"
 
 #include <poll.h>
 #include <sys/eventfd.h>
@@ -33,6 +35,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <array>
 #include <cerrno>
 #include <cstring>
 #include <ctime>
@@ -73,7 +76,10 @@ constexpr u8 CMOS_BOOT_FLAGS = 0x38;
 constexpr u8 CMOS_BOOT_ORDER = 0x3D;
 constexpr u8 CMOS_MEMORY_ABOVE_4G = 0x5B;
 constexpr u8 CMOS_EXTRA_CPUS = 0x5F;
+// Boot order nibbles, first device lowest: 2 = hard disk, 3 = CD-ROM.
 constexpr u8 CMOS_BOOT_HARD_DISK = 0x02;
+constexpr u8 CMOS_BOOT_CDROM_THEN_DISK = 0x23;
+constexpr unsigned IDE_SLOTS = 4;
 
 Result<std::vector<u8>, std::string> read_file(std::string const& path, std::size_t max_size) {
     std::ifstream in(path, std::ios::binary);
@@ -125,6 +131,8 @@ struct PcMachine::Impl {
     std::unique_ptr<Piix3Ide> ide;
     std::unique_ptr<Piix4Pm> pm;
     std::vector<std::unique_ptr<AtaDisk>> disks;
+    std::vector<std::unique_ptr<AtapiCdrom>> cdroms;
+    std::array<AtapiCdrom*, IDE_SLOTS> cdrom_in_slot{};
     std::unique_ptr<Vga> vga;
     std::unique_ptr<Interpreter> cpu;
 
@@ -366,6 +374,23 @@ Result<void, std::string> PcMachine::Impl::build() {
         ide->channel(static_cast<unsigned>(i / 2)).attach(static_cast<unsigned>(i % 2), disks.back().get());
     }
 
+    // CD/DVD drives in the slots the disks left.
+    for (auto const& cd : config.cdroms) {
+        std::string where = "CD drive in IDE slot " + std::to_string(cd.slot);
+        if (cd.slot >= IDE_SLOTS) return where + ": there are only " + std::to_string(IDE_SLOTS) + " slots";
+        if (cdrom_in_slot[cd.slot] || (cd.slot < config.disks.size() && !config.disks[cd.slot].empty()))
+            return where + ": the slot is taken";
+        cdroms.push_back(std::make_unique<AtapiCdrom>("VSACD" + std::to_string(1000 + cd.slot)));
+        if (!cd.path.empty()) {
+            auto image = storage::open_iso_image(cd.path);
+            if (image.is_error()) return cd.path + ": " + image.error().message;
+            if (!cdroms.back()->insert(image.release_value(), cd.path))
+                return cd.path + ": not an image with 2048-byte sectors";
+        }
+        cdrom_in_slot[cd.slot] = cdroms.back().get();
+        ide->channel(cd.slot / 2).attach(cd.slot % 2, cdroms.back().get());
+    }
+
     cpu = std::make_unique<Interpreter>(CpuEnvironment{*memory, io, clock, *pic});
     if (config.clock_mode == Clock::Mode::Deterministic)
         clock.set_instruction_counter(cpu->instruction_counter(), config.ns_per_instruction);
@@ -410,7 +435,9 @@ void PcMachine::Impl::fill_cmos() {
     rtc->set_cmos(CMOS_EXTRA_CPUS, 0);
     rtc->set_cmos(CMOS_FLOPPY_TYPES, 0);
     rtc->set_cmos(CMOS_EQUIPMENT, 0x00); // no floppy, no FPU, VGA/EGA display
-    rtc->set_cmos(CMOS_BOOT_ORDER, CMOS_BOOT_HARD_DISK);
+    rtc->set_cmos(CMOS_BOOT_ORDER, config.boot == PcMachineConfig::BootDevice::Cdrom
+                                       ? CMOS_BOOT_CDROM_THEN_DISK
+                                       : CMOS_BOOT_HARD_DISK);
     rtc->set_cmos(CMOS_BOOT_FLAGS, 0x00);
     rtc->set_cmos(CMOS_SHUTDOWN_STATUS, 0);
     // The AT checksum over 0x10..0x2D, big-endian at 0x2E.
@@ -437,13 +464,21 @@ Result<void, std::string> PcMachine::Impl::fill_fw_cfg() {
     // \_S4, which the PM function cannot do (it refuses them).
     added = fw_cfg->add_file("etc/system-states", std::vector<u8>{0x80, 0, 0, 0, 0, 0x80});
     if (added.is_error()) return added.error();
-    // Boot from the first disk, in the OpenFirmware path SeaBIOS builds for
-    // a drive on the PIIX3 IDE function (00:01.1).
-    std::vector<std::string> boot;
-    for (std::size_t i = 0; i < config.disks.size() && i < 4; ++i)
-        if (!config.disks[i].empty())
-            boot.push_back("/pci@i0cf8/ide@1,1/drive@" + std::to_string(i / 2) + "/disk@" +
-                           std::to_string(i % 2));
+    // Boot from the first disk (or CD drive, with BootDevice::Cdrom), in
+    // the OpenFirmware path SeaBIOS builds for a drive on the PIIX3 IDE
+    // function (00:01.1); ATA and ATAPI drives have the same form.
+    auto ide_path = [](std::size_t slot) {
+        return "/pci@i0cf8/ide@1,1/drive@" + std::to_string(slot / 2) + "/disk@" + std::to_string(slot % 2);
+    };
+    std::vector<std::string> disk_paths_boot, cd_paths_boot;
+    for (std::size_t i = 0; i < config.disks.size() && i < IDE_SLOTS; ++i)
+        if (!config.disks[i].empty()) disk_paths_boot.push_back(ide_path(i));
+    for (std::size_t i = 0; i < IDE_SLOTS; ++i)
+        if (cdrom_in_slot[i]) cd_paths_boot.push_back(ide_path(i));
+    bool cd_first = config.boot == PcMachineConfig::BootDevice::Cdrom;
+    std::vector<std::string> boot = cd_first ? cd_paths_boot : disk_paths_boot;
+    for (auto const& p : cd_first ? disk_paths_boot : cd_paths_boot)
+        boot.push_back(p);
     if (!boot.empty()) {
         added = fw_cfg->add_file("bootorder", FwCfg::bootorder_file(boot));
         if (added.is_error()) return added.error();
@@ -532,6 +567,8 @@ void PcMachine::Impl::hard_reset() {
         d->reset();
     for (auto& disk : disks)
         disk->reset();
+    for (auto& cd : cdroms)
+        cd->reset();
     a20_kbc = kbc->a20();
     a20_port92 = false;
     update_a20();
@@ -725,6 +762,36 @@ Clock& PcMachine::clock() {
 }
 u8 PcMachine::last_post_code() const {
     return m_impl->post->last();
+}
+
+void PcMachine::insert_media(unsigned slot, std::string path, MediaDone done) {
+    post([impl = m_impl.get(), slot, path = std::move(path), done = std::move(done)] {
+        auto finish = [&](Result<void, std::string> result) {
+            if (done) done(std::move(result));
+        };
+        AtapiCdrom* cd = slot < IDE_SLOTS ? impl->cdrom_in_slot[slot] : nullptr;
+        if (!cd) return finish("no CD drive in IDE slot " + std::to_string(slot));
+        auto image = storage::open_iso_image(path);
+        if (image.is_error()) return finish(path + ": " + image.error().message);
+        bool was_locked = cd->locked() && cd->has_media();
+        if (!cd->insert(image.release_value(), path))
+            return finish(was_locked ? std::string("the guest has locked the drive; it was asked to eject")
+                                     : path + ": not an image with 2048-byte sectors");
+        finish(Ok{});
+    });
+}
+
+void PcMachine::eject_media(unsigned slot, bool force, MediaDone done) {
+    post([impl = m_impl.get(), slot, force, done = std::move(done)] {
+        auto finish = [&](Result<void, std::string> result) {
+            if (done) done(std::move(result));
+        };
+        AtapiCdrom* cd = slot < IDE_SLOTS ? impl->cdrom_in_slot[slot] : nullptr;
+        if (!cd) return finish("no CD drive in IDE slot " + std::to_string(slot));
+        if (!cd->eject(force))
+            return finish(std::string("the guest has locked the drive; it was asked to eject"));
+        finish(Ok{});
+    });
 }
 
 void PcMachine::press_power_button() {

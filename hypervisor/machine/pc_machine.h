@@ -9,7 +9,7 @@
 //
 //   00.0 i440FX host bridge (PAM shadowing)     ISA: 8259 pair, 8254 + port 61,
 //   01.0 PIIX3 ISA bridge (PIRQ, ELCR, CF9)          MC146818 RTC/CMOS, 8042 + PS/2
-//   01.1 PIIX3 IDE (two channels, ATA disks)         keyboard, COM1/COM2 16550A,
+//   01.1 PIIX3 IDE (ATA disks, ATAPI CD/DVD)         keyboard, COM1/COM2 16550A,
 //   01.3 PIIX4 power management (ACPI, SCI=IRQ 9)    ports 80, 92, 402, 8900, fw_cfg
 //   02.0 VGA 1234:1111 with Bochs VBE, ROM BAR
 //
@@ -53,6 +53,18 @@ struct PcMachineConfig {
     // master, secondary slave. Empty strings leave a slot free.
     std::vector<std::string> disks;
     bool disks_read_only{false};
+    // ATAPI CD/DVD-ROM drives: an IDE slot (numbered as for `disks`; it
+    // must not hold a disk) and the ISO image in the drive ("" = empty).
+    // The media can change at run time (insert_media / eject_media).
+    struct Cdrom {
+        unsigned slot{0};
+        std::string path;
+    };
+    std::vector<Cdrom> cdroms;
+    // What SeaBIOS tries first: the disks (then the CD drives), or the CD
+    // drives (then the disks). Through fw_cfg "bootorder" and CMOS 3Dh.
+    enum class BootDevice : u8 { Disk, Cdrom };
+    BootDevice boot{BootDevice::Disk};
     // Extra firmware files for the BIOS through fw_cfg, as (name, host
     // path): "genroms/NAME" option ROMs SeaBIOS runs at POST, "vgaroms/NAME"
     // for a VGA BIOS not on a PCI ROM BAR, or any other fw_cfg file.
@@ -129,6 +141,20 @@ public:
     // larger than the configured RAM plus the device state can make it)
     // and a few copies of the device stream (mostly VRAM).
     Result<void, std::string> restore_state(std::string const& path);
+    // Thread-safe: change the media of the CD drive in IDE slot `slot`, on
+    // the VM thread between slices (posted work: it happens once run() is
+    // running or next runs). `done`, if given, runs there with the
+    // outcome. insert_media opens `path` as an ISO image and replaces what
+    // the drive holds; the guest sees a media change (UNIT ATTENTION, a
+    // "new media" event). eject_media leaves the drive empty. Both are
+    // refused while the guest has locked the tray with media in it (the
+    // guest is told of the request and may eject itself); eject_media
+    // with `force` breaks the lock. A saved state
+    // records the drive's media: the restoring machine must be configured
+    // with that image in that drive (or an empty drive).
+    using MediaDone = std::function<void(Result<void, std::string>)>;
+    void insert_media(unsigned slot, std::string path, MediaDone done = {});
+    void eject_media(unsigned slot, bool force = false, MediaDone done = {});
     // Thread-safe: a press of the ACPI power button (PM1 PWRBTN_STS and an
     // SCI, between CPU slices). An ACPI OS with a button driver shuts down
     // and powers off through S5; otherwise the press is only latched.

@@ -3,6 +3,7 @@
 // also a command-line tool for tests, scripts and debugging:
 //
 //   vsa-vm --memory 64M --disk disk.img --serial stdio
+//   vsa-vm --memory 256M --disk disk.vhd --cdrom install.iso --boot cdrom
 //
 // It runs the guest until it powers off or triple-faults and reports that
 // in its exit status, so a script can run a guest to completion.
@@ -74,6 +75,11 @@ constexpr char const* USAGE = R"(usage: vsa-vm [options]
   --memory SIZE        guest RAM, e.g. 64M or 1G (default 64M)
   --disk FILE          an ATA disk (VHD or raw); repeat for up to 4 drives
                        (primary master, primary slave, secondary master, slave)
+  --cdrom FILE         an ATAPI CD/DVD-ROM drive with the ISO image FILE ("" or
+                       "empty": a drive without media); it takes the next free
+                       IDE slot, in command-line order with --disk
+  --boot WHAT          boot from the disks first (disk, the default) or from
+                       the CD drives first (cdrom)
   --readonly           open every disk read-only
   --bios FILE          system BIOS (default /usr/share/seabios/bios.bin)
   --vgabios FILE       VGA option ROM (default /usr/share/seabios/vgabios-stdvga.bin);
@@ -102,7 +108,8 @@ constexpr char const* USAGE = R"(usage: vsa-vm [options]
   --restore-state FILE start from a state saved by --save-state instead of
                        power-on; --memory, --bios, --vgabios, --fw-cfg and the
                        disks must be the ones it was saved with, and the disks
-                       unchanged since
+                       unchanged since; each CD drive must hold the image it
+                       held at the save (or be empty)
   --control-fd N       a connected Unix stream socket (inherited) carrying
                        vsad's control protocol: pause, resume, reset, save,
                        turn-off, query; the worker reports its events there
@@ -285,6 +292,8 @@ int main(int argc, char** argv) {
     double timeout_seconds = 0;
     double save_after_seconds = 0;
     bool print_stats = false;
+    // The IDE slot the next --disk or --cdrom takes.
+    unsigned next_slot = 0;
 
     for (int i = 1; i < argc; ++i) {
         std::string arg = argv[i];
@@ -308,7 +317,22 @@ int main(int argc, char** argv) {
             }
             config.ram_bytes = *size;
         } else if (is("--disk") && (v = value("--disk"))) {
+            // Slots CD drives took before this disk stay empty in `disks`.
+            config.disks.resize(next_slot);
             config.disks.push_back(*v);
+            ++next_slot;
+        } else if (is("--cdrom") && (v = value("--cdrom"))) {
+            config.cdroms.push_back({next_slot, *v == "empty" ? std::string() : *v});
+            ++next_slot;
+        } else if (is("--boot") && (v = value("--boot"))) {
+            if (*v == "disk" || *v == "c")
+                config.boot = PcMachineConfig::BootDevice::Disk;
+            else if (*v == "cdrom" || *v == "d")
+                config.boot = PcMachineConfig::BootDevice::Cdrom;
+            else {
+                std::cerr << "vsa-vm: --boot wants disk or cdrom\n";
+                return EXIT_USAGE;
+            }
         } else if (is("--timer-slack") && (v = value("--timer-slack"))) {
             unsigned ms = 0;
             auto [end, ec] = std::from_chars(v->data(), v->data() + v->size(), ms);
@@ -387,8 +411,8 @@ int main(int argc, char** argv) {
             return EXIT_USAGE;
         }
     }
-    if (config.disks.size() > 4) {
-        std::cerr << "vsa-vm: at most 4 disks\n";
+    if (next_slot > 4) {
+        std::cerr << "vsa-vm: at most 4 IDE drives (--disk and --cdrom together)\n";
         return EXIT_USAGE;
     }
     if (save_after_seconds > 0 && save_path.empty()) {

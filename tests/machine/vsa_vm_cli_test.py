@@ -105,6 +105,14 @@ check("boot_disk_powers_off", rc == 0, f"rc={rc} {err[-500:]}")
 check("boot_disk_serial", "VSA-BOOT-OK" in out, out[-500:])
 check("screen_dump_on_exit", "VSA 32-BIT PROTECTED MODE OK!" in out)
 
+# The El Torito CD: a disk first on the cable, the CD after it, and
+# --boot cdrom still boots the CD.
+boot_cdrom = os.path.join(args.progs, "boot_cdrom.iso")
+rc, out, err = run("--memory", "16M", "--disk", boot_disk, "--readonly", "--cdrom", boot_cdrom, "--boot", "cdrom",
+                   "--vgabios", "none", "--serial", "stdio", "--deterministic", "--timeout", "300", timeout=400)
+check("boot_cdrom_powers_off", rc == 0, f"rc={rc} {err[-500:]}")
+check("boot_cdrom_serial", "VSA-CDBOOT-OK" in out and "VSA boot disk test" not in out, out[-500:])
+
 # SIGUSR1 dumps the screen and the guest keeps running; SIGTERM stops it (5).
 screen = os.path.join(work, "screen.txt")
 p = subprocess.Popen([args.vsa_vm, "--memory", "16M", "--screen-dump", screen],
@@ -243,6 +251,12 @@ rc, out, err = run("--bios", os.path.join(work, "missing.bin"))
 check("missing_bios_exit_1", rc == 1 and "missing.bin" in err, err)
 rc, out, err = run("--disk", os.path.join(work, "missing.img"))
 check("missing_disk_exit_1", rc == 1 and "missing.img" in err, err)
+rc, out, err = run("--cdrom", os.path.join(work, "missing.iso"))
+check("missing_cdrom_image_exit_1", rc == 1 and "missing.iso" in err, err)
+rc, out, err = run("--boot", "floppy")
+check("bad_boot_exit_2", rc == 2 and "--boot" in err, err)
+rc, out, err = run("--disk=", "--disk=", "--cdrom", "empty", "--cdrom", "empty", "--cdrom", "empty")
+check("five_ide_drives_exit_2", rc == 2 and "at most 4" in err, err)
 bad_size = os.path.join(work, "odd.rom")
 with open(bad_size, "wb") as f:
     f.write(b"\x00" * 1000)
