@@ -9,14 +9,29 @@ namespace vsa::control {
 
 namespace {
 
-constexpr std::array<std::pair<Command, std::string_view>, 6> COMMANDS{{
+constexpr std::array<std::pair<Command, std::string_view>, 9> COMMANDS{{
     {Command::Pause, "pause"},
     {Command::Resume, "resume"},
     {Command::Reset, "reset"},
     {Command::Save, "save"},
     {Command::TurnOff, "turn-off"},
     {Command::Query, "query"},
+    {Command::PowerButton, "power-button"},
+    {Command::InsertMedia, "insert-media"},
+    {Command::EjectMedia, "eject-media"},
 }};
+
+// IDE slots 0-3: the most a PC's two channels hold.
+constexpr unsigned MAX_SLOT = 3;
+
+constexpr char HEX[] = "0123456789ABCDEF";
+
+int hex_value(char c) {
+    if (c >= '0' && c <= '9') return c - '0';
+    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+    return -1;
+}
 
 constexpr std::array<std::pair<Event, std::string_view>, 11> EVENTS{{
     {Event::Restoring, "restoring"},
@@ -135,8 +150,48 @@ std::string_view run_state_name(RunState state) {
     return state == RunState::Paused ? "paused" : "running";
 }
 
+std::string encode_path(std::string_view path) {
+    std::string out;
+    for (char c : path) {
+        auto byte = static_cast<unsigned char>(c);
+        if (byte > 0x20 && byte < 0x7F && c != '%') {
+            out += c;
+        } else {
+            out += '%';
+            out += HEX[byte >> 4];
+            out += HEX[byte & 15];
+        }
+    }
+    return out;
+}
+
+std::optional<std::string> decode_path(std::string_view text) {
+    std::string out;
+    for (std::size_t i = 0; i < text.size(); ++i) {
+        char c = text[i];
+        if (c == ' ') return std::nullopt;
+        if (c != '%') {
+            out += c;
+            continue;
+        }
+        if (i + 2 >= text.size()) return std::nullopt; // a cut-off %XX
+        int hi = hex_value(text[i + 1]);
+        int lo = hex_value(text[i + 2]);
+        if (hi < 0 || lo < 0) return std::nullopt;
+        out += static_cast<char>(hi << 4 | lo);
+        i += 2;
+    }
+    if (out.empty() || out.find('\0') != std::string::npos) return std::nullopt;
+    return out;
+}
+
 std::string encode(Request const& request) {
-    return std::to_string(request.seq) + " " + std::string(command_name(request.command)) + "\n";
+    std::string line = std::to_string(request.seq) + " " + std::string(command_name(request.command));
+    if (request.command == Command::InsertMedia)
+        line += " " + std::to_string(request.slot) + " " + encode_path(request.path);
+    else if (request.command == Command::EjectMedia)
+        line += " " + std::to_string(request.slot) + (request.force ? " force" : "");
+    return line + "\n";
 }
 
 std::string encode(Reply const& reply) {
@@ -168,8 +223,26 @@ Result<Request, std::string> decode_request(std::string_view line) {
     auto seq = parse_number<u32>(seq_text);
     if (!seq || *seq == 0) return "bad sequence number '" + cut(seq_text) + "'";
     for (auto const& [command, name] : COMMANDS)
-        if (rest == name) return Request{*seq, command};
-    return "unknown command '" + cut(rest) + "'";
+        if (rest == name && command != Command::InsertMedia && command != Command::EjectMedia)
+            return Request{*seq, command};
+    std::string_view args = rest;
+    auto word = take_word(args);
+    if (word != "insert-media" && word != "eject-media") return "unknown command '" + cut(rest) + "'";
+    Request request{*seq, word == "insert-media" ? Command::InsertMedia : Command::EjectMedia};
+    auto slot = parse_number<unsigned>(take_word(args));
+    if (!slot || *slot > MAX_SLOT) return std::string(word) + ": the slot is not 0-3";
+    request.slot = *slot;
+    if (request.command == Command::InsertMedia) {
+        auto path = decode_path(args);
+        if (!path) return std::string("insert-media: a bad or empty path");
+        request.path = std::move(*path);
+        return request;
+    }
+    if (args == "force")
+        request.force = true;
+    else if (!args.empty())
+        return "eject-media: unexpected '" + cut(args) + "'";
+    return request;
 }
 
 u32 salvage_seq(std::string_view line) {

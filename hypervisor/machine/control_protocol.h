@@ -9,7 +9,9 @@
 // at the next newline, so one bad message never desynchronises the stream.
 //
 //   supervisor -> worker   "<seq> <command>"
-//       commands: pause, resume, reset, save, turn-off, query
+//       commands: pause, resume, reset, save, turn-off, query,
+//                 power-button, insert-media <slot> <path>,
+//                 eject-media <slot> [force]
 //   worker -> supervisor   "reply <seq> ok [state=running|paused instructions=N]"
 //                          "reply <seq> error <text>"
 //                          "event <name> [<text>]"
@@ -29,7 +31,14 @@
 // reset button); save writes the --save-state file and the worker exits
 // with status 6 after "event saved" (a failed save leaves the VM as it was:
 // "event save-failed"); turn-off stops at once and exits with status 5 after
-// "event turned-off".
+// "event turned-off"; power-button presses the ACPI power button (an ACPI
+// guest shuts down and powers off: "event powered-off"); insert-media puts
+// the ISO image <path> into the CD drive in IDE slot <slot> (0 primary
+// master ... 3 secondary slave) and eject-media empties it, both answered
+// once done (also while paused) and refused while the guest has locked the
+// tray, unless "force" breaks the lock of an eject. A path travels
+// percent-encoded: '%', space and any byte outside printable ASCII become
+// %XX, so any file name fits the line format.
 #pragma once
 
 #include "hypervisor/base/result.h"
@@ -48,7 +57,7 @@ inline constexpr std::size_t MAX_LINE = 1024;
 // Free text (error messages) is cut to fit a line with room to spare.
 inline constexpr std::size_t MAX_TEXT = 900;
 
-enum class Command { Pause, Resume, Reset, Save, TurnOff, Query };
+enum class Command { Pause, Resume, Reset, Save, TurnOff, Query, PowerButton, InsertMedia, EjectMedia };
 
 enum class Event {
     Restoring,   // loading the saved state (before "started")
@@ -69,6 +78,12 @@ enum class RunState { Running, Paused };
 struct Request {
     u32 seq{0};
     Command command{Command::Query};
+    // insert-media and eject-media: the IDE slot (0-3).
+    unsigned slot{0};
+    // insert-media: the image's path (any bytes; encoded on the wire).
+    std::string path;
+    // eject-media: break the guest's lock.
+    bool force{false};
     friend bool operator==(Request const&, Request const&) = default;
 };
 
@@ -114,6 +129,10 @@ Result<WorkerMessage, std::string> decode_worker_message(std::string_view line);
 // word is still a valid one (an unknown command from a newer supervisor):
 // the error reply then reaches the waiting caller. Else 0.
 u32 salvage_seq(std::string_view line);
+
+// The path encoding of insert-media, exposed for tests.
+std::string encode_path(std::string_view path);
+std::optional<std::string> decode_path(std::string_view text);
 
 // Splits a byte stream into lines. A line over MAX_LINE is dropped up to its
 // newline and reported once as an error, so the buffer never holds more

@@ -794,6 +794,10 @@ void PcMachine::eject_media(unsigned slot, bool force, MediaDone done) {
     });
 }
 
+void PcMachine::run_posted_work() {
+    m_impl->run_posted();
+}
+
 void PcMachine::press_power_button() {
     post([impl = m_impl.get()] { impl->pm->press_power_button(); });
 }

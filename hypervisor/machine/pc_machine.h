@@ -160,6 +160,11 @@ public:
     // and powers off through S5; otherwise the press is only latched.
     void press_power_button();
 
+    // VM thread only, while run() is not running: runs the post()ed work
+    // now. A paused worker uses it so a media change completes without the
+    // guest running.
+    void run_posted_work();
+
     // VM thread only (or after run() returned).
     void hard_reset();
     std::string text_screen() const;

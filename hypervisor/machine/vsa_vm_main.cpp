@@ -619,6 +619,25 @@ int main(int argc, char** argv) {
             reply(request);
             turned_off = true;
             return true;
+        case control::Command::PowerButton:
+            machine->press_power_button();
+            machine->run_posted_work();
+            reply(request);
+            break;
+        case control::Command::InsertMedia:
+        case control::Command::EjectMedia: {
+            // Posted to the machine and run right here (between slices, or
+            // paused): the reply carries the outcome.
+            auto done = [&reply, request](Result<void, std::string> outcome) {
+                reply(request, outcome.is_error() ? outcome.error() : std::string());
+            };
+            if (request.command == control::Command::InsertMedia)
+                machine->insert_media(request.slot, request.path, done);
+            else
+                machine->eject_media(request.slot, request.force, done);
+            machine->run_posted_work();
+            break;
+        }
         }
         return false;
     };

@@ -11,6 +11,7 @@
 
 #include <boost/test/unit_test.hpp>
 
+#include <algorithm>
 #include <array>
 #include <chrono>
 #include <condition_variable>
@@ -62,6 +63,44 @@ BOOST_AUTO_TEST_CASE(requests_round_trip) {
         }
     }
     BOOST_TEST(encode(Request{7, Command::TurnOff}) == "7 turn-off\n");
+    BOOST_TEST(encode(Request{8, Command::PowerButton}) == "8 power-button\n");
+}
+
+// Media requests carry a slot and a path of any bytes: spaces, '%',
+// non-ASCII and control bytes survive the percent encoding.
+BOOST_AUTO_TEST_CASE(media_requests_round_trip) {
+    std::vector<Request> requests;
+    for (std::string path : {std::string("/srv/iso/debian.iso"), std::string("/a b/100% c.iso"),
+                             std::string("/t\xc3\xa9st/\x01\x7f\xff.iso"), std::string("%41")}) {
+        Request r{9, Command::InsertMedia};
+        r.slot = 3;
+        r.path = path;
+        requests.push_back(r);
+    }
+    Request eject{10, Command::EjectMedia};
+    eject.slot = 1;
+    requests.push_back(eject);
+    eject.force = true;
+    requests.push_back(eject);
+    for (auto const& request : requests) {
+        auto line = encode(request);
+        // The encoded path is one word of printable ASCII.
+        if (request.command == Command::InsertMedia)
+            BOOST_TEST(std::count(line.begin(), line.end(), ' ') == 3);
+        BOOST_TEST(std::all_of(line.begin(), line.end() - 1, [](char c) { return c >= 0x20 && c < 0x7F; }));
+        auto decoded = decode_request(strip_newline(line));
+        BOOST_REQUIRE_MESSAGE(decoded.has_value(),
+                              line << " -> " << (decoded.is_error() ? decoded.error() : ""));
+        BOOST_TEST((decoded.value() == request));
+    }
+    Request spaced{11, Command::InsertMedia};
+    spaced.slot = 2;
+    spaced.path = "/a b/100%.iso";
+    BOOST_TEST(encode(spaced) == "11 insert-media 2 /a%20b/100%25.iso\n");
+    BOOST_TEST(encode(eject) == "10 eject-media 1 force\n");
+    BOOST_TEST(decode_path("%4").has_value() == false);
+    BOOST_TEST(decode_path("%zz").has_value() == false);
+    BOOST_TEST(decode_path("a%00b").has_value() == false);
 }
 
 BOOST_AUTO_TEST_CASE(replies_and_events_round_trip) {
@@ -109,11 +148,36 @@ BOOST_AUTO_TEST_CASE(unsafe_text_is_made_safe) {
 }
 
 BOOST_AUTO_TEST_CASE(bad_requests_are_refused) {
-    for (std::string bad :
-         std::vector<std::string>{"", "pause", "0 pause", "-1 pause", "+1 pause", "1  pause", "1 pause ",
-                                  " 1 pause", "1 PAUSE", "1 paus", "1 pause extra", "99999999999 pause",
-                                  "4294967296 pause", "1\tpause", std::string("1 pa\0se", 7), "1 turn_off",
-                                  "x query", std::string(MAX_LINE, '1') + " query", "1 \xc3\xa9"}) {
+    for (std::string bad : std::vector<std::string>{"",
+                                                    "pause",
+                                                    "0 pause",
+                                                    "-1 pause",
+                                                    "+1 pause",
+                                                    "1  pause",
+                                                    "1 pause ",
+                                                    " 1 pause",
+                                                    "1 PAUSE",
+                                                    "1 paus",
+                                                    "1 pause extra",
+                                                    "99999999999 pause",
+                                                    "4294967296 pause",
+                                                    "1\tpause",
+                                                    std::string("1 pa\0se", 7),
+                                                    "1 turn_off",
+                                                    "x query",
+                                                    std::string(MAX_LINE, '1') + " query",
+                                                    "1 \xc3\xa9",
+                                                    "1 power-button now",
+                                                    "1 insert-media",
+                                                    "1 insert-media 0",
+                                                    "1 insert-media 4 /x.iso",
+                                                    "1 insert-media 0 /a b.iso",
+                                                    "1 insert-media 0 %",
+                                                    "1 insert-media -1 /x.iso",
+                                                    "1 eject-media",
+                                                    "1 eject-media 9",
+                                                    "1 eject-media 0 gently",
+                                                    "1 eject-media 0 force force"}) {
         auto decoded = decode_request(bad);
         BOOST_TEST(decoded.is_error(), "accepted '" << bad << "'");
         if (decoded.is_error()) BOOST_TEST(!decoded.error().empty());

@@ -239,6 +239,36 @@ check("control_resume_turn_off", lines[9:13] == ["reply 4 ok", "event resumed", 
 rc = exit_status(p, 60)
 check("control_turn_off_exit_5", rc == 5, f"rc={rc}")
 ours.close()
+# Media and the power button over the control channel: the CD drive (the
+# first free IDE slot, 0) takes and gives back an image, also while paused;
+# a missing image, an empty slot and a bad path are error replies.
+ours, theirs = socket.socketpair()
+p = subprocess.Popen([args.vsa_vm, "--bios", spin, "--vgabios", "none", "--cdrom", "empty", "--control-fd",
+                      str(theirs.fileno()), "--timeout", "120"], pass_fds=[theirs.fileno()],
+                     stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+theirs.close()
+ours.settimeout(60)
+received = b""
+iso_arg = boot_cdrom.replace("%", "%25").replace(" ", "%20")
+ours.sendall(f"1 insert-media 0 {iso_arg}\n2 eject-media 0\n3 eject-media 2\n"
+             f"4 insert-media 0 {work}/missing.iso\n5 power-button\n6 pause\n"
+             f"7 insert-media 0 {iso_arg}\n8 eject-media 0 force\n".encode())
+lines = control_lines(10)
+# The reader answers an undecodable request at once, ahead of queued ones:
+# sent alone, so the order above stays fixed.
+ours.sendall(b"9 insert-media 0 /x%zz\n")
+lines = control_lines(11)
+check("control_media", lines[1:4] == ["reply 1 ok", "reply 2 ok", "reply 3 error no CD drive in IDE slot 2"],
+      lines[:4])
+check("control_media_missing", lines[4].startswith("reply 4 error") and "missing.iso" in lines[4], lines[4:5])
+check("control_power_button", lines[5] == "reply 5 ok", lines[5:6])
+check("control_media_paused", lines[6:10] == ["reply 6 ok", "event paused", "reply 7 ok", "reply 8 ok"],
+      lines[6:10])
+check("control_media_bad_path", lines[10].startswith("reply 9 error insert-media"), lines[10:11])
+ours.sendall(b"10 turn-off\n")
+rc = exit_status(p, 60)
+check("control_media_turn_off_exit_5", rc == 5, f"rc={rc}")
+ours.close()
 rc, out, err = run("--bios", spin, "--control-fd", "999")
 check("control_fd_not_open_exit_2", rc == 2 and "--control-fd" in err, err)
 
