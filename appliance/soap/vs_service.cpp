@@ -623,6 +623,8 @@ VSA_VM_GET(File, std::string, vm.file().string())
 VSA_VM_GET(State, std::int32_t, static_cast<std::int32_t>(vm.state()))
 VSA_VM_GET(Memory, std::int32_t, vm.memory_mb())
 VSA_VM_GET(Notes, std::string, vm.notes())
+VSA_VM_GET(Undoable, bool, vm.undoable())
+VSA_VM_GET(UndoAction, std::int32_t, static_cast<std::int32_t>(vm.undo_action()))
 #undef VSA_VM_GET
 
 VSA_OP(IVMVirtualMachine_USCOREget_USCORESavedStateFilePath) {
@@ -657,6 +659,7 @@ VSA_VM_POWER_TASK(Startup, startup)
 VSA_VM_POWER_TASK(TurnOff, turn_off)
 VSA_VM_POWER_TASK(Save, save)
 VSA_VM_POWER_TASK(Reset, reset)
+VSA_VM_POWER_TASK(MergeUndoDisks, merge_undo_disks)
 #undef VSA_VM_POWER_TASK
 
 #define VSA_VM_POWER_CALL(op, method)                                                                        \
@@ -668,6 +671,7 @@ VSA_VM_POWER_TASK(Reset, reset)
 VSA_VM_POWER_CALL(Pause, pause)
 VSA_VM_POWER_CALL(Resume, resume)
 VSA_VM_POWER_CALL(DiscardSavedState, discard_saved_state)
+VSA_VM_POWER_CALL(DiscardUndoDisks, discard_undo_disks)
 #undef VSA_VM_POWER_CALL
 
 // Every setter goes through update_virtual_machine: validated on a copy,
@@ -702,6 +706,28 @@ VSA_OP(IVMVirtualMachine_USCOREset_USCOREShutdownActionOnQuit) {
                                                           "2 (Shutdown), not " +
                                                               std::to_string(request->action)}};
             return vm.set_shutdown_action(*action);
+        });
+    });
+}
+
+// Through the runtime: disabling deletes the undo disks in the same change.
+VSA_OP(IVMVirtualMachine_USCOREset_USCOREUndoable) {
+    return act([&]() -> ServiceResult<void> {
+        return runtime().set_undoable(TRY(parse_guid_ref(request->_USCOREthis, "IVMVirtualMachine")),
+                                      request->enableUndo);
+    });
+}
+
+VSA_OP(IVMVirtualMachine_USCOREset_USCOREUndoAction) {
+    return act([&] {
+        return update_vm(inventory(), request->_USCOREthis, [&](VirtualMachine& vm) -> ServiceResult<void> {
+            auto action = services::enum_from_int<services::UndoAction>(request->undoAction);
+            if (!action)
+                return Err{
+                    ServiceError{hr::E_INVALIDARG, "UndoAction is 0 (Discard), 1 (Keep) or 2 (Commit), "
+                                                   "not " +
+                                                       std::to_string(request->undoAction)}};
+            return vm.set_undo_action(*action);
         });
     });
 }
@@ -776,6 +802,7 @@ VSA_OP(IVMVirtualMachine_USCOREAddNetworkAdapter) {
         });                                                                                                  \
     }
 VSA_HDC_GET(HardDisk, std::string, disk.disk_path())
+VSA_HDC_GET(UndoHardDisk, std::string, disk.undo_disk_path())
 VSA_HDC_GET(BusType, std::int32_t, static_cast<std::int32_t>(disk.location().bus_type))
 VSA_HDC_GET(BusNumber, std::int32_t, disk.location().bus)
 VSA_HDC_GET(DeviceNumber, std::int32_t, disk.location().device)

@@ -123,6 +123,12 @@ namespace vsa::appliance {
     X(IVMVirtualMachine_USCOREPause)                                                                         \
     X(IVMVirtualMachine_USCOREResume)                                                                        \
     X(IVMVirtualMachine_USCOREDiscardSavedState)                                                             \
+    X(IVMVirtualMachine_USCOREget_USCOREUndoable)                                                            \
+    X(IVMVirtualMachine_USCOREset_USCOREUndoable)                                                            \
+    X(IVMVirtualMachine_USCOREget_USCOREUndoAction)                                                          \
+    X(IVMVirtualMachine_USCOREset_USCOREUndoAction)                                                          \
+    X(IVMVirtualMachine_USCOREDiscardUndoDisks)                                                              \
+    X(IVMVirtualMachine_USCOREMergeUndoDisks)                                                                \
     X(IVMVirtualMachine_USCOREget_USCOREMemory)                                                              \
     X(IVMVirtualMachine_USCOREset_USCOREMemory)                                                              \
     X(IVMVirtualMachine_USCOREget_USCORENotes)                                                               \
@@ -148,6 +154,7 @@ namespace vsa::appliance {
     X(IVMFloppyDrive_USCOREAttachImage)                                                                      \
     X(IVMFloppyDrive_USCOREReleaseImage)                                                                     \
     X(IVMHardDiskConnection_USCOREget_USCOREHardDisk)                                                        \
+    X(IVMHardDiskConnection_USCOREget_USCOREUndoHardDisk)                                                    \
     X(IVMHardDiskConnection_USCOREget_USCOREBusType)                                                         \
     X(IVMHardDiskConnection_USCOREget_USCOREBusNumber)                                                       \
     X(IVMHardDiskConnection_USCOREget_USCOREDeviceNumber)                                                    \

@@ -71,6 +71,7 @@ struct VmRuntime::Session {
     bool restoring{false}; // started from a saved state
     bool saved{false};     // the worker reported "saved"
     bool ended{false};     // the worker has exited and been handled
+    bool guest_off{false}; // the guest powered the machine off
     std::string last_error;
     std::string end_reason;
     // One client command at a time per VM (pause, resume, reset, save,
@@ -108,7 +109,10 @@ std::vector<std::string> VmRuntime::worker_arguments(VirtualMachine const& vm) c
         if (at.bus_type != DriveBusType::Ide || at.bus < 0 || at.bus > 1 || at.device < 0 || at.device > 1)
             continue; // the model allows only these; SCSI is not emulated
         auto slot = static_cast<std::size_t>(at.bus * 2 + at.device);
-        slots[slot] = disk.disk_path();
+        // An undoable VM's worker never sees its base disks (an undo disk
+        // not recorded yet leaves the slot empty rather than expose the
+        // base; startup records them first).
+        slots[slot] = vm.undoable() ? disk.undo_disk_path() : disk.disk_path();
         used = std::max(used, slot + 1);
     }
     for (std::size_t i = 0; i < used; ++i)
@@ -179,10 +183,6 @@ ServiceResult<TaskHandle> VmRuntime::startup(Guid const& id) {
                 if (live >= static_cast<std::size_t>(VmLimits::MAX_RUNNING_VMS))
                     return service_error(hr::VM_E_TOO_MANY_VMS,
                                          std::to_string(live) + " virtual machines already run");
-                if (current.undoable())
-                    return service_error(hr::E_FAIL,
-                                         describe(current) +
-                                             " has undo disks, which the VM worker does not support yet");
                 return VmState::TurningOn;
             }));
         // The snapshot says TurningOn; the worker's arguments want to know
@@ -201,6 +201,24 @@ ServiceResult<TaskHandle> VmRuntime::startup(Guid const& id) {
         m_sessions[id] = session;
     }
     previous.reset();
+
+    if (vm.undoable()) {
+        // Made and recorded with the VM TurningOn: no configuration change
+        // or second startup can come between.
+        auto prepared = prepare_undo_disks(id, session->restoring);
+        if (prepared.is_error()) {
+            std::lock_guard lock(m_mutex);
+            session->ended = true;
+            session->pending = Pending::None;
+            (void)m_inventory.set_vm_state(id, session->restoring ? VmState::Saved : VmState::TurnedOff);
+            session->operation->complete(prepared.error());
+            log(prepared.error().message);
+            m_changed.notify_all();
+            return prepared.release_error();
+        }
+        vm = prepared.release_value();
+        vm.set_state(session->restoring ? VmState::Saved : VmState::TurnedOff);
+    }
 
     // Spawned outside the lock: the worker's callbacks take it.
     std::weak_ptr<Session> weak = session;
@@ -275,6 +293,7 @@ void VmRuntime::on_worker_event(std::shared_ptr<Session> const& session, control
         break;
     case control::Event::PoweredOff:
         s.end_reason = "the guest turned the machine off";
+        s.guest_off = true;
         break;
     case control::Event::TripleFault:
         s.end_reason = "the guest triple-faulted (processor shutdown)";
@@ -302,7 +321,19 @@ void VmRuntime::on_worker_exit(std::shared_ptr<Session> const& session, WorkerEx
         if (saved_state != s.saved_state && file_exists(s.saved_state) && !file_exists(saved_state))
             ::rename(s.saved_state.c_str(), saved_state.c_str());
         bool has_saved_state = file_exists(saved_state);
-        (void)m_inventory.set_vm_state(s.id, has_saved_state ? VmState::Saved : VmState::TurnedOff);
+        // Only a guest's own power-off applies the UndoAction; a turn-off,
+        // a crash or a triple fault keeps the undo disks for the owner.
+        bool const undo_action =
+            s.pending == Pending::None && s.guest_off && !has_saved_state && vm && vm->undoable();
+        bool const merging = undo_action && vm->undo_action() == UndoAction::Commit && !m_shutting_down;
+        (void)m_inventory.set_vm_state(s.id, merging           ? VmState::MergingDrives
+                                             : has_saved_state ? VmState::Saved
+                                                               : VmState::TurnedOff);
+        if (undo_action) {
+            if (merging) vm->set_state(VmState::MergingDrives);
+            // Under m_mutex: a startup cannot take the undo disks meanwhile.
+            apply_undo_action_locked(*vm);
+        }
 
         std::string why = !s.last_error.empty() ? s.last_error : "the worker ended (" + exit.describe() + ")";
         switch (s.pending) {
@@ -498,7 +529,10 @@ void VmRuntime::shutdown() {
         for (auto const& [id, session] : m_sessions)
             sessions.push_back(session);
     }
-    if (sessions.empty()) return;
+    if (sessions.empty()) {
+        join_merges();
+        return;
+    }
 
     // First let startups in flight finish (a half-started VM cannot save).
     for (auto const& session : sessions) {
@@ -545,6 +579,8 @@ void VmRuntime::shutdown() {
         }
     }
     workers.clear(); // joins the monitors
+    // Last: a guest power-off seen above may have started one.
+    join_merges();
 }
 
 } // namespace vsa::services

@@ -54,10 +54,47 @@
 // which needs guest Additions, falls back to Save as Virtual Server does),
 // and any worker still there after that is killed: no worker outlives vsad.
 //
-// Not yet: undo disks (an undoable VM is refused at Startup rather than run
-// on its parent disks), CD/DVD and floppy media in the worker, network
-// adapters, AutoStartAtLaunch, triple fault resetting the VM (the worker
-// stops and the VM is turned off, with a hook event).
+// Undo disks (Undoable; vs-api.md IVMVirtualMachine Undoable, UndoAction,
+// DiscardUndoDisks, MergeUndoDisks, IVMHardDiskConnection.UndoHardDisk):
+// an undoable VM's worker gets, for each hard disk, its undo disk
+// "<dir>/<stem>.vud" (a differencing VHD on the base, storage::
+// undo_disk_path) instead of the base, so the base is never written while
+// the VM is undoable. Startup makes the undo disks that do not exist yet and
+// reuses kept ones (a file of that name that is not a differencing child of
+// the base refuses the start); their paths are recorded in the .vmc
+// (undo_pathname), which is what "the VM has undo disks" means to
+// DiscardUndoDisks, MergeUndoDisks and UndoHardDisk. Restoring a saved state
+// needs the recorded undo disks it was saved over (E_FILE_NOT_FOUND when one
+// is gone); a disk without one (merged while Saved: the base then holds
+// exactly what the guest saw) gets a fresh one.
+//   TurnOff, Save, a crash or triple fault: the undo disks stay, as in
+//     Virtual Server, until the owner decides.
+//   The guest powering the machine off: the VM's UndoAction. Discard deletes
+//     them, Keep keeps them, Commit merges them into their bases as a
+//     background merge (the state is MergingDrives meanwhile, then
+//     TurnedOff; a failure is logged and recorded in the merge's task, which
+//     IVMVirtualServer.Tasks lists, and the undo disks it could not merge
+//     stay). While vsad shuts down, Commit keeps the disks instead.
+//   DiscardUndoDisks: only TurnedOff (VM_E_VM_RUNNING when on; a Saved VM is
+//     refused with E_FAIL, because its saved state was taken over the undo
+//     disks and would restore onto disks that no longer match). Nothing to
+//     discard is S_OK.
+//   MergeUndoDisks: TurnedOff or Saved (VM_E_VM_RUNNING otherwise); the
+//     state is MergingDrives while its task runs, then what it was. Progress
+//     is commit_undo_disk's, spread over the disks. Not cancelable: a merge
+//     stopped half way leaves the base with some of the changes (the undo
+//     disk still holds them all and a new merge finishes the job, but a
+//     discard would leave the base neither old nor new), so Cancel is
+//     E_FAIL and vsad's shutdown waits for a running merge. Nothing to merge
+//     gives a task that is already complete.
+//   Undoable set to false (TurnedOff only) deletes the undo disks first.
+// FIXME: a vsad crash in the middle of a merge leaves the same half-merged
+// base with the undo disk still recorded; nothing stops a later
+// DiscardUndoDisks then.
+//
+// Not yet: CD/DVD and floppy media in the worker, network adapters,
+// AutoStartAtLaunch, triple fault resetting the VM (the worker stops and
+// the VM is turned off, with a hook event).
 #pragma once
 
 #include "services/inventory.h"
@@ -72,6 +109,7 @@
 #include <memory>
 #include <mutex>
 #include <string>
+#include <thread>
 #include <vector>
 
 namespace vsa::services {
@@ -117,6 +155,11 @@ public:
     ServiceResult<void> resume(Guid const& id);
     ServiceResult<void> discard_saved_state(Guid const& id);
 
+    // Undo disks (see the top of this file).
+    ServiceResult<void> set_undoable(Guid const& id, bool undoable);
+    ServiceResult<void> discard_undo_disks(Guid const& id);
+    ServiceResult<TaskHandle> merge_undo_disks(Guid const& id);
+
     // The worker's own view (running or paused, instructions retired);
     // VM_E_VM_NOT_RUNNING when there is no worker.
     ServiceResult<control::Status> query(Guid const& id);
@@ -154,6 +197,18 @@ private:
     void on_worker_event(std::shared_ptr<Session> const& session, control::Notification const& event);
     void on_worker_exit(std::shared_ptr<Session> const& session, WorkerExit const& exit);
     void log(std::string const& line) const;
+    // Startup of an undoable VM: makes or checks the undo disk of each hard
+    // disk and records them in the .vmc; returns the VM as recorded.
+    ServiceResult<VirtualMachine> prepare_undo_disks(Guid const& id, bool restoring);
+    // The guest turned an undoable VM off: its UndoAction. Commit has set
+    // the state to MergingDrives already. Expects m_mutex held.
+    void apply_undo_action_locked(VirtualMachine const& vm);
+    // Merges `vm`'s undo disks on a thread of its own behind a new task,
+    // then sets the state `after` (the VM is MergingDrives). Expects
+    // m_mutex held.
+    TaskHandle start_merge_locked(VirtualMachine const& vm, VmState after);
+    // Waits for every merge thread (shutdown).
+    void join_merges();
     // Sets the inventory state unless the worker has already ended (its end
     // decides the final state). Expects m_mutex held.
     void set_state_locked(Session const& session, VmState state);
@@ -165,6 +220,11 @@ private:
     std::condition_variable m_changed;
     bool m_shutting_down{false};
     std::map<Guid, std::shared_ptr<Session>> m_sessions; // workers that may still run
+    struct Merge {
+        TaskHandle task;
+        std::thread thread;
+    };
+    std::vector<Merge> m_merges; // joined once complete, or at shutdown
 };
 
 } // namespace vsa::services

@@ -255,6 +255,78 @@ class LifecycleTest(VsadTestCase):
         self.assertTrue(s.IVMTask_WaitForCompletion(_this=task, timeout=-1))
         self.assertTrue(s.IVMTask_WaitForCompletion(_this=task, timeout=0))
 
+    def test_undo_disks(self):
+        """Undoable on: the worker runs on <disk>.vud, TurnOff keeps it,
+        MergeUndoDisks folds it into the base through a task, DiscardUndoDisks
+        and switching Undoable off delete it."""
+        s = self.s
+        vm, log, _ = self.make_counter_vm("undo")
+        hdc = s.IVMVirtualMachine_get_HardDiskConnections(_this=vm)[0]
+        vhd = s.IVMHardDiskConnection_get_HardDisk(_this=hdc)
+        vud = os.path.splitext(vhd)[0] + ".vud"
+        self.assertFalse(s.IVMVirtualMachine_get_Undoable(_this=vm))
+        self.assertEqual(s.IVMVirtualMachine_get_UndoAction(_this=vm), 1)  # Keep
+        s.IVMVirtualMachine_set_Undoable(_this=vm, enableUndo=True)
+        self.assertTrue(s.IVMVirtualMachine_get_Undoable(_this=vm))
+        self.assert_fault(lambda: s.IVMVirtualMachine_set_UndoAction(_this=vm, undoAction=3), "E_INVALIDARG")
+        s.IVMVirtualMachine_set_UndoAction(_this=vm, undoAction=0)  # Discard
+        self.assertEqual(s.IVMVirtualMachine_get_UndoAction(_this=vm), 0)
+        self.assertIn(s.IVMHardDiskConnection_get_UndoHardDisk(_this=hdc), ("", None))
+        with open(vhd, "rb") as f:
+            before = f.read()
+
+        self.run_task(lambda: s.IVMVirtualMachine_Startup(_this=vm))
+        self.wait_counting(log)
+        self.assertEqual(s.IVMHardDiskConnection_get_UndoHardDisk(_this=hdc), vud)
+        self.assertTrue(os.path.isfile(vud))
+        self.assertNotEqual(workers_for(vud), [], "the worker does not run on the undo disk")
+        self.assertEqual(workers_for(vhd), [], "the worker was given the base disk")
+        # Refusals while running; Save would keep what Discard drops.
+        self.assert_fault(lambda: s.IVMVirtualMachine_DiscardUndoDisks(_this=vm), "VM_E_VM_RUNNING")
+        self.assert_fault(lambda: s.IVMVirtualMachine_MergeUndoDisks(_this=vm), "VM_E_VM_RUNNING")
+        self.assert_fault(lambda: s.IVMVirtualMachine_set_Undoable(_this=vm, enableUndo=False), "VM_E_VM_RUNNING")
+        self.assert_fault(lambda: s.IVMVirtualMachine_Save(_this=vm), "E_FAIL")
+        self.run_task(lambda: s.IVMVirtualMachine_TurnOff(_this=vm))
+        self.assertTrue(os.path.isfile(vud), "TurnOff keeps the undo disk")
+        with open(vhd, "rb") as f:
+            self.assertEqual(f.read(), before, "the base disk was written")
+
+        # The counter guest writes nothing: put a change into the undo disk
+        # for the merge to fold in.
+        change = b"UNDO" * 128
+        subprocess.run([VSA_VHD, "write", vud, str(1 << 20)], input=change, check=True, capture_output=True)
+        task = self.run_task(lambda: s.IVMVirtualMachine_MergeUndoDisks(_this=vm))
+        self.assertFalse(s.IVMTask_get_IsCancelable(_this=task))
+        self.assert_fault(lambda: s.IVMTask_Cancel(_this=task), "E_FAIL")
+        self.assertIn("undo disks", s.IVMTask_get_Description(_this=task))
+        self.assertEqual(s.IVMVirtualMachine_get_State(_this=vm), TURNED_OFF)
+        self.assertFalse(os.path.exists(vud))
+        self.assertIn(s.IVMHardDiskConnection_get_UndoHardDisk(_this=hdc), ("", None))
+        with open(vhd, "rb") as f:
+            f.seek(1 << 20)
+            self.assertEqual(f.read(len(change)), change, "the merge did not reach the base disk")
+
+        # A new run makes a new undo disk; DiscardUndoDisks deletes it, and
+        # again is no error.
+        self.run_task(lambda: s.IVMVirtualMachine_Startup(_this=vm))
+        self.wait_counting(log)
+        self.run_task(lambda: s.IVMVirtualMachine_TurnOff(_this=vm))
+        self.assertTrue(os.path.isfile(vud))
+        s.IVMVirtualMachine_DiscardUndoDisks(_this=vm)
+        self.assertFalse(os.path.exists(vud))
+        s.IVMVirtualMachine_DiscardUndoDisks(_this=vm)
+        # Nothing to merge: a task that is already complete.
+        self.run_task(lambda: s.IVMVirtualMachine_MergeUndoDisks(_this=vm))
+
+        # Switching Undoable off deletes the undo disks.
+        self.run_task(lambda: s.IVMVirtualMachine_Startup(_this=vm))
+        self.wait_counting(log)
+        self.run_task(lambda: s.IVMVirtualMachine_TurnOff(_this=vm))
+        self.assertTrue(os.path.isfile(vud))
+        s.IVMVirtualMachine_set_Undoable(_this=vm, enableUndo=False)
+        self.assertFalse(os.path.exists(vud))
+        self.assertFalse(s.IVMVirtualMachine_get_Undoable(_this=vm))
+
     def test_vsad_stop_saves_and_restart_restores(self):
         s = self.s
         vm, log, vsv = self.make_counter_vm("keeper")
