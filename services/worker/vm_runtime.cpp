@@ -102,7 +102,11 @@ std::vector<std::string> VmRuntime::worker_arguments(VirtualMachine const& vm) c
     args.push_back("--memory");
     args.push_back(std::to_string(vm.memory_mb()) + "M");
     // IDE order: primary master, primary slave, secondary master, slave.
+    // vsa-vm gives each --disk / --cdrom the next slot, so every slot up to
+    // the last used one is named: "--disk=" keeps a free slot free.
     std::array<std::string, 4> slots;
+    for (auto& slot : slots)
+        slot = "--disk=";
     std::size_t used = 0;
     for (auto const& disk : vm.hard_disk_connections()) {
         auto const& at = disk.location();
@@ -112,11 +116,24 @@ std::vector<std::string> VmRuntime::worker_arguments(VirtualMachine const& vm) c
         // An undoable VM's worker never sees its base disks (an undo disk
         // not recorded yet leaves the slot empty rather than expose the
         // base; startup records them first).
-        slots[slot] = vm.undoable() ? disk.undo_disk_path() : disk.disk_path();
+        slots[slot] = "--disk=" + (vm.undoable() ? disk.undo_disk_path() : disk.disk_path());
+        used = std::max(used, slot + 1);
+    }
+    // DVD drives are ATAPI drives in their slots, with their ISO image or
+    // empty. A host optical drive (DvdAttachment::HostDrive) is an empty
+    // drive here: the appliance has no optical drives to pass through.
+    for (auto const& dvd : vm.dvd_drives()) {
+        auto const& at = dvd.location();
+        if (at.bus_type != DriveBusType::Ide || at.bus < 0 || at.bus > 1 || at.device < 0 || at.device > 1)
+            continue;
+        auto slot = static_cast<std::size_t>(at.bus * 2 + at.device);
+        slots[slot] = "--cdrom=" + (dvd.attachment() == DvdAttachment::Image && !dvd.image_file().empty()
+                                        ? dvd.image_file()
+                                        : std::string("empty"));
         used = std::max(used, slot + 1);
     }
     for (std::size_t i = 0; i < used; ++i)
-        args.push_back("--disk=" + slots[i]); // "--disk=" keeps a free slot free
+        args.push_back(slots[i]);
     auto const& com1 = vm.serial_ports()[0];
     args.push_back("--serial");
     args.push_back("append:" + (com1.type() == SerialPortType::TextFile ? std::filesystem::path(com1.name())

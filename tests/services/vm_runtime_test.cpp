@@ -170,6 +170,24 @@ BOOST_FIXTURE_TEST_CASE(arguments_come_from_the_vmc, Fixture) {
     args = runtime->worker_arguments(vm);
     BOOST_TEST(args.back() == vm.saved_state_file().string());
     BOOST_TEST(args[args.size() - 2] == "--restore-state");
+    // DVD drives take their IDE slots as CD drives: one with an image at
+    // primary slave, an empty one at secondary slave.
+    auto iso = vm.folder() / "install.iso";
+    fs::copy_file(VSA_COUNTER_DISK, iso);
+    vm = inventory
+             ->update_virtual_machine(vm.config_id(),
+                                      [&](VirtualMachine& v) -> ServiceResult<void> {
+                                          TRY(v.add_dvd_drive({DriveBusType::Ide, 0, 1}));
+                                          TRY(v.add_dvd_drive({DriveBusType::Ide, 1, 1}));
+                                          auto dvd = TRY(v.dvd_drive_at({DriveBusType::Ide, 0, 1}));
+                                          return dvd->attach_image(iso.string());
+                                      })
+             .value();
+    args = runtime->worker_arguments(vm);
+    std::vector<std::string> drives(args.begin() + 2, args.begin() + 6);
+    std::vector<std::string> expected_drives{"--disk=" + disk, "--cdrom=" + iso.string(),
+                                             "--disk=" + other.string(), "--cdrom=empty"};
+    BOOST_TEST(drives == expected_drives, boost::test_tools::per_element());
 }
 
 BOOST_FIXTURE_TEST_CASE(refusals_while_off, Fixture) {
