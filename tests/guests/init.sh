@@ -90,6 +90,29 @@ if [ -n "$idle" ]; then
     marker "VSA-IDLE-END"
 fi
 
+# Let the serial port send what the tty layer still holds (up to its 4 KiB
+# buffer, 0.36 s at 115200 baud) before powering off: the power-off is
+# immediate, and output still in guest memory would be lost - on a loaded
+# host that was the end of the oracle's output and the last marker. The
+# driver's transmit count (tx:) stops moving once the buffer is empty;
+# sampled every 0.2 s, for at most 10 s.
+drain_serial() {
+    last=
+    n=0
+    while [ $n -lt 50 ]; do
+        tx=$(sed -n 's/^0:.* tx:\([0-9]*\).*/\1/p' /proc/tty/driver/serial 2>/dev/null)
+        if [ -z "$tx" ]; then
+            sleep 1
+            return
+        fi
+        [ "$tx" = "$last" ] && return
+        last=$tx
+        n=$((n + 1))
+        sleep 0.2 2>/dev/null || sleep 1
+    done
+}
+drain_serial
+
 # Power off: vsa-vm (and Bochs) turn off on "Shutdown" written to port 8900h;
 # /dev/port writes one byte to the port at its file offset. QEMU ignores the
 # port and turns off through ACPI with poweroff -f.
