@@ -184,7 +184,7 @@ int VsaDaemon::main(std::vector<std::string> const&) {
     services::VmRuntimeOptions worker;
     worker.worker_binary = cfg.worker_binary;
     worker.log = [](std::string const& line) { Poco::Logger::get("vsad.vm").information(line); };
-    // The event log will subscribe here; until then a warning in the log.
+    // The server records these in its event log; vsad's log gets them too.
     worker.on_event = [](services::Guid const&, std::string const& name, services::VmEvent,
                          std::string const& detail) {
         Poco::Logger::get("vsad.vm").warning("virtual machine \"" + name + "\": " + detail);
@@ -243,10 +243,16 @@ int VsaDaemon::main(std::vector<std::string> const&) {
                          std::string(embedded_wsdl()),
                          cfg.listen.bind_address + ":" + std::to_string(main_listener.port()),
                          Poco::Logger::get("vsad.http")};
+        if (longpoll_listener) http.long_poll_port = longpoll_listener->port();
+        // The long-poll listener's context differs only in its role. Both
+        // outlive the listeners (stopped below before they go).
+        HttpContext long_poll_http = http;
+        long_poll_http.long_poll = true;
         main_listener.start(http);
+        server.value()->record_started();
         std::string ready = "vsad ready: https://" + http.default_host + "/";
         if (longpoll_listener) {
-            longpoll_listener->start(http);
+            longpoll_listener->start(long_poll_http);
             ready += " long-poll: https://" + cfg.listen.bind_address + ":" +
                      std::to_string(longpoll_listener->port()) + "/";
         }
@@ -255,6 +261,9 @@ int VsaDaemon::main(std::vector<std::string> const&) {
 
         waitForTerminationRequest();
         log.information("vsad stopping");
+        // Wakes the long polls first, so stopping the listeners does not
+        // wait out their timeouts.
+        server.value()->record_stopping();
         main_listener.stop();
         if (longpoll_listener) longpoll_listener->stop();
         // No request is in flight any more: save or turn off the running

@@ -224,6 +224,8 @@ ServiceResult<void> Inventory::set_default_vm_path(std::string_view text) {
     TRY(write_options(options));
     m_default_vm_path = path;
     rebuild_policy();
+    notify(InventoryChange::Kind::ServerOptions, Guid{}, {}, VmState::TurnedOff,
+           "DefaultVMConfigurationPath is now " + path.string());
     return {};
 }
 
@@ -242,7 +244,13 @@ ServiceResult<void> Inventory::set_search_paths(std::vector<std::string> const& 
     TRY(write_options(options));
     m_search_paths = std::move(checked);
     rebuild_policy();
+    notify(InventoryChange::Kind::ServerOptions, Guid{}, {}, VmState::TurnedOff, "SearchPaths changed");
     return {};
+}
+
+void Inventory::notify(InventoryChange::Kind kind, Guid const& id, std::string name, VmState state,
+                       std::string detail) const {
+    if (m_observer) m_observer(InventoryChange{kind, id, std::move(name), state, std::move(detail)});
 }
 
 VirtualMachine* Inventory::find_vm(Guid const& id) {
@@ -374,6 +382,7 @@ ServiceResult<void> Inventory::commit_vm(VirtualMachine& stored, VirtualMachine 
     if (updated.file() == stored.file()) {
         TRY(persist::write_vmc(updated, m_options.write_hooks));
         stored = std::move(updated);
+        notify(InventoryChange::Kind::VmConfiguration, stored.config_id(), stored.name(), stored.state());
         return {};
     }
     // Rename: new file, then the options naming it, then drop the old file.
@@ -390,7 +399,10 @@ ServiceResult<void> Inventory::commit_vm(VirtualMachine& stored, VirtualMachine 
     ::unlink(old_file.c_str());
     if (path_exists(saved_state)) ::rename(saved_state.c_str(), updated.saved_state_file().c_str());
     (void)sync_directory(updated.folder());
+    auto old_name = stored.name();
     stored = std::move(updated);
+    notify(InventoryChange::Kind::VmConfiguration, stored.config_id(), stored.name(), stored.state(),
+           "renamed from \"" + old_name + "\"");
     return {};
 }
 
@@ -485,6 +497,7 @@ ServiceResult<VirtualMachine> Inventory::create_virtual_machine(std::string_view
         return written.release_error();
     }
     m_vms.push_back(vm);
+    notify(InventoryChange::Kind::VmAdded, vm.config_id(), vm.name(), vm.state(), "created");
     return vm;
 }
 
@@ -509,6 +522,7 @@ ServiceResult<VirtualMachine> Inventory::register_virtual_machine(std::string_vi
     TRY(write_options(options));
     std::erase(m_broken_vm_files, file.string());
     m_vms.push_back(vm);
+    notify(InventoryChange::Kind::VmAdded, vm.config_id(), vm.name(), vm.state(), "registered");
     return vm;
 }
 
@@ -521,6 +535,7 @@ ServiceResult<bool> Inventory::unregister_virtual_machine(Guid const& id) {
     auto options = current_options();
     std::erase(options.virtual_machines, vm->file().string());
     TRY(write_options(options));
+    notify(InventoryChange::Kind::VmRemoved, vm->config_id(), vm->name(), vm->state(), "unregistered");
     m_vms.erase(m_vms.begin() + (vm - m_vms.data()));
     return true;
 }
@@ -536,6 +551,7 @@ ServiceResult<bool> Inventory::delete_virtual_machine(Guid const& id) {
     std::erase(options.virtual_machines, vm.file().string());
     TRY(write_options(options));
     m_vms.erase(m_vms.begin() + (stored - m_vms.data()));
+    notify(InventoryChange::Kind::VmRemoved, vm.config_id(), vm.name(), vm.state(), "deleted");
 
     // Unregistered for good; now its files. What fails to go is reported.
     std::vector<std::filesystem::path> files{vm.file(), vm.saved_state_file()};
@@ -653,7 +669,9 @@ ServiceResult<void> Inventory::set_vm_state(Guid const& id, VmState state) {
     auto* stored = find_vm(id);
     if (!stored)
         return service_error(hr::VM_E_VM_UNKNOWN, "no virtual machine with ConfigID " + id.to_string());
+    auto before = stored->state();
     stored->set_state(state);
+    if (state != before) notify(InventoryChange::Kind::VmState, id, stored->name(), state);
     return {};
 }
 
@@ -662,7 +680,10 @@ ServiceResult<VirtualMachine> Inventory::change_vm_state(Guid const& id, StateDe
     auto* stored = find_vm(id);
     if (!stored)
         return service_error(hr::VM_E_VM_UNKNOWN, "no virtual machine with ConfigID " + id.to_string());
+    auto before = stored->state();
     stored->set_state(TRY(decide(*stored)));
+    if (stored->state() != before)
+        notify(InventoryChange::Kind::VmState, id, stored->name(), stored->state());
     return *stored;
 }
 
@@ -689,6 +710,7 @@ ServiceResult<VirtualNetwork> Inventory::create_virtual_network(std::string_view
         return written.release_error();
     }
     m_networks.push_back(network);
+    notify(InventoryChange::Kind::NetworkAdded, network.id(), network.name(), VmState::TurnedOff, "created");
     return network;
 }
 
@@ -714,6 +736,8 @@ ServiceResult<VirtualNetwork> Inventory::register_virtual_network(std::string_vi
     TRY(write_options(options));
     std::erase(m_broken_network_files, file.string());
     m_networks.push_back(network);
+    notify(InventoryChange::Kind::NetworkAdded, network.id(), network.name(), VmState::TurnedOff,
+           "registered");
     return network;
 }
 
@@ -743,6 +767,7 @@ ServiceResult<bool> Inventory::unregister_virtual_network(Guid const& id) {
     auto options = current_options();
     std::erase(options.virtual_networks, network->file().string());
     TRY(write_options(options));
+    notify(InventoryChange::Kind::NetworkRemoved, id, network->name(), VmState::TurnedOff, "unregistered");
     m_networks.erase(m_networks.begin() + (network - m_networks.data()));
     return true;
 }
@@ -756,6 +781,7 @@ ServiceResult<bool> Inventory::delete_virtual_network(Guid const& id) {
     auto options = current_options();
     std::erase(options.virtual_networks, file.string());
     TRY(write_options(options));
+    notify(InventoryChange::Kind::NetworkRemoved, id, network->name(), VmState::TurnedOff, "deleted");
     m_networks.erase(m_networks.begin() + (network - m_networks.data()));
     if (::unlink(file.c_str()) != 0 && errno != ENOENT)
         return errno_service_error("the virtual network was removed but cannot delete", file, errno);
@@ -802,6 +828,7 @@ ServiceResult<VirtualNetwork> Inventory::update_virtual_network(Guid const& id, 
     TRY(persist::write_vnc(copy, m_options.write_hooks));
     bool renamed = copy.name() != stored->name();
     *stored = std::move(copy);
+    notify(InventoryChange::Kind::NetworkConfiguration, id, stored->name());
     if (renamed) {
         // NICs show the network's name: keep their files current. A failure
         // here is cosmetic (the id binds) and is healed at the next write.

@@ -61,6 +61,25 @@ struct NetworkAdapterRef {
     friend bool operator==(NetworkAdapterRef const&, NetworkAdapterRef const&) = default;
 };
 
+// A change the inventory made, for the event log (set_observer).
+struct InventoryChange {
+    enum class Kind {
+        VmAdded,         // created or registered
+        VmRemoved,       // unregistered or deleted (detail says which)
+        VmConfiguration, // its .vmc was rewritten with new settings
+        VmState,         // entered `state`
+        NetworkAdded,
+        NetworkRemoved,
+        NetworkConfiguration,
+        ServerOptions, // search paths or the default VM folder
+    };
+    Kind kind;
+    Guid id; // the VM or network; null for ServerOptions
+    std::string name;
+    VmState state{VmState::TurnedOff}; // VmState (and the others: the VM's state)
+    std::string detail;
+};
+
 class Inventory {
 public:
     struct Options {
@@ -77,6 +96,12 @@ public:
     // that is missing or invalid does not stop the server: it stays listed
     // (so it comes back once fixed) and is reported in load_warnings().
     static ServiceResult<std::unique_ptr<Inventory>> open(Options options);
+
+    // Called after every change, under the inventory's lock (so the order of
+    // calls is the order of changes): it must be quick and must not call
+    // back into the inventory. Set once, before the inventory is shared.
+    using Observer = std::function<void(InventoryChange const&)>;
+    void set_observer(Observer observer) { m_observer = std::move(observer); }
 
     std::vector<std::string> load_warnings() const;
     std::filesystem::path options_file() const { return m_options.data_dir / "options.xml"; }
@@ -186,6 +211,9 @@ private:
     // Registration fix-ups: config id, colliding dynamic MACs, network
     // references by id then name. True when the VM changed.
     bool adopt(VirtualMachine& vm);
+    void notify(InventoryChange::Kind kind, Guid const& id, std::string name,
+                VmState state = VmState::TurnedOff, std::string detail = {}) const;
+    Observer m_observer;
     ServiceResult<void> check_media_paths(VirtualMachine const& vm, VirtualMachine const* before) const;
     ServiceResult<void> check_networks(VirtualMachine& vm) const;
     ServiceResult<void> commit_vm(VirtualMachine& stored, VirtualMachine updated);

@@ -71,16 +71,183 @@ ServiceResult<std::unique_ptr<VirtualServer>> VirtualServer::open(Options option
         return service_error(hr::E_FAIL,
                              "cannot resolve " + options.data_dir.string() + ": " + absolute_error.message());
     auto inventory = TRY(Inventory::open({data_dir, options.default_vm_path, options.default_vn_path, {}}));
-    return std::unique_ptr<VirtualServer>(
-        new VirtualServer(std::move(options), std::move(product_id), std::move(inventory)));
+    auto events = EventLog::open({data_dir / "events.log", options.max_events});
+    return std::unique_ptr<VirtualServer>(new VirtualServer(std::move(options), std::move(product_id),
+                                                            std::move(inventory), std::move(events)));
 }
 
-VirtualServer::VirtualServer(Options options, std::string product_id, std::unique_ptr<Inventory> inventory)
+namespace {
+
+std::string_view state_name(VmState state) {
+    switch (state) {
+    case VmState::TurnedOff:
+        return "TurnedOff";
+    case VmState::Saved:
+        return "Saved";
+    case VmState::TurningOn:
+        return "TurningOn";
+    case VmState::Restoring:
+        return "Restoring";
+    case VmState::Running:
+        return "Running";
+    case VmState::Paused:
+        return "Paused";
+    case VmState::Saving:
+        return "Saving";
+    case VmState::TurningOff:
+        return "TurningOff";
+    case VmState::MergingDrives:
+        return "MergingDrives";
+    case VmState::DeleteMachine:
+        return "DeleteMachine";
+    default:
+        return "Invalid";
+    }
+}
+
+Event vm_event(EventKind kind, EventSeverity severity, Guid const& id, std::string name,
+               std::string message) {
+    Event event;
+    event.kind = kind;
+    event.severity = severity;
+    event.object_kind = OBJECT_VM;
+    event.object = id.to_string();
+    event.object_name = std::move(name);
+    event.message = std::move(message);
+    return event;
+}
+
+} // namespace
+
+VirtualServer::VirtualServer(Options options, std::string product_id, std::unique_ptr<Inventory> inventory,
+                             std::unique_ptr<EventLog> events)
     : m_options(std::move(options)), m_product_id(std::move(product_id)), m_host(m_options.host_root),
-      m_started(std::chrono::steady_clock::now()), m_tasks(std::make_unique<TaskRegistry>(m_options.tasks)),
-      m_inventory(std::move(inventory)),
-      m_runtime(std::make_unique<VmRuntime>(*m_inventory, *m_tasks, m_options.worker)),
-      m_disk_tasks(std::make_unique<VhdTasks>(*m_inventory, *m_tasks)) {}
+      m_started(std::chrono::steady_clock::now()), m_events(std::move(events)),
+      m_tasks(std::make_unique<TaskRegistry>(m_options.tasks)), m_inventory(std::move(inventory)) {
+    // The hooks go in before the runtime and the disk tasks exist, so no
+    // change can happen unrecorded.
+    wire_events();
+    m_runtime = std::make_unique<VmRuntime>(*m_inventory, *m_tasks, m_options.worker);
+    m_disk_tasks = std::make_unique<VhdTasks>(*m_inventory, *m_tasks);
+}
+
+void VirtualServer::wire_events() {
+    EventLog& log = *m_events;
+    m_inventory->set_observer([&log](InventoryChange const& change) {
+        using Kind = InventoryChange::Kind;
+        auto quoted = "\"" + change.name + "\"";
+        switch (change.kind) {
+        case Kind::VmState: {
+            auto event =
+                vm_event(EventKind::VmStateChange, EventSeverity::Information, change.id, change.name,
+                         "virtual machine " + quoted + " is " + std::string(state_name(change.state)));
+            event.state = static_cast<std::int32_t>(change.state);
+            log.append(std::move(event));
+            break;
+        }
+        case Kind::VmAdded:
+        case Kind::VmRemoved:
+        case Kind::VmConfiguration: {
+            auto kind = change.kind == Kind::VmAdded     ? EventKind::VmRegistered
+                        : change.kind == Kind::VmRemoved ? EventKind::VmUnregistered
+                                                         : EventKind::VmConfigurationChange;
+            auto text = change.kind == Kind::VmConfiguration
+                            ? "configuration of virtual machine " + quoted + " changed"
+                            : "virtual machine " + quoted + " " + change.detail;
+            if (change.kind == Kind::VmConfiguration && !change.detail.empty())
+                text += " (" + change.detail + ")";
+            auto event = vm_event(kind, EventSeverity::Information, change.id, change.name, text);
+            event.state = static_cast<std::int32_t>(change.state);
+            log.append(std::move(event));
+            break;
+        }
+        case Kind::NetworkAdded:
+        case Kind::NetworkRemoved:
+        case Kind::NetworkConfiguration: {
+            Event event;
+            event.kind = change.kind == Kind::NetworkAdded     ? EventKind::NetworkRegistered
+                         : change.kind == Kind::NetworkRemoved ? EventKind::NetworkUnregistered
+                                                               : EventKind::NetworkConfigurationChange;
+            event.object_kind = OBJECT_NETWORK;
+            event.object = change.id.to_string();
+            event.object_name = change.name;
+            event.message = change.kind == Kind::NetworkConfiguration
+                                ? "configuration of virtual network " + quoted + " changed"
+                                : "virtual network " + quoted + " " + change.detail;
+            log.append(std::move(event));
+            break;
+        }
+        case Kind::ServerOptions: {
+            Event event;
+            event.kind = EventKind::ServerConfigurationChange;
+            event.object_kind = OBJECT_SERVER;
+            event.message = change.detail;
+            log.append(std::move(event));
+            break;
+        }
+        }
+    });
+    m_tasks->set_completion_hook([&log](Task const& task) {
+        Event event;
+        event.kind = EventKind::TaskCompleted;
+        event.object_kind = OBJECT_TASK;
+        event.object = task.id().to_string();
+        event.object_name = task.description();
+        auto error = task.error();
+        if (error.value == 0) {
+            event.message = "task \"" + task.description() + "\" succeeded";
+        } else {
+            event.severity = EventSeverity::Warning;
+            event.message = "task \"" + task.description() + "\" failed: " + task.error_description();
+        }
+        log.append(std::move(event));
+    });
+    // Worker events: recorded, then whatever the caller asked for (vsad logs them).
+    auto forward = std::move(m_options.worker.on_event);
+    m_options.worker.on_event = [&log, forward](Guid const& id, std::string const& name, VmEvent what,
+                                                std::string const& detail) {
+        auto quoted = "\"" + name + "\"";
+        switch (what) {
+        case VmEvent::TurnedOffByGuest:
+            log.append(vm_event(EventKind::VmTurnedOffByGuest, EventSeverity::Information, id, name,
+                                "the guest turned virtual machine " + quoted + " off"));
+            break;
+        case VmEvent::TripleFault:
+            log.append(vm_event(EventKind::VmProcessorError, EventSeverity::Error, id, name,
+                                "virtual machine " + quoted +
+                                    " stopped: its processor shut down (triple fault)" +
+                                    (detail.empty() ? "" : ": " + detail)));
+            break;
+        case VmEvent::WorkerDied:
+            log.append(vm_event(EventKind::VmWorkerDied, EventSeverity::Error, id, name,
+                                "the worker of virtual machine " + quoted + " ended unexpectedly" +
+                                    (detail.empty() ? "" : ": " + detail)));
+            break;
+        case VmEvent::WorkerError:
+            log.append(vm_event(EventKind::VmError, EventSeverity::Error, id, name,
+                                "virtual machine " + quoted + ": " + detail));
+            break;
+        }
+        if (forward) forward(id, name, what, detail);
+    };
+}
+
+void VirtualServer::record_started() {
+    Event event;
+    event.kind = EventKind::VirtualServerStarted;
+    event.object_kind = OBJECT_SERVER;
+    event.message = name() + " " + version() + " started";
+    m_events->append(std::move(event));
+}
+
+void VirtualServer::record_stopping() {
+    Event event;
+    event.kind = EventKind::VirtualServerStopped;
+    event.object_kind = OBJECT_SERVER;
+    event.message = name() + " is stopping";
+    m_events->append(std::move(event));
+    m_events->close(); // long polls return now
+}
 
 std::string VirtualServer::name() const {
     return std::string(PRODUCT_NAME);

@@ -7,6 +7,7 @@
 // asynchronous operations (IVMVirtualServer.Tasks) and the VHD creations.
 #pragma once
 
+#include "services/events/event_log.h"
 #include "services/host_info.h"
 #include "services/inventory.h"
 #include "services/model/vm_limits.h"
@@ -37,6 +38,8 @@ public:
         VmRuntimeOptions worker{};
         // Retention and bound of the task list (task_registry.h).
         TaskRegistry::Options tasks{};
+        // How many events the log keeps (<data_dir>/events.log, event_log.h).
+        std::size_t max_events{10'000};
     };
 
     // Loads (or on first start creates) the installation identity kept in
@@ -62,6 +65,13 @@ public:
     // Startup, TurnOff, Save, ... (vm_runtime.h). Destroyed before the
     // inventory: stopping the server saves or turns off the running VMs.
     VmRuntime& runtime() { return *m_runtime; }
+    // The event log: every inventory change, VM state change, worker
+    // event and task completion lands here, in order (event_log.h).
+    EventLog& events() { return *m_events; }
+    // Records the server's own start and stop.
+    void record_started();
+    void record_stopping();
+
     // IVMVirtualServer.Tasks and the tasks clients look up by reference.
     TaskRegistry& tasks() { return *m_tasks; }
     // CreateDynamic/Fixed/DifferencingVirtualHardDisk (vhd_tasks.h).
@@ -69,13 +79,17 @@ public:
     VhdTasks& disk_tasks() { return *m_disk_tasks; }
 
 private:
-    VirtualServer(Options options, std::string product_id, std::unique_ptr<Inventory> inventory);
+    VirtualServer(Options options, std::string product_id, std::unique_ptr<Inventory> inventory,
+                  std::unique_ptr<EventLog> events);
+    void wire_events();
 
     Options m_options;
     std::string m_product_id;
     HostProbe m_host;
     std::chrono::steady_clock::time_point m_started;
-    // Declared first so it is destroyed last: the others hold its tasks.
+    // Declared first so it is destroyed last: everything below reports to it.
+    std::unique_ptr<EventLog> m_events;
+    // Declared before the others so it is destroyed after them: they hold its tasks.
     std::unique_ptr<TaskRegistry> m_tasks;
     std::unique_ptr<Inventory> m_inventory;
     std::unique_ptr<VmRuntime> m_runtime;

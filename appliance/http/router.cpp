@@ -173,6 +173,8 @@ private:
 
         SoapCall call;
         call.client_address = request.clientAddress().host().toString();
+        call.long_poll = m_context.long_poll;
+        call.long_poll_port = m_context.long_poll_port;
         Poco::Net::NameValueCollection cookies;
         request.getCookies(cookies);
         call.cookie_token = cookies.get(std::string(SESSION_COOKIE), "");

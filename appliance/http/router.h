@@ -33,6 +33,11 @@ struct HttpContext {
     std::string wsdl;         // the committed contract; soap:address is rewritten per request
     std::string default_host; // used when the Host header is absent or malformed
     Poco::Logger& log;
+    // The listener's role: the long-poll one (https.longpoll_port) serves
+    // the waits (WaitForUpdates); its port is named when the main one
+    // refuses a wait.
+    bool long_poll{false};
+    std::uint16_t long_poll_port{0};
 };
 
 inline constexpr std::string_view SOAP_PATH = "/VirtualServer";

@@ -15,7 +15,9 @@ struct SoapCall {
     // In: from the HTTP layer.
     std::optional<Principal> principal; // authenticated by Basic or cookie
     std::string client_address;
-    std::string cookie_token; // the VSASESSION cookie, if any
+    std::string cookie_token;        // the VSASESSION cookie, if any
+    bool long_poll{false};           // arrived on the long-poll listener
+    std::uint16_t long_poll_port{0}; // that listener's port (0: none)
 
     // Out: for the HTTP layer.
     bool unauthenticated{false};                    // an operation needed credentials: answer 401

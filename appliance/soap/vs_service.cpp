@@ -4,6 +4,7 @@
 #include "appliance/auth/authenticator.h"
 #include "appliance/soap/fault_mapping.h"
 #include "appliance/soap/host_info_cache.h"
+#include "services/events/object_updates.h"
 #include "services/virtual_server.h"
 
 #include <charconv>
@@ -992,6 +993,123 @@ VSA_OP(IVMFloppyDrive_USCOREReleaseImage) {
         TRY(inventory().update_virtual_machine(
             id, [&](VirtualMachine& vm) { return vm.floppy_drive().release_image(); }));
         return Ok{};
+    });
+}
+
+// --- Events and batched reads (VSA extensions) -----------------------------
+
+namespace {
+
+vs__ArrayOfString* string_array(struct soap* soap, std::vector<std::string> items) {
+    auto* array = soap_new_vs__ArrayOfString(soap);
+    array->item = std::move(items);
+    return array;
+}
+
+vs__VsaEvent* soap_event(struct soap* soap, services::Event const& event) {
+    auto* out = soap_new_vs__VsaEvent(soap);
+    out->sequence = static_cast<LONG64>(event.sequence);
+    out->time = std::chrono::system_clock::to_time_t(event.time);
+    out->kind = std::string(services::event_kind_name(event.kind));
+    out->severity = std::string(services::event_severity_name(event.severity));
+    out->objectKind = event.object_kind;
+    out->object = event.object;
+    out->objectName = event.object_name;
+    out->state = event.state;
+    out->message = event.message;
+    return out;
+}
+
+vs__ArrayOfVsaEvent* soap_events(struct soap* soap, std::vector<services::Event> const& events) {
+    auto* out = soap_new_vs__ArrayOfVsaEvent(soap);
+    out->item.reserve(events.size());
+    for (auto const& event : events)
+        out->item.push_back(soap_event(soap, event));
+    return out;
+}
+
+vs__ArrayOfPropertyValue* soap_properties(struct soap* soap, std::vector<services::PropertyValue> values) {
+    auto* out = soap_new_vs__ArrayOfPropertyValue(soap);
+    out->item.reserve(values.size());
+    for (auto& value : values) {
+        auto* item = soap_new_vs__PropertyValue(soap);
+        item->object = std::move(value.object);
+        item->property = std::move(value.property);
+        item->value = std::move(value.value);
+        item->items = string_array(soap, std::move(value.items));
+        item->isArray = value.is_array;
+        item->hresult = value.error.value;
+        item->message = std::move(value.message);
+        out->item.push_back(item);
+    }
+    return out;
+}
+
+services::ObjectUpdates object_updates(services::VirtualServer& server) {
+    return services::ObjectUpdates(server.inventory(), server.tasks(), server.events());
+}
+
+} // namespace
+
+VSA_OP(IVMVirtualServer_USCOREget_USCORELastEventSequence) {
+    return answer(response.returnval,
+                  [&] { return static_cast<LONG64>(m_backend->server.events().last_sequence()); });
+}
+
+VSA_OP(IVMVirtualServer_USCOREGetEvents) {
+    return answer(response.returnval, [&]() -> ServiceResult<vs__ArrayOfVsaEvent*> {
+        if (request->afterSequence < 0)
+            return service_error(hr::E_INVALIDARG, "afterSequence must be 0 or more");
+        if (request->maxCount < 1 ||
+            request->maxCount > static_cast<int>(services::ObjectUpdates::MAX_EVENTS))
+            return service_error(hr::E_INVALIDARG, "maxCount must be 1.." +
+                                                       std::to_string(services::ObjectUpdates::MAX_EVENTS));
+        auto events = m_backend->server.events().after(static_cast<std::uint64_t>(request->afterSequence),
+                                                       static_cast<std::size_t>(request->maxCount));
+        return soap_events(soap, events);
+    });
+}
+
+// The wait holds this thread: only the long-poll listener's threads may
+// wait (its pool is sized for waiters), so ordinary calls never queue
+// behind long polls. The main port still answers at once (timeout 0), and
+// serves waits itself when no long-poll listener is configured.
+VSA_OP(IVMVirtualServer_USCOREWaitForUpdates) {
+    return answer(response.returnval, [&]() -> ServiceResult<vs__UpdateSet*> {
+        if (request->sinceSequence < 0)
+            return service_error(hr::E_INVALIDARG, "sinceSequence must be 0 or more");
+        if (request->timeout < 0)
+            return service_error(hr::E_INVALIDARG, "timeout must be 0 or more milliseconds");
+        if (request->timeout > 0 && !m_call->long_poll && m_call->long_poll_port != 0)
+            return service_error(hr::E_INVALIDARG,
+                                 "WaitForUpdates with a timeout is served on the long-poll port " +
+                                     std::to_string(m_call->long_poll_port) +
+                                     " (this port answers timeout 0 only)");
+        auto timeout = std::min(std::chrono::milliseconds(request->timeout), task_wait_cap(*m_limits));
+        auto set = object_updates(m_backend->server)
+                       .wait_for_updates(static_cast<std::uint64_t>(request->sinceSequence), timeout);
+        auto* out = soap_new_vs__UpdateSet(soap);
+        out->sequence = static_cast<LONG64>(set.sequence);
+        out->resync = set.resync;
+        out->events = soap_events(soap, set.events);
+        out->objects = soap_new_vs__ArrayOfObjectUpdate(soap);
+        for (auto& object : set.objects) {
+            auto* item = soap_new_vs__ObjectUpdate(soap);
+            item->objectKind = std::move(object.object_kind);
+            item->object = std::move(object.object);
+            item->removed = object.removed;
+            item->properties = soap_properties(soap, std::move(object.properties));
+            out->objects->item.push_back(item);
+        }
+        return out;
+    });
+}
+
+VSA_OP(IVMVirtualServer_USCORERetrieveProperties) {
+    return answer(response.returnval, [&]() -> ServiceResult<vs__ArrayOfPropertyValue*> {
+        auto values = TRY(object_updates(m_backend->server)
+                              .retrieve(strings_of(request->objects), strings_of(request->properties)));
+        return soap_properties(soap, std::move(values));
     });
 }
 

@@ -168,7 +168,11 @@ namespace vsa::appliance {
     X(IVMVirtualNetwork_USCOREget_USCOREFile)                                                                \
     X(IVMVirtualNetwork_USCOREget_USCORENotes)                                                               \
     X(IVMVirtualNetwork_USCOREset_USCORENotes)                                                               \
-    X(IVMVirtualNetwork_USCOREget_USCORENetworkAdapters)
+    X(IVMVirtualNetwork_USCOREget_USCORENetworkAdapters)                                                     \
+    X(IVMVirtualServer_USCOREget_USCORELastEventSequence)                                                    \
+    X(IVMVirtualServer_USCOREGetEvents)                                                                      \
+    X(IVMVirtualServer_USCOREWaitForUpdates)                                                                 \
+    X(IVMVirtualServer_USCORERetrieveProperties)
 
 // The reference a client gets from IVMVirtualServer_get_HostInfo and passes
 // back as _this. There is one host, so one reference.

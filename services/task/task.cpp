@@ -5,9 +5,10 @@
 
 namespace vsa::services {
 
-Task::Task(Guid id, std::int32_t number, std::string description, bool cancelable, TaskClock clock)
+Task::Task(Guid id, std::int32_t number, std::string description, bool cancelable, TaskClock clock,
+           CompletionHook on_complete)
     : m_id(id), m_number(number), m_description(std::move(description)), m_cancelable(cancelable),
-      m_clock(std::move(clock)), m_start(m_clock()) {}
+      m_clock(std::move(clock)), m_on_complete(std::move(on_complete)), m_start(m_clock()) {}
 
 void Task::report_progress(std::int32_t percent) {
     std::lock_guard lock(m_mutex);
@@ -21,12 +22,15 @@ bool Task::cancel_requested() const {
 }
 
 void Task::complete(ServiceResult<void> outcome) {
-    std::lock_guard lock(m_mutex);
-    if (m_outcome) return;
-    if (outcome.has_value()) m_percent = 100;
-    m_outcome = std::move(outcome);
-    m_end = m_clock();
-    m_done.notify_all();
+    {
+        std::lock_guard lock(m_mutex);
+        if (m_outcome) return;
+        if (outcome.has_value()) m_percent = 100;
+        m_outcome = std::move(outcome);
+        m_end = m_clock();
+        m_done.notify_all();
+    }
+    if (m_on_complete) m_on_complete(*this);
 }
 
 ServiceResult<void> Task::cancel() {

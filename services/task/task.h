@@ -53,7 +53,11 @@ public:
     using TimePoint = std::chrono::steady_clock::time_point;
 
     // Use TaskRegistry::create; public for std::make_shared.
-    Task(Guid id, std::int32_t number, std::string description, bool cancelable, TaskClock clock);
+    // on_complete runs once, right after complete() took effect, on the
+    // completing thread and without the task's lock (it may read the task).
+    using CompletionHook = std::function<void(Task const&)>;
+    Task(Guid id, std::int32_t number, std::string description, bool cancelable, TaskClock clock,
+         CompletionHook on_complete = {});
     Task(Task const&) = delete;
     Task& operator=(Task const&) = delete;
 
@@ -104,6 +108,7 @@ private:
     std::string const m_description;
     bool const m_cancelable;
     TaskClock const m_clock;
+    CompletionHook const m_on_complete;
     TimePoint const m_start;
 
     mutable std::mutex m_mutex;

@@ -18,8 +18,8 @@ TaskHandle TaskRegistry::create(std::string description, bool cancelable) {
     auto number = m_next_number;
     // Wraps after 2^31 tasks; numbers are for people, the GUID is the key.
     m_next_number = m_next_number == INT32_MAX ? 1 : m_next_number + 1;
-    auto task =
-        std::make_shared<Task>(Guid::random(m_random), number, std::move(description), cancelable, m_clock);
+    auto task = std::make_shared<Task>(Guid::random(m_random), number, std::move(description), cancelable,
+                                       m_clock, m_on_complete);
     m_tasks.push_back(task);
     return task;
 }

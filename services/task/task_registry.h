@@ -47,6 +47,10 @@ public:
     TaskRegistry(TaskRegistry const&) = delete;
     TaskRegistry& operator=(TaskRegistry const&) = delete;
 
+    // Runs when any task of this registry completes (the event log). Set
+    // once, before the registry is shared.
+    void set_completion_hook(Task::CompletionHook hook) { m_on_complete = std::move(hook); }
+
     // A new running task at 0 %, listed at once.
     TaskHandle create(std::string description, bool cancelable);
     // nullptr for an unknown or dropped task.
@@ -64,6 +68,7 @@ public:
     TaskClock const& clock() const { return m_clock; }
 
 private:
+    Task::CompletionHook m_on_complete;
     // Drops what retention and the bound say; expects m_mutex held.
     void sweep_locked();
 

@@ -1,0 +1,268 @@
+#!/usr/bin/python3
+# SPDX-License-Identifier: GPL-2.0-or-later
+"""The event log, WaitForUpdates and RetrieveProperties over SOAP:
+python3-zeep against a live vsad that runs a real vsa-vm worker.
+
+Usage: test_zeep_events.py vsad vsa-vhd vsa-vm counter_disk.img
+
+vsad runs with its long-poll listener on a free loopback port: waits go
+there, and the main port refuses them. The guest is the counter disk
+(tests/progs/counter_disk.asm), so the VM really starts, saves, restores
+and turns off, and the log shows each state (OnVMStateChange) and each
+task's completion in order. A restart of vsad keeps the log and its
+numbering.
+"""
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import threading
+import time
+import unittest
+import xml.etree.ElementTree as ET
+
+import requests
+import zeep
+import zeep.exceptions
+from zeep.transports import Transport
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from vsad_fixture import Vsad  # noqa: E402
+
+VSAD = VSA_VHD = VSA_VM = COUNTER_DISK = None  # argv
+NS = "urn:vsa:virtualserver:1"
+TIMEOUT = 60
+TURNED_OFF, SAVED, TURNING_ON, RESTORING, RUNNING, SAVING, TURNING_OFF = 1, 2, 3, 4, 5, 7, 8
+
+
+def strings(items):
+    # zeep needs the ArrayOfString wrapper spelled out (a bare list sends
+    # only its first element).
+    return {"item": list(items)}
+
+
+def free_port():
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def make_client(daemon, port=None):
+    session = requests.Session()
+    session.trust_env = False
+    session.verify = daemon.certificate
+    session.auth = (daemon.user, daemon.password)
+    transport = Transport(session=session, timeout=TIMEOUT, operation_timeout=TIMEOUT)
+    client = zeep.Client(f"https://127.0.0.1:{daemon.port}/VirtualServer?wsdl", transport=transport)
+    if port is None:
+        return client.service
+    # The same contract at another address: the long-poll listener.
+    return client.create_service("{%s}VirtualServerBinding" % NS, f"https://127.0.0.1:{port}/VirtualServer")
+
+
+class EventsTest(unittest.TestCase):
+    def start(self, data_dir=None, credentials=None):
+        self.long_poll_port = free_port()
+        daemon = Vsad(VSAD, data_dir=data_dir,
+                      defines={"vm.worker_binary": VSA_VM, "https.longpoll_port": self.long_poll_port})
+        if credentials:
+            daemon.user, daemon.password = credentials
+        self.vsad = daemon
+        self.s = make_client(daemon)
+        self.poll = make_client(daemon, self.long_poll_port)
+
+    def setUp(self):
+        self.start()
+
+    def tearDown(self):
+        code = self.vsad.stop()
+        shutil.rmtree(self.vsad.data_dir, ignore_errors=True)
+        self.assertEqual(code, 0, "vsad exited with status %s" % code)
+
+    def assert_fault(self, call, hresult_name, text=None):
+        with self.assertRaises(zeep.exceptions.Fault) as caught:
+            call()
+        node = caught.exception.detail.find(f"{{{NS}}}VirtualServerFault")
+        self.assertIsNotNone(node, ET.tostring(caught.exception.detail))
+        message = node.findtext(f"{{{NS}}}message")
+        self.assertEqual(node.findtext(f"{{{NS}}}hresultName"), hresult_name, message)
+        if text:
+            self.assertIn(text, message)
+
+    def events(self, after=0):
+        return self.s.IVMVirtualServer_GetEvents(afterSequence=after, maxCount=1000) or []
+
+    def wait_task(self, task):
+        deadline = time.monotonic() + TIMEOUT
+        while not self.s.IVMTask_WaitForCompletion(_this=task, timeout=5000):
+            self.assertLess(time.monotonic(), deadline, "the task does not complete")
+        self.assertEqual(self.s.IVMTask_get_Result(_this=task), 0, self.s.IVMTask2_get_ErrorDescription(_this=task))
+
+    def make_counter_vm(self, name):
+        s = self.s
+        vm = s.IVMVirtualServer_CreateVirtualMachine(configurationName=name, configurationPath="")
+        folder = os.path.dirname(s.IVMVirtualMachine_get_File(_this=vm))
+        vhd = os.path.join(folder, name + ".vhd")
+        subprocess.run([VSA_VHD, "create", "fixed", vhd, "4M"], check=True, capture_output=True)
+        with open(COUNTER_DISK, "rb") as image, open(vhd, "r+b") as disk:
+            disk.write(image.read())
+        s.IVMVirtualMachine_set_Memory(_this=vm, memory=16)
+        s.IVMVirtualMachine_AddHardDiskConnection(_this=vm, hardDiskPath=vhd, busType=0, busNumber=0, deviceNumber=0)
+        return vm
+
+    def test_the_log_records_a_power_cycle_in_order_and_survives_a_restart(self):
+        s = self.s
+        start = s.IVMVirtualServer_get_LastEventSequence()
+        self.assertGreaterEqual(start, 1)
+        self.assertIn("VirtualServerStarted", [e.kind for e in self.events()])
+
+        vm = self.make_counter_vm("evented")
+        mark = s.IVMVirtualServer_get_LastEventSequence()
+        self.wait_task(s.IVMVirtualMachine_Startup(_this=vm))
+        self.wait_task(s.IVMVirtualMachine_Save(_this=vm))
+        self.wait_task(s.IVMVirtualMachine_Startup(_this=vm))
+        self.wait_task(s.IVMVirtualMachine_TurnOff(_this=vm))
+
+        events = self.events(mark)
+        numbers = [e.sequence for e in events]
+        self.assertEqual(numbers, list(range(mark + 1, mark + 1 + len(numbers))), "numbers are dense and ordered")
+        states = [e.state for e in events if e.kind == "OnVMStateChange" and e.object == vm]
+        self.assertEqual(states, [TURNING_ON, RUNNING, SAVING, SAVED, TURNING_ON, RESTORING, RUNNING, TURNING_OFF,
+                                  TURNED_OFF])
+        change = next(e for e in events if e.kind == "OnVMStateChange")
+        self.assertEqual(change.objectKind, "IVMVirtualMachine")
+        self.assertEqual(change.objectName, "evented")
+        self.assertEqual(change.severity, "Information")
+        self.assertTrue(change.message)
+        self.assertGreater(change.time.year, 2000)
+        self.assertEqual(len([e for e in events if e.kind == "TaskCompleted"]), 4)
+
+        # Paging: maxCount bounds an answer, afterSequence moves on.
+        page = s.IVMVirtualServer_GetEvents(afterSequence=mark, maxCount=2)
+        self.assertEqual([e.sequence for e in page], [mark + 1, mark + 2])
+        self.assertEqual(s.IVMVirtualServer_GetEvents(afterSequence=10**12, maxCount=5) or [], [])
+        self.assert_fault(lambda: s.IVMVirtualServer_GetEvents(afterSequence=0, maxCount=0), "E_INVALIDARG")
+        self.assert_fault(lambda: s.IVMVirtualServer_GetEvents(afterSequence=-1, maxCount=5), "E_INVALIDARG")
+        self.assert_fault(lambda: s.IVMVirtualServer_GetEvents(afterSequence=0, maxCount=1001), "E_INVALIDARG")
+
+        # vsad stops (an event), starts again on the same data (another one):
+        # the old events are still there and the numbers go on.
+        last = s.IVMVirtualServer_get_LastEventSequence()
+        data_dir = self.vsad.data_dir
+        credentials = (self.vsad.user, self.vsad.password)
+        self.assertEqual(self.vsad.stop(), 0)
+        self.start(data_dir, credentials)
+        s = self.s
+        after = self.events(last)
+        self.assertEqual([e.kind for e in after][:2], ["VirtualServerStopped", "VirtualServerStarted"])
+        self.assertEqual(after[0].sequence, last + 1)
+        self.assertEqual([e.state for e in self.events(mark) if e.kind == "OnVMStateChange"], states)
+
+    def test_wait_for_updates_on_the_long_poll_port(self):
+        s, poll = self.s, self.poll
+        vms = [s.IVMVirtualServer_CreateVirtualMachine(configurationName=f"vm{i}", configurationPath="")
+               for i in range(3)]
+        net = s.IVMVirtualServer_CreateVirtualNetwork(configurationName="lan", configurationPath="")
+
+        # Since 0: a snapshot of every VM and network, at once.
+        snapshot = poll.IVMVirtualServer_WaitForUpdates(sinceSequence=0, timeout=0)
+        self.assertTrue(snapshot.resync)
+        self.assertEqual(sorted(o.object for o in snapshot.objects.item), sorted(vms + [net]))
+        props = {p.property: p.value for p in snapshot.objects.item[0].properties.item}
+        self.assertEqual(props["Name"], "vm0")
+        self.assertEqual(props["State"], str(TURNED_OFF))
+
+        # Nothing new: the wait ends at its timeout with the same number.
+        started = time.monotonic()
+        idle = poll.IVMVirtualServer_WaitForUpdates(sinceSequence=snapshot.sequence, timeout=300)
+        self.assertGreaterEqual(time.monotonic() - started, 0.25)
+        self.assertFalse(idle.resync)
+        self.assertEqual(idle.sequence, snapshot.sequence)
+        self.assertFalse(idle.objects.item if idle.objects else [])
+
+        # A change made on the main port ends a waiting long poll with the
+        # changed object and its new value.
+        answer = {}
+
+        def waiter():
+            begun = time.monotonic()
+            answer["set"] = poll.IVMVirtualServer_WaitForUpdates(sinceSequence=snapshot.sequence, timeout=20000)
+            answer["took"] = time.monotonic() - begun
+
+        thread = threading.Thread(target=waiter)
+        thread.start()
+        time.sleep(0.5)
+        # The main port keeps answering while the long poll waits.
+        self.assertEqual(s.IVMVirtualMachine_get_Name(_this=vms[1]), "vm1")
+        s.IVMVirtualMachine_set_Notes(_this=vms[1], notes="watched")
+        thread.join(30)
+        self.assertFalse(thread.is_alive())
+        update = answer["set"]
+        self.assertLess(answer["took"], 10)
+        self.assertFalse(update.resync)
+        self.assertGreater(update.sequence, snapshot.sequence)
+        self.assertEqual([o.object for o in update.objects.item], [vms[1]])
+        self.assertEqual([e.kind for e in update.events.item], ["VirtualMachineConfigurationChange"])
+        notes = {p.property: p.value for p in update.objects.item[0].properties.item}["Notes"]
+        self.assertEqual(notes, "watched")
+
+        # A deleted VM comes back as removed.
+        s.IVMVirtualServer_DeleteVirtualMachine(virtualMachine=vms[2])
+        gone = poll.IVMVirtualServer_WaitForUpdates(sinceSequence=update.sequence, timeout=5000)
+        self.assertEqual([(o.object, o.removed) for o in gone.objects.item], [(vms[2], True)])
+
+        # Waits belong on the long-poll port; timeout 0 works everywhere.
+        self.assert_fault(lambda: s.IVMVirtualServer_WaitForUpdates(sinceSequence=0, timeout=1000), "E_INVALIDARG",
+                          str(self.long_poll_port))
+        self.assertTrue(s.IVMVirtualServer_WaitForUpdates(sinceSequence=0, timeout=0).resync)
+        self.assert_fault(lambda: poll.IVMVirtualServer_WaitForUpdates(sinceSequence=-5, timeout=0), "E_INVALIDARG")
+        self.assert_fault(lambda: poll.IVMVirtualServer_WaitForUpdates(sinceSequence=0, timeout=-1), "E_INVALIDARG")
+
+    def test_retrieve_properties_reads_many_objects_in_one_call(self):
+        s = self.s
+        vms = [s.IVMVirtualServer_CreateVirtualMachine(configurationName=f"inv{i}", configurationPath="")
+               for i in range(5)]
+        s.IVMVirtualMachine_set_Memory(_this=vms[3], memory=256)
+        names = ["Name", "State", "Memory", "Notes", "SavedStateFilePath", "NoSuchProperty"]
+        values = s.IVMVirtualServer_RetrieveProperties(objects=strings(vms + ["{00000000-0000-0000-0000-000000000009}"]),
+                                                       properties=strings(names))
+        self.assertEqual(len(values), 6 * len(names))
+        table = {(v.object, v.property): v for v in values}
+        self.assertEqual(table[(vms[3], "Memory")].value, "256")
+        self.assertEqual(table[(vms[0], "Name")].value, "inv0")
+        self.assertEqual(table[(vms[0], "State")].value, str(TURNED_OFF))
+        self.assertEqual(table[(vms[0], "Name")].hresult, 0)
+        self.assertEqual(table[(vms[0], "SavedStateFilePath")].hresult, 0xA0040501)  # VM_E_VM_NO_SAVED_STATE
+        self.assertNotEqual(table[(vms[0], "NoSuchProperty")].hresult, 0)
+        self.assertNotEqual(table[("{00000000-0000-0000-0000-000000000009}", "Name")].hresult, 0)
+        # Each value is what the single-property operation says.
+        for vm in vms:
+            self.assertEqual(table[(vm, "Name")].value, s.IVMVirtualMachine_get_Name(_this=vm))
+            self.assertEqual(int(table[(vm, "Memory")].value), s.IVMVirtualMachine_get_Memory(_this=vm))
+        # No names: every property the kind has.
+        everything = s.IVMVirtualServer_RetrieveProperties(objects=strings([vms[0]]), properties=strings([]))
+        self.assertIn("ConfigID", [v.property for v in everything])
+        self.assert_fault(lambda: s.IVMVirtualServer_RetrieveProperties(objects=strings(vms),
+                                                                       properties=strings(["Name"] * 65)),
+                          "E_INVALIDARG")
+
+
+def main():
+    global VSAD, VSA_VHD, VSA_VM, COUNTER_DISK
+    if len(sys.argv) < 5:
+        print("usage: test_zeep_events.py vsad vsa-vhd vsa-vm counter_disk.img", file=sys.stderr)
+        return 2
+    VSAD, VSA_VHD, VSA_VM, COUNTER_DISK = (os.path.abspath(a) for a in sys.argv[1:5])
+    started = time.monotonic()
+    suite = unittest.TestLoader().loadTestsFromTestCase(EventsTest)
+    result = unittest.TextTestRunner(verbosity=2, stream=sys.stdout).run(suite)
+    failed = len(result.failures) + len(result.errors) + len(result.unexpectedSuccesses)
+    passed = result.testsRun - failed - len(result.skipped)
+    print(f"runtime {time.monotonic() - started:.1f} s")
+    print(f"{passed} passed, {failed} failed")
+    return 1 if failed or result.testsRun == 0 else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
