@@ -250,6 +250,8 @@ int VsaDaemon::main(std::vector<std::string> const&) {
         long_poll_http.long_poll = true;
         main_listener.start(http);
         server.value()->record_started();
+        if (auto due = server.value()->start_autostart_vms())
+            log.information(std::to_string(due) + " virtual machine(s) to start (AutoStartAtLaunch)");
         std::string ready = "vsad ready: https://" + http.default_host + "/";
         if (longpoll_listener) {
             longpoll_listener->start(long_poll_http);

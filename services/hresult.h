@@ -72,6 +72,7 @@ inline constexpr HResult VM_E_VM_NO_SAVED_STATE{0xA004'0501};
 inline constexpr HResult VM_E_DRIVE_INVALID{0xA004'0502};
 inline constexpr HResult VM_E_DRIVE_BUS_LOC_IN_USE{0xA004'0503};
 inline constexpr HResult VM_E_NO_MEDIA_CAPTURED{0xA004'0652};
+inline constexpr HResult VM_E_ADAPTER_NOT_FOUND{0xA004'0700};
 inline constexpr HResult VM_E_INVALID_VIRTUAL_NETWORK_ID{0xA004'0702};
 inline constexpr HResult VM_E_INVALID_IP_ADDRESS{0xA004'0704};
 inline constexpr HResult VM_E_INVALID_NETWORK_ADDRESS{0xA004'0705};

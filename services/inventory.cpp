@@ -639,6 +639,21 @@ ServiceResult<void> Inventory::set_ethernet_address_dynamic(Guid const& id, std:
     return commit_vm(*stored, std::move(copy));
 }
 
+ServiceResult<void> Inventory::set_ethernet_address(Guid const& id, std::int32_t adapter,
+                                                    std::string_view address) {
+    std::unique_lock lock(m_mutex);
+    auto* stored = find_vm(id);
+    if (!stored)
+        return service_error(hr::VM_E_VM_UNKNOWN, "no virtual machine with ConfigID " + id.to_string());
+    VirtualMachine copy = *stored;
+    auto* nic = TRY(copy.network_adapter(adapter));
+    TRY(nic->set_ethernet_address(address));
+    if (mac_taken(nic->ethernet_address(), id, adapter))
+        return service_error(hr::E_INVALIDARG, nic->ethernet_address().to_string() +
+                                                   " is already the address of another network adapter");
+    return commit_vm(*stored, std::move(copy));
+}
+
 ServiceResult<void> Inventory::attach_network_adapter(Guid const& id, std::int32_t adapter,
                                                       Guid const& network) {
     std::unique_lock lock(m_mutex);

@@ -151,6 +151,10 @@ public:
     // IsEthernetAddressDynamic: switching back to dynamic draws a fresh
     // unique address when the current one is taken.
     ServiceResult<void> set_ethernet_address_dynamic(Guid const& vm, std::int32_t adapter, bool dynamic);
+    // EthernetAddress of a static NIC: E_INVALIDARG when another NIC of a
+    // registered VM already has it (two NICs with one MAC on a network
+    // break both).
+    ServiceResult<void> set_ethernet_address(Guid const& vm, std::int32_t adapter, std::string_view address);
     // AttachToVirtualNetwork (VM_E_INVALID_VIRTUAL_NETWORK_ID for an unknown
     // network) and DetachFromVirtualNetwork.
     ServiceResult<void> attach_network_adapter(Guid const& vm, std::int32_t adapter, Guid const& network);

@@ -4,10 +4,13 @@
 #include "services/version.h"
 
 #include <algorithm>
+#include <condition_variable>
 #include <cstdio>
 #include <fstream>
+#include <mutex>
 #include <random>
 #include <system_error>
+#include <thread>
 
 namespace vsa::services {
 
@@ -240,7 +243,66 @@ void VirtualServer::record_started() {
     m_events->append(std::move(event));
 }
 
+struct VirtualServer::Autostart {
+    std::mutex mutex;
+    std::condition_variable wake;
+    bool stop{false};
+    std::thread thread;
+
+    void halt() {
+        {
+            std::lock_guard lock(mutex);
+            stop = true;
+        }
+        wake.notify_all();
+        if (thread.joinable()) thread.join();
+    }
+    ~Autostart() { halt(); }
+};
+
+VirtualServer::~VirtualServer() {
+    if (m_autostart) m_autostart->halt();
+}
+
+std::size_t VirtualServer::start_autostart_vms() {
+    struct Due {
+        std::chrono::seconds delay;
+        Guid id;
+        std::string name;
+    };
+    std::vector<Due> due;
+    for (auto const& vm : m_inventory->virtual_machines()) {
+        bool start = vm.autostart() == AutoStartType::Always ||
+                     (vm.autostart() == AutoStartType::IfRunningAtQuit && vm.was_running_at_quit());
+        if (start && is_stopped(vm.state()))
+            due.push_back({std::chrono::seconds(vm.autostart_delay_seconds()), vm.config_id(), vm.name()});
+    }
+    if (due.empty() || m_autostart) return 0;
+    std::stable_sort(due.begin(), due.end(), [](Due const& a, Due const& b) { return a.delay < b.delay; });
+    m_autostart = std::make_unique<Autostart>();
+    auto* state = m_autostart.get();
+    auto count = due.size();
+    m_autostart->thread = std::thread([this, state, due = std::move(due)] {
+        auto began = std::chrono::steady_clock::now();
+        for (auto const& vm : due) {
+            {
+                std::unique_lock lock(state->mutex);
+                if (state->wake.wait_until(lock, began + vm.delay, [&] { return state->stop; })) return;
+            }
+            auto started = m_runtime->startup(vm.id);
+            // Started by a client meanwhile, or unregistered: nothing to do.
+            if (started.is_error() && started.error().code != hr::VM_E_VM_RUNNING &&
+                started.error().code != hr::VM_E_VM_UNKNOWN)
+                m_events->append(vm_event(EventKind::VmError, EventSeverity::Error, vm.id, vm.name,
+                                          "AutoStartAtLaunch could not start virtual machine \"" + vm.name +
+                                              "\": " + started.error().message));
+        }
+    });
+    return count;
+}
+
 void VirtualServer::record_stopping() {
+    if (m_autostart) m_autostart->halt();
     Event event;
     event.kind = EventKind::VirtualServerStopped;
     event.object_kind = OBJECT_SERVER;

@@ -45,6 +45,9 @@ public:
     // Loads (or on first start creates) the installation identity kept in
     // data_dir/server.id. Fails with a clear message, never later.
     static ServiceResult<std::unique_ptr<VirtualServer>> open(Options options);
+    ~VirtualServer();
+    VirtualServer(VirtualServer const&) = delete;
+    VirtualServer& operator=(VirtualServer const&) = delete;
 
     std::string name() const;
     std::string version() const;
@@ -68,9 +71,20 @@ public:
     // The event log: every inventory change, VM state change, worker
     // event and task completion lands here, in order (event_log.h).
     EventLog& events() { return *m_events; }
-    // Records the server's own start and stop.
+    // Records the server's own start and stop. record_stopping also stops
+    // the pending autostarts and wakes the long polls.
     void record_started();
     void record_stopping();
+
+    // AutoStartAtLaunch: starts, each after its AutoStartAtLaunchDelay, the
+    // registered VMs whose policy says so - Always, or IfRunningAtQuit when
+    // it was running or paused when vsad last stopped (VmRuntime::shutdown
+    // records that; its ShutdownActionOnQuit saved it, so it resumes where
+    // it was). Runs on a thread of its own, so a long delay holds nothing;
+    // a VM a client started meanwhile is left alone, and a failed start is
+    // an event (VirtualMachineError). Called once, by vsad, once it serves.
+    // Returns how many VMs are due.
+    std::size_t start_autostart_vms();
 
     // IVMVirtualServer.Tasks and the tasks clients look up by reference.
     TaskRegistry& tasks() { return *m_tasks; }
@@ -94,6 +108,9 @@ private:
     std::unique_ptr<Inventory> m_inventory;
     std::unique_ptr<VmRuntime> m_runtime;
     std::unique_ptr<VhdTasks> m_disk_tasks;
+    // Last, so it is stopped first: it calls into the runtime.
+    struct Autostart;
+    std::unique_ptr<Autostart> m_autostart;
 };
 
 } // namespace vsa::services

@@ -996,6 +996,270 @@ VSA_OP(IVMFloppyDrive_USCOREReleaseImage) {
     });
 }
 
+// --- Start policies, NIC and network settings, DHCP, collections ----------
+
+VSA_OP(IVMVirtualMachine_USCOREget_USCOREAutoStartAtLaunch) {
+    return answer(response.returnval, [&]() -> ServiceResult<std::int32_t> {
+        VirtualMachine vm = TRY(lookup_vm(inventory(), request->_USCOREthis));
+        return static_cast<std::int32_t>(vm.autostart());
+    });
+}
+
+VSA_OP(IVMVirtualMachine_USCOREset_USCOREAutoStartAtLaunch) {
+    return act([&]() -> ServiceResult<void> {
+        Guid id = TRY(parse_guid_ref(request->_USCOREthis, "IVMVirtualMachine"));
+        auto type = services::enum_from_int<services::AutoStartType>(request->autoStart);
+        if (!type)
+            return service_error(hr::E_INVALIDARG, "AutoStartAtLaunch must be 0 (Never), 1 (Always) or 2 "
+                                                   "(IfRunningAtQuit)");
+        TRY(inventory().update_virtual_machine(id,
+                                               [&](VirtualMachine& vm) { return vm.set_autostart(*type); }));
+        return Ok{};
+    });
+}
+
+VSA_OP(IVMVirtualMachine_USCOREget_USCOREAutoStartAtLaunchDelay) {
+    return answer(response.returnval, [&]() -> ServiceResult<std::int32_t> {
+        VirtualMachine vm = TRY(lookup_vm(inventory(), request->_USCOREthis));
+        return vm.autostart_delay_seconds();
+    });
+}
+
+VSA_OP(IVMVirtualMachine_USCOREset_USCOREAutoStartAtLaunchDelay) {
+    return act([&]() -> ServiceResult<void> {
+        Guid id = TRY(parse_guid_ref(request->_USCOREthis, "IVMVirtualMachine"));
+        TRY(inventory().update_virtual_machine(
+            id, [&](VirtualMachine& vm) { return vm.set_autostart_delay_seconds(request->delay); }));
+        return Ok{};
+    });
+}
+
+VSA_OP(IVMVirtualMachine_USCORERemoveNetworkAdapter) {
+    return act([&]() -> ServiceResult<void> {
+        auto nic = TRY(parse_nic_ref(request->networkAdapter));
+        Guid vm_id = TRY(parse_guid_ref(request->_USCOREthis, "IVMVirtualMachine"));
+        if (nic.first != vm_id)
+            return service_error(hr::E_INVALIDARG, "the network adapter belongs to another virtual machine");
+        TRY(inventory().update_virtual_machine(
+            vm_id, [&](VirtualMachine& vm) { return vm.remove_network_adapter(nic.second); }));
+        return Ok{};
+    });
+}
+
+VSA_OP(IVMHardDiskConnection_USCORESetBusLocation) {
+    return act([&]() -> ServiceResult<void> {
+        auto parsed = TRY(parse_hdc_ref(request->_USCOREthis));
+        if (request->busType != static_cast<int>(DriveBusType::Ide))
+            return service_error(hr::E_INVALIDARG, "only IDE (busType 0) is emulated");
+        BusLocation to{DriveBusType::Ide, request->busNumber, request->deviceNumber};
+        TRY(inventory().update_virtual_machine(parsed.first, [&](VirtualMachine& vm) {
+            return vm.move_hard_disk_connection(parsed.second, to);
+        }));
+        return Ok{};
+    });
+}
+
+VSA_OP(IVMNetworkAdapter_USCOREset_USCOREEthernetAddress) {
+    return act([&]() -> ServiceResult<void> {
+        auto nic = TRY(parse_nic_ref(request->_USCOREthis));
+        return inventory().set_ethernet_address(nic.first, nic.second, request->address);
+    });
+}
+
+VSA_OP(IVMNetworkAdapter_USCOREget_USCOREIsEthernetAddressDynamic) {
+    return answer(response.returnval, [&]() -> ServiceResult<bool> {
+        return TRY(lookup_nic(inventory(), request->_USCOREthis)).is_ethernet_address_dynamic();
+    });
+}
+
+VSA_OP(IVMNetworkAdapter_USCOREset_USCOREIsEthernetAddressDynamic) {
+    return act([&]() -> ServiceResult<void> {
+        auto nic = TRY(parse_nic_ref(request->_USCOREthis));
+        return inventory().set_ethernet_address_dynamic(nic.first, nic.second, request->dynamic);
+    });
+}
+
+VSA_OP(IVMNetworkAdapter_USCOREget_USCOREVirtualMachine) {
+    return answer(response.returnval, [&]() -> ServiceResult<std::string> {
+        auto nic = TRY(parse_nic_ref(request->_USCOREthis));
+        TRY(lookup_nic(inventory(), request->_USCOREthis)); // the NIC must exist
+        return nic.first.to_string();
+    });
+}
+
+VSA_OP(IVMVirtualNetwork_USCOREget_USCOREHostAdapter) {
+    return answer(response.returnval, [&]() -> ServiceResult<std::string> {
+        return TRY(lookup_network(inventory(), request->_USCOREthis)).host_adapter();
+    });
+}
+
+VSA_OP(IVMVirtualNetwork_USCOREset_USCOREHostAdapter) {
+    return act([&]() -> ServiceResult<void> {
+        if (!request->adapter.empty()) {
+            auto host = m_backend->host_info.current();
+            if (std::find(host->network_adapters.begin(), host->network_adapters.end(), request->adapter) ==
+                host->network_adapters.end())
+                return service_error(hr::VM_E_ADAPTER_NOT_FOUND,
+                                     "the host has no network interface \"" + request->adapter.substr(0, 64) +
+                                         "\" (IVMHostInfo.NetworkAdapters lists them)");
+        }
+        return update_network(inventory(), request->_USCOREthis, [&](VirtualNetwork& network) {
+            return network.set_host_adapter(request->adapter);
+        });
+    });
+}
+
+namespace {
+
+constexpr std::string_view DHCP_SUFFIX = "/dhcp";
+
+// "<network>/dhcp": the network's DHCP server.
+ServiceResult<std::string> dhcp_network_ref(std::string_view ref) {
+    if (ref.size() <= DHCP_SUFFIX.size() || ref.substr(ref.size() - DHCP_SUFFIX.size()) != DHCP_SUFFIX)
+        return Err{bad_reference(ref, "IVMDHCPVirtualNetworkServer")};
+    return std::string(ref.substr(0, ref.size() - DHCP_SUFFIX.size()));
+}
+
+ServiceResult<services::DhcpSettings> lookup_dhcp(Inventory const& inventory, std::string_view ref) {
+    return TRY(lookup_network(inventory, TRY(dhcp_network_ref(ref)))).dhcp();
+}
+
+} // namespace
+
+VSA_OP(IVMVirtualNetwork_USCOREget_USCOREDHCPVirtualNetworkServer) {
+    return answer(response.returnval, [&]() -> ServiceResult<std::string> {
+        return network_ref(TRY(lookup_network(inventory(), request->_USCOREthis))) + std::string(DHCP_SUFFIX);
+    });
+}
+
+#define VSA_DHCP_GET(prop, Type, expression)                                                                 \
+    VSA_OP(IVMDHCPVirtualNetworkServer_USCOREget_USCORE##prop) {                                             \
+        return answer(response.returnval, [&]() -> ServiceResult<Type> {                                     \
+            services::DhcpSettings dhcp = TRY(lookup_dhcp(inventory(), request->_USCOREthis));               \
+            return expression;                                                                               \
+        });                                                                                                  \
+    }
+VSA_DHCP_GET(IsEnabled, bool, dhcp.is_enabled())
+VSA_DHCP_GET(Network, std::string, dhcp.network())
+VSA_DHCP_GET(NetworkMask, std::string, dhcp.network_mask())
+VSA_DHCP_GET(StartingIPAddress, std::string, dhcp.starting_ip_address())
+VSA_DHCP_GET(EndingIPAddress, std::string, dhcp.ending_ip_address())
+VSA_DHCP_GET(ServerIPAddress, std::string, dhcp.server_ip_address())
+VSA_DHCP_GET(DefaultGatewayAddress, std::string, dhcp.default_gateway_address())
+VSA_DHCP_GET(DNSServers, std::string, dhcp.dns_servers())
+VSA_DHCP_GET(WINSServers, std::string, dhcp.wins_servers())
+VSA_DHCP_GET(LeaseTime, std::string, std::to_string(dhcp.lease_time()))
+VSA_DHCP_GET(LeaseRenewalTime, std::string, std::to_string(dhcp.lease_renewal_time()))
+VSA_DHCP_GET(LeaseRebindingTime, std::string, std::to_string(dhcp.lease_rebinding_time()))
+#undef VSA_DHCP_GET
+
+#define VSA_DHCP_ACT(op, statement)                                                                          \
+    VSA_OP(IVMDHCPVirtualNetworkServer_USCORE##op) {                                                         \
+        return act([&]() -> ServiceResult<void> {                                                            \
+            auto network = TRY(dhcp_network_ref(request->_USCOREthis));                                      \
+            return update_network(inventory(), network, [&](VirtualNetwork& net) -> ServiceResult<void> {    \
+                auto& dhcp = net.dhcp();                                                                     \
+                statement;                                                                                   \
+            });                                                                                              \
+        });                                                                                                  \
+    }
+VSA_DHCP_ACT(set_USCOREIsEnabled, dhcp.set_enabled(request->enabled); return Ok{})
+VSA_DHCP_ACT(set_USCOREDefaultGatewayAddress, return dhcp.set_default_gateway_address(request->address))
+VSA_DHCP_ACT(set_USCOREDNSServers, return dhcp.set_dns_servers(request->servers))
+VSA_DHCP_ACT(set_USCOREWINSServers, return dhcp.set_wins_servers(request->servers))
+VSA_DHCP_ACT(ConfigureDHCPLeaseTimes,
+             return dhcp.configure_lease_times(request->leaseTime, request->leaseRenewalTime,
+                                               request->leaseRebindingTime))
+VSA_DHCP_ACT(ConfigureDHCPServer,
+             return dhcp.configure(request->network, request->networkMask, request->startingIPAddress,
+                                   request->endingIPAddress, request->serverIPAddress))
+#undef VSA_DHCP_ACT
+
+// Collections: "<owner>/<Property>", read afresh on every call.
+ServiceResult<std::vector<std::string>> VsService::collection(std::string_view ref, char const* kind) {
+    auto slash = ref.rfind('/');
+    if (slash == std::string_view::npos) return Err{bad_reference(ref, kind)};
+    auto owner = ref.substr(0, slash);
+    auto property = ref.substr(slash + 1);
+    std::string_view wanted = kind;
+    std::vector<std::string> refs;
+    if (owner == "server") {
+        if (property == "VirtualMachines" && wanted == "IVMVirtualMachineCollection") {
+            for (auto const& vm : inventory().virtual_machines())
+                refs.push_back(vm_ref(vm));
+            return refs;
+        }
+        if (property == "VirtualNetworks" && wanted == "IVMVirtualNetworkCollection") {
+            for (auto const& network : inventory().virtual_networks())
+                refs.push_back(network_ref(network));
+            return refs;
+        }
+        if (property == "Tasks" && wanted == "IVMTaskCollection") {
+            for (auto const& task : m_backend->server.tasks().list())
+                refs.push_back(task_ref(*task));
+            return refs;
+        }
+        return Err{bad_reference(ref, kind)};
+    }
+    Guid id = TRY(parse_guid_ref(owner, kind));
+    if (property == "NetworkAdapters" && wanted == "IVMNetworkAdapterCollection") {
+        if (auto vm = inventory().virtual_machine(id)) {
+            for (auto const& nic : vm->network_adapters())
+                refs.push_back(nic_ref(id, nic.id()));
+            return refs;
+        }
+        if (inventory().virtual_network(id)) {
+            for (auto const& nic : inventory().network_adapters_on(id))
+                refs.push_back(nic_ref(nic.vm, nic.adapter));
+            return refs;
+        }
+        return service_error(hr::VM_E_VM_UNKNOWN,
+                             "no registered virtual machine or network " + id.to_string());
+    }
+    if (property == "HardDiskConnections" && wanted == "IVMHardDiskConnectionCollection") {
+        VirtualMachine vm = TRY(lookup_vm(inventory(), owner));
+        for (auto const& disk : vm.hard_disk_connections())
+            refs.push_back(hdc_ref(id, disk.location()));
+        return refs;
+    }
+    if (property == "DVDROMDrives" && wanted == "IVMDVDDriveCollection") {
+        VirtualMachine vm = TRY(lookup_vm(inventory(), owner));
+        for (auto const& drive : vm.dvd_drives())
+            refs.push_back(location_ref(id, DVD_MARK, drive.location()));
+        return refs;
+    }
+    return Err{bad_reference(ref, kind)};
+}
+
+#define VSA_COLLECTION(iface)                                                                                \
+    VSA_OP(iface##_USCOREget_USCORECount) {                                                                  \
+        return answer(response.returnval, [&]() -> ServiceResult<std::int32_t> {                             \
+            return static_cast<std::int32_t>(TRY(collection(request->_USCOREthis, #iface)).size());          \
+        });                                                                                                  \
+    }                                                                                                        \
+    VSA_OP(iface##_USCOREget_USCOREItem) {                                                                   \
+        return answer(response.returnval, [&]() -> ServiceResult<std::string> {                              \
+            auto items = TRY(collection(request->_USCOREthis, #iface));                                      \
+            if (request->index < 1 || static_cast<std::size_t>(request->index) > items.size())               \
+                return service_error(hr::DISP_E_BADINDEX, "index " + std::to_string(request->index) +        \
+                                                              " is outside 1.." +                            \
+                                                              std::to_string(items.size()));                 \
+            return items[static_cast<std::size_t>(request->index) - 1];                                      \
+        });                                                                                                  \
+    }                                                                                                        \
+    VSA_OP(iface##_USCOREget_USCORE_USCORENewEnum) {                                                         \
+        return answer(response.returnval, [&]() -> ServiceResult<std::vector<std::string>> {                 \
+            return collection(request->_USCOREthis, #iface);                                                 \
+        });                                                                                                  \
+    }
+VSA_COLLECTION(IVMVirtualMachineCollection)
+VSA_COLLECTION(IVMVirtualNetworkCollection)
+VSA_COLLECTION(IVMHardDiskConnectionCollection)
+VSA_COLLECTION(IVMNetworkAdapterCollection)
+VSA_COLLECTION(IVMDVDDriveCollection)
+VSA_COLLECTION(IVMTaskCollection)
+#undef VSA_COLLECTION
+
 // --- Events and batched reads (VSA extensions) -----------------------------
 
 namespace {

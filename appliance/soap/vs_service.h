@@ -172,7 +172,56 @@ namespace vsa::appliance {
     X(IVMVirtualServer_USCOREget_USCORELastEventSequence)                                                    \
     X(IVMVirtualServer_USCOREGetEvents)                                                                      \
     X(IVMVirtualServer_USCOREWaitForUpdates)                                                                 \
-    X(IVMVirtualServer_USCORERetrieveProperties)
+    X(IVMVirtualServer_USCORERetrieveProperties)                                                             \
+    X(IVMVirtualMachine_USCOREget_USCOREAutoStartAtLaunch)                                                   \
+    X(IVMVirtualMachine_USCOREset_USCOREAutoStartAtLaunch)                                                   \
+    X(IVMVirtualMachine_USCOREget_USCOREAutoStartAtLaunchDelay)                                              \
+    X(IVMVirtualMachine_USCOREset_USCOREAutoStartAtLaunchDelay)                                              \
+    X(IVMVirtualMachine_USCORERemoveNetworkAdapter)                                                          \
+    X(IVMHardDiskConnection_USCORESetBusLocation)                                                            \
+    X(IVMNetworkAdapter_USCOREset_USCOREEthernetAddress)                                                     \
+    X(IVMNetworkAdapter_USCOREget_USCOREIsEthernetAddressDynamic)                                            \
+    X(IVMNetworkAdapter_USCOREset_USCOREIsEthernetAddressDynamic)                                            \
+    X(IVMNetworkAdapter_USCOREget_USCOREVirtualMachine)                                                      \
+    X(IVMVirtualNetwork_USCOREget_USCOREHostAdapter)                                                         \
+    X(IVMVirtualNetwork_USCOREset_USCOREHostAdapter)                                                         \
+    X(IVMVirtualNetwork_USCOREget_USCOREDHCPVirtualNetworkServer)                                            \
+    X(IVMDHCPVirtualNetworkServer_USCOREget_USCOREIsEnabled)                                                 \
+    X(IVMDHCPVirtualNetworkServer_USCOREget_USCORENetwork)                                                   \
+    X(IVMDHCPVirtualNetworkServer_USCOREget_USCORENetworkMask)                                               \
+    X(IVMDHCPVirtualNetworkServer_USCOREget_USCOREStartingIPAddress)                                         \
+    X(IVMDHCPVirtualNetworkServer_USCOREget_USCOREEndingIPAddress)                                           \
+    X(IVMDHCPVirtualNetworkServer_USCOREget_USCOREServerIPAddress)                                           \
+    X(IVMDHCPVirtualNetworkServer_USCOREget_USCOREDefaultGatewayAddress)                                     \
+    X(IVMDHCPVirtualNetworkServer_USCOREget_USCOREDNSServers)                                                \
+    X(IVMDHCPVirtualNetworkServer_USCOREget_USCOREWINSServers)                                               \
+    X(IVMDHCPVirtualNetworkServer_USCOREget_USCORELeaseTime)                                                 \
+    X(IVMDHCPVirtualNetworkServer_USCOREget_USCORELeaseRenewalTime)                                          \
+    X(IVMDHCPVirtualNetworkServer_USCOREget_USCORELeaseRebindingTime)                                        \
+    X(IVMDHCPVirtualNetworkServer_USCOREset_USCOREIsEnabled)                                                 \
+    X(IVMDHCPVirtualNetworkServer_USCOREset_USCOREDefaultGatewayAddress)                                     \
+    X(IVMDHCPVirtualNetworkServer_USCOREset_USCOREDNSServers)                                                \
+    X(IVMDHCPVirtualNetworkServer_USCOREset_USCOREWINSServers)                                               \
+    X(IVMDHCPVirtualNetworkServer_USCOREConfigureDHCPLeaseTimes)                                             \
+    X(IVMDHCPVirtualNetworkServer_USCOREConfigureDHCPServer)                                                 \
+    X(IVMVirtualMachineCollection_USCOREget_USCORECount)                                                     \
+    X(IVMVirtualMachineCollection_USCOREget_USCOREItem)                                                      \
+    X(IVMVirtualMachineCollection_USCOREget_USCORE_USCORENewEnum)                                            \
+    X(IVMVirtualNetworkCollection_USCOREget_USCORECount)                                                     \
+    X(IVMVirtualNetworkCollection_USCOREget_USCOREItem)                                                      \
+    X(IVMVirtualNetworkCollection_USCOREget_USCORE_USCORENewEnum)                                            \
+    X(IVMHardDiskConnectionCollection_USCOREget_USCORECount)                                                 \
+    X(IVMHardDiskConnectionCollection_USCOREget_USCOREItem)                                                  \
+    X(IVMHardDiskConnectionCollection_USCOREget_USCORE_USCORENewEnum)                                        \
+    X(IVMNetworkAdapterCollection_USCOREget_USCORECount)                                                     \
+    X(IVMNetworkAdapterCollection_USCOREget_USCOREItem)                                                      \
+    X(IVMNetworkAdapterCollection_USCOREget_USCORE_USCORENewEnum)                                            \
+    X(IVMDVDDriveCollection_USCOREget_USCORECount)                                                           \
+    X(IVMDVDDriveCollection_USCOREget_USCOREItem)                                                            \
+    X(IVMDVDDriveCollection_USCOREget_USCORE_USCORENewEnum)                                                  \
+    X(IVMTaskCollection_USCOREget_USCORECount)                                                               \
+    X(IVMTaskCollection_USCOREget_USCOREItem)                                                                \
+    X(IVMTaskCollection_USCOREget_USCORE_USCORENewEnum)
 
 // The reference a client gets from IVMVirtualServer_get_HostInfo and passes
 // back as _this. There is one host, so one reference.
@@ -215,6 +264,9 @@ private:
     // For operations without a value: F returns ServiceResult<void>.
     template <typename F>
     int act(F&& run);
+    // The items of a collection reference ("<owner>/<Property>") of the
+    // given interface, read afresh.
+    services::ServiceResult<std::vector<std::string>> collection(std::string_view ref, char const* kind);
     template <typename Out, typename F>
     int host_answer(std::string const& this_ref, Out& out, F&& produce);
 

@@ -124,6 +124,14 @@ ServiceResult<void> DhcpSettings::set_default_gateway_address(std::string_view t
         return {};
     }
     auto gateway = TRY(address(text, "gateway"));
+    // The clients reach their gateway directly: it must be on their network
+    // (and be neither the network nor the broadcast address).
+    auto network = parse_ipv4(m_network).value_or(0);
+    auto mask = parse_ipv4(m_mask).value_or(0);
+    if ((gateway & mask) != network || gateway == network || gateway == (network | ~mask))
+        return service_error(hr::VM_E_INVALID_IP_ADDRESS, format_ipv4(gateway) +
+                                                              " is not a host address of network " +
+                                                              m_network + "/" + m_mask);
     m_gateway = format_ipv4(gateway);
     return {};
 }

@@ -540,13 +540,32 @@ ServiceResult<void> VmRuntime::discard_saved_state(Guid const& id) {
 
 void VmRuntime::shutdown() {
     std::vector<std::shared_ptr<Session>> sessions;
+    bool first = false; // a later call (the destructor's) must not record again
     {
         std::lock_guard lock(m_mutex);
+        first = !m_shutting_down;
         m_shutting_down = true;
         for (auto const& [id, session] : m_sessions)
             sessions.push_back(session);
     }
+    // Remember which VMs are on, for AutoStartAtLaunch IfRunningAtQuit at
+    // the next start (persisted in each .vmc before the VMs go down).
+    auto record_running_at_quit = [this, first] {
+        if (!first) return;
+        for (auto const& vm : m_inventory.virtual_machines()) {
+            bool running = vm.state() == VmState::Running || vm.state() == VmState::Paused;
+            if (vm.was_running_at_quit() == running) continue;
+            auto marked = m_inventory.update_virtual_machine(vm.config_id(), [&](VirtualMachine& changed) {
+                changed.set_was_running_at_quit(running);
+                return ServiceResult<void>{};
+            });
+            if (marked.is_error())
+                log("virtual machine \"" + vm.name() +
+                    "\": cannot record whether it was running: " + marked.error().message);
+        }
+    };
     if (sessions.empty()) {
+        record_running_at_quit();
         join_merges();
         return;
     }
@@ -560,6 +579,8 @@ void VmRuntime::shutdown() {
         }
         if (pending) (void)pending->wait_for(m_options.command_timeout);
     }
+    // After the startups in flight: a VM turning on counts as on.
+    record_running_at_quit();
     // Then save or turn off each running VM, all at once.
     std::vector<std::pair<std::shared_ptr<Session>, TaskHandle>> stopping;
     for (auto const& session : sessions) {

@@ -332,6 +332,8 @@ class LifecycleTest(VsadTestCase):
         vm, log, vsv = self.make_counter_vm("keeper")
         self.assertEqual(s.IVMVirtualMachine_get_ShutdownActionOnQuit(_this=vm), 0)  # Save
         self.assert_fault(lambda: s.IVMVirtualMachine_set_ShutdownActionOnQuit(_this=vm, action=7), "E_INVALIDARG")
+        # Restored by hand below (AutoStartAtLaunch has its own test in test_zeep_settings.py).
+        s.IVMVirtualMachine_set_AutoStartAtLaunch(_this=vm, autoStart=0)
         self.run_task(lambda: s.IVMVirtualMachine_Startup(_this=vm))
         self.wait_counting(log)
         self.assertEqual(len(workers_for(vsv)), 1)

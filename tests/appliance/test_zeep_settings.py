@@ -1,0 +1,314 @@
+#!/usr/bin/python3
+# SPDX-License-Identifier: GPL-2.0-or-later
+"""VM, NIC, network and DHCP settings, collections and AutoStartAtLaunch
+over SOAP: python3-zeep against a live vsad.
+
+Usage: test_zeep_settings.py vsad vsa-vhd vsa-vm counter_disk.img
+
+The autostart case runs real vsa-vm workers on the counter disk
+(tests/progs/counter_disk.asm): vsad's stop saves the running VMs, and the
+next vsad starts the ones whose AutoStartAtLaunch says so, after their
+delay, from their saved state.
+"""
+import os
+import shutil
+import subprocess
+import sys
+import time
+import unittest
+import xml.etree.ElementTree as ET
+
+import requests
+import zeep
+import zeep.exceptions
+from zeep.transports import Transport
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from vsad_fixture import Vsad  # noqa: E402
+
+VSAD = VSA_VHD = VSA_VM = COUNTER_DISK = None  # argv
+NS = "urn:vsa:virtualserver:1"
+TIMEOUT = 60
+TURNED_OFF, SAVED, RUNNING = 1, 2, 5
+NEVER, ALWAYS, IF_RUNNING_AT_QUIT = 0, 1, 2
+
+
+def strings(items):
+    return {"item": list(items)}
+
+
+def make_client(daemon):
+    session = requests.Session()
+    session.trust_env = False
+    session.verify = daemon.certificate
+    session.auth = (daemon.user, daemon.password)
+    transport = Transport(session=session, timeout=TIMEOUT, operation_timeout=TIMEOUT)
+    return zeep.Client(f"https://127.0.0.1:{daemon.port}/VirtualServer?wsdl", transport=transport).service
+
+
+def wait_for(condition, limit=60.0):
+    deadline = time.monotonic() + limit
+    while time.monotonic() < deadline:
+        if condition():
+            return True
+        time.sleep(0.1)
+    return condition()
+
+
+class SettingsTest(unittest.TestCase):
+    def start(self, data_dir=None, credentials=None):
+        daemon = Vsad(VSAD, data_dir=data_dir, defines={"vm.worker_binary": VSA_VM})
+        if credentials:
+            daemon.user, daemon.password = credentials
+        self.vsad = daemon
+        self.s = make_client(daemon)
+
+    def restart(self):
+        data_dir, credentials = self.vsad.data_dir, (self.vsad.user, self.vsad.password)
+        self.assertEqual(self.vsad.stop(), 0)
+        self.start(data_dir, credentials)
+
+    def setUp(self):
+        self.start()
+
+    def tearDown(self):
+        code = self.vsad.stop()
+        shutil.rmtree(self.vsad.data_dir, ignore_errors=True)
+        self.assertEqual(code, 0, "vsad exited with status %s" % code)
+
+    def assert_fault(self, call, hresult_name):
+        with self.assertRaises(zeep.exceptions.Fault) as caught:
+            call()
+        node = caught.exception.detail.find(f"{{{NS}}}VirtualServerFault")
+        self.assertIsNotNone(node, ET.tostring(caught.exception.detail))
+        self.assertEqual(node.findtext(f"{{{NS}}}hresultName"), hresult_name, node.findtext(f"{{{NS}}}message"))
+
+    def make_counter_vm(self, name):
+        s = self.s
+        vm = s.IVMVirtualServer_CreateVirtualMachine(configurationName=name, configurationPath="")
+        folder = os.path.dirname(s.IVMVirtualMachine_get_File(_this=vm))
+        vhd = os.path.join(folder, name + ".vhd")
+        subprocess.run([VSA_VHD, "create", "fixed", vhd, "4M"], check=True, capture_output=True)
+        with open(COUNTER_DISK, "rb") as image, open(vhd, "r+b") as disk:
+            disk.write(image.read())
+        s.IVMVirtualMachine_set_Memory(_this=vm, memory=16)
+        s.IVMVirtualMachine_AddHardDiskConnection(_this=vm, hardDiskPath=vhd, busType=0, busNumber=0, deviceNumber=0)
+        return vm
+
+    def wait_task(self, task):
+        deadline = time.monotonic() + TIMEOUT
+        while not self.s.IVMTask_WaitForCompletion(_this=task, timeout=5000):
+            self.assertLess(time.monotonic(), deadline)
+        self.assertEqual(self.s.IVMTask_get_Result(_this=task), 0, self.s.IVMTask2_get_ErrorDescription(_this=task))
+
+    def test_network_adapter_settings(self):
+        s = self.s
+        vm = s.IVMVirtualServer_CreateVirtualMachine(configurationName="nics", configurationPath="")
+        other = s.IVMVirtualServer_CreateVirtualMachine(configurationName="other", configurationPath="")
+        nics = [s.IVMVirtualMachine_AddNetworkAdapter(_this=vm) for _ in range(3)]
+        other_nic = s.IVMVirtualMachine_AddNetworkAdapter(_this=other)
+        self.assertEqual(s.IVMNetworkAdapter_get_VirtualMachine(_this=nics[1]), vm)
+        self.assertTrue(s.IVMNetworkAdapter_get_IsEthernetAddressDynamic(_this=nics[0]))
+        # A dynamic address cannot be set; a static one can, if unique.
+        self.assert_fault(lambda: s.IVMNetworkAdapter_set_EthernetAddress(_this=nics[0], address="00-03-FF-01-02-03"),
+                          "VM_E_CANT_SET_DYNAMIC_MAC_ADDRESS")
+        s.IVMNetworkAdapter_set_IsEthernetAddressDynamic(_this=nics[0], dynamic=False)
+        self.assertFalse(s.IVMNetworkAdapter_get_IsEthernetAddressDynamic(_this=nics[0]))
+        s.IVMNetworkAdapter_set_EthernetAddress(_this=nics[0], address="00-03-ff-01-02-03")
+        self.assertEqual(s.IVMNetworkAdapter_get_EthernetAddress(_this=nics[0]), "00-03-FF-01-02-03")
+        self.assert_fault(lambda: s.IVMNetworkAdapter_set_EthernetAddress(_this=nics[0], address="not-a-mac"),
+                          "E_INVALIDARG")
+        self.assert_fault(lambda: s.IVMNetworkAdapter_set_EthernetAddress(_this=nics[0], address="01-00-5E-00-00-01"),
+                          "E_INVALIDARG")  # a group address
+        s.IVMNetworkAdapter_set_IsEthernetAddressDynamic(_this=other_nic, dynamic=False)
+        self.assert_fault(
+            lambda: s.IVMNetworkAdapter_set_EthernetAddress(_this=other_nic, address="00-03-FF-01-02-03"),
+            "E_INVALIDARG")  # taken by nics[0]
+        # Back to dynamic keeps a unique address.
+        s.IVMNetworkAdapter_set_IsEthernetAddressDynamic(_this=nics[0], dynamic=True)
+        self.assertTrue(s.IVMNetworkAdapter_get_IsEthernetAddressDynamic(_this=nics[0]))
+
+        # RemoveNetworkAdapter renumbers the ones after it.
+        last_mac = s.IVMNetworkAdapter_get_EthernetAddress(_this=nics[2])
+        s.IVMVirtualMachine_RemoveNetworkAdapter(_this=vm, networkAdapter=nics[1])
+        left = s.IVMVirtualMachine_get_NetworkAdapters(_this=vm)
+        self.assertEqual(len(left), 2)
+        self.assertEqual(s.IVMNetworkAdapter_get_EthernetAddress(_this=left[1]), last_mac)
+        self.assert_fault(lambda: s.IVMVirtualMachine_RemoveNetworkAdapter(_this=other, networkAdapter=left[0]),
+                          "E_INVALIDARG")
+        # The settings are in the .vmc: they survive a restart.
+        self.restart()
+        s = self.s
+        left = s.IVMVirtualMachine_get_NetworkAdapters(_this=vm)
+        self.assertEqual(len(left), 2)
+        self.assertEqual(s.IVMNetworkAdapter_get_EthernetAddress(_this=left[1]), last_mac)
+        self.assertFalse(s.IVMNetworkAdapter_get_IsEthernetAddressDynamic(_this=other_nic))
+
+    def test_disk_location_and_collections(self):
+        s = self.s
+        vm = s.IVMVirtualServer_CreateVirtualMachine(configurationName="coll", configurationPath="")
+        folder = os.path.dirname(s.IVMVirtualMachine_get_File(_this=vm))
+        disks = []
+        for i in range(2):
+            path = os.path.join(folder, f"d{i}.vhd")
+            subprocess.run([VSA_VHD, "create", "dynamic", path, "16M"], check=True, capture_output=True)
+            disks.append(s.IVMVirtualMachine_AddHardDiskConnection(_this=vm, hardDiskPath=path, busType=0,
+                                                                   busNumber=0, deviceNumber=i))
+        # SetBusLocation moves a disk; an occupied place is refused.
+        self.assert_fault(lambda: s.IVMHardDiskConnection_SetBusLocation(_this=disks[0], busType=0, busNumber=0,
+                                                                         deviceNumber=1),
+                          "VM_E_DRIVE_BUS_LOC_IN_USE")
+        self.assert_fault(lambda: s.IVMHardDiskConnection_SetBusLocation(_this=disks[0], busType=1, busNumber=0,
+                                                                         deviceNumber=0), "E_INVALIDARG")
+        s.IVMHardDiskConnection_SetBusLocation(_this=disks[0], busType=0, busNumber=1, deviceNumber=1)
+        moved = [c for c in s.IVMVirtualMachine_get_HardDiskConnections(_this=vm)
+                 if s.IVMHardDiskConnection_get_BusNumber(_this=c) == 1]
+        self.assertEqual(len(moved), 1)
+        self.assertEqual(s.IVMHardDiskConnection_get_DeviceNumber(_this=moved[0]), 1)
+        self.assertTrue(s.IVMHardDiskConnection_get_HardDisk(_this=moved[0]).endswith("d0.vhd"))
+
+        # Each collection agrees with its property.
+        s.IVMVirtualMachine_AddDVDROMDrive(_this=vm, busType=0, busNumber=1, deviceNumber=0)
+        s.IVMVirtualMachine_AddNetworkAdapter(_this=vm)
+        net = s.IVMVirtualServer_CreateVirtualNetwork(configurationName="lan", configurationPath="")
+        nic = s.IVMVirtualMachine_get_NetworkAdapters(_this=vm)[0]
+        s.IVMNetworkAdapter_AttachToVirtualNetwork(_this=nic, virtualNetwork=net)
+        cases = [
+            ("IVMVirtualMachineCollection", "server/VirtualMachines", s.IVMVirtualServer_get_VirtualMachines()),
+            ("IVMVirtualNetworkCollection", "server/VirtualNetworks", s.IVMVirtualServer_get_VirtualNetworks()),
+            ("IVMTaskCollection", "server/Tasks", s.IVMVirtualServer_get_Tasks() or []),
+            ("IVMHardDiskConnectionCollection", f"{vm}/HardDiskConnections",
+             s.IVMVirtualMachine_get_HardDiskConnections(_this=vm)),
+            ("IVMNetworkAdapterCollection", f"{vm}/NetworkAdapters", s.IVMVirtualMachine_get_NetworkAdapters(_this=vm)),
+            ("IVMNetworkAdapterCollection", f"{net}/NetworkAdapters",
+             s.IVMVirtualNetwork_get_NetworkAdapters(_this=net)),
+            ("IVMDVDDriveCollection", f"{vm}/DVDROMDrives", s.IVMVirtualMachine_get_DVDROMDrives(_this=vm)),
+        ]
+        for iface, ref, items in cases:
+            count = getattr(s, f"{iface}_get_Count")(_this=ref)
+            self.assertEqual(count, len(items), ref)
+            self.assertEqual(getattr(s, f"{iface}_get__NewEnum")(_this=ref) or [], items, ref)
+            for index, item in enumerate(items, 1):
+                self.assertEqual(getattr(s, f"{iface}_get_Item")(_this=ref, index=index), item, ref)
+            self.assert_fault(lambda: getattr(s, f"{iface}_get_Item")(_this=ref, index=count + 1), "DISP_E_BADINDEX")
+            self.assert_fault(lambda: getattr(s, f"{iface}_get_Item")(_this=ref, index=0), "DISP_E_BADINDEX")
+        self.assertEqual(s.IVMVirtualMachineCollection_get_Count(_this="server/VirtualMachines"), 1)
+        # A collection reference of the wrong interface, or of nothing, is refused.
+        self.assert_fault(lambda: s.IVMTaskCollection_get_Count(_this="server/VirtualMachines"), "E_INVALIDARG")
+        self.assert_fault(lambda: s.IVMDVDDriveCollection_get_Count(_this="nothing"), "E_INVALIDARG")
+        self.assert_fault(
+            lambda: s.IVMDVDDriveCollection_get_Count(_this="{00000000-0000-0000-0000-000000000001}/DVDROMDrives"),
+            "VM_E_VM_UNKNOWN")
+
+    def test_network_host_adapter_and_dhcp(self):
+        s = self.s
+        net = s.IVMVirtualServer_CreateVirtualNetwork(configurationName="dhcpnet", configurationPath="")
+        self.assertEqual(s.IVMVirtualNetwork_get_HostAdapter(_this=net) or "", "")
+        self.assert_fault(lambda: s.IVMVirtualNetwork_set_HostAdapter(_this=net, adapter="nosuchnic0"),
+                          "VM_E_ADAPTER_NOT_FOUND")
+        host = s.IVMVirtualServer_get_HostInfo()
+        adapters = s.IVMHostInfo_get_NetworkAdapters(_this=host) or []
+        if adapters:
+            s.IVMVirtualNetwork_set_HostAdapter(_this=net, adapter=adapters[0])
+            self.assertEqual(s.IVMVirtualNetwork_get_HostAdapter(_this=net), adapters[0])
+            s.IVMVirtualNetwork_set_HostAdapter(_this=net, adapter="")
+            self.assertEqual(s.IVMVirtualNetwork_get_HostAdapter(_this=net) or "", "")
+
+        dhcp = s.IVMVirtualNetwork_get_DHCPVirtualNetworkServer(_this=net)
+        s.IVMDHCPVirtualNetworkServer_ConfigureDHCPServer(_this=dhcp, network="192.168.50.0",
+                                                          networkMask="255.255.255.0",
+                                                          startingIPAddress="192.168.50.16",
+                                                          endingIPAddress="192.168.50.200",
+                                                          serverIPAddress="192.168.50.1")
+        s.IVMDHCPVirtualNetworkServer_set_IsEnabled(_this=dhcp, enabled=True)
+        s.IVMDHCPVirtualNetworkServer_set_DefaultGatewayAddress(_this=dhcp, address="192.168.50.2")
+        s.IVMDHCPVirtualNetworkServer_set_DNSServers(_this=dhcp, servers="192.168.50.3,10.0.0.53")
+        s.IVMDHCPVirtualNetworkServer_set_WINSServers(_this=dhcp, servers="")
+        s.IVMDHCPVirtualNetworkServer_ConfigureDHCPLeaseTimes(_this=dhcp, leaseTime=7200, leaseRenewalTime=3600,
+                                                              leaseRebindingTime=6300)
+        self.assert_fault(lambda: s.IVMDHCPVirtualNetworkServer_ConfigureDHCPServer(
+            _this=dhcp, network="192.168.50.0", networkMask="255.255.255.0", startingIPAddress="192.168.50.3",
+            endingIPAddress="192.168.50.200", serverIPAddress="192.168.50.1"), "VM_E_INVALID_STARTING_ADDRESS")
+        self.assert_fault(lambda: s.IVMDHCPVirtualNetworkServer_ConfigureDHCPServer(
+            _this=dhcp, network="192.168.50.7", networkMask="255.255.255.0", startingIPAddress="192.168.50.16",
+            endingIPAddress="192.168.50.200", serverIPAddress="192.168.50.1"), "VM_E_INVALID_NETWORK_ADDRESS")
+        self.assert_fault(lambda: s.IVMDHCPVirtualNetworkServer_ConfigureDHCPLeaseTimes(
+            _this=dhcp, leaseTime=100, leaseRenewalTime=200, leaseRebindingTime=150), "E_INVALIDARG")
+        self.assert_fault(lambda: s.IVMDHCPVirtualNetworkServer_set_DefaultGatewayAddress(
+            _this=dhcp, address="10.9.9.9"), "VM_E_INVALID_IP_ADDRESS")
+        self.assert_fault(lambda: s.IVMDHCPVirtualNetworkServer_get_Network(_this=net), "E_INVALIDARG")
+
+        def read(d):
+            get = lambda name: getattr(s, f"IVMDHCPVirtualNetworkServer_get_{name}")(_this=d)  # noqa: E731
+            return {name: get(name) for name in ("IsEnabled", "Network", "NetworkMask", "StartingIPAddress",
+                                                 "EndingIPAddress", "ServerIPAddress", "DefaultGatewayAddress",
+                                                 "DNSServers", "LeaseTime", "LeaseRenewalTime",
+                                                 "LeaseRebindingTime")}
+        expected = {"IsEnabled": True, "Network": "192.168.50.0", "NetworkMask": "255.255.255.0",
+                    "StartingIPAddress": "192.168.50.16", "EndingIPAddress": "192.168.50.200",
+                    "ServerIPAddress": "192.168.50.1", "DefaultGatewayAddress": "192.168.50.2",
+                    "DNSServers": "192.168.50.3,10.0.0.53"}
+        got = read(dhcp)
+        for key, value in expected.items():
+            self.assertEqual(got[key], value, key)
+        self.assertEqual([int(got[k]) for k in ("LeaseTime", "LeaseRenewalTime", "LeaseRebindingTime")],
+                         [7200, 3600, 6300])
+        # Kept in the .vnc across a restart.
+        self.restart()
+        self.s = s = self.s
+        again = read(s.IVMVirtualNetwork_get_DHCPVirtualNetworkServer(_this=net))
+        self.assertEqual(again, got)
+
+    def test_autostart_at_launch(self):
+        s = self.s
+        back = self.make_counter_vm("comesback")  # IfRunningAtQuit, the default
+        always = self.make_counter_vm("always")
+        never = self.make_counter_vm("never")
+        self.assertEqual(s.IVMVirtualMachine_get_AutoStartAtLaunch(_this=back), IF_RUNNING_AT_QUIT)
+        self.assertEqual(s.IVMVirtualMachine_get_AutoStartAtLaunchDelay(_this=back), 0)
+        s.IVMVirtualMachine_set_AutoStartAtLaunch(_this=always, autoStart=ALWAYS)
+        s.IVMVirtualMachine_set_AutoStartAtLaunchDelay(_this=always, delay=2)
+        s.IVMVirtualMachine_set_AutoStartAtLaunch(_this=never, autoStart=NEVER)
+        self.assert_fault(lambda: s.IVMVirtualMachine_set_AutoStartAtLaunch(_this=never, autoStart=3), "E_INVALIDARG")
+        self.assert_fault(lambda: s.IVMVirtualMachine_set_AutoStartAtLaunchDelay(_this=never, delay=-1),
+                          "E_INVALIDARG")
+        self.assertEqual(s.IVMVirtualMachine_get_AutoStartAtLaunchDelay(_this=always), 2)
+        # "comesback" and "never" run when vsad stops; "always" does not.
+        self.wait_task(s.IVMVirtualMachine_Startup(_this=back))
+        self.wait_task(s.IVMVirtualMachine_Startup(_this=never))
+        self.restart()
+        s = self.s
+        # vsad's stop saved the running two; the next start brings back
+        # "comesback" at once and "always" after its 2 s, not "never".
+        self.assertTrue(wait_for(lambda: s.IVMVirtualMachine_get_State(_this=back) == RUNNING),
+                        "the VM that was running did not come back")
+        self.assertTrue(wait_for(lambda: s.IVMVirtualMachine_get_State(_this=always) == RUNNING),
+                        "the Always VM did not start")
+        self.assertEqual(s.IVMVirtualMachine_get_State(_this=never), SAVED)
+        # The flag is consumed: turned off now, it stays off after a restart.
+        self.wait_task(s.IVMVirtualMachine_TurnOff(_this=back))
+        self.restart()
+        s = self.s
+        self.assertTrue(wait_for(lambda: s.IVMVirtualMachine_get_State(_this=always) == RUNNING))
+        time.sleep(1.0)
+        self.assertEqual(s.IVMVirtualMachine_get_State(_this=back), TURNED_OFF)
+
+
+def main():
+    global VSAD, VSA_VHD, VSA_VM, COUNTER_DISK
+    if len(sys.argv) < 5:
+        print("usage: test_zeep_settings.py vsad vsa-vhd vsa-vm counter_disk.img", file=sys.stderr)
+        return 2
+    VSAD, VSA_VHD, VSA_VM, COUNTER_DISK = (os.path.abspath(a) for a in sys.argv[1:5])
+    started = time.monotonic()
+    suite = unittest.TestLoader().loadTestsFromTestCase(SettingsTest)
+    result = unittest.TextTestRunner(verbosity=2, stream=sys.stdout).run(suite)
+    failed = len(result.failures) + len(result.errors) + len(result.unexpectedSuccesses)
+    passed = result.testsRun - failed - len(result.skipped)
+    print(f"runtime {time.monotonic() - started:.1f} s")
+    print(f"{passed} passed, {failed} failed")
+    return 1 if failed or result.testsRun == 0 else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
