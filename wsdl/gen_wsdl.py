@@ -25,6 +25,8 @@ XSD_TYPES = {
     "decimal": "xsd:decimal",
     "date": "xsd:dateTime",
     "string[]": "tns:ArrayOfString",
+    "ulong[]": "tns:ArrayOfUnsignedInt",
+    "base64": "xsd:base64Binary",
 }
 
 
@@ -145,6 +147,11 @@ def render(namespace, service, ops):
     o.append('      <xsd:complexType name="ArrayOfString">')
     o.append("        <xsd:sequence>")
     o.append('          <xsd:element name="item" type="xsd:string" minOccurs="0" maxOccurs="unbounded"/>')
+    o.append("        </xsd:sequence>")
+    o.append("      </xsd:complexType>")
+    o.append('      <xsd:complexType name="ArrayOfUnsignedInt">')
+    o.append("        <xsd:sequence>")
+    o.append('          <xsd:element name="item" type="xsd:unsignedInt" minOccurs="0" maxOccurs="unbounded"/>')
     o.append("        </xsd:sequence>")
     o.append("      </xsd:complexType>")
     o.append('      <xsd:element name="SessionToken" type="xsd:string"/>')

@@ -168,7 +168,22 @@ namespace vsa::appliance {
     X(IVMVirtualNetwork_USCOREget_USCOREFile)                                                                \
     X(IVMVirtualNetwork_USCOREget_USCORENotes)                                                               \
     X(IVMVirtualNetwork_USCOREset_USCORENotes)                                                               \
-    X(IVMVirtualNetwork_USCOREget_USCORENetworkAdapters)
+    X(IVMVirtualNetwork_USCOREget_USCORENetworkAdapters)                                                     \
+    X(IVMVirtualMachine_USCOREget_USCOREDisplay)                                                             \
+    X(IVMVirtualMachine_USCOREget_USCOREGuestOS)                                                             \
+    X(IVMVirtualMachine_USCOREget_USCOREAccountant)                                                          \
+    X(IVMDisplay_USCOREget_USCOREWidth)                                                                      \
+    X(IVMDisplay_USCOREget_USCOREHeight)                                                                     \
+    X(IVMDisplay_USCOREget_USCOREVideoMode)                                                                  \
+    X(IVMDisplay_USCOREget_USCOREThumbnail)                                                                  \
+    X(IVMDisplay_USCORECaptureScreen)                                                                        \
+    X(IVMGuestOS_USCOREget_USCOREOSName)                                                                     \
+    X(IVMGuestOS_USCOREget_USCOREAdditionsVersion)                                                           \
+    X(IVMGuestOS_USCOREget_USCOREIsHeartbeating)                                                             \
+    X(IVMGuestOS_USCOREget_USCOREHeartbeatPercentage)                                                        \
+    X(IVMGuestOS_USCOREShutdown)                                                                             \
+    X(IVMAccountant_USCOREget_USCORECPUUtilization)                                                          \
+    X(IVMAccountant_USCOREget_USCOREUpTime)
 
 // The reference a client gets from IVMVirtualServer_get_HostInfo and passes
 // back as _this. There is one host, so one reference.
