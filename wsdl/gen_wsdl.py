@@ -26,6 +26,8 @@ XSD_TYPES = {
     "date": "xsd:dateTime",
     "int64": "xsd:long",
     "string[]": "tns:ArrayOfString",
+    "ulong[]": "tns:ArrayOfUnsignedInt",
+    "base64": "xsd:base64Binary",
 }
 
 # Structures declared with `struct` (name -> Struct), in declaration order.
@@ -180,6 +182,11 @@ def render(namespace, service, ops, events):
     o.append('      <xsd:complexType name="ArrayOfString">')
     o.append("        <xsd:sequence>")
     o.append('          <xsd:element name="item" type="xsd:string" minOccurs="0" maxOccurs="unbounded"/>')
+    o.append("        </xsd:sequence>")
+    o.append("      </xsd:complexType>")
+    o.append('      <xsd:complexType name="ArrayOfUnsignedInt">')
+    o.append("        <xsd:sequence>")
+    o.append('          <xsd:element name="item" type="xsd:unsignedInt" minOccurs="0" maxOccurs="unbounded"/>')
     o.append("        </xsd:sequence>")
     o.append("      </xsd:complexType>")
     o.append('      <xsd:element name="SessionToken" type="xsd:string"/>')

@@ -947,22 +947,15 @@ VSA_OP(IVMDVDDrive_USCOREAttachImage) {
     return act([&]() -> ServiceResult<void> {
         auto parsed = TRY(parse_dvd_ref(request->_USCOREthis));
         auto path = TRY(inventory().resolve_media_path(parsed.first, request->imagePath));
-        TRY(inventory().update_virtual_machine(parsed.first, [&](VirtualMachine& vm) -> ServiceResult<void> {
-            auto* drive = TRY(vm.dvd_drive_at(parsed.second));
-            return drive->attach_image(path.string());
-        }));
-        return Ok{};
+        // A running VM's drive changes first (VmRuntime::attach_dvd_image).
+        return runtime().attach_dvd_image(parsed.first, parsed.second, path);
     });
 }
 
 VSA_OP(IVMDVDDrive_USCOREReleaseImage) {
     return act([&]() -> ServiceResult<void> {
         auto parsed = TRY(parse_dvd_ref(request->_USCOREthis));
-        TRY(inventory().update_virtual_machine(parsed.first, [&](VirtualMachine& vm) -> ServiceResult<void> {
-            auto* drive = TRY(vm.dvd_drive_at(parsed.second));
-            return drive->release_image();
-        }));
-        return Ok{};
+        return runtime().release_dvd_image(parsed.first, parsed.second);
     });
 }
 

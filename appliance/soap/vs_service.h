@@ -221,7 +221,22 @@ namespace vsa::appliance {
     X(IVMDVDDriveCollection_USCOREget_USCORE_USCORENewEnum)                                                  \
     X(IVMTaskCollection_USCOREget_USCORECount)                                                               \
     X(IVMTaskCollection_USCOREget_USCOREItem)                                                                \
-    X(IVMTaskCollection_USCOREget_USCORE_USCORENewEnum)
+    X(IVMTaskCollection_USCOREget_USCORE_USCORENewEnum)                                                      \
+    X(IVMVirtualMachine_USCOREget_USCOREDisplay)                                                             \
+    X(IVMVirtualMachine_USCOREget_USCOREGuestOS)                                                             \
+    X(IVMVirtualMachine_USCOREget_USCOREAccountant)                                                          \
+    X(IVMDisplay_USCOREget_USCOREWidth)                                                                      \
+    X(IVMDisplay_USCOREget_USCOREHeight)                                                                     \
+    X(IVMDisplay_USCOREget_USCOREVideoMode)                                                                  \
+    X(IVMDisplay_USCOREget_USCOREThumbnail)                                                                  \
+    X(IVMDisplay_USCORECaptureScreen)                                                                        \
+    X(IVMGuestOS_USCOREget_USCOREOSName)                                                                     \
+    X(IVMGuestOS_USCOREget_USCOREAdditionsVersion)                                                           \
+    X(IVMGuestOS_USCOREget_USCOREIsHeartbeating)                                                             \
+    X(IVMGuestOS_USCOREget_USCOREHeartbeatPercentage)                                                        \
+    X(IVMGuestOS_USCOREShutdown)                                                                             \
+    X(IVMAccountant_USCOREget_USCORECPUUtilization)                                                          \
+    X(IVMAccountant_USCOREget_USCOREUpTime)
 
 // The reference a client gets from IVMVirtualServer_get_HostInfo and passes
 // back as _this. There is one host, so one reference.

@@ -9,7 +9,7 @@ namespace vsa::control {
 
 namespace {
 
-constexpr std::array<std::pair<Command, std::string_view>, 9> COMMANDS{{
+constexpr std::array<std::pair<Command, std::string_view>, 10> COMMANDS{{
     {Command::Pause, "pause"},
     {Command::Resume, "resume"},
     {Command::Reset, "reset"},
@@ -19,6 +19,14 @@ constexpr std::array<std::pair<Command, std::string_view>, 9> COMMANDS{{
     {Command::PowerButton, "power-button"},
     {Command::InsertMedia, "insert-media"},
     {Command::EjectMedia, "eject-media"},
+    {Command::Screenshot, "screenshot"},
+}};
+
+constexpr std::array<std::pair<VideoMode, std::string_view>, 4> VIDEO_MODES{{
+    {VideoMode::Text, "text"},
+    {VideoMode::Cga, "cga"},
+    {VideoMode::Vga, "vga"},
+    {VideoMode::Svga, "svga"},
 }};
 
 // IDE slots 0-3: the most a PC's two channels hold.
@@ -92,6 +100,32 @@ std::optional<std::string> bad_line(std::string_view line) {
     return std::nullopt;
 }
 
+// "width=W height=H mode=M", exactly so.
+Result<ScreenInfo, std::string> decode_screen(std::string_view rest) {
+    ScreenInfo screen;
+    auto field = [&](std::string_view name) -> std::optional<std::string_view> {
+        auto word = take_word(rest);
+        if (!word.starts_with(name) || word.size() <= name.size() || word[name.size()] != '=')
+            return std::nullopt;
+        return word.substr(name.size() + 1);
+    };
+    auto width = field("width");
+    auto height = field("height");
+    auto mode = field("mode");
+    if (!width || !height || !mode || !rest.empty()) return std::string("reply with bad screen fields");
+    auto w = parse_number<u32>(*width);
+    auto h = parse_number<u32>(*height);
+    if (!w || !h) return std::string("reply with a bad screen size");
+    screen.width = *w;
+    screen.height = *h;
+    for (auto const& [value, name] : VIDEO_MODES)
+        if (*mode == name) {
+            screen.mode = value;
+            return screen;
+        }
+    return "reply with an unknown video mode '" + cut(*mode) + "'";
+}
+
 Result<Reply, std::string> decode_reply(std::string_view rest) {
     auto seq = parse_number<u32>(take_word(rest));
     if (!seq) return std::string("reply without a valid sequence number");
@@ -105,6 +139,12 @@ Result<Reply, std::string> decode_reply(std::string_view rest) {
     }
     if (verdict != "ok") return "reply neither ok nor error: '" + cut(verdict) + "'";
     if (rest.empty()) return reply;
+    if (rest.starts_with("width=")) {
+        auto screen = decode_screen(rest);
+        if (screen.is_error()) return screen.release_error();
+        reply.screen = screen.release_value();
+        return reply;
+    }
     auto state_field = take_word(rest);
     auto instructions_field = take_word(rest);
     if (!rest.empty()) return std::string("reply with trailing fields");
@@ -134,6 +174,29 @@ Result<Notification, std::string> decode_event(std::string_view rest) {
 
 } // namespace
 
+namespace {
+
+// "screenshot <path> [<W>x<H>]" (the bare command is matched above).
+Result<Request, std::string> decode_screenshot(u32 seq, std::string_view args) {
+    Request request{seq, Command::Screenshot};
+    auto path = decode_path(take_word(args));
+    if (!path) return std::string("screenshot: a bad or empty path");
+    request.path = std::move(*path);
+    if (args.empty()) return request;
+    auto x = args.find('x');
+    if (x == std::string_view::npos) return "screenshot: unexpected '" + cut(args) + "'";
+    auto width = parse_number<unsigned>(args.substr(0, x));
+    auto height = parse_number<unsigned>(args.substr(x + 1));
+    if (!width || !height || *width == 0 || *height == 0 || *width > MAX_SCREENSHOT_SIDE ||
+        *height > MAX_SCREENSHOT_SIDE)
+        return std::string("screenshot: the size is not <W>x<H> of 1 to 4096");
+    request.width = *width;
+    request.height = *height;
+    return request;
+}
+
+} // namespace
+
 std::string_view command_name(Command command) {
     for (auto const& [value, name] : COMMANDS)
         if (value == command) return name;
@@ -143,6 +206,12 @@ std::string_view command_name(Command command) {
 std::string_view event_name(Event event) {
     for (auto const& [value, name] : EVENTS)
         if (value == event) return name;
+    return "?";
+}
+
+std::string_view video_mode_name(VideoMode mode) {
+    for (auto const& [value, name] : VIDEO_MODES)
+        if (value == mode) return name;
     return "?";
 }
 
@@ -191,6 +260,11 @@ std::string encode(Request const& request) {
         line += " " + std::to_string(request.slot) + " " + encode_path(request.path);
     else if (request.command == Command::EjectMedia)
         line += " " + std::to_string(request.slot) + (request.force ? " force" : "");
+    else if (request.command == Command::Screenshot && !request.path.empty()) {
+        line += " " + encode_path(request.path);
+        if (request.width != 0 || request.height != 0)
+            line += " " + std::to_string(request.width) + "x" + std::to_string(request.height);
+    }
     return line + "\n";
 }
 
@@ -205,6 +279,10 @@ std::string encode(Reply const& reply) {
         if (reply.status)
             line += " state=" + std::string(run_state_name(reply.status->state)) +
                     " instructions=" + std::to_string(reply.status->instructions);
+        else if (reply.screen)
+            line += " width=" + std::to_string(reply.screen->width) +
+                    " height=" + std::to_string(reply.screen->height) +
+                    " mode=" + std::string(video_mode_name(reply.screen->mode));
     }
     return line + "\n";
 }
@@ -227,6 +305,7 @@ Result<Request, std::string> decode_request(std::string_view line) {
             return Request{*seq, command};
     std::string_view args = rest;
     auto word = take_word(args);
+    if (word == "screenshot") return decode_screenshot(*seq, args);
     if (word != "insert-media" && word != "eject-media") return "unknown command '" + cut(rest) + "'";
     Request request{*seq, word == "insert-media" ? Command::InsertMedia : Command::EjectMedia};
     auto slot = parse_number<unsigned>(take_word(args));

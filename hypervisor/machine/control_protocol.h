@@ -11,8 +11,9 @@
 //   supervisor -> worker   "<seq> <command>"
 //       commands: pause, resume, reset, save, turn-off, query,
 //                 power-button, insert-media <slot> <path>,
-//                 eject-media <slot> [force]
+//                 eject-media <slot> [force], screenshot [<path> [<W>x<H>]]
 //   worker -> supervisor   "reply <seq> ok [state=running|paused instructions=N]"
+//                          "reply <seq> ok width=W height=H mode=text|cga|vga|svga"
 //                          "reply <seq> error <text>"
 //                          "event <name> [<text>]"
 //       events: restoring, started, paused, resumed, reset, saved,
@@ -39,6 +40,14 @@
 // tray, unless "force" breaks the lock of an eject. A path travels
 // percent-encoded: '%', space and any byte outside printable ASCII become
 // %XX, so any file name fits the line format.
+//
+// screenshot answers with the guest screen's size in pixels and its kind
+// of video mode; with a <path> the worker also renders the screen
+// (screen_render.h) and writes it there as a PNG, scaled to W x H (1 to 4096
+// each; the aspect ratio is not kept) when given, else full size. A line holds no image, so the
+// picture travels through that file: the worker writes "<path>.tmp" and
+// renames it, so the supervisor never reads half a PNG; the supervisor
+// picks the path, reads the file and deletes it.
 #pragma once
 
 #include "hypervisor/base/result.h"
@@ -57,7 +66,21 @@ inline constexpr std::size_t MAX_LINE = 1024;
 // Free text (error messages) is cut to fit a line with room to spare.
 inline constexpr std::size_t MAX_TEXT = 900;
 
-enum class Command { Pause, Resume, Reset, Save, TurnOff, Query, PowerButton, InsertMedia, EjectMedia };
+enum class Command {
+    Pause,
+    Resume,
+    Reset,
+    Save,
+    TurnOff,
+    Query,
+    PowerButton,
+    InsertMedia,
+    EjectMedia,
+    Screenshot,
+};
+
+// The largest screenshot scale target (each side).
+inline constexpr unsigned MAX_SCREENSHOT_SIDE = 4096;
 
 enum class Event {
     Restoring,   // loading the saved state (before "started")
@@ -80,8 +103,12 @@ struct Request {
     Command command{Command::Query};
     // insert-media and eject-media: the IDE slot (0-3).
     unsigned slot{0};
-    // insert-media: the image's path (any bytes; encoded on the wire).
+    // insert-media: the image's path; screenshot: where the PNG goes (may
+    // be empty: only the size and mode). Any bytes; encoded on the wire.
     std::string path;
+    // screenshot with a path: scale to width x height (0 x 0: full size).
+    unsigned width{0};
+    unsigned height{0};
     // eject-media: break the guest's lock.
     bool force{false};
     friend bool operator==(Request const&, Request const&) = default;
@@ -93,11 +120,22 @@ struct Status {
     friend bool operator==(Status const&, Status const&) = default;
 };
 
+// The kinds of video mode Virtual Server tells apart (VMDisplayVideoMode).
+enum class VideoMode { Text, Cga, Vga, Svga };
+
+struct ScreenInfo {
+    u32 width{0}; // pixels
+    u32 height{0};
+    VideoMode mode{VideoMode::Text};
+    friend bool operator==(ScreenInfo const&, ScreenInfo const&) = default;
+};
+
 struct Reply {
     u32 seq{0};
     bool ok{true};
-    std::string error;            // when !ok
-    std::optional<Status> status; // the answer to "query"
+    std::string error;                // when !ok
+    std::optional<Status> status;     // the answer to "query"
+    std::optional<ScreenInfo> screen; // the answer to "screenshot"
     friend bool operator==(Reply const&, Reply const&) = default;
 };
 
@@ -112,6 +150,7 @@ using WorkerMessage = std::variant<Reply, Notification>;
 std::string_view command_name(Command command);
 std::string_view event_name(Event event);
 std::string_view run_state_name(RunState state);
+std::string_view video_mode_name(VideoMode mode);
 
 // Encoders return the whole line, newline included. Free text is made safe
 // first (control and non-ASCII bytes become '?', cut to MAX_TEXT), so an

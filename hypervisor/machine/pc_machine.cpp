@@ -749,6 +749,9 @@ void PcMachine::request_save() {
 std::string PcMachine::text_screen() const {
     return m_impl->vga->text_screen();
 }
+Vga const& PcMachine::vga() const {
+    return *m_impl->vga;
+}
 u64 PcMachine::instructions_retired() const {
     return m_impl->cpu->instructions_retired();
 }

@@ -43,6 +43,8 @@
 
 namespace vsa {
 
+class Vga;
+
 struct PcMachineConfig {
     u64 ram_bytes{64 * MiB};
     std::string bios_path{"/usr/share/seabios/bios.bin"};
@@ -168,6 +170,8 @@ public:
     // VM thread only (or after run() returned).
     void hard_reset();
     std::string text_screen() const;
+    // The display adapter, for rendering the screen (screen_render.h).
+    Vga const& vga() const;
     u64 instructions_retired() const;
     MachineRunStats run_stats() const;
     Clock& clock();

@@ -33,6 +33,8 @@
 #include "hypervisor/base/file_descriptor.h"
 #include "hypervisor/machine/control_channel.h"
 #include "hypervisor/machine/pc_machine.h"
+#include "hypervisor/machine/png_image.h"
+#include "hypervisor/machine/screen_render.h"
 
 #include <fcntl.h>
 #include <poll.h>
@@ -95,6 +97,8 @@ constexpr char const* USAGE = R"(usage: vsa-vm [options]
                        instead of following the host clock: reproducible runs
   --screen-dump WHERE  print the 80x25 text screen on exit and on SIGUSR1:
                        stdout (-), stderr, or a file path
+  --screenshot FILE    on exit, write the screen as it shows (text or
+                       graphics) to FILE as a PNG image
   --timeout SECONDS    stop the guest after SECONDS of host time
   --timer-slack MS     while the guest idles, its timer ticks may come up to
                        MS milliseconds late to share host wakeups (half that
@@ -287,6 +291,7 @@ void write_screen(PcMachine& machine, std::string const& where) {
 int main(int argc, char** argv) {
     PcMachineConfig config;
     std::string serial = "none", serial2 = "none", debugcon = "none", screen_dump, trace_path;
+    std::string screenshot_path;
     std::string save_path, restore_path;
     int control_fd = -1;
     double timeout_seconds = 0;
@@ -378,6 +383,8 @@ int main(int argc, char** argv) {
             config.ns_per_instruction = ns;
         } else if (is("--screen-dump") && (v = value("--screen-dump"))) {
             screen_dump = *v;
+        } else if (is("--screenshot") && (v = value("--screenshot"))) {
+            screenshot_path = *v;
         } else if (is("--timeout") && (v = value("--timeout"))) {
             char* end = nullptr;
             timeout_seconds = std::strtod(v->c_str(), &end);
@@ -638,6 +645,23 @@ int main(int argc, char** argv) {
             machine->run_posted_work();
             break;
         }
+        case control::Command::Screenshot: {
+            // Between slices on the VM thread, so VRAM and the registers
+            // are one consistent frame (a paused VM answers too).
+            control::ScreenInfo info = screen_info(machine->vga());
+            if (!request.path.empty()) {
+                ScreenImage image = render_screen(machine->vga());
+                if (request.width != 0 && request.height != 0)
+                    image = scale_image(image, request.width, request.height);
+                auto written = write_png_file(request.path, image);
+                if (written.is_error()) {
+                    reply(request, "screenshot: " + written.error());
+                    break;
+                }
+            }
+            if (channel) channel->send(control::Reply{request.seq, true, {}, std::nullopt, info});
+            break;
+        }
         }
         return false;
     };
@@ -695,6 +719,10 @@ int main(int argc, char** argv) {
     if (timeout_thread.joinable()) timeout_thread.join();
     if (input_thread.joinable()) input_thread.join();
     if (!screen_dump.empty()) write_screen(*machine, screen_dump);
+    if (!screenshot_path.empty()) {
+        auto written = write_png_file(screenshot_path, render_screen(machine->vga()));
+        if (written.is_error()) std::cerr << "vsa-vm: screenshot: " << written.error() << "\n";
+    }
     if (trace) std::fclose(trace);
     g_machine = nullptr;
     if (print_stats) {

@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 #include "services/worker/vm_runtime.h"
 
+#include "services/worker/vm_runtime_session.h"
+
 #include "services/model/vm_limits.h"
 
 #include <sys/stat.h>
@@ -58,29 +60,10 @@ std::string task_description(std::string_view what, std::string const& vm_name) 
 
 } // namespace
 
-struct VmRuntime::Session {
-    Guid id;
-    std::string name;
-    std::filesystem::path saved_state; // the worker's --save-state file
-    // Shared so a command can use it without holding the runtime's lock
-    // while the session moves on; never destroyed on its monitor thread.
-    std::shared_ptr<WorkerProcess> worker;
-    Pending pending{Pending::Startup};
-    TaskHandle operation;
-    VmState before_save{VmState::Running};
-    bool restoring{false}; // started from a saved state
-    bool saved{false};     // the worker reported "saved"
-    bool ended{false};     // the worker has exited and been handled
-    bool guest_off{false}; // the guest powered the machine off
-    std::string last_error;
-    std::string end_reason;
-    // One client command at a time per VM (pause, resume, reset, save,
-    // turn-off): a state check and the command it allows belong together.
-    std::mutex command_mutex;
-};
-
 VmRuntime::VmRuntime(Inventory& inventory, TaskRegistry& tasks, VmRuntimeOptions options)
-    : m_inventory(inventory), m_tasks(tasks), m_options(std::move(options)) {}
+    : m_inventory(inventory), m_tasks(tasks), m_options(std::move(options)) {
+    m_sampler = std::thread([this] { sample_loop(); });
+}
 
 VmRuntime::~VmRuntime() {
     shutdown();
@@ -276,6 +259,7 @@ void VmRuntime::on_worker_event(std::shared_ptr<Session> const& session, control
         break;
     case control::Event::Started:
         set_state_locked(s, VmState::Running);
+        s.running_since = std::chrono::steady_clock::now();
         if (s.restoring) {
             // The guest runs on: its disks now move away from the saved
             // state, which could only restore an inconsistent machine.
@@ -383,6 +367,17 @@ void VmRuntime::on_worker_exit(std::shared_ptr<Session> const& session, WorkerEx
             break;
         }
         s.pending = Pending::None;
+        if (s.guest_shutdown) {
+            // IVMGuestOS.Shutdown succeeded only if the guest itself
+            // powered off; a turn-off, save or crash meanwhile aborts it.
+            s.guest_shutdown->complete(s.guest_off
+                                           ? ServiceResult<void>(Ok{})
+                                           : service_error(hr::E_ABORT, "virtual machine \"" + s.name +
+                                                                            "\" stopped before its guest "
+                                                                            "shut down: " +
+                                                                            why));
+            s.guest_shutdown.reset();
+        }
         log("virtual machine \"" + s.name + "\": worker ended, " + exit.describe() + "; now " +
             (has_saved_state ? "Saved" : "TurnedOff") + (detail.empty() ? "" : ": " + detail));
         m_changed.notify_all();
@@ -548,6 +543,7 @@ void VmRuntime::shutdown() {
         for (auto const& [id, session] : m_sessions)
             sessions.push_back(session);
     }
+    stop_sampler();
     // Remember which VMs are on, for AutoStartAtLaunch IfRunningAtQuit at
     // the next start (persisted in each .vmc before the VMs go down).
     auto record_running_at_quit = [this, first] {

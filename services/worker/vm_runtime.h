@@ -92,7 +92,36 @@
 // base with the undo disk still recorded; nothing stops a later
 // DiscardUndoDisks then.
 //
-// Not yet: CD/DVD and floppy media in the worker, network adapters,
+// A running VM's display, guest and accounting (vm_runtime_display.cpp):
+// IVMDisplay, IVMGuestOS and IVMAccountant read the worker. The screen
+// comes from the worker's "screenshot" command: size and mode on the line,
+// the picture as a PNG file the worker writes into screenshot_dir, which
+// vsad reads and deletes. A sampler thread asks every worker for its state
+// once a sample_interval and reads its CPU time from /proc/<pid>/stat:
+//   heartbeat    there are no Virtual Machine Additions, so a heartbeat is
+//                what the emulator sees: a sample is one when the VM runs
+//                (not paused) and its virtual CPU retired instructions
+//                since the previous sample. A guest halted with interrupts
+//                off, stuck in a triple fault or paused has none; an idle
+//                guest taking timer interrupts has them. A guest spinning
+//                with interrupts off still does (an accepted limit).
+//                IsHeartbeating: the latest sample was one;
+//                HeartbeatPercentage: the share of the last minute's samples.
+//   CPU          the worker process's CPU time (user + system) over the last
+//                sample interval, as a percentage of the whole host (all
+//                logical processors), as Virtual Server's capacity figures.
+//   UpTime       seconds since the worker reported "started" (0 when off).
+// IVMGuestOS.Shutdown presses the ACPI power button (the guest's ACPI OS
+// shuts down and powers off by itself); its task completes when the guest
+// powers the VM off, fails (E_ABORT) if the VM stops another way, and times
+// out (VM_E_TIMED_OUT) after guest_shutdown_timeout when the guest ignores
+// the button (no ACPI driver): the VM then keeps running.
+// DVD media of a running VM (attach_dvd_image, release_dvd_image) go to the
+// worker's drive first (insert-media / eject-media) and then into the .vmc;
+// a guest that locked the tray refuses with VM_E_DRIVE_IN_USE and nothing
+// changes. Stopped VMs change only the .vmc.
+//
+// Not yet: floppy media in the worker (no floppy controller), network adapters,
 // AutoStartAtLaunch, triple fault resetting the VM (the worker stops and
 // the VM is turned off, with a hook event).
 #pragma once
@@ -108,6 +137,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
@@ -131,6 +161,12 @@ struct VmRuntimeOptions {
     // save or a turn-off at vsad's shutdown before it is killed.
     std::chrono::milliseconds command_timeout{15'000};
     std::chrono::milliseconds shutdown_timeout{120'000};
+    // The sampler's period (heartbeat and CPU samples), the time a guest
+    // gets to act on IVMGuestOS.Shutdown, and where workers write
+    // screenshots (empty: the system's temporary folder).
+    std::chrono::milliseconds sample_interval{1'000};
+    std::chrono::milliseconds guest_shutdown_timeout{600'000};
+    std::filesystem::path screenshot_dir;
     // Log lines (vsad passes its logger); default: stderr.
     std::function<void(std::string const&)> log;
     // Unsolicited VM events, after the state has changed. Runs on the
@@ -159,6 +195,38 @@ public:
     ServiceResult<void> set_undoable(Guid const& id, bool undoable);
     ServiceResult<void> discard_undo_disks(Guid const& id);
     ServiceResult<TaskHandle> merge_undo_disks(Guid const& id);
+
+    // A running VM's screen, guest and accounting (see the top of this
+    // file). All VM_E_VM_NOT_RUNNING without a worker, except accounting
+    // (zeros, as Virtual Server's S_FALSE).
+    struct Screenshot {
+        control::ScreenInfo info;
+        std::vector<u8> png; // empty when only the info was asked for
+    };
+    ServiceResult<control::ScreenInfo> screen_info(Guid const& id);
+    // A PNG of the screen, full size (0 x 0) or scaled to width x height.
+    ServiceResult<Screenshot> screenshot(Guid const& id, unsigned width, unsigned height);
+    static constexpr unsigned THUMBNAIL_WIDTH = 64;
+    static constexpr unsigned THUMBNAIL_HEIGHT = 48;
+    // IVMDisplay.Thumbnail: 64 x 48 pixels, row-major, each blue << 24 |
+    // green << 16 | red << 8 (vs-api.md, _GenerateThumbnail).
+    ServiceResult<std::vector<u32>> thumbnail(Guid const& id);
+    struct GuestActivity {
+        bool heartbeating{false};
+        std::int32_t heartbeat_percentage{0};
+    };
+    ServiceResult<GuestActivity> guest_activity(Guid const& id);
+    // Running only (VM_E_VM_PAUSED when paused); one at a time (E_FAIL).
+    ServiceResult<TaskHandle> shutdown_guest(Guid const& id);
+    struct Accounting {
+        bool running{false};
+        std::int32_t cpu_percent{0};
+        std::int32_t uptime_seconds{0};
+    };
+    ServiceResult<Accounting> accounting(Guid const& id);
+    ServiceResult<void> attach_dvd_image(Guid const& id, BusLocation const& at,
+                                         std::filesystem::path const& image);
+    ServiceResult<void> release_dvd_image(Guid const& id, BusLocation const& at);
 
     // The worker's own view (running or paused, instructions retired);
     // VM_E_VM_NOT_RUNNING when there is no worker.
@@ -209,6 +277,19 @@ private:
     TaskHandle start_merge_locked(VirtualMachine const& vm, VmState after);
     // Waits for every merge thread (shutdown).
     void join_merges();
+    // The sampler thread (vm_runtime_display.cpp).
+    void sample_loop();
+    void sample_all();
+    void stop_sampler();
+    // The worker of a VM that has one, or VM_E_VM_NOT_RUNNING.
+    ServiceResult<std::pair<std::shared_ptr<Session>, std::shared_ptr<WorkerProcess>>>
+    live_worker(Guid const& id);
+    // Inserts `image` (or ejects, when empty) in the DVD drive at `at`: in
+    // the running worker first, then in the .vmc.
+    ServiceResult<void> change_dvd_media(Guid const& id, BusLocation const& at,
+                                         std::optional<std::string> image);
+    // The private folder workers write screenshots into (made on first use).
+    ServiceResult<std::filesystem::path> screens_dir();
     // Sets the inventory state unless the worker has already ended (its end
     // decides the final state). Expects m_mutex held.
     void set_state_locked(Session const& session, VmState state);
@@ -225,6 +306,12 @@ private:
         std::thread thread;
     };
     std::vector<Merge> m_merges; // joined once complete, or at shutdown
+    // The sampler: last, so it starts after everything it reads exists.
+    std::mutex m_sampler_mutex;
+    std::condition_variable m_sampler_wake;
+    bool m_sampler_stop{false};
+    std::thread m_sampler;
+    std::filesystem::path m_screens_dir; // under m_mutex; removed at shutdown
 };
 
 } // namespace vsa::services

@@ -202,13 +202,20 @@ void WorkerProcess::route(std::string const& line) {
 
 ServiceResult<control::Reply> WorkerProcess::request(control::Command command,
                                                      std::chrono::milliseconds timeout) {
+    return request(control::Request{0, command}, timeout);
+}
+
+ServiceResult<control::Reply> WorkerProcess::request(control::Request request,
+                                                     std::chrono::milliseconds timeout) {
+    control::Command command = request.command;
     std::lock_guard one_at_a_time(m_request_mutex);
     std::unique_lock lock(m_mutex);
     if (m_eof || !m_spawned) return service_error(hr::VM_E_VM_NOT_RUNNING, "the VM worker is not running");
     u32 seq = m_next_seq++;
     if (m_next_seq == 0) m_next_seq = 1;
     m_replies.clear(); // anything older answers a request nobody waits for
-    auto line = control::encode(control::Request{seq, command});
+    request.seq = seq;
+    auto line = control::encode(request);
     int fd = m_socket.fd();
     lock.unlock();
     std::size_t done = 0;

@@ -73,6 +73,9 @@ public:
     // that is gone is VM_E_VM_NOT_RUNNING. Thread-safe; commands are
     // answered in order.
     ServiceResult<control::Reply> request(control::Command command, std::chrono::milliseconds timeout);
+    // The same for a command with arguments (insert-media, screenshot ...);
+    // `request.seq` is chosen here.
+    ServiceResult<control::Reply> request(control::Request request, std::chrono::milliseconds timeout);
 
     // SIGKILL (pulling the plug). The exit still arrives through on_exit.
     void kill();

@@ -103,6 +103,45 @@ BOOST_AUTO_TEST_CASE(media_requests_round_trip) {
     BOOST_TEST(decode_path("a%00b").has_value() == false);
 }
 
+// screenshot: bare (size and mode only), with a path (full size), with a
+// path and a scale target; the reply carries the screen's size and mode.
+BOOST_AUTO_TEST_CASE(screenshot_round_trip) {
+    Request bare{12, Command::Screenshot};
+    Request full = bare;
+    full.path = "/run/vsa/shot 1.png";
+    Request thumb = full;
+    thumb.width = 64;
+    thumb.height = 48;
+    for (auto const& request : {bare, full, thumb}) {
+        auto line = encode(request);
+        auto decoded = decode_request(strip_newline(line));
+        BOOST_REQUIRE_MESSAGE(decoded.has_value(),
+                              line << " -> " << (decoded.is_error() ? decoded.error() : ""));
+        BOOST_TEST((decoded.value() == request));
+    }
+    BOOST_TEST(encode(bare) == "12 screenshot\n");
+    BOOST_TEST(encode(thumb) == "12 screenshot /run/vsa/shot%201.png 64x48\n");
+
+    for (auto mode : {VideoMode::Text, VideoMode::Cga, VideoMode::Vga, VideoMode::Svga}) {
+        Reply reply{13, true, "", std::nullopt, ScreenInfo{720, 400, mode}};
+        auto message = decode_ok(encode(reply));
+        BOOST_REQUIRE(std::holds_alternative<Reply>(message));
+        BOOST_TEST((std::get<Reply>(message) == reply));
+    }
+    BOOST_TEST(encode(Reply{14, true, "", std::nullopt, ScreenInfo{1024, 768, VideoMode::Svga}}) ==
+               "reply 14 ok width=1024 height=768 mode=svga\n");
+    for (std::string bad : std::vector<std::string>{"1 screenshot /a.png 64", "1 screenshot /a.png 0x48",
+                                                    "1 screenshot /a.png 64x0", "1 screenshot /a.png 4097x1",
+                                                    "1 screenshot /a.png 64x48 more", "1 screenshot %",
+                                                    "1 screenshot /a.png x", "1 screenshot /a.png -1x5"})
+        BOOST_TEST(decode_request(bad).is_error(), "accepted '" << bad << "'");
+    for (std::string bad : std::vector<std::string>{
+             "reply 1 ok width=1", "reply 1 ok width=1 height=2", "reply 1 ok width=1 height=2 mode=cga more",
+             "reply 1 ok width=1 height=2 mode=ega", "reply 1 ok width=x height=2 mode=vga",
+             "reply 1 ok width=1 depth=2 mode=vga", "reply 1 ok width= height=2 mode=vga"})
+        BOOST_TEST(decode_worker_message(bad).is_error(), "accepted '" << bad << "'");
+}
+
 BOOST_AUTO_TEST_CASE(replies_and_events_round_trip) {
     std::vector<Reply> replies{
         {1, true, "", std::nullopt},

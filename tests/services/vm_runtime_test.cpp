@@ -4,8 +4,10 @@
 // COM1 once per timer tick, so the serial log shows whether the guest runs,
 // stands still while paused, restarts on reset and goes on from where it was
 // after a save and a restore. Also: the refusals of section 6 of vs-api.md,
-// a worker killed with SIGKILL, a damaged saved state, and vsad's shutdown
-// saving or turning off each VM per its ShutdownActionOnQuit.
+// a worker killed with SIGKILL, a damaged saved state, vsad's shutdown
+// saving or turning off each VM per its ShutdownActionOnQuit, and a running
+// VM's screen, heartbeat, accounting, guest shutdown and DVD media.
+#include "hypervisor/machine/png_image.h"
 #include "services/inventory.h"
 #include "services/worker/vm_runtime.h"
 
@@ -51,6 +53,8 @@ struct Fixture {
         options.worker_binary = VSA_WORKER_BINARY;
         options.command_timeout = 30s; // ASan, a busy CI host
         options.shutdown_timeout = 60s;
+        options.sample_interval = 200ms;     // heartbeats within a test's patience
+        options.guest_shutdown_timeout = 3s; // the counter disk ignores the power button
         options.log = [](std::string const& line) { BOOST_TEST_MESSAGE("runtime: " << line); };
         options.on_event = [this](Guid const&, std::string const&, VmEvent event, std::string const& detail) {
             std::lock_guard lock(events_mutex);
@@ -425,6 +429,97 @@ BOOST_FIXTURE_TEST_CASE(shutdown_saves_or_turns_off, Fixture) {
     for (auto pid : pids)
         BOOST_TEST(!process_exists(pid));
     BOOST_TEST(code_of(runtime->startup(off.config_id())) == hr::VM_E_APP_SHUTTING_DOWN);
+}
+
+BOOST_FIXTURE_TEST_CASE(display_guest_accounting_and_media, Fixture) {
+    auto vm = make_vm("watched");
+    auto id = vm.config_id();
+    BusLocation cd{DriveBusType::Ide, 1, 0};
+    BOOST_REQUIRE(
+        inventory->update_virtual_machine(id, [&](VirtualMachine& v) { return v.add_dvd_drive(cd); })
+            .has_value());
+    auto iso = vm.folder() / "data.iso";
+    auto missing = vm.folder() / "missing.iso";
+    std::ofstream(iso) << std::string(64 * 2048, '\0');
+
+    // Off: no screen, no guest; the accountant reads zeros.
+    BOOST_TEST(code_of(runtime->screen_info(id)) == hr::VM_E_VM_NOT_RUNNING);
+    BOOST_TEST(code_of(runtime->screenshot(id, 0, 0)) == hr::VM_E_VM_NOT_RUNNING);
+    BOOST_TEST(code_of(runtime->guest_activity(id)) == hr::VM_E_VM_NOT_RUNNING);
+    BOOST_TEST(code_of(runtime->shutdown_guest(id)) == hr::VM_E_VM_NOT_RUNNING);
+    auto off = runtime->accounting(id);
+    BOOST_REQUIRE(off.has_value());
+    BOOST_TEST(!off.value().running);
+    BOOST_TEST(off.value().uptime_seconds == 0);
+
+    run(runtime->startup(id));
+    wait_for_counting(vm, 2);
+
+    // The screen: SeaBIOS leaves mode 3 text, 80x25 cells of 9x16 dots.
+    auto info = runtime->screen_info(id);
+    BOOST_REQUIRE_MESSAGE(info.has_value(), why(info));
+    BOOST_TEST(info.value().width == 720u);
+    BOOST_TEST(info.value().height == 400u);
+    BOOST_TEST((info.value().mode == vsa::control::VideoMode::Text));
+    auto shot = runtime->screenshot(id, 0, 0);
+    BOOST_REQUIRE_MESSAGE(shot.has_value(), why(shot));
+    auto image = vsa::decode_png(shot.value().png);
+    BOOST_REQUIRE(image.has_value());
+    BOOST_TEST(image.value().width == 720u);
+    BOOST_TEST(image.value().height == 400u);
+    // SeaBIOS's boot messages: some pixels are not the black background.
+    BOOST_TEST(
+        std::any_of(image.value().pixels.begin(), image.value().pixels.end(), [](auto p) { return p != 0; }));
+    auto small = runtime->screenshot(id, 64, 48);
+    BOOST_REQUIRE_MESSAGE(small.has_value(), why(small));
+    BOOST_TEST(vsa::decode_png(small.value().png).value().width == 64u);
+    BOOST_TEST(code_of(runtime->screenshot(id, 0, 48)) == hr::E_INVALIDARG);
+    BOOST_TEST(code_of(runtime->screenshot(id, 5000, 48)) == hr::E_INVALIDARG);
+    auto thumbnail = runtime->thumbnail(id);
+    BOOST_REQUIRE_MESSAGE(thumbnail.has_value(), why(thumbnail));
+    BOOST_TEST(thumbnail.value().size() == 64u * 48u);
+
+    // The counter halts between timer ticks, so it heartbeats.
+    BOOST_TEST(wait_until([&] { return runtime->guest_activity(id).value().heartbeating; }, 10s));
+    BOOST_TEST(runtime->guest_activity(id).value().heartbeat_percentage > 0);
+    BOOST_TEST(wait_until([&] { return runtime->accounting(id).value().uptime_seconds >= 1; }, 10s));
+    auto counts = runtime->accounting(id).value();
+    BOOST_TEST(counts.running);
+    BOOST_TEST(counts.cpu_percent >= 0);
+    BOOST_TEST(counts.cpu_percent <= 100);
+
+    // Paused: no heartbeat, no guest shutdown.
+    BOOST_REQUIRE(runtime->pause(id).has_value());
+    BOOST_TEST(wait_until([&] { return !runtime->guest_activity(id).value().heartbeating; }, 10s));
+    BOOST_TEST(code_of(runtime->shutdown_guest(id)).value == 0xA0040507u); // VM_E_VM_PAUSED
+    BOOST_REQUIRE(runtime->resume(id).has_value());
+
+    // DVD media reach the running worker's drive, then the .vmc.
+    auto dvd = [&] { return *inventory->virtual_machine(id).value().dvd_drive_at(cd).value(); };
+    BOOST_REQUIRE_MESSAGE(runtime->attach_dvd_image(id, cd, iso).has_value(), "attach");
+    BOOST_TEST(dvd().image_file() == iso.string());
+    BOOST_TEST(code_of(runtime->attach_dvd_image(id, cd, iso)) == hr::VM_E_DRIVE_IN_USE);
+    BOOST_REQUIRE(runtime->release_dvd_image(id, cd).has_value());
+    BOOST_TEST((dvd().attachment() == DvdAttachment::None));
+    // An image the worker cannot open: its words, and the .vmc unchanged.
+    auto refused = runtime->attach_dvd_image(id, cd, missing);
+    BOOST_TEST(code_of(refused) == hr::E_FAIL);
+    BOOST_TEST(refused.error().message.find("missing.iso") != std::string::npos, refused.error().message);
+    BOOST_TEST((dvd().attachment() == DvdAttachment::None));
+
+    // The counter has no ACPI: the power button is ignored, the task times
+    // out and the VM runs on.
+    auto shutdown = runtime->shutdown_guest(id);
+    BOOST_REQUIRE_MESSAGE(shutdown.has_value(), why(shutdown));
+    BOOST_TEST(code_of(runtime->shutdown_guest(id)) == hr::E_FAIL);
+    BOOST_TEST(shutdown.value()->wait_until_complete(20s));
+    BOOST_TEST(shutdown.value()->error().value == hr::VM_E_TIMED_OUT.value);
+    BOOST_TEST((state(id) == VmState::Running));
+    run(runtime->turn_off(id));
+    BOOST_TEST(!runtime->accounting(id).value().running);
+    // Stopped: the .vmc only.
+    BOOST_TEST(runtime->attach_dvd_image(id, cd, iso).has_value());
+    BOOST_TEST(dvd().image_file() == iso.string());
 }
 
 BOOST_AUTO_TEST_SUITE_END()

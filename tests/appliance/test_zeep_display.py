@@ -1,0 +1,263 @@
+#!/usr/bin/python3
+# SPDX-License-Identifier: GPL-2.0-or-later
+"""A running VM's display, guest, accounting and DVD media over SOAP:
+python3-zeep against a live vsad that runs a real vsa-vm worker.
+
+Usage: test_zeep_display.py vsad vsa-vhd vsa-vm screen_disk.img
+
+The guest is tests/progs/screen_disk.asm: it paints rows 0-4 of the text
+screen with light-red full blocks and "VSA-SCREEN" on row 10, prints
+"VSA-SCREEN-READY" on COM1 and idles with interrupts on. So the thumbnail's
+top rows are exactly DAC colour 12, the screen is 720x400 text, the guest
+heartbeats (it takes its timer interrupts) and ignores the ACPI power
+button (no ACPI support): IVMGuestOS.Shutdown leaves it running.
+"""
+import os
+import shutil
+import struct
+import subprocess
+import sys
+import time
+import unittest
+import xml.etree.ElementTree as ET
+import zlib
+
+import requests
+import zeep
+import zeep.exceptions
+from zeep.transports import Transport
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from vsad_fixture import Vsad  # noqa: E402
+
+VSAD = VSA_VHD = VSA_VM = SCREEN_DISK = None  # argv
+NS = "urn:vsa:virtualserver:1"
+TIMEOUT = 60
+TURNED_OFF, RUNNING, PAUSED = 1, 5, 6
+TEXT_MODE = 0
+E_ABORT = 0x80004004
+LIGHT_RED = (0xFF, 0x55, 0x55)  # the VGA BIOS's DAC colour 12
+
+
+def make_client(daemon):
+    session = requests.Session()
+    session.trust_env = False
+    session.verify = daemon.certificate
+    session.auth = (daemon.user, daemon.password)
+    transport = Transport(session=session, timeout=TIMEOUT, operation_timeout=TIMEOUT)
+    return zeep.Client(f"https://127.0.0.1:{daemon.port}/VirtualServer?wsdl", transport=transport)
+
+
+def wait_for(condition, limit=60.0):
+    deadline = time.monotonic() + limit
+    while time.monotonic() < deadline:
+        if condition():
+            return True
+        time.sleep(0.1)
+    return condition()
+
+
+def read_text(path):
+    try:
+        with open(path, encoding="latin-1") as f:
+            return f.read()
+    except OSError:
+        return ""
+
+
+def decode_png(data):
+    """(width, height, rows of (r, g, b)) of an 8-bit RGB PNG, by the book
+    (PNG spec section 9: the five filter types), to check what libpng wrote
+    without trusting it."""
+    assert data[:8] == b"\x89PNG\r\n\x1a\n", "not a PNG signature"
+    pos, idat, width = 8, b"", None
+    while pos < len(data):
+        length, kind = struct.unpack(">I4s", data[pos:pos + 8])
+        body = data[pos + 8:pos + 8 + length]
+        crc, = struct.unpack(">I", data[pos + 8 + length:pos + 12 + length])
+        assert zlib.crc32(kind + body) == crc, "bad CRC in " + kind.decode()
+        if kind == b"IHDR":
+            width, height, depth, colour = struct.unpack(">IIBB", body[:10])
+            assert (depth, colour) == (8, 2), "not 8-bit RGB"
+        elif kind == b"IDAT":
+            idat += body
+        pos += 12 + length
+    raw = zlib.decompress(idat)
+    stride = width * 3
+    rows, previous = [], bytearray(stride)
+    for y in range(height):
+        kind, line = raw[y * (stride + 1)], bytearray(raw[y * (stride + 1) + 1:(y + 1) * (stride + 1)])
+        for i in range(stride):
+            a = line[i - 3] if i >= 3 else 0
+            b = previous[i]
+            c = previous[i - 3] if i >= 3 else 0
+            if kind == 1:
+                line[i] = (line[i] + a) & 0xFF
+            elif kind == 2:
+                line[i] = (line[i] + b) & 0xFF
+            elif kind == 3:
+                line[i] = (line[i] + (a + b) // 2) & 0xFF
+            elif kind == 4:
+                p = a + b - c
+                pa, pb, pc = abs(p - a), abs(p - b), abs(p - c)
+                line[i] = (line[i] + (a if pa <= pb and pa <= pc else b if pb <= pc else c)) & 0xFF
+        rows.append([tuple(line[x * 3:x * 3 + 3]) for x in range(width)])
+        previous = line
+    return width, height, rows
+
+
+class DisplayTest(unittest.TestCase):
+    def setUp(self):
+        self.vsad = Vsad(VSAD, defines={"vm.worker_binary": VSA_VM})
+        self.s = make_client(self.vsad).service
+
+    def tearDown(self):
+        code = self.vsad.stop()
+        shutil.rmtree(self.vsad.data_dir, ignore_errors=True)
+        self.assertEqual(code, 0, "vsad exited with status %s" % code)
+
+    def assert_fault(self, call, hresult_name):
+        with self.assertRaises(zeep.exceptions.Fault) as caught:
+            call()
+        node = caught.exception.detail.find(f"{{{NS}}}VirtualServerFault")
+        self.assertIsNotNone(node, ET.tostring(caught.exception.detail))
+        self.assertEqual(node.findtext(f"{{{NS}}}hresultName"), hresult_name, node.findtext(f"{{{NS}}}message"))
+        return node.findtext(f"{{{NS}}}message")
+
+    def make_screen_vm(self, name):
+        s = self.s
+        vm = s.IVMVirtualServer_CreateVirtualMachine(configurationName=name, configurationPath="")
+        folder = os.path.dirname(s.IVMVirtualMachine_get_File(_this=vm))
+        vhd = os.path.join(folder, name + ".vhd")
+        subprocess.run([VSA_VHD, "create", "fixed", vhd, "4M"], check=True, capture_output=True)
+        with open(SCREEN_DISK, "rb") as image, open(vhd, "r+b") as disk:
+            disk.write(image.read())  # a fixed VHD is the raw disk plus a footer
+        s.IVMVirtualMachine_set_Memory(_this=vm, memory=16)
+        s.IVMVirtualMachine_AddHardDiskConnection(_this=vm, hardDiskPath=vhd, busType=0, busNumber=0,
+                                                  deviceNumber=0)
+        dvd = s.IVMVirtualMachine_AddDVDROMDrive(_this=vm, busType=0, busNumber=1, deviceNumber=0)
+        return vm, dvd, folder, os.path.join(folder, name + ".com1.log")
+
+    def test_running_vm(self):
+        s = self.s
+        vm, dvd, folder, log = self.make_screen_vm("screen")
+        display = s.IVMVirtualMachine_get_Display(_this=vm)
+        guest = s.IVMVirtualMachine_get_GuestOS(_this=vm)
+        accountant = s.IVMVirtualMachine_get_Accountant(_this=vm)
+        self.assertEqual(display, vm + "/display")
+        self.assertEqual(guest, vm + "/guestos")
+        self.assertEqual(accountant, vm + "/accountant")
+
+        # Off: the display and guest need a running VM; the accountant
+        # reads zeros; bad references are refused.
+        self.assert_fault(lambda: s.IVMDisplay_get_Width(_this=display), "VM_E_VM_NOT_RUNNING")
+        self.assert_fault(lambda: s.IVMDisplay_get_Thumbnail(_this=display), "VM_E_VM_NOT_RUNNING")
+        self.assert_fault(lambda: s.IVMGuestOS_get_IsHeartbeating(_this=guest), "VM_E_VM_NOT_RUNNING")
+        self.assert_fault(lambda: s.IVMGuestOS_Shutdown(_this=guest), "VM_E_VM_NOT_RUNNING")
+        self.assertIn(s.IVMGuestOS_get_AdditionsVersion(_this=guest), ("", None))
+        self.assertEqual(s.IVMAccountant_get_UpTime(_this=accountant), 0)
+        self.assertEqual(s.IVMAccountant_get_CPUUtilization(_this=accountant), 0)
+        self.assert_fault(lambda: s.IVMDisplay_get_Width(_this=guest), "E_INVALIDARG")
+        self.assert_fault(lambda: s.IVMDisplay_get_Width(_this="not-a-display"), "E_INVALIDARG")
+        self.assert_fault(lambda: s.IVMVirtualMachine_get_Display(_this="{00000000-0000-0000-0000-000000000001}"),
+                          "VM_E_VM_UNKNOWN")
+
+        task = s.IVMVirtualMachine_Startup(_this=vm)
+        self.assertTrue(s.IVMTask_WaitForCompletion(_this=task, timeout=30000))
+        self.assertEqual(s.IVMVirtualMachine_get_State(_this=vm), RUNNING)
+        self.assertTrue(wait_for(lambda: "VSA-SCREEN-READY" in read_text(log)), "the guest did not paint")
+
+        # The screen: mode 3 text, 80x25 cells of 9x16 dots.
+        self.assertEqual(s.IVMDisplay_get_Width(_this=display), 720)
+        self.assertEqual(s.IVMDisplay_get_Height(_this=display), 400)
+        self.assertEqual(s.IVMDisplay_get_VideoMode(_this=display), TEXT_MODE)
+
+        # The thumbnail: 64x48, blue << 24 | green << 16 | red << 8; the top
+        # rows are the light-red blocks, further down the background shows.
+        started = time.monotonic()
+        thumbnail = s.IVMDisplay_get_Thumbnail(_this=display)
+        took = time.monotonic() - started
+        self.assertEqual(len(thumbnail), 64 * 48)
+        red = LIGHT_RED[2] << 24 | LIGHT_RED[1] << 16 | LIGHT_RED[0] << 8
+        self.assertEqual(thumbnail[0], red)
+        self.assertEqual(thumbnail[5 * 64 + 40], red)
+        self.assertNotEqual(thumbnail[40 * 64 + 10], red)
+        print(f"Thumbnail over SOAP: {took * 1000:.0f} ms", file=sys.stderr)
+
+        # The whole screen as a PNG, and one scaled.
+        png = s.IVMDisplay_CaptureScreen(_this=display, width=0, height=0)
+        width, height, rows = decode_png(png)
+        self.assertEqual((width, height), (720, 400))
+        self.assertEqual(rows[0][0], LIGHT_RED)
+        self.assertEqual(rows[79][719], LIGHT_RED)  # the 9th dot of a block repeats
+        # "VSA-SCREEN" on row 10 (y 160-175): yellow strokes on blue.
+        label = set(rows[160 + y][x] for y in range(16) for x in range(90))
+        self.assertIn((0xFF, 0xFF, 0x55), label)
+        self.assertIn((0x00, 0x00, 0xAA), label)
+        small = s.IVMDisplay_CaptureScreen(_this=display, width=64, height=48)
+        self.assertEqual(decode_png(small)[:2], (64, 48))
+        self.assert_fault(lambda: s.IVMDisplay_CaptureScreen(_this=display, width=0, height=48), "E_INVALIDARG")
+        self.assert_fault(lambda: s.IVMDisplay_CaptureScreen(_this=display, width=-1, height=48), "E_INVALIDARG")
+        self.assert_fault(lambda: s.IVMDisplay_CaptureScreen(_this=display, width=5000, height=48),
+                          "E_INVALIDARG")
+
+        # The guest idles taking timer interrupts: it heartbeats.
+        self.assertTrue(wait_for(lambda: s.IVMGuestOS_get_IsHeartbeating(_this=guest), 10))
+        self.assertGreater(s.IVMGuestOS_get_HeartbeatPercentage(_this=guest), 0)
+        self.assertIn(s.IVMGuestOS_get_OSName(_this=guest), ("", None))
+        self.assertTrue(wait_for(lambda: s.IVMAccountant_get_UpTime(_this=accountant) >= 1, 10))
+        cpu = s.IVMAccountant_get_CPUUtilization(_this=accountant)
+        self.assertGreaterEqual(cpu, 0)
+        self.assertLessEqual(cpu, 100)
+
+        # Paused: no heartbeat, no guest shutdown; the screen still answers.
+        s.IVMVirtualMachine_Pause(_this=vm)
+        self.assertTrue(wait_for(lambda: not s.IVMGuestOS_get_IsHeartbeating(_this=guest), 10))
+        self.assert_fault(lambda: s.IVMGuestOS_Shutdown(_this=guest), "VM_E_VM_PAUSED")
+        self.assertEqual(s.IVMDisplay_get_Width(_this=display), 720)
+        s.IVMVirtualMachine_Resume(_this=vm)
+        self.assertTrue(wait_for(lambda: s.IVMGuestOS_get_IsHeartbeating(_this=guest), 10))
+
+        # DVD media while running: through the worker's drive, then the .vmc.
+        iso = os.path.join(folder, "data.iso")
+        with open(iso, "wb") as f:
+            f.write(b"\0" * 64 * 2048)
+        missing = os.path.join(folder, "missing.iso")
+        s.IVMDVDDrive_AttachImage(_this=dvd, imagePath=iso)
+        self.assertEqual(s.IVMDVDDrive_get_ImageFile(_this=dvd), iso)
+        self.assertEqual(s.IVMDVDDrive_get_Attachment(_this=dvd), 1)
+        self.assert_fault(lambda: s.IVMDVDDrive_AttachImage(_this=dvd, imagePath=iso), "VM_E_DRIVE_IN_USE")
+        s.IVMDVDDrive_ReleaseImage(_this=dvd)
+        self.assertEqual(s.IVMDVDDrive_get_Attachment(_this=dvd), 0)
+        # The worker refuses an image it cannot open (the model takes any
+        # absolute path): the fault says why and the .vmc is unchanged.
+        message = self.assert_fault(lambda: s.IVMDVDDrive_AttachImage(_this=dvd, imagePath=missing), "E_FAIL")
+        self.assertIn("missing.iso", message)
+        self.assertEqual(s.IVMDVDDrive_get_Attachment(_this=dvd), 0)
+
+        # Shutdown presses the ACPI power button; this guest has no ACPI,
+        # so it keeps running and the task stays open until the VM stops.
+        shutdown = s.IVMGuestOS_Shutdown(_this=guest)
+        self.assertTrue(shutdown)
+        self.assertIn(shutdown, s.IVMVirtualServer_get_Tasks())
+        self.assert_fault(lambda: s.IVMGuestOS_Shutdown(_this=guest), "E_FAIL")
+        time.sleep(1.5)
+        self.assertEqual(s.IVMVirtualMachine_get_State(_this=vm), RUNNING)
+        self.assertFalse(s.IVMTask_get_IsComplete(_this=shutdown))
+        off = s.IVMVirtualMachine_TurnOff(_this=vm)
+        self.assertTrue(s.IVMTask_WaitForCompletion(_this=off, timeout=30000))
+        self.assertTrue(s.IVMTask_WaitForCompletion(_this=shutdown, timeout=30000))
+        self.assertEqual(s.IVMTask2_get_Error(_this=shutdown), E_ABORT)
+
+        self.assertEqual(s.IVMVirtualMachine_get_State(_this=vm), TURNED_OFF)
+        self.assert_fault(lambda: s.IVMDisplay_get_Height(_this=display), "VM_E_VM_NOT_RUNNING")
+        self.assertEqual(s.IVMAccountant_get_UpTime(_this=accountant), 0)
+        # Stopped: media change only the configuration.
+        s.IVMDVDDrive_AttachImage(_this=dvd, imagePath=iso)
+        self.assertEqual(s.IVMDVDDrive_get_ImageFile(_this=dvd), iso)
+
+
+if __name__ == "__main__":
+    VSAD, VSA_VHD, VSA_VM, SCREEN_DISK = sys.argv[1:5]
+    del sys.argv[1:5]
+    unittest.main(verbosity=2)
