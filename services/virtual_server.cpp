@@ -226,6 +226,13 @@ void VirtualServer::wire_events() {
                                 "the worker of virtual machine " + quoted + " ended unexpectedly" +
                                     (detail.empty() ? "" : ": " + detail)));
             break;
+        case VmEvent::HeartbeatStopped: {
+            auto event = vm_event(EventKind::HeartbeatStopped, EventSeverity::Warning, id, name,
+                                  "the guest of virtual machine " + quoted + " stopped making progress" +
+                                      (detail.empty() ? "" : ": " + detail));
+            log.append(std::move(event));
+            break;
+        }
         case VmEvent::WorkerError:
             log.append(vm_event(EventKind::VmError, EventSeverity::Error, id, name,
                                 "virtual machine " + quoted + ": " + detail));

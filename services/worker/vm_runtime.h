@@ -150,6 +150,7 @@ enum class VmEvent {
     TripleFault,      // the virtual CPU shut down
     WorkerDied,       // the worker crashed or was killed
     WorkerError,      // the worker reported a host error (disk, saved state)
+    HeartbeatStopped, // running, but no instruction retired in a sampling interval
 };
 
 struct VmRuntimeOptions {

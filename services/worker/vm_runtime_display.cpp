@@ -280,11 +280,16 @@ void VmRuntime::sample_all() {
             sample.instructions = status.value().status->instructions;
         }
         sample.cpu_ticks = ticks.value_or(0);
-        std::lock_guard lock(m_mutex);
+        std::unique_lock lock(m_mutex);
         if (session->ended) continue;
+        bool heartbeat_lost = false;
         if (!session->samples.empty()) {
             auto const& previous = session->samples.back();
             sample.progressed = sample.running && sample.instructions > previous.instructions;
+            // Running (not paused) yet no instruction retired for a whole
+            // interval: the guest hung (or the worker is stuck) - the event
+            // Virtual Server raised when the Additions' heartbeat stopped.
+            heartbeat_lost = previous.progressed && sample.running && !sample.progressed;
             double wall = std::chrono::duration<double>(sample.at - previous.at).count();
             if (ticks && wall > 0 && sample.cpu_ticks >= previous.cpu_ticks)
                 sample.cpu_percent = double(sample.cpu_ticks - previous.cpu_ticks) /
@@ -303,6 +308,10 @@ void VmRuntime::sample_all() {
                                         "support?); it keeps running"));
             session->guest_shutdown.reset();
         }
+        lock.unlock();
+        if (heartbeat_lost && m_options.on_event)
+            m_options.on_event(session->id, session->name, VmEvent::HeartbeatStopped,
+                               "the guest retired no instruction in the last sampling interval");
     }
 }
 

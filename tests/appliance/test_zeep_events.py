@@ -3,7 +3,7 @@
 """The event log, WaitForUpdates and RetrieveProperties over SOAP:
 python3-zeep against a live vsad that runs a real vsa-vm worker.
 
-Usage: test_zeep_events.py vsad vsa-vhd vsa-vm counter_disk.img
+Usage: test_zeep_events.py vsad vsa-vhd vsa-vm counter_disk.img hang_disk.img
 
 vsad runs with its long-poll listener on a free loopback port: waits go
 there, and the main port refuses them. The guest is the counter disk
@@ -30,7 +30,7 @@ from zeep.transports import Transport
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from vsad_fixture import Vsad  # noqa: E402
 
-VSAD = VSA_VHD = VSA_VM = COUNTER_DISK = None  # argv
+VSAD = VSA_VHD = VSA_VM = COUNTER_DISK = HANG_DISK = None  # argv
 NS = "urn:vsa:virtualserver:1"
 TIMEOUT = 60
 TURNED_OFF, SAVED, TURNING_ON, RESTORING, RUNNING, SAVING, TURNING_OFF = 1, 2, 3, 4, 5, 7, 8
@@ -99,13 +99,13 @@ class EventsTest(unittest.TestCase):
             self.assertLess(time.monotonic(), deadline, "the task does not complete")
         self.assertEqual(self.s.IVMTask_get_Result(_this=task), 0, self.s.IVMTask2_get_ErrorDescription(_this=task))
 
-    def make_counter_vm(self, name):
+    def make_counter_vm(self, name, image=None):
         s = self.s
         vm = s.IVMVirtualServer_CreateVirtualMachine(configurationName=name, configurationPath="")
         folder = os.path.dirname(s.IVMVirtualMachine_get_File(_this=vm))
         vhd = os.path.join(folder, name + ".vhd")
         subprocess.run([VSA_VHD, "create", "fixed", vhd, "4M"], check=True, capture_output=True)
-        with open(COUNTER_DISK, "rb") as image, open(vhd, "r+b") as disk:
+        with open(image or COUNTER_DISK, "rb") as image, open(vhd, "r+b") as disk:
             disk.write(image.read())
         s.IVMVirtualMachine_set_Memory(_this=vm, memory=16)
         s.IVMVirtualMachine_AddHardDiskConnection(_this=vm, hardDiskPath=vhd, busType=0, busNumber=0, deviceNumber=0)
@@ -158,6 +158,28 @@ class EventsTest(unittest.TestCase):
         self.assertEqual([e.kind for e in after][:2], ["VirtualServerStopped", "VirtualServerStarted"])
         self.assertEqual(after[0].sequence, last + 1)
         self.assertEqual([e.state for e in self.events(mark) if e.kind == "OnVMStateChange"], states)
+
+    def test_a_hung_guest_raises_on_heartbeat_stopped(self):
+        # The hang disk prints on COM1, then halts with interrupts off: the
+        # VM stays Running but its guest stops retiring instructions.
+        s = self.s
+        vm = self.make_counter_vm("hung", HANG_DISK)
+        mark = s.IVMVirtualServer_get_LastEventSequence()
+        self.wait_task(s.IVMVirtualMachine_Startup(_this=vm))
+        guest = s.IVMVirtualMachine_get_GuestOS(_this=vm)
+
+        def stopped():
+            return any(e.kind == "OnHeartbeatStopped" and e.object == vm for e in self.events(mark))
+
+        deadline = time.monotonic() + 30
+        while not stopped() and time.monotonic() < deadline:
+            time.sleep(0.5)
+        self.assertTrue(stopped(), "no OnHeartbeatStopped event for the hung guest")
+        event = next(e for e in self.events(mark) if e.kind == "OnHeartbeatStopped")
+        self.assertEqual((event.objectKind, event.objectName, event.severity), ("IVMVirtualMachine", "hung", "Warning"))
+        self.assertFalse(s.IVMGuestOS_get_IsHeartbeating(_this=guest))
+        self.assertEqual(s.IVMVirtualMachine_get_State(_this=vm), RUNNING)
+        self.wait_task(s.IVMVirtualMachine_TurnOff(_this=vm))
 
     def test_wait_for_updates_on_the_long_poll_port(self):
         s, poll = self.s, self.poll
@@ -249,11 +271,11 @@ class EventsTest(unittest.TestCase):
 
 
 def main():
-    global VSAD, VSA_VHD, VSA_VM, COUNTER_DISK
-    if len(sys.argv) < 5:
-        print("usage: test_zeep_events.py vsad vsa-vhd vsa-vm counter_disk.img", file=sys.stderr)
+    global VSAD, VSA_VHD, VSA_VM, COUNTER_DISK, HANG_DISK
+    if len(sys.argv) < 6:
+        print("usage: test_zeep_events.py vsad vsa-vhd vsa-vm counter_disk.img hang_disk.img", file=sys.stderr)
         return 2
-    VSAD, VSA_VHD, VSA_VM, COUNTER_DISK = (os.path.abspath(a) for a in sys.argv[1:5])
+    VSAD, VSA_VHD, VSA_VM, COUNTER_DISK, HANG_DISK = (os.path.abspath(a) for a in sys.argv[1:6])
     started = time.monotonic()
     suite = unittest.TestLoader().loadTestsFromTestCase(EventsTest)
     result = unittest.TextTestRunner(verbosity=2, stream=sys.stdout).run(suite)
