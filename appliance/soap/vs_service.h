@@ -12,6 +12,8 @@
 
 #include <algorithm>
 #include <chrono>
+#include <string>
+#include <string_view>
 
 namespace vsa::services {
 struct HostInfo;
