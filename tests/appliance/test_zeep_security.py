@@ -84,7 +84,8 @@ def setUpModule():
     data_dir = tempfile.mkdtemp(prefix="vsad-security-")
     user_tool("add", "admin", "--admin", password=PASSWORDS["admin"])
     user_tool("add", "bob", "--group=operators", password=PASSWORDS["bob"])
-    user_tool("add", "carol", "--group=operators", password=PASSWORDS["carol"])
+    user_tool("add", "carol", password=PASSWORDS["carol"])
+    user_tool("groups", "carol", "operators")  # the other way to join a group
     start_vsad()
 
 
