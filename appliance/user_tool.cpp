@@ -21,7 +21,9 @@ constexpr int FAILURE = 1;
 
 void usage() {
     std::cerr
-        << "usage: vsad user add NAME [--admin] [--password-stdin] [--data-dir=DIR | --config-file=FILE]\n"
+        << "usage: vsad user add NAME [--admin] [--group=GROUP ...] [--password-stdin] [--data-dir=DIR | "
+           "--config-file=FILE]\n"
+           "       vsad user groups NAME [GROUP ...] [--data-dir=DIR | --config-file=FILE]\n"
            "       vsad user passwd NAME [--password-stdin] [--data-dir=DIR | --config-file=FILE]\n"
            "       vsad user remove NAME [--data-dir=DIR | --config-file=FILE]\n"
            "       vsad user list [--data-dir=DIR | --config-file=FILE]\n";
@@ -65,12 +67,15 @@ int run_user_tool(std::vector<std::string> const& args) {
     std::vector<std::string> words;
     std::filesystem::path data_dir = "/var/lib/vsa";
     bool admin = false, password_stdin = false;
+    std::vector<std::string> groups;
     for (auto const& arg : args) {
         if (arg == "--help" || arg == "-h") {
             usage();
             return 0;
         } else if (arg == "--admin") {
             admin = true;
+        } else if (arg.starts_with("--group=")) {
+            groups.push_back(arg.substr(8));
         } else if (arg == "--password-stdin") {
             password_stdin = true;
         } else if (arg.starts_with("--data-dir=")) {
@@ -99,7 +104,8 @@ int run_user_tool(std::vector<std::string> const& args) {
     auto const& verb = words[0];
     bool needs_name = verb == "add" || verb == "passwd" || verb == "remove";
     if ((needs_name && words.size() != 2) || (verb == "list" && words.size() != 1) ||
-        (!needs_name && verb != "list")) {
+        (verb == "groups" && words.size() < 2) || (!needs_name && verb != "list" && verb != "groups") ||
+        (!groups.empty() && verb != "add")) {
         usage();
         return USAGE_ERROR;
     }
@@ -114,7 +120,13 @@ int run_user_tool(std::vector<std::string> const& args) {
     if (verb == "list") {
         for (auto const& name : store.names()) {
             auto account = store.find(name);
-            std::cout << name << (account && account->administrator ? "\tadministrator" : "\tuser") << "\n";
+            std::cout << name << (account && account->administrator ? "\tadministrator" : "\tuser");
+            if (account && !account->groups.empty()) {
+                std::cout << "\t";
+                for (std::size_t i = 0; i < account->groups.size(); ++i)
+                    std::cout << (i ? "," : "") << account->groups[i];
+            }
+            std::cout << "\n";
         }
         return 0;
     }
@@ -122,10 +134,13 @@ int run_user_tool(std::vector<std::string> const& args) {
     Result<void, std::string> result;
     if (verb == "remove") {
         result = store.remove(name);
+    } else if (verb == "groups") {
+        result = store.set_groups(name, std::vector<std::string>(words.begin() + 2, words.end()));
     } else {
         std::string password;
         if (!read_password(password_stdin, password)) return FAILURE;
-        result = verb == "add" ? store.add(name, password, admin) : store.set_password(name, password);
+        result =
+            verb == "add" ? store.add(name, password, admin, groups) : store.set_password(name, password);
     }
     if (result.is_error()) {
         std::cerr << "vsad user: " << result.error() << "\n";

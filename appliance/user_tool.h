@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 // `vsad user ...`: manage the local accounts without a running daemon.
-//   vsad user add NAME [--admin] [--password-stdin] [--data-dir=DIR | --config-file=FILE]
+//   vsad user add NAME [--admin] [--group=GROUP ...] [--password-stdin] [--data-dir=DIR | --config-file=FILE]
+//   vsad user groups NAME [GROUP ...] [...]   (replaces the groups; none: no groups)
 //   vsad user passwd NAME [--password-stdin] [...]
 //   vsad user remove NAME [...]
 //   vsad user list [...]

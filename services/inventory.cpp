@@ -2,6 +2,7 @@
 #include "services/inventory.h"
 
 #include "services/model/names.h"
+#include "services/persist/security_xml.h"
 #include "services/persist/vmc_file.h"
 #include "services/persist/vnc_file.h"
 #include "services/storage/vhd_operations.h"
@@ -957,6 +958,105 @@ ServiceResult<std::vector<std::string>> Inventory::find_files(FileKind kind,
         }
     }
     return std::vector<std::string>(found.begin(), found.end());
+}
+
+// --- Security descriptors -------------------------------------------------
+//
+// They live in the preserved text of each file, which every other writer
+// carries along, so setting one rewrites that text and writes the file.
+
+ServiceResult<std::optional<security::SecurityDescriptor>> Inventory::vm_security(Guid const& id) const {
+    std::shared_lock lock(m_mutex);
+    for (auto const& vm : m_vms) {
+        if (vm.config_id() != id) continue;
+        if (vm.preserved_xml().empty()) return std::optional<security::SecurityDescriptor>{};
+        return persist::security_in(vm.preserved_xml(), vm.file().string(), persist::VMC_SECURITY_PATH);
+    }
+    return Err{ServiceError{hr::VM_E_VM_UNKNOWN, "no registered virtual machine " + id.to_string()}};
+}
+
+ServiceResult<void> Inventory::set_vm_security(Guid const& id,
+                                               security::SecurityDescriptor const& descriptor) {
+    std::unique_lock lock(m_mutex);
+    auto* stored = find_vm(id);
+    if (!stored)
+        return Err{ServiceError{hr::VM_E_VM_UNKNOWN, "no registered virtual machine " + id.to_string()}};
+    auto text =
+        stored->preserved_xml().empty() ? TRY(persist::serialize_vmc(*stored)) : stored->preserved_xml();
+    VirtualMachine updated = *stored;
+    updated.set_preserved_xml(
+        TRY(persist::with_security(text, stored->file().string(), persist::VMC_SECURITY_PATH, descriptor)));
+    TRY(persist::write_vmc(updated, m_options.write_hooks));
+    *stored = std::move(updated);
+    return {};
+}
+
+ServiceResult<std::optional<security::SecurityDescriptor>> Inventory::network_security(Guid const& id) const {
+    std::shared_lock lock(m_mutex);
+    for (auto const& network : m_networks) {
+        if (network.id() != id) continue;
+        if (network.preserved_xml().empty()) return std::optional<security::SecurityDescriptor>{};
+        return persist::security_in(network.preserved_xml(), network.file().string(),
+                                    persist::VNC_SECURITY_PATH);
+    }
+    return Err{
+        ServiceError{hr::VM_E_INVALID_VIRTUAL_NETWORK_ID, "no registered virtual network " + id.to_string()}};
+}
+
+ServiceResult<void> Inventory::set_network_security(Guid const& id,
+                                                    security::SecurityDescriptor const& descriptor) {
+    std::unique_lock lock(m_mutex);
+    auto* stored = find_network(id);
+    if (!stored)
+        return Err{ServiceError{hr::VM_E_INVALID_VIRTUAL_NETWORK_ID,
+                                "no registered virtual network " + id.to_string()}};
+    auto text =
+        stored->preserved_xml().empty() ? TRY(persist::serialize_vnc(*stored)) : stored->preserved_xml();
+    VirtualNetwork updated = *stored;
+    updated.set_preserved_xml(
+        TRY(persist::with_security(text, stored->file().string(), persist::VNC_SECURITY_PATH, descriptor)));
+    TRY(persist::write_vnc(updated, m_options.write_hooks));
+    *stored = std::move(updated);
+    return {};
+}
+
+ServiceResult<std::optional<security::SecurityDescriptor>> Inventory::server_security() const {
+    std::shared_lock lock(m_mutex);
+    if (m_options_preserved_xml.empty()) return std::optional<security::SecurityDescriptor>{};
+    return persist::security_in(m_options_preserved_xml, options_file().string(),
+                                persist::SERVER_SECURITY_PATH);
+}
+
+ServiceResult<void> Inventory::set_server_security(security::SecurityDescriptor const& descriptor) {
+    std::unique_lock lock(m_mutex);
+    auto options = current_options();
+    auto text = options.preserved_xml.empty() ? TRY(persist::serialize_server_options(options))
+                                              : options.preserved_xml;
+    options.preserved_xml =
+        TRY(persist::with_security(text, options_file().string(), persist::SERVER_SECURITY_PATH, descriptor));
+    TRY(write_options(options));
+    m_options_preserved_xml = std::move(options.preserved_xml);
+    return {};
+}
+
+ServiceResult<std::optional<security::SecurityDescriptor>>
+Inventory::disk_security(std::filesystem::path const& disk) const {
+    std::shared_lock lock(m_mutex);
+    if (m_options_preserved_xml.empty()) return std::optional<security::SecurityDescriptor>{};
+    return persist::disk_security_in(m_options_preserved_xml, options_file().string(), disk.string());
+}
+
+ServiceResult<void> Inventory::set_disk_security(std::filesystem::path const& disk,
+                                                 security::SecurityDescriptor const& descriptor) {
+    std::unique_lock lock(m_mutex);
+    auto options = current_options();
+    auto text = options.preserved_xml.empty() ? TRY(persist::serialize_server_options(options))
+                                              : options.preserved_xml;
+    options.preserved_xml =
+        TRY(persist::with_disk_security(text, options_file().string(), disk.string(), descriptor));
+    TRY(write_options(options));
+    m_options_preserved_xml = std::move(options.preserved_xml);
+    return {};
 }
 
 } // namespace vsa::services

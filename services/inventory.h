@@ -42,6 +42,7 @@
 #include "services/path_policy.h"
 #include "services/persist/atomic_file.h"
 #include "services/persist/server_options_file.h"
+#include "services/security/access_control.h"
 
 #include <filesystem>
 #include <functional>
@@ -196,6 +197,24 @@ public:
     enum class FileKind { VirtualMachine, VirtualNetwork, HardDisk, Dvd, Floppy };
     ServiceResult<std::vector<std::string>>
     find_files(FileKind kind, std::vector<std::string> const& additional, bool exclude_registered) const;
+
+    // Security descriptors (IVMSecurity, services/security): a VM's in its
+    // .vmc, a network's in its .vnc, the server's and each virtual hard
+    // disk's (keyed by canonical path) in options.xml; the layout is in
+    // services/persist/security_xml.h. Reads give std::nullopt when the
+    // object has none stored (the caller applies the default), and
+    // VM_E_VM_UNKNOWN / VM_E_INVALID_VIRTUAL_NETWORK_ID for an unknown
+    // object. Writes are atomic like every other change here.
+    using SecurityDescriptor = security::SecurityDescriptor;
+    ServiceResult<std::optional<SecurityDescriptor>> vm_security(Guid const& id) const;
+    ServiceResult<void> set_vm_security(Guid const& id, SecurityDescriptor const& descriptor);
+    ServiceResult<std::optional<SecurityDescriptor>> network_security(Guid const& id) const;
+    ServiceResult<void> set_network_security(Guid const& id, SecurityDescriptor const& descriptor);
+    ServiceResult<std::optional<SecurityDescriptor>> server_security() const;
+    ServiceResult<void> set_server_security(SecurityDescriptor const& descriptor);
+    ServiceResult<std::optional<SecurityDescriptor>> disk_security(std::filesystem::path const& disk) const;
+    ServiceResult<void> set_disk_security(std::filesystem::path const& disk,
+                                          SecurityDescriptor const& descriptor);
 
 private:
     explicit Inventory(Options options);

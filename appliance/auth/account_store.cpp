@@ -97,6 +97,26 @@ Result<std::optional<std::string>, std::string> read_file(std::filesystem::path 
     return std::optional<std::string>{std::move(text)};
 }
 
+// Group names follow the account name rules; the built-in groups cannot be
+// joined this way (Administrators is the administrator flag, Everyone is
+// every account).
+Result<void, std::string> check_groups(std::vector<std::string> const& groups) {
+    if (groups.size() > MAX_GROUPS_PER_ACCOUNT)
+        return Err{"more than " + std::to_string(MAX_GROUPS_PER_ACCOUNT) + " groups"};
+    for (std::size_t i = 0; i < groups.size(); ++i) {
+        auto const& group = groups[i];
+        if (!is_valid_name(group))
+            return Err{std::string(
+                "invalid group name (allowed: [A-Za-z0-9][A-Za-z0-9._-]*, at most 64 characters)")};
+        auto key = lower_name(group);
+        if (key == "administrators" || key == "everyone")
+            return Err{"\"" + group + "\" is a built-in group (use --admin for Administrators)"};
+        for (std::size_t j = 0; j < i; ++j)
+            if (lower_name(groups[j]) == key) return Err{"group \"" + group + "\" is listed twice"};
+    }
+    return Ok{};
+}
+
 Result<Accounts, std::string> parse_document(std::string const& text) {
     try {
         Poco::JSON::Parser parser;
@@ -130,10 +150,21 @@ Result<Accounts, std::string> parse_document(std::string const& text) {
             if (!administrator.isBoolean())
                 return Err{where + "\"administrator\" is missing or not a boolean"};
 
-            Account account{name.extract<std::string>(), hash.extract<std::string>(),
-                            administrator.extract<bool>()};
+            Account account{
+                name.extract<std::string>(), hash.extract<std::string>(), administrator.extract<bool>(), {}};
             // The name is only echoed once it is known to be printable.
             if (!is_valid_name(account.name)) return Err{where + "invalid name"};
+            if (entry->has("groups")) {
+                if (!entry->isArray("groups")) return Err{where + "\"groups\" is not an array"};
+                auto groups = entry->getArray("groups");
+                for (unsigned g = 0; g < groups->size(); ++g) {
+                    Poco::Dynamic::Var group = groups->get(g);
+                    if (!group.isString()) return Err{where + "a group is not a string"};
+                    account.groups.push_back(group.extract<std::string>());
+                }
+                if (auto valid = check_groups(account.groups); valid.is_error())
+                    return Err{where + valid.error()};
+            }
             if (!is_well_formed_password_hash(account.password_hash))
                 return Err{where + "malformed password hash for \"" + account.name + "\""};
             auto key = lower_name(account.name);
@@ -156,6 +187,12 @@ Result<std::string, std::string> serialize(Accounts const& accounts) {
             entry.set("name", account.name);
             entry.set("hash", account.password_hash);
             entry.set("administrator", account.administrator);
+            if (!account.groups.empty()) {
+                Poco::JSON::Array groups;
+                for (auto const& group : account.groups)
+                    groups.add(group);
+                entry.set("groups", groups);
+            }
             list.add(entry);
         }
         Poco::JSON::Object document(Poco::JSON_PRESERVE_KEY_ORDER);
@@ -277,11 +314,12 @@ Result<void, std::string> AccountStore::save_locked() const {
 }
 
 Result<void, std::string> AccountStore::add(std::string const& name, std::string_view password,
-                                            bool administrator) {
+                                            bool administrator, std::vector<std::string> groups) {
     if (!is_valid_name(name))
         return Err{std::string("invalid account name (allowed: [A-Za-z0-9][A-Za-z0-9._-]*, "
                                "at most 64 characters)")};
     TRY(check_new_password(password));
+    TRY(check_groups(groups));
     auto key = lower_name(name);
     auto duplicate = [&] { return Err{"account \"" + name + "\" already exists"}; };
     {
@@ -293,7 +331,8 @@ Result<void, std::string> AccountStore::add(std::string const& name, std::string
     auto hash = TRY(hash_password(password, m_params));
 
     std::unique_lock lock(m_mutex);
-    auto [it, inserted] = m_accounts.try_emplace(key, Account{name, std::move(hash), administrator});
+    auto [it, inserted] =
+        m_accounts.try_emplace(key, Account{name, std::move(hash), administrator, std::move(groups)});
     if (!inserted) return duplicate();
     if (auto saved = save_locked(); saved.is_error()) {
         m_accounts.erase(it);
@@ -325,6 +364,29 @@ Result<void, std::string> AccountStore::set_password(std::string const& name, st
     }
     ++m_generation;
     return Ok{};
+}
+
+Result<void, std::string> AccountStore::set_groups(std::string const& name, std::vector<std::string> groups) {
+    TRY(check_groups(groups));
+    std::unique_lock lock(m_mutex);
+    auto it = m_accounts.find(lower_name(name));
+    if (it == m_accounts.end()) return Err{std::string("no such account")};
+    std::swap(it->second.groups, groups);
+    if (auto saved = save_locked(); saved.is_error()) {
+        std::swap(it->second.groups, groups);
+        return saved;
+    }
+    ++m_generation;
+    return Ok{};
+}
+
+std::optional<std::string> AccountStore::find_group(std::string_view name) const {
+    auto key = lower_name(name);
+    std::shared_lock lock(m_mutex);
+    for (auto const& [account_key, account] : m_accounts)
+        for (auto const& group : account.groups)
+            if (lower_name(group) == key) return group;
+    return std::nullopt;
 }
 
 Result<void, std::string> AccountStore::remove(std::string const& name) {

@@ -3,6 +3,12 @@
 //
 //     {"version":1,"accounts":[{"name":"admin","hash":"$scrypt$...","administrator":true}]}
 //
+// An account may also list the groups it belongs to ("groups":["operators"],
+// written only when not empty, so files without it stay valid and older
+// readers, which ignore unknown keys, still read ours). Groups only name
+// sets of accounts for access control lists (services/security); the
+// administrator flag is membership of the built-in group "Administrators".
+//
 // Only scrypt hashes are stored (appliance/auth/password_hash.h); a password
 // lives in memory just long enough to be hashed. Names are case-insensitive
 // like Windows account names, which Virtual Server clients expect, but keep
@@ -34,7 +40,11 @@ struct Account {
     std::string name;
     std::string password_hash;
     bool administrator = false;
+    std::vector<std::string> groups{}; // names as the account names; not Administrators/Everyone
 };
+
+// At most this many groups per account.
+inline constexpr std::size_t MAX_GROUPS_PER_ACCOUNT = 32;
 
 class AccountStore {
 public:
@@ -49,11 +59,17 @@ public:
     AccountStore& operator=(AccountStore const&) = delete;
 
     // name: [A-Za-z0-9][A-Za-z0-9._-]{0,63}; password: 8..1024 bytes.
-    Result<void, std::string> add(std::string const& name, std::string_view password, bool administrator);
+    Result<void, std::string> add(std::string const& name, std::string_view password, bool administrator,
+                                  std::vector<std::string> groups = {});
     Result<void, std::string> set_password(std::string const& name, std::string_view password);
     Result<void, std::string> remove(std::string const& name);
+    // Replaces the account's groups (an empty list: none).
+    Result<void, std::string> set_groups(std::string const& name, std::vector<std::string> groups);
 
     std::optional<Account> find(std::string_view name) const;
+    // Whether some account belongs to the group `name` (case-insensitive);
+    // gives the group's name as spelled in the first such account.
+    std::optional<std::string> find_group(std::string_view name) const;
     // Unknown users cost one scrypt run too, so response time does not tell
     // an attacker which names exist.
     bool verify(std::string_view name, std::string_view password) const;

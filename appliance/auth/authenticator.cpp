@@ -82,7 +82,7 @@ Authenticator::Digest Authenticator::credential_digest(std::string_view user,
 std::optional<Principal> Authenticator::principal_for(std::string_view user) const {
     auto account = m_accounts.find(user);
     if (!account) return std::nullopt;
-    return Principal{account->name, account->administrator};
+    return Principal{account->name, account->administrator, account->groups};
 }
 
 AuthOutcome Authenticator::failed(std::string const& client) {

@@ -20,12 +20,14 @@
 #include <semaphore>
 #include <string>
 #include <unordered_map>
+#include <vector>
 
 namespace vsa::appliance {
 
 struct Principal {
     std::string user;
     bool administrator{false};
+    std::vector<std::string> groups{}; // besides Administrators (the flag above) and Everyone
 };
 
 enum class AuthStatus {
@@ -57,6 +59,8 @@ public:
     // Session_Logon: verify and open a session.
     AuthOutcome logon(std::string const& user, std::string_view password, std::string const& client);
     bool logoff(std::string_view token) { return m_sessions.remove(token); }
+    // The accounts, for naming users in access control lists.
+    AccountStore const& accounts() const { return m_accounts; }
 
 private:
     using Digest = std::array<unsigned char, 32>;

@@ -36,7 +36,7 @@ int send_to_memory(struct soap* soap, char const* data, std::size_t length) {
 SoapDispatcher::Reply SoapDispatcher::dispatch(std::string_view request_body, SoapCall& call) {
     // One context per worker thread: gSOAP contexts are not thread-safe, and
     // making one per request would cost an allocation-heavy setup each time.
-    thread_local VsService t_service;
+    thread_local AccessCheckedVsService t_service;
     struct soap* soap = t_service.soap;
 
     Reply reply;

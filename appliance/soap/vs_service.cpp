@@ -9,6 +9,7 @@
 
 #include <charconv>
 #include <ctime>
+#include <map>
 #include <type_traits>
 
 namespace vsa::appliance {
@@ -1323,6 +1324,9 @@ VSA_OP(IVMVirtualServer_USCOREGetEvents) {
                                                        std::to_string(services::ObjectUpdates::MAX_EVENTS));
         auto events = m_backend->server.events().after(static_cast<std::uint64_t>(request->afterSequence),
                                                        static_cast<std::size_t>(request->maxCount));
+        // Events about a VM or network the caller may not read are left
+        // out (the gap in the numbers shows that something happened).
+        std::erase_if(events, [&](services::Event const& event) { return !may_read(event.object); });
         return soap_events(soap, events);
     });
 }
@@ -1345,6 +1349,9 @@ VSA_OP(IVMVirtualServer_USCOREWaitForUpdates) {
         auto timeout = std::min(std::chrono::milliseconds(request->timeout), task_wait_cap(*m_limits));
         auto set = object_updates(m_backend->server)
                        .wait_for_updates(static_cast<std::uint64_t>(request->sinceSequence), timeout);
+        std::erase_if(set.events, [&](services::Event const& event) { return !may_read(event.object); });
+        std::erase_if(set.objects,
+                      [&](services::ObjectUpdate const& object) { return !may_read(object.object); });
         auto* out = soap_new_vs__UpdateSet(soap);
         out->sequence = static_cast<LONG64>(set.sequence);
         out->resync = set.resync;
@@ -1366,6 +1373,17 @@ VSA_OP(IVMVirtualServer_USCORERetrieveProperties) {
     return answer(response.returnval, [&]() -> ServiceResult<vs__ArrayOfPropertyValue*> {
         auto values = TRY(object_updates(m_backend->server)
                               .retrieve(strings_of(request->objects), strings_of(request->properties)));
+        // Per object, as the single-property operations would check it.
+        std::map<std::string, bool> readable;
+        for (auto& value : values) {
+            auto [entry, fresh] = readable.try_emplace(value.object, true);
+            if (fresh) entry->second = may_read(value.object);
+            if (entry->second) continue;
+            value.value.clear();
+            value.items.clear();
+            value.error = hr::E_ACCESSDENIED;
+            value.message = "access denied: the read right on " + value.object + " is missing";
+        }
         return soap_properties(soap, std::move(values));
     });
 }

@@ -12,6 +12,8 @@
 
 #include <algorithm>
 #include <chrono>
+#include <string>
+#include <string_view>
 
 namespace vsa::services {
 struct HostInfo;
@@ -236,13 +238,44 @@ namespace vsa::appliance {
     X(IVMGuestOS_USCOREget_USCOREHeartbeatPercentage)                                                        \
     X(IVMGuestOS_USCOREShutdown)                                                                             \
     X(IVMAccountant_USCOREget_USCORECPUUtilization)                                                          \
-    X(IVMAccountant_USCOREget_USCOREUpTime)
+    X(IVMAccountant_USCOREget_USCOREUpTime)                                                                  \
+    X(IVMVirtualServer_USCOREget_USCORESecurity)                                                             \
+    X(IVMVirtualServer_USCOREset_USCORESecurity)                                                             \
+    X(IVMVirtualMachine_USCOREget_USCORESecurity)                                                            \
+    X(IVMVirtualNetwork_USCOREget_USCORESecurity)                                                            \
+    X(IVMSecurity_USCOREget_USCOREAccessRights)                                                              \
+    X(IVMSecurity_USCOREget_USCORECurrentUserAccessRights)                                                   \
+    X(IVMSecurity_USCOREget_USCOREOwnerName)                                                                 \
+    X(IVMSecurity_USCOREset_USCOREOwnerName)                                                                 \
+    X(IVMSecurity_USCOREAddEntry)                                                                            \
+    X(IVMSecurity_USCOREFindEntry)                                                                           \
+    X(IVMSecurity_USCORERemoveEntry)                                                                         \
+    X(IVMAccessRightsCollection_USCOREget_USCORECount)                                                       \
+    X(IVMAccessRightsCollection_USCOREget_USCOREItem)                                                        \
+    X(IVMAccessRightsCollection_USCOREget_USCORE_USCORENewEnum)                                              \
+    X(IVMAccessRights_USCOREget_USCOREName)                                                                  \
+    X(IVMAccessRights_USCOREset_USCOREName)                                                                  \
+    X(IVMAccessRights_USCOREget_USCOREType)                                                                  \
+    X(IVMAccessRights_USCOREset_USCOREType)                                                                  \
+    X(IVMAccessRights_USCOREget_USCOREReadAccess)                                                            \
+    X(IVMAccessRights_USCOREset_USCOREReadAccess)                                                            \
+    X(IVMAccessRights_USCOREget_USCOREWriteAccess)                                                           \
+    X(IVMAccessRights_USCOREset_USCOREWriteAccess)                                                           \
+    X(IVMAccessRights_USCOREget_USCOREExecuteAccess)                                                         \
+    X(IVMAccessRights_USCOREset_USCOREExecuteAccess)                                                         \
+    X(IVMAccessRights_USCOREget_USCOREDeleteAccess)                                                          \
+    X(IVMAccessRights_USCOREset_USCOREDeleteAccess)                                                          \
+    X(IVMAccessRights_USCOREget_USCOREReadPermissions)                                                       \
+    X(IVMAccessRights_USCOREset_USCOREReadPermissions)                                                       \
+    X(IVMAccessRights_USCOREget_USCOREChangePermissions)                                                     \
+    X(IVMAccessRights_USCOREset_USCOREChangePermissions)                                                     \
+    X(IVMHardDisk_USCOREget_USCORESecurity)
 
 // The reference a client gets from IVMVirtualServer_get_HostInfo and passes
 // back as _this. There is one host, so one reference.
 inline constexpr char const* HOST_INFO_REF = "hostinfo";
 
-class VsService final : public VirtualServerBindingService {
+class VsService : public VirtualServerBindingService {
 public:
     VsService();
 
@@ -269,7 +302,45 @@ public:
         return nullptr;
     }
 
+protected:
+    // Security (vs_service_security.cpp). What the access policy
+    // (access_policy.h) may need from a request: its object references.
+    struct AccessRefs {
+        std::string_view this_ref, vm, network, disk, security;
+    };
+    template <typename Request>
+    static AccessRefs access_refs(Request const* request) {
+        AccessRefs refs;
+        if constexpr (requires { request->_USCOREthis; }) refs.this_ref = request->_USCOREthis;
+        if constexpr (requires { request->virtualMachine; }) refs.vm = request->virtualMachine;
+        if constexpr (requires { request->virtualNetwork; }) refs.network = request->virtualNetwork;
+        if constexpr (requires { request->hardDiskPath; }) refs.disk = request->hardDiskPath;
+        if constexpr (requires { request->security; }) refs.security = request->security;
+        return refs;
+    }
+    // The central check: looks `operation` (gSOAP's spelling) up in the
+    // access policy, authenticates when it needs to, and checks the caller's
+    // rights on the objects it names. SOAP_OK or the fault (E_ACCESSDENIED
+    // naming the right and the object, logged).
+    int authorize(std::string_view operation, AccessRefs const& refs);
+    // Whether the caller may read the VM or network `object_ref` names (for
+    // the batched reads, which cover many objects in one call); true for
+    // other references (tasks, the server), which the operation's own check
+    // covered.
+    bool may_read(std::string_view object_ref);
+    // After a successful Create/Register of a VM or network: gives a new
+    // object without a stored descriptor its creator's default one.
+    template <typename Response>
+    void adopt_if_created(std::string_view operation, Response const& response) {
+        if constexpr (requires { response.returnval.c_str(); }) adopt_created(operation, response.returnval);
+    }
+    void adopt_created(std::string_view operation, std::string const& reference);
+
 private:
+    template <typename Out, typename F>
+    int security_answer(Out& out, F&& produce);
+    template <typename F>
+    int security_act(F&& run);
     services::Inventory& inventory();
     services::VmRuntime& runtime();
     int require_principal();
@@ -288,6 +359,23 @@ private:
     SoapBackend const* m_backend{nullptr};
     SoapCall* m_call{nullptr};
     RequestLimits const* m_limits{nullptr};
+};
+
+// What the dispatcher runs: every operation passes VsService::authorize
+// (the access policy) before its implementation runs, so no operation can
+// skip the check, including ones added later (they are refused until the
+// policy table has them).
+class AccessCheckedVsService final : public VsService {
+public:
+#define VSA_GUARD_OPERATION(op)                                                                              \
+    int op(_vs__##op* request, _vs__##op##Response& response) override {                                     \
+        if (int rc = authorize(#op, access_refs(request))) return rc;                                        \
+        int rc = VsService::op(request, response);                                                           \
+        if (rc == SOAP_OK) adopt_if_created(#op, response);                                                  \
+        return rc;                                                                                           \
+    }
+    VSA_SOAP_OPERATIONS(VSA_GUARD_OPERATION)
+#undef VSA_GUARD_OPERATION
 };
 
 } // namespace vsa::appliance

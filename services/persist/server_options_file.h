@@ -15,7 +15,9 @@
 //       <configuration id="0" type="string">/srv/vsa/networks/Internal.vnc</configuration> ...
 // Registered VMs and networks are listed by file, as Virtual Server keeps
 // shortcuts to them; everything else about them is in their own files.
-// Later parts (security) add sections; unknown sections are kept.
+// Later parts add sections; unknown sections are kept. Security adds
+// <security> (the server's ACL and each disk's, security_xml.h), which the
+// inventory edits in the preserved text.
 #pragma once
 
 #include "services/persist/atomic_file.h"

@@ -30,6 +30,8 @@
 //   ethernet_controller/ethernet_card_address_is_dynamic (boolean)
 //   serial_port/{type (integer VMSerialPortType), name (string)}
 //   parallel_port[@id=0]/name (string)
+//   settings/security                             IVMSecurity (security_xml.h;
+//                                                 kept as preserved text)
 // A CD/DVD or floppy "pathname/absolute" of one letter (or "X:") is a host
 // drive, as in the reference's example; anything else is an image path.
 //

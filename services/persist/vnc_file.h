@@ -18,7 +18,8 @@
 //         <default_gateway_address/> <dns_servers/> <wins_servers/>
 //         <lease_time/> <lease_renewal_time/> <lease_rebinding_time/>
 //                                                      (integers, seconds)
-// Unknown keys are kept as in the .vmc. A file without an id gets one from
+// virtual_network/security holds the IVMSecurity descriptor (security_xml.h),
+// kept as preserved text. Unknown keys are kept as in the .vmc. A file without an id gets one from
 // the inventory; the name defaults to the file's stem.
 #pragma once
 

@@ -393,6 +393,43 @@ BOOST_AUTO_TEST_CASE(changes_persist_across_reopen) {
     BOOST_TEST(!store->find("gone").has_value());
 }
 
+// Groups (for access control lists): optional in the file, so files from
+// before them open unchanged; written only when an account has some.
+BOOST_AUTO_TEST_CASE(groups_persist_and_stay_optional) {
+    {
+        auto store = open_store();
+        BOOST_REQUIRE(store->add("plain", "password-1", false).has_value());
+        BOOST_REQUIRE(store->add("bob", "password-2", false, {"operators", "Backup"}).has_value());
+        BOOST_TEST(store->add("bad", "password-3", false, {"Administrators"}).is_error());
+        BOOST_TEST(store->add("bad", "password-3", false, {"everyone"}).is_error());
+        BOOST_TEST(store->add("bad", "password-3", false, {"a/b"}).is_error());
+        BOOST_TEST(store->add("bad", "password-3", false, {"x", "X"}).is_error());
+        BOOST_TEST(!store->find("bad").has_value());
+        BOOST_REQUIRE(store->set_groups("plain", {"operators"}).has_value());
+        BOOST_TEST(store->set_groups("nobody", {"operators"}).is_error());
+    }
+    BOOST_TEST(read_file().find("\"groups\":[\"operators\",\"Backup\"]") != std::string::npos);
+    auto store = open_store();
+    BOOST_TEST((store->find("bob")->groups == std::vector<std::string>{"operators", "Backup"}));
+    BOOST_TEST((store->find("plain")->groups == std::vector<std::string>{"operators"}));
+    BOOST_TEST(store->find_group("BACKUP").value_or("") == "Backup");
+    BOOST_TEST(!store->find_group("nobody").has_value());
+    BOOST_REQUIRE(store->set_groups("plain", {}).has_value());
+    BOOST_REQUIRE(store->set_groups("bob", {}).has_value());
+    BOOST_TEST(read_file().find("groups") == std::string::npos); // back to the old format
+    BOOST_TEST(!store->find_group("operators").has_value());
+}
+
+BOOST_AUTO_TEST_CASE(bad_groups_in_the_file_are_errors) {
+    std::string const hash = hash_password("password", FAST).release_value();
+    for (std::string groups : {"\"groups\":\"operators\"", "\"groups\":[1]", "\"groups\":[\"a b\"]",
+                               "\"groups\":[\"Everyone\"]"}) {
+        write_file("{\"version\":1,\"accounts\":[{\"name\":\"alice\",\"hash\":\"" + hash +
+                   "\",\"administrator\":false," + groups + "}]}");
+        BOOST_TEST(AccountStore::open(file, FAST).is_error(), groups);
+    }
+}
+
 BOOST_AUTO_TEST_CASE(file_and_directory_modes) {
     auto store = open_store();
     BOOST_REQUIRE(store->add("alice", "wonderland", false).has_value());
