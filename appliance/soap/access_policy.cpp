@@ -253,6 +253,15 @@ OperationPolicy const POLICIES[] = {
     {"IVMNetworkAdapterCollection_get_Count", {Target::ThisVmOrNetwork, Right::Read}},
     {"IVMNetworkAdapterCollection_get_Item", {Target::ThisVmOrNetwork, Right::Read}},
     {"IVMNetworkAdapterCollection_get__NewEnum", {Target::ThisVmOrNetwork, Right::Read}},
+    // Virtual hard disks, by path: the disk's own ACL.
+    {"IVMVirtualServer_GetHardDisk", {Target::Server, Right::Read}},
+    {"IVMHardDisk_get_File", {Target::ThisDisk, Right::Read}},
+    {"IVMHardDisk_get_Type", {Target::ThisDisk, Right::Read}},
+    {"IVMHardDisk_get_SizeInGuest", {Target::ThisDisk, Right::Read}},
+    {"IVMHardDisk_get_SizeOnHost", {Target::ThisDisk, Right::Read}},
+    {"IVMHardDisk_get_Parent", {Target::ThisDisk, Right::Read}},
+    {"IVMHardDisk_Compact", {Target::ThisDisk, Right::Write}},
+    {"IVMHardDisk_Merge", {Target::ThisDisk, Right::Write}},
     // A running VM's display, guest and accounting.
     {"IVMVirtualMachine_get_Display", {Target::ThisVm, Right::Read}},
     {"IVMVirtualMachine_get_GuestOS", {Target::ThisVm, Right::Read}},

@@ -47,6 +47,7 @@ enum class Target : std::uint8_t {
     ThisVm,          // _this: a VM, or a part of one (<vm>/hdc/..., /dvd/, /fdd/, /nic/)
     ThisNetwork,     // _this: a virtual network, or a part of one (<network>/dhcp)
     ThisVmOrNetwork, // _this: "<vm or network>/...": whichever the GUID names
+    ThisDisk,        // _this: a virtual hard disk's absolute path
     ThisSecurity,    // _this: "<object>#security[/entries]": that object
     ThisEntry,       // _this: "<object>#security/<name>/<type>": that object; the
                      // caller's own "@current" entry may always be read

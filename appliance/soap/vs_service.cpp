@@ -5,6 +5,7 @@
 #include "appliance/soap/fault_mapping.h"
 #include "appliance/soap/host_info_cache.h"
 #include "services/events/object_updates.h"
+#include "services/hard_disk.h"
 #include "services/virtual_server.h"
 
 #include <charconv>
@@ -1253,6 +1254,43 @@ VSA_COLLECTION(IVMNetworkAdapterCollection)
 VSA_COLLECTION(IVMDVDDriveCollection)
 VSA_COLLECTION(IVMTaskCollection)
 #undef VSA_COLLECTION
+
+// --- Virtual hard disks ---------------------------------------------------
+
+VSA_OP(IVMVirtualServer_USCOREGetHardDisk) {
+    return answer(response.returnval, [&]() -> ServiceResult<std::string> {
+        // Existence only: a disk a running VM holds locked is still a disk
+        // (its properties are read when asked for).
+        return TRY(services::resolve_hard_disk(inventory(), request->imagePath)).string();
+    });
+}
+
+#define VSA_HD_GET(prop, Type, expression)                                                                   \
+    VSA_OP(IVMHardDisk_USCOREget_USCORE##prop) {                                                             \
+        return answer(response.returnval, [&]() -> ServiceResult<Type> {                                     \
+            services::HardDiskInfo disk =                                                                    \
+                TRY(services::inspect_hard_disk(inventory(), request->_USCOREthis));                         \
+            return expression;                                                                               \
+        });                                                                                                  \
+    }
+VSA_HD_GET(File, std::string, disk.file.string())
+VSA_HD_GET(Type, std::int32_t, static_cast<std::int32_t>(disk.type))
+VSA_HD_GET(SizeInGuest, std::string, std::to_string(disk.size_in_guest))
+VSA_HD_GET(SizeOnHost, std::string, std::to_string(disk.size_on_host))
+VSA_HD_GET(Parent, std::string, disk.parent.string())
+#undef VSA_HD_GET
+
+VSA_OP(IVMHardDisk_USCORECompact) {
+    return answer(response.returnval, [&]() -> ServiceResult<std::string> {
+        return task_ref(*TRY(m_backend->server.disk_tasks().compact(request->_USCOREthis)));
+    });
+}
+
+VSA_OP(IVMHardDisk_USCOREMerge) {
+    return answer(response.returnval, [&]() -> ServiceResult<std::string> {
+        return task_ref(*TRY(m_backend->server.disk_tasks().merge(request->_USCOREthis)));
+    });
+}
 
 // --- Events and batched reads (VSA extensions) -----------------------------
 

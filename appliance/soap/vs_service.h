@@ -269,7 +269,15 @@ namespace vsa::appliance {
     X(IVMAccessRights_USCOREset_USCOREReadPermissions)                                                       \
     X(IVMAccessRights_USCOREget_USCOREChangePermissions)                                                     \
     X(IVMAccessRights_USCOREset_USCOREChangePermissions)                                                     \
-    X(IVMHardDisk_USCOREget_USCORESecurity)
+    X(IVMHardDisk_USCOREget_USCORESecurity)                                                                  \
+    X(IVMVirtualServer_USCOREGetHardDisk)                                                                    \
+    X(IVMHardDisk_USCOREget_USCOREFile)                                                                      \
+    X(IVMHardDisk_USCOREget_USCOREType)                                                                      \
+    X(IVMHardDisk_USCOREget_USCORESizeInGuest)                                                               \
+    X(IVMHardDisk_USCOREget_USCORESizeOnHost)                                                                \
+    X(IVMHardDisk_USCOREget_USCOREParent)                                                                    \
+    X(IVMHardDisk_USCORECompact)                                                                             \
+    X(IVMHardDisk_USCOREMerge)
 
 // The reference a client gets from IVMVirtualServer_get_HostInfo and passes
 // back as _this. There is one host, so one reference.

@@ -277,6 +277,9 @@ int VsService::authorize(std::string_view operation, AccessRefs const& refs) {
         case Target::ThisNetwork:
             object = network_object(inv, refs.this_ref);
             break;
+        case Target::ThisDisk:
+            object = absolute_disk_object(inv, refs.this_ref);
+            break;
         case Target::ThisVmOrNetwork:
             object = vm_object(inv, refs.this_ref);
             if (object.is_error()) object = network_object(inv, refs.this_ref);

@@ -1,6 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 #include "services/task/vhd_tasks.h"
 
+#include "services/hard_disk.h"
+#include "services/storage/vhd_operations.h"
+
 #include "services/storage/host_file.h"
 #include "services/storage/vhd_image.h"
 
@@ -158,6 +161,60 @@ ServiceResult<TaskHandle> VhdTasks::create_differencing(std::string_view image_p
     }();
     if (started.is_error() && !created.empty()) ::rmdir(created.c_str());
     return started;
+}
+
+ServiceResult<TaskHandle> VhdTasks::compact(std::string_view image_path) {
+    // In use first: a running worker holds its disks locked, so inspecting
+    // one would only say it cannot be opened.
+    auto file = TRY(resolve_hard_disk(m_inventory, image_path));
+    if (auto user = vm_using_disk(m_inventory, file, false))
+        return service_error(hr::E_SHARING_VIOLATION,
+                             quoted(file) + " is in use by the running virtual machine \"" + *user + "\"");
+    auto info = TRY(inspect_hard_disk(m_inventory, image_path));
+    if (info.type != HardDiskType::Dynamic)
+        return service_error(hr::VM_E_WRONG_HD_IMAGE_TYPE,
+                             quoted(info.file) +
+                                 " is not a dynamically expanding disk; only those are compacted");
+    auto hook = m_options.progress_hook;
+    return start("Compaction of virtual hard disk " + quoted(info.file), true,
+                 [path = info.file, hook](Task& task) {
+                     storage::Progress progress;
+                     progress.report = [&task, &hook](std::uint32_t percent) {
+                         task.report_progress(static_cast<std::int32_t>(percent));
+                         if (hook) hook(task, percent);
+                         return !task.cancel_requested();
+                     };
+                     return from_storage(storage::compact(path.string(), progress));
+                 });
+}
+
+ServiceResult<TaskHandle> VhdTasks::merge(std::string_view image_path) {
+    // In use first: a running worker holds its disks locked, so inspecting
+    // one would only say it cannot be opened.
+    auto file = TRY(resolve_hard_disk(m_inventory, image_path));
+    if (auto user = vm_using_disk(m_inventory, file, false))
+        return service_error(hr::E_SHARING_VIOLATION,
+                             quoted(file) + " is in use by the running virtual machine \"" + *user + "\"");
+    auto info = TRY(inspect_hard_disk(m_inventory, image_path));
+    if (info.type != HardDiskType::Differencing)
+        return service_error(hr::VM_E_WRONG_HD_IMAGE_TYPE,
+                             quoted(info.file) +
+                                 " is not a differencing disk; only those merge into a parent");
+    if (auto user = vm_using_disk(m_inventory, info.parent, true))
+        return service_error(hr::E_SHARING_VIOLATION, "the parent " + quoted(info.parent) +
+                                                          " is in use by virtual machine \"" + *user +
+                                                          "\" (running or saved on it)");
+    if (::access(info.parent.c_str(), W_OK) != 0)
+        return service_error(hr::VM_E_FILE_READ_ONLY, "the parent " + quoted(info.parent) + " is read-only");
+    return start("Merge of virtual hard disk " + quoted(info.file) + " into " + quoted(info.parent), false,
+                 [path = info.file](Task& task) {
+                     storage::Progress progress;
+                     progress.report = [&task](std::uint32_t percent) {
+                         task.report_progress(static_cast<std::int32_t>(percent));
+                         return true;
+                     };
+                     return from_storage(storage::merge(path.string(), progress));
+                 });
 }
 
 ServiceResult<TaskHandle> VhdTasks::start(std::string description, bool cancelable, Work work) {

@@ -70,6 +70,16 @@ public:
     ServiceResult<TaskHandle> create_fixed(std::string_view image_path, std::int64_t size_mb);
     ServiceResult<TaskHandle> create_differencing(std::string_view image_path, std::string_view parent_path);
 
+    // IVMHardDisk.Compact: drops the all-zero blocks of a dynamic VHD
+    // (VM_E_WRONG_HD_IMAGE_TYPE for others); cancelable, a cancel leaves
+    // the disk as it was. IVMHardDisk.Merge: writes a differencing disk's
+    // sectors into its parent (VM_E_WRONG_HD_IMAGE_TYPE for others); the
+    // child stays (it now reads the same as the parent) and the merge
+    // cannot be cancelled (a half merge cannot be undone). Both refuse a
+    // disk a running VM uses (E_SHARING_VIOLATION, hard_disk.h).
+    ServiceResult<TaskHandle> compact(std::string_view image_path);
+    ServiceResult<TaskHandle> merge(std::string_view image_path);
+
     // Refuses new creations, cancels the running fixed ones and waits for
     // every thread. Idempotent.
     void shutdown();

@@ -259,6 +259,78 @@ class SettingsTest(unittest.TestCase):
         again = read(s.IVMVirtualNetwork_get_DHCPVirtualNetworkServer(_this=net))
         self.assertEqual(again, got)
 
+    def test_hard_disks(self):
+        s = self.s
+        folder = s.IVMVirtualServer_get_DefaultVMConfigurationPath()
+        base = os.path.join(folder, "disks", "base.vhd")
+        child = os.path.join(folder, "disks", "child.vhd")
+        self.wait_task(s.IVMVirtualServer_CreateDynamicVirtualHardDisk(imagePath=base, size=64))
+        self.wait_task(s.IVMVirtualServer_CreateDifferencingVirtualHardDisk(imagePath=child, parentPath=base))
+        disk = s.IVMVirtualServer_GetHardDisk(imagePath=base)
+        self.assertEqual(disk, base)
+        self.assertEqual(s.IVMHardDisk_get_File(_this=disk), base)
+        self.assertEqual(s.IVMHardDisk_get_Type(_this=disk), 0)  # dynamic
+        self.assertEqual(int(s.IVMHardDisk_get_SizeInGuest(_this=disk)), 64 << 20)
+        self.assertLess(int(s.IVMHardDisk_get_SizeOnHost(_this=disk)), 1 << 20)  # sparse: headers only
+        self.assertIn(s.IVMHardDisk_get_Parent(_this=disk), ("", None))
+        diff = s.IVMVirtualServer_GetHardDisk(imagePath=child)
+        self.assertEqual(s.IVMHardDisk_get_Type(_this=diff), 2)  # differencing
+        self.assertEqual(s.IVMHardDisk_get_Parent(_this=diff), base)
+
+        # Merge writes the child's sectors into the parent.
+        payload = (b"VSA-MERGED-SECTOR" * 31)[:512]  # whole sectors
+        subprocess.run([VSA_VHD, "write", child, str(1 << 20)], input=payload, check=True, capture_output=True)
+        before = subprocess.run([VSA_VHD, "cat", base, str(1 << 20), str(len(payload))], check=True,
+                                capture_output=True).stdout
+        self.assertNotEqual(before, payload)
+        empty_size = os.path.getsize(base)
+        task = s.IVMHardDisk_Merge(_this=diff)
+        self.assertFalse(s.IVMTask_get_IsCancelable(_this=task))
+        self.wait_task(task)
+        after = subprocess.run([VSA_VHD, "cat", base, str(1 << 20), str(len(payload))], check=True,
+                               capture_output=True).stdout
+        self.assertEqual(after, payload)
+        self.assertGreater(os.path.getsize(base), empty_size)  # a block was allocated
+
+        # Compact drops all-zero blocks: zero the one block, compact, smaller.
+        subprocess.run([VSA_VHD, "write", base, str(1 << 20)], input=bytes(len(payload)), check=True,
+                       capture_output=True)
+        grown = os.path.getsize(base)
+        task = s.IVMHardDisk_Compact(_this=disk)
+        self.assertTrue(s.IVMTask_get_IsCancelable(_this=task))
+        self.wait_task(task)
+        self.assertLess(os.path.getsize(base), grown)  # the zero block is gone
+        check = subprocess.run([VSA_VHD, "check", base], capture_output=True, text=True)
+        self.assertEqual(check.returncode, 0, check.stdout + check.stderr)
+
+        # Wrong kinds of disk, and paths that name no disk.
+        self.assert_fault(lambda: s.IVMHardDisk_Compact(_this=diff), "VM_E_WRONG_HD_IMAGE_TYPE")
+        self.assert_fault(lambda: s.IVMHardDisk_Merge(_this=disk), "VM_E_WRONG_HD_IMAGE_TYPE")
+        self.assert_fault(lambda: s.IVMVirtualServer_GetHardDisk(imagePath="disks/base.vhd"), "E_BAD_PATHNAME")
+        self.assert_fault(lambda: s.IVMVirtualServer_GetHardDisk(imagePath=os.path.join(folder, "none.vhd")),
+                          "E_FILE_NOT_FOUND")
+        self.assert_fault(lambda: s.IVMVirtualServer_GetHardDisk(imagePath="/etc/passwd"), "E_ACCESSDENIED")
+        junk = os.path.join(folder, "junk.vhd")
+        with open(junk, "wb") as f:
+            f.write(b"not a disk" * 100)
+        self.assert_fault(lambda: s.IVMHardDisk_get_Type(_this=s.IVMVirtualServer_GetHardDisk(imagePath=junk)),
+                          "VM_E_INVALID_HD_FILE")
+
+        # A disk a running VM has open (here the child it boots from) is not merged.
+        vm = self.make_counter_vm("diskuser")
+        vhd = os.path.join(os.path.dirname(s.IVMVirtualMachine_get_File(_this=vm)), "diskuser.vhd")
+        top = os.path.join(folder, "disks", "top.vhd")
+        self.wait_task(s.IVMVirtualServer_CreateDifferencingVirtualHardDisk(imagePath=top, parentPath=vhd))
+        s.IVMVirtualMachine_RemoveHardDiskConnection(
+            _this=vm, hardDiskConnection=s.IVMVirtualMachine_get_HardDiskConnections(_this=vm)[0])
+        s.IVMVirtualMachine_AddHardDiskConnection(_this=vm, hardDiskPath=top, busType=0, busNumber=0,
+                                                  deviceNumber=0)
+        self.wait_task(s.IVMVirtualMachine_Startup(_this=vm))
+        self.assert_fault(lambda: s.IVMHardDisk_Merge(_this=s.IVMVirtualServer_GetHardDisk(imagePath=top)),
+                          "E_SHARING_VIOLATION")
+        self.wait_task(s.IVMVirtualMachine_TurnOff(_this=vm))
+        self.wait_task(s.IVMHardDisk_Merge(_this=s.IVMVirtualServer_GetHardDisk(imagePath=top)))
+
     def test_autostart_at_launch(self):
         s = self.s
         back = self.make_counter_vm("comesback")  # IfRunningAtQuit, the default

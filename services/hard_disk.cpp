@@ -1,0 +1,81 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+#include "services/hard_disk.h"
+
+#include "services/inventory.h"
+#include "services/storage/vhd_image.h"
+
+#include <sys/stat.h>
+
+namespace vsa::services {
+
+namespace fs = std::filesystem;
+
+ServiceResult<fs::path> resolve_hard_disk(Inventory const& inventory, std::string_view path) {
+    if (path.empty() || !fs::path(path).is_absolute())
+        return service_error(hr::E_BAD_PATHNAME, "a hard disk is named by the absolute path of its .vhd");
+    auto resolved = TRY(inventory.path_policy().resolve(path));
+    struct stat info {};
+    if (::stat(resolved.c_str(), &info) != 0 || !S_ISREG(info.st_mode))
+        return service_error(hr::E_FILE_NOT_FOUND, "no virtual hard disk " + resolved.string());
+    return resolved;
+}
+
+ServiceResult<HardDiskInfo> inspect_hard_disk(Inventory const& inventory, std::string_view path) {
+    auto file = TRY(resolve_hard_disk(inventory, path));
+    auto inspected = storage::inspect_vhd(file.string());
+    if (inspected.is_error()) {
+        auto error = inspected.error().to_service_error();
+        // Whatever makes it unreadable as a VHD, to the client it is no VHD.
+        if (error.code == hr::E_FAIL) error.code = hr::VM_E_INVALID_HD_FILE;
+        return Err{std::move(error)};
+    }
+    auto const& vhd = inspected.value();
+    HardDiskInfo info;
+    info.file = file;
+    switch (vhd.type) {
+    case storage::vhd::DiskType::Fixed:
+        info.type = HardDiskType::FixedSize;
+        break;
+    case storage::vhd::DiskType::Differencing:
+        info.type = HardDiskType::Differencing;
+        break;
+    default:
+        info.type = HardDiskType::Dynamic;
+        break;
+    }
+    info.size_in_guest = vhd.virtual_size;
+    info.size_on_host = vhd.host_allocated_bytes;
+    if (vhd.type == storage::vhd::DiskType::Differencing) info.parent = vhd.parent_path;
+    return info;
+}
+
+namespace {
+
+// `disk` and, through inspect_vhd, every parent below it.
+bool chain_contains(fs::path const& top, fs::path const& disk) {
+    fs::path current = top;
+    for (int depth = 0; depth <= storage::MAX_PARENT_DEPTH && !current.empty(); ++depth) {
+        std::error_code ec;
+        if (fs::equivalent(current, disk, ec)) return true;
+        auto info = storage::inspect_vhd(current.string());
+        if (info.is_error() || info.value().type != storage::vhd::DiskType::Differencing) return false;
+        current = info.value().parent_path;
+    }
+    return false;
+}
+
+} // namespace
+
+std::optional<std::string> vm_using_disk(Inventory const& inventory, fs::path const& disk, bool saved_too) {
+    for (auto const& vm : inventory.virtual_machines()) {
+        if (vm.state() == VmState::TurnedOff || (vm.state() == VmState::Saved && !saved_too)) continue;
+        for (auto const& connection : vm.hard_disk_connections()) {
+            if (chain_contains(connection.disk_path(), disk)) return vm.name();
+            if (!connection.undo_disk_path().empty() && chain_contains(connection.undo_disk_path(), disk))
+                return vm.name();
+        }
+    }
+    return std::nullopt;
+}
+
+} // namespace vsa::services

@@ -1,0 +1,55 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+// IVMHardDisk: a virtual hard disk image as the management model sees it -
+// IVMVirtualServer.GetHardDisk, File, Type, SizeInGuest, SizeOnHost,
+// Parent (vs-api.md, IVMHardDisk). A disk is named by the canonical path
+// of its .vhd, which must lie inside the allowed roots (the default folders
+// and the search paths, PathPolicy). Compact and Merge are tasks
+// (VhdTasks::compact, VhdTasks::merge).
+//
+// "In use": a disk a VM that is on (not TurnedOff or Saved) has open - its
+// hard disks, their undo disks and every parent in their chains. Compact
+// and Merge refuse such a disk with E_SHARING_VIOLATION (the reference's
+// code for a file another process has open); Merge also refuses while a
+// Saved VM uses the parent, whose contents the merge changes under the
+// saved state.
+//
+// Not implemented: set_Parent (re-linking a child to a moved parent would
+// rewrite the child's parent locators; the storage library does not yet),
+// host-drive disks (Type 4).
+#pragma once
+
+#include "services/service_error.h"
+
+#include <cstdint>
+#include <filesystem>
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace vsa::services {
+
+class Inventory;
+
+// VMHardDiskType (vs-api.md section 4).
+enum class HardDiskType : std::int32_t { Dynamic = 0, FixedSize = 1, Differencing = 2, HostDrive = 4 };
+
+struct HardDiskInfo {
+    std::filesystem::path file;
+    HardDiskType type{HardDiskType::Dynamic};
+    std::uint64_t size_in_guest{0}; // bytes the guest sees
+    std::uint64_t size_on_host{0};  // bytes the file occupies (allocated blocks)
+    std::filesystem::path parent;   // differencing disks: the parent opened; else empty
+};
+
+// The canonical path of an existing VHD at `path` (absolute, inside the
+// allowed roots): E_BAD_PATHNAME, E_ACCESSDENIED, E_FILE_NOT_FOUND,
+// VM_E_INVALID_HD_FILE for a file that is no VHD.
+ServiceResult<std::filesystem::path> resolve_hard_disk(Inventory const& inventory, std::string_view path);
+ServiceResult<HardDiskInfo> inspect_hard_disk(Inventory const& inventory, std::string_view path);
+
+// The name of a VM that has `disk` open (running, paused or in
+// transition), or with `saved_too` also one that is Saved; nullopt if none.
+std::optional<std::string> vm_using_disk(Inventory const& inventory, std::filesystem::path const& disk,
+                                         bool saved_too);
+
+} // namespace vsa::services
