@@ -8,9 +8,14 @@
 #include "services/hard_disk.h"
 #include "services/virtual_server.h"
 
+#include <fcntl.h>
+#include <unistd.h>
+
 #include <charconv>
+#include <cstdlib>
 #include <ctime>
 #include <map>
+#include <mutex>
 #include <type_traits>
 
 namespace vsa::appliance {
@@ -217,6 +222,18 @@ std::vector<std::string> strings_of(vs__ArrayOfString const* array) {
 }
 
 } // namespace
+
+void record_operation(std::string_view operation) {
+    static char const* const path = std::getenv("VSA_OPERATION_LOG");
+    if (!path || !*path) return;
+    static std::mutex mutex;
+    std::lock_guard lock(mutex);
+    int fd = ::open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
+    if (fd < 0) return;
+    std::string line = std::string(operation) + "\n";
+    (void)!::write(fd, line.data(), line.size());
+    ::close(fd);
+}
 
 VsService::VsService() : VirtualServerBindingService(SOAP_XML_STRICT | SOAP_ENC_PLAIN | SOAP_C_UTFSTRING) {}
 
@@ -1365,6 +1382,8 @@ VSA_OP(IVMVirtualServer_USCOREGetEvents) {
         // Events about a VM or network the caller may not read are left
         // out (the gap in the numbers shows that something happened).
         std::erase_if(events, [&](services::Event const& event) { return !may_read(event.object); });
+        for (auto const& event : events)
+            record_operation("event:" + std::string(event_kind_name(event.kind)));
         return soap_events(soap, events);
     });
 }
@@ -1390,6 +1409,8 @@ VSA_OP(IVMVirtualServer_USCOREWaitForUpdates) {
         std::erase_if(set.events, [&](services::Event const& event) { return !may_read(event.object); });
         std::erase_if(set.objects,
                       [&](services::ObjectUpdate const& object) { return !may_read(object.object); });
+        for (auto const& event : set.events)
+            record_operation("event:" + std::string(event_kind_name(event.kind)));
         auto* out = soap_new_vs__UpdateSet(soap);
         out->sequence = static_cast<LONG64>(set.sequence);
         out->resync = set.resync;

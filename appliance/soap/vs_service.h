@@ -369,6 +369,12 @@ private:
     RequestLimits const* m_limits{nullptr};
 };
 
+// Tests only: with the environment variable VSA_OPERATION_LOG naming a
+// file, every operation that succeeds appends its name to it (one line), so
+// the core-member coverage check (tests/coverage) sees what the clients
+// really called. Unset (always, outside the tests): nothing is written.
+void record_operation(std::string_view operation);
+
 // What the dispatcher runs: every operation passes VsService::authorize
 // (the access policy) before its implementation runs, so no operation can
 // skip the check, including ones added later (they are refused until the
@@ -379,7 +385,10 @@ public:
     int op(_vs__##op* request, _vs__##op##Response& response) override {                                     \
         if (int rc = authorize(#op, access_refs(request))) return rc;                                        \
         int rc = VsService::op(request, response);                                                           \
-        if (rc == SOAP_OK) adopt_if_created(#op, response);                                                  \
+        if (rc == SOAP_OK) {                                                                                 \
+            adopt_if_created(#op, response);                                                                 \
+            record_operation(#op);                                                                           \
+        }                                                                                                    \
         return rc;                                                                                           \
     }
     VSA_SOAP_OPERATIONS(VSA_GUARD_OPERATION)

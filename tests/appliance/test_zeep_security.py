@@ -190,6 +190,11 @@ class SecurityTest(unittest.TestCase):
         self.assert_denied(lambda: b.IVMVirtualServer_DeleteVirtualMachine(virtualMachine=vm), "delete", "secvm")
         self.assertEqual(a.IVMVirtualMachine_get_Memory(_this=vm), 128)  # nothing changed
         self.assertEqual(self.rights("bob", security), {"ReadAccess"})
+        # The delete right, given and taken back.
+        a.IVMAccessRights_set_DeleteAccess(_this=entry, deleteAccess=True)
+        self.assertEqual(self.rights("bob", security), {"ReadAccess", "DeleteAccess"})
+        a.IVMAccessRights_set_DeleteAccess(_this=entry, deleteAccess=False)
+        self.assertEqual(self.rights("bob", security), {"ReadAccess"})
 
         self.assertEqual(a.IVMSecurity_FindEntry(_this=security, nameOrSid="BOB", type=ALLOW), entry)
         self.assertIn(a.IVMSecurity_FindEntry(_this=security, nameOrSid="bob", type=DENY), ("", None))

@@ -173,6 +173,9 @@ class SettingsTest(unittest.TestCase):
         net = s.IVMVirtualServer_CreateVirtualNetwork(configurationName="lan", configurationPath="")
         nic = s.IVMVirtualMachine_get_NetworkAdapters(_this=vm)[0]
         s.IVMNetworkAdapter_AttachToVirtualNetwork(_this=nic, virtualNetwork=net)
+        # A task, so the task collection has an item.
+        self.wait_task(s.IVMVirtualServer_CreateDynamicVirtualHardDisk(imagePath=os.path.join(folder, "t.vhd"),
+                                                                       size=8))
         cases = [
             ("IVMVirtualMachineCollection", "server/VirtualMachines", s.IVMVirtualServer_get_VirtualMachines()),
             ("IVMVirtualNetworkCollection", "server/VirtualNetworks", s.IVMVirtualServer_get_VirtualNetworks()),
@@ -258,6 +261,47 @@ class SettingsTest(unittest.TestCase):
         self.s = s = self.s
         again = read(s.IVMVirtualNetwork_get_DHCPVirtualNetworkServer(_this=net))
         self.assertEqual(again, got)
+
+    def test_files_folders_and_network_registration(self):
+        s = self.s
+        data = self.vsad.data_dir
+        # DefaultVMConfigurationPath moves to another existing folder in the roots.
+        media = os.path.join(data, "media")
+        os.makedirs(os.path.join(media, "vms"))
+        s.IVMVirtualServer_set_SearchPaths(paths=strings([media]))
+        s.IVMVirtualServer_set_DefaultVMConfigurationPath(path=os.path.join(media, "vms"))
+        self.assertEqual(os.path.realpath(s.IVMVirtualServer_get_DefaultVMConfigurationPath()),
+                         os.path.realpath(os.path.join(media, "vms")))
+        vm = s.IVMVirtualServer_CreateVirtualMachine(configurationName="filed", configurationPath="")
+        self.assertTrue(os.path.realpath(s.IVMVirtualMachine_get_File(_this=vm)).startswith(
+            os.path.realpath(os.path.join(media, "vms"))))
+        with open(os.path.join(media, "disc.iso"), "wb") as f:
+            f.write(bytes(2048 * 20))
+        isos = [os.path.realpath(p) for p in s.IVMVirtualServer_GetDVDFiles(inAdditionalSearchPaths=strings([]))
+                or []]
+        self.assertIn(os.path.realpath(os.path.join(media, "disc.iso")), isos)
+        vmcs = s.IVMVirtualServer_GetVirtualMachineFiles(inAdditionalSearchPaths=strings([]),
+                                                         inExcludedRegisteredVMs=False) or []
+        self.assertIn(os.path.realpath(s.IVMVirtualMachine_get_File(_this=vm)), [os.path.realpath(p) for p in vmcs])
+        self.assertEqual(s.IVMVirtualServer_GetVirtualMachineFiles(inAdditionalSearchPaths=strings([]),
+                                                                   inExcludedRegisteredVMs=True) or [], [])
+
+        # A network: renamed, unregistered (its file stays, listed), registered again.
+        net = s.IVMVirtualServer_CreateVirtualNetwork(configurationName="lab", configurationPath="")
+        nic = s.IVMVirtualMachine_AddNetworkAdapter(_this=vm)
+        s.IVMNetworkAdapter_AttachToVirtualNetwork(_this=nic, virtualNetwork=net)
+        s.IVMVirtualNetwork_set_Name(_this=net, name="lab2")
+        self.assertEqual(s.IVMVirtualNetwork_get_Name(_this=net), "lab2")
+        s.IVMNetworkAdapter_DetachFromVirtualNetwork(_this=nic)
+        self.assertIn(s.IVMNetworkAdapter_get_VirtualNetwork(_this=nic), ("", None))
+        vnc = s.IVMVirtualNetwork_get_File(_this=net)
+        self.assertTrue(s.IVMVirtualServer_UnregisterVirtualNetwork(virtualNetwork=net))
+        self.assertTrue(os.path.isfile(vnc))
+        self.assertIn(os.path.realpath(vnc), [os.path.realpath(p) for p in s.IVMVirtualServer_GetVirtualNetworkFiles(
+            inAdditionalSearchPaths=strings([]), inExcludedRegisteredVNs=True) or []])
+        again = s.IVMVirtualServer_RegisterVirtualNetwork(configurationName="", configurationPath=vnc)
+        self.assertEqual(s.IVMVirtualNetwork_get_Name(_this=again), "lab2")
+        self.assertFalse(s.IVMVirtualServer_UnregisterVirtualNetwork(virtualNetwork="{00000000-0000-0000-0000-000000000007}"))
 
     def test_hard_disks(self):
         s = self.s

@@ -1,0 +1,131 @@
+#!/usr/bin/python3
+# SPDX-License-Identifier: GPL-2.0-or-later
+"""Core-member coverage: every member vs-api.md (section 3, column Core = C)
+marks as core must have an operation in the WSDL and must have been called
+successfully by the integration tests.
+
+  core_coverage.py --extract VS-API.MD > core_members.txt
+      (re)writes the committed member list from the reference digest, which
+      lives outside this repository.
+  core_coverage.py CORE_MEMBERS WSDL OPERATION_LOG PENDING
+      the check. OPERATION_LOG is what vsad wrote during the integration
+      tests (VSA_OPERATION_LOG: one successful operation, or "event:<kind>"
+      for each event a client read, per line). PENDING lists members not
+      implemented yet, each with the reason; a pending member that is
+      implemented and called after all fails too, so the list only shrinks.
+
+How a member maps to operations: property Name (R) -> I_get_Name, (W) ->
+I_set_Name; "Item(long index)" -> I_get_Item; _NewEnum -> I_get__NewEnum;
+method M -> I_M; an event of an *Events interface -> an EventKind value of
+the WSDL that a client read from the event log.
+"""
+import re
+import sys
+
+
+def extract(md_path):
+    text = open(md_path, encoding="utf-8").read()
+    section = text.split("## 3. Interfaces")[1].split("## 4. Enumerations")[0]
+    out = []
+    for block in section.split("\n### ")[1:]:
+        iface = block.split("\n")[0].strip()
+        kind = None
+        for line in block.split("\n"):
+            if line.startswith("| Property |"):
+                kind = "property"
+            elif line.startswith("| Method |"):
+                kind = "method"
+            elif line.startswith("|") and kind and not line.startswith("|---"):
+                cells = [c.strip() for c in line.strip("|").split("|")]
+                if cells[3] != "C":
+                    continue
+                access = cells[2].rstrip("†") if kind == "property" else ""
+                out.append(f"{iface} {kind} {cells[0].replace(' ', '_')} {access}".rstrip())
+    return out
+
+
+def required_operations(member_line):
+    parts = member_line.split()
+    iface, kind, name = parts[0], parts[1], parts[2].replace("_", " ") if parts[2].startswith("Item(") else parts[2]
+    access = parts[3] if len(parts) > 3 else ""
+    if iface.endswith("Events"):
+        return [("event", name)]
+    if kind == "method":
+        return [("op", f"{iface}_{name}")]
+    if name.startswith("Item("):
+        return [("op", f"{iface}_get_Item")]
+    ops = []
+    if "R" in access:
+        ops.append(("op", f"{iface}_get_{name}"))
+    if "W" in access:
+        ops.append(("op", f"{iface}_set_{name}"))
+    return ops
+
+
+def check(members_path, wsdl_path, log_path, pending_path):
+    members = [l.strip() for l in open(members_path) if l.strip() and not l.startswith("#")]
+    wsdl = open(wsdl_path, encoding="utf-8").read()
+    wsdl_ops = set(re.findall(r'<wsdl:operation name="([^"]+)"', wsdl))
+    event_kinds = set(re.findall(r'<xsd:enumeration value="([^"]+)"', wsdl))
+    try:
+        called = {l.strip().replace("_USCORE", "_") for l in open(log_path)}
+    except OSError as e:
+        print(f"core_coverage: no operation log ({e}): run the integration tests first")
+        return 1
+    pending = {}
+    for line in open(pending_path):
+        line = line.split("#", 1)[0].strip()
+        if line:
+            member, _, reason = line.partition(" -- ")
+            pending[member.strip()] = reason.strip()
+    problems, covered = [], 0
+    for member in members:
+        iface, _, name = member.split()[:3]
+        key = f"{iface}.{name.replace('_', ' ') if name.startswith('Item(') else name}"
+        missing = []
+        for kind, target in required_operations(member):
+            if kind == "event":
+                if target not in event_kinds:
+                    missing.append(f"event kind {target} not in the WSDL")
+                elif f"event:{target}" not in called:
+                    missing.append(f"no test read a {target} event")
+            elif target not in wsdl_ops:
+                missing.append(f"no operation {target} in the WSDL")
+            elif target not in called:
+                missing.append(f"no successful call of {target} in the tests")
+        if key in pending:
+            if not missing:
+                problems.append(f"{key}: listed as pending ({pending[key]}) but covered: remove it from the list")
+            continue
+        if missing:
+            problems.append(f"{key}: " + "; ".join(missing))
+        else:
+            covered += 1
+    unknown = set(pending) - {
+        f"{m.split()[0]}.{m.split()[2].replace('_', ' ') if m.split()[2].startswith('Item(') else m.split()[2]}"
+        for m in members}
+    for key in sorted(unknown):
+        problems.append(f"{key}: in the pending list but not a core member")
+    print(f"core members: {len(members)}, covered: {covered}, pending: {len(pending)}")
+    for key, reason in sorted(pending.items()):
+        print(f"  pending {key} -- {reason}")
+    for problem in problems:
+        print(f"MISSING {problem}")
+    return 1 if problems else 0
+
+
+def main(argv):
+    if len(argv) == 3 and argv[1] == "--extract":
+        print("# Core members of vs-api.md section 3 (Core = C): interface kind member access.")
+        print("# Generated by tests/coverage/core_coverage.py --extract; do not edit.")
+        for line in extract(argv[2]):
+            print(line)
+        return 0
+    if len(argv) != 5:
+        print(__doc__, file=sys.stderr)
+        return 2
+    return check(*argv[1:])
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv))
