@@ -81,33 +81,6 @@ ServiceResult<std::unique_ptr<VirtualServer>> VirtualServer::open(Options option
 
 namespace {
 
-std::string_view state_name(VmState state) {
-    switch (state) {
-    case VmState::TurnedOff:
-        return "TurnedOff";
-    case VmState::Saved:
-        return "Saved";
-    case VmState::TurningOn:
-        return "TurningOn";
-    case VmState::Restoring:
-        return "Restoring";
-    case VmState::Running:
-        return "Running";
-    case VmState::Paused:
-        return "Paused";
-    case VmState::Saving:
-        return "Saving";
-    case VmState::TurningOff:
-        return "TurningOff";
-    case VmState::MergingDrives:
-        return "MergingDrives";
-    case VmState::DeleteMachine:
-        return "DeleteMachine";
-    default:
-        return "Invalid";
-    }
-}
-
 Event vm_event(EventKind kind, EventSeverity severity, Guid const& id, std::string name,
                std::string message) {
     Event event;
@@ -143,7 +116,7 @@ void VirtualServer::wire_events() {
         case Kind::VmState: {
             auto event =
                 vm_event(EventKind::VmStateChange, EventSeverity::Information, change.id, change.name,
-                         "virtual machine " + quoted + " is " + std::string(state_name(change.state)));
+                         "virtual machine " + quoted + " is " + std::string(vm_state_name(change.state)));
             event.state = static_cast<std::int32_t>(change.state);
             log.append(std::move(event));
             break;

@@ -7,6 +7,7 @@
 
 #include <cstdint>
 #include <optional>
+#include <string_view>
 
 namespace vsa::services {
 
@@ -112,6 +113,35 @@ inline bool is_off(VmState state) {
 // Neither running nor in a transition: off or saved.
 inline bool is_stopped(VmState state) {
     return state == VmState::TurnedOff || state == VmState::Saved;
+}
+
+// The VMVMState's name without its "vmVMState_" prefix, for messages.
+inline std::string_view vm_state_name(VmState state) {
+    switch (state) {
+    case VmState::Invalid:
+        return "Invalid";
+    case VmState::TurnedOff:
+        return "TurnedOff";
+    case VmState::Saved:
+        return "Saved";
+    case VmState::TurningOn:
+        return "TurningOn";
+    case VmState::Restoring:
+        return "Restoring";
+    case VmState::Running:
+        return "Running";
+    case VmState::Paused:
+        return "Paused";
+    case VmState::Saving:
+        return "Saving";
+    case VmState::TurningOff:
+        return "TurningOff";
+    case VmState::MergingDrives:
+        return "MergingDrives";
+    case VmState::DeleteMachine:
+        return "DeleteMachine";
+    }
+    return "?";
 }
 
 } // namespace vsa::services

@@ -17,41 +17,13 @@ namespace vsa::services {
 
 namespace {
 
-std::string_view state_name(VmState state) {
-    switch (state) {
-    case VmState::Invalid:
-        return "Invalid";
-    case VmState::TurnedOff:
-        return "TurnedOff";
-    case VmState::Saved:
-        return "Saved";
-    case VmState::TurningOn:
-        return "TurningOn";
-    case VmState::Restoring:
-        return "Restoring";
-    case VmState::Running:
-        return "Running";
-    case VmState::Paused:
-        return "Paused";
-    case VmState::Saving:
-        return "Saving";
-    case VmState::TurningOff:
-        return "TurningOff";
-    case VmState::MergingDrives:
-        return "MergingDrives";
-    case VmState::DeleteMachine:
-        return "DeleteMachine";
-    }
-    return "?";
-}
-
 bool file_exists(std::filesystem::path const& path) {
     struct stat info {};
     return ::lstat(path.c_str(), &info) == 0;
 }
 
 std::string describe(VirtualMachine const& vm) {
-    return "virtual machine \"" + vm.name() + "\" (" + std::string(state_name(vm.state())) + ")";
+    return "virtual machine \"" + vm.name() + "\" (" + std::string(vm_state_name(vm.state())) + ")";
 }
 
 std::string task_description(std::string_view what, std::string const& vm_name) {
@@ -391,7 +363,7 @@ void VmRuntime::on_worker_exit(std::shared_ptr<Session> const& session, WorkerEx
 ServiceResult<VmRuntime::CommandTarget> VmRuntime::command_target(Guid const& id, VmState wanted,
                                                                   HResult refusal) {
     auto refuse = [&](VirtualMachine const& vm) {
-        return service_error(refusal, describe(vm) + " is not " + std::string(state_name(wanted)));
+        return service_error(refusal, describe(vm) + " is not " + std::string(vm_state_name(wanted)));
     };
     auto vm = m_inventory.virtual_machine(id);
     if (!vm) return service_error(hr::VM_E_VM_UNKNOWN, "no virtual machine with ConfigID " + id.to_string());
