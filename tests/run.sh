@@ -11,7 +11,10 @@ build="$top/build-asan"
 export ASAN_OPTIONS="${ASAN_OPTIONS:-abort_on_error=1:detect_leaks=1:strict_string_checks=1}"
 export UBSAN_OPTIONS="${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}"
 cd "$build"
-ctest --output-on-failure --timeout 900 -LE 'bench|guest' "$@"
+# One test per core: most tests are single-threaded, and the long ones are
+# marked with a COST so they start first (tests/hv, tests/services).
+jobs=$(nproc 2>/dev/null || echo 2)
+ctest --output-on-failure --timeout 900 -j "$jobs" -LE 'bench|guest' "$@"
 
 # The real-guest boots: Debian 12's i686 Linux (tests/guests) on vsa-vm, to
 # its shell marker and power-off, on the serial console and on the VGA text
@@ -23,7 +26,7 @@ ctest --output-on-failure --timeout 900 -LE 'bench|guest' "$@"
 if [ $# -eq 0 ]; then
     guest="$top/build-guest"
     cmake -S "$top" -B "$guest" -DVSA_MACHINE_ONLY=ON -DCMAKE_BUILD_TYPE=RelWithDebInfo -DBUILD_TESTING=ON >/dev/null
-    cmake --build "$guest" -j "$(nproc 2>/dev/null || echo 2)" --target vsa-vm
+    cmake --build "$guest" -j "$jobs" --target vsa-vm
     cd "$guest"
-    ctest --output-on-failure -R 'guest\.linux_(quick|vga)_vsa_vm$'
+    ctest --output-on-failure -j "$jobs" -R 'guest\.linux_(quick|vga)_vsa_vm$'
 fi
