@@ -15,46 +15,20 @@ button (no ACPI support): IVMGuestOS.Shutdown leaves it running.
 import os
 import shutil
 import struct
-import subprocess
 import sys
 import time
 import unittest
-import xml.etree.ElementTree as ET
 import zlib
-
-import requests
-import zeep
-import zeep.exceptions
-from zeep.transports import Transport
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from vsad_fixture import Vsad  # noqa: E402
+from zeep_support import ZeepTestCase, make_client, make_counter_vm, wait_for  # noqa: E402
 
 VSAD = VSA_VHD = VSA_VM = SCREEN_DISK = None  # argv
-NS = "urn:vsa:virtualserver:1"
-TIMEOUT = 60
 TURNED_OFF, RUNNING, PAUSED = 1, 5, 6
 TEXT_MODE = 0
 E_ABORT = 0x80004004
 LIGHT_RED = (0xFF, 0x55, 0x55)  # the VGA BIOS's DAC colour 12
-
-
-def make_client(daemon):
-    session = requests.Session()
-    session.trust_env = False
-    session.verify = daemon.certificate
-    session.auth = (daemon.user, daemon.password)
-    transport = Transport(session=session, timeout=TIMEOUT, operation_timeout=TIMEOUT)
-    return zeep.Client(f"https://127.0.0.1:{daemon.port}/VirtualServer?wsdl", transport=transport)
-
-
-def wait_for(condition, limit=60.0):
-    deadline = time.monotonic() + limit
-    while time.monotonic() < deadline:
-        if condition():
-            return True
-        time.sleep(0.1)
-    return condition()
 
 
 def read_text(path):
@@ -106,7 +80,7 @@ def decode_png(data):
     return width, height, rows
 
 
-class DisplayTest(unittest.TestCase):
+class DisplayTest(ZeepTestCase):
     def setUp(self):
         self.vsad = Vsad(VSAD, defines={"vm.worker_binary": VSA_VM})
         self.s = make_client(self.vsad).service
@@ -116,27 +90,11 @@ class DisplayTest(unittest.TestCase):
         shutil.rmtree(self.vsad.data_dir, ignore_errors=True)
         self.assertEqual(code, 0, "vsad exited with status %s" % code)
 
-    def assert_fault(self, call, hresult_name):
-        with self.assertRaises(zeep.exceptions.Fault) as caught:
-            call()
-        node = caught.exception.detail.find(f"{{{NS}}}VirtualServerFault")
-        self.assertIsNotNone(node, ET.tostring(caught.exception.detail))
-        self.assertEqual(node.findtext(f"{{{NS}}}hresultName"), hresult_name, node.findtext(f"{{{NS}}}message"))
-        return node.findtext(f"{{{NS}}}message")
-
     def make_screen_vm(self, name):
         s = self.s
-        vm = s.IVMVirtualServer_CreateVirtualMachine(configurationName=name, configurationPath="")
-        folder = os.path.dirname(s.IVMVirtualMachine_get_File(_this=vm))
-        vhd = os.path.join(folder, name + ".vhd")
-        subprocess.run([VSA_VHD, "create", "fixed", vhd, "4M"], check=True, capture_output=True)
-        with open(SCREEN_DISK, "rb") as image, open(vhd, "r+b") as disk:
-            disk.write(image.read())  # a fixed VHD is the raw disk plus a footer
-        s.IVMVirtualMachine_set_Memory(_this=vm, memory=16)
-        s.IVMVirtualMachine_AddHardDiskConnection(_this=vm, hardDiskPath=vhd, busType=0, busNumber=0,
-                                                  deviceNumber=0)
+        vm, log, _ = make_counter_vm(s, VSA_VHD, SCREEN_DISK, name)
         dvd = s.IVMVirtualMachine_AddDVDROMDrive(_this=vm, busType=0, busNumber=1, deviceNumber=0)
-        return vm, dvd, folder, os.path.join(folder, name + ".com1.log")
+        return vm, dvd, os.path.dirname(log), log
 
     def test_running_vm(self):
         s = self.s

@@ -15,31 +15,17 @@ numbering.
 import os
 import shutil
 import socket
-import subprocess
 import sys
 import threading
 import time
 import unittest
-import xml.etree.ElementTree as ET
-
-import requests
-import zeep
-import zeep.exceptions
-from zeep.transports import Transport
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from vsad_fixture import Vsad  # noqa: E402
+from zeep_support import ZeepTestCase, make_client, make_counter_vm, service_at, strings  # noqa: E402
 
 VSAD = VSA_VHD = VSA_VM = COUNTER_DISK = HANG_DISK = None  # argv
-NS = "urn:vsa:virtualserver:1"
-TIMEOUT = 60
 TURNED_OFF, SAVED, TURNING_ON, RESTORING, RUNNING, SAVING, TURNING_OFF = 1, 2, 3, 4, 5, 7, 8
-
-
-def strings(items):
-    # zeep needs the ArrayOfString wrapper spelled out (a bare list sends
-    # only its first element).
-    return {"item": list(items)}
 
 
 def free_port():
@@ -48,20 +34,7 @@ def free_port():
         return probe.getsockname()[1]
 
 
-def make_client(daemon, port=None):
-    session = requests.Session()
-    session.trust_env = False
-    session.verify = daemon.certificate
-    session.auth = (daemon.user, daemon.password)
-    transport = Transport(session=session, timeout=TIMEOUT, operation_timeout=TIMEOUT)
-    client = zeep.Client(f"https://127.0.0.1:{daemon.port}/VirtualServer?wsdl", transport=transport)
-    if port is None:
-        return client.service
-    # The same contract at another address: the long-poll listener.
-    return client.create_service("{%s}VirtualServerBinding" % NS, f"https://127.0.0.1:{port}/VirtualServer")
-
-
-class EventsTest(unittest.TestCase):
+class EventsTest(ZeepTestCase):
     def start(self, data_dir=None, credentials=None):
         self.long_poll_port = free_port()
         daemon = Vsad(VSAD, data_dir=data_dir,
@@ -69,8 +42,8 @@ class EventsTest(unittest.TestCase):
         if credentials:
             daemon.user, daemon.password = credentials
         self.vsad = daemon
-        self.s = make_client(daemon)
-        self.poll = make_client(daemon, self.long_poll_port)
+        self.s = make_client(daemon).service
+        self.poll = service_at(make_client(daemon), self.long_poll_port)
 
     def setUp(self):
         self.start()
@@ -80,36 +53,11 @@ class EventsTest(unittest.TestCase):
         shutil.rmtree(self.vsad.data_dir, ignore_errors=True)
         self.assertEqual(code, 0, "vsad exited with status %s" % code)
 
-    def assert_fault(self, call, hresult_name, text=None):
-        with self.assertRaises(zeep.exceptions.Fault) as caught:
-            call()
-        node = caught.exception.detail.find(f"{{{NS}}}VirtualServerFault")
-        self.assertIsNotNone(node, ET.tostring(caught.exception.detail))
-        message = node.findtext(f"{{{NS}}}message")
-        self.assertEqual(node.findtext(f"{{{NS}}}hresultName"), hresult_name, message)
-        if text:
-            self.assertIn(text, message)
-
     def events(self, after=0):
         return self.s.IVMVirtualServer_GetEvents(afterSequence=after, maxCount=1000) or []
 
-    def wait_task(self, task):
-        deadline = time.monotonic() + TIMEOUT
-        while not self.s.IVMTask_WaitForCompletion(_this=task, timeout=5000):
-            self.assertLess(time.monotonic(), deadline, "the task does not complete")
-        self.assertEqual(self.s.IVMTask_get_Result(_this=task), 0, self.s.IVMTask2_get_ErrorDescription(_this=task))
-
     def make_counter_vm(self, name, image=None):
-        s = self.s
-        vm = s.IVMVirtualServer_CreateVirtualMachine(configurationName=name, configurationPath="")
-        folder = os.path.dirname(s.IVMVirtualMachine_get_File(_this=vm))
-        vhd = os.path.join(folder, name + ".vhd")
-        subprocess.run([VSA_VHD, "create", "fixed", vhd, "4M"], check=True, capture_output=True)
-        with open(image or COUNTER_DISK, "rb") as image, open(vhd, "r+b") as disk:
-            disk.write(image.read())
-        s.IVMVirtualMachine_set_Memory(_this=vm, memory=16)
-        s.IVMVirtualMachine_AddHardDiskConnection(_this=vm, hardDiskPath=vhd, busType=0, busNumber=0, deviceNumber=0)
-        return vm
+        return make_counter_vm(self.s, VSA_VHD, image or COUNTER_DISK, name)[0]
 
     def test_the_log_records_a_power_cycle_in_order_and_survives_a_restart(self):
         s = self.s
@@ -236,7 +184,7 @@ class EventsTest(unittest.TestCase):
 
         # Waits belong on the long-poll port; timeout 0 works everywhere.
         self.assert_fault(lambda: s.IVMVirtualServer_WaitForUpdates(sinceSequence=0, timeout=1000), "E_INVALIDARG",
-                          str(self.long_poll_port))
+                          text=str(self.long_poll_port))
         self.assertTrue(s.IVMVirtualServer_WaitForUpdates(sinceSequence=0, timeout=0).resync)
         self.assert_fault(lambda: poll.IVMVirtualServer_WaitForUpdates(sinceSequence=-5, timeout=0), "E_INVALIDARG")
         self.assert_fault(lambda: poll.IVMVirtualServer_WaitForUpdates(sinceSequence=0, timeout=-1), "E_INVALIDARG")

@@ -13,25 +13,17 @@ HRESULT that changes nothing. vsad runs on this host, so files it reports
 are checked on disk too.
 """
 import os
-import re
 import subprocess
 import sys
 import time
 import unittest
-import xml.etree.ElementTree as ET
-
-import requests
-import zeep
-import zeep.exceptions
-from zeep.transports import Transport
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from vsad_fixture import Vsad  # noqa: E402
+from zeep_support import ZeepTestCase, make_client as zeep_client, strings  # noqa: E402
 
 VSAD_BINARY = None  # argv[1]
 VSA_VHD = None  # argv[2]
-NS = "urn:vsa:virtualserver:1"
-TIMEOUT = 60  # seconds per call; generous for ASan builds
 
 E_INVALIDARG = 0x80070057
 E_ACCESSDENIED = 0x80070005
@@ -61,42 +53,18 @@ def tearDownModule():
 
 
 def make_client(daemon=None, password=None):
-    daemon = daemon or vsad
-    session = requests.Session()
-    session.trust_env = False  # REQUESTS_CA_BUNDLE etc. must not override verify
-    session.verify = daemon.certificate
-    session.auth = (daemon.user, password or daemon.password)
-    transport = Transport(session=session, timeout=TIMEOUT, operation_timeout=TIMEOUT)
-    return zeep.Client(f"https://127.0.0.1:{daemon.port}/VirtualServer?wsdl", transport=transport)
-
-
-def strings(items):
-    return {"item": list(items)}
+    return zeep_client(daemon or vsad, password)
 
 
 def empty_ref(value):
     return value in ("", None)
 
 
-class InventoryTest(unittest.TestCase):
+class InventoryTest(ZeepTestCase):
     @classmethod
     def setUpClass(cls):
         cls.client = make_client()
         cls.s = cls.client.service
-
-    def assert_fault(self, call, hresult_name, hresult=None):
-        """The call fails with a VirtualServerFault named hresult_name; returns its message."""
-        with self.assertRaises(zeep.exceptions.Fault) as caught:
-            call()
-        detail = caught.exception.detail
-        self.assertIsNotNone(detail, caught.exception.message)
-        node = detail.find(f"{{{NS}}}VirtualServerFault")
-        self.assertIsNotNone(node, ET.tostring(detail))
-        self.assertEqual(node.findtext(f"{{{NS}}}hresultName"), hresult_name,
-                         node.findtext(f"{{{NS}}}message"))
-        if hresult is not None:
-            self.assertEqual(int(node.findtext(f"{{{NS}}}hresult")), hresult)
-        return node.findtext(f"{{{NS}}}message")
 
     def vms(self):
         return list(self.s.IVMVirtualServer_get_VirtualMachines() or [])

@@ -25,32 +25,19 @@ import subprocess
 import sys
 import time
 import unittest
-import xml.etree.ElementTree as ET
 
-import requests
 import zeep
 import zeep.exceptions
-from zeep.transports import Transport
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from vsad_fixture import Vsad  # noqa: E402
+from zeep_support import ZeepTestCase, make_client, make_counter_vm, wait_for  # noqa: E402
 
 VSAD = VSA_VHD = VSA_VM = COUNTER_DISK = None  # argv
-NS = "urn:vsa:virtualserver:1"
-TIMEOUT = 60
 
 TURNED_OFF, SAVED, RUNNING, PAUSED = 1, 2, 5, 6
 SUCCESS, CANCELLED, DISK_RELATED_ERROR = 0, 1, 4
 E_ABORT = 0x80004004
-
-
-def make_client(daemon):
-    session = requests.Session()
-    session.trust_env = False
-    session.verify = daemon.certificate
-    session.auth = (daemon.user, daemon.password)
-    transport = Transport(session=session, timeout=TIMEOUT, operation_timeout=TIMEOUT)
-    return zeep.Client(f"https://127.0.0.1:{daemon.port}/VirtualServer?wsdl", transport=transport)
 
 
 def start_vsad(data_dir=None):
@@ -64,15 +51,6 @@ def counters(log):
     except OSError:
         return []
     return [(int(m.group(1)), int(m.group(2))) for m in re.finditer(r"^VSA-COUNTER (\d+) (\d+)$", text, re.M)]
-
-
-def wait_for(condition, limit=60.0):
-    deadline = time.monotonic() + limit
-    while time.monotonic() < deadline:
-        if condition():
-            return True
-        time.sleep(0.05)
-    return condition()
 
 
 def workers_for(path):
@@ -90,7 +68,7 @@ def workers_for(path):
     return found
 
 
-class VsadTestCase(unittest.TestCase):
+class VsadTestCase(ZeepTestCase):
     def setUp(self):
         self.vsad = start_vsad()
         self.s = make_client(self.vsad).service
@@ -100,25 +78,6 @@ class VsadTestCase(unittest.TestCase):
         shutil.rmtree(self.vsad.data_dir, ignore_errors=True)
         self.assertEqual(code, 0, "vsad exited with status %s" % code)
 
-    def assert_fault(self, call, hresult_name):
-        with self.assertRaises(zeep.exceptions.Fault) as caught:
-            call()
-        node = caught.exception.detail.find(f"{{{NS}}}VirtualServerFault")
-        self.assertIsNotNone(node, ET.tostring(caught.exception.detail))
-        self.assertEqual(node.findtext(f"{{{NS}}}hresultName"), hresult_name, node.findtext(f"{{{NS}}}message"))
-
-    def wait_task(self, task, poll=False):
-        """Waits for an IVMTask: polling IsComplete, or WaitForCompletion,
-        which the server caps (30 s) and which says whether it is done."""
-        s = self.s
-        deadline = time.monotonic() + TIMEOUT
-        if poll:
-            self.assertTrue(wait_for(lambda: s.IVMTask_get_IsComplete(_this=task)), "the task does not complete")
-        else:
-            while not s.IVMTask_WaitForCompletion(_this=task, timeout=5000):
-                self.assertLess(time.monotonic(), deadline, "the task does not complete")
-        self.assertTrue(s.IVMTask_get_IsComplete(_this=task))
-
     def run_task(self, begin, poll=False):
         """Starts an operation that must succeed; returns its task reference
         after checking what IVMTask and IVMTask2 say about it."""
@@ -126,7 +85,7 @@ class VsadTestCase(unittest.TestCase):
         task = begin()
         self.assertTrue(task, "no task reference")
         self.assertIn(task, s.IVMVirtualServer_get_Tasks())
-        self.wait_task(task, poll)
+        self.wait_task(task, poll, succeed=False)
         self.assertEqual(s.IVMTask_get_Result(_this=task), SUCCESS, s.IVMTask2_get_ErrorDescription(_this=task))
         self.assertEqual(s.IVMTask_get_PercentCompleted(_this=task), 100)
         self.assertEqual(s.IVMTask2_get_Error(_this=task), 0)
@@ -141,17 +100,7 @@ class LifecycleTest(VsadTestCase):
 
     def make_counter_vm(self, name):
         """A VM with a fixed VHD holding the counter disk at IDE 0:0."""
-        s = self.s
-        vm = s.IVMVirtualServer_CreateVirtualMachine(configurationName=name, configurationPath="")
-        folder = os.path.dirname(s.IVMVirtualMachine_get_File(_this=vm))
-        vhd = os.path.join(folder, name + ".vhd")
-        subprocess.run([VSA_VHD, "create", "fixed", vhd, "4M"], check=True, capture_output=True)
-        with open(COUNTER_DISK, "rb") as image, open(vhd, "r+b") as disk:
-            disk.write(image.read())  # a fixed VHD is the raw disk plus a footer
-        s.IVMVirtualMachine_set_Memory(_this=vm, memory=16)
-        s.IVMVirtualMachine_AddHardDiskConnection(_this=vm, hardDiskPath=vhd, busType=0, busNumber=0,
-                                                  deviceNumber=0)
-        return vm, os.path.join(folder, name + ".com1.log"), os.path.join(folder, name + ".vsv")
+        return make_counter_vm(self.s, VSA_VHD, COUNTER_DISK, name)
 
     def wait_counting(self, log, more=3):
         start = len(counters(log))
@@ -384,7 +333,7 @@ class VhdTaskTest(VsadTestCase):
         with open(notes, "w") as f:
             f.write("not a disk")
         bad = s.IVMVirtualServer_CreateDifferencingVirtualHardDisk(imagePath="bad.vhd", parentPath=notes)
-        self.wait_task(bad)
+        self.wait_task(bad, succeed=False)
         self.assertEqual(s.IVMTask_get_Result(_this=bad), DISK_RELATED_ERROR)
         self.assertEqual(s.IVMTask2_get_Error(_this=bad), 0xA0040682)  # VM_E_INVALID_HD_FILE
         self.assertTrue(s.IVMTask2_get_ErrorDescription(_this=bad))
@@ -422,7 +371,7 @@ class VhdTaskTest(VsadTestCase):
             cancelled = True
         except zeep.exceptions.Fault:
             cancelled = False  # it completed first: "already complete"
-        self.wait_task(task)
+        self.wait_task(task, succeed=False)
         result = s.IVMTask_get_Result(_this=task)
         if cancelled:
             self.assertEqual(result, CANCELLED)

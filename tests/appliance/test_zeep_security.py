@@ -22,19 +22,12 @@ import sys
 import tempfile
 import time
 import unittest
-import xml.etree.ElementTree as ET
-
-import requests
-import zeep
-import zeep.exceptions
-from zeep.transports import Transport
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from vsad_fixture import Vsad  # noqa: E402
+from zeep_support import ZeepTestCase, make_client  # noqa: E402
 
 VSAD_BINARY = None  # argv[1]
-NS = "urn:vsa:virtualserver:1"
-TIMEOUT = 60  # seconds per call; generous for ASan builds
 PASSWORDS = {"admin": "admin-password-1", "bob": "bob-password-1", "carol": "carol-password-1"}
 
 ALLOW, DENY = 0, 1
@@ -62,13 +55,7 @@ def start_vsad():
     vsad.user, vsad.password = "admin", PASSWORDS["admin"]
     clients.clear()
     for name, password in PASSWORDS.items():
-        session = requests.Session()
-        session.trust_env = False
-        session.verify = vsad.certificate
-        session.auth = (name, password)
-        transport = Transport(session=session, timeout=TIMEOUT, operation_timeout=TIMEOUT)
-        clients[name] = zeep.Client(f"https://127.0.0.1:{vsad.port}/VirtualServer?wsdl",
-                                    transport=transport).service
+        clients[name] = make_client(vsad, password, user=name).service
 
 
 def stop_vsad():
@@ -98,19 +85,7 @@ def tearDownModule():
         shutil.rmtree(data_dir, ignore_errors=True)
 
 
-class SecurityTest(unittest.TestCase):
-    def assert_fault(self, call, hresult_name):
-        """The call fails with a VirtualServerFault named hresult_name; returns its message."""
-        with self.assertRaises(zeep.exceptions.Fault) as caught:
-            call()
-        detail = caught.exception.detail
-        self.assertIsNotNone(detail, caught.exception.message)
-        node = detail.find(f"{{{NS}}}VirtualServerFault")
-        self.assertIsNotNone(node, ET.tostring(detail))
-        message = node.findtext(f"{{{NS}}}message")
-        self.assertEqual(node.findtext(f"{{{NS}}}hresultName"), hresult_name, message)
-        return message
-
+class SecurityTest(ZeepTestCase):
     def assert_denied(self, call, right, object_text):
         message = self.assert_fault(call, "E_ACCESSDENIED")
         self.assertIn(f"lacks the {right} right", message)

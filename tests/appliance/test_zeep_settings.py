@@ -16,52 +16,23 @@ import subprocess
 import sys
 import time
 import unittest
-import xml.etree.ElementTree as ET
-
-import requests
-import zeep
-import zeep.exceptions
-from zeep.transports import Transport
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from vsad_fixture import Vsad  # noqa: E402
+from zeep_support import ZeepTestCase, make_client, make_counter_vm, strings, wait_for  # noqa: E402
 
 VSAD = VSA_VHD = VSA_VM = COUNTER_DISK = None  # argv
-NS = "urn:vsa:virtualserver:1"
-TIMEOUT = 60
 TURNED_OFF, SAVED, RUNNING = 1, 2, 5
 NEVER, ALWAYS, IF_RUNNING_AT_QUIT = 0, 1, 2
 
 
-def strings(items):
-    return {"item": list(items)}
-
-
-def make_client(daemon):
-    session = requests.Session()
-    session.trust_env = False
-    session.verify = daemon.certificate
-    session.auth = (daemon.user, daemon.password)
-    transport = Transport(session=session, timeout=TIMEOUT, operation_timeout=TIMEOUT)
-    return zeep.Client(f"https://127.0.0.1:{daemon.port}/VirtualServer?wsdl", transport=transport).service
-
-
-def wait_for(condition, limit=60.0):
-    deadline = time.monotonic() + limit
-    while time.monotonic() < deadline:
-        if condition():
-            return True
-        time.sleep(0.1)
-    return condition()
-
-
-class SettingsTest(unittest.TestCase):
+class SettingsTest(ZeepTestCase):
     def start(self, data_dir=None, credentials=None):
         daemon = Vsad(VSAD, data_dir=data_dir, defines={"vm.worker_binary": VSA_VM})
         if credentials:
             daemon.user, daemon.password = credentials
         self.vsad = daemon
-        self.s = make_client(daemon)
+        self.s = make_client(daemon).service
 
     def restart(self):
         data_dir, credentials = self.vsad.data_dir, (self.vsad.user, self.vsad.password)
@@ -76,30 +47,8 @@ class SettingsTest(unittest.TestCase):
         shutil.rmtree(self.vsad.data_dir, ignore_errors=True)
         self.assertEqual(code, 0, "vsad exited with status %s" % code)
 
-    def assert_fault(self, call, hresult_name):
-        with self.assertRaises(zeep.exceptions.Fault) as caught:
-            call()
-        node = caught.exception.detail.find(f"{{{NS}}}VirtualServerFault")
-        self.assertIsNotNone(node, ET.tostring(caught.exception.detail))
-        self.assertEqual(node.findtext(f"{{{NS}}}hresultName"), hresult_name, node.findtext(f"{{{NS}}}message"))
-
     def make_counter_vm(self, name):
-        s = self.s
-        vm = s.IVMVirtualServer_CreateVirtualMachine(configurationName=name, configurationPath="")
-        folder = os.path.dirname(s.IVMVirtualMachine_get_File(_this=vm))
-        vhd = os.path.join(folder, name + ".vhd")
-        subprocess.run([VSA_VHD, "create", "fixed", vhd, "4M"], check=True, capture_output=True)
-        with open(COUNTER_DISK, "rb") as image, open(vhd, "r+b") as disk:
-            disk.write(image.read())
-        s.IVMVirtualMachine_set_Memory(_this=vm, memory=16)
-        s.IVMVirtualMachine_AddHardDiskConnection(_this=vm, hardDiskPath=vhd, busType=0, busNumber=0, deviceNumber=0)
-        return vm
-
-    def wait_task(self, task):
-        deadline = time.monotonic() + TIMEOUT
-        while not self.s.IVMTask_WaitForCompletion(_this=task, timeout=5000):
-            self.assertLess(time.monotonic(), deadline)
-        self.assertEqual(self.s.IVMTask_get_Result(_this=task), 0, self.s.IVMTask2_get_ErrorDescription(_this=task))
+        return make_counter_vm(self.s, VSA_VHD, COUNTER_DISK, name)[0]
 
     def test_network_adapter_settings(self):
         s = self.s

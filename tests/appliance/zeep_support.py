@@ -1,0 +1,110 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
+"""What every python3-zeep scenario needs: a client for a live vsad, fault
+checks, task waits, and the counter-disk VM that real workers run.
+
+Kept beside vsad_fixture.py so each test_zeep_*.py script holds only its
+scenario; a fix here (a timeout, how a fault is read) reaches all of them.
+"""
+import os
+import subprocess
+import time
+import unittest
+import xml.etree.ElementTree as ET
+
+import requests
+import zeep
+import zeep.exceptions
+from zeep.transports import Transport
+
+NS = "urn:vsa:virtualserver:1"
+TIMEOUT = 60  # seconds per call; generous for ASan builds
+
+
+def make_client(daemon, password=None, user=None, transport_class=Transport):
+    """A zeep client of `daemon` (a vsad_fixture.Vsad) with HTTP basic
+    authentication."""
+    session = requests.Session()
+    session.trust_env = False  # REQUESTS_CA_BUNDLE etc. must not override verify
+    session.verify = daemon.certificate
+    session.auth = (user or daemon.user, password or daemon.password)
+    transport = transport_class(session=session, timeout=TIMEOUT, operation_timeout=TIMEOUT)
+    return zeep.Client(f"https://127.0.0.1:{daemon.port}/VirtualServer?wsdl", transport=transport)
+
+
+def service_at(client, port):
+    """The same contract at another listener of the same vsad (the long-poll
+    port)."""
+    return client.create_service("{%s}VirtualServerBinding" % NS, f"https://127.0.0.1:{port}/VirtualServer")
+
+
+def strings(items):
+    # zeep needs the ArrayOfString wrapper spelled out (a bare list sends
+    # only its first element).
+    return {"item": list(items)}
+
+
+def wait_for(condition, limit=60.0, step=0.1):
+    deadline = time.monotonic() + limit
+    while time.monotonic() < deadline:
+        if condition():
+            return True
+        time.sleep(step)
+    return condition()
+
+
+def fault_node(fault):
+    """The VirtualServerFault detail of a zeep Fault, or None."""
+    if fault.detail is None:
+        return None
+    return fault.detail.find(f"{{{NS}}}VirtualServerFault")
+
+
+def make_counter_vm(service, vsa_vhd, disk_image, name, memory=16):
+    """A VM with a fixed VHD holding `disk_image` (a tests/progs disk) at IDE
+    0:0. Returns the VM, its COM1 log and its saved-state file."""
+    vm = service.IVMVirtualServer_CreateVirtualMachine(configurationName=name, configurationPath="")
+    folder = os.path.dirname(service.IVMVirtualMachine_get_File(_this=vm))
+    vhd = os.path.join(folder, name + ".vhd")
+    subprocess.run([vsa_vhd, "create", "fixed", vhd, "4M"], check=True, capture_output=True)
+    with open(disk_image, "rb") as image, open(vhd, "r+b") as disk:
+        disk.write(image.read())  # a fixed VHD is the raw disk plus a footer
+    service.IVMVirtualMachine_set_Memory(_this=vm, memory=memory)
+    service.IVMVirtualMachine_AddHardDiskConnection(_this=vm, hardDiskPath=vhd, busType=0, busNumber=0,
+                                                    deviceNumber=0)
+    return vm, os.path.join(folder, name + ".com1.log"), os.path.join(folder, name + ".vsv")
+
+
+class ZeepTestCase(unittest.TestCase):
+    """Assertions over a zeep service in self.s."""
+
+    def assert_fault(self, call, hresult_name, hresult=None, text=None):
+        """The call fails with a VirtualServerFault named hresult_name (whose
+        message holds `text`, if given); returns the message."""
+        with self.assertRaises(zeep.exceptions.Fault) as caught:
+            call()
+        node = fault_node(caught.exception)
+        self.assertIsNotNone(node, caught.exception.message if caught.exception.detail is None
+                             else ET.tostring(caught.exception.detail))
+        message = node.findtext(f"{{{NS}}}message")
+        self.assertEqual(node.findtext(f"{{{NS}}}hresultName"), hresult_name, message)
+        if hresult is not None:
+            self.assertEqual(int(node.findtext(f"{{{NS}}}hresult")), hresult)
+        if text:
+            self.assertIn(text, message)
+        return message
+
+    def wait_task(self, task, poll=False, succeed=True):
+        """Waits for an IVMTask: polling IsComplete, or WaitForCompletion,
+        which the server caps and which says whether it is done. With
+        `succeed`, the task must also have succeeded."""
+        s = self.s
+        deadline = time.monotonic() + TIMEOUT
+        if poll:
+            self.assertTrue(wait_for(lambda: s.IVMTask_get_IsComplete(_this=task), TIMEOUT, 0.05),
+                            "the task does not complete")
+        else:
+            while not s.IVMTask_WaitForCompletion(_this=task, timeout=5000):
+                self.assertLess(time.monotonic(), deadline, "the task does not complete")
+        self.assertTrue(s.IVMTask_get_IsComplete(_this=task))
+        if succeed:
+            self.assertEqual(s.IVMTask_get_Result(_this=task), 0, s.IVMTask2_get_ErrorDescription(_this=task))
