@@ -52,6 +52,7 @@
 #include <shared_mutex>
 #include <string>
 #include <string_view>
+#include <type_traits>
 #include <vector>
 
 namespace vsa::services {
@@ -133,6 +134,17 @@ public:
     ServiceResult<bool> delete_virtual_machine(Guid const& id);
     std::optional<VirtualMachine> find_virtual_machine(std::string_view name) const;
     std::optional<VirtualMachine> virtual_machine(Guid const& id) const;
+    // Calls `read` on the registered VM under the shared lock, without the
+    // copy virtual_machine() makes (the single-property reads are the
+    // hottest calls). `read` must not call back into the inventory.
+    template <class Read>
+    auto read_virtual_machine(Guid const& id, Read&& read) const
+        -> std::optional<std::invoke_result_t<Read, VirtualMachine const&>> {
+        std::shared_lock lock(m_mutex);
+        for (auto const& vm : m_vms)
+            if (vm.config_id() == id) return read(vm);
+        return std::nullopt;
+    }
     std::vector<VirtualMachine> virtual_machines() const; // in registration order
 
     // Applies `change` to a copy of the VM, checks the result (unique name,

@@ -38,7 +38,7 @@ STRUCTS = {}
 @dataclass
 class Struct:
     name: str
-    fields: list  # [(name, type)]
+    fields: list  # [(name, type, optional)]
     doc: str
 
 
@@ -98,7 +98,10 @@ def parse(text):
                 if not ftype:
                     raise DescriptionError(f"{where}: field {f!r} has no type")
                 xsd_type(ftype, where)
-                fields.append((fname, ftype))
+                # NAME?:TYPE is optional (minOccurs 0): left out of a message
+                # when it has its default, so long answers stay small.
+                optional = fname.endswith("?")
+                fields.append((fname.rstrip("?"), ftype, optional))
             if words[1] in STRUCTS or words[1] in XSD_TYPES:
                 raise DescriptionError(f"{where}: duplicate type {words[1]!r}")
             STRUCTS[words[1]] = Struct(words[1], fields, doc)
@@ -195,8 +198,9 @@ def render(namespace, service, ops, events):
         if st.doc:
             o.append(f"        <xsd:annotation><xsd:documentation>{escape(st.doc)}</xsd:documentation></xsd:annotation>")
         o.append("        <xsd:sequence>")
-        for fname, ftype in st.fields:
-            o.append(f'          <xsd:element name="{fname}" type="{xsd_type(ftype, st.name)}"/>')
+        for fname, ftype, optional in st.fields:
+            occurs = ' minOccurs="0"' if optional else ""
+            o.append(f'          <xsd:element name="{fname}" type="{xsd_type(ftype, st.name)}"{occurs}/>')
         o.append("        </xsd:sequence>")
         o.append("      </xsd:complexType>")
         o.append(f'      <xsd:complexType name="ArrayOf{st.name}">')

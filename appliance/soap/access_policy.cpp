@@ -2,8 +2,10 @@
 // The one table of rights per operation; the rules are in access_policy.h.
 #include "appliance/soap/access_policy.h"
 
-#include <algorithm>
 #include <array>
+#include <string>
+#include <unordered_map>
+#include <vector>
 
 namespace vsa::appliance {
 
@@ -11,8 +13,7 @@ namespace {
 
 using services::security::Right;
 
-// Sorted by nothing: looked up once per call by a linear scan of ~200
-// string compares, which costs far less than the XML parse before it.
+// Sorted by nothing: find_operation_policy indexes it once.
 OperationPolicy const POLICIES[] = {
     {"Session_Logon", {Target::None, Right::Read}},
     {"Session_Logoff", {Target::Anyone, Right::Read}},
@@ -302,11 +303,29 @@ std::string wsdl_operation_name(std::string_view gsoap_name) {
     return name;
 }
 
+// Every SOAP call looks its policy up, so the table is indexed once, under
+// both spellings, and a lookup neither allocates nor scans ~300 rows.
 OperationPolicy const* find_operation_policy(std::string_view operation) {
-    std::string name = wsdl_operation_name(operation);
-    auto it = std::find_if(std::begin(POLICIES), std::end(POLICIES),
-                           [&](OperationPolicy const& policy) { return policy.operation == name; });
-    return it == std::end(POLICIES) ? nullptr : &*it;
+    static auto const index = [] {
+        struct Index {
+            std::vector<std::string> gsoap_names; // owns the keys below
+            std::unordered_map<std::string_view, OperationPolicy const*> by_name;
+        } built;
+        built.gsoap_names.reserve(std::size(POLICIES));
+        for (auto const& policy : POLICIES) {
+            std::string escaped;
+            for (char c : policy.operation)
+                escaped += c == '_' ? std::string_view("_USCORE") : std::string_view(&c, 1);
+            built.gsoap_names.push_back(std::move(escaped));
+        }
+        for (std::size_t i = 0; i < std::size(POLICIES); ++i) {
+            built.by_name.emplace(POLICIES[i].operation, &POLICIES[i]);
+            built.by_name.emplace(built.gsoap_names[i], &POLICIES[i]);
+        }
+        return built;
+    }();
+    auto it = index.by_name.find(operation);
+    return it == index.by_name.end() ? nullptr : it->second;
 }
 
 } // namespace vsa::appliance

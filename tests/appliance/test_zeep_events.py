@@ -195,24 +195,30 @@ class EventsTest(ZeepTestCase):
                for i in range(5)]
         s.IVMVirtualMachine_set_Memory(_this=vms[3], memory=256)
         names = ["Name", "State", "Memory", "Notes", "SavedStateFilePath", "NoSuchProperty"]
-        values = s.IVMVirtualServer_RetrieveProperties(objects=strings(vms + ["{00000000-0000-0000-0000-000000000009}"]),
-                                                       properties=strings(names))
-        self.assertEqual(len(values), 6 * len(names))
-        table = {(v.object, v.property): v for v in values}
+        unknown = "{00000000-0000-0000-0000-000000000009}"
+        answer = s.IVMVirtualServer_RetrieveProperties(objects=strings(vms + [unknown]), properties=strings(names))
+        # One entry per object and one value per property, both in the order asked.
+        self.assertEqual([o.object for o in answer], vms + [unknown])
+        for entry in answer:
+            self.assertEqual([v.property for v in entry.properties.item], names)
+        table = {(o.object, v.property): v for o in answer for v in o.properties.item}
         self.assertEqual(table[(vms[3], "Memory")].value, "256")
         self.assertEqual(table[(vms[0], "Name")].value, "inv0")
         self.assertEqual(table[(vms[0], "State")].value, str(TURNED_OFF))
-        self.assertEqual(table[(vms[0], "Name")].hresult, 0)
+        # A value read without error leaves the optional fields out.
+        name = table[(vms[0], "Name")]
+        self.assertEqual((name.hresult, name.message, name.isArray, name.items), (None, None, None, None))
         self.assertEqual(table[(vms[0], "SavedStateFilePath")].hresult, 0xA0040501)  # VM_E_VM_NO_SAVED_STATE
-        self.assertNotEqual(table[(vms[0], "NoSuchProperty")].hresult, 0)
-        self.assertNotEqual(table[("{00000000-0000-0000-0000-000000000009}", "Name")].hresult, 0)
+        self.assertTrue(table[(vms[0], "SavedStateFilePath")].message)
+        self.assertNotIn(table[(vms[0], "NoSuchProperty")].hresult, (None, 0))
+        self.assertNotIn(table[(unknown, "Name")].hresult, (None, 0))
         # Each value is what the single-property operation says.
         for vm in vms:
             self.assertEqual(table[(vm, "Name")].value, s.IVMVirtualMachine_get_Name(_this=vm))
             self.assertEqual(int(table[(vm, "Memory")].value), s.IVMVirtualMachine_get_Memory(_this=vm))
         # No names: every property the kind has.
         everything = s.IVMVirtualServer_RetrieveProperties(objects=strings([vms[0]]), properties=strings([]))
-        self.assertIn("ConfigID", [v.property for v in everything])
+        self.assertIn("ConfigID", [v.property for v in everything[0].properties.item])
         self.assert_fault(lambda: s.IVMVirtualServer_RetrieveProperties(objects=strings(vms),
                                                                        properties=strings(["Name"] * 65)),
                           "E_INVALIDARG")

@@ -270,9 +270,10 @@ class SecurityTest(ZeepTestCase):
         secret = a.IVMVirtualServer_CreateVirtualMachine(configurationName="secret", configurationPath="")
         values = b.IVMVirtualServer_RetrieveProperties(objects={"item": [secret, bobs]},
                                                        properties={"item": ["Name"]})
-        self.assertEqual([(v.object, v.hresult) for v in values], [(secret, 0x80070005), (bobs, 0)])
-        self.assertIn(values[1].value, ("bobvm",))
-        self.assertFalse(values[0].value)
+        self.assertEqual([(o.object, o.properties.item[0].hresult) for o in values],
+                         [(secret, 0x80070005), (bobs, None)])  # None: read without error
+        self.assertEqual(values[1].properties.item[0].value, "bobvm")
+        self.assertFalse(values[0].properties.item[0].value)
         seen = [e.object for e in b.IVMVirtualServer_GetEvents(afterSequence=0, maxCount=1000) or []]
         self.assertIn(bobs, seen)
         self.assertNotIn(secret, seen)
