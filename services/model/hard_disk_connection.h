@@ -3,7 +3,10 @@
 // one VM (IVMHardDiskConnection). The disk path is stored resolved and
 // absolute; the inventory confines client paths before they get here. The
 // undo disk path is recorded when undo disks exist (Undoable VMs) and
-// otherwise empty.
+// otherwise empty. merge_started is recorded (and persisted) before a merge
+// of the undo disk into the base begins and cleared when it completes: a
+// merge that failed or was cut off by a crash has left the base with part
+// of the changes, so the undo disk must then be merged, never discarded.
 #pragma once
 
 #include "services/model/bus_location.h"
@@ -20,9 +23,11 @@ public:
     BusLocation const& location() const { return m_location; }
     std::string const& disk_path() const { return m_disk_path; }
     std::string const& undo_disk_path() const { return m_undo_disk_path; }
+    bool merge_started() const { return m_merge_started; }
 
     void set_location(BusLocation location) { m_location = location; }
     void set_undo_disk_path(std::string path) { m_undo_disk_path = std::move(path); }
+    void set_merge_started(bool started) { m_merge_started = started; }
 
     friend bool operator==(HardDiskConnection const&, HardDiskConnection const&) = default;
 
@@ -30,6 +35,7 @@ private:
     BusLocation m_location;
     std::string m_disk_path;
     std::string m_undo_disk_path;
+    bool m_merge_started{false};
 };
 
 // The checks every stored image path passes: absolute, no NUL, at most

@@ -88,6 +88,8 @@ ServiceResult<void> read_ide(PreferenceReader const& reader, pugi::xml_node root
                     return fail(added.release_error());
                 auto undo = TRY(read_pathname(reader, location_node.child("undo_pathname"), vm.folder()));
                 if (!undo.empty()) TRY(vm.hard_disk_connection_at(location))->set_undo_disk_path(undo);
+                if (TRY(reader.boolean(location_node, "undo_merge_started")).value_or(false) && !undo.empty())
+                    TRY(vm.hard_disk_connection_at(location))->set_merge_started(true);
             } else if (type == static_cast<std::int64_t>(DriveType::Dvd)) {
                 if (auto added = vm.add_dvd_drive(location); added.is_error())
                     return fail(added.release_error());
@@ -287,6 +289,7 @@ ServiceResult<std::string> serialize_vmc(VirtualMachine const& vm) {
         write_pathname(location, "pathname", disk.disk_path(), folder);
         if (!disk.undo_disk_path().empty())
             write_pathname(location, "undo_pathname", disk.undo_disk_path(), folder);
+        if (disk.merge_started()) set_boolean(location, "undo_merge_started", true);
     }
     for (auto const& dvd : vm.dvd_drives()) {
         auto location = ensure_child_with_id(ensure_child_with_id(ide, "ide_controller", dvd.location().bus),

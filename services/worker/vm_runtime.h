@@ -88,9 +88,12 @@
 //     E_FAIL and vsad's shutdown waits for a running merge. Nothing to merge
 //     gives a task that is already complete.
 //   Undoable set to false (TurnedOff only) deletes the undo disks first.
-// FIXME: a vsad crash in the middle of a merge leaves the same half-merged
-// base with the undo disk still recorded; nothing stops a later
-// DiscardUndoDisks then.
+//   A merge that failed or was cut off (a vsad crash) leaves a base with part
+//     of the changes: each disk's .vmc entry records that its merge began
+//     (undo_merge_started) until it is done, and while such an undo disk
+//     exists, DiscardUndoDisks, Undoable off and UndoAction Discard are
+//     refused (E_FAIL naming MergeUndoDisks, which finishes the merge).
+//     Startup still works: reads through the undo disk see all the changes.
 //
 // A running VM's display, guest and accounting (vm_runtime_display.cpp):
 // IVMDisplay, IVMGuestOS and IVMAccountant read the worker. The screen

@@ -58,6 +58,22 @@ ServiceResult<void> check_is_undo_disk_of(std::string const& vud, std::string co
     return Ok{};
 }
 
+// A merge into `disk`'s base began and did not finish (it failed, or vsad
+// died): the base holds part of the changes. Once the merge has finished,
+// commit_undo_disk has deleted the undo disk, so a flag left over from a
+// crash just after that means nothing.
+bool half_merged(HardDiskConnection const& disk) {
+    return disk.merge_started() && !disk.undo_disk_path().empty() && exists(disk.undo_disk_path());
+}
+
+ServiceError half_merged_error(VirtualMachine const& vm, HardDiskConnection const& disk,
+                               char const* refused) {
+    return {hr::E_FAIL, "virtual machine \"" + vm.name() + "\": a merge of the undo disk '" +
+                            disk.undo_disk_path() + "' into '" + disk.disk_path() +
+                            "' did not finish, so that base holds part of the changes; " + refused +
+                            " would lose them. MergeUndoDisks finishes the merge"};
+}
+
 std::string merge_description(std::string const& vm_name) {
     return "Merge of the undo disks of virtual machine \"" + vm_name + "\"";
 }
@@ -150,6 +166,9 @@ ServiceResult<void> VmRuntime::discard_undo_disks(Guid const& id) {
         if (!is_off(vm.state()))
             return service_error(hr::VM_E_VM_RUNNING,
                                  "virtual machine \"" + vm.name() + "\" is on; turn it off first");
+        for (auto const& connection : vm.hard_disk_connections())
+            if (half_merged(connection))
+                return Err{half_merged_error(vm, connection, "discarding the undo disk")};
         // In the inventory's change: no startup can take the files
         // meanwhile. A recorded file already gone is simply forgotten.
         for (auto const& disk : recorded_undo_disks(vm)) {
@@ -164,6 +183,11 @@ ServiceResult<void> VmRuntime::discard_undo_disks(Guid const& id) {
 ServiceResult<void> VmRuntime::set_undoable(Guid const& id, bool undoable) {
     TRY(m_inventory.update_virtual_machine(id, [&](VirtualMachine& vm) -> ServiceResult<void> {
         bool const disabling = vm.undoable() && !undoable;
+        if (disabling)
+            for (auto const& connection : vm.hard_disk_connections())
+                if (half_merged(connection))
+                    return Err{
+                        half_merged_error(vm, connection, "switching Undoable off (which deletes it)")};
         TRY(vm.set_undoable(undoable)); // a change needs the VM TurnedOff
         if (!disabling) return Ok{};
         // "Disabling deletes existing undo files" (the reference). The
@@ -222,7 +246,6 @@ TaskHandle VmRuntime::start_merge_locked(VirtualMachine const& vm, VmState after
     std::thread thread([this, task, id = vm.config_id(), name = vm.name(), disks = recorded_undo_disks(vm),
                         after] {
         ServiceResult<void> outcome = Ok{};
-        std::vector<BusLocation> merged;
         try {
             for (std::size_t i = 0; i < disks.size(); ++i) {
                 storage::Progress progress;
@@ -230,18 +253,31 @@ TaskHandle VmRuntime::start_merge_locked(VirtualMachine const& vm, VmState after
                     task->report_progress(static_cast<std::int32_t>((i * 100 + percent) / disks.size()));
                     return true;
                 };
-                outcome = from_storage(storage::commit_undo_disk(disks[i].path, progress));
-                if (outcome.is_error()) break;
-                merged.push_back(disks[i].location);
-            }
-            if (!merged.empty()) {
-                auto forgotten =
+                // Recorded in the .vmc before the base is written, cleared
+                // with the undo disk after: see half_merged().
+                auto location = disks[i].location;
+                auto marked =
                     m_inventory.update_virtual_machine(id, [&](VirtualMachine& v) -> ServiceResult<void> {
-                        for (auto const& location : merged)
-                            TRY(v.hard_disk_connection_at(location))->set_undo_disk_path("");
+                        TRY(v.hard_disk_connection_at(location))->set_merge_started(true);
                         return Ok{};
                     });
-                if (forgotten.is_error() && outcome.has_value()) outcome = forgotten.release_error();
+                if (marked.is_error()) {
+                    outcome = marked.release_error();
+                    break;
+                }
+                outcome = from_storage(storage::commit_undo_disk(disks[i].path, progress));
+                if (outcome.is_error()) break;
+                auto forgotten =
+                    m_inventory.update_virtual_machine(id, [&](VirtualMachine& v) -> ServiceResult<void> {
+                        auto* disk = TRY(v.hard_disk_connection_at(location));
+                        disk->set_undo_disk_path("");
+                        disk->set_merge_started(false);
+                        return Ok{};
+                    });
+                if (forgotten.is_error()) {
+                    outcome = forgotten.release_error();
+                    break;
+                }
             }
         } catch (std::exception const& e) {
             outcome = service_error(hr::E_FAIL, std::string("unexpected failure: ") + e.what());

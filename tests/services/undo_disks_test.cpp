@@ -371,4 +371,72 @@ BOOST_FIXTURE_TEST_CASE(a_base_that_is_no_vhd_refuses_the_start, Fixture) {
     BOOST_TEST(code_of(runtime->set_undoable(unknown, false)) == hr::VM_E_VM_UNKNOWN);
 }
 
+// What a merge that failed or died with vsad leaves: the .vmc records that
+// the merge began. The undo disk then holds changes the base only partly
+// has, so it may be merged but never thrown away; a restart keeps that.
+BOOST_FIXTURE_TEST_CASE(an_interrupted_merge_must_be_finished, Fixture) {
+    auto vm = make_vm("half");
+    auto id = vm.config_id();
+    auto base = vm.hard_disk_connections()[0].disk_path();
+    auto vud = vsa::storage::undo_disk_path(base);
+    boot_once(vm, 0);
+    BOOST_TEST(boots(vud) == 1u);
+    // As the merge thread records it before it writes the base.
+    BOOST_REQUIRE(
+        inventory
+            ->update_virtual_machine(
+                id,
+                [&](VirtualMachine& v) -> ServiceResult<void> {
+                    TRY(v.hard_disk_connection_at({DriveBusType::Ide, 0, 0}))->set_merge_started(true);
+                    return vsa::Ok{};
+                })
+            .has_value());
+
+    // vsad restarts: the mark comes back from the .vmc.
+    runtime.reset();
+    auto reopened = Inventory::open({root / "data", root / "vms", root / "nets", {}});
+    BOOST_REQUIRE_MESSAGE(reopened.has_value(), why(reopened));
+    inventory = reopened.release_value();
+    VmRuntimeOptions options;
+    options.worker_binary = VSA_WORKER_BINARY;
+    options.command_timeout = 30s;
+    options.shutdown_timeout = 60s;
+    runtime = std::make_unique<VmRuntime>(*inventory, tasks, options);
+    BOOST_TEST(vm_of(id).hard_disk_connections()[0].merge_started());
+
+    auto refused = runtime->discard_undo_disks(id);
+    BOOST_TEST(code_of(refused) == hr::E_FAIL);
+    BOOST_TEST(refused.error().message.find("MergeUndoDisks") != std::string::npos);
+    BOOST_TEST(code_of(runtime->set_undoable(id, false)) == hr::E_FAIL);
+    BOOST_TEST(vm_of(id).undoable());
+    BOOST_TEST(fs::exists(vud));
+    // The VM still runs, on its undo disk.
+    boot_once(vm_of(id), 1);
+    BOOST_TEST(fs::exists(vud));
+    BOOST_TEST(boots(vud) == 2u);
+
+    // Finishing the merge clears the mark with the undo disk.
+    run(runtime->merge_undo_disks(id));
+    BOOST_TEST(!fs::exists(vud));
+    BOOST_TEST(!vm_of(id).hard_disk_connections()[0].merge_started());
+    BOOST_TEST(vm_of(id).hard_disk_connections()[0].undo_disk_path().empty());
+    BOOST_TEST(boots(base) == 2u);
+    BOOST_TEST(runtime->discard_undo_disks(id).has_value());
+
+    // A mark whose undo disk is gone (the merge finished, vsad died before it
+    // cleared the mark) stops nothing.
+    BOOST_REQUIRE(inventory
+                      ->update_virtual_machine(
+                          id,
+                          [&](VirtualMachine& v) -> ServiceResult<void> {
+                              auto* disk = TRY(v.hard_disk_connection_at({DriveBusType::Ide, 0, 0}));
+                              disk->set_undo_disk_path(vud);
+                              disk->set_merge_started(true);
+                              return vsa::Ok{};
+                          })
+                      .has_value());
+    BOOST_TEST(runtime->discard_undo_disks(id).has_value());
+    BOOST_TEST(runtime->set_undoable(id, false).has_value());
+}
+
 BOOST_AUTO_TEST_SUITE_END()
