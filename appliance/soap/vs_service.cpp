@@ -427,22 +427,29 @@ int VsService::IVMHostInfo_USCOREIsHostDriveMounted(
 #define VSA_OP(op)                                                                                           \
     int VsService::op([[maybe_unused]] _vs__##op* request, [[maybe_unused]] _vs__##op##Response& response)
 
+// The listings need the read right on the server (access_policy.cpp) and
+// show only the VMs and networks the caller may read, as the batched reads
+// do: an object you may not read is not yours to know about.
+std::vector<std::string> VsService::readable_vm_refs() {
+    std::vector<std::string> refs;
+    for (auto const& vm : inventory().virtual_machines())
+        if (auto ref = vm_ref(vm); may_read(ref)) refs.push_back(std::move(ref));
+    return refs;
+}
+
+std::vector<std::string> VsService::readable_network_refs() {
+    std::vector<std::string> refs;
+    for (auto const& network : inventory().virtual_networks())
+        if (auto ref = network_ref(network); may_read(ref)) refs.push_back(std::move(ref));
+    return refs;
+}
+
 VSA_OP(IVMVirtualServer_USCOREget_USCOREVirtualMachines) {
-    return answer(response.returnval, [&] {
-        std::vector<std::string> refs;
-        for (auto const& vm : inventory().virtual_machines())
-            refs.push_back(vm_ref(vm));
-        return refs;
-    });
+    return answer(response.returnval, [&] { return readable_vm_refs(); });
 }
 
 VSA_OP(IVMVirtualServer_USCOREget_USCOREVirtualNetworks) {
-    return answer(response.returnval, [&] {
-        std::vector<std::string> refs;
-        for (auto const& network : inventory().virtual_networks())
-            refs.push_back(network_ref(network));
-        return refs;
-    });
+    return answer(response.returnval, [&] { return readable_network_refs(); });
 }
 
 VSA_OP(IVMVirtualServer_USCOREget_USCOREDefaultVMConfigurationPath) {
@@ -687,12 +694,19 @@ VSA_OP(IVMVirtualMachine_USCOREget_USCOREShutdownActionOnQuit) {
             return task_ref(*TRY(runtime().method(id)));                                                     \
         });                                                                                                  \
     }
-VSA_VM_POWER_TASK(Startup, startup)
 VSA_VM_POWER_TASK(TurnOff, turn_off)
 VSA_VM_POWER_TASK(Save, save)
 VSA_VM_POWER_TASK(Reset, reset)
 VSA_VM_POWER_TASK(MergeUndoDisks, merge_undo_disks)
 #undef VSA_VM_POWER_TASK
+
+VSA_OP(IVMVirtualMachine_USCOREStartup) {
+    return answer(response.returnval, [&]() -> ServiceResult<std::string> {
+        Guid id = TRY(parse_guid_ref(request->_USCOREthis, "IVMVirtualMachine"));
+        TRY(require_disk_rights(id));
+        return task_ref(*TRY(runtime().startup(id)));
+    });
+}
 
 #define VSA_VM_POWER_CALL(op, method)                                                                        \
     VSA_OP(IVMVirtualMachine_USCORE##op) {                                                                   \
@@ -1208,16 +1222,10 @@ ServiceResult<std::vector<std::string>> VsService::collection(std::string_view r
     std::string_view wanted = kind;
     std::vector<std::string> refs;
     if (owner == "server") {
-        if (property == "VirtualMachines" && wanted == "IVMVirtualMachineCollection") {
-            for (auto const& vm : inventory().virtual_machines())
-                refs.push_back(vm_ref(vm));
-            return refs;
-        }
-        if (property == "VirtualNetworks" && wanted == "IVMVirtualNetworkCollection") {
-            for (auto const& network : inventory().virtual_networks())
-                refs.push_back(network_ref(network));
-            return refs;
-        }
+        if (property == "VirtualMachines" && wanted == "IVMVirtualMachineCollection")
+            return readable_vm_refs();
+        if (property == "VirtualNetworks" && wanted == "IVMVirtualNetworkCollection")
+            return readable_network_refs();
         if (property == "Tasks" && wanted == "IVMTaskCollection") {
             for (auto const& task : m_backend->server.tasks().list())
                 refs.push_back(task_ref(*task));

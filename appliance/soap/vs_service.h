@@ -6,6 +6,7 @@
 
 #include "appliance/soap/soap_call.h"
 #include "appliance/soap/soap_dispatcher.h"
+#include "services/model/guid.h"
 #include "services/service_error.h"
 
 #include "soapVirtualServerBindingService.h"
@@ -336,6 +337,11 @@ protected:
     // other references (tasks, the server), which the operation's own check
     // covered.
     bool may_read(std::string_view object_ref);
+    // The caller's rights on the hard disks Startup would open for them.
+    services::ServiceResult<void> require_disk_rights(services::Guid const& vm_id);
+    // Every registered VM (network) the caller may read, in registration order.
+    std::vector<std::string> readable_vm_refs();
+    std::vector<std::string> readable_network_refs();
     // After a successful Create/Register of a VM or network: gives a new
     // object without a stored descriptor its creator's default one.
     template <typename Response>

@@ -333,6 +333,36 @@ int VsService::authorize(std::string_view operation, AccessRefs const& refs) {
     return SOAP_OK;
 }
 
+// Startup opens the VM's hard disks on the caller's behalf, as Virtual
+// Server opened them in the user's name: someone who may start a VM but
+// not read (or, unless the VM is undoable and writes only its undo disks,
+// write) one of its disks is refused, naming the disk. Disks that are
+// missing are left to the startup itself to report.
+ServiceResult<void> VsService::require_disk_rights(Guid const& vm_id) {
+    if (!m_call->principal) return service_error(hr::E_ACCESSDENIED, "not logged on");
+    if (m_call->principal->administrator) return Ok{};
+    Identity who{m_call->principal->user, m_call->principal->groups, m_call->principal->administrator};
+    auto& inv = inventory();
+    auto vm = inv.virtual_machine(vm_id);
+    if (!vm) return Ok{}; // the startup reports the unknown VM
+    for (auto const& disk : vm->hard_disk_connections()) {
+        auto object = absolute_disk_object(inv, disk.disk_path());
+        if (object.is_error()) continue;
+        auto descriptor = TRY(load_descriptor(inv, object.value()));
+        for (Right right : {Right::Read, Right::Write}) {
+            if (right == Right::Write && vm->undoable()) continue;
+            if (sec::allows(descriptor, who, right)) continue;
+            std::string message = "access denied: user '" + who.user + "' lacks the " +
+                                  std::string(sec::right_name(right)) + " right on " +
+                                  object.value().description + ", a disk of virtual machine \"" + vm->name() +
+                                  "\" (IVMVirtualMachine_Startup)";
+            security_log().warning(message);
+            return service_error(hr::E_ACCESSDENIED, message);
+        }
+    }
+    return Ok{};
+}
+
 bool VsService::may_read(std::string_view object_ref) {
     if (!m_call->principal) return false;
     if (m_call->principal->administrator) return true;

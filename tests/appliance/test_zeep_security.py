@@ -23,6 +23,8 @@ import tempfile
 import time
 import unittest
 
+import zeep.exceptions
+
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from vsad_fixture import Vsad  # noqa: E402
 from zeep_support import ZeepTestCase, make_client  # noqa: E402
@@ -258,7 +260,10 @@ class SecurityTest(ZeepTestCase):
         entry = a.IVMSecurity_AddEntry(_this=server, nameOrSid="bob", type=ALLOW)
         a.IVMAccessRights_set_ReadAccess(_this=entry, readAccess=True)
         a.IVMAccessRights_set_WriteAccess(_this=entry, writeAccess=True)
-        self.assertIn(state["vm"], b.IVMVirtualServer_get_VirtualMachines())
+        # Listing needs read on the server, and shows only what bob may read:
+        # not secvm (test_6 took his read right on it back).
+        self.assertNotIn(state["vm"], b.IVMVirtualServer_get_VirtualMachines() or [])
+        self.assertIn(state["vm"], a.IVMVirtualServer_get_VirtualMachines())
         # A VM bob creates is his: he owns it and has every right on it.
         bobs = b.IVMVirtualServer_CreateVirtualMachine(configurationName="bobvm", configurationPath="")
         bobs_security = b.IVMVirtualMachine_get_Security(_this=bobs)
@@ -274,6 +279,12 @@ class SecurityTest(ZeepTestCase):
                          [(secret, 0x80070005), (bobs, None)])  # None: read without error
         self.assertEqual(values[1].properties.item[0].value, "bobvm")
         self.assertFalse(values[0].properties.item[0].value)
+        # So do the listings: bob sees his VM, not the secret one.
+        listed = b.IVMVirtualServer_get_VirtualMachines() or []
+        self.assertIn(bobs, listed)
+        self.assertNotIn(secret, listed)
+        self.assertIn(secret, a.IVMVirtualServer_get_VirtualMachines())
+        self.assertEqual(b.IVMVirtualMachineCollection_get_Count(_this="server/VirtualMachines"), len(listed))
         seen = [e.object for e in b.IVMVirtualServer_GetEvents(afterSequence=0, maxCount=1000) or []]
         self.assertIn(bobs, seen)
         self.assertNotIn(secret, seen)
@@ -325,6 +336,41 @@ class SecurityTest(ZeepTestCase):
                           "E_FILE_NOT_FOUND")
         self.assert_fault(lambda: a.IVMHardDisk_get_Security(_this="/etc/passwd"), "E_ACCESSDENIED")
         self.assert_fault(lambda: a.IVMHardDisk_get_Security(_this="relative.vhd"), "E_BAD_PATHNAME")
+
+        # Startup opens the VM's disks for the caller: bob may start this VM,
+        # but not while he may not read (and write) its disk.
+        task = a.IVMVirtualServer_CreateDynamicVirtualHardDisk(imagePath=os.path.join(folder, "started.vhd"),
+                                                               size=16)
+        while not a.IVMTask_WaitForCompletion(_this=task, timeout=5000):
+            pass
+        started = os.path.join(folder, "started.vhd")
+        vm = a.IVMVirtualServer_CreateVirtualMachine(configurationName="diskvm", configurationPath="")
+        a.IVMVirtualMachine_AddHardDiskConnection(_this=vm, hardDiskPath=started, busType=0, busNumber=0,
+                                                  deviceNumber=0)
+        vm_entry = a.IVMSecurity_AddEntry(_this=a.IVMVirtualMachine_get_Security(_this=vm), nameOrSid="bob",
+                                          type=ALLOW)
+        a.IVMAccessRights_set_ExecuteAccess(_this=vm_entry, executeAccess=True)
+        disk_security = a.IVMHardDisk_get_Security(_this=started)
+        disk_entry = a.IVMSecurity_AddEntry(_this=disk_security, nameOrSid="bob", type=ALLOW)
+        a.IVMAccessRights_set_ReadAccess(_this=disk_entry, readAccess=True)
+        self.assert_denied(lambda: b.IVMVirtualMachine_Startup(_this=vm), "write", "started.vhd")
+        a.IVMVirtualMachine_set_Undoable(_this=vm, enableUndo=True)  # the base is then only read
+        try:
+            task = b.IVMVirtualMachine_Startup(_this=vm)
+            while not a.IVMTask_WaitForCompletion(_this=task, timeout=5000):
+                pass
+        except zeep.exceptions.Fault as fault:  # the VM may fail to start here: any failure but a denial
+            self.assertNotIn("access denied", fault.message)
+        if a.IVMVirtualMachine_get_State(_this=vm) != 1:  # TurnedOff
+            task = a.IVMVirtualMachine_TurnOff(_this=vm)
+            while not a.IVMTask_WaitForCompletion(_this=task, timeout=5000):
+                pass
+        a.IVMVirtualMachine_DiscardUndoDisks(_this=vm)
+        a.IVMVirtualMachine_set_Undoable(_this=vm, enableUndo=False)
+        a.IVMAccessRights_set_ReadAccess(_this=disk_entry, readAccess=False)
+        a.IVMAccessRights_set_WriteAccess(_this=disk_entry, writeAccess=True)
+        self.assert_denied(lambda: b.IVMVirtualMachine_Startup(_this=vm), "read", "started.vhd")
+        self.assertTrue(a.IVMVirtualServer_DeleteVirtualMachine(virtualMachine=vm))
 
     def test_9_permissions_survive_a_restart_and_denials_are_logged(self):
         self.assertEqual(stop_vsad(), 0)
