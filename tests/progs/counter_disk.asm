@@ -22,7 +22,8 @@
 bits 16
 org 7C00h
 
-COM1    equ 3F8h
+%include "com1.asm"
+
 TICKS   equ 46Ch                        ; BIOS data area: timer ticks since midnight
 DISK_SECTORS equ 2 * 16 * 63
 
@@ -36,22 +37,7 @@ main:
         mov ss, ax
         mov sp, 7C00h
         cld
-        ; COM1: 115200 8N1, FIFOs on (divisor latch 1).
-        mov dx, COM1 + 3
-        mov al, 80h
-        out dx, al
-        mov dx, COM1
-        mov al, 1
-        out dx, al
-        inc dx
-        xor al, al
-        out dx, al
-        mov dx, COM1 + 3
-        mov al, 03h
-        out dx, al
-        mov dx, COM1 + 2
-        mov al, 07h
-        out dx, al
+        com1_init
         sti
         mov si, banner
         call puts

@@ -11,7 +11,8 @@
 bits 16
 org 7C00h
 
-COM1    equ 3F8h
+%include "com1.asm"
+
 DISK_SECTORS equ 2 * 16 * 63
 
 start:
@@ -23,22 +24,7 @@ main:
         mov ss, ax
         mov sp, 7C00h
         cld
-        ; COM1: 115200 8N1, FIFOs on.
-        mov dx, COM1 + 3
-        mov al, 80h
-        out dx, al
-        mov dx, COM1
-        mov al, 1
-        out dx, al
-        inc dx
-        xor al, al
-        out dx, al
-        mov dx, COM1 + 3
-        mov al, 03h
-        out dx, al
-        mov dx, COM1 + 2
-        mov al, 07h
-        out dx, al
+        com1_init
         mov si, message
 .print: lodsb
         test al, al

@@ -18,7 +18,8 @@
 bits 16
 org 7C00h
 
-COM1    equ 3F8h
+%include "com1.asm"
+
 DISK_SECTORS equ 2 * 16 * 63
 TEXT    equ 0B800h
 
@@ -55,22 +56,7 @@ main:
         stosw
         jmp .label
 .labeled:
-        ; COM1: 115200 8N1, FIFOs on.
-        mov dx, COM1 + 3
-        mov al, 80h
-        out dx, al
-        mov dx, COM1
-        mov al, 1
-        out dx, al
-        inc dx
-        xor al, al
-        out dx, al
-        mov dx, COM1 + 3
-        mov al, 03h
-        out dx, al
-        mov dx, COM1 + 2
-        mov al, 07h
-        out dx, al
+        com1_init
         mov si, ready
 .ready: lodsb
         test al, al

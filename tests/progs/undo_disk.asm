@@ -29,7 +29,8 @@
 bits 16
 org 7C00h
 
-COM1    equ 3F8h
+%include "com1.asm"
+
 RECORD  equ 8000h                       ; where the record is read to
 DISK_SECTORS equ 2 * 16 * 63
 
@@ -44,22 +45,7 @@ main:
         mov sp, 7C00h
         cld
         mov [drive], dl                 ; the BIOS passes the boot drive
-        ; COM1: 115200 8N1, FIFOs on (divisor latch 1).
-        mov dx, COM1 + 3
-        mov al, 80h
-        out dx, al
-        mov dx, COM1
-        mov al, 1
-        out dx, al
-        inc dx
-        xor al, al
-        out dx, al
-        mov dx, COM1 + 3
-        mov al, 03h
-        out dx, al
-        mov dx, COM1 + 2
-        mov al, 07h
-        out dx, al
+        com1_init
         sti
 
         mov ax, 0201h                   ; read one sector
