@@ -41,19 +41,6 @@ constexpr u8 IDENTIFY_DEVICE = 0xEC;
 constexpr u8 SET_FEATURES = 0xEF;
 } // namespace cmd
 
-// ATA strings: two characters per word, the first in the high byte,
-// space padded (ATA-6 8.15.x "ATA string convention").
-void put_string(std::array<u8, ata::SECTOR_SIZE>& id, unsigned first_word, unsigned words,
-                std::string_view text) {
-    for (unsigned i = 0; i < words * 2; ++i) {
-        char c = i < text.size() ? text[i] : ' ';
-        id[first_word * 2 + (i ^ 1)] = static_cast<u8>(c);
-    }
-}
-void put_word(std::array<u8, ata::SECTOR_SIZE>& id, unsigned word, u16 value) {
-    id[word * 2] = static_cast<u8>(value);
-    id[word * 2 + 1] = static_cast<u8>(value >> 8);
-}
 } // namespace
 
 AtaDisk::AtaDisk(storage::BlockDevice& backend, std::string serial)
@@ -339,57 +326,51 @@ std::array<u8, ata::SECTOR_SIZE> AtaDisk::identify_block() const {
     unsigned cur_cyl = current_cylinders();
     u64 lba28 = std::min(m_sectors, LBA28_MAX);
     u64 cur_capacity = u64(cur_cyl) * m_cur_heads * m_cur_sectors;
-    put_word(id, 0, 0x0040); // fixed (non-removable) ATA device
-    put_word(id, 1, static_cast<u16>(m_cylinders));
-    put_word(id, 3, DEFAULT_HEADS);
-    put_word(id, 6, DEFAULT_SECTORS);
-    put_string(id, 10, 10, m_serial);
-    put_string(id, 23, 4, "1.0");
-    put_string(id, 27, 20, "VSA Virtual HD");
+    ata::put_identify_word(id, 0, 0x0040); // fixed (non-removable) ATA device
+    ata::put_identify_word(id, 1, static_cast<u16>(m_cylinders));
+    ata::put_identify_word(id, 3, DEFAULT_HEADS);
+    ata::put_identify_word(id, 6, DEFAULT_SECTORS);
+    ata::put_identify_string(id, 10, 10, m_serial);
+    ata::put_identify_string(id, 23, 4, "1.0");
+    ata::put_identify_string(id, 27, 20, "VSA Virtual HD");
     // Word 47: 0x80 in the high byte (ATA-6), up to 16 sectors per block.
-    put_word(id, 47, 0x8000 | ata::MAX_BLOCK_SECTORS);
+    ata::put_identify_word(id, 47, 0x8000 | ata::MAX_BLOCK_SECTORS);
     // Word 48 is "reserved" in ATA-6 but ATA-1..5 drivers (Linux's pio32
     // check among them) read bit 0 as "32-bit PIO works": it does here.
-    put_word(id, 48, 0x0001);
+    ata::put_identify_word(id, 48, 0x0001);
     // Capabilities: LBA (bit 9), IORDY supported (bit 11) and can be
     // disabled (bit 10). No DMA bit: DMA is not implemented yet.
-    put_word(id, 49, 0x0E00);
-    put_word(id, 50, 0x4000);
-    put_word(id, 51, 0x0200); // PIO timing mode 2 (obsolete field)
+    ata::put_identify_word(id, 49, 0x0E00);
+    ata::put_identify_word(id, 50, 0x4000);
+    ata::put_identify_word(id, 51, 0x0200); // PIO timing mode 2 (obsolete field)
     // Words 54-58 and 64-70 are valid; word 88 (UDMA) is not.
-    put_word(id, 53, 0x0003);
-    put_word(id, 54, static_cast<u16>(cur_cyl));
-    put_word(id, 55, m_cur_heads);
-    put_word(id, 56, m_cur_sectors);
-    put_word(id, 57, static_cast<u16>(cur_capacity));
-    put_word(id, 58, static_cast<u16>(cur_capacity >> 16));
+    ata::put_identify_word(id, 53, 0x0003);
+    ata::put_identify_word(id, 54, static_cast<u16>(cur_cyl));
+    ata::put_identify_word(id, 55, m_cur_heads);
+    ata::put_identify_word(id, 56, m_cur_sectors);
+    ata::put_identify_word(id, 57, static_cast<u16>(cur_capacity));
+    ata::put_identify_word(id, 58, static_cast<u16>(cur_capacity >> 16));
     // Current multiple setting; bit 8 = the setting is valid.
-    put_word(id, 59, m_multiple ? static_cast<u16>(0x0100 | m_multiple) : 0);
-    put_word(id, 60, static_cast<u16>(lba28));
-    put_word(id, 61, static_cast<u16>(lba28 >> 16));
-    put_word(id, 64, 0x0003); // PIO modes 3 and 4
-    put_word(id, 67, 120);    // minimum PIO cycle without flow control (ns)
-    put_word(id, 68, 120);    // with IORDY
-    put_word(id, 80, 0x007E); // ATA-1 .. ATA-6
+    ata::put_identify_word(id, 59, m_multiple ? static_cast<u16>(0x0100 | m_multiple) : 0);
+    ata::put_identify_word(id, 60, static_cast<u16>(lba28));
+    ata::put_identify_word(id, 61, static_cast<u16>(lba28 >> 16));
+    ata::put_identify_word(id, 64, 0x0003); // PIO modes 3 and 4
+    ata::put_identify_word(id, 67, 120);    // minimum PIO cycle without flow control (ns)
+    ata::put_identify_word(id, 68, 120);    // with IORDY
+    ata::put_identify_word(id, 80, 0x007E); // ATA-1 .. ATA-6
     // Supported: power management (bit 3), write cache (bit 5); bit 14 set.
-    put_word(id, 82, 0x4028);
+    ata::put_identify_word(id, 82, 0x4028);
     // 48-bit addressing (10), FLUSH CACHE (12), FLUSH CACHE EXT (13), bit 14 set.
-    put_word(id, 83, 0x7400);
-    put_word(id, 84, 0x4000);
-    put_word(id, 85, static_cast<u16>(0x0008 | (m_write_cache ? 0x0020 : 0)));
-    put_word(id, 86, 0x3400);
-    put_word(id, 87, 0x4000);
-    put_word(id, 100, static_cast<u16>(m_sectors));
-    put_word(id, 101, static_cast<u16>(m_sectors >> 16));
-    put_word(id, 102, static_cast<u16>(m_sectors >> 32));
-    put_word(id, 103, static_cast<u16>(m_sectors >> 48));
-    // Integrity word: signature A5h, then the byte that makes the sum of
-    // all 512 bytes zero (ATA-6 8.15.61).
-    id[510] = 0xA5;
-    u8 sum = 0;
-    for (unsigned i = 0; i < 511; ++i)
-        sum = static_cast<u8>(sum + id[i]);
-    id[511] = static_cast<u8>(-sum);
+    ata::put_identify_word(id, 83, 0x7400);
+    ata::put_identify_word(id, 84, 0x4000);
+    ata::put_identify_word(id, 85, static_cast<u16>(0x0008 | (m_write_cache ? 0x0020 : 0)));
+    ata::put_identify_word(id, 86, 0x3400);
+    ata::put_identify_word(id, 87, 0x4000);
+    ata::put_identify_word(id, 100, static_cast<u16>(m_sectors));
+    ata::put_identify_word(id, 101, static_cast<u16>(m_sectors >> 16));
+    ata::put_identify_word(id, 102, static_cast<u16>(m_sectors >> 32));
+    ata::put_identify_word(id, 103, static_cast<u16>(m_sectors >> 48));
+    ata::seal_identify(id);
     return id;
 }
 

@@ -65,18 +65,6 @@ constexpr u16 PROFILE_DVD_ROM = 0x0010;
 // The red book's 2-second pregap: LBA 0 is MSF 00:02:00.
 constexpr u64 MSF_OFFSET = 150;
 
-void put_string(std::array<u8, ata::SECTOR_SIZE>& id, unsigned first_word, unsigned words,
-                std::string_view text) {
-    for (unsigned i = 0; i < words * 2; ++i) {
-        char c = i < text.size() ? text[i] : ' ';
-        id[first_word * 2 + (i ^ 1)] = static_cast<u8>(c);
-    }
-}
-void put_word(std::array<u8, ata::SECTOR_SIZE>& id, unsigned word, u16 value) {
-    id[word * 2] = static_cast<u8>(value);
-    id[word * 2 + 1] = static_cast<u8>(value >> 8);
-}
-
 // SCSI fields are big-endian.
 u32 be(std::array<u8, 12> const& p, unsigned at, unsigned bytes) {
     u32 value = 0;
@@ -655,28 +643,24 @@ std::array<u8, ata::SECTOR_SIZE> AtapiCdrom::identify_block() const {
     std::array<u8, ata::SECTOR_SIZE> id{};
     // ATAPI (10b), CD-ROM device type 05h, removable, DRQ within 50 us
     // (10b: no interrupt before the packet), 12-byte packets.
-    put_word(id, 0, 0x85C0);
-    put_string(id, 10, 10, m_serial);
-    put_string(id, 23, 4, "1.0");
-    put_string(id, 27, 20, "VSA Virtual CD/DVD");
+    ata::put_identify_word(id, 0, 0x85C0);
+    ata::put_identify_string(id, 10, 10, m_serial);
+    ata::put_identify_string(id, 23, 4, "1.0");
+    ata::put_identify_string(id, 27, 20, "VSA Virtual CD/DVD");
     // LBA (required of PACKET devices) and IORDY; no DMA.
-    put_word(id, 49, 0x0A00);
-    put_word(id, 53, 0x0002); // words 64-70 valid
-    put_word(id, 64, 0x0003); // PIO modes 3 and 4
-    put_word(id, 67, 120);
-    put_word(id, 68, 120);
-    put_word(id, 80, 0x0070); // ATA/ATAPI-4 .. 6
+    ata::put_identify_word(id, 49, 0x0A00);
+    ata::put_identify_word(id, 53, 0x0002); // words 64-70 valid
+    ata::put_identify_word(id, 64, 0x0003); // PIO modes 3 and 4
+    ata::put_identify_word(id, 67, 120);
+    ata::put_identify_word(id, 68, 120);
+    ata::put_identify_word(id, 80, 0x0070); // ATA/ATAPI-4 .. 6
     // PACKET feature set (4), DEVICE RESET (9), power management (3).
-    put_word(id, 82, 0x0218);
-    put_word(id, 83, 0x4000);
-    put_word(id, 84, 0x4000);
-    put_word(id, 85, 0x0218);
-    put_word(id, 87, 0x4000);
-    id[510] = 0xA5;
-    u8 sum = 0;
-    for (unsigned i = 0; i < 511; ++i)
-        sum = static_cast<u8>(sum + id[i]);
-    id[511] = static_cast<u8>(-sum);
+    ata::put_identify_word(id, 82, 0x0218);
+    ata::put_identify_word(id, 83, 0x4000);
+    ata::put_identify_word(id, 84, 0x4000);
+    ata::put_identify_word(id, 85, 0x0218);
+    ata::put_identify_word(id, 87, 0x4000);
+    ata::seal_identify(id);
     return id;
 }
 

@@ -422,4 +422,28 @@ void IdeChannel::post_load() {
     m_irq.set_level(m_irq_out);
 }
 
+namespace ata {
+
+void put_identify_string(IdentifyData& id, unsigned first_word, unsigned words, std::string_view text) {
+    for (unsigned i = 0; i < words * 2; ++i) {
+        char c = i < text.size() ? text[i] : ' ';
+        id[first_word * 2 + (i ^ 1)] = static_cast<u8>(c);
+    }
+}
+
+void put_identify_word(IdentifyData& id, unsigned word, u16 value) {
+    id[word * 2] = static_cast<u8>(value);
+    id[word * 2 + 1] = static_cast<u8>(value >> 8);
+}
+
+void seal_identify(IdentifyData& id) {
+    id[510] = 0xA5;
+    u8 sum = 0;
+    for (unsigned i = 0; i < 511; ++i)
+        sum = static_cast<u8>(sum + id[i]);
+    id[511] = static_cast<u8>(-sum);
+}
+
+} // namespace ata
+
 } // namespace vsa

@@ -87,6 +87,16 @@ constexpr u16 PACKET_SIGNATURE = 0xEB14;
 // Interrupt reason (the sector count register of a PACKET device).
 constexpr u8 REASON_COD = 1 << 0; // a command packet, or the status
 constexpr u8 REASON_IO = 1 << 1;  // to the host
+
+// IDENTIFY (PACKET) DEVICE data, shared by the disk and the CD drive.
+using IdentifyData = std::array<u8, SECTOR_SIZE>;
+// An ATA string: two characters per word, the first in the high byte,
+// space padded (ATA-6 8.15.x "ATA string convention").
+void put_identify_string(IdentifyData& id, unsigned first_word, unsigned words, std::string_view text);
+void put_identify_word(IdentifyData& id, unsigned word, u16 value);
+// The integrity word last: signature A5h, then the byte that makes the
+// sum of all 512 bytes zero (ATA-6 8.15.61).
+void seal_identify(IdentifyData& id);
 } // namespace ata
 
 // The task-file latches. `hob_*` hold the previous write (48-bit FIFO).
