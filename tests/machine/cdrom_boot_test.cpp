@@ -5,6 +5,7 @@
 // saved state records the drive's media and refuses another.
 #include "hypervisor/machine/pc_machine.h"
 #include "test_programs.h" // generated: build/tests/progs
+#include "tests/machine/machine_test_support.h"
 
 #include <boost/test/unit_test.hpp>
 
@@ -17,48 +18,9 @@
 #include <thread>
 
 using namespace vsa;
+using namespace vsa::test;
 
 namespace {
-
-class SharedBackend final : public CharBackend {
-public:
-    void write(u8 byte) override {
-        std::lock_guard lock(m_mutex);
-        m_text.push_back(static_cast<char>(byte));
-    }
-    std::string text() const {
-        std::lock_guard lock(m_mutex);
-        return m_text;
-    }
-
-private:
-    mutable std::mutex m_mutex;
-    std::string m_text;
-};
-
-MachineExit run_with_limit(PcMachine& machine, std::chrono::seconds limit) {
-    std::atomic<bool> done{false};
-    std::thread watchdog([&] {
-        auto until = std::chrono::steady_clock::now() + limit;
-        while (!done.load() && std::chrono::steady_clock::now() < until)
-            std::this_thread::sleep_for(std::chrono::milliseconds(10));
-        if (!done.load()) machine.request_stop();
-    });
-    MachineExit exit = machine.run();
-    done.store(true);
-    watchdog.join();
-    return exit;
-}
-
-std::unique_ptr<PcMachine> make(PcMachineConfig const& config) {
-    auto created = PcMachine::create(config);
-    if (created.is_error()) BOOST_FAIL(created.error());
-    return created.release_value();
-}
-
-bool seabios_present() {
-    return std::filesystem::exists("/usr/share/seabios/bios.bin");
-}
 
 bool has(std::string const& text, std::string_view needle) {
     return text.find(needle) != std::string::npos;
@@ -94,7 +56,7 @@ BOOST_AUTO_TEST_CASE(seabios_boots_el_torito_from_the_cd_drive) {
     config.com1 = &serial;
     config.debugcon = &debugcon;
     config.vgabios_path.clear(); // no VGA ROM: a shorter POST
-    auto machine = make(config);
+    auto machine = make_machine(config);
     MachineExit exit = run_with_limit(*machine, std::chrono::seconds(300));
     BOOST_TEST_MESSAGE("serial:\n" << serial.text());
     BOOST_TEST(has(debugcon.text(), "DVD/CD [ata1-0: VSA Virtual CD/DVD ATAPI-6 DVD/CD]"));
@@ -130,7 +92,7 @@ BOOST_AUTO_TEST_CASE(media_changes_and_saved_state) {
     config.vgabios_path.clear();
     config.bios_path = VSA_PROG_CPU_TEST_ROM; // the guest never runs here
     config.cdroms = {{0, ""}};
-    auto machine = make(config);
+    auto machine = make_machine(config);
 
     std::vector<std::string> outcomes;
     auto note = [&](Result<void, std::string> r) { outcomes.push_back(r.is_error() ? r.error() : "ok"); };
@@ -157,11 +119,11 @@ BOOST_AUTO_TEST_CASE(media_changes_and_saved_state) {
 
     PcMachineConfig same = config;
     same.cdroms = {{0, VSA_PROG_BOOT_CDROM}};
-    auto restored = make(same);
+    auto restored = make_machine(same);
     auto ok = restored->restore_state(state);
     BOOST_TEST(!ok.is_error(), (ok.is_error() ? ok.error() : ""));
 
-    auto empty = make(config);
+    auto empty = make_machine(config);
     auto refused = empty->restore_state(state);
     BOOST_REQUIRE(refused.is_error());
     BOOST_TEST(has(refused.error(), VSA_PROG_BOOT_CDROM));
@@ -171,7 +133,7 @@ BOOST_AUTO_TEST_CASE(media_changes_and_saved_state) {
     disk.cdroms.clear();
     disk.disks = {VSA_PROG_BOOT_DISK};
     disk.disks_read_only = true;
-    auto other = make(disk);
+    auto other = make_machine(disk);
     BOOST_TEST(other->restore_state(state).is_error());
     std::filesystem::remove_all(dir);
 }

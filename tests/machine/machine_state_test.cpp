@@ -12,6 +12,7 @@
 #include "test_programs.h" // generated: build/tests/progs
 #include "tests/hw/hw_test_support.h"
 #include "tests/hw/memory_block_device_support.h"
+#include "tests/machine/machine_test_support.h"
 
 #include <boost/test/unit_test.hpp>
 
@@ -27,25 +28,10 @@
 #include <thread>
 
 using namespace vsa;
+using namespace vsa::test;
 namespace fs = std::filesystem;
 
 namespace {
-
-class SharedBackend final : public CharBackend {
-public:
-    void write(u8 byte) override {
-        std::lock_guard lock(m_mutex);
-        m_text.push_back(static_cast<char>(byte));
-    }
-    std::string text() const {
-        std::lock_guard lock(m_mutex);
-        return m_text;
-    }
-
-private:
-    mutable std::mutex m_mutex;
-    std::string m_text;
-};
 
 // A scratch directory, removed with everything in it.
 struct TempDir {
@@ -114,10 +100,6 @@ std::string error_of(R const& result) {
     return result.is_error() ? result.error() : std::string();
 }
 
-bool seabios_present() {
-    return fs::exists("/usr/share/seabios/bios.bin");
-}
-
 PcMachineConfig boot_config(SharedBackend& serial, SharedBackend& debugcon) {
     PcMachineConfig config;
     config.ram_bytes = 32 * MiB;
@@ -128,28 +110,6 @@ PcMachineConfig boot_config(SharedBackend& serial, SharedBackend& debugcon) {
     config.com1 = &serial;
     config.debugcon = &debugcon;
     return config;
-}
-
-std::unique_ptr<PcMachine> make(PcMachineConfig const& config) {
-    auto created = PcMachine::create(config);
-    if (created.is_error()) BOOST_FAIL(created.error());
-    return created.release_value();
-}
-
-// Runs until the guest powers off (or anything else but a save request);
-// a watchdog stops a broken guest after `limit` of host time.
-MachineExit run_with_limit(PcMachine& machine, std::chrono::seconds limit = std::chrono::seconds(300)) {
-    std::atomic<bool> done{false};
-    std::thread watchdog([&] {
-        auto until = std::chrono::steady_clock::now() + limit;
-        while (!done.load() && std::chrono::steady_clock::now() < until)
-            std::this_thread::sleep_for(std::chrono::milliseconds(10));
-        if (!done.load()) machine.request_stop();
-    });
-    MachineExit exit = machine.run();
-    done.store(true);
-    watchdog.join();
-    return exit;
 }
 
 // Runs to virtual time `at` and stops there through request_save() (a
@@ -329,7 +289,7 @@ BOOST_AUTO_TEST_CASE(boot_saved_mid_run_resumes_identically) {
     u64 total_ns = 0;
     {
         SharedBackend serial, debugcon;
-        auto machine = make(boot_config(serial, debugcon));
+        auto machine = make_machine(boot_config(serial, debugcon));
         BOOST_REQUIRE((run_with_limit(*machine) == MachineExit::PoweredOff));
         total_ns = machine->clock().now();
     }
@@ -346,7 +306,7 @@ BOOST_AUTO_TEST_CASE(boot_saved_mid_run_resumes_identically) {
     };
     std::vector<Point> saved;
     SharedBackend ref_serial, ref_debugcon;
-    auto ref = make(boot_config(ref_serial, ref_debugcon));
+    auto ref = make_machine(boot_config(ref_serial, ref_debugcon));
     for (std::size_t i = 0; i < points.size(); ++i) {
         run_to_save_point(*ref, points[i]);
         Point p{dir.file("ref" + std::to_string(i) + ".vsv"), ref->clock().now(), ref_serial.text().size(),
@@ -376,7 +336,7 @@ BOOST_AUTO_TEST_CASE(boot_saved_mid_run_resumes_identically) {
     for (std::size_t i = 0; i < points.size(); ++i) {
         BOOST_TEST_CONTEXT("restored at point " << i << " (" << saved[i].now << " ns)") {
             SharedBackend serial, debugcon;
-            auto machine = make(boot_config(serial, debugcon));
+            auto machine = make_machine(boot_config(serial, debugcon));
             auto restored = machine->restore_state(from);
             BOOST_REQUIRE_MESSAGE(restored.has_value(), error_of(restored));
             BOOST_TEST(machine->clock().now() == saved[i].now);
@@ -426,7 +386,7 @@ BOOST_AUTO_TEST_CASE(bad_files_leave_the_machine_unchanged) {
     std::mt19937 rng(5);
     // A state from early in the boot, and the victim machine further on.
     SharedBackend s2, d2;
-    auto victim = make(boot_config(s2, d2));
+    auto victim = make_machine(boot_config(s2, d2));
     std::string good_path = dir.file("good.vsv");
     run_to_save_point(*victim, 60'000'000);
     BOOST_REQUIRE(victim->save_state(good_path).has_value());
@@ -499,20 +459,20 @@ BOOST_AUTO_TEST_CASE(bad_files_leave_the_machine_unchanged) {
         SharedBackend s, d;
         auto config = boot_config(s, d);
         config.ram_bytes = 64 * MiB;
-        auto bigger = make(config);
+        auto bigger = make_machine(config);
         auto r = bigger->restore_state(good_path);
         BOOST_REQUIRE(r.is_error());
         BOOST_TEST(r.error().find("RAM size") != std::string::npos, r.error());
         BOOST_TEST(r.error().find("32 MiB") != std::string::npos, r.error());
         config = boot_config(s, d);
         config.disks.clear();
-        auto diskless = make(config);
+        auto diskless = make_machine(config);
         r = diskless->restore_state(good_path);
         BOOST_REQUIRE(r.is_error());
         BOOST_TEST(r.error().find("disk count") != std::string::npos, r.error());
         config = boot_config(s, d);
         config.vgabios_path.clear();
-        auto no_vgabios = make(config);
+        auto no_vgabios = make_machine(config);
         r = no_vgabios->restore_state(good_path);
         BOOST_REQUIRE(r.is_error());
         BOOST_TEST(r.error().find("VGA BIOS") != std::string::npos, r.error());
@@ -537,7 +497,7 @@ BOOST_AUTO_TEST_CASE(real_time_clock_resumes_at_the_saved_time) {
     SharedBackend s, d;
     auto config = boot_config(s, d);
     config.clock_mode = Clock::Mode::RealTime;
-    auto machine = make(config);
+    auto machine = make_machine(config);
     std::thread saver([&] {
         std::this_thread::sleep_for(std::chrono::milliseconds(300));
         machine->request_save();
@@ -549,7 +509,7 @@ BOOST_AUTO_TEST_CASE(real_time_clock_resumes_at_the_saved_time) {
     std::string path = dir.file("rt.vsv");
     BOOST_REQUIRE(machine->save_state(path).has_value());
     std::this_thread::sleep_for(std::chrono::milliseconds(200));
-    auto fresh = make(config);
+    auto fresh = make_machine(config);
     auto r = fresh->restore_state(path);
     BOOST_REQUIRE_MESSAGE(r.has_value(), error_of(r));
     u64 now = fresh->clock().now();

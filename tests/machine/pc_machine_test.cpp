@@ -3,6 +3,7 @@
 // the same code path vsa-vm runs.
 #include "hypervisor/machine/pc_machine.h"
 #include "test_programs.h" // generated: build/tests/progs
+#include "tests/machine/machine_test_support.h"
 
 #include <boost/test/unit_test.hpp>
 
@@ -13,58 +14,14 @@
 #include <thread>
 
 using namespace vsa;
+using namespace vsa::test;
 
 namespace {
-
-// Output a guest writes, readable from the test thread: the machine's
-// thread appends under a lock.
-class SharedBackend final : public CharBackend {
-public:
-    void write(u8 byte) override {
-        std::lock_guard lock(m_mutex);
-        m_text.push_back(static_cast<char>(byte));
-    }
-    std::string text() const {
-        std::lock_guard lock(m_mutex);
-        return m_text;
-    }
-    bool contains(std::string_view needle) const { return text().find(needle) != std::string::npos; }
-
-private:
-    mutable std::mutex m_mutex;
-    std::string m_text;
-};
-
-// Runs the machine on its own thread; stops it after `limit` of host time
-// so a broken guest fails the test instead of hanging it.
-MachineExit run_with_limit(PcMachine& machine, std::chrono::seconds limit) {
-    std::atomic<bool> done{false};
-    std::thread watchdog([&] {
-        auto until = std::chrono::steady_clock::now() + limit;
-        while (!done.load() && std::chrono::steady_clock::now() < until)
-            std::this_thread::sleep_for(std::chrono::milliseconds(10));
-        if (!done.load()) machine.request_stop();
-    });
-    MachineExit exit = machine.run();
-    done.store(true);
-    watchdog.join();
-    return exit;
-}
-
-std::unique_ptr<PcMachine> make(PcMachineConfig const& config) {
-    auto created = PcMachine::create(config);
-    if (created.is_error()) BOOST_FAIL(created.error());
-    return created.release_value();
-}
 
 std::string write_rom(std::vector<u8> const& rom) {
     auto path = std::filesystem::temp_directory_path() / ("vsa-rom-" + std::to_string(::getpid()) + ".bin");
     std::ofstream(path, std::ios::binary).write(reinterpret_cast<char const*>(rom.data()), rom.size());
     return path.string();
-}
-
-bool seabios_present() {
-    return std::filesystem::exists("/usr/share/seabios/bios.bin");
 }
 
 } // namespace
@@ -82,7 +39,7 @@ BOOST_AUTO_TEST_CASE(cpu_test_rom_passes) {
     config.vgabios_path.clear();
     config.clock_mode = Clock::Mode::Deterministic;
     config.debugcon = &debugcon;
-    auto machine = make(config);
+    auto machine = make_machine(config);
     MachineExit exit = run_with_limit(*machine, std::chrono::seconds(600));
     BOOST_TEST_MESSAGE(debugcon.text());
     BOOST_TEST((exit == MachineExit::PoweredOff));
@@ -114,7 +71,7 @@ BOOST_AUTO_TEST_CASE(seabios_boots_the_test_disk) {
         config.rtc_start = 1'700'000'000;
         config.com1 = &serial;
         config.debugcon = &debugcon;
-        auto machine = make(config);
+        auto machine = make_machine(config);
         MachineExit exit = run_with_limit(*machine, std::chrono::seconds(600));
         return Run{exit, machine->instructions_retired(), serial.text(), debugcon.text(),
                    machine->text_screen()};
@@ -167,7 +124,7 @@ BOOST_AUTO_TEST_CASE(fw_cfg_option_rom_runs) {
     config.clock_mode = Clock::Mode::Deterministic;
     config.debugcon = &debugcon;
     config.fw_cfg_files = {{"genroms/vsa-test.rom", write_rom(rom)}};
-    auto machine = make(config);
+    auto machine = make_machine(config);
     std::thread vm([&] { machine->run(); });
     auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
     while (!debugcon.contains("No bootable device") && std::chrono::steady_clock::now() < deadline)
@@ -194,7 +151,7 @@ BOOST_AUTO_TEST_CASE(triple_fault_stops_the_machine) {
     config.bios_path = write_rom(rom);
     config.vgabios_path.clear();
     config.clock_mode = Clock::Mode::Deterministic;
-    auto machine = make(config);
+    auto machine = make_machine(config);
     MachineExit exit = run_with_limit(*machine, std::chrono::seconds(300));
     std::filesystem::remove(config.bios_path);
     BOOST_TEST((exit == MachineExit::TripleFault));
@@ -213,7 +170,7 @@ BOOST_AUTO_TEST_CASE(idle_guest_costs_no_host_cpu) {
     config.ram_bytes = 16 * MiB;
     config.clock_mode = Clock::Mode::RealTime;
     config.debugcon = &debugcon;
-    auto machine = make(config);
+    auto machine = make_machine(config);
     std::atomic<double> cpu_seconds{0};
     std::thread vm([&] {
         machine->run();
