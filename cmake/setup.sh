@@ -10,6 +10,13 @@ build=$1
 shift
 
 mapfile -t wanted < <(sed -e 's/#.*//' -e '/^[[:space:]]*$/d' "$top/cmake/debian-packages.txt")
+# node and npm for the node soap client scenario (tests/clients/node), by
+# command rather than by package: on Debian 12 they come from the nodejs
+# and npm packages (node 18), but a machine may have another node that
+# brings its own npm (NodeSource's nodejs), and Debian's npm would conflict
+# with it. Either does: the scenario needs node 18 or later.
+command -v node >/dev/null || wanted+=(nodejs)
+command -v npm >/dev/null || wanted+=(npm)
 missing=()
 for package in "${wanted[@]}"; do
     dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || missing+=("$package")

@@ -4,7 +4,7 @@
 # The management scenario with Perl SOAP::Lite (Debian libsoap-lite-perl),
 # a client that reads no WSDL: every call is built by hand as a
 # document/literal message in the vs namespace, as a script from a
-# management tool would. Run by run_soap_lite_client.py, which starts vsad
+# management tool would. Run by run_client_scenario.py, which starts vsad
 # with two accounts (an administrator and "viewer") and passes:
 #
 #   soap_lite_client.pl URL CA_FILE ADMIN ADMIN_PASSWORD VIEWER VIEWER_PASSWORD ISO

@@ -1,13 +1,16 @@
 #!/usr/bin/python3
 # SPDX-License-Identifier: GPL-2.0-or-later
-"""Runs the Perl SOAP::Lite scenario (soap_lite_client.pl) against a live vsad.
+"""Runs one real client's management scenario against a live vsad.
 
-Usage: run_soap_lite_client.py vsad vsa-vm boot.iso
+Usage: run_client_scenario.py vsad vsa-vm boot.iso CLIENT_COMMAND...
 
 Makes two accounts before vsad starts (an administrator and "viewer"),
 starts vsad with real vsa-vm workers, copies the ISO into the default VM
-folder (inside the allowed roots) and runs the Perl client, whose exit
-status and "N passed, N failed" line are the result.
+folder (inside the allowed roots) and runs
+  CLIENT_COMMAND... URL CA_FILE admin ADMIN_PASSWORD viewer VIEWER_PASSWORD ISO
+whose exit status and "N passed, N failed" line are the result. Used for the
+Perl SOAP::Lite (soap_lite_client.pl) and node soap
+(tests/clients/node/soap_client.mjs) scenarios, which share this contract.
 """
 import os
 import shutil
@@ -18,15 +21,16 @@ import tempfile
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from vsad_fixture import Vsad  # noqa: E402
 
-PASSWORDS = {"admin": "perl-admin-Secret-1", "viewer": "perl-viewer-Secret-2"}
+PASSWORDS = {"admin": "client-admin-Secret-1", "viewer": "client-viewer-Secret-2"}
 
 
 def main():
-    if len(sys.argv) != 4:
+    if len(sys.argv) < 5:
         print(__doc__, file=sys.stderr)
         return 2
     vsad_binary, worker, iso = (os.path.abspath(a) for a in sys.argv[1:4])
-    data_dir = tempfile.mkdtemp(prefix="vsad-perl-")
+    client = sys.argv[4:]
+    data_dir = tempfile.mkdtemp(prefix="vsad-client-")
     daemon = None
     try:
         for name, flags in (("admin", ["--admin"]), ("viewer", [])):
@@ -36,8 +40,7 @@ def main():
         media = os.path.join(data_dir, "Virtual Machines", "media")
         os.makedirs(media, exist_ok=True)
         shutil.copy(iso, os.path.join(media, "boot.iso"))
-        done = subprocess.run(["perl", os.path.join(os.path.dirname(os.path.abspath(__file__)), "soap_lite_client.pl"),
-                               daemon.endpoint, daemon.certificate, "admin", PASSWORDS["admin"], "viewer",
+        done = subprocess.run([*client, daemon.endpoint, daemon.certificate, "admin", PASSWORDS["admin"], "viewer",
                                PASSWORDS["viewer"], os.path.realpath(os.path.join(media, "boot.iso"))],
                               timeout=600)
         code = daemon.stop()
