@@ -133,6 +133,10 @@
 // (HostOpticalDrives::media_signature) with the one its worker drive was
 // given, and inserts the new disc or ejects (breaking a guest's tray lock:
 // the disc is gone from the host drive whatever the guest says).
+// A saved state records the disc as an image path (AtapiCdrom): restoring
+// it needs the same disc in the host drive (or none if there was none),
+// as it needs an attached ISO image to still be there; otherwise the
+// worker refuses the state and the VM stays Saved (DiscardSavedState).
 //
 // Not yet: floppy media in the worker (no floppy controller), network adapters,
 // AutoStartAtLaunch, triple fault resetting the VM (the worker stops and
