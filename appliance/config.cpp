@@ -96,6 +96,21 @@ Result<DaemonConfig, std::string> DaemonConfig::from(Poco::Util::AbstractConfigu
     r.integer("limits.soap_max_string", c.limits.soap_max_string, 1024, 1ll << 30);
     r.integer("limits.soap_max_occurs", c.limits.soap_max_occurs, 16, 100'000'000);
     if (!r.error().empty()) return Err{r.error()};
+    if (config.hasProperty("dvd.discover_host_drives")) {
+        auto text = config.getString("dvd.discover_host_drives");
+        bool value = true;
+        if (!Poco::NumberParser::tryParseBool(text, value))
+            return Err{"configuration key dvd.discover_host_drives = '" + text + "': expected true or false"};
+        c.discover_optical_drives = value;
+    }
+    Poco::Util::AbstractConfiguration::Keys ids;
+    config.keys("dvd.host_drive", ids);
+    for (auto const& id : ids) {
+        services::HostOpticalDrive drive{id, config.getString("dvd.host_drive." + id, "")};
+        if (auto problem = services::HostOpticalDrives::configuration_problem(drive))
+            return Err{"configuration key dvd.host_drive." + id + ": " + *problem};
+        c.optical_drives.push_back(std::move(drive));
+    }
     if (c.listen.bind_address.empty()) return Err{std::string("configuration key https.bind is empty")};
     if (c.certificate.empty()) c.certificate = c.data_dir / "tls" / "server.crt";
     if (c.private_key.empty()) c.private_key = c.data_dir / "tls" / "server.key";
@@ -134,7 +149,12 @@ std::string default_config_text() {
       << "limits.max_keepalive_requests = " << d.limits.max_keepalive_requests << "\n"
       << "limits.soap_max_depth = " << d.limits.soap_max_depth << "\n"
       << "limits.soap_max_string = " << d.limits.soap_max_string << "\n"
-      << "limits.soap_max_occurs = " << d.limits.soap_max_occurs << "\n";
+      << "limits.soap_max_occurs = " << d.limits.soap_max_occurs << "\n"
+      << "# Host optical drives VMs may capture (IVMDVDDrive.AttachHostDrive): the host's\n"
+      << "# CD-ROM devices (sr0 = /dev/sr0, ...) unless this is false, plus one per\n"
+      << "# dvd.host_drive.ID = PATH (a device or an ISO image; ID: A-Z a-z 0-9 _ -).\n"
+      << "dvd.discover_host_drives = " << (d.discover_optical_drives ? "true" : "false") << "\n"
+      << "# dvd.host_drive.usbdvd = /dev/sr7\n";
     return o.str();
 }
 

@@ -8,11 +8,13 @@
 
 #include "appliance/request_limits.h"
 #include "hypervisor/base/result.h"
+#include "services/host_optical_drives.h"
 
 #include <chrono>
 #include <cstdint>
 #include <filesystem>
 #include <string>
+#include <vector>
 
 namespace Poco::Util {
 class AbstractConfiguration;
@@ -60,6 +62,11 @@ struct DaemonConfig {
     PoolConfig pool;
     AuthConfig auth;
     RequestLimits limits;
+    // Host optical drives VMs may capture (host_optical_drives.h): the
+    // host's CD-ROM devices unless dvd.discover_host_drives = false, plus
+    // one per dvd.host_drive.ID = PATH key.
+    bool discover_optical_drives{true};
+    std::vector<services::HostOpticalDrive> optical_drives;
 
     // Reads every known key, falling back to the defaults above.
     static Result<DaemonConfig, std::string> from(Poco::Util::AbstractConfiguration const& config);

@@ -183,6 +183,7 @@ int VsaDaemon::main(std::vector<std::string> const&) {
     if (cfg.worker_binary.empty()) cfg.worker_binary = default_worker_binary();
     services::VmRuntimeOptions worker;
     worker.worker_binary = cfg.worker_binary;
+    worker.optical_drives = services::HostOpticalDrives("/", cfg.optical_drives, cfg.discover_optical_drives);
     worker.log = [](std::string const& line) { Poco::Logger::get("vsad.vm").information(line); };
     // The server records these in its event log; vsad's log gets them too.
     worker.on_event = [](services::Guid const&, std::string const& name, services::VmEvent,

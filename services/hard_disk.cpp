@@ -3,6 +3,7 @@
 
 #include "services/inventory.h"
 #include "services/storage/vhd_image.h"
+#include "services/storage/vhd_relink.h"
 
 #include <sys/stat.h>
 
@@ -76,6 +77,36 @@ std::optional<std::string> vm_using_disk(Inventory const& inventory, fs::path co
         }
     }
     return std::nullopt;
+}
+
+ServiceResult<void> set_hard_disk_parent(Inventory const& inventory, std::string_view child,
+                                         std::string_view parent) {
+    auto child_file = TRY(resolve_hard_disk(inventory, child));
+    auto parent_file = TRY(resolve_hard_disk(inventory, parent));
+    for (auto const* disk : {&child_file, &parent_file})
+        if (auto user = vm_using_disk(inventory, *disk, true))
+            return service_error(hr::E_SHARING_VIOLATION, "'" + disk->string() +
+                                                              "' is in use by virtual machine \"" + *user +
+                                                              "\" (running or saved on it)");
+    auto relinked = storage::relink_parent(child_file.string(), parent_file.string());
+    if (relinked.has_value()) return Ok{};
+    auto const& failure = relinked.error();
+    auto error = failure.to_service_error();
+    switch (failure.kind) {
+    case storage::StorageErrorKind::Locked:
+        error.code = hr::E_SHARING_VIOLATION; // another process holds the child (or the parent for writing)
+        break;
+    case storage::StorageErrorKind::NotFound:
+        error.code = hr::E_FILE_NOT_FOUND;
+        break;
+    case storage::StorageErrorKind::Unsupported:
+    case storage::StorageErrorKind::Io:
+        error.code = hr::VM_E_HD_IMAGE_ACCESS;
+        break;
+    default:
+        break;
+    }
+    return Err{std::move(error)};
 }
 
 } // namespace vsa::services

@@ -13,9 +13,11 @@
 // Saved VM uses the parent, whose contents the merge changes under the
 // saved state.
 //
-// Not implemented: set_Parent (re-linking a child to a moved parent would
-// rewrite the child's parent locators; the storage library does not yet),
-// host-drive disks (Type 4).
+// set_hard_disk_parent (IVMHardDisk.Parent's setter) re-links a
+// differencing disk to its parent at another path (storage::relink_parent
+// says how the file changes and why a crash cannot break it).
+//
+// Not implemented: host-drive disks (Type 4).
 #pragma once
 
 #include "services/service_error.h"
@@ -51,5 +53,19 @@ ServiceResult<HardDiskInfo> inspect_hard_disk(Inventory const& inventory, std::s
 // transition), or with `saved_too` also one that is Saved; nullopt if none.
 std::optional<std::string> vm_using_disk(Inventory const& inventory, std::filesystem::path const& disk,
                                          bool saved_too);
+
+// IVMHardDisk.Parent's setter: `child` (a differencing disk) names `parent`
+// from now on. Both are absolute paths inside the allowed roots, resolved
+// as resolve_hard_disk does (E_BAD_PATHNAME, E_ACCESSDENIED,
+// E_FILE_NOT_FOUND). E_SHARING_VIOLATION while a VM that is on or Saved uses
+// either (a saved state was taken over the chain as it was; a running
+// worker holds the child open), or another process has the child open;
+// VM_E_WRONG_HD_IMAGE_TYPE when the child is not a differencing disk;
+// VM_E_INVALID_HD_FILE for a damaged child or a parent that is no VHD;
+// VM_E_PARENT_CHILD_ID_MISMATCH when the parent's unique ID is not the one
+// the child was made from; E_INVALIDARG for a parent whose chain holds the
+// child. The child is unchanged on every error.
+ServiceResult<void> set_hard_disk_parent(Inventory const& inventory, std::string_view child,
+                                         std::string_view parent);
 
 } // namespace vsa::services

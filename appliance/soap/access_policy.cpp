@@ -279,6 +279,12 @@ OperationPolicy const POLICIES[] = {
     {"IVMGuestOS_Shutdown", {Target::ThisVm, Right::Execute}},
     {"IVMAccountant_get_CPUUtilization", {Target::ThisVm, Right::Read}},
     {"IVMAccountant_get_UpTime", {Target::ThisVm, Right::Read}},
+    // Re-linking a differencing disk: it is written, its new parent read.
+    {"IVMHardDisk_set_Parent", {Target::ThisDisk, Right::Write}, {Target::ArgParentDisk, Right::Read}},
+    // Host optical drives: media, like AttachImage.
+    {"IVMDVDDrive_get_HostDriveLetter", {Target::ThisVm, Right::Read}},
+    {"IVMDVDDrive_AttachHostDrive", {Target::ThisVm, Right::Write}},
+    {"IVMDVDDrive_ReleaseHostDrive", {Target::ThisVm, Right::Write}},
 };
 
 } // namespace

@@ -20,7 +20,8 @@
 //   writes, IVMVirtualServer.set_Security              change-permissions
 // plus a second check where an operation reaches a second object:
 // AddHardDiskConnection needs write on the disk, AttachToVirtualNetwork
-// write on the network, set_Security read-permissions on the source.
+// write on the network, set_Security read-permissions on the source,
+// IVMHardDisk.set_Parent read on the new parent.
 // Needing only authentication: Session_Logoff/CurrentUser, IVMTask* (a task
 // reference is an unguessable GUID handed to whoever started the operation,
 // which that right already covered), the get_Security members (the
@@ -55,6 +56,7 @@ enum class Target : std::uint8_t {
     ArgNetwork,      // the virtualNetwork argument
     ArgDisk,         // the hardDiskPath argument (relative to the VM in _this)
     ArgSecurity,     // the security argument: the object it belongs to
+    ArgParentDisk,   // the parent argument: a virtual hard disk's absolute path
 };
 
 struct AccessCheck {

@@ -377,7 +377,8 @@ VSA_SERVER_GET(HostInfo, std::string(HOST_INFO_REF))
                            [&]([[maybe_unused]] HostInfo const& host) { return expression; });               \
     }
 
-VSA_HOST_GET(DVDDrives, host.dvd_drives)
+// The ids AttachHostDrive takes, not device paths (host_optical_drives.h).
+VSA_HOST_GET(DVDDrives, m_backend->server.runtime().optical_drives().ids())
 VSA_HOST_GET(FloppyDrives, host.floppy_drives)
 VSA_HOST_GET(HostDrives, host.host_drives)
 VSA_HOST_GET(LogicalProcessorCount, host.logical_processor_count)

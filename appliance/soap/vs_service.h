@@ -278,7 +278,11 @@ namespace vsa::appliance {
     X(IVMHardDisk_USCOREget_USCORESizeOnHost)                                                                \
     X(IVMHardDisk_USCOREget_USCOREParent)                                                                    \
     X(IVMHardDisk_USCORECompact)                                                                             \
-    X(IVMHardDisk_USCOREMerge)
+    X(IVMHardDisk_USCOREMerge)                                                                               \
+    X(IVMHardDisk_USCOREset_USCOREParent)                                                                    \
+    X(IVMDVDDrive_USCOREget_USCOREHostDriveLetter)                                                           \
+    X(IVMDVDDrive_USCOREAttachHostDrive)                                                                     \
+    X(IVMDVDDrive_USCOREReleaseHostDrive)
 
 // The reference a client gets from IVMVirtualServer_get_HostInfo and passes
 // back as _this. There is one host, so one reference.
@@ -315,7 +319,7 @@ protected:
     // Security (vs_service_security.cpp). What the access policy
     // (access_policy.h) may need from a request: its object references.
     struct AccessRefs {
-        std::string_view this_ref, vm, network, disk, security;
+        std::string_view this_ref, vm, network, disk, security, parent;
     };
     template <typename Request>
     static AccessRefs access_refs(Request const* request) {
@@ -325,6 +329,7 @@ protected:
         if constexpr (requires { request->virtualNetwork; }) refs.network = request->virtualNetwork;
         if constexpr (requires { request->hardDiskPath; }) refs.disk = request->hardDiskPath;
         if constexpr (requires { request->security; }) refs.security = request->security;
+        if constexpr (requires { request->parent; }) refs.parent = request->parent;
         return refs;
     }
     // The central check: looks `operation` (gSOAP's spelling) up in the

@@ -280,6 +280,9 @@ int VsService::authorize(std::string_view operation, AccessRefs const& refs) {
         case Target::ThisDisk:
             object = absolute_disk_object(inv, refs.this_ref);
             break;
+        case Target::ArgParentDisk:
+            object = absolute_disk_object(inv, refs.parent);
+            break;
         case Target::ThisVmOrNetwork:
             object = vm_object(inv, refs.this_ref);
             if (object.is_error()) object = network_object(inv, refs.this_ref);

@@ -14,6 +14,17 @@ std::optional<std::string> normalize_drive_letter(std::string_view letter) {
     return std::string(1, c);
 }
 
+std::optional<std::string> normalize_host_drive_id(std::string_view id) {
+    if (auto letter = normalize_drive_letter(id)) return letter;
+    if (id.empty() || id.size() > 32) return std::nullopt;
+    for (char c : id) {
+        bool const ok = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+                        c == '_' || c == '-';
+        if (!ok) return std::nullopt;
+    }
+    return std::string(id);
+}
+
 ServiceResult<void> DvdDrive::attach_image(std::string path) {
     TRY(validate_stored_path(path, "ISO image"));
     if (m_attachment != DvdAttachment::None)
@@ -27,11 +38,11 @@ ServiceResult<void> DvdDrive::attach_image(std::string path) {
     return {};
 }
 
-ServiceResult<void> DvdDrive::attach_host_drive(std::string_view letter) {
-    auto normalized = normalize_drive_letter(letter);
+ServiceResult<void> DvdDrive::attach_host_drive(std::string_view id) {
+    auto normalized = normalize_host_drive_id(id);
     if (!normalized)
-        return service_error(hr::E_INVALIDARG,
-                             "\"" + std::string(letter.substr(0, 16)) + "\" is not a drive letter");
+        return service_error(hr::E_INVALIDARG, "\"" + std::string(id.substr(0, 40)) +
+                                                   "\" is not a host drive id (see IVMHostInfo.DVDDrives)");
     if (m_attachment != DvdAttachment::None)
         return service_error(hr::VM_E_DRIVE_IN_USE, "the DVD drive at " + m_location.to_string() +
                                                         " already holds media; release it first");

@@ -96,10 +96,13 @@ ServiceResult<void> read_ide(PreferenceReader const& reader, pugi::xml_node root
                 auto* dvd = TRY(vm.dvd_drive_at(location));
                 auto absolute =
                     TRY(reader.string(location_node, "pathname/absolute", MAX_STRING)).value_or("");
+                // Ours say what the drive holds (VMDVDDriveAttachmentType);
+                // Virtual Server's only have the path or drive letter.
+                auto attachment = TRY(read_enum<DvdAttachment>(reader, location_node, "attachment", 0, 2));
                 ServiceResult<void> attached;
-                if (is_drive_letter(absolute))
+                if (attachment == DvdAttachment::HostDrive || (!attachment && is_drive_letter(absolute)))
                     attached = dvd->attach_host_drive(absolute);
-                else if (!path.empty())
+                else if (attachment != DvdAttachment::None && !path.empty())
                     attached = dvd->attach_image(path);
                 if (attached.is_error()) return fail(attached.release_error());
             }
@@ -295,6 +298,7 @@ ServiceResult<std::string> serialize_vmc(VirtualMachine const& vm) {
         auto location = ensure_child_with_id(ensure_child_with_id(ide, "ide_controller", dvd.location().bus),
                                              "location", dvd.location().device);
         set_integer(location, "drive_type", static_cast<int>(DriveType::Dvd));
+        set_integer(location, "attachment", static_cast<int>(dvd.attachment()));
         if (dvd.attachment() == DvdAttachment::HostDrive) {
             set_string(location, "pathname/absolute", dvd.host_drive_letter());
             set_string(location, "pathname/relative", "");

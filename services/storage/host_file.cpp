@@ -6,6 +6,8 @@
 #include <filesystem>
 
 #include <fcntl.h>
+#include <linux/fs.h>
+#include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
 #include <unistd.h>
@@ -111,6 +113,13 @@ Result<void, StorageError> HostFile::write_at(std::uint64_t offset, std::span<st
 StorageResult<std::uint64_t> HostFile::size() const {
     struct stat st {};
     if (::fstat(m_fd.fd(), &st) != 0) return errno_error("cannot stat", m_path, errno);
+    if (S_ISBLK(st.st_mode)) {
+        // A block device's st_size is 0; the kernel knows its size (0 for a
+        // CD-ROM drive without a disc).
+        std::uint64_t bytes = 0;
+        if (::ioctl(m_fd.fd(), BLKGETSIZE64, &bytes) != 0) return errno_error("cannot size", m_path, errno);
+        return bytes;
+    }
     return static_cast<std::uint64_t>(st.st_size);
 }
 

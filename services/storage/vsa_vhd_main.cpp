@@ -5,6 +5,7 @@
 #include "services/storage/disk_image.h"
 #include "services/storage/vhd_image.h"
 #include "services/storage/vhd_operations.h"
+#include "services/storage/vhd_relink.h"
 
 #include <charconv>
 #include <cstdio>
@@ -36,6 +37,7 @@ int usage() {
                "       vsa-vhd convert SRC DST (fixed|dynamic)\n"
                "       vsa-vhd merge CHILD\n"
                "       vsa-vhd merge-to CHILD DST (fixed|dynamic)\n"
+               "       vsa-vhd relink CHILD PARENT    (point a differencing disk at its moved parent)\n"
                "       vsa-vhd undo create BASE       (prints the undo disk's path)\n"
                "       vsa-vhd undo commit UNDO       (merges into BASE, deletes UNDO)\n"
                "       vsa-vhd undo discard UNDO\n"
@@ -317,6 +319,10 @@ int main(int argc, char** argv) {
     if (command == "cat") return cat(args);
     if (command == "write") return write(args);
     if (command == "undo") return undo(args);
+    if (command == "relink" && args.size() == 3) {
+        auto result = relink_parent(args[1], args[2]);
+        return result.is_error() ? fail(result.error()) : EXIT_OK;
+    }
     if (command == "compact" || command == "convert" || command == "merge" || command == "merge-to")
         return operation(args);
     return usage();

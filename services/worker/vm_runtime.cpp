@@ -74,17 +74,20 @@ std::vector<std::string> VmRuntime::worker_arguments(VirtualMachine const& vm) c
         slots[slot] = "--disk=" + (vm.undoable() ? disk.undo_disk_path() : disk.disk_path());
         used = std::max(used, slot + 1);
     }
-    // DVD drives are ATAPI drives in their slots, with their ISO image or
-    // empty. A host optical drive (DvdAttachment::HostDrive) is an empty
-    // drive here: the appliance has no optical drives to pass through.
+    // DVD drives are ATAPI drives in their slots, with their ISO image, the
+    // disc of their captured host drive, or empty (a host drive without a
+    // disc, or one the table no longer has: vm_runtime_media.cpp).
     for (auto const& dvd : vm.dvd_drives()) {
         auto const& at = dvd.location();
         if (at.bus_type != DriveBusType::Ide || at.bus < 0 || at.bus > 1 || at.device < 0 || at.device > 1)
             continue;
         auto slot = static_cast<std::size_t>(at.bus * 2 + at.device);
-        slots[slot] = "--cdrom=" + (dvd.attachment() == DvdAttachment::Image && !dvd.image_file().empty()
-                                        ? dvd.image_file()
-                                        : std::string("empty"));
+        std::optional<std::string> media;
+        if (dvd.attachment() == DvdAttachment::Image && !dvd.image_file().empty())
+            media = dvd.image_file();
+        else if (dvd.attachment() == DvdAttachment::HostDrive)
+            media = probe_host_drive(dvd.host_drive_letter()).path;
+        slots[slot] = "--cdrom=" + media.value_or("empty");
         used = std::max(used, slot + 1);
     }
     for (std::size_t i = 0; i < used; ++i)
@@ -204,8 +207,12 @@ ServiceResult<TaskHandle> VmRuntime::startup(Guid const& id) {
     callbacks.on_log = [this, name = vm.name()](std::string const& line) {
         log("virtual machine \"" + name + "\": " + line);
     };
+    // Noted before the worker's arguments are: a disc that changes in
+    // between is seen as a change by the next sample (vm_runtime_media.cpp).
+    auto host_media = host_media_of(vm);
     auto spawned = WorkerProcess::spawn(m_options.worker_binary, worker_arguments(vm), std::move(callbacks));
     std::lock_guard lock(m_mutex);
+    session->host_media = std::move(host_media);
     if (spawned.is_error()) {
         session->ended = true;
         session->pending = Pending::None;

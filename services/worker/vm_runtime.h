@@ -119,16 +119,34 @@
 // powers the VM off, fails (E_ABORT) if the VM stops another way, and times
 // out (VM_E_TIMED_OUT) after guest_shutdown_timeout when the guest ignores
 // the button (no ACPI driver): the VM then keeps running.
-// DVD media of a running VM (attach_dvd_image, release_dvd_image) go to the
-// worker's drive first (insert-media / eject-media) and then into the .vmc;
-// a guest that locked the tray refuses with VM_E_DRIVE_IN_USE and nothing
-// changes. Stopped VMs change only the .vmc.
+// DVD media of a running VM (attach_dvd_image, release_dvd_image,
+// attach_dvd_host_drive, release_dvd_host_drive) go to the worker's drive
+// first (insert-media / eject-media) and then into the .vmc; a guest that
+// locked the tray refuses with VM_E_DRIVE_IN_USE and nothing changes.
+// Stopped VMs change only the .vmc.
+// A captured host optical drive (HostOpticalDrives, by id) is, to the
+// worker, its device or image path opened read-only like an ISO image, at
+// startup (--cdrom=PATH) and when captured while running (insert-media).
+// When the drive holds no disc, cannot be opened, or its id is no longer
+// in the table (a drive unplugged, a .vmc from Virtual Server with a
+// letter), the worker's drive is empty instead: the guest sees no media,
+// the VM starts and the capture stays recorded. A disc inserted, removed or
+// swapped in the host drive later reaches a running VM's drive within a
+// sample interval: the sampler compares each captured drive's disc
+// (HostOpticalDrives::media_signature) with the one its worker drive was
+// given, and inserts the new disc or ejects (breaking a guest's tray lock:
+// the disc is gone from the host drive whatever the guest says).
+// A saved state records the disc as an image path (AtapiCdrom): restoring
+// it needs the same disc in the host drive (or none if there was none),
+// as it needs an attached ISO image to still be there; otherwise the
+// worker refuses the state and the VM stays Saved (DiscardSavedState).
 //
 // Not yet: floppy media in the worker (no floppy controller), network adapters,
 // AutoStartAtLaunch, triple fault resetting the VM (the worker stops and
 // the VM is turned off, with a hook event).
 #pragma once
 
+#include "services/host_optical_drives.h"
 #include "services/inventory.h"
 #include "services/task/task_registry.h"
 #include "services/worker/worker_process.h"
@@ -177,6 +195,8 @@ struct VmRuntimeOptions {
     // worker's monitor thread: it must not call VmRuntime synchronously
     // (queue the work instead).
     std::function<void(Guid const&, std::string const& vm_name, VmEvent, std::string const& detail)> on_event;
+    // The host optical drives DVD drives may capture (by id).
+    HostOpticalDrives optical_drives{};
 };
 
 class VmRuntime {
@@ -231,6 +251,13 @@ public:
     ServiceResult<void> attach_dvd_image(Guid const& id, BusLocation const& at,
                                          std::filesystem::path const& image);
     ServiceResult<void> release_dvd_image(Guid const& id, BusLocation const& at);
+    // IVMDVDDrive.AttachHostDrive / ReleaseHostDrive (see the top of this
+    // file): E_INVALIDARG for an id the table does not have, then as the
+    // image calls (VM_E_DRIVE_IN_USE, VM_E_MEDIA_WRONG_TYPE, ...).
+    ServiceResult<void> attach_dvd_host_drive(Guid const& id, BusLocation const& at,
+                                              std::string_view drive_id);
+    ServiceResult<void> release_dvd_host_drive(Guid const& id, BusLocation const& at);
+    HostOpticalDrives const& optical_drives() const { return m_options.optical_drives; }
 
     // The worker's own view (running or paused, instructions retired);
     // VM_E_VM_NOT_RUNNING when there is no worker.
@@ -288,10 +315,34 @@ private:
     // The worker of a VM that has one, or VM_E_VM_NOT_RUNNING.
     ServiceResult<std::pair<std::shared_ptr<Session>, std::shared_ptr<WorkerProcess>>>
     live_worker(Guid const& id);
-    // Inserts `image` (or ejects, when empty) in the DVD drive at `at`: in
-    // the running worker first, then in the .vmc.
-    ServiceResult<void> change_dvd_media(Guid const& id, BusLocation const& at,
-                                         std::optional<std::string> image);
+    // Changes the DVD drive at `at`: `edit` is the .vmc's change (checked
+    // first, on a copy); a running worker inserts `insert` (an image or a
+    // host drive's path), or ejects when it is empty. `empty_if_unreadable`
+    // (host drives): a path the worker cannot read leaves its drive empty
+    // instead of failing the call.
+    // `done` runs once a running worker's drive has changed (before the
+    // command lock is released), with whether it was given `insert`.
+    struct DvdChange {
+        std::function<ServiceResult<void>(DvdDrive&)> edit;
+        std::optional<std::string> insert;
+        bool empty_if_unreadable{false};
+        std::function<void(Session&, bool inserted)> done{};
+    };
+    ServiceResult<void> change_dvd_media(Guid const& id, BusLocation const& at, DvdChange const& change);
+    // A captured host drive's disc as it is now (vm_runtime_media.cpp):
+    // path empty when the worker's drive is to stay empty (no disc, or an
+    // id the table no longer has).
+    struct HostMedia {
+        std::string drive_id;
+        std::optional<std::string> signature; // HostOpticalDrives::media_signature
+        std::optional<std::string> path;
+    };
+    HostMedia probe_host_drive(std::string const& drive_id) const;
+    // The discs of `vm`'s captured host drives by IDE slot, as a worker
+    // started now gets them.
+    std::map<unsigned, HostMedia> host_media_of(VirtualMachine const& vm) const;
+    // The sampler's pass over captured host drives (see the top).
+    void watch_host_drives();
     // The private folder workers write screenshots into (made on first use).
     ServiceResult<std::filesystem::path> screens_dir();
     // Sets the inventory state unless the worker has already ended (its end

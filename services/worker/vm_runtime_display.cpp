@@ -238,6 +238,7 @@ void VmRuntime::sample_loop() {
         if (m_sampler_stop) break;
         lock.unlock();
         sample_all();
+        watch_host_drives();
         lock.lock();
     }
 }
@@ -319,18 +320,20 @@ void VmRuntime::sample_all() {
 
 ServiceResult<void> VmRuntime::attach_dvd_image(Guid const& id, BusLocation const& at,
                                                 std::filesystem::path const& image) {
-    return change_dvd_media(id, at, image.string());
+    return change_dvd_media(
+        id, at, {[&](DvdDrive& drive) { return drive.attach_image(image.string()); }, image.string()});
 }
 
 ServiceResult<void> VmRuntime::release_dvd_image(Guid const& id, BusLocation const& at) {
-    return change_dvd_media(id, at, std::nullopt);
+    return change_dvd_media(id, at, {[](DvdDrive& drive) { return drive.release_image(); }, std::nullopt});
 }
 
 ServiceResult<void> VmRuntime::change_dvd_media(Guid const& id, BusLocation const& at,
-                                                std::optional<std::string> image) {
+                                                DvdChange const& change) {
+    auto const& image = change.insert;
     auto edit = [&](VirtualMachine& vm) -> ServiceResult<void> {
         auto* drive = TRY(vm.dvd_drive_at(at));
-        return image ? drive->attach_image(*image) : drive->release_image();
+        return change.edit(*drive);
     };
     auto vm = m_inventory.virtual_machine(id);
     if (!vm) return service_error(hr::VM_E_VM_UNKNOWN, "no virtual machine with ConfigID " + id.to_string());
@@ -353,6 +356,7 @@ ServiceResult<void> VmRuntime::change_dvd_media(Guid const& id, BusLocation cons
     }
     vm = m_inventory.virtual_machine(id);
     if (!vm) return service_error(hr::VM_E_VM_UNKNOWN, "no virtual machine with ConfigID " + id.to_string());
+    bool inserted = false;
     if (worker) {
         if (vm->state() != VmState::Running && vm->state() != VmState::Paused)
             return service_error(hr::VM_E_VM_RUNNING, "virtual machine \"" + vm->name() +
@@ -360,6 +364,7 @@ ServiceResult<void> VmRuntime::change_dvd_media(Guid const& id, BusLocation cons
                                                           "runs or is off");
         if (at.bus_type != DriveBusType::Ide || at.bus < 0 || at.bus > 1 || at.device < 0 || at.device > 1)
             return service_error(hr::VM_E_DRIVE_INVALID, "the DVD drive is not on an IDE bus location");
+        inserted = image.has_value();
         control::Request request{0, image ? control::Command::InsertMedia : control::Command::EjectMedia};
         request.slot = static_cast<unsigned>(at.bus * 2 + at.device);
         if (image) request.path = *image;
@@ -368,11 +373,20 @@ ServiceResult<void> VmRuntime::change_dvd_media(Guid const& id, BusLocation cons
             auto error = reply.release_error();
             // The worker's words for a tray the guest locked (pc_machine.h:
             // the guest is asked to eject and may do so itself).
-            if (error.code == hr::E_FAIL && error.message.find("locked") != std::string::npos)
+            bool const locked = error.code == hr::E_FAIL && error.message.find("locked") != std::string::npos;
+            if (locked)
                 return service_error(hr::VM_E_DRIVE_IN_USE,
                                      "the guest has locked the DVD drive at " + at.to_string() +
                                          " (it was asked to eject; try again once it has): " + error.message);
-            return error;
+            if (!image || !change.empty_if_unreadable) return error;
+            // A host drive whose disc went away since we looked: an empty
+            // drive, as if it had had none.
+            log("virtual machine \"" + vm->name() + "\": the DVD drive at " + at.to_string() +
+                " stays empty: " + error.message);
+            request = control::Request{0, control::Command::EjectMedia};
+            request.slot = static_cast<unsigned>(at.bus * 2 + at.device);
+            TRY(worker->request(request, m_options.command_timeout));
+            inserted = false;
         }
     }
     auto updated = m_inventory.update_virtual_machine(id, edit);
@@ -381,6 +395,10 @@ ServiceResult<void> VmRuntime::change_dvd_media(Guid const& id, BusLocation cons
             log("virtual machine \"" + vm->name() + "\": the DVD drive at " + at.to_string() +
                 " changed media but the configuration was not saved: " + updated.error().message);
         return updated.release_error();
+    }
+    if (worker && change.done) {
+        std::lock_guard lock(m_mutex);
+        change.done(*session, inserted);
     }
     return Ok{};
 }

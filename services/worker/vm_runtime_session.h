@@ -1,14 +1,15 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 // VmRuntime's per-worker record, shared by the files that implement
 // VmRuntime (vm_runtime.cpp: the power lifecycle; vm_runtime_display.cpp:
-// display, guest, accounting and media of a running VM). Not for users of
-// VmRuntime.
+// display, guest, accounting and media of a running VM;
+// vm_runtime_media.cpp: captured host drives). Not for users of VmRuntime.
 #pragma once
 
 #include "services/worker/vm_runtime.h"
 
 #include <chrono>
 #include <deque>
+#include <map>
 #include <optional>
 
 namespace vsa::services {
@@ -52,6 +53,11 @@ struct VmRuntime::Session {
     // ends (Success when the guest powered off) or at its deadline.
     TaskHandle guest_shutdown;
     std::chrono::steady_clock::time_point guest_shutdown_deadline{};
+
+    // Captured host drives (vm_runtime_media.cpp), under the runtime's
+    // m_mutex: by IDE slot, the drive and the disc its worker drive was
+    // last given.
+    std::map<unsigned, HostMedia> host_media;
 };
 
 } // namespace vsa::services

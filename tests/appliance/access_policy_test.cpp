@@ -80,6 +80,15 @@ BOOST_AUTO_TEST_CASE(rights_follow_the_rules) {
     BOOST_TEST((policy("IVMAccessRights_get_ReadAccess").check.target == Target::ThisEntry));
     BOOST_TEST((policy("IVMVirtualServer_set_Security").also->target == Target::ArgSecurity));
     BOOST_TEST((policy("IVMVirtualMachine_AddHardDiskConnection").also->target == Target::ArgDisk));
+    BOOST_TEST((policy("IVMHardDisk_set_Parent").check.target == Target::ThisDisk));
+    BOOST_TEST((policy("IVMHardDisk_set_Parent").check.right == Right::Write));
+    BOOST_TEST((policy("IVMHardDisk_set_Parent").also->target == Target::ArgParentDisk));
+    BOOST_TEST((policy("IVMHardDisk_set_Parent").also->right == Right::Read));
+    for (auto op : {"IVMDVDDrive_AttachHostDrive", "IVMDVDDrive_ReleaseHostDrive"}) {
+        BOOST_TEST((policy(op).check.target == Target::ThisVm), op);
+        BOOST_TEST((policy(op).check.right == Right::Write), op);
+    }
+    BOOST_TEST((policy("IVMDVDDrive_get_HostDriveLetter").check.right == Right::Read));
     BOOST_TEST((policy("Session_Logon").check.target == Target::None));
     // Only Session_Logon may skip authentication.
     for (auto const& entry : operation_policies())

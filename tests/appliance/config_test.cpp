@@ -68,6 +68,10 @@ BOOST_AUTO_TEST_CASE(bad_values_are_refused_by_name) {
              {"limits.receive_timeout_ms", "99999999999999999999"},
              {"vsa.data_dir", ""},
              {"https.bind", ""},
+             {"dvd.discover_host_drives", "perhaps"},
+             {"dvd.host_drive.cd", "relative/path.iso"},
+             {"dvd.host_drive.cd", ""},
+             {"dvd.host_drive.b@d", "/dev/sr0"},
          }) {
         auto parsed = DaemonConfig::from(*map({{key, value}}));
         BOOST_TEST_CONTEXT(key << " = '" << value << "'") {
@@ -88,6 +92,25 @@ BOOST_AUTO_TEST_CASE(default_config_text_reads_back_as_the_defaults) {
     BOOST_TEST(from_text.value().limits.max_body_bytes == from_nothing.value().limits.max_body_bytes);
     BOOST_TEST(from_text.value().auth.session_idle.count() == from_nothing.value().auth.session_idle.count());
     BOOST_TEST(from_text.value().pool.longpoll_threads == from_nothing.value().pool.longpoll_threads);
+    BOOST_TEST(from_text.value().discover_optical_drives == from_nothing.value().discover_optical_drives);
+    BOOST_TEST(from_text.value().optical_drives.empty());
+}
+
+BOOST_AUTO_TEST_CASE(host_optical_drives_are_configured) {
+    auto parsed = DaemonConfig::from(*map({{"dvd.discover_host_drives", "false"},
+                                           {"dvd.host_drive.testcd", "/srv/iso/test.iso"},
+                                           {"dvd.host_drive.usb-dvd", "/dev/sr7"}}));
+    BOOST_REQUIRE(parsed.has_value());
+    auto const& c = parsed.value();
+    BOOST_TEST(!c.discover_optical_drives);
+    BOOST_REQUIRE(c.optical_drives.size() == 2u);
+    for (auto const& drive : c.optical_drives) {
+        if (drive.id == "testcd")
+            BOOST_TEST(drive.device == "/srv/iso/test.iso");
+        else
+            BOOST_TEST((drive.id == "usb-dvd" && drive.device == "/dev/sr7"));
+    }
+    BOOST_TEST(DaemonConfig::from(*map({})).value().discover_optical_drives);
 }
 
 BOOST_AUTO_TEST_SUITE_END()

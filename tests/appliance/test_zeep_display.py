@@ -11,11 +11,19 @@ screen with light-red full blocks and "VSA-SCREEN" on row 10, prints
 top rows are exactly DAC colour 12, the screen is 720x400 text, the guest
 heartbeats (it takes its timer interrupts) and ignores the ACPI power
 button (no ACPI support): IVMGuestOS.Shutdown leaves it running.
+
+Host optical drives: vsad is configured with two drive ids standing for
+files ("testcd", an image of 64 sectors, and "emptycd", an empty file: a
+drive without a disc, until the test writes a disc into it), with the
+host's own drives not discovered, so the test does not depend on the
+machine having /dev/sr0. What reaches a worker is read from its command
+line and its open files (/proc/PID/fd).
 """
 import os
 import shutil
 import struct
 import sys
+import tempfile
 import time
 import unittest
 import zlib
@@ -80,14 +88,49 @@ def decode_png(data):
     return width, height, rows
 
 
+def worker_of(folder):
+    """(pid, arguments) of the vsa-vm worker whose saved-state file lies in
+    the VM folder `folder`; (None, []) when there is none."""
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/cmdline", "rb") as f:
+                args = [a.decode(errors="replace") for a in f.read().split(b"\0") if a]
+        except OSError:
+            continue
+        if args and os.path.basename(args[0]) == "vsa-vm" and any(a.startswith(folder + os.sep) for a in args):
+            return int(entry), args
+    return None, []
+
+
+def open_files(pid):
+    files = set()
+    for fd in os.listdir(f"/proc/{pid}/fd"):
+        try:
+            files.add(os.readlink(f"/proc/{pid}/fd/{fd}"))
+        except OSError:
+            pass
+    return files
+
+
 class DisplayTest(ZeepTestCase):
     def setUp(self):
-        self.vsad = Vsad(VSAD, defines={"vm.worker_binary": VSA_VM})
+        self.media = os.path.realpath(tempfile.mkdtemp(prefix="vsa-hostcd-"))
+        self.testcd = os.path.join(self.media, "testcd.iso")
+        with open(self.testcd, "wb") as f:
+            f.write(b"CD01" * (64 * 512))
+        self.emptycd = os.path.join(self.media, "emptycd.iso")
+        open(self.emptycd, "wb").close()
+        self.vsad = Vsad(VSAD, defines={"vm.worker_binary": VSA_VM, "dvd.discover_host_drives": "false",
+                                        "dvd.host_drive.testcd": self.testcd,
+                                        "dvd.host_drive.emptycd": self.emptycd})
         self.s = make_client(self.vsad).service
 
     def tearDown(self):
         code = self.vsad.stop()
         shutil.rmtree(self.vsad.data_dir, ignore_errors=True)
+        shutil.rmtree(self.media, ignore_errors=True)
         self.assertEqual(code, 0, "vsad exited with status %s" % code)
 
     def make_screen_vm(self, name):
@@ -213,6 +256,92 @@ class DisplayTest(ZeepTestCase):
         # Stopped: media change only the configuration.
         s.IVMDVDDrive_AttachImage(_this=dvd, imagePath=iso)
         self.assertEqual(s.IVMDVDDrive_get_ImageFile(_this=dvd), iso)
+
+    def test_host_optical_drive(self):
+        s = self.s
+        host = s.IVMVirtualServer_get_HostInfo()
+        self.assertEqual(sorted(s.IVMHostInfo_get_DVDDrives(_this=host) or []), ["emptycd", "testcd"])
+        vm, dvd, folder, log = self.make_screen_vm("hostcd")
+        iso = os.path.join(folder, "image.iso")
+        with open(iso, "wb") as f:
+            f.write(b"\0" * 16 * 2048)
+
+        # Stopped: the configuration only.
+        self.assertIn(s.IVMDVDDrive_get_HostDriveLetter(_this=dvd), ("", None))
+        s.IVMDVDDrive_AttachHostDrive(_this=dvd, driveLetter="testcd")
+        self.assertEqual(s.IVMDVDDrive_get_HostDriveLetter(_this=dvd), "testcd")
+        self.assertEqual(s.IVMDVDDrive_get_Attachment(_this=dvd), 2)
+        self.assertIn(s.IVMDVDDrive_get_ImageFile(_this=dvd), ("", None))
+        with open(s.IVMVirtualMachine_get_File(_this=vm), encoding="utf-8") as f:
+            vmc = f.read()
+        self.assertIn('<attachment type="integer">2</attachment>', vmc)
+        self.assertIn(">testcd<", vmc)
+        # Only ids of the table: no other name, and no path, is a drive.
+        for bad in ("nosuch", "sr0", self.testcd, "/dev/sda", "../testcd"):
+            self.assert_fault(lambda: s.IVMDVDDrive_AttachHostDrive(_this=dvd, driveLetter=bad), "E_INVALIDARG")
+        self.assertEqual(s.IVMDVDDrive_get_HostDriveLetter(_this=dvd), "testcd")
+        # The drive holds media: release it first; the image calls are the wrong type.
+        self.assert_fault(lambda: s.IVMDVDDrive_AttachHostDrive(_this=dvd, driveLetter="emptycd"),
+                          "VM_E_DRIVE_IN_USE")
+        self.assert_fault(lambda: s.IVMDVDDrive_AttachImage(_this=dvd, imagePath=iso), "VM_E_DRIVE_IN_USE")
+        self.assert_fault(lambda: s.IVMDVDDrive_ReleaseImage(_this=dvd), "VM_E_MEDIA_WRONG_TYPE")
+        s.IVMDVDDrive_ReleaseHostDrive(_this=dvd)
+        self.assertEqual(s.IVMDVDDrive_get_Attachment(_this=dvd), 0)
+        self.assertIn(s.IVMDVDDrive_get_HostDriveLetter(_this=dvd), ("", None))
+        s.IVMDVDDrive_ReleaseHostDrive(_this=dvd)  # nothing captured: S_OK
+        s.IVMDVDDrive_AttachImage(_this=dvd, imagePath=iso)
+        self.assert_fault(lambda: s.IVMDVDDrive_ReleaseHostDrive(_this=dvd), "VM_E_MEDIA_WRONG_TYPE")
+        self.assertIn(s.IVMDVDDrive_get_HostDriveLetter(_this=dvd), ("", None))
+        s.IVMDVDDrive_ReleaseImage(_this=dvd)
+        bad_ref = vm + "/dvd/0:1"  # no drive there
+        self.assert_fault(lambda: s.IVMDVDDrive_AttachHostDrive(_this=bad_ref, driveLetter="testcd"),
+                          "VM_E_DRIVE_INVALID")
+        self.assert_fault(lambda: s.IVMDVDDrive_get_HostDriveLetter(_this="not-a-drive"), "E_INVALIDARG")
+
+        # Started with the drive captured: the worker reads the drive's file.
+        s.IVMDVDDrive_AttachHostDrive(_this=dvd, driveLetter="testcd")
+        self.assertTrue(s.IVMTask_WaitForCompletion(_this=s.IVMVirtualMachine_Startup(_this=vm), timeout=30000))
+        self.assertTrue(wait_for(lambda: "VSA-SCREEN-READY" in read_text(log)), "the guest did not start")
+        pid, args = worker_of(folder)
+        self.assertIsNotNone(pid)
+        self.assertIn("--cdrom=" + self.testcd, args)
+        self.assertIn(self.testcd, open_files(pid))
+
+        # Running: release and capture reach the worker's drive at once.
+        s.IVMDVDDrive_ReleaseHostDrive(_this=dvd)
+        self.assertNotIn(self.testcd, open_files(pid))
+        self.assertEqual(s.IVMDVDDrive_get_Attachment(_this=dvd), 0)
+        # A drive without a disc: captured, and an empty drive to the guest.
+        s.IVMDVDDrive_AttachHostDrive(_this=dvd, driveLetter="emptycd")
+        self.assertEqual(s.IVMDVDDrive_get_HostDriveLetter(_this=dvd), "emptycd")
+        self.assertNotIn(self.emptycd, open_files(pid))
+        self.assert_fault(lambda: s.IVMDVDDrive_AttachImage(_this=dvd, imagePath=iso), "VM_E_DRIVE_IN_USE")
+        # A disc arrives in the host drive: the VM's drive follows within a
+        # sample interval; and it goes again.
+        with open(self.emptycd, "wb") as f:
+            f.write(b"CD02" * (32 * 512))
+        self.assertTrue(wait_for(lambda: self.emptycd in open_files(pid), 15), "the new disc did not arrive")
+        os.truncate(self.emptycd, 0)
+        self.assertTrue(wait_for(lambda: self.emptycd not in open_files(pid), 15), "the disc did not go")
+        s.IVMDVDDrive_ReleaseHostDrive(_this=dvd)
+        s.IVMDVDDrive_AttachHostDrive(_this=dvd, driveLetter="testcd")
+        self.assertIn(self.testcd, open_files(pid))
+        self.assert_fault(lambda: s.IVMDVDDrive_AttachHostDrive(_this=dvd, driveLetter="nosuch"), "E_INVALIDARG")
+        self.assertIn(self.testcd, open_files(pid))
+        self.assertEqual(s.IVMVirtualMachine_get_State(_this=vm), RUNNING)
+        self.assertTrue(s.IVMTask_WaitForCompletion(_this=s.IVMVirtualMachine_TurnOff(_this=vm), timeout=30000))
+        self.assertEqual(s.IVMDVDDrive_get_HostDriveLetter(_this=dvd), "testcd")  # the capture stays
+
+        # Started on a drive without a disc: an empty drive, the VM runs.
+        s.IVMDVDDrive_ReleaseHostDrive(_this=dvd)
+        s.IVMDVDDrive_AttachHostDrive(_this=dvd, driveLetter="emptycd")
+        os.truncate(log, 0)
+        self.assertTrue(s.IVMTask_WaitForCompletion(_this=s.IVMVirtualMachine_Startup(_this=vm), timeout=30000))
+        self.assertTrue(wait_for(lambda: "VSA-SCREEN-READY" in read_text(log)), "the guest did not start")
+        pid, args = worker_of(folder)
+        self.assertIn("--cdrom=empty", args)
+        self.assertEqual(s.IVMVirtualMachine_get_State(_this=vm), RUNNING)
+        self.assertTrue(s.IVMTask_WaitForCompletion(_this=s.IVMVirtualMachine_TurnOff(_this=vm), timeout=30000))
 
 
 if __name__ == "__main__":

@@ -327,6 +327,18 @@ class SecurityTest(ZeepTestCase):
         # Attaching needs write on the VM as well as on the disk.
         self.assert_denied(lambda: b.IVMVirtualMachine_AddHardDiskConnection(
             _this=state["vm"], hardDiskPath=disk, busType=0, busNumber=0, deviceNumber=0), "write", "secvm")
+        # Re-linking needs write on the disk and read on the new parent;
+        # capturing a host drive, write on the VM (media, like AttachImage).
+        parent = os.path.join(folder, "secured-parent.vhd")
+        with open(parent, "wb") as f:
+            f.write(b"not a vhd either")
+        self.assert_denied(lambda: b.IVMHardDisk_set_Parent(_this=disk, parent=parent), "read",
+                           "secured-parent.vhd")
+        self.assert_denied(lambda: clients["carol"].IVMHardDisk_set_Parent(_this=disk, parent=parent), "write",
+                           "secured.vhd")
+        dvd = state["vm"] + "/dvd/1:0"
+        self.assert_denied(lambda: b.IVMDVDDrive_AttachHostDrive(_this=dvd, driveLetter="sr0"), "write", "secvm")
+        self.assert_denied(lambda: b.IVMDVDDrive_ReleaseHostDrive(_this=dvd), "write", "secvm")
         # Everyone: every authenticated user.
         everyone = a.IVMSecurity_AddEntry(_this=security, nameOrSid="Everyone", type=ALLOW)
         a.IVMAccessRights_set_ReadPermissions(_this=everyone, readPermissions=True)

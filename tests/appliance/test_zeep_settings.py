@@ -324,6 +324,66 @@ class SettingsTest(ZeepTestCase):
         self.wait_task(s.IVMVirtualMachine_TurnOff(_this=vm))
         self.wait_task(s.IVMHardDisk_Merge(_this=s.IVMVirtualServer_GetHardDisk(imagePath=top)))
 
+    def test_relinking_a_differencing_disk(self):
+        s = self.s
+        folder = s.IVMVirtualServer_get_DefaultVMConfigurationPath()
+        base = os.path.join(folder, "relink", "base.vhd")
+        child = os.path.join(folder, "relink", "child.vhd")
+        self.wait_task(s.IVMVirtualServer_CreateDynamicVirtualHardDisk(imagePath=base, size=16))
+        base_data = (b"BASE" * 128) * 8
+        subprocess.run([VSA_VHD, "write", base, "0"], input=base_data, check=True, capture_output=True)
+        self.wait_task(s.IVMVirtualServer_CreateDifferencingVirtualHardDisk(imagePath=child, parentPath=base))
+        child_data = (b"CHLD" * 128) * 2
+        subprocess.run([VSA_VHD, "write", child, "1024"], input=child_data, check=True, capture_output=True)
+        expected = base_data[:1024] + child_data + base_data[1024 + len(child_data):]
+
+        # The parent moves: the child no longer finds it, until re-linked.
+        moved = os.path.join(folder, "relink", "moved", "renamed-base.vhd")
+        os.makedirs(os.path.dirname(moved))
+        os.rename(base, moved)
+        self.assert_fault(lambda: s.IVMHardDisk_get_Parent(_this=child), "VM_E_PARENT_PATH_NOT_FOUND")
+        s.IVMHardDisk_set_Parent(_this=child, parent=moved)
+        self.assertEqual(s.IVMHardDisk_get_Parent(_this=child), moved)
+        self.assertEqual(s.IVMHardDisk_get_Type(_this=child), 2)
+        read = subprocess.run([VSA_VHD, "cat", child, "0", str(len(expected))], check=True,
+                              capture_output=True).stdout
+        self.assertEqual(read, expected)
+        check = subprocess.run([VSA_VHD, "check", child], capture_output=True, text=True)
+        self.assertEqual(check.returncode, 0, check.stdout + check.stderr)
+
+        # Refusals leave the child as it is.
+        other = os.path.join(folder, "relink", "other.vhd")
+        self.wait_task(s.IVMVirtualServer_CreateDynamicVirtualHardDisk(imagePath=other, size=16))
+        with open(child, "rb") as f:
+            before = f.read()
+        self.assert_fault(lambda: s.IVMHardDisk_set_Parent(_this=child, parent=other),
+                          "VM_E_PARENT_CHILD_ID_MISMATCH")
+        self.assert_fault(lambda: s.IVMHardDisk_set_Parent(_this=moved, parent=other), "VM_E_WRONG_HD_IMAGE_TYPE")
+        self.assert_fault(lambda: s.IVMHardDisk_set_Parent(_this=child, parent="/etc/passwd"), "E_ACCESSDENIED")
+        self.assert_fault(lambda: s.IVMHardDisk_set_Parent(_this=child, parent="relink/base.vhd"), "E_BAD_PATHNAME")
+        self.assert_fault(lambda: s.IVMHardDisk_set_Parent(_this=child, parent=base), "E_FILE_NOT_FOUND")
+        junk = os.path.join(folder, "relink", "junk.vhd")
+        with open(junk, "wb") as f:
+            f.write(b"not a disk" * 100)
+        self.assert_fault(lambda: s.IVMHardDisk_set_Parent(_this=child, parent=junk), "VM_E_INVALID_HD_FILE")
+        with open(child, "rb") as f:
+            self.assertEqual(f.read(), before)
+
+        # Not while a running VM uses the child.
+        vm = self.make_counter_vm("relinker")
+        vhd = os.path.join(os.path.dirname(s.IVMVirtualMachine_get_File(_this=vm)), "relinker.vhd")
+        top = os.path.join(folder, "relink", "top.vhd")
+        self.wait_task(s.IVMVirtualServer_CreateDifferencingVirtualHardDisk(imagePath=top, parentPath=vhd))
+        s.IVMVirtualMachine_RemoveHardDiskConnection(
+            _this=vm, hardDiskConnection=s.IVMVirtualMachine_get_HardDiskConnections(_this=vm)[0])
+        s.IVMVirtualMachine_AddHardDiskConnection(_this=vm, hardDiskPath=top, busType=0, busNumber=0,
+                                                  deviceNumber=0)
+        self.wait_task(s.IVMVirtualMachine_Startup(_this=vm))
+        self.assert_fault(lambda: s.IVMHardDisk_set_Parent(_this=top, parent=vhd), "E_SHARING_VIOLATION")
+        self.wait_task(s.IVMVirtualMachine_TurnOff(_this=vm))
+        s.IVMHardDisk_set_Parent(_this=top, parent=vhd)
+        self.assertEqual(s.IVMHardDisk_get_Parent(_this=top), vhd)
+
     def test_autostart_at_launch(self):
         s = self.s
         back = self.make_counter_vm("comesback")  # IfRunningAtQuit, the default

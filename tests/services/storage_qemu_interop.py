@@ -233,6 +233,53 @@ def operations(work):
            "undo discard refuses a disk that is not an undo disk")
 
 
+def relinked(work):
+    """A differencing child re-linked to its moved parent (vsa-vhd relink,
+    IVMHardDisk.set_Parent): QEMU still opens it and reads exactly what it
+    read before (its vpc driver reads a child's own blocks and ignores the
+    parent), and we read the whole chain through the new locators."""
+    parent = os.path.join(work, "relink-parent.vhd")
+    child = os.path.join(work, "relink-child.vhd")
+    run(VSA_VHD, "create", "dynamic", parent, "20M")
+    model = bytearray(20 * MiB)
+    for offset, data in [(0, pattern(0xE1, 3 * MiB)), (7 * MiB + 512, pattern(0xE2, 4096))]:
+        vsa_write(parent, offset, data)
+        model[offset:offset + len(data)] = data
+    run(VSA_VHD, "create", "differencing", child, parent)
+    for offset, data in [(MiB, pattern(0xE3, 8192)), (15 * MiB, pattern(0xE4, MiB))]:
+        vsa_write(child, offset, data)
+        model[offset:offset + len(data)] = data
+    before = os.path.join(work, "relink-child-before.vhd")
+    shutil.copyfile(child, before)
+    info_before = qemu_info(child)
+    # Moved twice: the second time to a path whose locators need more
+    # sectors than the ones the child was made with.
+    deep = os.path.join(work, "relink", *(["d" * 200] * 3))
+    for target in (os.path.join(work, "relink", "moved", "parent.vhd"), os.path.join(deep, "parent.vhd")):
+        os.makedirs(os.path.dirname(target), exist_ok=True)
+        os.rename(parent, target)
+        parent = target
+        expect(run(VSA_VHD, "info", child, check=False).returncode != 0, "the child misses its moved parent")
+        run(VSA_VHD, "relink", child, parent)
+        expect(run(VSA_VHD, "check", child, check=False).returncode == 0, f"vsa-vhd check after relink ({len(parent)} chars)")
+        expect(f"W2ku: {parent}" in run(VSA_VHD, "info", child).stdout.decode(), "the absolute locator names the parent")
+        expect(vsa_cat(child, os.path.join(work, "relink.raw")) == bytes(model), "vsa-vhd reads the chain after relink")
+        info = qemu_info(child)
+        expect(info["format"] == "vpc" and info["virtual-size"] == info_before["virtual-size"],
+               "qemu-img info accepts the re-linked child")
+        qemu_check(child, "re-linked child")
+        compare = run("qemu-img", "compare", "-f", "vpc", "-F", "vpc", before, child, check=False)
+        expect(compare.returncode == 0, "qemu-img compare: the re-linked child reads as before: "
+               + compare.stdout.decode(errors="replace").strip())
+    stranger = os.path.join(work, "relink-stranger.vhd")
+    run(VSA_VHD, "create", "dynamic", stranger, "20M")
+    with open(child, "rb") as f:
+        unchanged = f.read()
+    expect(run(VSA_VHD, "relink", child, stranger, check=False).returncode == 1, "relink refuses another disk")
+    with open(child, "rb") as f:
+        expect(f.read() == unchanged, "a refused relink leaves the child as it was")
+
+
 def main():
     if shutil.which("qemu-img") is None or shutil.which("qemu-io") is None:
         print("qemu-img/qemu-io not found: apt-get install qemu-utils")
@@ -245,6 +292,7 @@ def main():
                 ours_to_qemu(work, kind, 20 * MiB, writes)
                 qemu_to_ours(work, kind)
             operations(work)
+            relinked(work)
             big_sparse(work)
         except AssertionError as error:
             expect(False, str(error))

@@ -105,10 +105,20 @@ BOOST_AUTO_TEST_CASE(ide_slots_hold_one_drive_each) {
     BOOST_TEST(code_of(dvd->attach_host_drive("D")) == hr::VM_E_DRIVE_IN_USE);
     BOOST_TEST(code_of(dvd->release_host_drive()) == hr::VM_E_MEDIA_WRONG_TYPE);
     BOOST_TEST(dvd->release_image().has_value());
-    BOOST_TEST(code_of(dvd->attach_host_drive("DD")) == hr::E_INVALIDARG);
+    // Host drive ids: a letter or a name, never a path.
+    for (auto bad : {"", "/dev/sr0", "../sr0", "sr 0", "sr0:", "a.b", "x123456789012345678901234567890123"})
+        BOOST_TEST(code_of(dvd->attach_host_drive(bad)) == hr::E_INVALIDARG, bad);
     BOOST_TEST(dvd->attach_host_drive("e:").has_value());
     BOOST_TEST(dvd->host_drive_letter() == "E");
     BOOST_TEST(code_of(dvd->release_image()) == hr::VM_E_MEDIA_WRONG_TYPE);
+    BOOST_TEST(code_of(dvd->attach_host_drive("sr0")) == hr::VM_E_DRIVE_IN_USE);
+    BOOST_TEST(dvd->release_host_drive().has_value());
+    BOOST_TEST(dvd->attach_host_drive("sr10").has_value());
+    BOOST_TEST(dvd->host_drive_letter() == "sr10");
+    BOOST_TEST(code_of(dvd->attach_image("/srv/iso/debian.iso")) == hr::VM_E_DRIVE_IN_USE);
+    BOOST_TEST(dvd->release_host_drive().has_value());
+    BOOST_TEST((dvd->attachment() == DvdAttachment::None));
+    BOOST_TEST(dvd->release_host_drive().has_value()); // nothing captured: S_OK
 }
 
 BOOST_AUTO_TEST_CASE(the_floppy_drive_swaps_images) {

@@ -337,4 +337,41 @@ BOOST_AUTO_TEST_CASE(files_are_read_from_and_written_to_disk) {
     BOOST_TEST(missing.error().code == hr::E_FILE_NOT_FOUND);
 }
 
+BOOST_AUTO_TEST_CASE(host_drive_ids_are_stored_with_their_attachment_type) {
+    VirtualMachine vm("media", "/srv/vms/media/media.vmc",
+                      Guid::parse("{01234567-89AB-4DEF-8123-456789ABCDEF}").value());
+    BOOST_REQUIRE(vm.add_dvd_drive({DriveBusType::Ide, 0, 1}).has_value());
+    BOOST_REQUIRE(vm.add_dvd_drive({DriveBusType::Ide, 1, 0}).has_value());
+    BOOST_REQUIRE(vm.add_dvd_drive({DriveBusType::Ide, 1, 1}).has_value());
+    BOOST_REQUIRE(vm.dvd_drive_at({DriveBusType::Ide, 0, 1}).value()->attach_host_drive("sr0").has_value());
+    // An image whose file name could pass for an id stays an image.
+    BOOST_REQUIRE(
+        vm.dvd_drive_at({DriveBusType::Ide, 1, 0}).value()->attach_image("/srv/vms/media/E").has_value());
+    auto text = serialize_vmc(vm).value();
+    BOOST_TEST(text.find("<attachment type=\"integer\">2</attachment>") != std::string::npos, text);
+    BOOST_TEST(text.find("<attachment type=\"integer\">1</attachment>") != std::string::npos, text);
+    BOOST_TEST(text.find("<attachment type=\"integer\">0</attachment>") != std::string::npos, text);
+    auto back = parse_vmc(text, vm.file());
+    BOOST_REQUIRE_MESSAGE(back.has_value(), why(back));
+    BOOST_TEST(back.value().same_configuration(vm));
+    auto const& drives = back.value().dvd_drives();
+    BOOST_REQUIRE(drives.size() == 3u);
+    BOOST_TEST((drives[0].attachment() == DvdAttachment::HostDrive));
+    BOOST_TEST(drives[0].host_drive_letter() == "sr0");
+    BOOST_TEST((drives[1].attachment() == DvdAttachment::Image));
+    BOOST_TEST(drives[1].image_file() == "/srv/vms/media/E");
+    BOOST_TEST((drives[2].attachment() == DvdAttachment::None));
+    // A type out of range, or an id that is a path, names the key.
+    auto bad = text;
+    bad.replace(bad.find(">2</attachment>"), 2, ">7");
+    auto refused = parse_vmc(bad, vm.file());
+    BOOST_REQUIRE(refused.is_error());
+    BOOST_TEST(refused.error().message.find("attachment") != std::string::npos, refused.error().message);
+    bad = text;
+    bad.replace(bad.find(">sr0<"), 5, ">/dev/sda<");
+    refused = parse_vmc(bad, vm.file());
+    BOOST_REQUIRE(refused.is_error());
+    BOOST_TEST(refused.error().code == hr::VM_E_PREF_ILLEGAL_VALUE, refused.error().message);
+}
+
 BOOST_AUTO_TEST_SUITE_END()
