@@ -43,6 +43,11 @@ inline StorageError storage_error(StorageErrorKind kind, std::string message) {
     return {kind, std::move(message)};
 }
 
+// A file that is no valid VHD, and why (Corrupt).
+inline StorageError corrupt_vhd(std::string const& path, std::string const& message) {
+    return storage_error(StorageErrorKind::Corrupt, "'" + path + "' is not a valid VHD: " + message);
+}
+
 // A failed system call: errno picks the kind (ENOENT, ENOSPC, EROFS, ...).
 StorageError errno_error(std::string const& what, std::string const& path, int error_number);
 

@@ -16,10 +16,6 @@ using vhd::SECTOR_SIZE;
 
 namespace {
 
-StorageError corrupt(std::string const& path, std::string const& message) {
-    return storage_error(StorageErrorKind::Corrupt, "'" + path + "' is not a valid VHD: " + message);
-}
-
 bool bit_set(std::vector<std::uint8_t> const& bitmap, std::uint64_t index) {
     // Sector 0 of the block is the most significant bit of byte 0.
     return (bitmap[index / 8] >> (7 - index % 8)) & 1;
@@ -131,7 +127,7 @@ StorageResult<std::unique_ptr<VhdImage>> VhdImage::open_in_chain(std::string con
         TRY(HostFile::open(path, read_only ? HostFile::Mode::ReadOnly : HostFile::Mode::ReadWrite));
 
     std::uint64_t const file_size = TRY(image->m_file.size());
-    if (file_size < vhd::FOOTER_SIZE) return corrupt(path, "the file is smaller than a VHD footer");
+    if (file_size < vhd::FOOTER_SIZE) return corrupt_vhd(path, "the file is smaller than a VHD footer");
     vhd::FooterBytes bytes{};
     TRY(image->m_file.read_at(file_size - vhd::FOOTER_SIZE, bytes));
     auto footer = vhd::parse_footer(bytes);
@@ -143,7 +139,7 @@ StorageResult<std::unique_ptr<VhdImage>> VhdImage::open_in_chain(std::string con
         auto from_copy = vhd::parse_footer(copy);
         if (from_copy.is_error() || from_copy.value().disk_type == vhd::DiskType::Fixed) {
             StorageError error = footer.release_error();
-            if (error.kind == StorageErrorKind::Corrupt) return corrupt(path, error.message);
+            if (error.kind == StorageErrorKind::Corrupt) return corrupt_vhd(path, error.message);
             return error;
         }
         image->m_footer = from_copy.release_value();
@@ -155,8 +151,9 @@ StorageResult<std::unique_ptr<VhdImage>> VhdImage::open_in_chain(std::string con
     if (image->m_footer.disk_type == vhd::DiskType::Fixed) {
         image->m_data_end = file_size - vhd::FOOTER_SIZE;
         if (image->m_footer.current_size > image->m_data_end)
-            return corrupt(path, "the footer says " + std::to_string(image->m_footer.current_size) +
-                                     " bytes but the file holds only " + std::to_string(image->m_data_end));
+            return corrupt_vhd(path, "the footer says " + std::to_string(image->m_footer.current_size) +
+                                         " bytes but the file holds only " +
+                                         std::to_string(image->m_data_end));
         return image;
     }
 
@@ -173,18 +170,18 @@ StorageResult<std::unique_ptr<VhdImage>> VhdImage::open_in_chain(std::string con
 Result<void, StorageError> VhdImage::load_dynamic(std::uint64_t file_size) {
     std::string const& path = m_file.path();
     if (m_footer.data_offset > file_size || file_size - m_footer.data_offset < vhd::DYNAMIC_HEADER_SIZE)
-        return corrupt(path, "the dynamic disk header offset lies outside the file");
+        return corrupt_vhd(path, "the dynamic disk header offset lies outside the file");
     vhd::DynamicHeaderBytes header_bytes{};
     TRY(m_file.read_at(m_footer.data_offset, header_bytes));
     auto header = vhd::parse_dynamic_header(header_bytes);
-    if (header.is_error()) return corrupt(path, header.error().message);
+    if (header.is_error()) return corrupt_vhd(path, header.error().message);
     m_header = header.release_value();
 
     // Recovering, the whole file is candidate data: the real end is after
     // the last metadata or block, computed below.
     std::uint64_t const layout_size = m_footer_recovered ? file_size + vhd::FOOTER_SIZE : file_size;
     auto layout = vhd::validate_dynamic_layout(m_footer, m_header, layout_size);
-    if (layout.is_error()) return corrupt(path, layout.error().message);
+    if (layout.is_error()) return corrupt_vhd(path, layout.error().message);
     m_metadata = layout.release_value();
     std::uint64_t const data_end = layout_size - vhd::FOOTER_SIZE;
 
@@ -192,7 +189,7 @@ Result<void, StorageError> VhdImage::load_dynamic(std::uint64_t file_size) {
     TRY(m_file.read_at(m_header.table_offset, bat_bytes));
     m_bat = vhd::parse_bat(bat_bytes, m_header.max_table_entries);
     auto problems = vhd::find_bat_problems(m_bat, m_header, m_metadata, data_end, 1);
-    if (!problems.empty()) return corrupt(path, problems.front());
+    if (!problems.empty()) return corrupt_vhd(path, problems.front());
 
     // The real end of the data: after the last metadata or block. A crash
     // before the BAT entries of new blocks were committed leaves those
@@ -269,8 +266,8 @@ Result<void, StorageError> VhdImage::open_parent(std::vector<ChainEntry>& chain)
         if (::stat(candidate.c_str(), &st) != 0) continue;
         for (auto const& entry : chain)
             if (entry.device == std::uint64_t(st.st_dev) && entry.inode == std::uint64_t(st.st_ino))
-                return corrupt(path,
-                               "parent loop: '" + candidate + "' is already in this differencing chain");
+                return corrupt_vhd(path,
+                                   "parent loop: '" + candidate + "' is already in this differencing chain");
         std::vector<ChainEntry> parent_chain = chain;
         auto parent = open_in_chain(candidate, true, parent_chain);
         if (parent.is_error()) {

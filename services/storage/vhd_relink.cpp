@@ -21,10 +21,6 @@ using vhd::SECTOR_SIZE;
 
 namespace {
 
-StorageError corrupt(std::string const& path, std::string const& message) {
-    return storage_error(StorageErrorKind::Corrupt, "'" + path + "' is not a valid VHD: " + message);
-}
-
 struct FileId {
     std::uint64_t device{0};
     std::uint64_t inode{0};
@@ -70,15 +66,15 @@ StorageResult<Child> open_child(std::string const& path) {
     Child child;
     child.file = TRY(HostFile::open(path, HostFile::Mode::ReadWrite));
     child.file_size = TRY(child.file.size());
-    if (child.file_size < vhd::FOOTER_SIZE) return corrupt(path, "the file is smaller than a VHD footer");
+    if (child.file_size < vhd::FOOTER_SIZE) return corrupt_vhd(path, "the file is smaller than a VHD footer");
     vhd::FooterBytes footer_bytes{};
     TRY(child.file.read_at(child.file_size - vhd::FOOTER_SIZE, footer_bytes));
     auto footer = vhd::parse_footer(footer_bytes);
     if (footer.is_error())
-        return corrupt(path,
-                       footer.error().message +
-                           " (if only the footer at the end is damaged, opening the disk for writing once "
-                           "repairs it)");
+        return corrupt_vhd(
+            path, footer.error().message +
+                      " (if only the footer at the end is damaged, opening the disk for writing once "
+                      "repairs it)");
     child.footer = footer.release_value();
     if (child.footer.disk_type != vhd::DiskType::Differencing)
         return storage_error(StorageErrorKind::WrongType,
@@ -87,20 +83,20 @@ StorageResult<Child> open_child(std::string const& path) {
                                  " disk, not a differencing disk: it has no parent to re-link");
     if (child.footer.data_offset > child.file_size ||
         child.file_size - child.footer.data_offset < vhd::DYNAMIC_HEADER_SIZE)
-        return corrupt(path, "the dynamic disk header offset lies outside the file");
+        return corrupt_vhd(path, "the dynamic disk header offset lies outside the file");
     vhd::DynamicHeaderBytes header_bytes{};
     TRY(child.file.read_at(child.footer.data_offset, header_bytes));
     auto header = vhd::parse_dynamic_header(header_bytes);
-    if (header.is_error()) return corrupt(path, header.error().message);
+    if (header.is_error()) return corrupt_vhd(path, header.error().message);
     child.header = header.release_value();
     auto layout = vhd::validate_dynamic_layout(child.footer, child.header, child.file_size);
-    if (layout.is_error()) return corrupt(path, layout.error().message);
+    if (layout.is_error()) return corrupt_vhd(path, layout.error().message);
     std::vector<std::byte> bat_bytes(std::size_t(child.header.max_table_entries) * 4);
     TRY(child.file.read_at(child.header.table_offset, bat_bytes));
     auto const bat = vhd::parse_bat(bat_bytes, child.header.max_table_entries);
     auto problems =
         vhd::find_bat_problems(bat, child.header, layout.value(), child.file_size - vhd::FOOTER_SIZE, 1);
-    if (!problems.empty()) return corrupt(path, problems.front());
+    if (!problems.empty()) return corrupt_vhd(path, problems.front());
     return child;
 }
 

@@ -3,10 +3,12 @@
 #pragma once
 
 #include <atomic>
+#include <cstddef>
 #include <filesystem>
 #include <random>
 #include <string>
 #include <unistd.h>
+#include <vector>
 
 namespace vsa::test {
 
@@ -32,5 +34,15 @@ public:
 private:
     std::filesystem::path m_path;
 };
+
+// `bytes` bytes of repeatable noise (the same for the same seed): disk
+// contents that no bug can produce by accident.
+inline std::vector<std::byte> pattern_bytes(std::size_t bytes, unsigned seed) {
+    std::vector<std::byte> data(bytes);
+    std::mt19937 random(seed);
+    for (auto& b : data)
+        b = std::byte(random() & 0xFF);
+    return data;
+}
 
 } // namespace vsa::test

@@ -25,15 +25,7 @@ constexpr std::uint64_t MIB = 1024 * 1024;
 
 using vsa::test::TempDir;
 
-std::vector<std::byte> pattern(std::size_t bytes, unsigned seed) {
-    std::vector<std::byte> data(bytes);
-    std::mt19937 random(seed);
-    for (std::size_t i = 0; i < bytes; i += 4) {
-        std::uint32_t const word = std::uint32_t(random());
-        std::memcpy(data.data() + i, &word, std::min<std::size_t>(4, bytes - i));
-    }
-    return data;
-}
+using vsa::test::pattern_bytes;
 
 template <typename R>
 void require_ok(R const& result) {
@@ -87,9 +79,9 @@ void check_clean(std::string const& path) {
 std::string make_sample(TempDir const& dir, std::string const& name) {
     std::string const path = dir.file(name);
     require_ok(VhdImage::create_dynamic(path, 16 * MIB));
-    write_ok(path, 0, pattern(64 * 1024, 1));
-    write_ok(path, 4096 * 2 + 7, pattern(3 * SECTOR_SIZE, 2));
-    write_ok(path, 4096 * 5 + 4095, pattern(SECTOR_SIZE, 3));
+    write_ok(path, 0, pattern_bytes(64 * 1024, 1));
+    write_ok(path, 4096 * 2 + 7, pattern_bytes(3 * SECTOR_SIZE, 2));
+    write_ok(path, 4096 * 5 + 4095, pattern_bytes(SECTOR_SIZE, 3));
     write_ok(path, 4096, std::vector<std::byte>(2 * MIB));
     write_ok(path, 4096 * 3 + 100, std::vector<std::byte>(8 * SECTOR_SIZE));
     // Block 2 written then zeroed partly: still holds data.
@@ -201,10 +193,10 @@ BOOST_AUTO_TEST_CASE(convert_and_merge_to_flatten_a_chain) {
     std::string const middle = dir.file("middle.vhd");
     std::string const top = dir.file("top.vhd");
     require_ok(VhdImage::create_differencing(middle, base));
-    write_ok(middle, 20, pattern(10 * SECTOR_SIZE, 4));
-    write_ok(middle, 4096 * 7, pattern(4096 * SECTOR_SIZE, 5));
+    write_ok(middle, 20, pattern_bytes(10 * SECTOR_SIZE, 4));
+    write_ok(middle, 4096 * 7, pattern_bytes(4096 * SECTOR_SIZE, 5));
     require_ok(VhdImage::create_differencing(top, middle));
-    write_ok(top, 25, pattern(2 * SECTOR_SIZE, 6));
+    write_ok(top, 25, pattern_bytes(2 * SECTOR_SIZE, 6));
     write_ok(top, 0, std::vector<std::byte>(SECTOR_SIZE)); // zeros over the base's data
     auto const expected = contents(top);
 
@@ -234,12 +226,12 @@ BOOST_AUTO_TEST_CASE(merge_writes_only_the_childs_sectors) {
             require_ok(VhdImage::create_fixed(base, 8 * MIB));
         else
             require_ok(VhdImage::create_dynamic(base, 8 * MIB));
-        auto const base_data = pattern(3 * MIB, 7);
+        auto const base_data = pattern_bytes(3 * MIB, 7);
         write_ok(base, 0, base_data);
         std::string const child = dir.file("child.vhd");
         require_ok(VhdImage::create_differencing(child, base));
-        auto const a = pattern(10 * SECTOR_SIZE, 8);
-        auto const b = pattern(4 * SECTOR_SIZE, 9);
+        auto const a = pattern_bytes(10 * SECTOR_SIZE, 8);
+        auto const b = pattern_bytes(4 * SECTOR_SIZE, 9);
         write_ok(child, 10, a);
         write_ok(child, 5000, b);
         write_ok(child, 12000, std::vector<std::byte>(SECTOR_SIZE)); // zeros are data too
@@ -285,14 +277,14 @@ BOOST_AUTO_TEST_CASE(undo_disk_create_commit_discard) {
     BOOST_TEST(create_undo_disk(base).is_error()); // one at a time
 
     // Discard: the guest's writes vanish.
-    write_ok(vud, 0, pattern(4 * SECTOR_SIZE, 10));
+    write_ok(vud, 0, pattern_bytes(4 * SECTOR_SIZE, 10));
     require_ok(discard_undo_disk(vud));
     BOOST_TEST(!fs::exists(vud));
     BOOST_TEST((contents(base) == original));
 
     // Commit: they land in the base.
     require_ok(create_undo_disk(base));
-    auto const data = pattern(4 * SECTOR_SIZE, 11);
+    auto const data = pattern_bytes(4 * SECTOR_SIZE, 11);
     write_ok(vud, 100, data);
     auto expected = original;
     std::memcpy(expected.data() + 100 * SECTOR_SIZE, data.data(), data.size());
@@ -323,7 +315,7 @@ BOOST_AUTO_TEST_CASE(progress_reports_every_percent) {
     TempDir dir;
     std::string const path = dir.file("small-blocks.vhd");
     require_ok(VhdImage::create_dynamic(path, 16 * MIB, 64 * 1024)); // 256 blocks
-    write_ok(path, 0, pattern(MIB, 12));
+    write_ok(path, 0, pattern_bytes(MIB, 12));
     Recorder recorder;
     require_ok(convert(path, dir.file("out.vhd"), vhd::DiskType::Dynamic, recorder.progress()));
     recorder.check_complete();
@@ -336,7 +328,7 @@ BOOST_AUTO_TEST_CASE(cancel_leaves_the_source_and_no_output) {
     std::string const path = make_sample(dir, "d.vhd");
     std::string const child = dir.file("child.vhd");
     require_ok(VhdImage::create_differencing(child, path));
-    write_ok(child, 4096 * 4, pattern(8 * SECTOR_SIZE, 13));
+    write_ok(child, 4096 * 4, pattern_bytes(8 * SECTOR_SIZE, 13));
     auto const source_bytes = file_bytes(path);
     auto const child_bytes = file_bytes(child);
 
@@ -378,7 +370,7 @@ BOOST_AUTO_TEST_CASE(cancel_leaves_the_source_and_no_output) {
 BOOST_AUTO_TEST_CASE(corrupt_input_fails_cleanly) {
     TempDir dir;
     std::string const garbage = dir.file("garbage.vhd");
-    put_file(garbage, pattern(3 * MIB, 14));
+    put_file(garbage, pattern_bytes(3 * MIB, 14));
     std::string const empty = dir.file("empty.vhd");
     put_file(empty, {});
     std::string const truncated = dir.file("truncated.vhd");

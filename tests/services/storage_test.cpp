@@ -31,13 +31,7 @@ constexpr std::uint64_t MIB = 1024 * 1024;
 
 using vsa::test::TempDir;
 
-std::vector<std::byte> pattern(std::size_t bytes, unsigned seed) {
-    std::vector<std::byte> data(bytes);
-    std::mt19937 random(seed);
-    for (auto& b : data)
-        b = std::byte(random() & 0xFF);
-    return data;
-}
+using vsa::test::pattern_bytes;
 
 std::vector<std::byte> read_all(BlockDevice& disk, std::uint64_t first, std::uint64_t count) {
     std::vector<std::byte> out(count * disk.sector_size());
@@ -266,7 +260,7 @@ BOOST_AUTO_TEST_CASE(fixed_disk_read_write_reopen) {
     auto path = dir.file("fixed.vhd");
     require_ok(VhdImage::create_fixed(path, 5 * MIB));
     BOOST_TEST(fs::file_size(path) == 5 * MIB + 512);
-    auto data = pattern(3 * 512, 1);
+    auto data = pattern_bytes(3 * 512, 1);
     {
         auto disk = open_ok(path);
         BOOST_TEST((disk->type() == vhd::DiskType::Fixed));
@@ -348,8 +342,8 @@ BOOST_AUTO_TEST_CASE(dynamic_disk_sparse_and_boundaries) {
     require_ok(VhdImage::create_dynamic(path, size));
     auto const empty_size = fs::file_size(path);
     std::uint64_t const per_block = 4096;
-    auto across = pattern(6 * 512, 2);
-    auto last = pattern(7 * 512, 3);
+    auto across = pattern_bytes(6 * 512, 2);
+    auto last = pattern_bytes(7 * 512, 3);
     {
         auto disk = open_ok(path);
         BOOST_TEST(disk->sector_count() == size / 512);
@@ -417,13 +411,13 @@ BOOST_AUTO_TEST_CASE(differencing_chain_reads_through) {
     auto child = dir.file("child.vhd");
     auto grandchild = dir.file("grand.vhd");
     require_ok(VhdImage::create_dynamic(base, 6 * MIB));
-    auto base_data = pattern(64 * 512, 4);
+    auto base_data = pattern_bytes(64 * 512, 4);
     {
         auto disk = open_ok(base);
         write_ok(*disk, 4090, base_data); // blocks 0 and 1
     }
     require_ok(VhdImage::create_differencing(child, base));
-    auto child_data = pattern(3 * 512, 5);
+    auto child_data = pattern_bytes(3 * 512, 5);
     {
         auto disk = open_ok(child);
         BOOST_TEST((disk->type() == vhd::DiskType::Differencing));
@@ -441,7 +435,7 @@ BOOST_AUTO_TEST_CASE(differencing_chain_reads_through) {
     auto expected = base_data;
     std::memcpy(expected.data() + 5 * 512, child_data.data(), child_data.size());
     BOOST_TEST((read_all(*disk, 4090, 64) == expected));
-    auto mine = pattern(512, 6);
+    auto mine = pattern_bytes(512, 6);
     write_ok(*disk, 4091, mine);
     std::memcpy(expected.data() + 512, mine.data(), 512);
     BOOST_TEST((read_all(*disk, 4090, 64) == expected));
@@ -517,8 +511,8 @@ BOOST_AUTO_TEST_CASE(corrupt_images_fail_cleanly) {
         auto path = dir.file(name);
         require_ok(VhdImage::create_dynamic(path, 8 * MIB));
         auto disk = open_ok(path);
-        write_ok(*disk, 0, pattern(512, 7));
-        write_ok(*disk, 5000, pattern(512, 8));
+        write_ok(*disk, 0, pattern_bytes(512, 7));
+        write_ok(*disk, 5000, pattern_bytes(512, 8));
         return path;
     };
     auto bad_cookie = fresh("cookie.vhd");
@@ -608,7 +602,7 @@ BOOST_AUTO_TEST_CASE(corrupt_images_fail_cleanly) {
     BOOST_TEST((open_error(fixed_truncated) == StorageErrorKind::Corrupt));
 
     auto tiny = dir.file("tiny.vhd");
-    put_file(tiny, pattern(100, 9));
+    put_file(tiny, pattern_bytes(100, 9));
     BOOST_TEST((open_error(tiny) == StorageErrorKind::Corrupt));
     put_file(tiny, {});
     BOOST_TEST((open_error(tiny) == StorageErrorKind::Corrupt));
@@ -624,7 +618,7 @@ BOOST_AUTO_TEST_CASE(damaged_trailing_footer_is_recovered) {
     TempDir dir;
     auto path = dir.file("crash.vhd");
     require_ok(VhdImage::create_dynamic(path, 8 * MIB));
-    auto data = pattern(512 * 8, 10);
+    auto data = pattern_bytes(512 * 8, 10);
     {
         auto disk = open_ok(path);
         write_ok(*disk, 100, data);
@@ -633,7 +627,7 @@ BOOST_AUTO_TEST_CASE(damaged_trailing_footer_is_recovered) {
     auto bytes = file_bytes(path);
     auto const good_size = bytes.size();
     bytes.resize(bytes.size() - 512);
-    auto junk = pattern(700, 11);
+    auto junk = pattern_bytes(700, 11);
     bytes.insert(bytes.end(), junk.begin(), junk.end());
     put_file(path, bytes);
     {
@@ -662,7 +656,7 @@ BOOST_AUTO_TEST_CASE(new_blocks_reach_the_bat_at_flush) {
     auto copy = dir.file("crashed.vhd");
     require_ok(VhdImage::create_dynamic(path, 8 * MIB));
     auto const empty_size = fs::file_size(path);
-    auto data = pattern(512 * 8, 20);
+    auto data = pattern_bytes(512 * 8, 20);
     auto disk = open_ok(path);
     write_ok(*disk, 100, data);
     // Live in memory at once, on disk only after the flush's data sync.
@@ -702,7 +696,7 @@ BOOST_AUTO_TEST_CASE(pending_metadata_is_committed_without_a_flush) {
     std::uint32_t const block = 64 * 1024;
     require_ok(VhdImage::create_dynamic(path, 16 * MIB, block));
     auto disk = open_ok(path);
-    auto data = pattern(512, 21);
+    auto data = pattern_bytes(512, 21);
     std::uint32_t const per_block = block / 512;
     for (std::uint32_t i = 0; i + 1 < MAX_PENDING_METADATA; ++i)
         write_ok(*disk, std::uint64_t(i) * 2 * per_block, data); // every other block
@@ -719,7 +713,7 @@ BOOST_AUTO_TEST_CASE(pending_metadata_is_committed_without_a_flush) {
     std::size_t const metadata = 1536 + 1024; // footer copy, header, BAT (256 entries)
     auto const size = fs::file_size(path);
     auto const before = file_range(path, 0, metadata);
-    write_ok(*disk, 5, pattern(512, 25));
+    write_ok(*disk, 5, pattern_bytes(512, 25));
     BOOST_TEST(fs::file_size(path) == size);
     BOOST_TEST((file_range(path, 0, metadata) == before));
     // One more new block, then a close without flush() commits it too.
@@ -727,7 +721,7 @@ BOOST_AUTO_TEST_CASE(pending_metadata_is_committed_without_a_flush) {
     disk.reset();
     BOOST_TEST(bat_entry_on_disk(path, 1) != vhd::UNUSED_BAT_ENTRY);
     auto reopened = open_ok(path, true);
-    BOOST_TEST((read_all(*reopened, 5, 1) == pattern(512, 25)));
+    BOOST_TEST((read_all(*reopened, 5, 1) == pattern_bytes(512, 25)));
     BOOST_TEST((read_all(*reopened, per_block, 1) == data));
     BOOST_TEST(reopened->info().allocated_blocks == MAX_PENDING_METADATA + 1);
 }
@@ -737,15 +731,15 @@ BOOST_AUTO_TEST_CASE(differencing_bitmap_changes_wait_for_the_data_sync) {
     auto parent = dir.file("base.vhd");
     auto child = dir.file("child.vhd");
     require_ok(VhdImage::create_dynamic(parent, 8 * MIB));
-    auto const base = pattern(8 * 512, 22);
+    auto const base = pattern_bytes(8 * 512, 22);
     {
         auto disk = open_ok(parent);
         write_ok(*disk, 0, base);
         require_ok(disk->flush());
     }
     require_ok(VhdImage::create_differencing(child, parent));
-    auto first = pattern(512, 23);
-    auto second = pattern(512, 24);
+    auto first = pattern_bytes(512, 23);
+    auto second = pattern_bytes(512, 24);
     auto disk = open_ok(child);
     write_ok(*disk, 0, first);
     require_ok(disk->flush());
@@ -775,7 +769,7 @@ BOOST_AUTO_TEST_CASE(byte_flips_never_crash) {
     require_ok(VhdImage::create_differencing(path, parent));
     {
         auto disk = open_ok(path);
-        write_ok(*disk, 0, pattern(512 * 300, 12));
+        write_ok(*disk, 0, pattern_bytes(512 * 300, 12));
     }
     auto const original = file_bytes(path);
     std::mt19937 random(13);
@@ -818,7 +812,7 @@ void random_against_model(std::string const& path, std::vector<std::byte>& model
             disk = open_ok(path);
         }
         if (random() % 2) {
-            auto data = pattern(count * 512, unsigned(random()));
+            auto data = pattern_bytes(count * 512, unsigned(random()));
             write_ok(*disk, first, data);
             std::memcpy(model.data() + first * 512, data.data(), data.size());
         } else {
@@ -859,25 +853,25 @@ BOOST_AUTO_TEST_CASE(random_io_matches_model) {
 BOOST_AUTO_TEST_CASE(raw_iso_floppy_and_factory) {
     TempDir dir;
     auto raw = dir.file("disk.img");
-    put_file(raw, pattern(1000, 14)); // not a whole number of sectors
+    put_file(raw, pattern_bytes(1000, 14)); // not a whole number of sectors
     {
         auto disk = open_disk_image(raw, false);
         require_ok(disk);
         BOOST_TEST(disk.value()->sector_count() == 2u);
         auto got = read_all(*disk.value(), 0, 2);
-        BOOST_TEST(std::memcmp(got.data(), pattern(1000, 14).data(), 1000) == 0);
+        BOOST_TEST(std::memcmp(got.data(), pattern_bytes(1000, 14).data(), 1000) == 0);
         BOOST_TEST(all_zero(std::vector<std::byte>(got.begin() + 1000, got.end())));
-        write_ok(*disk.value(), 1, pattern(512, 15));
+        write_ok(*disk.value(), 1, pattern_bytes(512, 15));
     }
     BOOST_TEST(fs::file_size(raw) == 1024u);
 
     auto iso = dir.file("cd.iso");
-    put_file(iso, pattern(2048 * 3, 16));
+    put_file(iso, pattern_bytes(2048 * 3, 16));
     auto cd = open_disk_image(iso, false);
     require_ok(cd);
     BOOST_TEST(cd.value()->sector_size() == 2048u);
     BOOST_TEST(cd.value()->read_only());
-    auto const cd_bytes = pattern(2048 * 3, 16);
+    auto const cd_bytes = pattern_bytes(2048 * 3, 16);
     BOOST_TEST((read_all(*cd.value(), 1, 1) ==
                 std::vector<std::byte>(cd_bytes.begin() + 2048, cd_bytes.begin() + 4096)));
     BOOST_TEST(
@@ -891,14 +885,14 @@ BOOST_AUTO_TEST_CASE(raw_iso_floppy_and_factory) {
     require_ok(fd);
     BOOST_TEST(fd.value()->sector_count() == 2880u);
     auto bad_floppy = dir.file("bad.vfd");
-    put_file(bad_floppy, pattern(5000, 17));
+    put_file(bad_floppy, pattern_bytes(5000, 17));
     BOOST_TEST(open_disk_image(bad_floppy, true).is_error());
 
     // By content, not name: a VHD called .img is a VHD; a .vhd without a footer is refused.
     require_ok(VhdImage::create_dynamic(dir.file("really-vhd.img"), 4 * MIB));
     BOOST_TEST((detect_image_format(dir.file("really-vhd.img")).value() == ImageFormat::Vhd));
     BOOST_TEST(open_disk_image(dir.file("really-vhd.img"), true).value()->sector_count() == 8192u);
-    put_file(dir.file("fake.vhd"), pattern(4096, 18));
+    put_file(dir.file("fake.vhd"), pattern_bytes(4096, 18));
     BOOST_TEST((open_disk_image(dir.file("fake.vhd"), true).error().kind == StorageErrorKind::Corrupt));
     BOOST_TEST((open_disk_image(dir.file("nothing.img"), true).error().kind == StorageErrorKind::NotFound));
 }

@@ -31,13 +31,7 @@ constexpr std::uint64_t MIB = 1024 * 1024;
 
 using vsa::test::TempDir;
 
-std::vector<std::byte> pattern(std::size_t bytes, unsigned seed) {
-    std::vector<std::byte> data(bytes);
-    std::mt19937 random(seed);
-    for (auto& b : data)
-        b = std::byte(random());
-    return data;
-}
+using vsa::test::pattern_bytes;
 
 template <typename R>
 void require_ok(R const& result) {
@@ -89,10 +83,10 @@ struct Chain {
 Chain make_chain(TempDir const& dir, std::string const& parent_name = "parent.vhd") {
     Chain chain{dir.file(parent_name), dir.file("child.vhd"), {}};
     require_ok(VhdImage::create_dynamic(chain.parent, 8 * MIB));
-    auto base = pattern(3 * MIB, 1);
+    auto base = pattern_bytes(3 * MIB, 1);
     write_ok(chain.parent, 1024, base);
     require_ok(VhdImage::create_differencing(chain.child, chain.parent));
-    auto own = pattern(64 * 1024, 2);
+    auto own = pattern_bytes(64 * 1024, 2);
     write_ok(chain.child, 4096, own);
     chain.model.assign(8 * MIB, std::byte{0});
     std::memcpy(chain.model.data() + 1024 * SECTOR_SIZE, base.data(), base.size());
@@ -141,7 +135,7 @@ BOOST_AUTO_TEST_CASE(relinks_a_child_to_its_moved_parent) {
     BOOST_TEST(problems_of(chain.child).empty());
 
     // The child keeps working: writes land after the relocated locators.
-    auto more = pattern(2 * MIB, 3);
+    auto more = pattern_bytes(2 * MIB, 3);
     write_ok(chain.child, 6 * 2048, more);
     std::memcpy(chain.model.data() + 6 * MIB, more.data(), more.size());
     BOOST_TEST((contents(chain.child) == chain.model));
@@ -230,7 +224,7 @@ BOOST_AUTO_TEST_CASE(bad_parents_and_loops_are_refused) {
     auto const before = file_bytes(chain.child);
     BOOST_TEST((kind_of(relink_parent(chain.child, dir.file("missing.vhd"))) == StorageErrorKind::NotFound));
     std::string const junk = dir.file("junk.vhd");
-    write_file(junk, pattern(64 * 1024, 9));
+    write_file(junk, pattern_bytes(64 * 1024, 9));
     BOOST_TEST((kind_of(relink_parent(chain.child, junk)) == StorageErrorKind::Corrupt));
     // The child as its own parent (its chain contains itself).
     BOOST_TEST((kind_of(relink_parent(chain.child, chain.child)) == StorageErrorKind::InvalidRequest));
