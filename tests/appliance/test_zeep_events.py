@@ -18,11 +18,10 @@ import socket
 import sys
 import threading
 import time
-import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from vsad_fixture import Vsad  # noqa: E402
-from zeep_support import ZeepTestCase, make_client, make_counter_vm, service_at, strings  # noqa: E402
+from zeep_support import ZeepTestCase, run_tests, make_client, make_counter_vm, service_at, strings  # noqa: E402
 
 VSAD = VSA_VHD = VSA_VM = COUNTER_DISK = HANG_DISK = None  # argv
 TURNED_OFF, SAVED, TURNING_ON, RESTORING, RUNNING, SAVING, TURNING_OFF = 1, 2, 3, 4, 5, 7, 8
@@ -230,14 +229,7 @@ def main():
         print("usage: test_zeep_events.py vsad vsa-vhd vsa-vm counter_disk.img hang_disk.img", file=sys.stderr)
         return 2
     VSAD, VSA_VHD, VSA_VM, COUNTER_DISK, HANG_DISK = (os.path.abspath(a) for a in sys.argv[1:6])
-    started = time.monotonic()
-    suite = unittest.TestLoader().loadTestsFromTestCase(EventsTest)
-    result = unittest.TextTestRunner(verbosity=2, stream=sys.stdout).run(suite)
-    failed = len(result.failures) + len(result.errors) + len(result.unexpectedSuccesses)
-    passed = result.testsRun - failed - len(result.skipped)
-    print(f"runtime {time.monotonic() - started:.1f} s")
-    print(f"{passed} passed, {failed} failed")
-    return 1 if failed or result.testsRun == 0 else 0
+    return run_tests((EventsTest,))
 
 
 if __name__ == "__main__":

@@ -15,12 +15,11 @@ are checked on disk too.
 import os
 import subprocess
 import sys
-import time
 import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from vsad_fixture import Vsad  # noqa: E402
-from zeep_support import ZeepTestCase, make_client as zeep_client, strings  # noqa: E402
+from zeep_support import ZeepTestCase, run_tests, make_client as zeep_client, strings  # noqa: E402
 
 VSAD_BINARY = None  # argv[1]
 VSA_VHD = None  # argv[2]
@@ -318,19 +317,7 @@ def main():
         return 2
     VSAD_BINARY = os.path.abspath(sys.argv[1])
     VSA_VHD = os.path.abspath(sys.argv[2])
-    loader = unittest.TestLoader()
-    suite = unittest.TestSuite()
-    for case in (InventoryTest, RestartTest):
-        suite.addTests(loader.loadTestsFromTestCase(case))
-    started = time.monotonic()
-    result = unittest.TextTestRunner(verbosity=2, stream=sys.stdout).run(suite)
-    failed = len(result.failures) + len(result.errors) + len(result.unexpectedSuccesses)
-    passed = result.testsRun - failed - len(result.skipped)
-    if failed and vsad_stderr:
-        print("--- vsad stderr (tail) ---\n" + vsad_stderr[-4000:])
-    print(f"runtime {time.monotonic() - started:.1f} s")
-    print(f"{passed} passed, {failed} failed")
-    return 1 if failed or result.testsRun == 0 else 0
+    return run_tests((InventoryTest, RestartTest), failure_note=lambda: vsad_stderr)
 
 
 if __name__ == "__main__":

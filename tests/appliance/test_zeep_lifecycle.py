@@ -31,7 +31,7 @@ import zeep.exceptions
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from vsad_fixture import Vsad  # noqa: E402
-from zeep_support import ZeepTestCase, make_client, make_counter_vm, wait_for  # noqa: E402
+from zeep_support import ZeepTestCase, run_tests, make_client, make_counter_vm, wait_for  # noqa: E402
 
 VSAD = VSA_VHD = VSA_VM = COUNTER_DISK = None  # argv
 
@@ -412,17 +412,7 @@ def main():
         print("usage: test_zeep_lifecycle.py vsad vsa-vhd vsa-vm counter_disk.img", file=sys.stderr)
         return 2
     VSAD, VSA_VHD, VSA_VM, COUNTER_DISK = (os.path.abspath(a) for a in sys.argv[1:5])
-    started = time.monotonic()
-    loader = unittest.TestLoader()
-    suite = unittest.TestSuite()
-    for case in (LifecycleTest, VhdTaskTest, VsadDeathTest):
-        suite.addTests(loader.loadTestsFromTestCase(case))
-    result = unittest.TextTestRunner(verbosity=2, stream=sys.stdout).run(suite)
-    failed = len(result.failures) + len(result.errors) + len(result.unexpectedSuccesses)
-    passed = result.testsRun - failed - len(result.skipped)
-    print(f"runtime {time.monotonic() - started:.1f} s")
-    print(f"{passed} passed, {failed} failed")
-    return 1 if failed or result.testsRun == 0 else 0
+    return run_tests((LifecycleTest, VhdTaskTest, VsadDeathTest))
 
 
 if __name__ == "__main__":

@@ -20,14 +20,12 @@ import shutil
 import subprocess
 import sys
 import tempfile
-import time
-import unittest
 
 import zeep.exceptions
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from vsad_fixture import Vsad  # noqa: E402
-from zeep_support import ZeepTestCase, make_client  # noqa: E402
+from zeep_support import ZeepTestCase, run_tests, make_client  # noqa: E402
 
 VSAD_BINARY = None  # argv[1]
 PASSWORDS = {"admin": "admin-password-1", "bob": "bob-password-1", "carol": "carol-password-1"}
@@ -405,16 +403,7 @@ def main():
         print("usage: test_zeep_security.py PATH/TO/vsad", file=sys.stderr)
         return 2
     VSAD_BINARY = os.path.abspath(sys.argv[1])
-    suite = unittest.TestLoader().loadTestsFromTestCase(SecurityTest)
-    started = time.monotonic()
-    result = unittest.TextTestRunner(verbosity=2, stream=sys.stdout, failfast=True).run(suite)
-    failed = len(result.failures) + len(result.errors) + len(result.unexpectedSuccesses)
-    passed = result.testsRun - failed - len(result.skipped)
-    if failed and vsad_stderr:
-        print("--- vsad stderr (tail) ---\n" + vsad_stderr[-4000:])
-    print(f"runtime {time.monotonic() - started:.1f} s")
-    print(f"{passed} passed, {failed} failed")
-    return 1 if failed or result.testsRun == 0 else 0
+    return run_tests((SecurityTest,), failfast=True, failure_note=lambda: vsad_stderr)
 
 
 if __name__ == "__main__":

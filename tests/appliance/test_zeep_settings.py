@@ -15,11 +15,10 @@ import shutil
 import subprocess
 import sys
 import time
-import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from vsad_fixture import Vsad  # noqa: E402
-from zeep_support import ZeepTestCase, make_client, make_counter_vm, strings, wait_for  # noqa: E402
+from zeep_support import ZeepTestCase, run_tests, make_client, make_counter_vm, strings, wait_for  # noqa: E402
 
 VSAD = VSA_VHD = VSA_VM = COUNTER_DISK = None  # argv
 TURNED_OFF, SAVED, RUNNING = 1, 2, 5
@@ -425,14 +424,7 @@ def main():
         print("usage: test_zeep_settings.py vsad vsa-vhd vsa-vm counter_disk.img", file=sys.stderr)
         return 2
     VSAD, VSA_VHD, VSA_VM, COUNTER_DISK = (os.path.abspath(a) for a in sys.argv[1:5])
-    started = time.monotonic()
-    suite = unittest.TestLoader().loadTestsFromTestCase(SettingsTest)
-    result = unittest.TextTestRunner(verbosity=2, stream=sys.stdout).run(suite)
-    failed = len(result.failures) + len(result.errors) + len(result.unexpectedSuccesses)
-    passed = result.testsRun - failed - len(result.skipped)
-    print(f"runtime {time.monotonic() - started:.1f} s")
-    print(f"{passed} passed, {failed} failed")
-    return 1 if failed or result.testsRun == 0 else 0
+    return run_tests((SettingsTest,))
 
 
 if __name__ == "__main__":

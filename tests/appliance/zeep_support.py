@@ -7,6 +7,7 @@ scenario; a fix here (a timeout, how a fault is read) reaches all of them.
 """
 import os
 import subprocess
+import sys
 import time
 import unittest
 import xml.etree.ElementTree as ET
@@ -108,3 +109,25 @@ class ZeepTestCase(unittest.TestCase):
         self.assertTrue(s.IVMTask_get_IsComplete(_this=task))
         if succeed:
             self.assertEqual(s.IVMTask_get_Result(_this=task), 0, s.IVMTask2_get_ErrorDescription(_this=task))
+
+
+def run_tests(cases, failfast=False, failure_note=None):
+    """Runs the TestCase classes `cases` in order, prints the runtime and the
+    "N passed, N failed" line ctest's output shows, and returns the exit
+    status (1 on any failure or when nothing ran). `failure_note()`, called
+    after the run, may return text worth printing when something failed
+    (vsad's stderr)."""
+    started = time.monotonic()
+    loader = unittest.TestLoader()
+    suite = unittest.TestSuite()
+    for case in cases:
+        suite.addTests(loader.loadTestsFromTestCase(case))
+    result = unittest.TextTestRunner(verbosity=2, stream=sys.stdout, failfast=failfast).run(suite)
+    failed = len(result.failures) + len(result.errors) + len(result.unexpectedSuccesses)
+    passed = result.testsRun - failed - len(result.skipped)
+    note = failure_note() if failed and failure_note else ""
+    if note:
+        print("--- vsad stderr (tail) ---\n" + note[-4000:])
+    print(f"runtime {time.monotonic() - started:.1f} s")
+    print(f"{passed} passed, {failed} failed")
+    return 1 if failed or result.testsRun == 0 else 0
