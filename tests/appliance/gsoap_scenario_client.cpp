@@ -1,0 +1,381 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+// The management scenario from a gSOAP-generated C++ client: the proxy
+// soapcpp2 makes from our WSDL, as a C++ management tool would use it. Run
+// by run_client_scenario.py (like the Perl and node clients), which starts
+// vsad with two accounts (an administrator and "viewer") and passes:
+//
+//   gsoap_scenario_client URL CA_FILE ADMIN ADMIN_PASSWORD VIEWER VIEWER_PASSWORD ISO
+//
+// Scenario: log on (Session_Logon, then the SessionToken header); create a
+// dynamic VHD (task), a VM, attach the disk and a DVD image, start it
+// (task), see it Running with a non-empty 64x48 thumbnail, pause, resume,
+// save (task), start it again from the saved state, turn it off, read the
+// event log, and delete it; an ACL step where the viewer is denied reading
+// a VM (the fault names the right) until the administrator allows it.
+// Faults are checked for their VirtualServerFault detail (HRESULT, name,
+// message). Prints one line per check and "N passed, N failed"; exits 1 on
+// any failure.
+#include "soapH.h"
+#include "soapVirtualServerBindingProxy.h"
+
+#include <chrono>
+#include <cstdio>
+#include <filesystem>
+#include <optional>
+#include <regex>
+#include <string>
+#include <thread>
+#include <vector>
+
+namespace {
+
+constexpr unsigned E_ACCESSDENIED = 0x80070005;
+constexpr unsigned E_INVALIDARG = 0x80070057;
+// VMVMState (vs-api.md section 4).
+constexpr int TURNED_OFF = 1, SAVED = 2, RUNNING = 5, PAUSED = 6;
+
+int g_passed = 0;
+int g_failed = 0;
+
+bool check(bool condition, std::string const& what) {
+    ++(condition ? g_passed : g_failed);
+    std::printf("%s %s\n", condition ? "PASS" : "FAIL", what.c_str());
+    std::fflush(stdout);
+    return condition;
+}
+
+struct Fault {
+    unsigned hresult{0};
+    std::string name, message, faultstring;
+};
+
+// One session: a proxy with TLS verification against vsad's certificate
+// (host-name checking on: it names 127.0.0.1) and, once logged on, the
+// SessionToken header on every call.
+class Session {
+public:
+    Session(std::string url, std::string const& ca_file) : m_endpoint(std::move(url)) {
+        m_proxy.soap_endpoint = m_endpoint.c_str();
+        m_proxy.soap->recv_timeout = m_proxy.soap->send_timeout = 120; // seconds: a hung call fails
+        if (soap_ssl_client_context(m_proxy.soap, SOAP_SSL_DEFAULT, nullptr, nullptr, ca_file.c_str(),
+                                    nullptr, nullptr) != SOAP_OK)
+            throw std::runtime_error("cannot set up TLS with " + ca_file);
+    }
+
+    void set_token(std::string token) { m_token = std::move(token); }
+
+    // Calls `op`; the response, or nullopt with the fault in last_fault().
+    template <class Request, class Response>
+    std::optional<Response> call(int (VirtualServerBindingProxy::*op)(Request*, Response&), Request request) {
+        if (!m_token.empty()) m_proxy.soap_header(&m_token);
+        Response response;
+        m_fault = {};
+        int rc = (m_proxy.*op)(&request, response);
+        if (rc == SOAP_OK) return response;
+        if (rc == 401) { // no or a dead session: HTTP 401, no SOAP body to read
+            m_fault = {E_ACCESSDENIED, "HTTP 401", "", ""};
+            return std::nullopt;
+        }
+        auto const* fault = m_proxy.soap->fault;
+        auto const* detail = fault && fault->detail ? fault->detail->vs__VirtualServerFault : nullptr;
+        if (!detail) {
+            // A transport or HTTP failure is not part of the scenario.
+            char buffer[512] = {};
+            soap_sprint_fault(m_proxy.soap, buffer, sizeof buffer);
+            throw std::runtime_error("gSOAP error " + std::to_string(rc) + ": " + buffer);
+        }
+        char const** faultstring = soap_faultstring(m_proxy.soap);
+        m_fault = {detail->hresult, detail->hresultName, detail->message,
+                   faultstring && *faultstring ? *faultstring : ""};
+        return std::nullopt;
+    }
+
+    Fault const& last_fault() const { return m_fault; }
+
+private:
+    VirtualServerBindingProxy m_proxy{SOAP_C_UTFSTRING | SOAP_XML_STRICT};
+    std::string m_endpoint;
+    std::string m_token;
+    Fault m_fault;
+};
+
+// The response of a call that must succeed (a failed check naming the
+// fault otherwise).
+template <class Request, class Response>
+std::optional<Response> must(Session& s, int (VirtualServerBindingProxy::*op)(Request*, Response&),
+                             Request request, std::string const& what) {
+    auto response = s.call(op, std::move(request));
+    if (!response) check(false, what + ": " + s.last_fault().name + " " + s.last_fault().message);
+    return response;
+}
+
+// A fault with the given HRESULT whose message matches, and whose
+// faultstring is that message (vsad puts the same text in both).
+template <class Request, class Response>
+void expect_fault(Session& s, int (VirtualServerBindingProxy::*op)(Request*, Response&), Request request,
+                  unsigned hresult, std::string const& name, std::string const& pattern,
+                  std::string const& what) {
+    bool faulted = !s.call(op, std::move(request)).has_value();
+    auto const& f = s.last_fault();
+    check(faulted && f.hresult == hresult && f.name == name &&
+              std::regex_search(f.message, std::regex(pattern)) && f.faultstring == f.message,
+          what + " (" + (faulted ? f.name + ": " + f.message : std::string("no fault")) + ")");
+}
+
+using Proxy = VirtualServerBindingProxy;
+
+std::string logon(Session& s, std::string const& user, std::string const& password) {
+    _vs__Session_USCORELogon request;
+    request.userName = user;
+    request.password = password;
+    auto response = must(s, &Proxy::Session_USCORELogon, request, "Session_Logon as " + user);
+    std::string token = response ? response->returnval : "";
+    s.set_token(token);
+    return token;
+}
+
+// Waits for the task to complete and checks its Result.
+void wait_task(Session& s, std::string const& task, std::string const& what) {
+    if (!check(!task.empty(), what + " returns a task")) return;
+    auto deadline = std::chrono::steady_clock::now() + std::chrono::minutes(2);
+    for (;;) {
+        _vs__IVMTask_USCOREWaitForCompletion wait;
+        wait._USCOREthis = task;
+        wait.timeout = 5000;
+        auto done = must(s, &Proxy::IVMTask_USCOREWaitForCompletion, wait, what + ": WaitForCompletion");
+        if (!done || done->returnval || std::chrono::steady_clock::now() > deadline) break;
+    }
+    _vs__IVMTask_USCOREget_USCOREResult result;
+    result._USCOREthis = task;
+    auto r = must(s, &Proxy::IVMTask_USCOREget_USCOREResult, result, what + ": Result");
+    _vs__IVMTask2_USCOREget_USCOREErrorDescription error;
+    error._USCOREthis = task;
+    auto e = must(s, &Proxy::IVMTask2_USCOREget_USCOREErrorDescription, error, what + ": ErrorDescription");
+    check(r && r->returnval == 0, what + " completes (Result " + (r ? std::to_string(r->returnval) : "?") +
+                                      ": " + (e ? e->returnval : "") + ")");
+}
+
+int state(Session& s, std::string const& vm) {
+    _vs__IVMVirtualMachine_USCOREget_USCOREState request;
+    request._USCOREthis = vm;
+    auto response = must(s, &Proxy::IVMVirtualMachine_USCOREget_USCOREState, request, "get_State");
+    return response ? response->returnval : -1;
+}
+
+#define VM_TASK(op, vm, what)                                                                                \
+    [&] {                                                                                                    \
+        _vs__IVMVirtualMachine_USCORE##op request;                                                           \
+        request._USCOREthis = (vm);                                                                          \
+        auto response = must(a, &Proxy::IVMVirtualMachine_USCORE##op, request, what);                        \
+        return response ? response->returnval : std::string();                                               \
+    }()
+
+#define VM_CALL(op, vm, what)                                                                                \
+    do {                                                                                                     \
+        _vs__IVMVirtualMachine_USCORE##op request;                                                           \
+        request._USCOREthis = (vm);                                                                          \
+        must(a, &Proxy::IVMVirtualMachine_USCORE##op, request, what);                                        \
+    } while (false)
+
+void scenario(std::vector<std::string> const& args) {
+    auto const& url = args[0];
+    auto const& ca = args[1];
+    auto const& admin = args[2];
+    auto const& viewer = args[4];
+    auto const& iso = args[6];
+
+    Session a(url, ca);
+    std::string token = logon(a, admin, args[3]);
+    check(token.size() > 20, "Session_Logon returns a token");
+    auto who =
+        must(a, &Proxy::Session_USCORECurrentUser, _vs__Session_USCORECurrentUser{}, "Session_CurrentUser");
+    check(who && who->returnval == admin, "the token authenticates as the administrator");
+    Session anonymous(url, ca);
+    check(!anonymous.call(&Proxy::IVMVirtualServer_USCOREget_USCOREName,
+                          _vs__IVMVirtualServer_USCOREget_USCOREName{}) &&
+              anonymous.last_fault().name == "HTTP 401",
+          "no token, no access (HTTP 401)");
+    {
+        _vs__IVMVirtualMachine_USCOREget_USCOREName bad;
+        bad._USCOREthis = "not-a-vm";
+        expect_fault(a, &Proxy::IVMVirtualMachine_USCOREget_USCOREName, bad, E_INVALIDARG, "E_INVALIDARG",
+                     "not-a-vm", "a bad reference faults with E_INVALIDARG naming it");
+    }
+
+    // The disk: a dynamic VHD inside the default VM folder.
+    auto folder = must(a, &Proxy::IVMVirtualServer_USCOREget_USCOREDefaultVMConfigurationPath,
+                       _vs__IVMVirtualServer_USCOREget_USCOREDefaultVMConfigurationPath{},
+                       "DefaultVMConfigurationPath");
+    std::string const vhd = (folder ? folder->returnval : std::string("/nonexistent")) + "/gsoap/gsoap.vhd";
+    {
+        _vs__IVMVirtualServer_USCORECreateDynamicVirtualHardDisk create;
+        create.imagePath = vhd;
+        create.size = 64;
+        auto task = must(a, &Proxy::IVMVirtualServer_USCORECreateDynamicVirtualHardDisk, create,
+                         "CreateDynamicVirtualHardDisk");
+        wait_task(a, task ? task->returnval : "", "CreateDynamicVirtualHardDisk");
+    }
+    check(std::filesystem::exists(vhd), "the VHD exists");
+
+    _vs__IVMVirtualServer_USCORECreateVirtualMachine create_vm;
+    create_vm.configurationName = "gsoap-vm";
+    auto created =
+        must(a, &Proxy::IVMVirtualServer_USCORECreateVirtualMachine, create_vm, "CreateVirtualMachine");
+    std::string const vm = created ? created->returnval : "";
+    check(!vm.empty(), "CreateVirtualMachine");
+    {
+        _vs__IVMVirtualMachine_USCOREset_USCOREMemory memory;
+        memory._USCOREthis = vm;
+        memory.memory = 32;
+        must(a, &Proxy::IVMVirtualMachine_USCOREset_USCOREMemory, memory, "set_Memory");
+        _vs__IVMVirtualMachine_USCOREAddHardDiskConnection disk;
+        disk._USCOREthis = vm;
+        disk.hardDiskPath = vhd;
+        auto connection =
+            must(a, &Proxy::IVMVirtualMachine_USCOREAddHardDiskConnection, disk, "AddHardDiskConnection");
+        check(connection && !connection->returnval.empty(), "AddHardDiskConnection");
+    }
+    std::string dvd;
+    {
+        _vs__IVMVirtualMachine_USCOREAddDVDROMDrive add;
+        add._USCOREthis = vm;
+        add.busNumber = 1;
+        auto drive = must(a, &Proxy::IVMVirtualMachine_USCOREAddDVDROMDrive, add, "AddDVDROMDrive");
+        dvd = drive ? drive->returnval : "";
+        _vs__IVMDVDDrive_USCOREAttachImage attach;
+        attach._USCOREthis = dvd;
+        attach.imagePath = iso;
+        must(a, &Proxy::IVMDVDDrive_USCOREAttachImage, attach, "AttachImage");
+        _vs__IVMDVDDrive_USCOREget_USCOREImageFile image;
+        image._USCOREthis = dvd;
+        auto file = must(a, &Proxy::IVMDVDDrive_USCOREget_USCOREImageFile, image, "get_ImageFile");
+        check(file && file->returnval == iso, "the DVD image is attached");
+    }
+
+    // The power cycle, from the event-log sequence number before it.
+    auto mark = must(a, &Proxy::IVMVirtualServer_USCOREget_USCORELastEventSequence,
+                     _vs__IVMVirtualServer_USCOREget_USCORELastEventSequence{}, "LastEventSequence");
+    wait_task(a, VM_TASK(Startup, vm, "Startup"), "Startup");
+    check(state(a, vm) == RUNNING, "the VM is Running");
+    {
+        _vs__IVMVirtualMachine_USCOREget_USCOREDisplay get_display;
+        get_display._USCOREthis = vm;
+        auto display = must(a, &Proxy::IVMVirtualMachine_USCOREget_USCOREDisplay, get_display, "get_Display");
+        std::vector<unsigned> pixels;
+        bool drawn = false;
+        // The firmware needs a moment to draw something.
+        for (int i = 0; i < 50 && display && !drawn; ++i) {
+            _vs__IVMDisplay_USCOREget_USCOREThumbnail thumbnail;
+            thumbnail._USCOREthis = display->returnval;
+            auto answer = must(a, &Proxy::IVMDisplay_USCOREget_USCOREThumbnail, thumbnail, "get_Thumbnail");
+            pixels = answer && answer->returnval ? answer->returnval->item : std::vector<unsigned>{};
+            for (unsigned pixel : pixels)
+                drawn = drawn || pixel != 0;
+            if (!drawn) std::this_thread::sleep_for(std::chrono::milliseconds(200));
+        }
+        check(pixels.size() == 64 * 48,
+              "the thumbnail has 64 x 48 pixels (" + std::to_string(pixels.size()) + ")");
+        check(drawn, "the thumbnail is not blank");
+    }
+    VM_CALL(Pause, vm, "Pause");
+    check(state(a, vm) == PAUSED, "Pause: the VM is Paused");
+    VM_CALL(Resume, vm, "Resume");
+    check(state(a, vm) == RUNNING, "Resume: the VM is Running");
+    wait_task(a, VM_TASK(Save, vm, "Save"), "Save");
+    check(state(a, vm) == SAVED, "the VM is Saved");
+    wait_task(a, VM_TASK(Startup, vm, "Startup from the saved state"), "Startup from the saved state");
+    check(state(a, vm) == RUNNING, "restored and Running");
+    wait_task(a, VM_TASK(TurnOff, vm, "TurnOff"), "TurnOff");
+    check(state(a, vm) == TURNED_OFF, "the VM is TurnedOff");
+
+    // Every state change of the cycle, in order: Starting, Running, Paused,
+    // Running, Saving, Saved, Starting, Restoring, Running, TurningOff,
+    // TurnedOff.
+    {
+        _vs__IVMVirtualServer_USCOREGetEvents get;
+        get.afterSequence = mark ? mark->returnval : 0;
+        get.maxCount = 1000;
+        auto events = must(a, &Proxy::IVMVirtualServer_USCOREGetEvents, get, "GetEvents");
+        std::string states;
+        if (events && events->returnval)
+            for (auto const* event : events->returnval->item)
+                if (event && event->kind == "OnVMStateChange" && event->object == vm)
+                    states += (states.empty() ? "" : ",") + std::to_string(event->state);
+        check(states == "3,5,6,5,7,2,3,4,5,8,1", "the event log has every state in order (" + states + ")");
+    }
+
+    // ACLs: the viewer may not read the VM until the administrator allows it.
+    Session v(url, ca);
+    logon(v, viewer, args[5]);
+    _vs__IVMVirtualServer_USCORECreateVirtualMachine create_acl;
+    create_acl.configurationName = "gsoap-acl";
+    auto acl_created =
+        must(a, &Proxy::IVMVirtualServer_USCORECreateVirtualMachine, create_acl, "CreateVirtualMachine");
+    std::string const vm2 = acl_created ? acl_created->returnval : "";
+    _vs__IVMVirtualMachine_USCOREget_USCOREName read_name;
+    read_name._USCOREthis = vm2;
+    expect_fault(v, &Proxy::IVMVirtualMachine_USCOREget_USCOREName, read_name, E_ACCESSDENIED,
+                 "E_ACCESSDENIED", "'" + viewer + "' lacks the read right",
+                 "the viewer is denied, and told which right");
+    {
+        _vs__IVMVirtualMachine_USCOREget_USCORESecurity get_security;
+        get_security._USCOREthis = vm2;
+        auto security =
+            must(a, &Proxy::IVMVirtualMachine_USCOREget_USCORESecurity, get_security, "get_Security");
+        _vs__IVMSecurity_USCOREAddEntry add;
+        add._USCOREthis = security ? security->returnval : "";
+        add.nameOrSid = viewer;
+        add.type = 0; // vmAccessRightsType_Allowed
+        auto entry = must(a, &Proxy::IVMSecurity_USCOREAddEntry, add, "AddEntry");
+        _vs__IVMAccessRights_USCOREset_USCOREReadAccess allow;
+        allow._USCOREthis = entry ? entry->returnval : "";
+        allow.readAccess = true;
+        must(a, &Proxy::IVMAccessRights_USCOREset_USCOREReadAccess, allow, "set_ReadAccess");
+    }
+    auto name = must(v, &Proxy::IVMVirtualMachine_USCOREget_USCOREName, read_name, "get_Name as the viewer");
+    check(name && name->returnval == "gsoap-acl", "allowed, the viewer reads it");
+    _vs__IVMVirtualMachine_USCOREStartup start_acl;
+    start_acl._USCOREthis = vm2;
+    expect_fault(v, &Proxy::IVMVirtualMachine_USCOREStartup, start_acl, E_ACCESSDENIED, "E_ACCESSDENIED",
+                 "lacks the execute right", "but may not start it");
+
+    for (auto const& [ref, what] :
+         {std::pair{vm, "DeleteVirtualMachine"}, {vm2, "DeleteVirtualMachine (ACL VM)"}}) {
+        _vs__IVMVirtualServer_USCOREDeleteVirtualMachine remove;
+        remove.virtualMachine = ref;
+        auto removed = must(a, &Proxy::IVMVirtualServer_USCOREDeleteVirtualMachine, remove, what);
+        check(removed && removed->returnval, what);
+    }
+    {
+        auto listed = must(a, &Proxy::IVMVirtualServer_USCOREget_USCOREVirtualMachines,
+                           _vs__IVMVirtualServer_USCOREget_USCOREVirtualMachines{}, "get_VirtualMachines");
+        bool present = false;
+        if (listed && listed->returnval)
+            for (auto const& ref : listed->returnval->item)
+                present = present || ref == vm;
+        check(listed && !present, "the VM is gone");
+    }
+    must(a, &Proxy::Session_USCORELogoff, _vs__Session_USCORELogoff{}, "Session_Logoff");
+    check(!a.call(&Proxy::IVMVirtualServer_USCOREget_USCOREName,
+                  _vs__IVMVirtualServer_USCOREget_USCOREName{}) &&
+              a.last_fault().name == "HTTP 401",
+          "Session_Logoff ends the session (HTTP 401)");
+}
+
+} // namespace
+
+int main(int argc, char** argv) {
+    if (argc != 8) {
+        std::fprintf(stderr, "usage: gsoap_scenario_client URL CA ADMIN PASSWORD VIEWER PASSWORD ISO\n");
+        return 2;
+    }
+    try {
+        scenario(std::vector<std::string>(argv + 1, argv + argc));
+    } catch (std::exception const& e) {
+        // A transport or client failure ends the scenario: a failed check,
+        // so the summary line still comes out.
+        check(false, std::string("the scenario runs to its end (") + e.what() + ")");
+    }
+    std::printf("%d passed, %d failed\n", g_passed, g_failed);
+    return g_failed ? 1 : 0;
+}
