@@ -987,6 +987,11 @@ VSA_DVD_GET(ImageFile, std::string, drive.image_file())
 VSA_DVD_GET(BusType, std::int32_t, static_cast<std::int32_t>(drive.location().bus_type))
 VSA_DVD_GET(BusNumber, std::int32_t, drive.location().bus)
 VSA_DVD_GET(DeviceNumber, std::int32_t, drive.location().device)
+// Empty (Virtual Server's S_FALSE) for an image or nothing, as ImageFile is
+// empty for a host drive.
+VSA_DVD_GET(HostDriveLetter, std::string,
+            drive.attachment() == services::DvdAttachment::HostDrive ? drive.host_drive_letter()
+                                                                     : std::string())
 #undef VSA_DVD_GET
 
 VSA_OP(IVMDVDDrive_USCOREAttachImage) {
@@ -1002,6 +1007,22 @@ VSA_OP(IVMDVDDrive_USCOREReleaseImage) {
     return act([&]() -> ServiceResult<void> {
         auto parsed = TRY(parse_dvd_ref(request->_USCOREthis));
         return runtime().release_dvd_image(parsed.first, parsed.second);
+    });
+}
+
+// Host optical drives: only ids of services/host_optical_drives.h's table
+// (the "drive letter"), never a path; the rules are VmRuntime's.
+VSA_OP(IVMDVDDrive_USCOREAttachHostDrive) {
+    return act([&]() -> ServiceResult<void> {
+        auto parsed = TRY(parse_dvd_ref(request->_USCOREthis));
+        return runtime().attach_dvd_host_drive(parsed.first, parsed.second, request->driveLetter);
+    });
+}
+
+VSA_OP(IVMDVDDrive_USCOREReleaseHostDrive) {
+    return act([&]() -> ServiceResult<void> {
+        auto parsed = TRY(parse_dvd_ref(request->_USCOREthis));
+        return runtime().release_dvd_host_drive(parsed.first, parsed.second);
     });
 }
 
@@ -1317,6 +1338,14 @@ VSA_HD_GET(SizeInGuest, std::string, std::to_string(disk.size_in_guest))
 VSA_HD_GET(SizeOnHost, std::string, std::to_string(disk.size_on_host))
 VSA_HD_GET(Parent, std::string, disk.parent.string())
 #undef VSA_HD_GET
+
+// Re-links a differencing disk to its parent at another path
+// (services/hard_disk.h, services/storage/vhd_relink.h).
+VSA_OP(IVMHardDisk_USCOREset_USCOREParent) {
+    return act([&]() -> ServiceResult<void> {
+        return services::set_hard_disk_parent(inventory(), request->_USCOREthis, request->parent);
+    });
+}
 
 VSA_OP(IVMHardDisk_USCORECompact) {
     return answer(response.returnval, [&]() -> ServiceResult<std::string> {

@@ -12,9 +12,13 @@
 #include "services/service_error.h"
 
 #include <cstdint>
+#include <optional>
 #include <string>
 
 namespace vsa::services {
+
+inline constexpr std::int32_t IDE_BUSES = 2;
+inline constexpr std::int32_t IDE_DEVICES_PER_BUS = 2;
 
 struct BusLocation {
     DriveBusType bus_type{DriveBusType::Ide};
@@ -23,14 +27,19 @@ struct BusLocation {
 
     // 0..3: primary master, primary slave, secondary master, secondary slave.
     std::int32_t ide_slot() const { return bus * 2 + device; }
+    // The worker's drive slot (ide_slot) of a location it emulates, an IDE
+    // one in range; nullopt for any other.
+    std::optional<unsigned> worker_slot() const {
+        if (bus_type != DriveBusType::Ide || bus < 0 || bus >= IDE_BUSES || device < 0 ||
+            device >= IDE_DEVICES_PER_BUS)
+            return std::nullopt;
+        return static_cast<unsigned>(ide_slot());
+    }
     std::string to_string() const; // "IDE 1:0"
 
     friend bool operator==(BusLocation const&, BusLocation const&) = default;
     friend auto operator<=>(BusLocation const&, BusLocation const&) = default;
 };
-
-inline constexpr std::int32_t IDE_BUSES = 2;
-inline constexpr std::int32_t IDE_DEVICES_PER_BUS = 2;
 
 // E_INVALIDARG for a bus or device number out of range or an invalid bus
 // type; VM_E_DRIVE_INVALID for SCSI (see above).

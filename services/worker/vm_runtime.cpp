@@ -64,10 +64,9 @@ std::vector<std::string> VmRuntime::worker_arguments(VirtualMachine const& vm) c
         slot = "--disk=";
     std::size_t used = 0;
     for (auto const& disk : vm.hard_disk_connections()) {
-        auto const& at = disk.location();
-        if (at.bus_type != DriveBusType::Ide || at.bus < 0 || at.bus > 1 || at.device < 0 || at.device > 1)
-            continue; // the model allows only these; SCSI is not emulated
-        auto slot = static_cast<std::size_t>(at.bus * 2 + at.device);
+        auto emulated = disk.location().worker_slot();
+        if (!emulated) continue; // the model allows only these; SCSI is not emulated
+        std::size_t const slot = *emulated;
         // An undoable VM's worker never sees its base disks (an undo disk
         // not recorded yet leaves the slot empty rather than expose the
         // base; startup records them first).
@@ -78,10 +77,9 @@ std::vector<std::string> VmRuntime::worker_arguments(VirtualMachine const& vm) c
     // disc of their captured host drive, or empty (a host drive without a
     // disc, or one the table no longer has: vm_runtime_media.cpp).
     for (auto const& dvd : vm.dvd_drives()) {
-        auto const& at = dvd.location();
-        if (at.bus_type != DriveBusType::Ide || at.bus < 0 || at.bus > 1 || at.device < 0 || at.device > 1)
-            continue;
-        auto slot = static_cast<std::size_t>(at.bus * 2 + at.device);
+        auto emulated = dvd.location().worker_slot();
+        if (!emulated) continue;
+        std::size_t const slot = *emulated;
         std::optional<std::string> media;
         if (dvd.attachment() == DvdAttachment::Image && !dvd.image_file().empty())
             media = dvd.image_file();

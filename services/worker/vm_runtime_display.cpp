@@ -362,11 +362,12 @@ ServiceResult<void> VmRuntime::change_dvd_media(Guid const& id, BusLocation cons
             return service_error(hr::VM_E_VM_RUNNING, "virtual machine \"" + vm->name() +
                                                           "\" is changing state; change its media once it "
                                                           "runs or is off");
-        if (at.bus_type != DriveBusType::Ide || at.bus < 0 || at.bus > 1 || at.device < 0 || at.device > 1)
+        auto const slot = at.worker_slot();
+        if (!slot)
             return service_error(hr::VM_E_DRIVE_INVALID, "the DVD drive is not on an IDE bus location");
         inserted = image.has_value();
         control::Request request{0, image ? control::Command::InsertMedia : control::Command::EjectMedia};
-        request.slot = static_cast<unsigned>(at.bus * 2 + at.device);
+        request.slot = *slot;
         if (image) request.path = *image;
         auto reply = worker->request(request, m_options.command_timeout);
         if (reply.is_error()) {
@@ -384,7 +385,7 @@ ServiceResult<void> VmRuntime::change_dvd_media(Guid const& id, BusLocation cons
             log("virtual machine \"" + vm->name() + "\": the DVD drive at " + at.to_string() +
                 " stays empty: " + error.message);
             request = control::Request{0, control::Command::EjectMedia};
-            request.slot = static_cast<unsigned>(at.bus * 2 + at.device);
+            request.slot = *slot;
             TRY(worker->request(request, m_options.command_timeout));
             inserted = false;
         }

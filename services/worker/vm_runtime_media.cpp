@@ -9,16 +9,6 @@
 
 namespace vsa::services {
 
-namespace {
-
-std::optional<unsigned> ide_slot(BusLocation const& at) {
-    if (at.bus_type != DriveBusType::Ide || at.bus < 0 || at.bus > 1 || at.device < 0 || at.device > 1)
-        return std::nullopt;
-    return static_cast<unsigned>(at.bus * 2 + at.device);
-}
-
-} // namespace
-
 VmRuntime::HostMedia VmRuntime::probe_host_drive(std::string const& drive_id) const {
     HostMedia media;
     media.drive_id = drive_id;
@@ -32,7 +22,7 @@ VmRuntime::HostMedia VmRuntime::probe_host_drive(std::string const& drive_id) co
 std::map<unsigned, VmRuntime::HostMedia> VmRuntime::host_media_of(VirtualMachine const& vm) const {
     std::map<unsigned, HostMedia> media;
     for (auto const& dvd : vm.dvd_drives()) {
-        auto slot = ide_slot(dvd.location());
+        auto slot = dvd.location().worker_slot();
         if (slot && dvd.attachment() == DvdAttachment::HostDrive)
             media[*slot] = probe_host_drive(dvd.host_drive_letter());
     }
@@ -50,7 +40,7 @@ ServiceResult<void> VmRuntime::attach_dvd_host_drive(Guid const& id, BusLocation
     change.empty_if_unreadable = true;
     change.done = [&](Session& session, bool inserted) {
         if (!inserted) media.signature.reset();
-        if (auto slot = ide_slot(at)) session.host_media[*slot] = media;
+        if (auto slot = at.worker_slot()) session.host_media[*slot] = media;
     };
     return change_dvd_media(id, at, change);
 }
@@ -59,7 +49,7 @@ ServiceResult<void> VmRuntime::release_dvd_host_drive(Guid const& id, BusLocatio
     DvdChange change;
     change.edit = [](DvdDrive& dvd) { return dvd.release_host_drive(); };
     change.done = [&](Session& session, bool) {
-        if (auto slot = ide_slot(at)) session.host_media.erase(*slot);
+        if (auto slot = at.worker_slot()) session.host_media.erase(*slot);
     };
     return change_dvd_media(id, at, change);
 }
