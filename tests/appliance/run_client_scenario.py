@@ -9,9 +9,9 @@ starts vsad with real vsa-vm workers, copies the ISO into the default VM
 folder (inside the allowed roots) and runs
   CLIENT_COMMAND... URL CA_FILE admin ADMIN_PASSWORD viewer VIEWER_PASSWORD ISO
 whose exit status and "N passed, N failed" line are the result. Used for the
-Perl SOAP::Lite (soap_lite_client.pl), node soap
-(tests/clients/node/soap_client.mjs) and gSOAP C++ (gsoap_scenario_client)
-scenarios, which share this contract.
+python3-zeep (zeep_scenario_client.py), Perl SOAP::Lite
+(soap_lite_client.pl), node soap (tests/clients/node/soap_client.mjs) and
+gSOAP C++ (gsoap_scenario_client) scenarios, which share this contract.
 """
 import os
 import shutil
