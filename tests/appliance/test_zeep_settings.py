@@ -49,6 +49,20 @@ class SettingsTest(ZeepTestCase):
     def make_counter_vm(self, name):
         return make_counter_vm(self.s, VSA_VHD, COUNTER_DISK, name)[0]
 
+    def run_on_child(self, name, top):
+        """A running counter VM that boots from `top`, a differencing disk
+        made over its own VHD; returns the VM, that VHD and `top`."""
+        s = self.s
+        vm = self.make_counter_vm(name)
+        vhd = os.path.join(os.path.dirname(s.IVMVirtualMachine_get_File(_this=vm)), name + ".vhd")
+        self.wait_task(s.IVMVirtualServer_CreateDifferencingVirtualHardDisk(imagePath=top, parentPath=vhd))
+        s.IVMVirtualMachine_RemoveHardDiskConnection(
+            _this=vm, hardDiskConnection=s.IVMVirtualMachine_get_HardDiskConnections(_this=vm)[0])
+        s.IVMVirtualMachine_AddHardDiskConnection(_this=vm, hardDiskPath=top, busType=0, busNumber=0,
+                                                  deviceNumber=0)
+        self.wait_task(s.IVMVirtualMachine_Startup(_this=vm))
+        return vm, vhd, top
+
     def test_network_adapter_settings(self):
         s = self.s
         vm = s.IVMVirtualServer_CreateVirtualMachine(configurationName="nics", configurationPath="")
@@ -309,15 +323,7 @@ class SettingsTest(ZeepTestCase):
                           "VM_E_INVALID_HD_FILE")
 
         # A disk a running VM has open (here the child it boots from) is not merged.
-        vm = self.make_counter_vm("diskuser")
-        vhd = os.path.join(os.path.dirname(s.IVMVirtualMachine_get_File(_this=vm)), "diskuser.vhd")
-        top = os.path.join(folder, "disks", "top.vhd")
-        self.wait_task(s.IVMVirtualServer_CreateDifferencingVirtualHardDisk(imagePath=top, parentPath=vhd))
-        s.IVMVirtualMachine_RemoveHardDiskConnection(
-            _this=vm, hardDiskConnection=s.IVMVirtualMachine_get_HardDiskConnections(_this=vm)[0])
-        s.IVMVirtualMachine_AddHardDiskConnection(_this=vm, hardDiskPath=top, busType=0, busNumber=0,
-                                                  deviceNumber=0)
-        self.wait_task(s.IVMVirtualMachine_Startup(_this=vm))
+        vm, vhd, top = self.run_on_child("diskuser", os.path.join(folder, "disks", "top.vhd"))
         self.assert_fault(lambda: s.IVMHardDisk_Merge(_this=s.IVMVirtualServer_GetHardDisk(imagePath=top)),
                           "E_SHARING_VIOLATION")
         self.wait_task(s.IVMVirtualMachine_TurnOff(_this=vm))
@@ -369,15 +375,7 @@ class SettingsTest(ZeepTestCase):
             self.assertEqual(f.read(), before)
 
         # Not while a running VM uses the child.
-        vm = self.make_counter_vm("relinker")
-        vhd = os.path.join(os.path.dirname(s.IVMVirtualMachine_get_File(_this=vm)), "relinker.vhd")
-        top = os.path.join(folder, "relink", "top.vhd")
-        self.wait_task(s.IVMVirtualServer_CreateDifferencingVirtualHardDisk(imagePath=top, parentPath=vhd))
-        s.IVMVirtualMachine_RemoveHardDiskConnection(
-            _this=vm, hardDiskConnection=s.IVMVirtualMachine_get_HardDiskConnections(_this=vm)[0])
-        s.IVMVirtualMachine_AddHardDiskConnection(_this=vm, hardDiskPath=top, busType=0, busNumber=0,
-                                                  deviceNumber=0)
-        self.wait_task(s.IVMVirtualMachine_Startup(_this=vm))
+        vm, vhd, top = self.run_on_child("relinker", os.path.join(folder, "relink", "top.vhd"))
         self.assert_fault(lambda: s.IVMHardDisk_set_Parent(_this=top, parent=vhd), "E_SHARING_VIOLATION")
         self.wait_task(s.IVMVirtualMachine_TurnOff(_this=vm))
         s.IVMHardDisk_set_Parent(_this=top, parent=vhd)
