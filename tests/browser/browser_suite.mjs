@@ -10,7 +10,8 @@
 // new disk and the CD in the wizard; start it from the master status list;
 // open its console and see the guest's boot text, the same picture the
 // API's CaptureScreen reports; type into the guest (its COM1 log must echo
-// the keys, the console and CaptureScreen must show them); save and
+// the keys, the console and CaptureScreen must show them); move and click
+// the mouse (the guest's PS/2 packet handler reports both on COM1); save and
 // restore (the typed text survives); turn off; delete. Every page is
 // photographed at 1280x800 and at phone width (390x844), must not overflow
 // sideways at phone width, and must log no console error or warning.
@@ -255,6 +256,17 @@ async function scenario(browser) {
     `the keys reached the guest (COM1 echoes "${TYPED}")`);
   await consoleShowsApiScreen(page, vmRef, 'typed text');
   await shot(page, 'console-typed-desktop');
+
+  // The mouse: the guest's BIOS found the PS/2 mouse, and motion and a
+  // left click over the console reach the guest's packet handler.
+  check(com1Log(vmFile).includes('VSA-TYPEWRITER-MOUSE-ON'), 'the guest found the PS/2 mouse');
+  const box = await page.locator('[data-testid="console-screen"] canvas').boundingBox();
+  await page.mouse.move(box.x + box.width / 2, box.y + box.height / 2);
+  for (let i = 1; i <= 10; i += 1) await page.mouse.move(box.x + box.width / 2 + 8 * i, box.y + box.height / 2 + 5 * i);
+  await page.mouse.down();
+  await page.mouse.up();
+  check(await waitFor(() => com1Log(vmFile).includes('VSA-MOUSE-MOVE'), 20000), 'mouse motion reached the guest');
+  check(await waitFor(() => com1Log(vmFile).includes('VSA-MOUSE-LEFT'), 20000), 'a left click reached the guest');
 
   // Save and restore: the typed text survives.
   await page.goto(`${URL_BASE}index.html`);

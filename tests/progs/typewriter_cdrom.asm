@@ -12,6 +12,12 @@
 ;   COM1    "VSA-TYPEWRITER-READY" once the banner is up, then each key's
 ;           character as typed ("\n" for Enter), so a test can check the
 ;           keys reached the guest without reading the screen
+;   mouse   through the BIOS's PS/2 pointing device services (INT 15h
+;           C205h/C207h/C200h: SeaBIOS drives the mouse on the 8042's aux
+;           port and calls our handler per packet): COM1 gets
+;           "VSA-TYPEWRITER-MOUSE-ON" (or "-NO-MOUSE" when the BIOS finds
+;           none), then "VSA-MOUSE-MOVE" at the first motion and
+;           "VSA-MOUSE-LEFT" at each press of the left button
 ;
 ; Between keys the guest waits in INT 16h, which halts with interrupts on:
 ; it heartbeats and costs little host CPU. No ACPI: it ignores the power
@@ -63,6 +69,9 @@ start:
         int 10h
         mov si, prompt
         call show
+        xor ax, ax
+        mov es, ax
+        call mouse_on
         mov si, ready
         call serial
 
@@ -94,6 +103,60 @@ start:
         call teletype                   ; ...and back again
         call com1_byte
         jmp .key
+
+; mouse_on: the BIOS's pointing device with our packet handler.
+mouse_on:
+        mov ax, 0C205h                  ; initialise, 3-byte packets
+        mov bh, 3
+        int 15h
+        jc .none
+        mov ax, 0C207h                  ; the handler at ES:BX
+        mov bx, mouse_handler
+        int 15h
+        jc .none
+        mov ax, 0C200h                  ; enable
+        mov bh, 1
+        int 15h
+        jc .none
+        mov si, mouse_text
+        jmp serial
+.none:  mov si, no_mouse_text
+        jmp serial
+
+; mouse_handler: called far by the BIOS's IRQ 12 handler with the packet
+; on the stack: status, X, Y and Z words (pushed in that order).
+mouse_handler:
+        push bp
+        mov bp, sp
+        push ax
+        push si
+        push ds
+        xor ax, ax
+        mov ds, ax
+        test byte [bp + 12], 1          ; status bit 0: the left button
+        jz .left_up
+        cmp byte [left_down], 0
+        jne .motion
+        mov byte [left_down], 1
+        mov si, left_text
+        call serial
+        jmp .motion
+.left_up:
+        mov byte [left_down], 0
+.motion:
+        mov al, [bp + 10]               ; X movement
+        or al, [bp + 8]                 ; Y movement
+        jz .done
+        cmp byte [moved], 0
+        jne .done
+        mov byte [moved], 1
+        mov si, move_text
+        call serial
+.done:  pop ds
+        pop si
+        pop ax
+        pop bp
+        retf
 
 ; teletype: AL at the cursor through INT 10h AH=0Eh (grey on black).
 teletype:
@@ -147,5 +210,11 @@ com1_byte:
 banner: db " VSA typewriter - the console test guest", 0
 prompt: db "Type here: ", 0
 ready:  db "VSA-TYPEWRITER-READY", 10, 0
+mouse_text:     db "VSA-TYPEWRITER-MOUSE-ON", 10, 0
+no_mouse_text:  db "VSA-TYPEWRITER-NO-MOUSE", 10, 0
+move_text:      db "VSA-MOUSE-MOVE", 10, 0
+left_text:      db "VSA-MOUSE-LEFT", 10, 0
+left_down:      db 0
+moved:          db 0
 
         times SECTOR - ($ - $$) db 0
