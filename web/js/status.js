@@ -20,6 +20,7 @@ import { initLayout, handleAuth, isLeaving } from './layout.js';
 import {
   el, isTrue, showMessage, errorText, stateName, STATE, runTask,
 } from './ui.js';
+import { ACTIONS, actionsFor } from './power.js';
 
 const POLL_MS = 5000;
 const LIVE_MS = 5000;
@@ -217,25 +218,6 @@ function removeVm(ref) {
 function isOn(vm) {
   const s = Number(vm.props.State);
   return s === STATE.Running || s === STATE.Paused;
-}
-
-const ACTIONS = {
-  start: { label: 'Start', op: 'IVMVirtualMachine_Startup', task: true, verb: 'Starting' },
-  turnoff: { label: 'Turn off', op: 'IVMVirtualMachine_TurnOff', task: true, verb: 'Turning off' },
-  save: { label: 'Save', op: 'IVMVirtualMachine_Save', task: true, verb: 'Saving' },
-  pause: { label: 'Pause', op: 'IVMVirtualMachine_Pause', task: false, verb: 'Pausing' },
-  resume: { label: 'Resume', op: 'IVMVirtualMachine_Resume', task: false, verb: 'Resuming' },
-  reset: { label: 'Reset', op: 'IVMVirtualMachine_Reset', task: true, verb: 'Resetting' },
-};
-
-function actionsFor(state) {
-  switch (state) {
-    case STATE.TurnedOff:
-    case STATE.Saved: return ['start'];
-    case STATE.Running: return ['turnoff', 'save', 'pause', 'reset'];
-    case STATE.Paused: return ['resume', 'turnoff', 'save'];
-    default: return [];
-  }
 }
 
 function render(vm) {
