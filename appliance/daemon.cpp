@@ -245,6 +245,7 @@ int VsaDaemon::main(std::vector<std::string> const&) {
                          cfg.listen.bind_address + ":" + std::to_string(main_listener.port()),
                          Poco::Logger::get("vsad.http")};
         if (longpoll_listener) http.long_poll_port = longpoll_listener->port();
+        http.main_port = main_listener.port();
         // The long-poll listener's context differs only in its role. Both
         // outlive the listeners (stopped below before they go).
         HttpContext long_poll_http = http;

@@ -64,7 +64,7 @@ public:
             ~Phase() { tracker.end_request(fd); }
         } phase(m_tracker, m_fd);
         try {
-            add_security_headers(response);
+            add_security_headers(response, long_poll_origin(request));
             route(request, response);
         } catch (Poco::Exception const& e) {
             fail(response, e.displayText());
@@ -85,6 +85,68 @@ private:
         }
     }
 
+    // The long-poll listener's origin as the pages of the main listener
+    // reach it (same host name, the long-poll port), for their CSP.
+    std::string long_poll_origin(HTTPServerRequest const& request) const {
+        if (m_context.long_poll || m_context.long_poll_port == 0) return {};
+        auto host = request.getHost();
+        if (!is_valid_host_header(host)) return {};
+        return "https://" + std::string(host_name_of(host)) + ":" + std::to_string(m_context.long_poll_port);
+    }
+
+    // On the long-poll listener: whether a request's Origin may call it.
+    // Pages come from the main listener (another port, so another origin:
+    // CORS applies) on the same host name; the listener's own origin is
+    // allowed too. Without an Origin header (SOAP clients) CORS does not
+    // apply at all.
+    enum class Cors { None, Allowed, Refused };
+    Cors cors_check(HTTPServerRequest const& request, std::string& origin) const {
+        origin = request.get("Origin", "");
+        if (origin.empty()) return Cors::None;
+        auto host = request.getHost();
+        if (!is_valid_host_header(host)) return Cors::Refused;
+        auto name = std::string(host_name_of(host));
+        if (origin == "https://" + name + ":" + std::to_string(m_context.main_port) ||
+            origin == "https://" + host)
+            return Cors::Allowed;
+        return Cors::Refused;
+    }
+
+    void allow_origin(HTTPServerResponse& response, std::string const& origin) {
+        response.set("Access-Control-Allow-Origin", origin);
+        response.set("Access-Control-Allow-Credentials", "true");
+        response.set("Vary", "Origin");
+    }
+
+    // The long-poll listener's CORS: a preflight (OPTIONS) is answered
+    // here; other requests get the allow headers, or are refused when they
+    // come from a page of a foreign origin. True when answered.
+    bool cors(HTTPServerRequest& request, HTTPServerResponse& response, std::string_view path) {
+        std::string origin;
+        auto verdict = cors_check(request, origin);
+        if (verdict == Cors::Refused) {
+            reject(response, HTTPResponse::HTTP_FORBIDDEN,
+                   "origin " + origin.substr(0, 200) + " may not call this long-poll listener\n");
+            return true;
+        }
+        if (request.getMethod() == "OPTIONS" && path == SOAP_PATH) {
+            if (verdict == Cors::Allowed) {
+                allow_origin(response, origin);
+                response.set("Access-Control-Allow-Methods", "POST");
+                response.set("Access-Control-Allow-Headers",
+                             "Content-Type, SOAPAction, X-Requested-With, Accept");
+                response.set("Access-Control-Max-Age", "600");
+            }
+            response.set("Allow", "GET, HEAD, POST, OPTIONS");
+            response.setStatusAndReason(HTTPResponse::HTTP_NO_CONTENT);
+            response.setContentLength(0);
+            response.send();
+            return true;
+        }
+        if (verdict == Cors::Allowed) allow_origin(response, origin);
+        return false;
+    }
+
     void route(HTTPServerRequest& request, HTTPServerResponse& response) {
         auto const& limits = m_context.limits;
         auto const& uri = request.getURI();
@@ -102,6 +164,7 @@ private:
         }
         auto const& method = request.getMethod();
         bool get = method == "GET" || method == "HEAD";
+        if (m_context.long_poll && cors(request, response, path)) return;
 
         if (path == SOAP_PATH && method == "POST") return soap(request, response);
         if (get &&
@@ -259,17 +322,29 @@ private:
 
 } // namespace
 
-void add_security_headers(Poco::Net::HTTPServerResponse& response) {
-    // The UI is self-contained: nothing from another origin, no framing.
+void add_security_headers(Poco::Net::HTTPServerResponse& response, std::string_view connect_src) {
+    // The UI is self-contained: nothing from another origin (but vsad's own
+    // long-poll listener), no framing.
+    std::string connect = "connect-src 'self'";
+    if (!connect_src.empty()) connect += " " + std::string(connect_src);
     response.set("Content-Security-Policy",
-                 "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
-                 "connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'");
+                 "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; " + connect +
+                     "; frame-ancestors 'none'; base-uri 'none'; form-action 'self'");
     response.set("Strict-Transport-Security", "max-age=31536000");
     response.set("X-Frame-Options", "DENY");
     response.set("X-Content-Type-Options", "nosniff");
     response.set("Referrer-Policy", "no-referrer");
     response.set("Cross-Origin-Resource-Policy", "same-origin");
     response.set("Cross-Origin-Opener-Policy", "same-origin");
+}
+
+std::string_view host_name_of(std::string_view host_header) {
+    if (host_header.starts_with('[')) {
+        auto close = host_header.find(']');
+        return close == std::string_view::npos ? host_header : host_header.substr(0, close + 1);
+    }
+    auto colon = host_header.rfind(':');
+    return colon == std::string_view::npos ? host_header : host_header.substr(0, colon);
 }
 
 bool is_valid_host_header(std::string_view host) {

@@ -38,6 +38,9 @@ struct HttpContext {
     // refuses a wait.
     bool long_poll{false};
     std::uint16_t long_poll_port{0};
+    // The main listener's port: the long-poll listener accepts CORS
+    // requests from pages of https://<its own host name>:<main_port> only.
+    std::uint16_t main_port{0};
 };
 
 inline constexpr std::string_view SOAP_PATH = "/VirtualServer";
@@ -54,7 +57,12 @@ private:
 
 // The headers every answer carries (CSP without external origins, HSTS,
 // no framing, no sniffing). The benchmark's bare peer sends the same.
-void add_security_headers(Poco::Net::HTTPServerResponse& response);
+// `connect_src` adds one origin the page may fetch from (the long-poll
+// listener's), besides its own.
+void add_security_headers(Poco::Net::HTTPServerResponse& response, std::string_view connect_src = {});
+
+// "host" of a Host header "host:port" or "[v6]:port" (brackets kept).
+std::string_view host_name_of(std::string_view host_header);
 
 // Exposed for tests.
 bool is_valid_host_header(std::string_view host);

@@ -201,6 +201,7 @@ OperationPolicy const POLICIES[] = {
     {"IVMHardDisk_get_Security", {Target::Anyone, Right::Read}},
     // Events, settings, DHCP, collections (the event reads filter per object:
     // an object the caller may not read is left out or answers E_ACCESSDENIED).
+    {"IVMVirtualServer_get_LongPollPort", {Target::Server, Right::Read}},
     {"IVMVirtualServer_get_LastEventSequence", {Target::Server, Right::Read}},
     {"IVMVirtualServer_GetEvents", {Target::Server, Right::Read}},
     {"IVMVirtualServer_WaitForUpdates", {Target::Server, Right::Read}},

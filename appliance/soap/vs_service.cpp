@@ -1444,6 +1444,10 @@ services::ObjectUpdates object_updates(services::VirtualServer& server) {
 
 } // namespace
 
+VSA_OP(IVMVirtualServer_USCOREget_USCORELongPollPort) {
+    return answer(response.returnval, [&] { return static_cast<int>(m_call->long_poll_port); });
+}
+
 VSA_OP(IVMVirtualServer_USCOREget_USCORELastEventSequence) {
     return answer(response.returnval,
                   [&] { return static_cast<LONG64>(m_backend->server.events().last_sequence()); });

@@ -172,6 +172,7 @@ namespace vsa::appliance {
     X(IVMVirtualNetwork_USCOREget_USCORENotes)                                                               \
     X(IVMVirtualNetwork_USCOREset_USCORENotes)                                                               \
     X(IVMVirtualNetwork_USCOREget_USCORENetworkAdapters)                                                     \
+    X(IVMVirtualServer_USCOREget_USCORELongPollPort)                                                         \
     X(IVMVirtualServer_USCOREget_USCORELastEventSequence)                                                    \
     X(IVMVirtualServer_USCOREGetEvents)                                                                      \
     X(IVMVirtualServer_USCOREWaitForUpdates)                                                                 \

@@ -188,6 +188,53 @@ class EventsTest(ZeepTestCase):
         self.assert_fault(lambda: poll.IVMVirtualServer_WaitForUpdates(sinceSequence=-5, timeout=0), "E_INVALIDARG")
         self.assert_fault(lambda: poll.IVMVirtualServer_WaitForUpdates(sinceSequence=0, timeout=-1), "E_INVALIDARG")
 
+    def test_pages_of_the_main_port_may_long_poll_across_origins(self):
+        # The admin UI is served by the main listener (its origin), so its
+        # waits on the long-poll port are cross-origin: CORS, with the
+        # session cookie.
+        import requests
+        self.assertEqual(self.s.IVMVirtualServer_get_LongPollPort(), self.long_poll_port)
+        self.assertEqual(self.poll.IVMVirtualServer_get_LongPollPort(), self.long_poll_port)
+        session = requests.Session()
+        session.trust_env = False
+        session.verify = self.vsad.certificate
+        main = f"https://127.0.0.1:{self.vsad.port}"
+        poll = f"https://127.0.0.1:{self.long_poll_port}/VirtualServer"
+        # The main port's pages may connect to the long-poll origin (CSP).
+        page = session.get(main + "/")
+        self.assertIn(f"connect-src 'self' https://127.0.0.1:{self.long_poll_port};",
+                      page.headers["Content-Security-Policy"])
+
+        preflight = session.options(poll, headers={
+            "Origin": main, "Access-Control-Request-Method": "POST",
+            "Access-Control-Request-Headers": "content-type,soapaction,x-requested-with"})
+        self.assertEqual(preflight.status_code, 204)
+        self.assertEqual(preflight.headers["Access-Control-Allow-Origin"], main)
+        self.assertEqual(preflight.headers["Access-Control-Allow-Credentials"], "true")
+        self.assertIn("SOAPAction", preflight.headers["Access-Control-Allow-Headers"])
+        foreign = session.options(poll, headers={"Origin": "https://evil.example:443",
+                                                 "Access-Control-Request-Method": "POST"})
+        self.assertEqual(foreign.status_code, 403)
+        self.assertNotIn("Access-Control-Allow-Origin", foreign.headers)
+
+        envelope = ('<?xml version="1.0"?><soap:Envelope xmlns:soap="http://schemas.xmlsoap.org/soap/envelope/" '
+                    'xmlns:vs="urn:vsa:virtualserver:1"><soap:Body>%s</soap:Body></soap:Envelope>')
+        headers = {"Content-Type": "text/xml; charset=utf-8", "X-Requested-With": "XMLHttpRequest"}
+        logon = session.post(main + "/VirtualServer", headers=headers, data=envelope % (
+            "<vs:Session_Logon><vs:userName>%s</vs:userName><vs:password>%s</vs:password></vs:Session_Logon>"
+            % (self.vsad.user, self.vsad.password)))
+        self.assertEqual(logon.status_code, 200, logon.text)
+        self.assertIn("VSASESSION", session.cookies)  # cookies ignore the port: the poll gets it
+        wait = session.post(poll, headers=dict(headers, Origin=main), data=envelope % (
+            "<vs:IVMVirtualServer_WaitForUpdates><vs:sinceSequence>0</vs:sinceSequence>"
+            "<vs:timeout>100</vs:timeout></vs:IVMVirtualServer_WaitForUpdates>"))
+        self.assertEqual(wait.status_code, 200, wait.text)
+        self.assertEqual(wait.headers["Access-Control-Allow-Origin"], main)
+        self.assertIn("resync>true<", wait.text)
+        refused = session.post(poll, headers=dict(headers, Origin="https://127.0.0.1:1"), data=envelope % (
+            "<vs:IVMVirtualServer_get_Name/>"))
+        self.assertEqual(refused.status_code, 403)
+
     def test_retrieve_properties_reads_many_objects_in_one_call(self):
         s = self.s
         vms = [s.IVMVirtualServer_CreateVirtualMachine(configurationName=f"inv{i}", configurationPath="")

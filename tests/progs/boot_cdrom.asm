@@ -22,15 +22,7 @@
 ; the boot image (one sector, loaded as four 512-byte virtual sectors),
 ; 24-25 data sectors with known contents, 26-31 padding.
 
-SECTOR          equ 2048
-PVD_LBA         equ 16
-BOOT_RECORD_LBA equ 17
-TERMINATOR_LBA  equ 18
-PATH_L_LBA      equ 19
-PATH_M_LBA      equ 20
-ROOT_LBA        equ 21
-CATALOG_LBA     equ 22
-BOOT_LBA        equ 23
+%define ISO_VOLUME_ID "VSA_CDBOOT"
 DATA_LBA        equ 24
 IMAGE_SECTORS   equ 32
 
@@ -47,109 +39,7 @@ dap             equ 600h
         db %1, 0
 %endmacro
 
-; Both-byte-order fields (ISO 9660 7.2.3, 7.3.3).
-%macro both16 1
-        dw %1
-        db ((%1) >> 8) & 0FFh, (%1) & 0FFh
-%endmacro
-%macro both32 1
-        dd %1
-        db ((%1) >> 24) & 0FFh, ((%1) >> 16) & 0FFh, ((%1) >> 8) & 0FFh, (%1) & 0FFh
-%endmacro
-; A space-padded string field.
-%macro text 2
-        db %1
-        times (%2) - %strlen(%1) db ' '
-%endmacro
-; A directory record (ISO 9660 9.1) for a directory; %2 is the identifier byte.
-%macro dir_record 2
-        db 34, 0
-        both32 %1
-        both32 SECTOR
-        db 125, 1, 1, 0, 0, 0, 0        ; 2025-01-01 00:00:00 GMT
-        db 02h, 0, 0                    ; directory
-        both16 1
-        db 1, %2
-%endmacro
-
-section iso start=0
-
-        times PVD_LBA * SECTOR db 0
-
-; ---- 16: primary volume descriptor (ISO 9660 8.4) ---------------------------
-pvd:
-        db 1, "CD001", 1, 0
-        text "VSA", 32                  ; system identifier
-        text "VSA_CDBOOT", 32           ; volume identifier
-        times 8 db 0
-        both32 IMAGE_SECTORS            ; volume space size
-        times 32 db 0
-        both16 1                        ; volume set size
-        both16 1                        ; volume sequence number
-        both16 SECTOR                   ; logical block size
-        both32 10                       ; path table size
-        dd PATH_L_LBA, 0
-        db 0, 0, 0, PATH_M_LBA          ; big-endian
-        dd 0
-        dir_record ROOT_LBA, 0          ; the root directory
-        text "", 128                    ; volume set
-        text "", 128                    ; publisher
-        text "", 128                    ; data preparer
-        text "VSA TEST PROGRAMS", 128   ; application
-        text "", 37 * 3                 ; copyright, abstract, bibliographic files
-%rep 4                                  ; creation, modification, expiration, effective
-        times 16 db '0'
-        db 0
-%endrep
-        db 1, 0                         ; file structure version
-        times PVD_LBA * SECTOR + SECTOR - ($ - $$) db 0
-
-; ---- 17: El Torito boot record volume descriptor ----------------------------
-        db 0, "CD001", 1
-        db "EL TORITO SPECIFICATION"
-        times 32 - 23 db 0
-        times 32 db 0
-        dd CATALOG_LBA
-        times BOOT_RECORD_LBA * SECTOR + SECTOR - ($ - $$) db 0
-
-; ---- 18: volume descriptor set terminator -----------------------------------
-        db 255, "CD001", 1
-        times TERMINATOR_LBA * SECTOR + SECTOR - ($ - $$) db 0
-
-; ---- 19, 20: path tables (one entry: the root) ------------------------------
-        db 1, 0
-        dd ROOT_LBA
-        dw 1
-        db 0, 0
-        times PATH_L_LBA * SECTOR + SECTOR - ($ - $$) db 0
-        db 1, 0
-        db 0, 0, 0, ROOT_LBA
-        db 0, 1
-        db 0, 0
-        times PATH_M_LBA * SECTOR + SECTOR - ($ - $$) db 0
-
-; ---- 21: root directory: "." and ".." ----------------------------------------
-        dir_record ROOT_LBA, 0
-        dir_record ROOT_LBA, 1
-        times ROOT_LBA * SECTOR + SECTOR - ($ - $$) db 0
-
-; ---- 22: boot catalog (El Torito 2.1, 2.2) -----------------------------------
-; Validation entry: header 01h, platform 80x86, an ID string, a checksum
-; word making the sixteen words sum to zero, then 55h AAh.
-%define CATALOG_ID_WORDS (5356h + 0041h)   ; "VSA" as little-endian words
-        db 1, 0, 0, 0
-        db "VSA"
-        times 24 - 3 db 0
-        dw (10000h - ((0001h + CATALOG_ID_WORDS + 0AA55h) & 0FFFFh)) & 0FFFFh
-        db 55h, 0AAh
-; Initial/default entry: bootable, no emulation, load segment 0 (07C0h),
-; four 512-byte virtual sectors from the boot image's LBA.
-        db 88h, 0
-        dw 0
-        db 0, 0
-        dw 4
-        dd BOOT_LBA
-        times CATALOG_LBA * SECTOR + SECTOR - ($ - $$) db 0
+%include "iso_eltorito.asm"
 
 ; ---- 23: the boot image --------------------------------------------------------
 section boot start=BOOT_LBA*SECTOR vstart=7C00h

@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0-or-later
-# Installs the node SOAP client (this folder) into a build tree:
-#   npm_ci.sh BUILD_CLIENT_DIR
-# copies package.json, package-lock.json, .npmrc and soap_client.mjs there
-# and runs `npm ci` from the lockfile, so the source tree never holds a
-# node_modules. The ctest fixture integration.node_soap_install runs it
-# before integration.node_soap.
+# Installs the npm packages a source folder pins into a build tree:
+#   npm_ci.sh SOURCE_DIR BUILD_DIR [EXTRA_FILE...]
+# copies package.json, package-lock.json, .npmrc (and the extra files of
+# SOURCE_DIR) there and runs `npm ci` from the lockfile, so the source tree
+# never holds a node_modules. Users: the node SOAP client
+# (tests/clients/node, fixture integration.node_soap_install), the browser
+# tests (tests/browser, fixture browser.install) and noVNC for the console
+# page (web/, at build time through cmake/assemble_web.sh).
 #
 # Once installed it does nothing: a copy of the lockfile, package.json and
 # .npmrc kept in node_modules says what was installed, and npm ci (which
@@ -13,15 +15,16 @@
 # they change. A failure is loud, never a skip: a test that cannot get its
 # client must fail.
 #
-# To change a pinned version: edit package.json here, then run
-# `npm install --package-lock-only --ignore-scripts` in this folder (with
+# To change a pinned version: edit package.json in SOURCE_DIR, then run
+# `npm install --package-lock-only --ignore-scripts` in that folder (with
 # node 18, Debian 12's, in mind: engine-strict makes npm ci refuse a
 # package that needs a newer node) and commit both files.
 set -euo pipefail
-src=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-dest=$1
+src=$(cd "$1" && pwd)
+dest=$2
+shift 2
 mkdir -p "$dest"
-for file in package.json package-lock.json .npmrc soap_client.mjs; do
+for file in package.json package-lock.json .npmrc "$@"; do
     cmp -s "$src/$file" "$dest/$file" || cp "$src/$file" "$dest/$file"
 done
 cd "$dest"
@@ -34,7 +37,7 @@ for tool in node npm; do
 done
 
 stamp=node_modules/.vsa-installed
-if [ -d node_modules/soap ] && [ -f "$stamp" ] && cat package.json package-lock.json .npmrc | cmp -s - "$stamp"; then
+if [ -d node_modules ] && [ -f "$stamp" ] && cat package.json package-lock.json .npmrc | cmp -s - "$stamp"; then
     echo "npm_ci.sh: node_modules in $dest matches package-lock.json"
     exit 0
 fi
