@@ -7,13 +7,13 @@
 // snapshot, then each answer names the VMs that changed. Waits with a
 // timeout are served by the long-poll listener, whose port
 // IVMVirtualServer_get_LongPollPort names (0: this origin serves them).
-// Where that property does not exist yet, or the listener cannot be
-// reached, the page asks with timeout 0 every 5 s instead.
+// Where that property does not exist (an older vsad), or the listener
+// cannot be reached, the page asks with timeout 0 every 5 s instead.
 // Thumbnail, CPU, up time and heartbeat change without events, so they are
 // read every 5 s for the VMs that are on.
 
 import {
-  call, callList, callStruct, createLimiter, describeError, ENDPOINT, formatUptime,
+  call, callList, callStruct, createLimiter, describeError, formatUptime,
   isUnknownOperation, NetworkError, SoapFault,
 } from './soap.js';
 import { initLayout, handleAuth, isLeaving } from './layout.js';
@@ -79,34 +79,8 @@ async function fetchUpdates(timeout) {
     { sinceSequence: sequence, timeout }, options);
 }
 
-// Asking for a property the server lacks is a fault, which the browser
-// logs as a failed request: look in the published contract first.
-async function hasLongPollPort() {
-  const KEY = 'vsa.hasLongPollPort';
-  try {
-    if (sessionStorage.getItem(KEY) === '1') return true;
-  } catch {
-    // storage disabled: ask every time
-  }
-  try {
-    const response = await fetch(`${ENDPOINT}?wsdl`, { credentials: 'same-origin' });
-    const found = response.ok && (await response.text()).includes('IVMVirtualServer_get_LongPollPort');
-    if (found) {
-      try { sessionStorage.setItem(KEY, '1'); } catch { /* only a cache */ }
-    }
-    return found;
-  } catch {
-    return false;
-  }
-}
-
 async function chooseMode() {
   try {
-    if (!(await hasLongPollPort())) {
-      waitOptions = null;
-      modeNote.textContent = `Refreshed every ${POLL_MS / 1000} s`;
-      return;
-    }
     const port = Number(await call('IVMVirtualServer_get_LongPollPort'));
     if (port > 0) {
       waitOptions = { endpoint: `https://${window.location.hostname}:${port}/VirtualServer`, credentials: 'include' };
