@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 //
-// Server overview. The page's HTML says what to show: every element with
+// Server overview (the top of server.html). The page's HTML says what to show: every element with
 // data-prop="<operation>" is filled with that operation's returnval, formatted
 // according to data-format. Operations named IVMHostInfo_* are called with the
 // host object reference from IVMVirtualServer_get_HostInfo as _this. Elements
@@ -371,28 +371,8 @@ function scheduleRefresh() {
   if (!leaving) refreshTimer = setTimeout(refresh, REFRESH_MS);
 }
 
-// ---------------------------------------------------------------- sign out
-
-async function signOut(event) {
-  const button = event.currentTarget;
-  button.disabled = true;
-  try {
-    await call('Session_Logoff');
-  } catch (err) {
-    if (!(err instanceof SoapFault && err.httpStatus === 401)) {
-      showErrors('Signing out failed:', [{ op: 'Session_Logoff', err }]);
-      button.disabled = false;
-      return;
-    }
-  }
-  leaving = true;
-  clearTimeout(refreshTimer);
-  goToLogin('signedout');
-}
-
 // ---------------------------------------------------------------- start
 
-document.getElementById('sign-out').addEventListener('click', signOut);
 document.addEventListener('visibilitychange', () => {
   if (document.visibilityState === 'visible' && !refreshing && !leaving &&
       document.body.dataset.state !== 'loading' &&

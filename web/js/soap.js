@@ -11,7 +11,13 @@
 //
 // The session cookie set by Session_Logon is sent with every request
 // (credentials: 'same-origin'); the token is never kept in script-visible
-// storage.
+// storage. The long poll may go to another port of the same host (a
+// separate listener, so waits never hold the threads of ordinary calls):
+// pass { endpoint, credentials: 'include' } in the options for that.
+//
+// Arrays (string[], ulong[]) are sent as <item> children; structures
+// (UpdateSet, VsaEvent[], ...) are read with callStruct(), which turns the
+// returnval element into plain objects and arrays.
 
 export const NAMESPACE = 'urn:vsa:virtualserver:1';
 export const ENDPOINT = '/VirtualServer';
@@ -78,6 +84,14 @@ export function escapeXml(text) {
     .replace(/\r/g, '&#13;'); // keep CR: XML parsers normalise a literal one away
 }
 
+function paramXml(name, value) {
+  if (Array.isArray(value)) {
+    const items = value.map((v) => `<vs:item>${escapeXml(valueText(name, v))}</vs:item>`).join('');
+    return `<vs:${name}>${items}</vs:${name}>`;
+  }
+  return `<vs:${name}>${escapeXml(valueText(name, value))}</vs:${name}>`;
+}
+
 function valueText(name, value) {
   switch (typeof value) {
     case 'string':
@@ -106,7 +120,7 @@ export function buildEnvelope(operation, params = {}) {
     if (!XML_NAME.test(name)) {
       throw new TypeError(`Invalid parameter name: ${name}`);
     }
-    inner += `<vs:${name}>${escapeXml(valueText(name, value))}</vs:${name}>`;
+    inner += paramXml(name, value);
   }
   return '<?xml version="1.0" encoding="utf-8"?>\n' +
     `<soap:Envelope xmlns:soap="${SOAP_ENV}" xmlns:vs="${NAMESPACE}">` +
@@ -190,7 +204,10 @@ function statusMessage(status) {
  * @param {string} operation  e.g. "IVMHostInfo_get_Memory"
  * @param {Object<string, string|number|boolean>} params  element name -> value,
  *        in schema order (e.g. { _this: ref, hostDriveIdentifier: 'sda' })
- * @param {{signal?: AbortSignal, timeout?: number}} options
+ * @param {{signal?: AbortSignal, timeout?: number, endpoint?: string,
+ *          credentials?: RequestCredentials}} options  endpoint: another URL
+ *        for the request (the long-poll listener); credentials: 'include'
+ *        for a cross-origin endpoint that should still carry the cookie
  * @returns {Promise<string|string[]|null>} the returnval: a string for simple
  *          types, an array of strings for ArrayOfString (an element with
  *          <item> children), null for a void operation or xsi:nil. An empty
@@ -200,6 +217,44 @@ function statusMessage(status) {
  * @throws {NetworkError} when the server cannot be reached or times out
  */
 export async function call(operation, params = {}, options = {}) {
+  const ret = await request(operation, params, options);
+  if (!ret) return null;
+  const nil = ret.getAttributeNS(XSI, 'nil');
+  if (nil === 'true' || nil === '1') return null;
+  const kids = childElements(ret);
+  if (kids.length > 0 && kids.every((k) => k.localName === 'item')) {
+    return kids.map((k) => k.textContent);
+  }
+  return ret.textContent;
+}
+
+/**
+ * Calls an operation whose returnval is a structure or an array of them.
+ * Elements with children become objects keyed by local name; an element
+ * whose children are all <item> becomes an array. Leaves are strings; an
+ * empty element whose name is in `arrays` (default: events, objects,
+ * properties, items) is an empty array.
+ */
+export async function callStruct(operation, params = {}, options = {}) {
+  const ret = await request(operation, params, options);
+  return ret ? structFrom(ret, options.arrays ?? DEFAULT_ARRAYS, true) : null;
+}
+
+const DEFAULT_ARRAYS = new Set(['events', 'objects', 'properties', 'items', 'returnval']);
+
+function structFrom(el, arrays, top = false) {
+  const kids = childElements(el);
+  if (kids.length === 0) {
+    if (arrays.has(el.localName) && (!top || el.textContent === '')) return [];
+    return el.textContent;
+  }
+  if (kids.every((k) => k.localName === 'item')) return kids.map((k) => structFrom(k, arrays));
+  const obj = {};
+  for (const k of kids) obj[k.localName] = structFrom(k, arrays);
+  return obj;
+}
+
+async function request(operation, params, options) {
   const body = buildEnvelope(operation, params);
   const timeout = options.timeout ?? DEFAULT_TIMEOUT_MS;
   const signals = [];
@@ -215,9 +270,9 @@ export async function call(operation, params = {}, options = {}) {
   let response;
   let text;
   try {
-    response = await fetch(ENDPOINT, {
+    response = await fetch(options.endpoint ?? ENDPOINT, {
       method: 'POST',
-      credentials: 'same-origin',
+      credentials: options.credentials ?? 'same-origin',
       cache: 'no-store',
       headers: {
         'Content-Type': 'text/xml; charset=utf-8',
@@ -257,16 +312,7 @@ export async function call(operation, params = {}, options = {}) {
     });
   }
   if (!payload) return null;
-
-  const ret = firstChild(payload, 'returnval');
-  if (!ret) return null;
-  const nil = ret.getAttributeNS(XSI, 'nil');
-  if (nil === 'true' || nil === '1') return null;
-  const kids = childElements(ret);
-  if (kids.length > 0 && kids.every((k) => k.localName === 'item')) {
-    return kids.map((k) => k.textContent);
-  }
-  return ret.textContent;
+  return firstChild(payload, 'returnval');
 }
 
 /** Like call(), but always yields an array (for ArrayOfString results). */
@@ -336,4 +382,10 @@ export function describeError(err) {
   }
   if (err instanceof NetworkError) return err.message;
   return err?.message ? String(err.message) : String(err);
+}
+
+/** True for the fault of an operation this server does not implement (yet). */
+export function isUnknownOperation(err) {
+  return err instanceof SoapFault &&
+    /not implemented|not recognized/i.test(`${err.message} ${err.faultString}`);
 }
