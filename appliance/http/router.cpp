@@ -33,6 +33,22 @@ void send_text(HTTPServerResponse& response, HTTPResponse::HTTPStatus status, st
     response.send() << text;
 }
 
+// The status line of a SOAP answer. SOAP 1.1 sends a fault with HTTP 500
+// (and we answer 401/429 before gSOAP runs), but a browser logs every such
+// answer to its console as a failed load, even when the page handles the
+// fault as it should and shows its message. The admin UI's requests say
+// who they are (X-Requested-With: XMLHttpRequest): they get 200 and the
+// real status in X-VSA-Status, with the same fault envelope. Every other
+// client gets the status SOAP prescribes.
+void set_soap_status(HTTPServerResponse& response, int status, bool browser) {
+    if (browser && status >= 400) {
+        response.setStatusAndReason(HTTPResponse::HTTP_OK);
+        response.set("X-VSA-Status", std::to_string(status));
+        return;
+    }
+    response.setStatusAndReason(static_cast<HTTPResponse::HTTPStatus>(status));
+}
+
 // A fixed SOAP 1.1 fault for answers given before gSOAP runs (401, 429), so
 // SOAP clients still get a parseable body with the HRESULT.
 std::string soap_fault_body(char const* code, std::uint32_t hresult, char const* name,
@@ -116,6 +132,8 @@ private:
         response.set("Access-Control-Allow-Origin", origin);
         response.set("Access-Control-Allow-Credentials", "true");
         response.set("Vary", "Origin");
+        // Cross-origin scripts see only the headers named here.
+        response.set("Access-Control-Expose-Headers", "X-VSA-Status, Retry-After");
     }
 
     // The long-poll listener's CORS: a preflight (OPTIONS) is answered
@@ -245,7 +263,8 @@ private:
 
         auto outcome = m_context.auth.from_http(request.get("Authorization", ""), call.cookie_token,
                                                 call.client_address);
-        if (outcome.status == AuthStatus::LockedOut) return locked_out(response, outcome.retry_after);
+        if (outcome.status == AuthStatus::LockedOut)
+            return locked_out(response, outcome.retry_after, browser);
         if (outcome.status == AuthStatus::BadCredentials) return unauthorized(response, browser, true);
         call.principal = std::move(outcome.principal);
 
@@ -271,7 +290,7 @@ private:
                           "XML nested deeper than " + std::to_string(limits.soap_max_depth) + " levels\n");
 
         auto reply = m_context.soap.dispatch(body, call);
-        if (call.locked_out) return locked_out(response, *call.locked_out);
+        if (call.locked_out) return locked_out(response, *call.locked_out, browser);
         if (call.unauthenticated) return unauthorized(response, browser, false);
 
         if (call.set_session_cookie)
@@ -280,7 +299,7 @@ private:
         if (call.clear_session_cookie)
             response.add("Set-Cookie", std::string(SESSION_COOKIE) +
                                            "=; Path=/; Max-Age=0; Secure; HttpOnly; SameSite=Strict");
-        response.setStatusAndReason(static_cast<HTTPResponse::HTTPStatus>(reply.http_status));
+        set_soap_status(response, reply.http_status, browser);
         response.setContentType("text/xml; charset=utf-8");
         response.set("Cache-Control", "no-store");
         response.setContentLength(static_cast<std::streamsize>(reply.body.size()));
@@ -294,7 +313,7 @@ private:
         auto text = bad_credentials ? std::string("wrong user name or password")
                                     : std::string("authentication required");
         auto body = soap_fault_body("Client", E_ACCESSDENIED, "E_ACCESSDENIED", text);
-        response.setStatusAndReason(HTTPResponse::HTTP_UNAUTHORIZED);
+        set_soap_status(response, HTTPResponse::HTTP_UNAUTHORIZED, browser);
         response.setContentType("text/xml; charset=utf-8");
         response.set("Cache-Control", "no-store");
         response.setKeepAlive(false); // the request body may be unread
@@ -302,11 +321,11 @@ private:
         response.sendBuffer(body.data(), body.size());
     }
 
-    void locked_out(HTTPServerResponse& response, std::chrono::seconds retry_after) {
+    void locked_out(HTTPServerResponse& response, std::chrono::seconds retry_after, bool browser) {
         auto text = "too many failed logons from this address; retry in " +
                     std::to_string(retry_after.count()) + " s";
         auto body = soap_fault_body("Client", E_ACCESSDENIED, "E_ACCESSDENIED", text);
-        response.setStatusAndReason(HTTPResponse::HTTP_TOO_MANY_REQUESTS);
+        set_soap_status(response, HTTPResponse::HTTP_TOO_MANY_REQUESTS, browser);
         response.set("Retry-After", std::to_string(retry_after.count()));
         response.setContentType("text/xml; charset=utf-8");
         response.set("Cache-Control", "no-store");

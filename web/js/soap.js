@@ -294,21 +294,25 @@ async function request(operation, params, options) {
       { cause: err, operation });
   }
 
+  // vsad answers this page's faults, 401 and 429 with HTTP 200 and the
+  // real status in X-VSA-Status, so the browser does not log a handled
+  // fault as a failed load (appliance/http/router.cpp, set_soap_status).
+  const status = Number(response.headers.get('X-VSA-Status')) || response.status;
   const retryAfter = parseRetryAfter(response.headers.get('Retry-After'));
   const envBody = soapBody(parseXml(text));
   const payload = envBody ? childElements(envBody)[0] ?? null : null;
 
   if (payload && payload.localName === 'Fault' && payload.namespaceURI === SOAP_ENV) {
-    throw faultFrom(payload, response.status, operation, retryAfter);
+    throw faultFrom(payload, status, operation, retryAfter);
   }
-  if (!response.ok) {
-    throw new SoapFault(statusMessage(response.status), {
-      httpStatus: response.status, retryAfter, operation,
+  if (status < 200 || status > 299) {
+    throw new SoapFault(statusMessage(status), {
+      httpStatus: status, retryAfter, operation,
     });
   }
   if (!envBody) {
     throw new SoapFault('The server sent an answer that is not a SOAP envelope.', {
-      httpStatus: response.status, operation,
+      httpStatus: status, operation,
     });
   }
   if (!payload) return null;
