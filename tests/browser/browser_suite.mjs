@@ -34,6 +34,7 @@ let checks = 0;
 let failures = 0;
 const problems = []; // console errors and warnings, page errors
 let allowedConsole = null; // a RegExp tolerated during one step
+let currentPage = null; // photographed when the scenario stops early
 
 function check(condition, what) {
   checks += 1;
@@ -169,6 +170,7 @@ async function photographPages(page, label) {
 async function scenario(browser) {
   const context = await browser.newContext({ ignoreHTTPSErrors: true, viewport: DESKTOP });
   const page = await context.newPage();
+  currentPage = page;
   watch(page);
   page.setDefaultTimeout(30000);
 
@@ -337,6 +339,10 @@ try {
 } catch (error) {
   failures += 1;
   console.log(`not ok - the scenario stopped: ${error.stack || error}`);
+  if (currentPage) {
+    console.log(`# on ${currentPage.url()}`);
+    await shot(currentPage, 'failure').catch(() => {});
+  }
 } finally {
   await browser.close();
 }

@@ -44,7 +44,8 @@ def main():
     daemon = Vsad(args.vsad, defines={"vm.worker_binary": args.vsa_vm, "https.longpoll_port": free_port()})
     status = 1
     try:
-        media = os.path.join(daemon.data_dir, "media")
+        # Inside the folders vsad may use (its VM folder).
+        media = os.path.join(daemon.data_dir, "Virtual Machines")
         os.makedirs(media, exist_ok=True)
         iso = os.path.join(media, "typewriter.iso")
         shutil.copyfile(args.typewriter, iso)
