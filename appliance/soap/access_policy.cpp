@@ -273,6 +273,7 @@ OperationPolicy const POLICIES[] = {
     {"IVMDisplay_get_VideoMode", {Target::ThisVm, Right::Read}},
     {"IVMDisplay_get_Thumbnail", {Target::ThisVm, Right::Read}},
     {"IVMDisplay_CaptureScreen", {Target::ThisVm, Right::Read}},
+    {"IVMDisplay_get_Text", {Target::ThisVm, Right::Read}},
     {"IVMGuestOS_get_OSName", {Target::ThisVm, Right::Read}},
     {"IVMGuestOS_get_AdditionsVersion", {Target::ThisVm, Right::Read}},
     {"IVMGuestOS_get_IsHeartbeating", {Target::ThisVm, Right::Read}},

@@ -234,6 +234,7 @@ namespace vsa::appliance {
     X(IVMDisplay_USCOREget_USCOREVideoMode)                                                                  \
     X(IVMDisplay_USCOREget_USCOREThumbnail)                                                                  \
     X(IVMDisplay_USCORECaptureScreen)                                                                        \
+    X(IVMDisplay_USCOREget_USCOREText)                                                                       \
     X(IVMGuestOS_USCOREget_USCOREOSName)                                                                     \
     X(IVMGuestOS_USCOREget_USCOREAdditionsVersion)                                                           \
     X(IVMGuestOS_USCOREget_USCOREIsHeartbeating)                                                             \

@@ -140,6 +140,15 @@ VSA_OP(IVMDisplay_USCORECaptureScreen) {
     });
 }
 
+VSA_OP(IVMDisplay_USCOREget_USCOREText) {
+    if (int rc = require_principal()) return rc;
+    auto text = [&]() -> ServiceResult<std::string> {
+        Guid id = TRY(parse_sub_ref(request->_USCOREthis, DISPLAY_MARK, "IVMDisplay"));
+        return runtime().screen_text(id);
+    }();
+    return deliver(soap, std::move(text), [&](std::string value) { response.returnval = std::move(value); });
+}
+
 // --- IVMGuestOS -----------------------------------------------------------------
 
 // Guest members need a running VM, as with Additions (VM_E_VM_NOT_RUNNING).

@@ -186,6 +186,10 @@ Result<Request, std::string> decode_screenshot(u32 seq, std::string_view args) {
     if (!path) return std::string("screenshot: a bad or empty path");
     request.path = std::move(*path);
     if (args.empty()) return request;
+    if (args == "text") {
+        request.text = true;
+        return request;
+    }
     auto x = args.find('x');
     if (x == std::string_view::npos) return "screenshot: unexpected '" + cut(args) + "'";
     auto width = parse_number<unsigned>(args.substr(0, x));
@@ -312,7 +316,9 @@ std::string encode(Request const& request) {
         line += " " + std::to_string(request.slot) + (request.force ? " force" : "");
     else if (request.command == Command::Screenshot && !request.path.empty()) {
         line += " " + encode_path(request.path);
-        if (request.width != 0 || request.height != 0)
+        if (request.text)
+            line += " text";
+        else if (request.width != 0 || request.height != 0)
             line += " " + std::to_string(request.width) + "x" + std::to_string(request.height);
     } else if (request.command == Command::Key) {
         line += ' ';

@@ -11,7 +11,7 @@
 //   supervisor -> worker   "<seq> <command>"
 //       commands: pause, resume, reset, save, turn-off, query,
 //                 power-button, insert-media <slot> <path>,
-//                 eject-media <slot> [force], screenshot [<path> [<W>x<H>]],
+//                 eject-media <slot> [force], screenshot [<path> [<W>x<H>|text]],
 //                 key <hex>, mouse <dx> <dy> <dz> <buttons>
 //   worker -> supervisor   "reply <seq> ok [state=running|paused instructions=N]"
 //                          "reply <seq> ok width=W height=H mode=text|cga|vga|svga"
@@ -48,7 +48,9 @@
 // each; the aspect ratio is not kept) when given, else full size. A line holds no image, so the
 // picture travels through that file: the worker writes "<path>.tmp" and
 // renames it, so the supervisor never reads half a PNG; the supervisor
-// picks the path, reads the file and deletes it.
+// picks the path, reads the file and deletes it. "screenshot <path> text"
+// writes the screen's text there instead (Vga::text_screen: the rows of a
+// text mode as ASCII, or one line naming a graphics mode), the same way.
 //
 // key and mouse are the console's input (vsad's VNC server). "key <hex>"
 // carries 1 to 16 bytes of PS/2 scan code set 2 as lower-case hex pairs,
@@ -137,6 +139,8 @@ struct Request {
     unsigned height{0};
     // eject-media: break the guest's lock.
     bool force{false};
+    // screenshot with a path: write the screen's text instead of a PNG.
+    bool text{false};
     // key: set 2 scan code bytes (1 to MAX_KEY_BYTES).
     std::vector<u8> scancodes;
     // mouse: motion (screen orientation, dy > 0 down), wheel (dz > 0

@@ -62,11 +62,16 @@ Result<ScreenImage, std::string> decode_png(std::span<u8 const> bytes, u64 max_p
 Result<void, std::string> write_png_file(std::filesystem::path const& path, ScreenImage const& image) {
     auto png = encode_png(image);
     if (png.is_error()) return png.release_error();
+    return write_file_replacing(path, png.value().data(), png.value().size());
+}
+
+Result<void, std::string> write_file_replacing(std::filesystem::path const& path, void const* data,
+                                               std::size_t size) {
     std::filesystem::path temporary = path;
     temporary += ".tmp";
     std::FILE* file = std::fopen(temporary.c_str(), "wb");
     if (!file) return "cannot write " + temporary.string() + ": " + std::strerror(errno);
-    bool written = std::fwrite(png.value().data(), 1, png.value().size(), file) == png.value().size();
+    bool written = std::fwrite(data, 1, size, file) == size;
     written = std::fclose(file) == 0 && written;
     if (!written) {
         std::remove(temporary.c_str());

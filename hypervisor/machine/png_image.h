@@ -28,4 +28,9 @@ Result<ScreenImage, std::string> decode_png(std::span<u8 const> bytes, u64 max_p
 // renamed over `path`, so a reader never sees half a file.
 Result<void, std::string> write_png_file(std::filesystem::path const& path, ScreenImage const& image);
 
+// Writes `size` bytes to "<path>.tmp" and renames it to `path`, so a reader
+// never sees half a file (the screenshot files of the control protocol).
+Result<void, std::string> write_file_replacing(std::filesystem::path const& path, void const* data,
+                                               std::size_t size);
+
 } // namespace vsa

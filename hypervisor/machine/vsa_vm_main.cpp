@@ -715,7 +715,14 @@ int main(int argc, char** argv) {
             // Between slices on the VM thread, so VRAM and the registers
             // are one consistent frame (a paused VM answers too).
             control::ScreenInfo info = screen_info(machine->vga());
-            if (!request.path.empty()) {
+            if (!request.path.empty() && request.text) {
+                std::string text = machine->text_screen();
+                auto written = write_file_replacing(request.path, text.data(), text.size());
+                if (written.is_error()) {
+                    reply(request, "screenshot: " + written.error());
+                    break;
+                }
+            } else if (!request.path.empty()) {
                 ScreenImage image = render_screen(machine->vga());
                 if (request.width != 0 && request.height != 0)
                     image = scale_image(image, request.width, request.height);

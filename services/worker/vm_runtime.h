@@ -230,6 +230,10 @@ public:
     ServiceResult<control::ScreenInfo> screen_info(Guid const& id);
     // A PNG of the screen, full size (0 x 0) or scaled to width x height.
     ServiceResult<Screenshot> screenshot(Guid const& id, unsigned width, unsigned height);
+    // The screen's text (IVMDisplay.Text): the rows of a text mode as
+    // ASCII (line-drawing and shade characters approximated), or one line
+    // naming a graphics mode.
+    ServiceResult<std::string> screen_text(Guid const& id);
     static constexpr unsigned THUMBNAIL_WIDTH = 64;
     static constexpr unsigned THUMBNAIL_HEIGHT = 48;
     // IVMDisplay.Thumbnail: 64 x 48 pixels, row-major, each blue << 24 |
@@ -343,6 +347,7 @@ private:
     std::map<unsigned, HostMedia> host_media_of(VirtualMachine const& vm) const;
     // The sampler's pass over captured host drives (see the top).
     void watch_host_drives();
+    ServiceResult<Screenshot> screen_file(Guid const& id, control::Request request);
     // The private folder workers write screenshots into (made on first use).
     ServiceResult<std::filesystem::path> screens_dir();
     // Sets the inventory state unless the worker has already ended (its end

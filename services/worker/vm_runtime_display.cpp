@@ -123,14 +123,27 @@ ServiceResult<VmRuntime::Screenshot> VmRuntime::screenshot(Guid const& id, unsig
         height > control::MAX_SCREENSHOT_SIDE)
         return service_error(hr::E_INVALIDARG,
                              "a screenshot is full size (0 x 0) or 1 to 4096 pixels a side");
+    control::Request request{0, control::Command::Screenshot};
+    request.width = width;
+    request.height = height;
+    return screen_file(id, std::move(request));
+}
+
+ServiceResult<std::string> VmRuntime::screen_text(Guid const& id) {
+    control::Request request{0, control::Command::Screenshot};
+    request.text = true;
+    auto shot = TRY(screen_file(id, std::move(request)));
+    return std::string(shot.png.begin(), shot.png.end());
+}
+
+// A screenshot request whose answer travels through a file the worker
+// writes into our private folder (a PNG, or the text).
+ServiceResult<VmRuntime::Screenshot> VmRuntime::screen_file(Guid const& id, control::Request request) {
     auto [session, worker] = TRY(live_worker(id));
     auto dir = TRY(screens_dir());
     static std::atomic<u64> counter{0};
-    auto path = dir / ("screen-" + std::to_string(counter.fetch_add(1)) + ".png");
-    control::Request request{0, control::Command::Screenshot};
+    auto path = dir / ("screen-" + std::to_string(counter.fetch_add(1)) + (request.text ? ".txt" : ".png"));
     request.path = path.string();
-    request.width = width;
-    request.height = height;
     auto reply = worker->request(request, m_options.command_timeout);
     // Whatever happened, the file (and a torn temporary) goes.
     struct Cleanup {

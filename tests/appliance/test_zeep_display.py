@@ -153,6 +153,7 @@ class DisplayTest(ZeepTestCase):
         # reads zeros; bad references are refused.
         self.assert_fault(lambda: s.IVMDisplay_get_Width(_this=display), "VM_E_VM_NOT_RUNNING")
         self.assert_fault(lambda: s.IVMDisplay_get_Thumbnail(_this=display), "VM_E_VM_NOT_RUNNING")
+        self.assert_fault(lambda: s.IVMDisplay_get_Text(_this=display), "VM_E_VM_NOT_RUNNING")
         self.assert_fault(lambda: s.IVMGuestOS_get_IsHeartbeating(_this=guest), "VM_E_VM_NOT_RUNNING")
         self.assert_fault(lambda: s.IVMGuestOS_Shutdown(_this=guest), "VM_E_VM_NOT_RUNNING")
         self.assertIn(s.IVMGuestOS_get_AdditionsVersion(_this=guest), ("", None))
@@ -201,6 +202,13 @@ class DisplayTest(ZeepTestCase):
         self.assert_fault(lambda: s.IVMDisplay_CaptureScreen(_this=display, width=-1, height=48), "E_INVALIDARG")
         self.assert_fault(lambda: s.IVMDisplay_CaptureScreen(_this=display, width=5000, height=48),
                           "E_INVALIDARG")
+
+        # The same screen as text: 25 rows of 80, the blocks as '#', the
+        # label on row 10.
+        rows = s.IVMDisplay_get_Text(_this=display).split("\n")
+        self.assertEqual(len([row for row in rows if row]), 25, rows)
+        self.assertEqual(rows[0], "#" * 80)
+        self.assertIn("VSA-SCREEN", rows[10])
 
         # The guest idles taking timer interrupts: it heartbeats.
         self.assertTrue(wait_for(lambda: s.IVMGuestOS_get_IsHeartbeating(_this=guest), 10))

@@ -104,7 +104,8 @@ BOOST_AUTO_TEST_CASE(media_requests_round_trip) {
 }
 
 // screenshot: bare (size and mode only), with a path (full size), with a
-// path and a scale target; the reply carries the screen's size and mode.
+// path and a scale target, with a path for the text; the reply carries the
+// screen's size and mode.
 BOOST_AUTO_TEST_CASE(screenshot_round_trip) {
     Request bare{12, Command::Screenshot};
     Request full = bare;
@@ -112,7 +113,9 @@ BOOST_AUTO_TEST_CASE(screenshot_round_trip) {
     Request thumb = full;
     thumb.width = 64;
     thumb.height = 48;
-    for (auto const& request : {bare, full, thumb}) {
+    Request text = full;
+    text.text = true;
+    for (auto const& request : {bare, full, thumb, text}) {
         auto line = encode(request);
         auto decoded = decode_request(strip_newline(line));
         BOOST_REQUIRE_MESSAGE(decoded.has_value(),
@@ -121,6 +124,7 @@ BOOST_AUTO_TEST_CASE(screenshot_round_trip) {
     }
     BOOST_TEST(encode(bare) == "12 screenshot\n");
     BOOST_TEST(encode(thumb) == "12 screenshot /run/vsa/shot%201.png 64x48\n");
+    BOOST_TEST(encode(text) == "12 screenshot /run/vsa/shot%201.png text\n");
 
     for (auto mode : {VideoMode::Text, VideoMode::Cga, VideoMode::Vga, VideoMode::Svga}) {
         Reply reply{13, true, "", std::nullopt, ScreenInfo{720, 400, mode}};
@@ -130,10 +134,11 @@ BOOST_AUTO_TEST_CASE(screenshot_round_trip) {
     }
     BOOST_TEST(encode(Reply{14, true, "", std::nullopt, ScreenInfo{1024, 768, VideoMode::Svga}}) ==
                "reply 14 ok width=1024 height=768 mode=svga\n");
-    for (std::string bad : std::vector<std::string>{"1 screenshot /a.png 64", "1 screenshot /a.png 0x48",
-                                                    "1 screenshot /a.png 64x0", "1 screenshot /a.png 4097x1",
-                                                    "1 screenshot /a.png 64x48 more", "1 screenshot %",
-                                                    "1 screenshot /a.png x", "1 screenshot /a.png -1x5"})
+    for (std::string bad : std::vector<std::string>{
+             "1 screenshot /a.png 64", "1 screenshot /a.png 0x48", "1 screenshot /a.png 64x0",
+             "1 screenshot /a.png 4097x1", "1 screenshot /a.png 64x48 more", "1 screenshot %",
+             "1 screenshot /a.png x", "1 screenshot /a.png -1x5", "1 screenshot /a.png text more",
+             "1 screenshot /a.png TEXT"})
         BOOST_TEST(decode_request(bad).is_error(), "accepted '" << bad << "'");
     for (std::string bad : std::vector<std::string>{
              "reply 1 ok width=1", "reply 1 ok width=1 height=2", "reply 1 ok width=1 height=2 mode=cga more",
