@@ -8,8 +8,8 @@
 //   VSA_ARTIFACTS                   where the screenshots go
 // The scenario: a wrong password is refused; sign in; create a VM with a
 // new disk and the CD in the wizard; start it from the master status list;
-// open its console and see the guest's boot text, the same picture the
-// API's CaptureScreen reports; type into the guest (its COM1 log must echo
+// open its console and see the guest's boot text (the API's display Text
+// says it; the console shows the same picture CaptureScreen reports); type into the guest (its COM1 log must echo
 // the keys, the console and CaptureScreen must show them); move and click
 // the mouse (the guest's PS/2 packet handler reports both on COM1); save and
 // restore (the typed text survives); turn off; delete. Every page is
@@ -248,6 +248,10 @@ async function scenario(browser) {
   await page.waitForFunction(() => document.body.dataset.state === 'connected', null, { timeout: 30000 });
   check(true, 'the console connects over the WebSocket');
   await consoleShowsApiScreen(page, vmRef, 'boot text');
+  const display = await soap(page, 'IVMVirtualMachine_get_Display', { _this: vmRef });
+  const bootText = await soap(page, 'IVMDisplay_get_Text', { _this: display });
+  check(bootText.includes('VSA typewriter') && bootText.includes('Type here:'),
+    `the display text the API reports is the guest's boot text (${JSON.stringify(bootText.split('\n')[0])})`);
   await shot(page, 'console-boot-desktop');
 
   // Type into the guest through the console.
@@ -257,6 +261,8 @@ async function scenario(browser) {
   check(await waitFor(() => com1Log(vmFile).includes(`${TYPED}\n`), 20000),
     `the keys reached the guest (COM1 echoes "${TYPED}")`);
   await consoleShowsApiScreen(page, vmRef, 'typed text');
+  check((await soap(page, 'IVMDisplay_get_Text', { _this: display })).includes(`Type here: ${TYPED}`),
+    'the display text shows what was typed');
   await shot(page, 'console-typed-desktop');
 
   // The mouse: the guest's BIOS found the PS/2 mouse, and motion and a
