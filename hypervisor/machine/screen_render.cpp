@@ -3,7 +3,10 @@
 
 #include "hw/vga.h"
 
+#include <endian.h>
+
 #include <algorithm>
+#include <cstring>
 
 namespace vsa {
 
@@ -212,8 +215,26 @@ ScreenImage render_vbe(Vga const& vga, u32 width, u32 height, u32 bpp) {
         for (unsigned c = 0; c < 256; ++c)
             colours[c] = dac_colour(vga, u8(c));
     u32 bytes = (bpp + 7) / 8;
+    auto const memory = vga.vram();
     for (u32 y = 0; y < height; ++y) {
         std::size_t line = std::size_t(start) + std::size_t(y) * pitch;
+        u32* out = &image.pixels[std::size_t(y) * width];
+        // Direct colour rows wholly inside VRAM (every row of a sane mode)
+        // are copied without the per-byte bounds checks: the console
+        // renders up to 30 frames a second, and at 1024x768x32 the
+        // checked path cost 5 ms a frame.
+        if ((bpp == 32 || bpp == 24) && line + std::size_t(width) * bytes <= memory.size()) {
+            u8 const* in = memory.data() + line;
+            if (bpp == 32) {
+                std::memcpy(out, in, std::size_t(width) * 4);
+                for (u32 x = 0; x < width; ++x)
+                    out[x] = le32toh(out[x]) & 0xFF'FFFF;
+            } else {
+                for (u32 x = 0; x < width; ++x, in += 3)
+                    out[x] = u32(in[2]) << 16 | u32(in[1]) << 8 | in[0];
+            }
+            continue;
+        }
         for (u32 x = 0; x < width; ++x) {
             std::size_t at = line + std::size_t(x) * bytes;
             u32 pixel = 0;
