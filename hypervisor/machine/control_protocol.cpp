@@ -9,7 +9,7 @@ namespace vsa::control {
 
 namespace {
 
-constexpr std::array<std::pair<Command, std::string_view>, 10> COMMANDS{{
+constexpr std::array<std::pair<Command, std::string_view>, 12> COMMANDS{{
     {Command::Pause, "pause"},
     {Command::Resume, "resume"},
     {Command::Reset, "reset"},
@@ -20,6 +20,8 @@ constexpr std::array<std::pair<Command, std::string_view>, 10> COMMANDS{{
     {Command::InsertMedia, "insert-media"},
     {Command::EjectMedia, "eject-media"},
     {Command::Screenshot, "screenshot"},
+    {Command::Key, "key"},
+    {Command::Mouse, "mouse"},
 }};
 
 constexpr std::array<std::pair<VideoMode, std::string_view>, 4> VIDEO_MODES{{
@@ -33,6 +35,7 @@ constexpr std::array<std::pair<VideoMode, std::string_view>, 4> VIDEO_MODES{{
 constexpr unsigned MAX_SLOT = 3;
 
 constexpr char HEX[] = "0123456789ABCDEF";
+constexpr char LOWER_HEX[] = "0123456789abcdef";
 
 int hex_value(char c) {
     if (c >= '0' && c <= '9') return c - '0';
@@ -195,6 +198,49 @@ Result<Request, std::string> decode_screenshot(u32 seq, std::string_view args) {
     return request;
 }
 
+// "key <hex>": lower-case hex pairs only, so one key has one spelling.
+Result<Request, std::string> decode_key(u32 seq, std::string_view args) {
+    Request request{seq, Command::Key};
+    if (args.empty() || args.size() % 2 != 0 || args.size() / 2 > MAX_KEY_BYTES)
+        return std::string("key: wants 1 to 16 bytes as hex pairs");
+    for (std::size_t i = 0; i < args.size(); i += 2) {
+        char hi = args[i], lo = args[i + 1];
+        bool lower = (hi < 'A' || hi > 'F') && (lo < 'A' || lo > 'F');
+        int h = hex_value(hi), l = hex_value(lo);
+        if (h < 0 || l < 0 || !lower) return "key: not lower-case hex: '" + cut(args) + "'";
+        request.scancodes.push_back(static_cast<u8>(h << 4 | l));
+    }
+    return request;
+}
+
+// A decimal in -MAX_MOUSE_DELTA..MAX_MOUSE_DELTA: an optional '-', digits.
+std::optional<int> parse_delta(std::string_view text) {
+    bool negative = text.starts_with('-');
+    if (negative) text.remove_prefix(1);
+    if (text.size() > 5) return std::nullopt; // also keeps parse_number's value small
+    auto magnitude = parse_number<int>(text);
+    if (!magnitude || *magnitude > MAX_MOUSE_DELTA || (negative && *magnitude == 0)) return std::nullopt;
+    return negative ? -*magnitude : *magnitude;
+}
+
+// "mouse <dx> <dy> <dz> <buttons>".
+Result<Request, std::string> decode_mouse(u32 seq, std::string_view args) {
+    Request request{seq, Command::Mouse};
+    std::optional<int> deltas[3];
+    for (auto& delta : deltas) {
+        delta = parse_delta(take_word(args));
+        if (!delta) return std::string("mouse: dx, dy and dz must be -4096..4096");
+    }
+    auto buttons = parse_number<unsigned>(take_word(args));
+    if (!buttons || *buttons > MOUSE_BUTTONS) return std::string("mouse: buttons must be 0..7");
+    if (!args.empty()) return "mouse: unexpected '" + cut(args) + "'";
+    request.dx = *deltas[0];
+    request.dy = *deltas[1];
+    request.dz = *deltas[2];
+    request.buttons = *buttons;
+    return request;
+}
+
 } // namespace
 
 std::string_view command_name(Command command) {
@@ -264,6 +310,15 @@ std::string encode(Request const& request) {
         line += " " + encode_path(request.path);
         if (request.width != 0 || request.height != 0)
             line += " " + std::to_string(request.width) + "x" + std::to_string(request.height);
+    } else if (request.command == Command::Key) {
+        line += ' ';
+        for (u8 byte : request.scancodes) {
+            line += LOWER_HEX[byte >> 4];
+            line += LOWER_HEX[byte & 15];
+        }
+    } else if (request.command == Command::Mouse) {
+        line += " " + std::to_string(request.dx) + " " + std::to_string(request.dy) + " " +
+                std::to_string(request.dz) + " " + std::to_string(request.buttons);
     }
     return line + "\n";
 }
@@ -301,11 +356,14 @@ Result<Request, std::string> decode_request(std::string_view line) {
     auto seq = parse_number<u32>(seq_text);
     if (!seq || *seq == 0) return "bad sequence number '" + cut(seq_text) + "'";
     for (auto const& [command, name] : COMMANDS)
-        if (rest == name && command != Command::InsertMedia && command != Command::EjectMedia)
+        if (rest == name && command != Command::InsertMedia && command != Command::EjectMedia &&
+            command != Command::Key && command != Command::Mouse)
             return Request{*seq, command};
     std::string_view args = rest;
     auto word = take_word(args);
     if (word == "screenshot") return decode_screenshot(*seq, args);
+    if (word == "key") return decode_key(*seq, args);
+    if (word == "mouse") return decode_mouse(*seq, args);
     if (word != "insert-media" && word != "eject-media") return "unknown command '" + cut(rest) + "'";
     Request request{*seq, word == "insert-media" ? Command::InsertMedia : Command::EjectMedia};
     auto slot = parse_number<unsigned>(take_word(args));

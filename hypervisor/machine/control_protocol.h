@@ -11,7 +11,8 @@
 //   supervisor -> worker   "<seq> <command>"
 //       commands: pause, resume, reset, save, turn-off, query,
 //                 power-button, insert-media <slot> <path>,
-//                 eject-media <slot> [force], screenshot [<path> [<W>x<H>]]
+//                 eject-media <slot> [force], screenshot [<path> [<W>x<H>]],
+//                 key <hex>, mouse <dx> <dy> <dz> <buttons>
 //   worker -> supervisor   "reply <seq> ok [state=running|paused instructions=N]"
 //                          "reply <seq> ok width=W height=H mode=text|cga|vga|svga"
 //                          "reply <seq> error <text>"
@@ -48,6 +49,19 @@
 // picture travels through that file: the worker writes "<path>.tmp" and
 // renames it, so the supervisor never reads half a PNG; the supervisor
 // picks the path, reads the file and deletes it.
+//
+// key and mouse are the console's input (vsad's VNC server). "key <hex>"
+// carries 1 to 16 bytes of PS/2 scan code set 2 as lower-case hex pairs,
+// exactly as the keyboard would send them: "key e075" is cursor up pressed,
+// "key e0f075" its release. The worker feeds them to the PS/2 keyboard
+// (which converts them if the guest chose set 1); a key the keyboard drops
+// (scanning disabled, buffer full) is still answered ok: input is
+// fire-and-forget, as on a real keyboard. "mouse <dx> <dy> <dz> <buttons>"
+// is one relative motion in screen orientation: dx > 0 right, dy > 0 down,
+// dz > 0 the wheel towards the user (scroll down); each -4096..4096 in
+// plain decimal ("-12", no '+'); buttons is the bitmask of the buttons
+// held now (1 left, 2 right, 4 middle; 0..7). The worker gives it to the
+// PS/2 mouse (hw/ps2_mouse.h), which reports it if the guest enabled it.
 #pragma once
 
 #include "hypervisor/base/result.h"
@@ -57,6 +71,7 @@
 #include <string>
 #include <string_view>
 #include <variant>
+#include <vector>
 
 namespace vsa::control {
 
@@ -77,10 +92,21 @@ enum class Command {
     InsertMedia,
     EjectMedia,
     Screenshot,
+    Key,
+    Mouse,
 };
 
 // The largest screenshot scale target (each side).
 inline constexpr unsigned MAX_SCREENSHOT_SIDE = 4096;
+// key: the most scan code bytes one command carries (Pause, the longest
+// key sequence, has 8).
+inline constexpr std::size_t MAX_KEY_BYTES = 16;
+// mouse: the largest motion or wheel step per command, each way.
+inline constexpr int MAX_MOUSE_DELTA = 4096;
+inline constexpr unsigned MOUSE_LEFT = 1;
+inline constexpr unsigned MOUSE_RIGHT = 2;
+inline constexpr unsigned MOUSE_MIDDLE = 4;
+inline constexpr unsigned MOUSE_BUTTONS = 7; // every button bit
 
 enum class Event {
     Restoring,   // loading the saved state (before "started")
@@ -111,6 +137,14 @@ struct Request {
     unsigned height{0};
     // eject-media: break the guest's lock.
     bool force{false};
+    // key: set 2 scan code bytes (1 to MAX_KEY_BYTES).
+    std::vector<u8> scancodes;
+    // mouse: motion (screen orientation, dy > 0 down), wheel (dz > 0
+    // towards the user) and the buttons held (MOUSE_*).
+    int dx{0};
+    int dy{0};
+    int dz{0};
+    unsigned buttons{0};
     friend bool operator==(Request const&, Request const&) = default;
 };
 
