@@ -51,7 +51,8 @@ public:
             return true;
         case Poco::Net::WebSocket::FRAME_OP_PING:
             m_socket.sendFrame(m_buffer.data(), n,
-                               Poco::Net::WebSocket::FRAME_FLAG_FIN | Poco::Net::WebSocket::FRAME_OP_PONG);
+                               static_cast<int>(Poco::Net::WebSocket::FRAME_FLAG_FIN) |
+                                   static_cast<int>(Poco::Net::WebSocket::FRAME_OP_PONG));
             return true;
         case Poco::Net::WebSocket::FRAME_OP_PONG:
             return true;
@@ -61,7 +62,7 @@ public:
             return false;
         default:
             why = "text or unknown WebSocket frame (RFB travels in binary frames)";
-            m_close_code = Poco::Net::WebSocket::WS_UNSUPPORTED_DATA_TYPE;
+            m_close_code = Poco::Net::WebSocket::WS_PAYLOAD_NOT_ACCEPTABLE;
             return false;
         }
     }

@@ -234,7 +234,8 @@ void ConsoleService::attach(Admission admission, std::unique_ptr<Transport> tran
     auto& screen = m_screens[admission.m_vm];
     if (!screen || !screen->attach(bridge, kind)) {
         if (screen) m_retired.push_back(screen);
-        screen = std::make_shared<ConsoleScreen>(admission.m_vm, admission.m_source, *this, m_log);
+        screen = std::make_shared<ConsoleScreen>(admission.m_vm, admission.m_source,
+                                                 static_cast<ScreenHooks&>(*this), m_log);
         screen->attach(bridge, kind);
         screen->start();
     }

@@ -101,7 +101,7 @@ BOOST_AUTO_TEST_CASE(a_ticket_works_once) {
     auto now = TicketStore::Clock::now();
     auto ticket = store.issue(vm_id('1'), now);
     BOOST_TEST(ticket.password.size() == TicketStore::PASSWORD_LENGTH);
-    BOOST_TEST(ticket.expires == now + TicketStore::LIFETIME);
+    BOOST_TEST((ticket.expires == now + TicketStore::LIFETIME));
     auto is = [&](std::string const& p) { return [p](std::string const& password) { return password == p; }; };
     BOOST_TEST(!store.redeem(vm_id('1'), is("wrong"), now));
     BOOST_TEST(!store.redeem(vm_id('2'), is(ticket.password), now)); // another VM's
@@ -227,7 +227,10 @@ BOOST_AUTO_TEST_CASE(console_keys) {
     config->setString("console.vnc_ports", "5901");
     config->setString("console.vnc_enabled", "perhaps");
     BOOST_TEST(!DaemonConfig::from(*config).has_value());
-    BOOST_TEST(parse_port_range("5901").value() == (std::pair<std::uint16_t, std::uint16_t>{5901, 5901}));
+    auto one = parse_port_range("5901");
+    BOOST_REQUIRE(one.has_value());
+    BOOST_TEST(one->first == 5901);
+    BOOST_TEST(one->second == 5901);
     BOOST_TEST(default_config_text().find("console.vnc_enabled = false") != std::string::npos);
     BOOST_TEST(default_config_text().find("console.vnc_ports = 5900-5999") != std::string::npos);
 }
