@@ -213,11 +213,12 @@ Result<Request, std::string> decode_key(u32 seq, std::string_view args) {
     return request;
 }
 
-// A decimal in -MAX_MOUSE_DELTA..MAX_MOUSE_DELTA: an optional '-', digits.
+// A decimal in -MAX_MOUSE_DELTA..MAX_MOUSE_DELTA as std::to_string writes
+// it: an optional '-', digits without leading zeros, no "-0".
 std::optional<int> parse_delta(std::string_view text) {
     bool negative = text.starts_with('-');
     if (negative) text.remove_prefix(1);
-    if (text.size() > 5) return std::nullopt; // also keeps parse_number's value small
+    if (text.size() > 5 || (text.size() > 1 && text[0] == '0')) return std::nullopt;
     auto magnitude = parse_number<int>(text);
     if (!magnitude || *magnitude > MAX_MOUSE_DELTA || (negative && *magnitude == 0)) return std::nullopt;
     return negative ? -*magnitude : *magnitude;
@@ -226,13 +227,16 @@ std::optional<int> parse_delta(std::string_view text) {
 // "mouse <dx> <dy> <dz> <buttons>".
 Result<Request, std::string> decode_mouse(u32 seq, std::string_view args) {
     Request request{seq, Command::Mouse};
+    if (args.ends_with(' ')) return std::string("mouse: trailing space");
     std::optional<int> deltas[3];
     for (auto& delta : deltas) {
         delta = parse_delta(take_word(args));
         if (!delta) return std::string("mouse: dx, dy and dz must be -4096..4096");
     }
-    auto buttons = parse_number<unsigned>(take_word(args));
-    if (!buttons || *buttons > MOUSE_BUTTONS) return std::string("mouse: buttons must be 0..7");
+    auto buttons_text = take_word(args);
+    auto buttons = parse_number<unsigned>(buttons_text);
+    if (!buttons || buttons_text.size() != 1 || *buttons > MOUSE_BUTTONS)
+        return std::string("mouse: buttons must be 0..7");
     if (!args.empty()) return "mouse: unexpected '" + cut(args) + "'";
     request.dx = *deltas[0];
     request.dy = *deltas[1];

@@ -16,6 +16,7 @@
 #include "hw/port92.h"
 #include "hw/post_port.h"
 #include "hw/ps2_keyboard.h"
+#include "hw/ps2_mouse.h"
 #include "hw/rtc_mc146818.h"
 #include "hw/system_control_b.h"
 #include "hw/uart16550.h"
@@ -118,6 +119,7 @@ struct PcMachine::Impl {
     std::unique_ptr<SystemControlB> port61;
     std::unique_ptr<RtcMc146818> rtc;
     std::unique_ptr<Ps2Keyboard> keyboard;
+    std::unique_ptr<Ps2Mouse> mouse;
     std::unique_ptr<I8042> kbc;
     std::unique_ptr<Uart16550> com1;
     std::unique_ptr<Uart16550> com2;
@@ -311,6 +313,8 @@ Result<void, std::string> PcMachine::Impl::build() {
             update_a20();
         },
         [this] { request_reset(); });
+    mouse = std::make_unique<Ps2Mouse>();
+    kbc->attach_aux(*mouse);
     io.map(0x60, 1, *kbc, WIDTH_8, I8042::DATA);
     io.map(0x64, 1, *kbc, WIDTH_8, I8042::STATUS);
     com1 = std::make_unique<Uart16550>(pic->input(COM1_IRQ), clock, com1_backend);
@@ -565,6 +569,7 @@ void PcMachine::hard_reset() {
 void PcMachine::Impl::hard_reset() {
     for (Device* d : devices())
         d->reset();
+    mouse->reset();
     for (auto& disk : disks)
         disk->reset();
     for (auto& cd : cdroms)
@@ -588,8 +593,13 @@ void PcMachine::Impl::hard_reset() {
 // a cache (the CPU's TLB and decoded instructions; a guest that relies on
 // a stale TLB entry surviving would see it refilled after a restore, as
 // after any TLB flush).
+//
+// Version 2 added the PS/2 mouse. It is visited after the devices and
+// outside devices() so a version 1 stream (no mouse) still loads: the
+// mouse then keeps its reset state, as if unplugged and plugged in again.
 void PcMachine::Impl::visit_machine_state(StateVisitor& v, MachineFields& fields) {
-    v.section("pc-machine", 1);
+    v.section("pc-machine", 2);
+    u32 version = v.version();
     v.field("clock_ns", fields.clock_ns);
     v.field("tick_level", fields.tick_level);
     v.field("tick_backlog", fields.tick_backlog);
@@ -597,6 +607,10 @@ void PcMachine::Impl::visit_machine_state(StateVisitor& v, MachineFields& fields
         v.fail("pc-machine: timer tick backlog past its bound");
     for (Device* d : devices())
         d->visit_state(v);
+    if (version >= 2)
+        mouse->visit_state(v);
+    else if (v.is_loading())
+        mouse->reset();
     cpu->visit_state(v);
 }
 
@@ -635,6 +649,7 @@ Result<void, std::string> PcMachine::Impl::load_device_state(std::vector<u8> con
     clock.set_now(fields.clock_ns);
     for (Device* d : devices())
         d->post_load();
+    mouse->post_load();
     timer_tick.end_load(fields.tick_level, fields.tick_backlog);
     update_a20();
     // A save happens between slices, after pending resets were handled.
@@ -751,6 +766,12 @@ std::string PcMachine::text_screen() const {
 }
 Vga const& PcMachine::vga() const {
     return *m_impl->vga;
+}
+Ps2Keyboard& PcMachine::keyboard() {
+    return *m_impl->keyboard;
+}
+Ps2Mouse& PcMachine::mouse() {
+    return *m_impl->mouse;
 }
 u64 PcMachine::instructions_retired() const {
     return m_impl->cpu->instructions_retired();

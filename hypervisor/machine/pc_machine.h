@@ -9,7 +9,7 @@
 //
 //   00.0 i440FX host bridge (PAM shadowing)     ISA: 8259 pair, 8254 + port 61,
 //   01.0 PIIX3 ISA bridge (PIRQ, ELCR, CF9)          MC146818 RTC/CMOS, 8042 + PS/2
-//   01.1 PIIX3 IDE (ATA disks, ATAPI CD/DVD)         keyboard, COM1/COM2 16550A,
+//   01.1 PIIX3 IDE (ATA disks, ATAPI CD/DVD)         keyboard and mouse, COM1/COM2 16550A,
 //   01.3 PIIX4 power management (ACPI, SCI=IRQ 9)    ports 80, 92, 402, 8900, fw_cfg
 //   02.0 VGA 1234:1111 with Bochs VBE, ROM BAR
 //
@@ -44,6 +44,8 @@
 namespace vsa {
 
 class Vga;
+class Ps2Keyboard;
+class Ps2Mouse;
 
 struct PcMachineConfig {
     u64 ram_bytes{64 * MiB};
@@ -172,6 +174,11 @@ public:
     std::string text_screen() const;
     // The display adapter, for rendering the screen (screen_render.h).
     Vga const& vga() const;
+    // The console's input devices (host side: send_scancodes(), input()).
+    // VM thread only, like the rest of the machine; their output reaches
+    // the guest through the 8042 at once.
+    Ps2Keyboard& keyboard();
+    Ps2Mouse& mouse();
     u64 instructions_retired() const;
     MachineRunStats run_stats() const;
     Clock& clock();

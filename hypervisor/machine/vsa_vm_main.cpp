@@ -24,17 +24,31 @@
 // late timer interrupts. Commands run on the VM thread between slices: the
 // reader thread queues them and stops the current slice.
 //
+// The browser console: --framebuffer-fd N is a memfd vsad made
+// (shared_framebuffer.h). While vsad says someone watches (the viewer
+// deadline in its header), a frame thread stops the slice every 33 ms and
+// the VM thread renders the screen between slices (one consistent frame,
+// as for a screenshot) and publishes the tiles that changed; nobody
+// watching, nothing is rendered and the frame thread wakes 4 times a
+// second only to look. A paused VM publishes once (and again after each
+// command) rather than every frame: its screen cannot change. The
+// console's keyboard and mouse come as control commands ("key", "mouse")
+// to the PS/2 keyboard and mouse.
+//
 // Exit statuses:
 //   0  the guest powered off          4  --timeout expired
 //   1  host error (files, a refused   5  stopped by a signal (SIGINT,
 //      or unreadable saved state)        SIGTERM, SIGHUP) or turned off
 //   2  bad usage                         through the control channel
 //   3  the guest triple-faulted       6  state saved (--save-state)
+#include "hw/ps2_keyboard.h"
+#include "hw/ps2_mouse.h"
 #include "hypervisor/base/file_descriptor.h"
 #include "hypervisor/machine/control_channel.h"
 #include "hypervisor/machine/pc_machine.h"
 #include "hypervisor/machine/png_image.h"
 #include "hypervisor/machine/screen_render.h"
+#include "hypervisor/machine/shared_framebuffer.h"
 
 #include <fcntl.h>
 #include <poll.h>
@@ -117,6 +131,10 @@ constexpr char const* USAGE = R"(usage: vsa-vm [options]
   --control-fd N       a connected Unix stream socket (inherited) carrying
                        vsad's control protocol: pause, resume, reset, save,
                        turn-off, query; the worker reports its events there
+  --framebuffer-fd N   a memfd (inherited) vsad made for the guest screen
+                       (shared_framebuffer.h): while vsad wants frames, the
+                       worker renders the screen up to 30 times a second and
+                       publishes the tiles that changed there
   --help
 exit status: 0 guest powered off, 3 triple fault, 4 timeout,
              5 stopped by a signal or turned off, 6 state saved,
@@ -294,6 +312,7 @@ int main(int argc, char** argv) {
     std::string screenshot_path;
     std::string save_path, restore_path;
     int control_fd = -1;
+    int framebuffer_fd = -1;
     double timeout_seconds = 0;
     double save_after_seconds = 0;
     bool print_stats = false;
@@ -413,6 +432,14 @@ int main(int argc, char** argv) {
                 return EXIT_USAGE;
             }
             control_fd = fd;
+        } else if (is("--framebuffer-fd") && (v = value("--framebuffer-fd"))) {
+            int fd = -1;
+            auto [p, ec] = std::from_chars(v->data(), v->data() + v->size(), fd);
+            if (ec != std::errc() || p != v->data() + v->size() || fd < 0 || ::fcntl(fd, F_GETFD) < 0) {
+                std::cerr << "vsa-vm: --framebuffer-fd wants an open descriptor, got '" << *v << "'\n";
+                return EXIT_USAGE;
+            }
+            framebuffer_fd = fd;
         } else {
             std::cerr << "vsa-vm: unknown or incomplete option '" << arg << "'\n" << USAGE;
             return EXIT_USAGE;
@@ -441,6 +468,14 @@ int main(int argc, char** argv) {
         notify(control::Event::Error, message);
         return EXIT_ERROR;
     };
+
+    std::optional<SharedFramebuffer> framebuffer;
+    if (framebuffer_fd >= 0) {
+        ::fcntl(framebuffer_fd, F_SETFD, FD_CLOEXEC);
+        auto attached = SharedFramebuffer::attach(framebuffer_fd);
+        if (attached.is_error()) return fail("--framebuffer-fd: " + attached.error());
+        framebuffer.emplace(attached.release_value());
+    }
 
     auto com1 = open_sink(serial);
     auto com2 = open_sink(serial2);
@@ -549,6 +584,36 @@ int main(int argc, char** argv) {
         });
     }
 
+    // The console's frame clock: while vsad wants frames, a frame is due
+    // every 33 ms and the slice stops so the VM thread renders it.
+    constexpr auto FRAME_PERIOD = std::chrono::milliseconds(33);
+    constexpr auto VIEWER_POLL = std::chrono::milliseconds(250);
+    std::atomic<bool> frame_due{false};
+    std::thread frame_thread;
+    if (framebuffer) {
+        frame_thread = std::thread([&] {
+            std::unique_lock lock(finished_mutex);
+            while (!finished) {
+                bool wanted = framebuffer->viewers_wanted(SharedFramebuffer::monotonic_ms());
+                if (wanted) {
+                    frame_due.store(true);
+                    machine->request_stop();
+                }
+                finished_changed.wait_for(lock, wanted ? FRAME_PERIOD : VIEWER_POLL);
+            }
+        });
+    }
+    // VM thread, between slices: render and publish a due frame.
+    auto publish_frame = [&] {
+        if (!framebuffer || !frame_due.exchange(false)) return false;
+        if (!framebuffer->viewers_wanted(SharedFramebuffer::monotonic_ms())) return false;
+        framebuffer->publish(render_screen(machine->vga()), screen_info(machine->vga()).mode);
+        return true;
+    };
+    // Paused: the screen only changes through a command (reset), so one
+    // frame after each does.
+    bool paused_frame_done = false;
+
     // Control requests: queued by the channel's reader, run here on the VM
     // thread between slices.
     Mailbox mailbox;
@@ -577,6 +642,7 @@ int main(int argc, char** argv) {
     };
     // True when the request ends the run.
     auto handle = [&](control::Request const& request) {
+        paused_frame_done = false;
         switch (request.command) {
         case control::Command::Pause:
             if (paused) {
@@ -662,6 +728,16 @@ int main(int argc, char** argv) {
             if (channel) channel->send(control::Reply{request.seq, true, {}, std::nullopt, info});
             break;
         }
+        case control::Command::Key:
+            // A key the keyboard drops (disabled by the guest, buffer full)
+            // is lost as on real hardware: still ok.
+            machine->keyboard().send_scancodes(request.scancodes);
+            reply(request);
+            break;
+        case control::Command::Mouse:
+            machine->mouse().input(request.dx, request.dy, request.dz, static_cast<u8>(request.buttons));
+            reply(request);
+            break;
         }
         return false;
     };
@@ -677,9 +753,11 @@ int main(int argc, char** argv) {
             // The VM thread blocks here: no instruction runs, the clock
             // stands still, until a command, a signal or the timeout.
             if (g_stop_signal.load() != 0 || timed_out.load()) break;
+            if (!paused_frame_done && publish_frame()) paused_frame_done = true;
             mailbox.wait(std::chrono::milliseconds(100));
             continue;
         }
+        publish_frame();
         exit = machine->run();
         if (exit == MachineExit::Stopped) {
             if (g_stop_signal.load() != 0 || timed_out.load()) break;
@@ -717,6 +795,7 @@ int main(int argc, char** argv) {
     [[maybe_unused]] auto written = ::write(input_stop.fd(), &one, sizeof one);
     if (channel) channel->stop();
     if (timeout_thread.joinable()) timeout_thread.join();
+    if (frame_thread.joinable()) frame_thread.join();
     if (input_thread.joinable()) input_thread.join();
     if (!screen_dump.empty()) write_screen(*machine, screen_dump);
     if (!screenshot_path.empty()) {

@@ -142,6 +142,73 @@ BOOST_AUTO_TEST_CASE(screenshot_round_trip) {
         BOOST_TEST(decode_worker_message(bad).is_error(), "accepted '" << bad << "'");
 }
 
+// Console input: scan code bytes as lower-case hex, mouse motion signed.
+BOOST_AUTO_TEST_CASE(input_requests_round_trip) {
+    Request up{3, Command::Key};
+    up.scancodes = {0xE0, 0x75};
+    BOOST_TEST(encode(up) == "3 key e075\n");
+    Request up_break{4, Command::Key};
+    up_break.scancodes = {0xE0, 0xF0, 0x75};
+    BOOST_TEST(encode(up_break) == "4 key e0f075\n");
+    Request pause_key{5, Command::Key};
+    pause_key.scancodes = {0xE1, 0x14, 0x77, 0xE1, 0xF0, 0x14, 0xF0, 0x77};
+    Request longest{6, Command::Key};
+    longest.scancodes.assign(MAX_KEY_BYTES, 0xAB);
+    Request zero{7, Command::Key};
+    zero.scancodes = {0x00};
+    Request move{8, Command::Mouse};
+    move.dx = -12;
+    move.dy = 7;
+    move.dz = 0;
+    move.buttons = MOUSE_LEFT | MOUSE_MIDDLE;
+    BOOST_TEST(encode(move) == "8 mouse -12 7 0 5\n");
+    Request extremes{9, Command::Mouse};
+    extremes.dx = -MAX_MOUSE_DELTA;
+    extremes.dy = MAX_MOUSE_DELTA;
+    extremes.dz = -1;
+    extremes.buttons = MOUSE_BUTTONS;
+    Request still{10, Command::Mouse};
+    for (auto const& request : {up, up_break, pause_key, longest, zero, move, extremes, still}) {
+        auto line = encode(request);
+        auto decoded = decode_request(strip_newline(line));
+        BOOST_REQUIRE_MESSAGE(decoded.has_value(),
+                              line + " -> " + (decoded.is_error() ? decoded.error() : ""));
+        BOOST_TEST((decoded.value() == request), line);
+    }
+    for (std::string bad : std::vector<std::string>{"1 key",
+                                                    "1 key ",
+                                                    "1 key e",
+                                                    "1 key e07",
+                                                    "1 key E075",
+                                                    "1 key e0F0",
+                                                    "1 key e0 75",
+                                                    "1 key 0x75",
+                                                    "1 key zz",
+                                                    "1 key " + std::string(2 * MAX_KEY_BYTES + 2, 'a'),
+                                                    "1 key-e075",
+                                                    "1 mouse",
+                                                    "1 mouse 1 2 3",
+                                                    "1 mouse 1 2 3 4 5",
+                                                    "1 mouse 1 2 3 8",
+                                                    "1 mouse 1 2 3 -1",
+                                                    "1 mouse 1 2 3 07",
+                                                    "1 mouse 4097 0 0 0",
+                                                    "1 mouse 0 -4097 0 0",
+                                                    "1 mouse 0 0 99999999999 0",
+                                                    "1 mouse +1 0 0 0",
+                                                    "1 mouse -0 0 0 0",
+                                                    "1 mouse 01 0 0 0",
+                                                    "1 mouse - 0 0 0",
+                                                    "1 mouse 1.5 0 0 0",
+                                                    "1 mouse 1  2 3 4",
+                                                    "1 mouse 1 2 3 4 ",
+                                                    "1 mouse x 2 3 4"}) {
+        auto decoded = decode_request(bad);
+        BOOST_TEST(decoded.is_error(), "accepted '" << bad << "'");
+        if (decoded.is_error()) BOOST_TEST(!decoded.error().empty());
+    }
+}
+
 BOOST_AUTO_TEST_CASE(replies_and_events_round_trip) {
     std::vector<Reply> replies{
         {1, true, "", std::nullopt},
@@ -276,7 +343,8 @@ BOOST_AUTO_TEST_CASE(random_bytes_never_crash) {
     std::mt19937_64 random(20240611);
     std::vector<std::string> alphabet{"1",     "9",    " ",     "\n",     "pause",         "reply",
                                       "event", "ok",   "error", "state=", "instructions=", "paused",
-                                      "\0",    "\xff", "-",     "=",      "turn-off",      "query"};
+                                      "\0",    "\xff", "-",     "=",      "turn-off",      "query",
+                                      "key",   "e0",   "F0",    "mouse",  "4096",          "0"};
     std::size_t lines_seen = 0;
     for (int round = 0; round < 2000; ++round) {
         LineReader reader;
