@@ -233,8 +233,9 @@ int VsaDaemon::main(std::vector<std::string> const&) {
 
     // The console: its own threads (never the HTTP pools'); stopped before
     // the listeners and the VMs, so no viewer outlives what it shows.
-    console::ConsoleService console_service(server.value()->runtime(), server.value()->inventory(), cfg.console,
-                                            cfg.listen.bind_address, Poco::Logger::get("vsad.console"));
+    console::ConsoleService console_service(server.value()->runtime(), server.value()->inventory(),
+                                            cfg.console, cfg.listen.bind_address,
+                                            Poco::Logger::get("vsad.console"));
     console_service.start();
     console::set_active_console(&console_service);
     struct ConsoleOff {

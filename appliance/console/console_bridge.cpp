@@ -68,7 +68,8 @@ public:
     }
 
     bool send(std::span<u8 const> bytes) override {
-        int n = m_socket.sendFrame(bytes.data(), static_cast<int>(bytes.size()), Poco::Net::WebSocket::FRAME_BINARY);
+        int n = m_socket.sendFrame(bytes.data(), static_cast<int>(bytes.size()),
+                                   Poco::Net::WebSocket::FRAME_BINARY);
         return n >= 0;
     }
 
@@ -212,8 +213,8 @@ bool Bridge::write_to_server(std::string_view bytes) {
 }
 
 void Bridge::pump() {
-    std::string from_viewer;      // not yet given to libvncserver
-    std::size_t server_bytes = 0; // sent by libvncserver so far
+    std::string from_viewer;                           // not yet given to libvncserver
+    std::size_t server_bytes = 0;                      // sent by libvncserver so far
     constexpr std::size_t PROTOCOL_VERSION_BYTES = 12; // "RFB 003.008\n"
     std::array<u8, 65536> buffer{};
     std::string why;

@@ -97,8 +97,8 @@ private:
     std::unique_ptr<Transport> m_transport;
     std::string m_peer;
     Poco::Logger& m_log;
-    FileDescriptor m_ours;   // the bridge's end of the socketpair
-    int m_server_fd{-1};     // libvncserver's end until released
+    FileDescriptor m_ours; // the bridge's end of the socketpair
+    int m_server_fd{-1};   // libvncserver's end until released
     std::atomic<bool> m_aborted{false};
     std::atomic<bool> m_finished{false};
     std::thread m_thread;

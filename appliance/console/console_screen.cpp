@@ -22,11 +22,11 @@ namespace {
 
 using SteadyClock = std::chrono::steady_clock;
 
-constexpr std::chrono::milliseconds FRAME_INTERVAL{33};   // ~30 Hz
-constexpr std::chrono::milliseconds WANT_REFRESH{1'000};  // renew the worker's render deadline
-constexpr u64 WANT_AHEAD_MS = 3'000;                      // how far ahead it is set
-constexpr long PROCESS_USEC = 5'000;                      // each screen's select() per round
-constexpr u32 PLACEHOLDER_WIDTH = 640;                    // before the worker's first frame
+constexpr std::chrono::milliseconds FRAME_INTERVAL{33};  // ~30 Hz
+constexpr std::chrono::milliseconds WANT_REFRESH{1'000}; // renew the worker's render deadline
+constexpr u64 WANT_AHEAD_MS = 3'000;                     // how far ahead it is set
+constexpr long PROCESS_USEC = 5'000;                     // each screen's select() per round
+constexpr u32 PLACEHOLDER_WIDTH = 640;                   // before the worker's first frame
 constexpr u32 PLACEHOLDER_HEIGHT = 480;
 
 } // namespace
@@ -39,8 +39,8 @@ struct ConsoleScreen::Viewer {
     std::string peer;
     bool have_position{false};
     int x{0}, y{0};
-    int buttons{0};             // RFB mask as last seen
-    std::set<u16> held;         // (extended << 8) | code
+    int buttons{0};     // RFB mask as last seen
+    std::set<u16> held; // (extended << 8) | code
 };
 
 ConsoleScreen::ConsoleScreen(services::Guid vm, std::shared_ptr<services::ConsoleSource> source,
@@ -304,7 +304,8 @@ void ConsoleScreen::on_key(signed char down, unsigned int keysym, _rfbClientRec*
     if (!key) {
         // A symbol the US layout has no key for: dropped, logged a few times.
         if (self->m_unknown_keys++ < 8)
-            self->m_log.debug("console: no PS/2 key for keysym 0x" + Poco::NumberFormatter::formatHex(keysym));
+            self->m_log.debug("console: no PS/2 key for keysym 0x" +
+                              Poco::NumberFormatter::formatHex(keysym));
         return;
     }
     u16 id = static_cast<u16>((key->extended ? 0x100 : 0) | key->code);
@@ -347,7 +348,8 @@ signed char ConsoleScreen::on_password(_rfbClientRec* client, char const* respon
                                 " authenticated with a ticket");
         return TRUE;
     }
-    self->m_log.warning("console of " + self->m_vm.to_string() + ": refused a wrong, used or expired VNC "
+    self->m_log.warning("console of " + self->m_vm.to_string() +
+                        ": refused a wrong, used or expired VNC "
                         "ticket from " +
                         peer);
     return FALSE;
@@ -359,7 +361,8 @@ void ConsoleScreen::on_client_gone(_rfbClientRec* client) {
     if (!viewer) return;
     // Release what the viewer still held, as a keyboard unplugged would.
     for (u16 id : viewer->held)
-        viewer->screen->m_source->send_key(set2_bytes(Set2Key{(id & 0x100) != 0, static_cast<u8>(id & 0xFF)}, false));
+        viewer->screen->m_source->send_key(
+            set2_bytes(Set2Key{(id & 0x100) != 0, static_cast<u8>(id & 0xFF)}, false));
     if (viewer->buttons & 7) viewer->screen->m_source->send_pointer(0, 0, 0, 0);
     viewer->screen->m_log.information("console of " + viewer->screen->m_vm.to_string() + ": viewer " +
                                       viewer->peer + " left");

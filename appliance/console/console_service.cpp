@@ -98,7 +98,8 @@ ConsoleService* active_console() {
 // --- Admission --------------------------------------------------------------------
 
 ConsoleService::Admission::Admission(Admission&& other) noexcept
-    : m_service(std::exchange(other.m_service, nullptr)), m_vm(other.m_vm), m_source(std::move(other.m_source)) {}
+    : m_service(std::exchange(other.m_service, nullptr)), m_vm(other.m_vm),
+      m_source(std::move(other.m_source)) {}
 
 ConsoleService::Admission& ConsoleService::Admission::operator=(Admission&& other) noexcept {
     if (this != &other) {
@@ -246,7 +247,8 @@ void ConsoleService::attach(Admission admission, std::unique_ptr<Transport> tran
 
 ServiceResult<ConsoleService::Ticket> ConsoleService::create_ticket(Guid const& vm) {
     if (!m_config.vnc_enabled)
-        return services::service_error(hr::E_FAIL, "the plain VNC listener is disabled: set console.vnc_enabled");
+        return services::service_error(hr::E_FAIL,
+                                       "the plain VNC listener is disabled: set console.vnc_enabled");
     TRY(m_runtime.console_source(vm)); // running, with a screen
     std::unique_lock lock(m_mutex);
     if (m_stopping) return services::service_error(hr::VM_E_APP_SHUTTING_DOWN, "vsad is stopping");
@@ -264,7 +266,8 @@ ServiceResult<ConsoleService::Ticket> ConsoleService::create_ticket(Guid const& 
                 auto made = std::make_unique<Listener>();
                 made->vm = vm;
                 made->port = static_cast<std::uint16_t>(port);
-                made->socket.bind(Poco::Net::SocketAddress(m_bind_address, static_cast<std::uint16_t>(port)), true);
+                made->socket.bind(Poco::Net::SocketAddress(m_bind_address, static_cast<std::uint16_t>(port)),
+                                  true);
                 made->socket.listen(8);
                 ::fcntl(made->socket.impl()->sockfd(), F_SETFD, FD_CLOEXEC);
                 m_listeners.push_back(std::move(made));
@@ -274,12 +277,13 @@ ServiceResult<ConsoleService::Ticket> ConsoleService::create_ticket(Guid const& 
             }
         }
         if (!listener)
-            return services::service_error(hr::E_FAIL, "no free port for the plain VNC listener in console.vnc_ports " +
-                                                           std::to_string(m_config.vnc_port_first) + "-" +
-                                                           std::to_string(m_config.vnc_port_last) +
-                                                           (last_error.empty() ? "" : " (" + last_error + ")"));
-        m_log.information("console: plain VNC listener for " + vm.to_string() + " on " + m_bind_address + ":" +
-                          std::to_string(listener->port));
+            return services::service_error(hr::E_FAIL,
+                                           "no free port for the plain VNC listener in console.vnc_ports " +
+                                               std::to_string(m_config.vnc_port_first) + "-" +
+                                               std::to_string(m_config.vnc_port_last) +
+                                               (last_error.empty() ? "" : " (" + last_error + ")"));
+        m_log.information("console: plain VNC listener for " + vm.to_string() + " on " + m_bind_address +
+                          ":" + std::to_string(listener->port));
     }
     auto port = listener->port;
     lock.unlock();
@@ -288,7 +292,8 @@ ServiceResult<ConsoleService::Ticket> ConsoleService::create_ticket(Guid const& 
     return Ticket{port, ticket.password, TicketStore::LIFETIME};
 }
 
-bool ConsoleService::redeem_ticket(Guid const& vm, VncChallenge const& challenge, std::span<u8 const> response) {
+bool ConsoleService::redeem_ticket(Guid const& vm, VncChallenge const& challenge,
+                                   std::span<u8 const> response) {
     return m_tickets.redeem_vnc_response(vm, challenge, response, TicketStore::Clock::now());
 }
 
@@ -343,8 +348,8 @@ void ConsoleService::accept_on(Listener& listener) {
                       admission.error().message);
         return; // closed
     }
-    attach(admission.release_value(), make_tcp_transport(std::move(socket), m_transport_limits), std::move(peer),
-           ConsoleScreen::Kind::Vnc);
+    attach(admission.release_value(), make_tcp_transport(std::move(socket), m_transport_limits),
+           std::move(peer), ConsoleScreen::Kind::Vnc);
 }
 
 void ConsoleService::housekeeping() {

@@ -40,7 +40,8 @@ TicketStore::Ticket TicketStore::issue(services::Guid const& vm, Clock::time_poi
 }
 
 bool TicketStore::redeem(services::Guid const& vm,
-                         std::function<bool(std::string const& password)> const& matches, Clock::time_point now) {
+                         std::function<bool(std::string const& password)> const& matches,
+                         Clock::time_point now) {
     std::lock_guard lock(m_mutex);
     expire_locked(vm, now);
     auto it = m_tickets.find(vm);

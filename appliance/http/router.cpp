@@ -245,8 +245,8 @@ private:
         auto client = request.clientAddress().host().toString();
         Poco::Net::NameValueCollection cookies;
         request.getCookies(cookies);
-        auto outcome =
-            m_context.auth.from_http(request.get("Authorization", ""), cookies.get(std::string(SESSION_COOKIE), ""), client);
+        auto outcome = m_context.auth.from_http(request.get("Authorization", ""),
+                                                cookies.get(std::string(SESSION_COOKIE), ""), client);
         if (outcome.status == AuthStatus::LockedOut) {
             response.set("Retry-After", std::to_string(outcome.retry_after.count()));
             return reject(response, HTTPResponse::HTTP_TOO_MANY_REQUESTS,
@@ -261,7 +261,8 @@ private:
         auto origin = request.get("Origin", "");
         if (!console::origin_matches_host(origin, request.getHost())) {
             m_context.log.warning("console: refused a WebSocket from " + client + " with Origin '" +
-                                  origin.substr(0, 128) + "' for Host '" + request.getHost().substr(0, 128) + "'");
+                                  origin.substr(0, 128) + "' for Host '" + request.getHost().substr(0, 128) +
+                                  "'");
             return reject(response, HTTPResponse::HTTP_FORBIDDEN,
                           "the console WebSocket must come from this server's own pages: Origin must be "
                           "https://<the Host header>\n");
@@ -276,8 +277,9 @@ private:
         // The reference the SOAP API gives a VM is its ConfigID.
         auto vm = services::Guid::parse(vm_text);
         if (!vm)
-            return reject(response, HTTPResponse::HTTP_BAD_REQUEST,
-                          "vm= must be a virtual machine reference (its ConfigID, as the SOAP API gives it)\n");
+            return reject(
+                response, HTTPResponse::HTTP_BAD_REQUEST,
+                "vm= must be a virtual machine reference (its ConfigID, as the SOAP API gives it)\n");
         if (auto allowed = m_context.console->check_access(*outcome.principal, *vm); allowed.is_error()) {
             bool unknown = allowed.error().code == services::hr::VM_E_VM_UNKNOWN;
             return reject(response, unknown ? HTTPResponse::HTTP_NOT_FOUND : HTTPResponse::HTTP_FORBIDDEN,

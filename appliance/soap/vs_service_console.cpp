@@ -13,8 +13,9 @@ using services::ServiceError;
 using services::ServiceResult;
 namespace hr = services::hr;
 
-int VsService::IVMVirtualMachine_USCORECreateConsoleTicket(_vs__IVMVirtualMachine_USCORECreateConsoleTicket* request,
-                                                           _vs__IVMVirtualMachine_USCORECreateConsoleTicketResponse& response) {
+int VsService::IVMVirtualMachine_USCORECreateConsoleTicket(
+    _vs__IVMVirtualMachine_USCORECreateConsoleTicket* request,
+    _vs__IVMVirtualMachine_USCORECreateConsoleTicketResponse& response) {
     if (int rc = require_principal()) return rc;
     auto ticket = [&]() -> ServiceResult<console::ConsoleService::Ticket> {
         auto id = Guid::parse(request->_USCOREthis);

@@ -422,8 +422,8 @@ ServiceResult<std::shared_ptr<ConsoleSource>> VmRuntime::console_source(Guid con
                                            [this](std::string const& line) { log(line); });
 }
 
-ConsoleSource::ConsoleSource(std::shared_ptr<SharedFramebuffer> framebuffer, std::weak_ptr<WorkerProcess> worker,
-                             std::chrono::milliseconds command_timeout,
+ConsoleSource::ConsoleSource(std::shared_ptr<SharedFramebuffer> framebuffer,
+                             std::weak_ptr<WorkerProcess> worker, std::chrono::milliseconds command_timeout,
                              std::function<void(std::string const&)> log)
     : m_framebuffer(std::move(framebuffer)), m_worker(std::move(worker)),
       // Input older than a couple of seconds is worse than lost input.

@@ -47,8 +47,9 @@ ServiceResult<std::unique_ptr<WorkerProcess>> WorkerProcess::spawn(std::filesyst
     worker->m_callbacks = std::move(callbacks);
     if (auto framebuffer = SharedFramebuffer::create(); framebuffer.is_error()) {
         if (worker->m_callbacks.on_log)
-            worker->m_callbacks.on_log("no shared framebuffer for the VM worker (the console will not show it): " +
-                                       framebuffer.error());
+            worker->m_callbacks.on_log(
+                "no shared framebuffer for the VM worker (the console will not show it): " +
+                framebuffer.error());
     } else {
         worker->m_framebuffer = std::make_shared<SharedFramebuffer>(framebuffer.release_value());
     }

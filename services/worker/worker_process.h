@@ -30,8 +30,8 @@
 #pragma once
 
 #include "hypervisor/base/file_descriptor.h"
-#include "hypervisor/machine/shared_framebuffer.h"
 #include "hypervisor/machine/control_protocol.h"
+#include "hypervisor/machine/shared_framebuffer.h"
 #include "services/service_error.h"
 
 #include <sys/types.h>

@@ -61,13 +61,15 @@ BOOST_AUTO_TEST_CASE(the_listed_keys_are_all_there) {
     for (char c = '0'; c <= '9'; ++c)
         BOOST_TEST(set2_key(static_cast<u32>(c)).has_value());
     for (char c : std::string_view("`-=[]\\;',./ ~!@#$%^&*()_+{}|:\"<>?"))
-        BOOST_TEST_CONTEXT(c) BOOST_TEST(set2_key(static_cast<u32>(static_cast<unsigned char>(c))).has_value());
-    for (auto name : {"F1",        "F2",       "F3",         "F4",       "F5",      "F6",        "F7",
-                      "F8",        "F9",       "F10",        "F11",      "F12",     "Escape",    "Tab",
-                      "Return",    "BackSpace", "Left",      "Right",    "Up",      "Down",      "Home",
-                      "End",       "Page_Up",  "Page_Down",  "Insert",   "Delete",  "Shift_L",   "Shift_R",
-                      "Control_L", "Control_R", "Alt_L",     "Alt_R",    "Super_L", "Super_R",   "Caps_Lock",
-                      "Num_Lock",  "KP_0",     "KP_9",       "KP_Enter", "KP_Add",  "KP_Divide", "KP_Decimal"})
+        BOOST_TEST_CONTEXT(c)
+        BOOST_TEST(set2_key(static_cast<u32>(static_cast<unsigned char>(c))).has_value());
+    for (auto name :
+         {"F1",        "F2",        "F3",        "F4",       "F5",      "F6",        "F7",
+          "F8",        "F9",        "F10",       "F11",      "F12",     "Escape",    "Tab",
+          "Return",    "BackSpace", "Left",      "Right",    "Up",      "Down",      "Home",
+          "End",       "Page_Up",   "Page_Down", "Insert",   "Delete",  "Shift_L",   "Shift_R",
+          "Control_L", "Control_R", "Alt_L",     "Alt_R",    "Super_L", "Super_R",   "Caps_Lock",
+          "Num_Lock",  "KP_0",      "KP_9",      "KP_Enter", "KP_Add",  "KP_Divide", "KP_Decimal"})
         BOOST_TEST_CONTEXT(name) BOOST_TEST(names.count(name) == 1u);
 }
 
@@ -76,11 +78,11 @@ BOOST_AUTO_TEST_CASE(known_codes) {
     BOOST_TEST(set2_bytes(*set2_key('a'), true) == (std::vector<u8>{0x1C}));
     BOOST_TEST(set2_bytes(*set2_key('A'), true) == (std::vector<u8>{0x1C})); // the client sends Shift itself
     BOOST_TEST(set2_bytes(*set2_key('!'), true) == (std::vector<u8>{0x16}));
-    BOOST_TEST(set2_bytes(*set2_key(0xFF52), true) == (std::vector<u8>{0xE0, 0x75}));       // Up
+    BOOST_TEST(set2_bytes(*set2_key(0xFF52), true) == (std::vector<u8>{0xE0, 0x75}));        // Up
     BOOST_TEST(set2_bytes(*set2_key(0xFF52), false) == (std::vector<u8>{0xE0, 0xF0, 0x75})); // Up released
-    BOOST_TEST(set2_bytes(*set2_key(0xFF0D), true) == (std::vector<u8>{0x5A}));             // Return
-    BOOST_TEST(set2_bytes(*set2_key(0xFF8D), true) == (std::vector<u8>{0xE0, 0x5A}));       // KP_Enter
-    BOOST_TEST(set2_bytes(*set2_key(0xFFC4), true) == (std::vector<u8>{0x83}));             // F7
+    BOOST_TEST(set2_bytes(*set2_key(0xFF0D), true) == (std::vector<u8>{0x5A}));              // Return
+    BOOST_TEST(set2_bytes(*set2_key(0xFF8D), true) == (std::vector<u8>{0xE0, 0x5A}));        // KP_Enter
+    BOOST_TEST(set2_bytes(*set2_key(0xFFC4), true) == (std::vector<u8>{0x83}));              // F7
     BOOST_TEST(set2_bytes(*set2_key(0xFFE4), false) == (std::vector<u8>{0xE0, 0xF0, 0x14})); // Control_R
     BOOST_TEST(!set2_key(0x20AC).has_value()); // EuroSign: no key on a US layout
     BOOST_TEST(!set2_key(0).has_value());
@@ -102,7 +104,9 @@ BOOST_AUTO_TEST_CASE(a_ticket_works_once) {
     auto ticket = store.issue(vm_id('1'), now);
     BOOST_TEST(ticket.password.size() == TicketStore::PASSWORD_LENGTH);
     BOOST_TEST((ticket.expires == now + TicketStore::LIFETIME));
-    auto is = [&](std::string const& p) { return [p](std::string const& password) { return password == p; }; };
+    auto is = [&](std::string const& p) {
+        return [p](std::string const& password) { return password == p; };
+    };
     BOOST_TEST(!store.redeem(vm_id('1'), is("wrong"), now));
     BOOST_TEST(!store.redeem(vm_id('2'), is(ticket.password), now)); // another VM's
     BOOST_TEST(store.redeem(vm_id('1'), is(ticket.password), now));
@@ -147,7 +151,8 @@ BOOST_AUTO_TEST_CASE(live_tickets_are_bounded_per_vm) {
     for (std::size_t i = 0; i < TicketStore::MAX_LIVE_PER_VM; ++i)
         store.issue(vm_id('1'), now);
     BOOST_TEST(store.live_count(vm_id('1'), now) == TicketStore::MAX_LIVE_PER_VM);
-    BOOST_TEST(!store.redeem(vm_id('1'), [&](std::string const& p) { return p == oldest.password; }, now));
+    BOOST_TEST(!store.redeem(
+        vm_id('1'), [&](std::string const& p) { return p == oldest.password; }, now));
 }
 
 BOOST_AUTO_TEST_CASE(vnc_challenge_response_path) {
