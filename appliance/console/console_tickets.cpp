@@ -3,7 +3,7 @@
 
 #include "appliance/password_generator.h"
 
-#include <rfb/rfbproto.h>
+#include <rfb/rfb.h> // extern "C" around rfbproto.h (rfbEncryptBytes)
 
 #include <algorithm>
 #include <cstring>
