@@ -272,6 +272,75 @@ ours.close()
 rc, out, err = run("--bios", spin, "--control-fd", "999")
 check("control_fd_not_open_exit_2", rc == 2 and "--control-fd" in err, err)
 
+# The console (--framebuffer-fd): vsad's memfd gets the screen only while
+# its viewer deadline lies ahead; key and mouse commands are answered.
+# The layout is shared_framebuffer.h's: magic, version, sequence, width,
+# height, mode (u32), frame, viewer_deadline_ms, geometry_frame (u64), the
+# tile table, pixels from 8192.
+FB_BYTES = 8192 + 2560 * 1600 * 4
+screen_disk = os.path.join(args.progs, "screen_disk.img")
+fb = os.memfd_create("vsa-fb-test")
+os.ftruncate(fb, FB_BYTES)
+os.pwrite(fb, struct.pack("<II", 0x42465356, 1), 0)
+
+
+def fb_header():
+    magic, version, seq, width, height, mode, frame = struct.unpack("<IIIIIIQ", os.pread(fb, 32, 0))
+    return width, height, mode, frame
+
+
+ours, theirs = socket.socketpair()
+p = subprocess.Popen([args.vsa_vm, "--disk", screen_disk, "--serial", "stdio", "--control-fd",
+                      str(theirs.fileno()), "--framebuffer-fd", str(fb), "--timeout", "120"],
+                     pass_fds=[theirs.fileno(), fb], stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                     stderr=subprocess.PIPE)
+theirs.close()
+ours.settimeout(60)
+received = b""
+serial = b""
+while b"VSA-SCREEN-READY" not in serial:
+    chunk = p.stdout.read1(4096)
+    if not chunk:
+        break
+    serial += chunk
+check("fb_guest_ready", b"VSA-SCREEN-READY" in serial, serial[-200:])
+time.sleep(0.5)
+check("fb_nothing_unwatched", fb_header()[3] == 0, fb_header())
+os.pwrite(fb, struct.pack("<Q", int(time.monotonic() * 1000) + 30000), 32)
+deadline = time.monotonic() + 20
+while fb_header()[3] == 0 and time.monotonic() < deadline:
+    time.sleep(0.05)
+width, height, mode, frame = fb_header()
+check("fb_text_screen_published", (width, height, mode) == (720, 400, 0) and frame > 0, fb_header())
+first_pixel = struct.unpack("<I", os.pread(fb, 4, 8192))[0]
+check("fb_pixels_light_red", first_pixel == 0xFF5555, hex(first_pixel))
+time.sleep(0.5)
+check("fb_idle_screen_no_new_frames", fb_header()[3] == frame, (fb_header(), frame))
+ours.sendall(b"1 key 1c\n2 key f01c\n3 mouse 5 -5 1 1\n4 mouse 0 0 0 0\n")
+lines = control_lines(5)
+check("fb_input_replies", lines[1:5] == ["reply 1 ok", "reply 2 ok", "reply 3 ok", "reply 4 ok"], lines)
+# Refused by the reader at once, so sent alone (see control_media).
+ours.sendall(b"5 mouse 1 2 3 8\n")
+lines = control_lines(6)
+check("fb_bad_mouse_refused", lines[5:6] == ["reply 5 error mouse: buttons must be 0..7"], lines[5:])
+ours.sendall(b"6 pause\n7 key 1c\n")
+lines = control_lines(9)
+check("fb_input_paused", lines[6:9] == ["reply 6 ok", "event paused", "reply 7 ok"], lines[6:])
+os.pwrite(fb, struct.pack("<Q", 0), 32)
+ours.sendall(b"8 turn-off\n")
+rc = exit_status(p, 60)
+check("fb_turn_off_exit_5", rc == 5, f"rc={rc}")
+ours.close()
+rc, out, err = run("--bios", spin, "--framebuffer-fd", "999")
+check("fb_fd_not_open_exit_2", rc == 2 and "--framebuffer-fd" in err, err)
+small = os.memfd_create("vsa-fb-small")
+os.ftruncate(small, 4096)
+p = subprocess.run([args.vsa_vm, "--bios", spin, "--framebuffer-fd", str(small), "--timeout", "5"],
+                   pass_fds=[small], capture_output=True, timeout=60)
+check("fb_wrong_size_exit_1", p.returncode == 1 and b"framebuffer" in p.stderr, p.stderr)
+os.close(small)
+os.close(fb)
+
 # Bad usage and host errors: clear messages, distinct statuses.
 rc, out, err = run("--memory", "lots")
 check("bad_memory_exit_2", rc == 2 and "--memory" in err, err)
