@@ -468,6 +468,22 @@ class Console(ZeepTestCase):
         bob = make_client(state["vsad"], BOB_PASSWORD, user="bob").service
         self.assert_fault(lambda: bob.IVMVirtualMachine_CreateConsoleTicket(_this=state["vm"]), "E_ACCESSDENIED")
 
+    def test_6b_a_session_outlives_the_http_deadlines(self):
+        # vsad runs here with a 2 s request deadline and 1.5 s keep-alive
+        # wait (main()): a console still served after 5 s is no longer an
+        # HTTP request to the connection tracker.
+        ws, rfb = open_console()
+        try:
+            full_frame(rfb)
+            deadline = time.monotonic() + 5
+            while time.monotonic() < deadline:
+                rfb.request(False)
+                rfb.read_update()
+                time.sleep(0.5)
+            self.assertEqual(rfb.pixel(10, 10), LIGHT_RED)
+        finally:
+            ws.close()
+
     def test_7_the_vm_stopping_ends_the_session(self):
         ws, rfb = open_console()
         full_frame(rfb)
@@ -523,6 +539,8 @@ def main():
     vnc_port = free_port()
     vsad = Vsad(VSAD, data_dir=data_dir, extra_args=os.environ.get("VSA_CONSOLE_VSAD_ARGS", "-D vsa.log_level=information").split(),
                 defines={"vm.worker_binary": VSA_VM, "console.vnc_enabled": "true",
+                         "limits.request_timeout_ms": "2000", "limits.keepalive_timeout_ms": "500",
+                         "limits.receive_timeout_ms": "1000",
                          "console.vnc_ports": f"{vnc_port}-{vnc_port}"})
     vsad.user, vsad.password = "admin", ADMIN_PASSWORD
     state["vsad"], state["vnc_port"] = vsad, vnc_port
