@@ -63,6 +63,28 @@ private:
 
 } // namespace
 
+std::optional<std::pair<std::uint16_t, std::uint16_t>> parse_port_range(std::string_view text) {
+    auto number = [](std::string_view part) -> std::optional<std::uint16_t> {
+        while (!part.empty() && part.front() == ' ')
+            part.remove_prefix(1);
+        while (!part.empty() && part.back() == ' ')
+            part.remove_suffix(1);
+        if (part.empty() || part.size() > 5) return std::nullopt;
+        unsigned value = 0;
+        for (char c : part) {
+            if (c < '0' || c > '9') return std::nullopt;
+            value = value * 10 + static_cast<unsigned>(c - '0');
+        }
+        if (value == 0 || value > 65535) return std::nullopt;
+        return static_cast<std::uint16_t>(value);
+    };
+    auto dash = text.find('-');
+    auto first = number(text.substr(0, dash));
+    auto last = dash == std::string_view::npos ? first : number(text.substr(dash + 1));
+    if (!first || !last || *first > *last) return std::nullopt;
+    return std::pair{*first, *last};
+}
+
 Result<DaemonConfig, std::string> DaemonConfig::from(Poco::Util::AbstractConfiguration const& config) {
     DaemonConfig c;
     Reader r(config);
@@ -95,7 +117,26 @@ Result<DaemonConfig, std::string> DaemonConfig::from(Poco::Util::AbstractConfigu
     r.integer("limits.soap_max_depth", c.limits.soap_max_depth, 8, 1000);
     r.integer("limits.soap_max_string", c.limits.soap_max_string, 1024, 1ll << 30);
     r.integer("limits.soap_max_occurs", c.limits.soap_max_occurs, 16, 100'000'000);
+    r.integer("console.max_viewers", c.console.max_viewers, 1, 1024);
+    r.integer("console.max_viewers_per_vm", c.console.max_viewers_per_vm, 1, 1024);
+    r.integer("console.max_frame_bytes", c.console.max_frame_bytes, 1024, 16 << 20);
     if (!r.error().empty()) return Err{r.error()};
+    if (config.hasProperty("console.vnc_enabled")) {
+        auto text = config.getString("console.vnc_enabled");
+        bool value = false;
+        if (!Poco::NumberParser::tryParseBool(text, value))
+            return Err{"configuration key console.vnc_enabled = '" + text + "': expected true or false"};
+        c.console.vnc_enabled = value;
+    }
+    if (config.hasProperty("console.vnc_ports")) {
+        auto text = config.getString("console.vnc_ports");
+        auto ports = parse_port_range(text);
+        if (!ports)
+            return Err{"configuration key console.vnc_ports = '" + text +
+                       "': expected FIRST-LAST (ports 1-65535, FIRST <= LAST) or one port"};
+        c.console.vnc_port_first = ports->first;
+        c.console.vnc_port_last = ports->second;
+    }
     if (config.hasProperty("dvd.discover_host_drives")) {
         auto text = config.getString("dvd.discover_host_drives");
         bool value = true;
@@ -153,6 +194,14 @@ std::string default_config_text() {
       << "# Host optical drives VMs may capture (IVMDVDDrive.AttachHostDrive): the host's\n"
       << "# CD-ROM devices (sr0 = /dev/sr0, ...) unless this is false, plus one per\n"
       << "# dvd.host_drive.ID = PATH (a device or an ISO image; ID: A-Z a-z 0-9 _ -).\n"
+      << "# The console: the browser console's WebSocket (/console/websocket) is always on;\n"
+      << "# a plain VNC listener per running VM (tickets from IVMVirtualMachine.\n"
+      << "# CreateConsoleTicket, on the https.bind address, unencrypted) only if enabled.\n"
+      << "console.vnc_enabled = " << (d.console.vnc_enabled ? "true" : "false") << "\n"
+      << "console.vnc_ports = " << d.console.vnc_port_first << "-" << d.console.vnc_port_last << "\n"
+      << "console.max_viewers = " << d.console.max_viewers << "\n"
+      << "console.max_viewers_per_vm = " << d.console.max_viewers_per_vm << "\n"
+      << "console.max_frame_bytes = " << d.console.max_frame_bytes << "\n"
       << "dvd.discover_host_drives = " << (d.discover_optical_drives ? "true" : "false") << "\n"
       << "# dvd.host_drive.usbdvd = /dev/sr7\n";
     return o.str();

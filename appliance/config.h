@@ -13,7 +13,10 @@
 #include <chrono>
 #include <cstdint>
 #include <filesystem>
+#include <optional>
 #include <string>
+#include <string_view>
+#include <utility>
 #include <vector>
 
 namespace Poco::Util {
@@ -50,6 +53,20 @@ struct AuthConfig {
     std::string first_admin{"admin"};
 };
 
+// The console (appliance/console/console_service.h): the browser console's
+// WebSocket is always there; the plain VNC listener only when enabled.
+struct ConsoleConfig {
+    bool vnc_enabled{false};
+    std::uint16_t vnc_port_first{5900}; // console.vnc_ports = FIRST-LAST
+    std::uint16_t vnc_port_last{5999};
+    int max_viewers{16};       // console connections server-wide
+    int max_viewers_per_vm{4}; // ... and per VM
+    // The largest WebSocket frame a viewer may send: RFB client messages
+    // are small (the largest common one, SetEncodings, is a few hundred
+    // bytes); a larger frame closes the connection.
+    int max_frame_bytes{64 * 1024};
+};
+
 struct DaemonConfig {
     std::filesystem::path data_dir{"/var/lib/vsa"};
     std::filesystem::path web_root;    // default: the installed or source web/ folder
@@ -62,6 +79,7 @@ struct DaemonConfig {
     PoolConfig pool;
     AuthConfig auth;
     RequestLimits limits;
+    ConsoleConfig console;
     // Host optical drives VMs may capture (host_optical_drives.h): the
     // host's CD-ROM devices unless dvd.discover_host_drives = false, plus
     // one per dvd.host_drive.ID = PATH key.
@@ -71,6 +89,9 @@ struct DaemonConfig {
     // Reads every known key, falling back to the defaults above.
     static Result<DaemonConfig, std::string> from(Poco::Util::AbstractConfiguration const& config);
 };
+
+// "FIRST-LAST" (or one port) of console.vnc_ports; nothing when malformed.
+std::optional<std::pair<std::uint16_t, std::uint16_t>> parse_port_range(std::string_view text);
 
 // The keys and their defaults as config-file text: `vsad --print-config`
 // shows it, and README documents it.

@@ -6,6 +6,7 @@
 #include "appliance/auth/login_throttle.h"
 #include "appliance/auth/session_store.h"
 #include "appliance/config.h"
+#include "appliance/console/console_service.h"
 #include "appliance/embedded_wsdl.h"
 #include "appliance/http/connection_tracker.h"
 #include "appliance/http/router.h"
@@ -230,6 +231,21 @@ int VsaDaemon::main(std::vector<std::string> const&) {
     HostInfoCache host_info(server.value()->host());
     SoapDispatcher dispatcher({*server.value(), auth, host_info}, cfg.limits);
 
+    // The console: its own threads (never the HTTP pools'); stopped before
+    // the listeners and the VMs, so no viewer outlives what it shows.
+    console::ConsoleService console_service(server.value()->runtime(), server.value()->inventory(),
+                                            cfg.console, cfg.listen.bind_address,
+                                            Poco::Logger::get("vsad.console"));
+    console_service.start();
+    console::set_active_console(&console_service);
+    struct ConsoleOff {
+        console::ConsoleService& service;
+        ~ConsoleOff() {
+            console::set_active_console(nullptr);
+            service.stop();
+        }
+    } console_off{console_service};
+
     try {
         Listener main_listener(cfg, tls.value(), cfg.listen.port, cfg.pool.threads, "vsad-http");
         std::unique_ptr<Listener> longpoll_listener;
@@ -244,12 +260,14 @@ int VsaDaemon::main(std::vector<std::string> const&) {
                          std::string(embedded_wsdl()),
                          cfg.listen.bind_address + ":" + std::to_string(main_listener.port()),
                          Poco::Logger::get("vsad.http")};
+        http.console = &console_service;
         if (longpoll_listener) http.long_poll_port = longpoll_listener->port();
         http.main_port = main_listener.port();
         // The long-poll listener's context differs only in its role. Both
         // outlive the listeners (stopped below before they go).
         HttpContext long_poll_http = http;
         long_poll_http.long_poll = true;
+        long_poll_http.console = nullptr;
         main_listener.start(http);
         server.value()->record_started();
         if (auto due = server.value()->start_autostart_vms())
@@ -268,6 +286,8 @@ int VsaDaemon::main(std::vector<std::string> const&) {
         // Wakes the long polls first, so stopping the listeners does not
         // wait out their timeouts.
         server.value()->record_stopping();
+        console::set_active_console(nullptr);
+        console_service.stop();
         main_listener.stop();
         if (longpoll_listener) longpoll_listener->stop();
         // No request is in flight any more: save or turn off the running

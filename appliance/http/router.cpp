@@ -2,6 +2,8 @@
 #include "appliance/http/router.h"
 
 #include "appliance/auth/authenticator.h"
+#include "appliance/console/console_access.h"
+#include "appliance/console/console_service.h"
 #include "appliance/http/connection_tracker.h"
 #include "appliance/http/static_assets.h"
 #include "appliance/soap/soap_dispatcher.h"
@@ -14,6 +16,9 @@
 #include <Poco/Net/HTTPServerResponse.h>
 #include <Poco/Net/NameValueCollection.h>
 #include <Poco/Net/NetException.h>
+#include <Poco/Net/WebSocket.h>
+#include <Poco/String.h>
+#include <Poco/URI.h>
 
 #include <istream>
 
@@ -188,6 +193,7 @@ private:
         if (get &&
             ((path == SOAP_PATH && (query == "wsdl" || query == "WSDL")) || path == "/VirtualServer.wsdl"))
             return wsdl(request, response);
+        if (path == CONSOLE_PATH) return console(request, response);
         if (path == SOAP_PATH) {
             response.set("Allow", "GET, HEAD, POST");
             return reject(response, HTTPResponse::HTTP_METHOD_NOT_ALLOWED,
@@ -304,6 +310,81 @@ private:
         response.set("Cache-Control", "no-store");
         response.setContentLength(static_cast<std::streamsize>(reply.body.size()));
         response.sendBuffer(reply.body.data(), reply.body.size());
+    }
+
+    // The console's WebSocket. Every check comes before the upgrade, so a
+    // refusal is an ordinary HTTP answer with a text the page can show;
+    // after the upgrade the socket goes to the console service and this
+    // thread returns to the pool.
+    void console(HTTPServerRequest& request, HTTPServerResponse& response) {
+        if (!m_context.console || m_context.long_poll)
+            return reject(response, HTTPResponse::HTTP_NOT_FOUND, "no console on this listener\n");
+        if (request.getMethod() != "GET") {
+            response.set("Allow", "GET");
+            return reject(response, HTTPResponse::HTTP_METHOD_NOT_ALLOWED,
+                          "the console is a WebSocket: GET with Upgrade: websocket\n");
+        }
+        auto client = request.clientAddress().host().toString();
+        Poco::Net::NameValueCollection cookies;
+        request.getCookies(cookies);
+        auto outcome = m_context.auth.from_http(request.get("Authorization", ""),
+                                                cookies.get(std::string(SESSION_COOKIE), ""), client);
+        if (outcome.status == AuthStatus::LockedOut) {
+            response.set("Retry-After", std::to_string(outcome.retry_after.count()));
+            return reject(response, HTTPResponse::HTTP_TOO_MANY_REQUESTS,
+                          "too many failed logons from this address; retry in " +
+                              std::to_string(outcome.retry_after.count()) + " s\n");
+        }
+        if (outcome.status != AuthStatus::Authenticated || !outcome.principal)
+            return reject(response, HTTPResponse::HTTP_UNAUTHORIZED,
+                          outcome.status == AuthStatus::BadCredentials
+                              ? "wrong user name or password, or the session has ended: log on again\n"
+                              : "log on first: the console needs the session cookie Session_Logon sets\n");
+        auto origin = request.get("Origin", "");
+        if (!console::origin_matches_host(origin, request.getHost())) {
+            m_context.log.warning("console: refused a WebSocket from " + client + " with Origin '" +
+                                  origin.substr(0, 128) + "' for Host '" + request.getHost().substr(0, 128) +
+                                  "'");
+            return reject(response, HTTPResponse::HTTP_FORBIDDEN,
+                          "the console WebSocket must come from this server's own pages: Origin must be "
+                          "https://<the Host header>\n");
+        }
+        std::string vm_text;
+        try {
+            for (auto const& [name, value] : Poco::URI(request.getURI()).getQueryParameters())
+                if (name == "vm") vm_text = value;
+        } catch (Poco::Exception const&) {
+            return reject(response, HTTPResponse::HTTP_BAD_REQUEST, "malformed query string\n");
+        }
+        // The reference the SOAP API gives a VM is its ConfigID.
+        auto vm = services::Guid::parse(vm_text);
+        if (!vm)
+            return reject(
+                response, HTTPResponse::HTTP_BAD_REQUEST,
+                "vm= must be a virtual machine reference (its ConfigID, as the SOAP API gives it)\n");
+        if (auto allowed = m_context.console->check_access(*outcome.principal, *vm); allowed.is_error()) {
+            bool unknown = allowed.error().code == services::hr::VM_E_VM_UNKNOWN;
+            return reject(response, unknown ? HTTPResponse::HTTP_NOT_FOUND : HTTPResponse::HTTP_FORBIDDEN,
+                          allowed.error().message + "\n");
+        }
+        if (Poco::icompare(request.get("Upgrade", ""), "websocket") != 0)
+            return reject(response, HTTPResponse::HTTP_BAD_REQUEST,
+                          "the console is a WebSocket (RFB in binary frames): send Upgrade: websocket\n");
+        auto admission = m_context.console->admit(*vm);
+        if (admission.is_error()) {
+            auto code = admission.error().code;
+            auto status = code == services::hr::VM_E_VM_NOT_RUNNING || code == services::hr::VM_E_VM_UNKNOWN
+                              ? HTTPResponse::HTTP_CONFLICT
+                              : HTTPResponse::HTTP_SERVICE_UNAVAILABLE;
+            return reject(response, status, admission.error().message + "\n");
+        }
+        Poco::Net::WebSocket socket(request, response); // sends 101 Switching Protocols
+        // The upgrade took the socket out of Poco's HTTP session; this makes
+        // the connection's request loop end at once instead of waiting for
+        // a next request on a socket it no longer has.
+        response.setKeepAlive(false);
+        m_context.console->attach_websocket(admission.release_value(), std::move(socket),
+                                            client + " (WebSocket, user " + outcome.principal->user + ")");
     }
 
     void unauthorized(HTTPServerResponse& response, bool browser, bool bad_credentials) {

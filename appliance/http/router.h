@@ -3,6 +3,9 @@
 //   GET  /, /*.html, /css/*, /js/* ...  static admin UI (no authentication)
 //   GET  /VirtualServer?wsdl, /VirtualServer.wsdl   the contract (no authentication)
 //   POST /VirtualServer                              SOAP (authenticated per operation)
+//   GET  /console/websocket?vm=<VM reference>        a VM's console: RFB over a
+//        WebSocket (session cookie or Basic, Origin check, the VM right;
+//        appliance/console/console_service.h)
 // Everything runs inside one try block: whatever Poco, gSOAP or our code
 // throws becomes a 500 on this request, never a dead worker or daemon.
 #pragma once
@@ -22,6 +25,9 @@ namespace vsa::appliance {
 
 class Authenticator;
 class ConnectionTracker;
+namespace console {
+class ConsoleService;
+}
 class SoapDispatcher;
 class StaticAssets;
 
@@ -41,9 +47,12 @@ struct HttpContext {
     // The main listener's port: the long-poll listener accepts CORS
     // requests from pages of https://<its own host name>:<main_port> only.
     std::uint16_t main_port{0};
+    // The console (main listener only; null: 404).
+    console::ConsoleService* console{nullptr};
 };
 
 inline constexpr std::string_view SOAP_PATH = "/VirtualServer";
+inline constexpr std::string_view CONSOLE_PATH = "/console/websocket";
 
 class Router final : public Poco::Net::HTTPRequestHandlerFactory {
 public:

@@ -287,6 +287,10 @@ OperationPolicy const POLICIES[] = {
     {"IVMDVDDrive_get_HostDriveLetter", {Target::ThisVm, Right::Read}},
     {"IVMDVDDrive_AttachHostDrive", {Target::ThisVm, Right::Write}},
     {"IVMDVDDrive_ReleaseHostDrive", {Target::ThisVm, Right::Write}},
+    // The console (appliance/console): controlling the VM's keyboard and
+    // mouse is as strong as a power operation. The WebSocket route checks
+    // the same row.
+    {"IVMVirtualMachine_CreateConsoleTicket", {Target::ThisVm, Right::Execute}},
 };
 
 } // namespace

@@ -284,7 +284,8 @@ namespace vsa::appliance {
     X(IVMHardDisk_USCOREset_USCOREParent)                                                                    \
     X(IVMDVDDrive_USCOREget_USCOREHostDriveLetter)                                                           \
     X(IVMDVDDrive_USCOREAttachHostDrive)                                                                     \
-    X(IVMDVDDrive_USCOREReleaseHostDrive)
+    X(IVMDVDDrive_USCOREReleaseHostDrive)                                                                    \
+    X(IVMVirtualMachine_USCORECreateConsoleTicket)
 
 // The reference a client gets from IVMVirtualServer_get_HostInfo and passes
 // back as _this. There is one host, so one reference.

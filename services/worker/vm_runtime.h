@@ -149,6 +149,7 @@
 #include "services/host_optical_drives.h"
 #include "services/inventory.h"
 #include "services/task/task_registry.h"
+#include "services/worker/console_source.h"
 #include "services/worker/worker_process.h"
 
 #include <chrono>
@@ -262,6 +263,12 @@ public:
                                               std::string_view drive_id);
     ServiceResult<void> release_dvd_host_drive(Guid const& id, BusLocation const& at);
     HostOpticalDrives const& optical_drives() const { return m_options.optical_drives; }
+
+    // The console's view of a running VM (console_source.h): its screen and
+    // its keyboard and mouse. A new source per call (one per console
+    // session). VM_E_VM_NOT_RUNNING without a worker; E_FAIL when the
+    // worker has no shared framebuffer.
+    ServiceResult<std::shared_ptr<ConsoleSource>> console_source(Guid const& id);
 
     // The worker's own view (running or paused, instructions retired);
     // VM_E_VM_NOT_RUNNING when there is no worker.

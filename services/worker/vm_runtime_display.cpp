@@ -8,6 +8,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cerrno>
 #include <cmath>
@@ -415,6 +416,127 @@ ServiceResult<void> VmRuntime::change_dvd_media(Guid const& id, BusLocation cons
         change.done(*session, inserted);
     }
     return Ok{};
+}
+
+} // namespace vsa::services
+
+namespace vsa::services {
+
+// --- The console --------------------------------------------------------------
+
+ServiceResult<std::shared_ptr<ConsoleSource>> VmRuntime::console_source(Guid const& id) {
+    auto [session, worker] = TRY(live_worker(id));
+    auto framebuffer = worker->framebuffer();
+    if (!framebuffer)
+        return service_error(hr::E_FAIL, "the worker of virtual machine \"" + session->name +
+                                             "\" has no shared framebuffer (see vsad's log)");
+    return std::make_shared<ConsoleSource>(std::move(framebuffer), std::weak_ptr<WorkerProcess>(worker),
+                                           m_options.command_timeout,
+                                           [this](std::string const& line) { log(line); });
+}
+
+ConsoleSource::ConsoleSource(std::shared_ptr<SharedFramebuffer> framebuffer,
+                             std::weak_ptr<WorkerProcess> worker, std::chrono::milliseconds command_timeout,
+                             std::function<void(std::string const&)> log)
+    : m_framebuffer(std::move(framebuffer)), m_worker(std::move(worker)),
+      // Input older than a couple of seconds is worse than lost input.
+      m_timeout(std::min(command_timeout, std::chrono::milliseconds(2'000))), m_log(std::move(log)) {}
+
+ConsoleSource::~ConsoleSource() {
+    {
+        std::lock_guard lock(m_mutex);
+        m_stop = true;
+    }
+    m_wake.notify_all();
+    if (m_thread.joinable()) m_thread.join();
+}
+
+void ConsoleSource::start_locked() {
+    // A view-only session never starts the thread.
+    if (!m_thread.joinable()) m_thread = std::thread([this] { run(); });
+    m_wake.notify_one();
+}
+
+bool ConsoleSource::running() const {
+    auto worker = m_worker.lock();
+    return worker && !worker->exited();
+}
+
+bool ConsoleSource::send_key(std::vector<u8> set2_bytes) {
+    if (set2_bytes.empty() || set2_bytes.size() > control::MAX_KEY_BYTES) return false;
+    std::lock_guard lock(m_mutex);
+    if (m_queue.size() >= MAX_QUEUED) {
+        ++m_dropped;
+        return false;
+    }
+    m_queue.push_back(Input{true, std::move(set2_bytes)});
+    start_locked();
+    return true;
+}
+
+bool ConsoleSource::send_pointer(int dx, int dy, int dz, unsigned buttons) {
+    constexpr int MAX = control::MAX_MOUSE_DELTA;
+    if (buttons > control::MOUSE_BUTTONS) return false;
+    std::lock_guard lock(m_mutex);
+    // A motion that only continues the last queued one (same buttons, no
+    // wheel) is folded into it while the sum still fits one command.
+    if (!m_queue.empty() && dz == 0) {
+        auto& last = m_queue.back();
+        if (!last.key && last.buttons == buttons && last.dz == 0 && std::abs(last.dx + dx) <= MAX &&
+            std::abs(last.dy + dy) <= MAX) {
+            last.dx += dx;
+            last.dy += dy;
+            return true;
+        }
+    }
+    if (m_queue.size() >= MAX_QUEUED) {
+        ++m_dropped;
+        return false;
+    }
+    Input input;
+    input.dx = std::clamp(dx, -MAX, MAX);
+    input.dy = std::clamp(dy, -MAX, MAX);
+    input.dz = std::clamp(dz, -MAX, MAX);
+    input.buttons = buttons;
+    m_queue.push_back(std::move(input));
+    start_locked();
+    return true;
+}
+
+std::size_t ConsoleSource::dropped() const {
+    std::lock_guard lock(m_mutex);
+    return m_dropped;
+}
+
+void ConsoleSource::run() {
+    std::unique_lock lock(m_mutex);
+    for (;;) {
+        m_wake.wait(lock, [&] { return m_stop || !m_queue.empty(); });
+        if (m_stop) return;
+        Input input = std::move(m_queue.front());
+        m_queue.pop_front();
+        lock.unlock();
+        control::Request request{0, input.key ? control::Command::Key : control::Command::Mouse};
+        request.scancodes = std::move(input.bytes);
+        request.dx = input.dx;
+        request.dy = input.dy;
+        request.dz = input.dz;
+        request.buttons = input.buttons;
+        ServiceResult<control::Reply> reply = service_error(hr::VM_E_VM_NOT_RUNNING, "the VM worker is gone");
+        if (auto worker = m_worker.lock()) reply = worker->request(request, m_timeout);
+        lock.lock();
+        if (reply.is_error()) {
+            ++m_dropped;
+            // One line per source: a worker that refuses input refuses all.
+            if (!m_refusal_logged && m_log) {
+                m_refusal_logged = true;
+                auto text = "console input not delivered: " + reply.error().message;
+                lock.unlock();
+                m_log(text);
+                lock.lock();
+            }
+        }
+    }
 }
 
 } // namespace vsa::services

@@ -17,8 +17,12 @@ namespace vsa::services {
 
 namespace {
 
-// The descriptor the worker finds its control socket on.
+// The descriptors the worker finds its control socket and its screen on.
 constexpr int CHILD_CONTROL_FD = 3;
+constexpr int CHILD_FRAMEBUFFER_FD = 4;
+// Where the child parks descriptors before moving them to their places
+// (above both, so no dup2 can close the other one's source).
+constexpr int CHILD_PARKING_FD = 10;
 // Replies nobody waits for any more (a request that timed out) are kept at
 // most this many, so a worker spamming replies cannot grow vsad's memory.
 constexpr std::size_t MAX_PENDING_REPLIES = 16;
@@ -41,6 +45,14 @@ ServiceResult<std::unique_ptr<WorkerProcess>> WorkerProcess::spawn(std::filesyst
                                                                    Callbacks callbacks) {
     std::unique_ptr<WorkerProcess> worker(new WorkerProcess());
     worker->m_callbacks = std::move(callbacks);
+    if (auto framebuffer = SharedFramebuffer::create(); framebuffer.is_error()) {
+        if (worker->m_callbacks.on_log)
+            worker->m_callbacks.on_log(
+                "no shared framebuffer for the VM worker (the console will not show it): " +
+                framebuffer.error());
+    } else {
+        worker->m_framebuffer = std::make_shared<SharedFramebuffer>(framebuffer.release_value());
+    }
     WorkerProcess* self = worker.get();
     worker->m_monitor = std::thread([self, binary, arguments] { self->monitor(binary, arguments); });
     std::unique_lock lock(worker->m_mutex);
@@ -74,6 +86,8 @@ void WorkerProcess::monitor(std::filesystem::path binary, std::vector<std::strin
     arguments.insert(arguments.begin(), binary.string());
     arguments.push_back("--control-fd");
     arguments.push_back(std::to_string(CHILD_CONTROL_FD));
+    int framebuffer_fd = m_framebuffer ? m_framebuffer->fd() : -1;
+    if (framebuffer_fd >= 0) arguments.push_back("--framebuffer-fd=" + std::to_string(CHILD_FRAMEBUFFER_FD));
     std::vector<char*> argv;
     for (auto& argument : arguments)
         argv.push_back(argument.data());
@@ -98,11 +112,16 @@ void WorkerProcess::monitor(std::filesystem::path binary, std::vector<std::strin
         for (int sig : {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGPIPE, SIGUSR1, SIGUSR2, SIGCHLD})
             ::sigaction(sig, &dfl, nullptr);
         if (null_input.fd() >= 0) ::dup2(null_input.fd(), STDIN_FILENO);
-        if (theirs.fd() == CHILD_CONTROL_FD)
-            ::fcntl(CHILD_CONTROL_FD, F_SETFD, 0); // dup2 onto itself would keep CLOEXEC
-        else
-            ::dup2(theirs.fd(), CHILD_CONTROL_FD);
-        ::close_range(CHILD_CONTROL_FD + 1, ~0U, 0);
+        // Both descriptors are parked above their places first (F_DUPFD
+        // makes copies without CLOEXEC), so one dup2 cannot close the
+        // other's source; dup2 then clears CLOEXEC on the places, and
+        // close_range closes the parked copies with everything else.
+        int control = ::fcntl(theirs.fd(), F_DUPFD, CHILD_PARKING_FD);
+        int screen = framebuffer_fd >= 0 ? ::fcntl(framebuffer_fd, F_DUPFD, CHILD_PARKING_FD) : -1;
+        if (control < 0 || (framebuffer_fd >= 0 && screen < 0)) ::_exit(127);
+        ::dup2(control, CHILD_CONTROL_FD);
+        if (screen >= 0) ::dup2(screen, CHILD_FRAMEBUFFER_FD);
+        ::close_range(screen >= 0 ? CHILD_FRAMEBUFFER_FD + 1 : CHILD_CONTROL_FD + 1, ~0U, 0);
         ::execv(path.c_str(), argv.data());
         ::_exit(127);
     }

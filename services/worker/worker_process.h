@@ -20,10 +20,18 @@
 //
 // A worker's output is untrusted: lines that do not decode are reported
 // through on_log and dropped; they never reach the state machine.
+//
+// The screen: each worker gets a SharedFramebuffer (a memfd vsad creates
+// and seals, hypervisor/machine/shared_framebuffer.h) as
+// --framebuffer-fd=4, which the console (appliance/console) reads. It is
+// shared, so a console still reading it after the worker is gone reads a
+// valid mapping (the last picture) and never faults. If the memfd cannot
+// be made the worker starts without one (no console) and on_log says so.
 #pragma once
 
 #include "hypervisor/base/file_descriptor.h"
 #include "hypervisor/machine/control_protocol.h"
+#include "hypervisor/machine/shared_framebuffer.h"
 #include "services/service_error.h"
 
 #include <sys/types.h>
@@ -55,7 +63,8 @@ public:
         std::function<void(std::string const&)> on_log; // protocol noise worth a log line
     };
 
-    // Starts `binary` with `arguments` plus "--control-fd 3". Returns once
+    // Starts `binary` with `arguments` plus "--control-fd 3" and
+    // "--framebuffer-fd=4". Returns once
     // the process exists (exec failures show up as exit status 127).
     static ServiceResult<std::unique_ptr<WorkerProcess>> spawn(std::filesystem::path const& binary,
                                                                std::vector<std::string> const& arguments,
@@ -67,6 +76,8 @@ public:
     WorkerProcess& operator=(WorkerProcess const&) = delete;
 
     pid_t pid() const { return m_pid; }
+    // The worker's screen (null when the memfd could not be made).
+    std::shared_ptr<SharedFramebuffer> framebuffer() const { return m_framebuffer; }
 
     // Sends a command and waits for its reply. An error reply is E_FAIL
     // with the worker's text; no reply in time is VM_E_TIMED_OUT; a worker
@@ -91,6 +102,7 @@ private:
     void log_bad(std::string const& line); // monitor thread only
 
     Callbacks m_callbacks;
+    std::shared_ptr<SharedFramebuffer> m_framebuffer;
     FileDescriptor m_socket;
     pid_t m_pid{-1};
     std::thread m_monitor;
