@@ -229,7 +229,6 @@ int VsaDaemon::main(std::vector<std::string> const&) {
     LoginThrottle throttle({cfg.auth.max_failures, cfg.auth.failure_window, cfg.auth.lockout});
     Authenticator auth(*accounts.value(), sessions, throttle, cfg.auth);
     HostInfoCache host_info(server.value()->host());
-    SoapDispatcher dispatcher({*server.value(), auth, host_info}, cfg.limits);
 
     // The console: its own threads (never the HTTP pools'); stopped before
     // the listeners and the VMs, so no viewer outlives what it shows.
@@ -237,14 +236,11 @@ int VsaDaemon::main(std::vector<std::string> const&) {
                                             cfg.console, cfg.listen.bind_address,
                                             Poco::Logger::get("vsad.console"));
     console_service.start();
-    console::set_active_console(&console_service);
     struct ConsoleOff {
         console::ConsoleService& service;
-        ~ConsoleOff() {
-            console::set_active_console(nullptr);
-            service.stop();
-        }
+        ~ConsoleOff() { service.stop(); }
     } console_off{console_service};
+    SoapDispatcher dispatcher({*server.value(), auth, host_info, &console_service}, cfg.limits);
 
     try {
         Listener main_listener(cfg, tls.value(), cfg.listen.port, cfg.pool.threads, "vsad-http");
@@ -286,7 +282,6 @@ int VsaDaemon::main(std::vector<std::string> const&) {
         // Wakes the long polls first, so stopping the listeners does not
         // wait out their timeouts.
         server.value()->record_stopping();
-        console::set_active_console(nullptr);
         console_service.stop();
         main_listener.stop();
         if (longpoll_listener) longpoll_listener->stop();

@@ -25,8 +25,12 @@ using SteadyClock = std::chrono::steady_clock;
 constexpr std::chrono::milliseconds FRAME_INTERVAL{33};  // ~30 Hz
 constexpr std::chrono::milliseconds WANT_REFRESH{1'000}; // renew the worker's render deadline
 constexpr u64 WANT_AHEAD_MS = 3'000;                     // how far ahead it is set
-constexpr long PROCESS_USEC = 5'000;                     // each screen's select() per round
-constexpr u32 PLACEHOLDER_WIDTH = 640;                   // before the worker's first frame
+// How long a new screen waits for the worker's first frame to learn the
+// guest's screen size: a screen made at the placeholder size is resized at
+// once, which every viewer then has to follow (noVNC copies its canvas).
+constexpr std::chrono::milliseconds FIRST_FRAME_WAIT{500};
+constexpr long PROCESS_USEC = 5'000;   // each screen's select() per round
+constexpr u32 PLACEHOLDER_WIDTH = 640; // before the worker's first frame
 constexpr u32 PLACEHOLDER_HEIGHT = 480;
 
 } // namespace
@@ -91,13 +95,28 @@ void ConsoleScreen::run() {
 
 bool ConsoleScreen::set_up() {
     m_source->framebuffer().want_frames_until(SharedFramebuffer::monotonic_ms() + WANT_AHEAD_MS);
+    u32 width = PLACEHOLDER_WIDTH;
+    u32 height = PLACEHOLDER_HEIGHT;
+    {
+        std::vector<u32> first;
+        auto deadline = SteadyClock::now() + FIRST_FRAME_WAIT;
+        while (!m_stop && SteadyClock::now() < deadline) {
+            auto frame = m_source->framebuffer().read_changes(0, first);
+            if (frame && frame->width != 0 && frame->height != 0) {
+                width = frame->width;
+                height = frame->height;
+                break;
+            }
+            std::this_thread::sleep_for(std::chrono::milliseconds(10));
+        }
+    }
     auto make = [&](bool vnc_auth) -> rfbScreenInfoPtr {
         // rfbGetScreen parses a command line; ours has no options for it.
         char program[] = "vsad";
         char* argv[] = {program, nullptr};
         int argc = 1;
-        rfbScreenInfoPtr screen = rfbGetScreen(&argc, argv, static_cast<int>(PLACEHOLDER_WIDTH),
-                                               static_cast<int>(PLACEHOLDER_HEIGHT), 8, 3, 4);
+        rfbScreenInfoPtr screen =
+            rfbGetScreen(&argc, argv, static_cast<int>(width), static_cast<int>(height), 8, 3, 4);
         if (!screen) return nullptr;
         // No listening socket of libvncserver's own: viewers arrive as
         // socketpair ends (rfbNewClient). No HTTP server, no UDP.
@@ -121,9 +140,9 @@ bool ConsoleScreen::set_up() {
         }
         return screen;
     };
-    m_pixels.assign(std::size_t(PLACEHOLDER_WIDTH) * PLACEHOLDER_HEIGHT, 0);
-    m_width = PLACEHOLDER_WIDTH;
-    m_height = PLACEHOLDER_HEIGHT;
+    m_pixels.assign(std::size_t(width) * height, 0);
+    m_width = width;
+    m_height = height;
     m_web = make(false);
     m_vnc = make(true);
     if (!m_web || !m_vnc) {

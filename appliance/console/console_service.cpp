@@ -33,8 +33,6 @@ using services::ServiceResult;
 
 namespace {
 
-std::atomic<ConsoleService*> g_active{nullptr};
-
 Poco::Logger& rfb_logger() {
     return Poco::Logger::get("vsad.console.rfb");
 }
@@ -88,14 +86,6 @@ std::string address_text(sockaddr_storage const& address) {
 }
 
 } // namespace
-
-void set_active_console(ConsoleService* service) {
-    g_active = service;
-}
-
-ConsoleService* active_console() {
-    return g_active.load();
-}
 
 // --- Admission --------------------------------------------------------------------
 

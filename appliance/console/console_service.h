@@ -157,10 +157,4 @@ private:
     std::thread m_thread;
 };
 
-// The service CreateConsoleTicket uses (vs_service_console.cpp): set by
-// the daemon while it runs, null otherwise. (The SOAP backend,
-// soap_dispatcher.h, has no member for it yet.)
-void set_active_console(ConsoleService* service);
-ConsoleService* active_console();
-
 } // namespace vsa::appliance::console

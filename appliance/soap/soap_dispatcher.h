@@ -19,12 +19,17 @@ namespace vsa::appliance {
 
 class Authenticator;
 class HostInfoCache;
+namespace console {
+class ConsoleService;
+}
 
 // What the operations need; shared by all threads, each part thread-safe.
 struct SoapBackend {
     services::VirtualServer& server;
     Authenticator& auth;
     HostInfoCache& host_info;
+    // The console (CreateConsoleTicket); null where vsad runs none (tests).
+    console::ConsoleService* console{nullptr};
 };
 
 class SoapDispatcher {

@@ -227,6 +227,10 @@ std::vector<std::string> strings_of(vs__ArrayOfString const* array) {
 
 } // namespace
 
+ServiceResult<Guid> parse_vm_reference(std::string_view ref) {
+    return parse_guid_ref(ref, "IVMVirtualMachine");
+}
+
 void record_operation(std::string_view operation) {
     static char const* const path = std::getenv("VSA_OPERATION_LOG");
     if (!path || !*path) return;

@@ -389,6 +389,10 @@ private:
 // really called. Unset (always, outside the tests): nothing is written.
 void record_operation(std::string_view operation);
 
+// The GUID of an IVMVirtualMachine reference a request carries, or
+// E_INVALIDARG naming what it got (for operations in other files).
+services::ServiceResult<services::Guid> parse_vm_reference(std::string_view ref);
+
 // What the dispatcher runs: every operation passes VsService::authorize
 // (the access policy) before its implementation runs, so no operation can
 // skip the check, including ones added later (they are refused until the

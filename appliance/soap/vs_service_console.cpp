@@ -18,14 +18,11 @@ int VsService::IVMVirtualMachine_USCORECreateConsoleTicket(
     _vs__IVMVirtualMachine_USCORECreateConsoleTicketResponse& response) {
     if (int rc = require_principal()) return rc;
     auto ticket = [&]() -> ServiceResult<console::ConsoleService::Ticket> {
-        auto id = Guid::parse(request->_USCOREthis);
-        if (!id)
-            return Err{ServiceError{hr::E_INVALIDARG, "_this is not an IVMVirtualMachine reference (got '" +
-                                                          request->_USCOREthis.substr(0, 64) + "')"}};
-        auto* service = console::active_console();
+        Guid id = TRY(parse_vm_reference(request->_USCOREthis));
+        auto* service = m_backend->console;
         if (!service) return Err{ServiceError{hr::E_FAIL, "the console is not running in this vsad"}};
         try {
-            return service->create_ticket(*id);
+            return service->create_ticket(id);
         } catch (std::exception const& e) {
             return Err{ServiceError{hr::E_FAIL, std::string("cannot make a console ticket: ") + e.what()}};
         }

@@ -152,7 +152,10 @@ public:
     }
     void write(u8 byte) override {
         m_buffer.push_back(static_cast<char>(byte));
-        // Line-buffered: tests read serial output as it comes.
+        // Line-buffered: tests read serial output as it comes. A partial
+        // line (a prompt, a key echoed) goes out when the VM thread comes
+        // round its run loop (after each machine->run()), at the latest at vsad's
+        // next once-a-second query.
         if (byte == '\n' || m_buffer.size() >= 4096) flush();
     }
     void flush() {
@@ -766,6 +769,8 @@ int main(int argc, char** argv) {
         }
         publish_frame();
         exit = machine->run();
+        for (auto* sink : {com1.value().get(), com2.value().get(), dbg.value().get()})
+            if (sink) sink->flush();
         if (exit == MachineExit::Stopped) {
             if (g_stop_signal.load() != 0 || timed_out.load()) break;
             if (g_dump_requested.exchange(false))
