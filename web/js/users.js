@@ -152,7 +152,8 @@ export async function usersEditor(container) {
         await load();
       } catch (err) {
         fail(`Saving ${name}`, err);
-        save.disabled = false;
+        // Show what the server holds now (a refused change left it as it was).
+        await load();
       }
     });
     setPassword.addEventListener('click', () => passwordDialog(name));
