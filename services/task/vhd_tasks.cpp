@@ -244,7 +244,24 @@ ServiceResult<TaskHandle> VhdTasks::copy_disk(std::string_view image_path, std::
     if (auto user = vm_using_disk(m_inventory, file, false))
         return service_error(hr::E_SHARING_VIOLATION,
                              quoted(file) + " is in use by the running virtual machine \"" + *user + "\"");
+    // A chain member some process holds for writing (a running worker's
+    // own disk under this child, another vsa-vhd) cannot be read.
+    if (auto probe = storage::inspect_vhd(file.string());
+        probe.is_error() && probe.error().kind == storage::StorageErrorKind::Locked)
+        return service_error(hr::E_SHARING_VIOLATION, probe.error().message);
     auto info = TRY(inspect_hard_disk(m_inventory, image_path));
+    // The reference refuses a source whose parent is in use too: a running
+    // VM writing a parent (its own disk) would change what the copy reads.
+    fs::path parent = info.parent;
+    for (int depth = 0; depth < storage::MAX_PARENT_DEPTH && !parent.empty(); ++depth) {
+        if (auto user = vm_using_disk(m_inventory, parent, false))
+            return service_error(hr::E_SHARING_VIOLATION, "the parent " + quoted(parent) +
+                                                              " is in use by the running virtual machine \"" +
+                                                              *user + "\"");
+        auto next = storage::inspect_vhd(parent.string());
+        if (next.is_error() || next.value().type != storage::vhd::DiskType::Differencing) break;
+        parent = next.value().parent_path;
+    }
     if (flatten_only && info.type != HardDiskType::Differencing)
         return service_error(hr::VM_E_WRONG_HD_IMAGE_TYPE,
                              quoted(info.file) +

@@ -197,11 +197,18 @@ class DiskConvertTest(ZeepTestCase):
         source = os.path.join(os.path.dirname(s.IVMVirtualMachine_get_File(_this=vm)), "busy.vhd")
         disk = s.IVMVirtualServer_GetHardDisk(imagePath=source)
         target = self.path("busy-copy.vhd")
+        # A child of the VM's disk: the VM writes its parent while it runs.
+        child = self.path("busy-child.vhd")
+        self.wait_task(s.IVMVirtualServer_CreateDifferencingVirtualHardDisk(imagePath=child, parentPath=source))
+        child_disk = s.IVMVirtualServer_GetHardDisk(imagePath=child)
         self.wait_task(s.IVMVirtualMachine_Startup(_this=vm))
         try:
             self.assert_fault(lambda: s.IVMHardDisk_Convert(_this=disk, convertedDiskImagePath=target,
                                                             convertedDiskImageType=DYNAMIC),
                               "E_SHARING_VIOLATION", text="busy")
+            self.assert_fault(lambda: s.IVMHardDisk_MergeTo(_this=child_disk, newDiskImagePath=target,
+                                                            newDiskImageType=FIXED),
+                              "E_SHARING_VIOLATION", text="in use")
             self.assertFalse(os.path.exists(target))
         finally:
             self.wait_task(s.IVMVirtualMachine_TurnOff(_this=vm))
