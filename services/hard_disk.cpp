@@ -2,6 +2,7 @@
 #include "services/hard_disk.h"
 
 #include "services/inventory.h"
+#include "services/storage/host_file.h"
 #include "services/storage/vhd_image.h"
 #include "services/storage/vhd_relink.h"
 
@@ -48,6 +49,13 @@ ServiceResult<HardDiskInfo> inspect_hard_disk(Inventory const& inventory, std::s
     info.size_on_host = vhd.host_allocated_bytes;
     if (vhd.type == storage::vhd::DiskType::Differencing) info.parent = vhd.parent_path;
     return info;
+}
+
+ServiceResult<std::uint64_t> hard_disk_free_space(Inventory const& inventory, std::string_view path) {
+    auto file = TRY(resolve_hard_disk(inventory, path));
+    auto free = storage::free_space_for(file.string());
+    if (free.is_error()) return Err{free.error().to_service_error()};
+    return free.value();
 }
 
 namespace {

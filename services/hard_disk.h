@@ -49,6 +49,11 @@ struct HardDiskInfo {
 ServiceResult<std::filesystem::path> resolve_hard_disk(Inventory const& inventory, std::string_view path);
 ServiceResult<HardDiskInfo> inspect_hard_disk(Inventory const& inventory, std::string_view path);
 
+// IVMHardDisk.HostFreeDiskSpace: bytes an unprivileged writer may still
+// use on the volume holding the disk at `path` (resolved as
+// resolve_hard_disk does; statvfs of its folder).
+ServiceResult<std::uint64_t> hard_disk_free_space(Inventory const& inventory, std::string_view path);
+
 // The name of a VM that has `disk` open (running, paused or in
 // transition), or with `saved_too` also one that is Saved; nullopt if none.
 std::optional<std::string> vm_using_disk(Inventory const& inventory, std::filesystem::path const& disk,

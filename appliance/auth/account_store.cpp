@@ -110,7 +110,8 @@ Result<void, std::string> check_groups(std::vector<std::string> const& groups) {
                 "invalid group name (allowed: [A-Za-z0-9][A-Za-z0-9._-]*, at most 64 characters)")};
         auto key = lower_name(group);
         if (key == "administrators" || key == "everyone")
-            return Err{"\"" + group + "\" is a built-in group (use --admin for Administrators)"};
+            return Err{"\"" + group +
+                       "\" is a built-in group (Administrators is the administrator flag, --admin)"};
         for (std::size_t j = 0; j < i; ++j)
             if (lower_name(groups[j]) == key) return Err{"group \"" + group + "\" is listed twice"};
     }
@@ -313,28 +314,83 @@ Result<void, std::string> AccountStore::save_locked() const {
     return Ok{};
 }
 
+namespace {
+
+Result<void, std::string> plain(Result<void, AccountError> result) {
+    if (result.is_error()) return Err{result.release_error().message};
+    return Ok{};
+}
+
+AccountError invalid(std::string message) {
+    return {AccountErrorKind::Invalid, std::move(message)};
+}
+
+AccountError not_found() {
+    return {AccountErrorKind::NotFound, "no such account"};
+}
+
+constexpr std::string_view NAME_RULE = "[A-Za-z0-9][A-Za-z0-9._-]*, at most 64 characters";
+
+} // namespace
+
+std::optional<std::string> AccountStore::name_problem(std::string_view name) {
+    if (is_valid_name(name)) return std::nullopt;
+    return "invalid account name (allowed: " + std::string(NAME_RULE) + ")";
+}
+
+std::optional<std::string> AccountStore::password_problem(std::string_view password) {
+    auto checked = check_new_password(password);
+    if (checked.has_value()) return std::nullopt;
+    return checked.release_error();
+}
+
+std::optional<std::string> AccountStore::groups_problem(std::vector<std::string> const& groups) {
+    auto checked = check_groups(groups);
+    if (checked.has_value()) return std::nullopt;
+    return checked.release_error();
+}
+
+Result<void, AccountError> AccountStore::save_locked_or_error() const {
+    auto saved = save_locked();
+    if (saved.is_error()) return Err{AccountError{AccountErrorKind::Storage, saved.release_error()}};
+    return Ok{};
+}
+
+std::size_t AccountStore::other_administrators_locked(std::string const& key) const {
+    std::size_t count = 0;
+    for (auto const& [account_key, account] : m_accounts)
+        if (account.administrator && account_key != key) ++count;
+    return count;
+}
+
 Result<void, std::string> AccountStore::add(std::string const& name, std::string_view password,
                                             bool administrator, std::vector<std::string> groups) {
-    if (!is_valid_name(name))
-        return Err{std::string("invalid account name (allowed: [A-Za-z0-9][A-Za-z0-9._-]*, "
-                               "at most 64 characters)")};
-    TRY(check_new_password(password));
-    TRY(check_groups(groups));
+    return plain(try_add(name, password, administrator, std::move(groups)));
+}
+
+Result<void, AccountError> AccountStore::try_add(std::string const& name, std::string_view password,
+                                                 bool administrator, std::vector<std::string> groups) {
+    if (auto problem = name_problem(name)) return Err{invalid(*problem)};
+    if (auto problem = password_problem(password)) return Err{invalid(*problem)};
+    if (auto problem = groups_problem(groups)) return Err{invalid(*problem)};
     auto key = lower_name(name);
-    auto duplicate = [&] { return Err{"account \"" + name + "\" already exists"}; };
+    auto duplicate = [&] {
+        return Err{AccountError{AccountErrorKind::Exists, "account \"" + name + "\" already exists"}};
+    };
     {
         // Cheap early answer before spending a scrypt run; checked again below.
         std::shared_lock lock(m_mutex);
         if (m_accounts.contains(key)) return duplicate();
     }
 
-    auto hash = TRY(hash_password(password, m_params));
+    auto hash = hash_password(password, m_params);
+    if (hash.is_error()) return Err{AccountError{AccountErrorKind::Storage, hash.release_error()}};
 
     std::unique_lock lock(m_mutex);
     auto [it, inserted] =
-        m_accounts.try_emplace(key, Account{name, std::move(hash), administrator, std::move(groups)});
+        m_accounts.try_emplace(key, Account{name, hash.release_value(), administrator, std::move(groups)});
     if (!inserted) return duplicate();
-    if (auto saved = save_locked(); saved.is_error()) {
+    if (auto saved = save_locked_or_error(); saved.is_error()) {
         m_accounts.erase(it);
         return saved;
     }
@@ -343,23 +399,29 @@ Result<void, std::string> AccountStore::add(std::string const& name, std::string
 }
 
 Result<void, std::string> AccountStore::set_password(std::string const& name, std::string_view password) {
-    TRY(check_new_password(password));
+    return plain(try_set_password(name, password));
+}
+
+Result<void, AccountError> AccountStore::try_set_password(std::string const& name,
+                                                          std::string_view password) {
+    if (auto problem = password_problem(password)) return Err{invalid(*problem)};
     auto key = lower_name(name);
-    auto unknown = [&] { return Err{std::string("no such account")}; };
     {
         std::shared_lock lock(m_mutex);
-        if (!m_accounts.contains(key)) return unknown();
+        if (!m_accounts.contains(key)) return Err{not_found()};
     }
 
-    auto hash = TRY(hash_password(password, m_params));
+    auto hash = hash_password(password, m_params);
+    if (hash.is_error()) return Err{AccountError{AccountErrorKind::Storage, hash.release_error()}};
+    auto new_hash = hash.release_value();
 
     std::unique_lock lock(m_mutex);
     auto it = m_accounts.find(key);
     // Removed while we were hashing.
-    if (it == m_accounts.end()) return unknown();
-    std::swap(it->second.password_hash, hash);
-    if (auto saved = save_locked(); saved.is_error()) {
-        std::swap(it->second.password_hash, hash);
+    if (it == m_accounts.end()) return Err{not_found()};
+    std::swap(it->second.password_hash, new_hash);
+    if (auto saved = save_locked_or_error(); saved.is_error()) {
+        std::swap(it->second.password_hash, new_hash);
         return saved;
     }
     ++m_generation;
@@ -367,13 +429,38 @@ Result<void, std::string> AccountStore::set_password(std::string const& name, st
 }
 
 Result<void, std::string> AccountStore::set_groups(std::string const& name, std::vector<std::string> groups) {
-    TRY(check_groups(groups));
+    return plain(try_set_groups(name, std::move(groups)));
+}
+
+Result<void, AccountError> AccountStore::try_set_groups(std::string const& name,
+                                                        std::vector<std::string> groups) {
+    if (auto problem = groups_problem(groups)) return Err{invalid(*problem)};
     std::unique_lock lock(m_mutex);
     auto it = m_accounts.find(lower_name(name));
-    if (it == m_accounts.end()) return Err{std::string("no such account")};
+    if (it == m_accounts.end()) return Err{not_found()};
     std::swap(it->second.groups, groups);
-    if (auto saved = save_locked(); saved.is_error()) {
+    if (auto saved = save_locked_or_error(); saved.is_error()) {
         std::swap(it->second.groups, groups);
+        return saved;
+    }
+    ++m_generation;
+    return Ok{};
+}
+
+Result<void, AccountError> AccountStore::try_set_administrator(std::string const& name, bool administrator) {
+    auto key = lower_name(name);
+    std::unique_lock lock(m_mutex);
+    auto it = m_accounts.find(key);
+    if (it == m_accounts.end()) return Err{not_found()};
+    if (it->second.administrator == administrator) return Ok{};
+    if (!administrator && other_administrators_locked(key) == 0)
+        return Err{AccountError{AccountErrorKind::LastAdministrator,
+                                "\"" + it->second.name +
+                                    "\" is the last administrator; make another "
+                                    "account an administrator first"}};
+    it->second.administrator = administrator;
+    if (auto saved = save_locked_or_error(); saved.is_error()) {
+        it->second.administrator = !administrator;
         return saved;
     }
     ++m_generation;
@@ -390,10 +477,20 @@ std::optional<std::string> AccountStore::find_group(std::string_view name) const
 }
 
 Result<void, std::string> AccountStore::remove(std::string const& name) {
+    return plain(try_remove(name, false));
+}
+
+Result<void, AccountError> AccountStore::try_remove(std::string const& name, bool keep_an_administrator) {
+    auto key = lower_name(name);
     std::unique_lock lock(m_mutex);
-    auto node = m_accounts.extract(lower_name(name));
-    if (node.empty()) return Err{std::string("no such account")};
-    if (auto saved = save_locked(); saved.is_error()) {
+    auto it = m_accounts.find(key);
+    if (it == m_accounts.end()) return Err{not_found()};
+    if (keep_an_administrator && it->second.administrator && other_administrators_locked(key) == 0)
+        return Err{
+            AccountError{AccountErrorKind::LastAdministrator,
+                         "\"" + it->second.name + "\" is the last administrator and cannot be removed"}};
+    auto node = m_accounts.extract(it);
+    if (auto saved = save_locked_or_error(); saved.is_error()) {
         m_accounts.insert(std::move(node));
         return saved;
     }

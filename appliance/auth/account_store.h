@@ -46,6 +46,22 @@ struct Account {
 // At most this many groups per account.
 inline constexpr std::size_t MAX_GROUPS_PER_ACCOUNT = 32;
 
+// Why a change was refused, for callers that answer differently per reason
+// (the SOAP accounts extension maps each to an HRESULT); the message says
+// it in words either way.
+enum class AccountErrorKind : std::uint8_t {
+    Invalid,           // a name, password or group the rules do not allow
+    NotFound,          // no such account
+    Exists,            // an account of that name exists already
+    LastAdministrator, // the change would leave no administrator
+    Storage,           // the file could not be written (memory is unchanged)
+};
+
+struct AccountError {
+    AccountErrorKind kind{AccountErrorKind::Invalid};
+    std::string message;
+};
+
 class AccountStore {
 public:
     // A missing file is an empty store (first start). A file that exists but
@@ -66,6 +82,24 @@ public:
     // Replaces the account's groups (an empty list: none).
     Result<void, std::string> set_groups(std::string const& name, std::vector<std::string> groups);
 
+    // The same changes with the reason of a refusal. try_remove with
+    // keep_an_administrator, and try_set_administrator always, refuse to
+    // leave the store without an administrator (LastAdministrator): over
+    // the network nobody could get one back. The command line (vsad user,
+    // run by root on the appliance) may; it can also add one again.
+    Result<void, AccountError> try_add(std::string const& name, std::string_view password, bool administrator,
+                                       std::vector<std::string> groups = {});
+    Result<void, AccountError> try_set_password(std::string const& name, std::string_view password);
+    Result<void, AccountError> try_remove(std::string const& name, bool keep_an_administrator);
+    Result<void, AccountError> try_set_groups(std::string const& name, std::vector<std::string> groups);
+    Result<void, AccountError> try_set_administrator(std::string const& name, bool administrator);
+
+    // The rules add() applies, for callers that check input before they
+    // act on it: the reason in words, or nothing when it is allowed.
+    static std::optional<std::string> name_problem(std::string_view name);
+    static std::optional<std::string> password_problem(std::string_view password);
+    static std::optional<std::string> groups_problem(std::vector<std::string> const& groups);
+
     std::optional<Account> find(std::string_view name) const;
     // Whether some account belongs to the group `name` (case-insensitive);
     // gives the group's name as spelled in the first such account.
@@ -77,7 +111,8 @@ public:
     // Spelled as created, ordered case-insensitively.
     std::vector<std::string> names() const;
     std::size_t size() const;
-    // Bumped by every successful add/set_password/remove; callers caching
+    // Bumped by every successful change (add, set_password, remove,
+    // set_groups, set_administrator); callers caching
     // authentication results compare it to notice changes.
     std::uint64_t generation() const;
 
@@ -92,6 +127,9 @@ private:
 
     // Caller holds m_mutex exclusively.
     Result<void, std::string> save_locked() const;
+    Result<void, AccountError> save_locked_or_error() const;
+    // Administrators other than the account under `key`; caller holds m_mutex.
+    std::size_t other_administrators_locked(std::string const& key) const;
 
     std::filesystem::path m_file;
     PasswordHashParams m_params;

@@ -213,4 +213,37 @@ AuthOutcome Authenticator::logon(std::string const& user, std::string_view passw
     return outcome;
 }
 
+AuthOutcome Authenticator::check_password(std::string const& user, std::string_view password,
+                                          std::string const& client) {
+    return verify_password(user, password, client);
+}
+
+void Authenticator::forget_credentials_of(std::string_view user) {
+    m_sessions.remove_user(user);
+    // The store's generation moved on with the change, which already makes
+    // every cached entry stale; dropping the account's entries as well
+    // means no later reasoning about generations has to hold for this.
+    std::lock_guard lock(m_cache_mutex);
+    std::erase_if(m_cache, [&](auto const& entry) {
+        auto const& cached = entry.second.user;
+        return cached.size() == user.size() &&
+               std::equal(cached.begin(), cached.end(), user.begin(), [](char a, char b) {
+                   return std::tolower(static_cast<unsigned char>(a)) ==
+                          std::tolower(static_cast<unsigned char>(b));
+               });
+    });
+}
+
+Result<void, AccountError> Authenticator::set_password(std::string const& user, std::string_view password) {
+    auto changed = m_accounts.try_set_password(user, password);
+    if (changed.has_value()) forget_credentials_of(user);
+    return changed;
+}
+
+Result<void, AccountError> Authenticator::remove_account(std::string const& user) {
+    auto removed = m_accounts.try_remove(user, true);
+    if (removed.has_value()) forget_credentials_of(user);
+    return removed;
+}
+
 } // namespace vsa::appliance

@@ -62,6 +62,22 @@ public:
     // The accounts, for naming users in access control lists.
     AccountStore const& accounts() const { return m_accounts; }
 
+    // Account management over the network (appliance/soap/vs_service_accounts.cpp).
+    // Checks a password like a logon does (throttled and delayed on
+    // failure) without opening a session: for changing one's own password.
+    AuthOutcome check_password(std::string const& user, std::string_view password, std::string const& client);
+    // A new session for an account that just proved its password.
+    std::string open_session(std::string const& user) { return m_sessions.create(user); }
+    // Changes that make a credential stale end every session of the account
+    // and forget its cached credentials, so neither an old token nor the
+    // old password (HTTP Basic, remembered for auth.credential_cache_seconds)
+    // is accepted afterwards.
+    Result<void, AccountError> set_password(std::string const& user, std::string_view password);
+    Result<void, AccountError> remove_account(std::string const& user);
+    // The others change only what the account may do, which every request
+    // reads afresh from the store (principal_for): nothing to end.
+    AccountStore& account_store() { return m_accounts; }
+
 private:
     using Digest = std::array<unsigned char, 32>;
     struct CachedCredential {
@@ -84,6 +100,8 @@ private:
     AuthOutcome failed(std::string const& client);
     Digest credential_digest(std::string_view user, std::string_view password) const;
     std::optional<Principal> principal_for(std::string_view user) const;
+    // Ends the sessions and drops the cached credentials of `user`.
+    void forget_credentials_of(std::string_view user);
 
     AccountStore& m_accounts;
     SessionStore& m_sessions;

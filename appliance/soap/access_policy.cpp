@@ -291,6 +291,22 @@ OperationPolicy const POLICIES[] = {
     // mouse is as strong as a power operation. The WebSocket route checks
     // the same row.
     {"IVMVirtualMachine_CreateConsoleTicket", {Target::ThisVm, Right::Execute}},
+    // The appliance's accounts (vs_service_accounts.cpp). Not an ACL right:
+    // managing accounts is for administrators only, which no ACL entry can
+    // grant, so each operation checks the caller's administrator flag
+    // itself; changing one's own password needs the current password.
+    {"Accounts_List", {Target::Anyone, Right::Read}},
+    {"Accounts_Add", {Target::Anyone, Right::Read}},
+    {"Accounts_Remove", {Target::Anyone, Right::Read}},
+    {"Accounts_SetGroups", {Target::Anyone, Right::Read}},
+    {"Accounts_SetAdministrator", {Target::Anyone, Right::Read}},
+    {"Accounts_SetPassword", {Target::Anyone, Right::Read}},
+    {"Accounts_ChangeOwnPassword", {Target::Anyone, Right::Read}},
+    // Copying a disk reads it and creates a new one, which needs what the
+    // VHD creations need: write on the server.
+    {"IVMHardDisk_get_HostFreeDiskSpace", {Target::ThisDisk, Right::Read}},
+    {"IVMHardDisk_Convert", {Target::ThisDisk, Right::Read}, {Target::Server, Right::Write}},
+    {"IVMHardDisk_MergeTo", {Target::ThisDisk, Right::Read}, {Target::Server, Right::Write}},
 };
 
 } // namespace

@@ -285,7 +285,17 @@ namespace vsa::appliance {
     X(IVMDVDDrive_USCOREget_USCOREHostDriveLetter)                                                           \
     X(IVMDVDDrive_USCOREAttachHostDrive)                                                                     \
     X(IVMDVDDrive_USCOREReleaseHostDrive)                                                                    \
-    X(IVMVirtualMachine_USCORECreateConsoleTicket)
+    X(IVMVirtualMachine_USCORECreateConsoleTicket)                                                           \
+    X(Accounts_USCOREList)                                                                                   \
+    X(Accounts_USCOREAdd)                                                                                    \
+    X(Accounts_USCORERemove)                                                                                 \
+    X(Accounts_USCORESetGroups)                                                                              \
+    X(Accounts_USCORESetAdministrator)                                                                       \
+    X(Accounts_USCORESetPassword)                                                                            \
+    X(Accounts_USCOREChangeOwnPassword)                                                                      \
+    X(IVMHardDisk_USCOREget_USCOREHostFreeDiskSpace)                                                         \
+    X(IVMHardDisk_USCOREConvert)                                                                             \
+    X(IVMHardDisk_USCOREMergeTo)
 
 // The reference a client gets from IVMVirtualServer_get_HostInfo and passes
 // back as _this. There is one host, so one reference.

@@ -217,6 +217,93 @@ ServiceResult<TaskHandle> VhdTasks::merge(std::string_view image_path) {
                  });
 }
 
+ServiceResult<TaskHandle> VhdTasks::convert(std::string_view image_path, std::string_view target_path,
+                                            std::int32_t target_type) {
+    return copy_disk(image_path, target_path, target_type, false);
+}
+
+ServiceResult<TaskHandle> VhdTasks::merge_to(std::string_view image_path, std::string_view target_path,
+                                             std::int32_t target_type) {
+    return copy_disk(image_path, target_path, target_type, true);
+}
+
+ServiceResult<TaskHandle> VhdTasks::copy_disk(std::string_view image_path, std::string_view target_path,
+                                              std::int32_t target_type, bool flatten_only) {
+    storage::vhd::DiskType type;
+    if (target_type == static_cast<std::int32_t>(HardDiskType::Dynamic))
+        type = storage::vhd::DiskType::Dynamic;
+    else if (target_type == static_cast<std::int32_t>(HardDiskType::FixedSize))
+        type = storage::vhd::DiskType::Fixed;
+    else
+        return service_error(hr::VM_E_WRONG_HD_IMAGE_TYPE,
+                             "the new disk's type must be 0 (dynamic) or 1 (fixed size), not " +
+                                 std::to_string(target_type));
+    // In use first, as compact does: a running worker holds its disks
+    // locked, so inspecting one would only say it cannot be opened.
+    auto file = TRY(resolve_hard_disk(m_inventory, image_path));
+    if (auto user = vm_using_disk(m_inventory, file, false))
+        return service_error(hr::E_SHARING_VIOLATION,
+                             quoted(file) + " is in use by the running virtual machine \"" + *user + "\"");
+    // A chain member some process holds for writing (a running worker's
+    // own disk under this child, another vsa-vhd) cannot be read.
+    if (auto probe = storage::inspect_vhd(file.string());
+        probe.is_error() && probe.error().kind == storage::StorageErrorKind::Locked)
+        return service_error(hr::E_SHARING_VIOLATION, probe.error().message);
+    auto info = TRY(inspect_hard_disk(m_inventory, image_path));
+    // The reference refuses a source whose parent is in use too: a running
+    // VM writing a parent (its own disk) would change what the copy reads.
+    fs::path parent = info.parent;
+    for (int depth = 0; depth < storage::MAX_PARENT_DEPTH && !parent.empty(); ++depth) {
+        if (auto user = vm_using_disk(m_inventory, parent, false))
+            return service_error(hr::E_SHARING_VIOLATION, "the parent " + quoted(parent) +
+                                                              " is in use by the running virtual machine \"" +
+                                                              *user + "\"");
+        auto next = storage::inspect_vhd(parent.string());
+        if (next.is_error() || next.value().type != storage::vhd::DiskType::Differencing) break;
+        parent = next.value().parent_path;
+    }
+    if (flatten_only && info.type != HardDiskType::Differencing)
+        return service_error(hr::VM_E_WRONG_HD_IMAGE_TYPE,
+                             quoted(info.file) +
+                                 " is not a differencing disk; MergeTo flattens a chain (Convert copies "
+                                 "other disks)");
+    if (target_path.empty() || !fs::path(target_path).is_absolute())
+        return service_error(hr::E_BAD_PATHNAME, "the new disk is named by an absolute path");
+    fs::path created;
+    auto path = TRY(new_image_path(target_path, {}, created));
+    auto started = [&]() -> ServiceResult<TaskHandle> {
+        std::error_code ec;
+        if (fs::equivalent(path, info.file, ec))
+            return service_error(hr::E_ALREADY_EXISTS, quoted(path) + " is the source itself");
+        std::uint64_t const needed =
+            type == storage::vhd::DiskType::Fixed ? info.size_in_guest + 512 : MIN_FREE_BYTES;
+        TRY(from_storage(storage::require_free_space(path.string(), needed)));
+        std::string const kind = type == storage::vhd::DiskType::Fixed ? "fixed" : "dynamic";
+        std::string description =
+            (flatten_only ? "Merge of virtual hard disk " : "Conversion of virtual hard disk ") +
+            quoted(info.file) + " into the new " + kind + " disk " + quoted(path);
+        auto hook = m_options.progress_hook;
+        return start(std::move(description), true,
+                     [source = info.file, path, type, flatten_only, hook, created](Task& task) {
+                         storage::Progress progress;
+                         progress.report = [&task, &hook](std::uint32_t percent) {
+                             task.report_progress(static_cast<std::int32_t>(percent));
+                             if (hook) hook(task, percent);
+                             return !task.cancel_requested();
+                         };
+                         auto made = from_storage(
+                             flatten_only ? storage::merge_to(source.string(), path.string(), type, progress)
+                                          : storage::convert(source.string(), path.string(), type, progress));
+                         // No file is left (storage::convert); nor is the
+                         // folder made for it, if nothing else is there.
+                         if (made.is_error() && !created.empty()) ::rmdir(created.c_str());
+                         return made;
+                     });
+    }();
+    if (started.is_error() && !created.empty()) ::rmdir(created.c_str());
+    return started;
+}
+
 ServiceResult<TaskHandle> VhdTasks::start(std::string description, bool cancelable, Work work) {
     std::lock_guard lock(m_mutex);
     if (m_shutting_down) return service_error(hr::VM_E_APP_SHUTTING_DOWN, "the server is shutting down");

@@ -80,6 +80,24 @@ public:
     ServiceResult<TaskHandle> compact(std::string_view image_path);
     ServiceResult<TaskHandle> merge(std::string_view image_path);
 
+    // IVMHardDisk.Convert: a new fixed or dynamic image (`target_type`
+    // FixedSize or Dynamic, VM_E_WRONG_HD_IMAGE_TYPE otherwise) with the
+    // contents of the disk at `image_path`, read through its chain when it
+    // is a differencing disk. IVMHardDisk.MergeTo: the same, but only for a
+    // differencing disk (VM_E_WRONG_HD_IMAGE_TYPE), the reference's
+    // "flatten the chain into a new disk". The new path is checked as the
+    // creations check theirs (allowed roots, E_ALREADY_EXISTS, its folder
+    // made when missing, E_DISK_FULL: the whole size for a fixed image,
+    // MIN_FREE_BYTES for a dynamic one). The source stays as it was; a
+    // source a VM that is on has open is E_SHARING_VIOLATION (a Saved VM's
+    // disks do not change until it resumes, so copying them is allowed).
+    // Cancelable: a cancel (or any failure) leaves no new file
+    // (storage::convert writes beside the name and renames at the end).
+    ServiceResult<TaskHandle> convert(std::string_view image_path, std::string_view target_path,
+                                      std::int32_t target_type);
+    ServiceResult<TaskHandle> merge_to(std::string_view image_path, std::string_view target_path,
+                                       std::int32_t target_type);
+
     // Refuses new creations, cancels the running fixed ones and waits for
     // every thread. Idempotent.
     void shutdown();
@@ -99,6 +117,9 @@ private:
                                                         std::vector<std::filesystem::path> const& bases,
                                                         std::filesystem::path& created_folder) const;
     ServiceResult<TaskHandle> start(std::string description, bool cancelable, Work work);
+    // convert and merge_to: `flatten_only` is merge_to's differencing-only rule.
+    ServiceResult<TaskHandle> copy_disk(std::string_view image_path, std::string_view target_path,
+                                        std::int32_t target_type, bool flatten_only);
     // Joins the threads whose tasks are complete; expects m_mutex held.
     void reap_locked();
 

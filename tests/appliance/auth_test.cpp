@@ -573,6 +573,56 @@ BOOST_AUTO_TEST_CASE(concurrent_changes_and_logins) {
     BOOST_TEST(open_store()->size() == 13u);
 }
 
+BOOST_FIXTURE_TEST_CASE(changes_say_why_they_were_refused, AccountFixture) {
+    auto store = open_store();
+    BOOST_REQUIRE(store->try_add("alice", "wonderland", false, {"operators"}).has_value());
+    auto kind = [](vsa::Result<void, AccountError> const& result) {
+        BOOST_REQUIRE(result.is_error());
+        return result.error().kind;
+    };
+    BOOST_TEST((kind(store->try_add("bad name", "wonderland", false)) == AccountErrorKind::Invalid));
+    BOOST_TEST((kind(store->try_add("bob", "short", false)) == AccountErrorKind::Invalid));
+    BOOST_TEST((kind(store->try_add("bob", "wonderland", false, {"Everyone"})) == AccountErrorKind::Invalid));
+    BOOST_TEST((kind(store->try_add("ALICE", "wonderland", false)) == AccountErrorKind::Exists));
+    BOOST_TEST((kind(store->try_set_password("nobody", "wonderland")) == AccountErrorKind::NotFound));
+    BOOST_TEST((kind(store->try_set_groups("nobody", {})) == AccountErrorKind::NotFound));
+    BOOST_TEST((kind(store->try_set_administrator("nobody", true)) == AccountErrorKind::NotFound));
+    BOOST_TEST((kind(store->try_remove("nobody", true)) == AccountErrorKind::NotFound));
+    BOOST_TEST(!AccountStore::name_problem("ok.name-1").has_value());
+    BOOST_TEST(AccountStore::name_problem("-no").has_value());
+    BOOST_TEST(AccountStore::password_problem("1234567").has_value());
+    BOOST_TEST(AccountStore::groups_problem({"a", "A"}).has_value());
+}
+
+BOOST_FIXTURE_TEST_CASE(the_last_administrator_cannot_be_demoted_or_removed, AccountFixture) {
+    auto store = open_store();
+    BOOST_REQUIRE(store->add("root", "password-1", true).has_value());
+    BOOST_REQUIRE(store->add("alice", "password-2", false).has_value());
+    auto generation = store->generation();
+    auto demoted = store->try_set_administrator("ROOT", false);
+    BOOST_REQUIRE(demoted.is_error());
+    BOOST_TEST((demoted.error().kind == AccountErrorKind::LastAdministrator));
+    BOOST_TEST(demoted.error().message.find("last administrator") != std::string::npos);
+    auto removed = store->try_remove("root", true);
+    BOOST_REQUIRE(removed.is_error());
+    BOOST_TEST((removed.error().kind == AccountErrorKind::LastAdministrator));
+    BOOST_TEST(store->generation() == generation); // nothing changed
+    BOOST_TEST(store->find("root")->administrator);
+
+    // With a second administrator either may go; then the other is the last.
+    BOOST_REQUIRE(store->try_set_administrator("alice", true).has_value());
+    BOOST_REQUIRE(store->try_set_administrator("alice", true).has_value()); // no change, no error
+    BOOST_REQUIRE(store->try_set_administrator("root", false).has_value());
+    BOOST_TEST(!open_store()->find("root")->administrator); // on disk
+    BOOST_TEST(store->try_set_administrator("alice", false).is_error());
+    BOOST_REQUIRE(store->try_set_administrator("root", true).has_value());
+    BOOST_REQUIRE(store->try_remove("alice", true).has_value());
+    BOOST_TEST(!store->find("alice"));
+    // The command line's remove does not guard (root on the console can add one back).
+    BOOST_REQUIRE(store->remove("root").has_value());
+    BOOST_TEST(store->size() == 0u);
+}
+
 BOOST_AUTO_TEST_SUITE_END()
 
 BOOST_AUTO_TEST_SUITE(session_store)

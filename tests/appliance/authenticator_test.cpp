@@ -169,4 +169,34 @@ BOOST_FIXTURE_TEST_CASE(garbage_tokens_are_rejected, AuthFixture) {
         BOOST_TEST((auth->from_token(token).status == AuthStatus::BadCredentials));
 }
 
+BOOST_FIXTURE_TEST_CASE(a_new_password_ends_sessions_and_the_cached_credential, AuthFixture) {
+    auto token = auth->logon("operator", "battery staple", "10.0.1.1").session_token;
+    auto other = auth->logon("admin", "correct horse", "10.0.1.1").session_token;
+    BOOST_REQUIRE(auth->from_http(basic("operator:battery staple"), "", "10.0.1.1").status ==
+                  AuthStatus::Authenticated);
+    BOOST_REQUIRE(auth->set_password("OPERATOR", "new staple!").has_value());
+    BOOST_TEST((auth->from_token(token).status == AuthStatus::BadCredentials));
+    BOOST_TEST((auth->from_token(other).status == AuthStatus::Authenticated)); // another account's
+    BOOST_TEST((auth->from_http(basic("operator:battery staple"), "", "10.0.1.2").status ==
+                AuthStatus::BadCredentials));
+    BOOST_TEST(
+        (auth->check_password("operator", "new staple!", "10.0.1.2").status == AuthStatus::Authenticated));
+    BOOST_TEST((auth->check_password("operator", "battery staple", "10.0.1.3").status ==
+                AuthStatus::BadCredentials));
+    BOOST_TEST(auth->set_password("operator", "short").is_error());
+    BOOST_TEST(
+        (auth->check_password("operator", "new staple!", "10.0.1.2").status == AuthStatus::Authenticated));
+
+    token = auth->open_session("operator");
+    BOOST_TEST((auth->from_token(token).principal->user == "operator"));
+    BOOST_REQUIRE(auth->remove_account("operator").has_value());
+    BOOST_TEST((auth->from_token(token).status == AuthStatus::BadCredentials));
+    BOOST_TEST(sessions.size() == 1u); // admin's
+    // The last administrator stays.
+    auto removed = auth->remove_account("admin");
+    BOOST_REQUIRE(removed.is_error());
+    BOOST_TEST((removed.error().kind == AccountErrorKind::LastAdministrator));
+    BOOST_TEST((auth->from_token(other).status == AuthStatus::Authenticated));
+}
+
 BOOST_AUTO_TEST_SUITE_END()

@@ -1,8 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 //
 // Virtual disks: create dynamic, fixed and differencing VHDs (tasks with
-// progress; a fixed disk's can be cancelled), inspect one (IVMHardDisk),
-// compact, merge, re-link a differencing disk's parent, its ACL, and the
+// progress; a fixed disk's can be cancelled), inspect one (IVMHardDisk,
+// with the free space of its volume), compact, merge, convert to a new
+// fixed or dynamic disk, merge a chain to a new disk (both cancelable
+// tasks), re-link a differencing disk's parent, its ACL, and the
 // .vhd/.iso/.vfd files found in the search paths.
 
 import { call, callList } from './soap.js';
@@ -72,12 +74,13 @@ async function inspect(path) {
   showMessage(region, '');
   try {
     const ref = await call('IVMVirtualServer_GetHardDisk', { imagePath: path });
-    const [file, type, guest, host, parent] = await Promise.all([
+    const [file, type, guest, host, parent, free] = await Promise.all([
       call('IVMHardDisk_get_File', { _this: ref }),
       call('IVMHardDisk_get_Type', { _this: ref }),
       call('IVMHardDisk_get_SizeInGuest', { _this: ref }),
       call('IVMHardDisk_get_SizeOnHost', { _this: ref }),
       call('IVMHardDisk_get_Parent', { _this: ref }),
+      call('IVMHardDisk_get_HostFreeDiskSpace', { _this: ref }),
     ]);
     current = { ref, type: Number(type) };
     $('hd-file').textContent = file;
@@ -86,9 +89,14 @@ async function inspect(path) {
     $('hd-guest').textContent = formatBytes(guest);
     $('hd-host').textContent = formatBytes(host);
     $('hd-parent').textContent = parent || 'none';
+    $('hd-free').textContent = formatBytes(free);
+    $('hd-free').dataset.value = String(free ?? '');
     $('hd-compact').hidden = current.type !== 0;
     $('hd-merge').hidden = current.type !== 2;
     $('hd-parent-form').hidden = current.type !== 2;
+    $('hd-merge-to-form').hidden = current.type !== 2;
+    suggestTarget('hd-convert-path', file, 'copy');
+    suggestTarget('hd-merge-to-path', file, 'merged');
     $('inspect-result').hidden = false;
     const security = await call('IVMHardDisk_get_Security', { _this: ref }).catch((err) => {
       handleAuth(err);
@@ -123,6 +131,50 @@ async function diskTask(button, label, op) {
     inspect(disk.ref);
   }
 }
+
+// A new disk's path beside this one ("<stem>-copy.vhd"), unless the user
+// typed one of their own for this disk.
+function suggestTarget(id, file, suffix) {
+  const input = $(id);
+  if (input.value && input.dataset.suggested !== input.value) return;
+  const dir = String(file).slice(0, String(file).lastIndexOf('/') + 1);
+  const stem = baseName(file).replace(/\.vhd$/i, '');
+  input.value = `${dir}${stem}-${suffix}.vhd`;
+  input.dataset.suggested = input.value;
+}
+
+// Convert and MergeTo: a new disk from this one, with the task's progress
+// (both can be cancelled). The new disk is inspected when it is done.
+async function copyTask(event, op, pathId, typeId, label, params) {
+  event.preventDefault();
+  if (!current) return;
+  const input = $(pathId);
+  if (!input.checkValidity()) { input.reportValidity(); input.focus(); return; }
+  const target = input.value.trim();
+  const type = Number($(typeId).value);
+  const button = event.submitter;
+  const disk = current;
+  button.disabled = true;
+  $('hd-progress').replaceChildren();
+  showMessage($('inspect-message'), '');
+  try {
+    await runTask($('hd-progress'), `${label} ${baseName(target)}`,
+      () => call(op, { _this: disk.ref, ...params(target, type) }), 'disk-task');
+    showMessage($('inspect-message'), `${label} ${target}: done.`, 'ok');
+    loadFiles();
+  } catch (err) {
+    fail($('inspect-message'), `${label} ${target}`, err);
+  } finally {
+    button.disabled = false;
+  }
+}
+
+$('hd-convert-form').addEventListener('submit', (event) => copyTask(event, 'IVMHardDisk_Convert',
+  'hd-convert-path', 'hd-convert-type', 'Converting to',
+  (path, type) => ({ convertedDiskImagePath: path, convertedDiskImageType: type })));
+$('hd-merge-to-form').addEventListener('submit', (event) => copyTask(event, 'IVMHardDisk_MergeTo',
+  'hd-merge-to-path', 'hd-merge-to-type', 'Merging to',
+  (path, type) => ({ newDiskImagePath: path, newDiskImageType: type })));
 
 $('hd-compact').addEventListener('click', (e) => diskTask(e.currentTarget, 'Compacting', 'IVMHardDisk_Compact'));
 $('hd-merge').addEventListener('click', async (e) => {

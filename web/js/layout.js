@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 //
 // The frame every signed-in page shares: a skip link, the header with the
-// product name, navigation, the current user and Sign out, and a message
-// region at the top of <main>. A page calls initLayout() once; the header
+// product name, navigation, the current user, Change password (a dialog:
+// Accounts_ChangeOwnPassword, which any signed-in user may call) and Sign
+// out, and a message region at the top of <main>. A page calls initLayout() once; the header
 // is built here so the pages do not repeat it.
 //
 // On narrow screens the navigation collapses behind a Menu button
@@ -10,7 +11,7 @@
 
 import { call, SoapFault } from './soap.js';
 import { goToLogin } from './nav.js';
-import { el, showMessage, errorText } from './ui.js';
+import { el, showMessage, errorText, openDialog } from './ui.js';
 
 const PAGES = [
   ['status', 'index.html', 'Status'],
@@ -56,6 +57,10 @@ function buildHeader(active) {
   const signOut = el('button', {
     id: 'sign-out', class: 'button button-header', type: 'button', testid: 'sign-out',
   }, 'Sign out');
+  const changePassword = el('button', {
+    id: 'change-password-open', class: 'button button-header', type: 'button', testid: 'change-password-open',
+    'aria-haspopup': 'dialog',
+  }, 'Change password');
   const header = el('header', { class: 'topbar' },
     el('a', { class: 'brand', href: 'index.html' },
       el('img', { class: 'brand-logo', src: 'favicon.svg', alt: '', width: 28, height: 28 }),
@@ -64,6 +69,7 @@ function buildHeader(active) {
     nav,
     el('div', { class: 'session' },
       el('span', { class: 'session-user' }, 'Signed in as ', user),
+      changePassword,
       signOut));
 
   toggle.addEventListener('click', () => {
@@ -78,7 +84,59 @@ function buildHeader(active) {
       toggle.focus();
     }
   });
-  return { header, user, signOut };
+  return { header, user, signOut, changePassword };
+}
+
+/**
+ * The Change password dialog: the current password and a new one. The
+ * server ends every session of the account and answers with a new one (its
+ * cookie), so this page stays signed in; other browsers sign in again.
+ */
+function openChangePassword(messages) {
+  const titleId = 'change-password-title';
+  const current = el('input', {
+    id: 'change-password-current', type: 'password', required: true, autocomplete: 'current-password',
+    maxlength: 1024, testid: 'change-password-current',
+  });
+  const next = el('input', {
+    id: 'change-password-new', type: 'password', required: true, minlength: 8, maxlength: 1024,
+    autocomplete: 'new-password', testid: 'change-password-new', 'aria-describedby': 'change-password-hint',
+  });
+  const region = el('div', { class: 'section-message', hidden: true, testid: 'change-password-message' });
+  const submit = el('button', {
+    class: 'button button-primary', type: 'submit', testid: 'change-password-submit',
+  }, 'Change password');
+  const cancel = el('button', { class: 'button', type: 'button', testid: 'change-password-cancel' }, 'Cancel');
+  const form = el('form', { novalidate: true },
+    el('h2', { id: titleId }, 'Change your password'),
+    region,
+    el('div', { class: 'field' }, el('label', { for: current.id }, 'Current password'), current),
+    el('div', { class: 'field' }, el('label', { for: next.id }, 'New password'), next,
+      el('span', { class: 'hint', id: 'change-password-hint' },
+        'At least 8 characters. Your sessions in other browsers end.')),
+    el('div', { class: 'dialog-buttons' }, cancel, submit));
+  const dialog = el('dialog', {
+    class: 'dialog', 'aria-labelledby': titleId, testid: 'change-password-dialog',
+  }, form);
+  cancel.addEventListener('click', () => dialog.close());
+  dialog.addEventListener('close', () => dialog.remove());
+  form.addEventListener('submit', async (event) => {
+    event.preventDefault();
+    for (const field of [current, next]) {
+      if (!field.checkValidity()) { field.reportValidity(); field.focus(); return; }
+    }
+    submit.disabled = true;
+    try {
+      await call('Accounts_ChangeOwnPassword', { currentPassword: current.value, newPassword: next.value });
+      dialog.close();
+      showMessage(messages, 'Your password was changed. Sessions in other browsers were signed out.', 'ok');
+    } catch (err) {
+      if (!handleAuth(err)) showMessage(region, errorText('Changing the password', err));
+      submit.disabled = false;
+    }
+  });
+  document.body.append(dialog);
+  openDialog(dialog, current);
 }
 
 /**
@@ -87,7 +145,7 @@ function buildHeader(active) {
  */
 export function initLayout(active) {
   const main = document.getElementById('main');
-  const { header, user, signOut } = buildHeader(active);
+  const { header, user, signOut, changePassword } = buildHeader(active);
   const skip = el('a', { class: 'skip-link', href: '#main' }, 'Skip to content');
   document.body.prepend(skip, header);
 
@@ -102,6 +160,8 @@ export function initLayout(active) {
   }).catch((err) => {
     if (!handleAuth(err)) user.textContent = '?';
   });
+
+  changePassword.addEventListener('click', () => openChangePassword(messages));
 
   signOut.addEventListener('click', async () => {
     signOut.disabled = true;

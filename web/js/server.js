@@ -2,7 +2,7 @@
 //
 // Server page: the overview (overview.js fills the data-prop cells), then
 // the settings (default VM folder, search paths), the server's access
-// control list, the recent tasks (IVMVirtualServer.Tasks) and the event
+// control list, the user accounts (users.js), the recent tasks (IVMVirtualServer.Tasks) and the event
 // log (GetEvents) with filters.
 
 import './overview.js';
@@ -12,6 +12,7 @@ import {
   el, isTrue, showMessage, errorText, formatTime, TASK_RESULTS, readTask,
 } from './ui.js';
 import { aclEditor } from './acl.js';
+import { usersEditor } from './users.js';
 
 initLayout('server');
 
@@ -183,5 +184,6 @@ $('tasks-refresh').addEventListener('click', loadTasks);
 
 loadFolders();
 loadSecurity();
+usersEditor($('users')).catch((err) => fail($('folders-message'), 'Showing the users', err));
 loadTasks();
 loadEvents();
