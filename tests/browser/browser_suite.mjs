@@ -310,6 +310,25 @@ async function scenario(browser) {
   await waitRowState(page, 1);
   check(true, 'Turn off from the list: the row says Turned off');
 
+  // Users: add an operator account from the Server page, see it listed,
+  // remove it again (through the confirm dialog).
+  await page.goto(`${URL_BASE}server.html`);
+  await loaded(page);
+  await page.fill('[data-testid="user-add-name"]', 'operator');
+  await page.fill('[data-testid="user-add-password"]', 'operator-password-1');
+  await page.fill('[data-testid="user-add-groups"]', 'ops');
+  await page.click('[data-testid="user-add-submit"]');
+  const operator = page.locator('[data-testid="users-row"][data-user-name="operator"]');
+  await operator.waitFor();
+  const accounts = await soap(page, 'Accounts_List');
+  check(JSON.stringify(accounts).includes('operator'), 'a user added on the Server page exists in the API');
+  await operator.scrollIntoViewIfNeeded();
+  await shot(page, 'server-users-desktop');
+  await operator.locator('[data-testid="user-remove"]').click();
+  await page.locator('dialog[open] [data-testid="confirm-ok"]').click();
+  await operator.waitFor({ state: 'detached' });
+  check(true, 'the user is removed again');
+
   // Every page, at both sizes, with the VM still there.
   await photographPages(page, 'desktop');
   await page.setViewportSize(PHONE);
