@@ -270,6 +270,11 @@ async function scenario(browser) {
   await consoleShowsApiScreen(page, vmRef, 'typed text');
   check((await soap(page, 'IVMDisplay_get_Text', { _this: display })).includes(`Type here: ${TYPED}`),
     'the display text shows what was typed');
+  // The host key gives the keyboard back to the page (keyboard users
+  // could not leave the screen otherwise: it takes Tab too).
+  await page.keyboard.press('AltRight');
+  check(await page.evaluate(() => !document.querySelector('[data-testid="console-screen"]')
+    .contains(document.activeElement)), 'Right Alt (the host key) releases the keyboard');
   await shot(page, 'console-typed-desktop');
 
   // The mouse: the guest's BIOS found the PS/2 mouse, and motion and a

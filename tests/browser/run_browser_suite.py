@@ -51,7 +51,13 @@ def main():
         shutil.copyfile(args.typewriter, iso)
         env = dict(os.environ, VSA_URL=daemon.url, VSA_USER=daemon.user, VSA_PASSWORD=daemon.password,
                    VSA_ISO=iso, VSA_ARTIFACTS=os.path.abspath(args.artifacts), VSA_CHROMIUM=args.chromium)
-        suite = subprocess.run(["node", os.path.join(args.client_dir, "browser_suite.mjs")], env=env, timeout=900)
+        # The suite's report goes to the test's output and, with the
+        # screenshots, to the artifacts folder.
+        suite = subprocess.run(["node", os.path.join(args.client_dir, "browser_suite.mjs")], env=env, timeout=900,
+                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        sys.stdout.write(suite.stdout)
+        with open(os.path.join(args.artifacts, "suite.log"), "w") as log:
+            log.write(suite.stdout)
         status = suite.returncode
     finally:
         code = daemon.stop()

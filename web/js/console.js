@@ -86,6 +86,17 @@ function connect() {
   });
 }
 
+// The host key (Right Alt, as VMRC's default): while the screen has the
+// keyboard every key goes to the guest, Tab included, so this is how a
+// keyboard user leaves it. Caught before noVNC sees it (capture phase).
+window.addEventListener('keydown', (event) => {
+  if (event.code !== 'AltRight' || !rfb || !screen.contains(document.activeElement)) return;
+  event.preventDefault();
+  event.stopPropagation();
+  rfb.blur();
+  (cadButton.disabled ? scaleButton : cadButton).focus();
+}, true);
+
 cadButton.addEventListener('click', () => {
   if (rfb) {
     rfb.sendCtrlAltDel();
