@@ -55,12 +55,8 @@ services::ServiceResult<void> check_console_right(services::Inventory const& inv
     if (!policy)
         return services::service_error(services::hr::E_ACCESSDENIED, "the console has no access policy row");
     auto right = policy->check.right;
-    // As the SOAP check (vs_service_security.cpp): a VM without a stored
-    // descriptor has the default one (Administrators only).
-    auto stored = TRY(inventory.vm_security(vm_id));
-    auto descriptor = stored ? std::move(*stored) : sec::SecurityDescriptor::default_for("");
     sec::Identity identity{who.user, who.groups, who.administrator};
-    if (sec::allows(descriptor, identity, right)) return Ok{};
+    if (TRY(holds_vm_right(inventory, identity, vm_id, right))) return Ok{};
     std::string message = "access denied: user '" + who.user + "' lacks the " +
                           std::string(sec::right_name(right)) + " right on virtual machine \"" + vm->name() +
                           "\" (" + vm_id.to_string() + ") (console)";

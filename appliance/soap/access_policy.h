@@ -32,12 +32,18 @@
 // No gSOAP here: the table is plain data the unit test reads.
 #pragma once
 
+#include "services/model/guid.h"
 #include "services/security/access_control.h"
+#include "services/service_error.h"
 
 #include <optional>
 #include <span>
 #include <string>
 #include <string_view>
+
+namespace vsa::services {
+class Inventory;
+}
 
 namespace vsa::appliance {
 
@@ -80,5 +86,14 @@ std::span<OperationPolicy const> operation_policies();
 OperationPolicy const* find_operation_policy(std::string_view operation);
 // gSOAP writes '_' in XML names as "_USCORE"; the WSDL's spelling back.
 std::string wsdl_operation_name(std::string_view gsoap_name);
+
+// Whether `who` holds `right` on the virtual machine `vm`, judged as the
+// SOAP gate judges a Target::ThisVm row (its stored ACL, or the default one
+// when it has none; administrators hold every right); VM_E_VM_UNKNOWN for
+// no such VM. For checks outside SOAP: the console's WebSocket.
+// (Defined with the gate, in vs_service_security.cpp.)
+services::ServiceResult<bool> holds_vm_right(services::Inventory const& inventory,
+                                             services::security::Identity const& who,
+                                             services::Guid const& vm, services::security::Right right);
 
 } // namespace vsa::appliance

@@ -245,6 +245,14 @@ ServiceResult<AceType> ace_type(std::int64_t value) {
 
 } // namespace
 
+ServiceResult<bool> holds_vm_right(Inventory const& inventory, Identity const& who, Guid const& vm,
+                                   Right right) {
+    if (who.administrator) return true; // Administrators have every right (access_control.h)
+    auto object = TRY(vm_object(inventory, vm.to_string()));
+    auto descriptor = TRY(load_descriptor(inventory, object));
+    return sec::allows(descriptor, who, right);
+}
+
 // --- The central check ----------------------------------------------------
 
 int VsService::authorize(std::string_view operation, AccessRefs const& refs) {
