@@ -388,8 +388,3 @@ export function describeError(err) {
   return err?.message ? String(err.message) : String(err);
 }
 
-/** True for the fault of an operation this server does not implement (yet). */
-export function isUnknownOperation(err) {
-  return err instanceof SoapFault &&
-    /not implemented|not recognized/i.test(`${err.message} ${err.faultString}`);
-}

@@ -14,7 +14,7 @@
 
 import {
   call, callList, callStruct, createLimiter, describeError, formatUptime,
-  isUnknownOperation, NetworkError, SoapFault,
+  NetworkError, SoapFault,
 } from './soap.js';
 import { initLayout, handleAuth, isLeaving } from './layout.js';
 import {
@@ -90,7 +90,7 @@ async function chooseMode() {
     modeNote.textContent = 'Live updates';
   } catch (err) {
     if (handleAuth(err)) return;
-    if (!isUnknownOperation(err)) showMessage(messages, errorText('Finding the long-poll port', err));
+    showMessage(messages, errorText('Finding the long-poll port', err));
     waitOptions = null;
     modeNote.textContent = `Refreshed every ${POLL_MS / 1000} s`;
   }
