@@ -11,6 +11,7 @@
 #include "hypervisor/io/io_bus.h"
 #include "hypervisor/io/memory_map.h"
 #include "hypervisor/io/pci.h"
+#include "tests/machine/vga_test_rig.h"
 
 #include <boost/test/unit_test.hpp>
 
@@ -293,32 +294,10 @@ BOOST_AUTO_TEST_CASE(concurrent_writer_and_reader) {
 
 namespace {
 
-constexpr PhysAddr LFB_BASE = 0xE000'0000;
+constexpr PhysAddr LFB_BASE = test::VgaTestRig::LFB_BASE;
 
-struct VgaRig {
-    VgaRig()
-        : memory(MemoryMap::create(2 * MiB).release_value()), pci(io, *memory),
-          vga(*memory, io, clock, {}, 16 * MiB) {
-        BOOST_REQUIRE(pci.attach(2, 0, vga));
-    }
-    void out8(Port port, u8 value) { io.write(port, Width::Byte, value); }
-    void out16(Port port, u16 value) { io.write(port, Width::Word, value); }
-    void seq(u8 index, u8 value) { out16(0x3C4, static_cast<u16>(value << 8 | index)); }
-    void gc(u8 index, u8 value) { out16(0x3CE, static_cast<u16>(value << 8 | index)); }
-    void crtc(u8 index, u8 value) {
-        out8(0x3D4, index);
-        out8(0x3D5, value);
-    }
-    void attr(u8 index, u8 value) {
-        (void)io.read(0x3DA, Width::Byte);
-        out8(0x3C0, index);
-        out8(0x3C0, value);
-        out8(0x3C0, 0x20);
-    }
-    void dispi(u16 index, u16 value) {
-        out16(Vga::DISPI_INDEX_PORT, index);
-        out16(Vga::DISPI_DATA_PORT, value);
-    }
+struct VgaRig : test::VgaTestRig {
+    VgaRig() : VgaTestRig(16 * MiB) {}
     // Mode 3 (80x25, 9x16 cells = 720x400), a full screen of text.
     void text_mode() {
         out8(0x3C2, 0x67);
@@ -356,12 +335,6 @@ struct VgaRig {
         for (u32 i = 0; i < u32(width) * height; i += 7)
             memory->write(LFB_BASE + u64(i) * 4, Width::Dword, i * 2654435761u);
     }
-
-    Clock clock{Clock::Mode::Manual};
-    std::unique_ptr<MemoryMap> memory;
-    IoBus io;
-    PciBus pci;
-    Vga vga;
 };
 
 // Milliseconds per call of `work`, the mean of `rounds`.

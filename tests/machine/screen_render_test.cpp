@@ -7,6 +7,7 @@
 
 #include "hw/vga.h"
 #include "hypervisor/io/pci.h"
+#include "tests/machine/vga_test_rig.h"
 
 #include <boost/test/unit_test.hpp>
 
@@ -21,39 +22,10 @@ using namespace vsa;
 
 namespace {
 
-constexpr PhysAddr LFB_BASE = 0xE000'0000;
+constexpr PhysAddr LFB_BASE = test::VgaTestRig::LFB_BASE;
 
-struct Rig {
-    Rig()
-        : memory(MemoryMap::create(2 * MiB).release_value()), pci(io, *memory),
-          vga(*memory, io, clock, {}, 4 * MiB) {
-        BOOST_REQUIRE(pci.attach(2, 0, vga));
-    }
-    void out8(Port port, u8 value) { io.write(port, Width::Byte, value); }
-    void out16(Port port, u16 value) { io.write(port, Width::Word, value); }
-    void seq(u8 index, u8 value) { out16(0x3C4, static_cast<u16>(value << 8 | index)); }
-    void gc(u8 index, u8 value) { out16(0x3CE, static_cast<u16>(value << 8 | index)); }
-    void crtc(u8 index, u8 value) {
-        out8(0x3D4, index);
-        out8(0x3D5, value);
-    }
-    void attr(u8 index, u8 value) {
-        (void)io.read(0x3DA, Width::Byte);
-        out8(0x3C0, index);
-        out8(0x3C0, value);
-        out8(0x3C0, 0x20); // palette address source back on: the screen shows
-    }
-    void dac(u8 index, u8 r, u8 g, u8 b) {
-        out8(0x3C8, index);
-        out8(0x3C9, r);
-        out8(0x3C9, g);
-        out8(0x3C9, b);
-    }
-    void dispi(u16 index, u16 value) {
-        out16(Vga::DISPI_INDEX_PORT, index);
-        out16(Vga::DISPI_DATA_PORT, value);
-    }
-    void poke8(PhysAddr a, u8 v) { memory->write(a, Width::Byte, v); }
+struct Rig : test::VgaTestRig {
+    Rig() : VgaTestRig(4 * MiB) {}
 
     void identity_attribute_palette() {
         for (u8 i = 0; i < 16; ++i)
@@ -115,12 +87,6 @@ struct Rig {
         identity_attribute_palette();
         attr(0x10, 0x41);
     }
-
-    Clock clock{Clock::Mode::Manual};
-    std::unique_ptr<MemoryMap> memory;
-    IoBus io;
-    PciBus pci;
-    Vga vga;
 };
 
 constexpr u32 BLUE = 0x0000AA;   // DAC (0, 0, 42)
