@@ -106,6 +106,7 @@ Result<DaemonConfig, std::string> DaemonConfig::from(Poco::Util::AbstractConfigu
     r.duration("auth.lockout_seconds", c.auth.lockout, 1, 86400);
     r.duration("auth.credential_cache_seconds", c.auth.credential_cache, 0, 86400);
     r.string("auth.first_admin", c.auth.first_admin);
+    r.path("auth.initial_password_file", c.auth.initial_password_file);
     r.integer("limits.max_body_bytes", c.limits.max_body_bytes, 4096, 1ll << 30);
     r.integer("limits.max_header_fields", c.limits.max_header_fields, 8, 1000);
     r.integer("limits.max_uri_length", c.limits.max_uri_length, 256, 65536);
@@ -180,6 +181,7 @@ std::string default_config_text() {
       << "auth.lockout_seconds = " << d.auth.lockout.count() << "\n"
       << "auth.credential_cache_seconds = " << d.auth.credential_cache.count() << "\n"
       << "auth.first_admin = " << d.auth.first_admin << "\n"
+      << "# auth.initial_password_file = <also write the first administrator's generated password here>\n"
       << "limits.max_body_bytes = " << d.limits.max_body_bytes << "\n"
       << "limits.max_header_fields = " << d.limits.max_header_fields << "\n"
       << "limits.max_uri_length = " << d.limits.max_uri_length << "\n"

@@ -51,6 +51,9 @@ struct AuthConfig {
     // does not pay the slow hash each time.
     std::chrono::seconds credential_cache{300};
     std::string first_admin{"admin"};
+    // Where the first start also writes the generated password (mode
+    // 0600), for the appliance console to show; empty: only printed.
+    std::filesystem::path initial_password_file{};
 };
 
 // The console (appliance/console/console_service.h): the browser console's

@@ -16,6 +16,7 @@
 #include "appliance/soap/host_info_cache.h"
 #include "appliance/soap/soap_dispatcher.h"
 #include "appliance/tls/tls_context.h"
+#include "hypervisor/base/file_descriptor.h"
 #include "services/virtual_server.h"
 
 #include <Poco/Logger.h>
@@ -27,7 +28,11 @@
 #include <Poco/Util/Option.h>
 #include <Poco/Util/OptionSet.h>
 
+#include <cerrno>
+#include <cstring>
+#include <fcntl.h>
 #include <iostream>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #ifndef VSA_DEFAULT_WEB_ROOT
@@ -106,6 +111,22 @@ std::filesystem::path default_worker_binary() {
     std::filesystem::path built(VSA_BUILD_WORKER);
     if (!built.empty() && std::filesystem::exists(built, ec)) return built;
     return beside;
+}
+
+// The appliance console (image/) shows the first password on the screen
+// until the administrator changes it; only root and vsad read the file.
+Result<void, std::string> write_initial_password(std::filesystem::path const& file,
+                                                 std::string const& password) {
+    auto fail = [&](char const* what) {
+        return Err{std::string("cannot ") + what + " " + file.string() + ": " + std::strerror(errno)};
+    };
+    FileDescriptor fd(::open(file.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0600));
+    if (!fd.is_open()) return fail("create");
+    if (::fchmod(fd.fd(), 0600) != 0) return fail("set the mode of");
+    std::string line = password + "\n";
+    if (::write(fd.fd(), line.data(), line.size()) != ssize_t(line.size())) return fail("write");
+    if (::fsync(fd.fd()) != 0 || fd.close() != 0) return fail("write");
+    return Ok{};
 }
 
 } // namespace
@@ -212,6 +233,13 @@ int VsaDaemon::main(std::vector<std::string> const&) {
         std::cout << "Created administrator '" << cfg.auth.first_admin << "' with password: " << password
                   << "\n(shown only now; change it with: vsad user passwd " << cfg.auth.first_admin
                   << " --data-dir=" << cfg.data_dir.string() << ")" << std::endl;
+        if (!cfg.auth.initial_password_file.empty()) {
+            if (auto written = write_initial_password(cfg.auth.initial_password_file, password);
+                written.is_error()) {
+                log.fatal(written.error());
+                return EXIT_CANTCREAT;
+            }
+        }
     }
 
     auto assets = StaticAssets::load(cfg.web_root);

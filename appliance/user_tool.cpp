@@ -26,7 +26,9 @@ void usage() {
            "       vsad user groups NAME [GROUP ...] [--data-dir=DIR | --config-file=FILE]\n"
            "       vsad user passwd NAME [--password-stdin] [--data-dir=DIR | --config-file=FILE]\n"
            "       vsad user remove NAME [--data-dir=DIR | --config-file=FILE]\n"
-           "       vsad user list [--data-dir=DIR | --config-file=FILE]\n";
+           "       vsad user list [--data-dir=DIR | --config-file=FILE]\n"
+           "       vsad user check NAME [--password-stdin] [--data-dir=DIR | --config-file=FILE]\n"
+           "         (exit status 0 if the password is NAME's, 1 if not)\n";
 }
 
 std::string read_line_noecho(char const* prompt) {
@@ -102,7 +104,7 @@ int run_user_tool(std::vector<std::string> const& args) {
         return USAGE_ERROR;
     }
     auto const& verb = words[0];
-    bool needs_name = verb == "add" || verb == "passwd" || verb == "remove";
+    bool needs_name = verb == "add" || verb == "passwd" || verb == "remove" || verb == "check";
     if ((needs_name && words.size() != 2) || (verb == "list" && words.size() != 1) ||
         (verb == "groups" && words.size() < 2) || (!needs_name && verb != "list" && verb != "groups") ||
         (!groups.empty() && verb != "add")) {
@@ -131,6 +133,14 @@ int run_user_tool(std::vector<std::string> const& args) {
         return 0;
     }
     auto const& name = words[1];
+    if (verb == "check") {
+        // For the appliance console: it shows the generated first password
+        // only while it still opens the account.
+        std::string password;
+        if (!std::getline(std::cin, password)) return FAILURE;
+        if (!password.empty() && password.back() == '\r') password.pop_back();
+        return store.verify(name, password) ? 0 : FAILURE;
+    }
     Result<void, std::string> result;
     if (verb == "remove") {
         result = store.remove(name);

@@ -14,6 +14,7 @@
 #include <fcntl.h>
 #include <mutex>
 #include <sstream>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <system_error>
 #include <unistd.h>
@@ -239,7 +240,8 @@ Result<void, std::string> write_all(int fd, std::string_view content) {
     return Ok{};
 }
 
-Result<void, std::string> write_temp_file(std::filesystem::path const& temp, std::string_view content) {
+Result<void, std::string> write_temp_file(std::filesystem::path const& temp,
+                                          std::filesystem::path const& file, std::string_view content) {
     // A leftover temp file (crash mid-save) or anything planted there is
     // removed first; O_EXCL|O_NOFOLLOW then guarantees we write a new file of
     // our own and never through a symlink.
@@ -249,6 +251,17 @@ Result<void, std::string> write_temp_file(std::filesystem::path const& temp, std
     if (!fd.is_open()) return Err{"cannot create " + temp.string() + ": " + errno_text(errno)};
     if (::fchmod(fd.fd(), 0600) != 0)
         return Err{"cannot set mode of " + temp.string() + ": " + errno_text(errno)};
+    // root (`vsad user` on the appliance) writes the file for vsad's own
+    // user: the new file gets the owner of the one it replaces, or of the
+    // directory, or vsad could no longer read its accounts.
+    if (::geteuid() == 0) {
+        struct stat owner {};
+        auto directory = file.parent_path().empty() ? std::filesystem::path(".") : file.parent_path();
+        if (::stat(file.c_str(), &owner) != 0 && ::stat(directory.c_str(), &owner) != 0)
+            return Err{"cannot stat the owner of " + file.string() + ": " + errno_text(errno)};
+        if ((owner.st_uid != 0 || owner.st_gid != 0) && ::fchown(fd.fd(), owner.st_uid, owner.st_gid) != 0)
+            return Err{"cannot give " + temp.string() + " its owner: " + errno_text(errno)};
+    }
     TRY(write_all(fd.fd(), content));
     if (::fsync(fd.fd()) != 0) return Err{"cannot fsync " + temp.string() + ": " + errno_text(errno)};
     if (fd.close() != 0) return Err{"cannot close " + temp.string() + ": " + errno_text(errno)};
@@ -262,7 +275,7 @@ Result<void, std::string> replace_file(std::filesystem::path const& file, std::s
 
     auto temp = file;
     temp += ".tmp";
-    auto written = write_temp_file(temp, content);
+    auto written = write_temp_file(temp, file, content);
     if (written.is_error()) {
         ::unlink(temp.c_str());
         return written;
@@ -298,8 +311,63 @@ Result<std::unique_ptr<AccountStore>, std::string> AccountStore::open(std::files
     auto dummy_hash = hash_password(DUMMY_PASSWORD, params);
     if (dummy_hash.is_error()) return Err{"account store: " + dummy_hash.error()};
 
-    return std::unique_ptr<AccountStore>(
+    auto seen = identity_of(file);
+    auto store = std::unique_ptr<AccountStore>(
         new AccountStore(std::move(file), params, dummy_hash.release_value(), std::move(accounts)));
+    store->m_seen = seen;
+    return store;
+}
+
+AccountStore::FileIdentity AccountStore::identity_of(std::filesystem::path const& file) {
+    struct stat info {};
+    if (::stat(file.c_str(), &info) != 0) return {};
+    return {std::uint64_t(info.st_dev), std::uint64_t(info.st_ino), std::uint64_t(info.st_size),
+            std::uint64_t(info.st_mtim.tv_sec) * 1'000'000'000u + std::uint64_t(info.st_mtim.tv_nsec), true};
+}
+
+Result<void, std::string> AccountStore::reload_if_changed_locked() {
+    auto now = identity_of(m_file);
+    if (now == m_seen) return Ok{};
+    auto text = read_file(m_file);
+    if (text.is_error()) return Err{"account file " + m_file.string() + ": " + text.error()};
+    // Deleted behind our back: keep what memory holds (the next change
+    // writes it again) rather than lock everybody out.
+    if (!text.value()) return Ok{};
+    auto parsed = parse_document(*text.value());
+    if (parsed.is_error()) return Err{"account file " + m_file.string() + ": " + parsed.error()};
+    auto accounts = parsed.release_value();
+    for (auto const& [key, old] : m_accounts) {
+        auto it = accounts.find(key);
+        if (it == accounts.end() || it->second.password_hash != old.password_hash ||
+            it->second.administrator != old.administrator)
+            m_stale.push_back(old.name);
+    }
+    m_accounts = std::move(accounts);
+    m_seen = now;
+    ++m_generation;
+    return Ok{};
+}
+
+Result<FileDescriptor, AccountError> AccountStore::lock_file_and_reload_locked() {
+    auto directory = m_file.parent_path();
+    if (directory.empty()) directory = ".";
+    if (auto made = ensure_directory(directory); made.is_error())
+        return Err{AccountError{AccountErrorKind::Storage, made.release_error()}};
+    FileDescriptor lock(::open(directory.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+    if (!lock.is_open() || ::flock(lock.fd(), LOCK_EX) != 0)
+        return Err{AccountError{AccountErrorKind::Storage,
+                                "cannot lock " + directory.string() + ": " + errno_text(errno)}};
+    if (auto reloaded = reload_if_changed_locked(); reloaded.is_error())
+        return Err{AccountError{AccountErrorKind::Storage, reloaded.release_error()}};
+    return lock;
+}
+
+Result<std::vector<std::string>, std::string> AccountStore::refresh() {
+    // No flock: the file is only ever replaced by rename, so a read sees
+    // one whole version or the other.
+    std::unique_lock lock(m_mutex);
+    TRY(reload_if_changed_locked());
+    return std::exchange(m_stale, {});
 }
 
 AccountStore::AccountStore(std::filesystem::path file, PasswordHashParams params, std::string dummy_hash,
@@ -311,6 +379,7 @@ Result<void, std::string> AccountStore::save_locked() const {
     auto content = TRY(serialize(m_accounts));
     auto saved = replace_file(m_file, content);
     if (saved.is_error()) return Err{"account file " + m_file.string() + ": " + saved.error()};
+    m_seen = identity_of(m_file);
     return Ok{};
 }
 
@@ -387,6 +456,8 @@ Result<void, AccountError> AccountStore::try_add(std::string const& name, std::s
     if (hash.is_error()) return Err{AccountError{AccountErrorKind::Storage, hash.release_error()}};
 
     std::unique_lock lock(m_mutex);
+    auto file_lock = lock_file_and_reload_locked();
+    if (file_lock.is_error()) return Err{file_lock.release_error()};
     auto [it, inserted] =
         m_accounts.try_emplace(key, Account{name, hash.release_value(), administrator, std::move(groups)});
     if (!inserted) return duplicate();
@@ -416,6 +487,8 @@ Result<void, AccountError> AccountStore::try_set_password(std::string const& nam
     auto new_hash = hash.release_value();
 
     std::unique_lock lock(m_mutex);
+    auto file_lock = lock_file_and_reload_locked();
+    if (file_lock.is_error()) return Err{file_lock.release_error()};
     auto it = m_accounts.find(key);
     // Removed while we were hashing.
     if (it == m_accounts.end()) return Err{not_found()};
@@ -436,6 +509,8 @@ Result<void, AccountError> AccountStore::try_set_groups(std::string const& name,
                                                         std::vector<std::string> groups) {
     if (auto problem = groups_problem(groups)) return Err{invalid(*problem)};
     std::unique_lock lock(m_mutex);
+    auto file_lock = lock_file_and_reload_locked();
+    if (file_lock.is_error()) return Err{file_lock.release_error()};
     auto it = m_accounts.find(lower_name(name));
     if (it == m_accounts.end()) return Err{not_found()};
     std::swap(it->second.groups, groups);
@@ -450,6 +525,8 @@ Result<void, AccountError> AccountStore::try_set_groups(std::string const& name,
 Result<void, AccountError> AccountStore::try_set_administrator(std::string const& name, bool administrator) {
     auto key = lower_name(name);
     std::unique_lock lock(m_mutex);
+    auto file_lock = lock_file_and_reload_locked();
+    if (file_lock.is_error()) return Err{file_lock.release_error()};
     auto it = m_accounts.find(key);
     if (it == m_accounts.end()) return Err{not_found()};
     if (it->second.administrator == administrator) return Ok{};
@@ -483,6 +560,8 @@ Result<void, std::string> AccountStore::remove(std::string const& name) {
 Result<void, AccountError> AccountStore::try_remove(std::string const& name, bool keep_an_administrator) {
     auto key = lower_name(name);
     std::unique_lock lock(m_mutex);
+    auto file_lock = lock_file_and_reload_locked();
+    if (file_lock.is_error()) return Err{file_lock.release_error()};
     auto it = m_accounts.find(key);
     if (it == m_accounts.end()) return Err{not_found()};
     if (keep_an_administrator && it->second.administrator && other_administrators_locked(key) == 0)

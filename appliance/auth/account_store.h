@@ -19,9 +19,18 @@
 // write fails, so memory never claims something the file does not hold.
 // Slow work (scrypt) runs outside the lock; the lock only guards the map
 // and the file write.
+//
+// Two processes share the file: vsad, and `vsad user` run by root (the
+// appliance console changes the administrator's password with it while
+// vsad runs). Every change is a read-modify-write under flock() on the
+// file's directory, starting from the file as it is now, so neither side
+// loses the other's change; refresh() lets vsad pick up a change made
+// behind its back. A file written by root keeps the owner of the one it
+// replaces, so vsad (its own user) can still read and replace it.
 #pragma once
 
 #include "appliance/auth/password_hash.h"
+#include "hypervisor/base/file_descriptor.h"
 #include "hypervisor/base/result.h"
 
 #include <cstdint>
@@ -118,6 +127,13 @@ public:
 
     std::filesystem::path const& file() const { return m_file; }
 
+    // Re-reads the file if another process replaced it since this store
+    // last read or wrote it. Gives the accounts whose password or
+    // administrator flag changed or that were removed (also by such a
+    // reload during a change made here), whose sessions must end. A file
+    // that cannot be read or parsed leaves memory as it was (error).
+    Result<std::vector<std::string>, std::string> refresh();
+
 private:
     // Keyed by the lower-cased name.
     using AccountMap = std::map<std::string, Account>;
@@ -130,6 +146,18 @@ private:
     Result<void, AccountError> save_locked_or_error() const;
     // Administrators other than the account under `key`; caller holds m_mutex.
     std::size_t other_administrators_locked(std::string const& key) const;
+    // Caller holds m_mutex exclusively: takes the cross-process lock (held
+    // by the returned descriptor until it closes) and reloads the file if
+    // another process changed it.
+    Result<FileDescriptor, AccountError> lock_file_and_reload_locked();
+    Result<void, std::string> reload_if_changed_locked();
+    // (device, inode, size, mtime) of the file when last read or written.
+    struct FileIdentity {
+        std::uint64_t device{0}, inode{0}, size{0}, mtime_ns{0};
+        bool exists{false};
+        bool operator==(FileIdentity const&) const = default;
+    };
+    static FileIdentity identity_of(std::filesystem::path const& file);
 
     std::filesystem::path m_file;
     PasswordHashParams m_params;
@@ -140,6 +168,9 @@ private:
     mutable std::shared_mutex m_mutex;
     AccountMap m_accounts;
     std::uint64_t m_generation{0};
+    mutable FileIdentity m_seen{}; // written by save_locked()
+    // Names whose credentials changed in a reload, until refresh() reports them.
+    std::vector<std::string> m_stale;
 };
 
 } // namespace vsa::appliance

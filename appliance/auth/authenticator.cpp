@@ -98,6 +98,7 @@ AuthOutcome Authenticator::verify_password(std::string const& user, std::string_
     if (m_throttle.is_locked(client))
         return {AuthStatus::LockedOut, std::nullopt, m_throttle.retry_after(client), {}};
 
+    sync_accounts();
     auto digest = credential_digest(user, password);
     auto generation = m_accounts.generation();
     std::shared_ptr<PendingVerification> pending;
@@ -193,8 +194,24 @@ AuthOutcome Authenticator::from_http(std::string_view authorization, std::string
     return {};
 }
 
+void Authenticator::sync_accounts() {
+    auto now = std::chrono::steady_clock::now().time_since_epoch() / std::chrono::nanoseconds(1);
+    auto due = m_next_sync_ns.load(std::memory_order_relaxed);
+    if (now < due) return;
+    // One thread checks per second; the others go on with what memory holds.
+    if (!m_next_sync_ns.compare_exchange_strong(due, now + 1'000'000'000)) return;
+    auto stale = m_accounts.refresh();
+    // A file we cannot read now (being edited by hand, say) is not a
+    // reason to refuse everybody: memory keeps the last good version (and
+    // changes are refused until the file reads again).
+    if (stale.is_error()) return;
+    for (auto const& user : stale.value())
+        forget_credentials_of(user);
+}
+
 AuthOutcome Authenticator::from_token(std::string_view token) {
     if (token.empty() || token.size() > 256) return {AuthStatus::BadCredentials, std::nullopt, {}, {}};
+    sync_accounts();
     auto user = m_sessions.touch(token);
     if (!user) return {AuthStatus::BadCredentials, std::nullopt, {}, {}};
     auto principal = principal_for(*user);

@@ -12,6 +12,7 @@
 #include "appliance/config.h"
 
 #include <array>
+#include <atomic>
 #include <chrono>
 #include <condition_variable>
 #include <memory>
@@ -102,6 +103,10 @@ private:
     std::optional<Principal> principal_for(std::string_view user) const;
     // Ends the sessions and drops the cached credentials of `user`.
     void forget_credentials_of(std::string_view user);
+    // Picks up account changes another process (`vsad user`, the
+    // appliance console) wrote to the file, at most once a second, and
+    // ends the sessions of the accounts whose password or rights changed.
+    void sync_accounts();
 
     AccountStore& m_accounts;
     SessionStore& m_sessions;
@@ -112,6 +117,7 @@ private:
     std::unordered_map<Digest, CachedCredential, DigestHash> m_cache;
     std::unordered_map<Digest, std::shared_ptr<PendingVerification>, DigestHash> m_pending;
     std::counting_semaphore<> m_hash_slots;
+    std::atomic<std::int64_t> m_next_sync_ns{0};
 };
 
 // Parses "Basic base64(user:password)". Exposed for tests.

@@ -550,6 +550,61 @@ BOOST_AUTO_TEST_CASE(bad_params_fail_open) {
     BOOST_TEST(store.is_error());
 }
 
+// vsad and `vsad user` (the appliance console) share the file.
+BOOST_AUTO_TEST_CASE(two_processes_share_the_file) {
+    auto daemon = open_store();
+    BOOST_REQUIRE(daemon->add("admin", "admin-pass-1", true).has_value());
+    BOOST_REQUIRE(daemon->add("viewer", "viewer-pass-1", false).has_value());
+    auto nothing = daemon->refresh();
+    BOOST_REQUIRE(nothing.has_value());
+    BOOST_TEST(nothing.value().empty()); // its own writes are not news
+
+    auto tool = open_store();
+    BOOST_REQUIRE(tool->set_password("admin", "console-pass-1").has_value());
+    BOOST_REQUIRE(tool->add("helper", "helper-pass-1", false).has_value());
+    auto before = daemon->generation();
+    auto stale = daemon->refresh();
+    BOOST_REQUIRE(stale.has_value());
+    BOOST_TEST(stale.value() == std::vector<std::string>{"admin"});
+    BOOST_TEST(daemon->generation() > before);
+    BOOST_TEST(daemon->verify("admin", "console-pass-1"));
+    BOOST_TEST(daemon->find("helper").has_value());
+
+    // A change starts from the file as it is now: nothing the other side
+    // wrote is lost, and the reload's news is still reported.
+    BOOST_REQUIRE(tool->remove("viewer").has_value());
+    BOOST_REQUIRE(daemon->add("second", "second-pass-1", false).has_value());
+    BOOST_TEST(!daemon->find("viewer").has_value());
+    auto reopened = open_store();
+    BOOST_TEST(reopened->names() == (std::vector<std::string>{"admin", "helper", "second"}));
+    auto removed = daemon->refresh();
+    BOOST_REQUIRE(removed.has_value());
+    BOOST_TEST(removed.value() == std::vector<std::string>{"viewer"});
+
+    // root writing for vsad's user keeps the file's owner.
+    if (::geteuid() == 0) {
+        BOOST_REQUIRE(daemon->set_password("helper", "helper-pass-2").has_value());
+        BOOST_REQUIRE(::chown(file.c_str(), 4321, 4321) == 0);
+        BOOST_REQUIRE(tool->set_password("helper", "helper-pass-3").has_value());
+        struct stat info {};
+        BOOST_REQUIRE(::stat(file.c_str(), &info) == 0);
+        BOOST_TEST(info.st_uid == 4321u);
+        BOOST_TEST(info.st_gid == 4321u);
+        BOOST_REQUIRE(daemon->refresh().has_value());
+    } else {
+        BOOST_REQUIRE(daemon->set_password("helper", "helper-pass-3").has_value());
+    }
+
+    // A broken file (hand edit) keeps what memory holds.
+    write_file("{ broken");
+    BOOST_TEST(daemon->refresh().is_error());
+    BOOST_TEST(daemon->verify("helper", "helper-pass-3"));
+    // and a change is refused rather than overwrite what someone is editing.
+    auto refused = daemon->try_set_password("helper", "helper-pass-4");
+    BOOST_REQUIRE(refused.is_error());
+    BOOST_TEST(int(refused.error().kind) == int(AccountErrorKind::Storage));
+}
+
 BOOST_AUTO_TEST_CASE(concurrent_changes_and_logins) {
     auto store = open_store();
     BOOST_REQUIRE(store->add("alice", "wonderland", false).has_value());

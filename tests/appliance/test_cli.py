@@ -13,6 +13,7 @@ import ssl
 import subprocess
 import sys
 import tempfile
+import time
 import unittest
 import urllib.error
 import urllib.request
@@ -97,6 +98,45 @@ class UserToolTest(unittest.TestCase):
                                  capture_output=True, text=True, timeout=60)
         self.assertNotEqual(started.returncode, 0)
         self.assertIn("accounts.json", started.stderr)
+
+    def test_console_password_change_reaches_a_running_vsad(self):
+        # The appliance console changes the administrator's password with
+        # `vsad user passwd` while vsad runs (image/vsa-console): vsad must
+        # take it up, end the old credentials, and keep its own changes.
+        initial = os.path.join(self.data_dir, "initial-password")
+        with Vsad(VSAD, data_dir=self.data_dir,
+                  defines={"auth.failure_delay_ms": 0, "auth.initial_password_file": initial}) as vsad:
+            with open(initial) as f:
+                self.assertEqual(f.read(), vsad.password + "\n")
+            self.assertEqual(os.stat(initial).st_mode & 0o777, 0o600)
+            self.assertEqual(user_tool(self.data_dir, "check", "admin", password=vsad.password).returncode, 0)
+            self.assertEqual(user_tool(self.data_dir, "check", "admin", password="not-the-password").returncode, 1)
+            self.assertEqual(user_tool(self.data_dir, "check", "nobody", password=vsad.password).returncode, 1)
+            self.assertEqual(call_as(vsad, "admin", vsad.password)[0], 200)  # now cached as good
+
+            r = user_tool(self.data_dir, "passwd", "admin", password="console-pass-1")
+            self.assertEqual(r.returncode, 0, r.stderr)
+            self.assertEqual(user_tool(self.data_dir, "check", "admin", password=vsad.password).returncode, 1)
+            time.sleep(1.2)  # vsad looks at the file at most once a second
+            self.assertEqual(call_as(vsad, "admin", vsad.password)[0], 401)
+            self.assertEqual(call_as(vsad, "admin", "console-pass-1")[0], 200)
+
+            # A change vsad makes afterwards starts from the file as the tool
+            # left it: the tool's account survives vsad's own write.
+            r = user_tool(self.data_dir, "add", "helper", password="helper-pass-1")
+            self.assertEqual(r.returncode, 0, r.stderr)
+            add = soap_envelope("Accounts_Add", [("name", "second"), ("password", "second-pass-1"),
+                                                 ("administrator", "false"), ("groups", "")])
+            request = urllib.request.Request(vsad.endpoint, data=add, method="POST")
+            request.add_header("Content-Type", "text/xml; charset=utf-8")
+            request.add_header("Authorization", "Basic " + base64.b64encode(b"admin:console-pass-1").decode())
+            with urllib.request.urlopen(request, context=ssl.create_default_context(cafile=vsad.certificate),
+                                        timeout=30) as response:
+                self.assertEqual(response.status, 200)
+            listing = user_tool(self.data_dir, "list").stdout
+            for name in ("admin", "helper", "second"):
+                self.assertIn(name + "\t", listing)
+            self.assertEqual(call_as(vsad, "helper", "helper-pass-1")[0], 200)
 
     def test_bad_configuration_stops_vsad_at_start(self):
         for args, key in ((["--port=99999"], "https.port"), (["-D", "pool.threads=0"], "pool.threads"),
