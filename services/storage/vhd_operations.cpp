@@ -2,6 +2,7 @@
 #include "services/storage/vhd_operations.h"
 
 #include "services/storage/host_file.h"
+#include "services/storage/raw_image.h"
 #include "services/storage/vhd_image.h"
 
 #include <algorithm>
@@ -184,8 +185,19 @@ std::uint32_t work_block_size(VhdImage const& image) {
     return image.type() == vhd::DiskType::Fixed ? vhd::DEFAULT_BLOCK_SIZE : image.dynamic_header().block_size;
 }
 
-Result<void, StorageError> copy_contents(VhdImage& source, std::string const& destination,
-                                         vhd::DiskType target_type, Progress const& progress) {
+// The sizes and geometry of the new disk: the source's (the guest keeps its
+// CHS view), type and UUID its own.
+struct CopyShape {
+    std::uint64_t original_size{0};
+    std::uint64_t current_size{0};
+    vhd::Geometry geometry{};
+    std::uint32_t block_size{0};
+    std::string source_path;
+};
+
+Result<void, StorageError> copy_contents(BlockDevice& source, CopyShape const& shape,
+                                         std::string const& destination, vhd::DiskType target_type,
+                                         Progress const& progress) {
     if (target_type != vhd::DiskType::Fixed && target_type != vhd::DiskType::Dynamic)
         return storage_error(StorageErrorKind::InvalidRequest, "the target must be a fixed or dynamic disk");
     if (exists(destination))
@@ -194,11 +206,11 @@ Result<void, StorageError> copy_contents(VhdImage& source, std::string const& de
     vhd::Footer footer;
     footer.disk_type = target_type;
     footer.timestamp = vhd::to_vhd_timestamp(std::chrono::system_clock::now());
-    footer.original_size = source.footer().original_size;
-    footer.current_size = source.footer().current_size;
-    footer.geometry = source.footer().geometry; // the guest keeps its CHS view
+    footer.original_size = shape.original_size;
+    footer.current_size = shape.current_size;
+    footer.geometry = shape.geometry;
     footer.unique_id = vhd::random_uuid();
-    std::uint32_t const block_size = work_block_size(source);
+    std::uint32_t const block_size = shape.block_size;
     auto writer = TRY(ImageWriter::create(destination, footer, block_size));
 
     std::uint64_t const per_chunk = block_size / SECTOR_SIZE;
@@ -206,18 +218,23 @@ Result<void, StorageError> copy_contents(VhdImage& source, std::string const& de
     std::uint64_t const chunks = (total + per_chunk - 1) / per_chunk;
     std::vector<std::byte> buffer(block_size);
     ProgressMeter meter(progress, chunks);
-    if (!meter.update(0)) return cancelled("converting '" + source.path() + "'");
+    if (!meter.update(0)) return cancelled("converting '" + shape.source_path + "'");
     for (std::uint64_t chunk = 0; chunk < chunks; ++chunk) {
         std::uint64_t const first = chunk * per_chunk;
         std::span<std::byte> data = std::span(buffer).first(std::min(per_chunk, total - first) * SECTOR_SIZE);
         TRY(source.read(first, data));
         if (!all_zero(data)) TRY(writer->write(first, data));
-        if (!meter.update(chunk + 1)) return cancelled("converting '" + source.path() + "'");
+        if (!meter.update(chunk + 1)) return cancelled("converting '" + shape.source_path + "'");
     }
     TRY(writer->finish());
-    if (!meter.finish()) return cancelled("converting '" + source.path() + "'");
+    if (!meter.finish()) return cancelled("converting '" + shape.source_path + "'");
     writer->keep();
     return sync_directory_of(destination);
+}
+
+CopyShape vhd_shape(VhdImage& image) {
+    return {image.footer().original_size, image.footer().current_size, image.footer().geometry,
+            work_block_size(image), image.path()};
 }
 
 // Opens `vud` and checks that it is the undo disk of its parent.
@@ -283,7 +300,19 @@ Result<void, StorageError> compact(std::string const& path, Progress const& prog
 Result<void, StorageError> convert(std::string const& source, std::string const& destination,
                                    vhd::DiskType target_type, Progress const& progress) {
     auto image = TRY(VhdImage::open(source, true));
-    return copy_contents(*image, destination, target_type, progress);
+    return copy_contents(*image, vhd_shape(*image), destination, target_type, progress);
+}
+
+Result<void, StorageError> convert_raw(std::string const& source, std::string const& destination,
+                                       vhd::DiskType target_type, Progress const& progress) {
+    auto image = TRY(RawImage::open(source, true));
+    std::uint64_t const bytes = image->sector_count() * SECTOR_SIZE;
+    if (bytes == 0) return storage_error(StorageErrorKind::InvalidRequest, "'" + source + "' is empty");
+    if (bytes > vhd::MAX_DISK_SIZE)
+        return storage_error(StorageErrorKind::Unsupported,
+                             "'" + source + "' is larger than a VHD can be (2040 GiB)");
+    CopyShape shape{bytes, bytes, vhd::chs_geometry(image->sector_count()), vhd::DEFAULT_BLOCK_SIZE, source};
+    return copy_contents(*image, shape, destination, target_type, progress);
 }
 
 Result<void, StorageError> merge_to(std::string const& child, std::string const& destination,
@@ -291,7 +320,7 @@ Result<void, StorageError> merge_to(std::string const& child, std::string const&
     auto image = TRY(VhdImage::open(child, true));
     if (image->type() != vhd::DiskType::Differencing)
         return storage_error(StorageErrorKind::WrongType, "'" + child + "' is not a differencing disk");
-    return copy_contents(*image, destination, target_type, progress);
+    return copy_contents(*image, vhd_shape(*image), destination, target_type, progress);
 }
 
 Result<void, StorageError> merge(std::string const& child, Progress const& progress) {

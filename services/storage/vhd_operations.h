@@ -34,6 +34,12 @@ Result<void, StorageError> compact(std::string const& path, Progress const& prog
 Result<void, StorageError> convert(std::string const& source, std::string const& destination,
                                    vhd::DiskType target_type, Progress const& progress = {});
 
+// The same from a raw disk image (as `dd` or an image builder writes it),
+// at most a VHD's 2040 GiB; a partial last sector reads as zeros. The geometry is the VHD specification's CHS
+// for that size. All-zero blocks are left out of a dynamic disk.
+Result<void, StorageError> convert_raw(std::string const& source, std::string const& destination,
+                                       vhd::DiskType target_type, Progress const& progress = {});
+
 // Writes every sector the differencing `child` holds into its parent and
 // flushes the parent. The child is left in place; the caller deletes it.
 Result<void, StorageError> merge(std::string const& child, Progress const& progress = {});

@@ -34,7 +34,7 @@ int usage() {
                "       vsa-vhd cat FILE [OFFSET LENGTH] > raw\n"
                "       vsa-vhd write FILE OFFSET < data\n"
                "       vsa-vhd compact FILE\n"
-               "       vsa-vhd convert SRC DST (fixed|dynamic)\n"
+               "       vsa-vhd convert [--raw] SRC DST (fixed|dynamic)   (--raw: SRC is a raw disk image)\n"
                "       vsa-vhd merge CHILD\n"
                "       vsa-vhd merge-to CHILD DST (fixed|dynamic)\n"
                "       vsa-vhd relink CHILD PARENT    (point a differencing disk at its moved parent)\n"
@@ -271,6 +271,8 @@ int operation(std::vector<std::string> const& args) {
         result = merge(args[1], terminal_progress());
     else if (command == "convert" && args.size() == 4 && parse_target(args[3], type))
         result = convert(args[1], args[2], type, terminal_progress());
+    else if (command == "convert" && args.size() == 5 && args[1] == "--raw" && parse_target(args[4], type))
+        result = convert_raw(args[2], args[3], type, terminal_progress());
     else if (command == "merge-to" && args.size() == 4 && parse_target(args[3], type))
         result = merge_to(args[1], args[2], type, terminal_progress());
     else

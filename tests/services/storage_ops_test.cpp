@@ -187,6 +187,38 @@ BOOST_AUTO_TEST_CASE(convert_both_ways) {
     BOOST_TEST(!fs::exists(dir.file("x.vhd")));
 }
 
+// The appliance image build (image/build.sh) writes its VHD this way.
+BOOST_AUTO_TEST_CASE(convert_a_raw_image) {
+    TempDir dir;
+    std::string const dynamic = make_sample(dir, "d.vhd");
+    auto const expected = contents(dynamic);
+    std::string const raw = dir.file("disk.raw");
+    std::ofstream(raw, std::ios::binary)
+        .write(reinterpret_cast<char const*>(expected.data()), std::streamsize(expected.size()));
+    std::string const fixed = dir.file("f.vhd");
+    Recorder recorder;
+    require_ok(convert_raw(raw, fixed, vhd::DiskType::Fixed, recorder.progress()));
+    recorder.check_complete();
+    auto const info = inspect_vhd(fixed).release_value();
+    BOOST_TEST((info.type == vhd::DiskType::Fixed));
+    BOOST_TEST(info.file_size == expected.size() + SECTOR_SIZE);
+    BOOST_TEST((info.geometry == vhd::chs_geometry(expected.size() / SECTOR_SIZE)));
+    BOOST_TEST((contents(fixed) == expected));
+    check_clean(fixed);
+
+    std::string const sparse = dir.file("s.vhd");
+    require_ok(convert_raw(raw, sparse, vhd::DiskType::Dynamic));
+    BOOST_TEST(inspect_vhd(sparse).value().allocated_blocks == 3u);
+    BOOST_TEST((contents(sparse) == expected));
+
+    // Nothing to convert, or nothing there: an error and no file.
+    std::ofstream(dir.file("empty.raw"));
+    BOOST_TEST(convert_raw(dir.file("empty.raw"), dir.file("e.vhd"), vhd::DiskType::Fixed).is_error());
+    BOOST_TEST(!fs::exists(dir.file("e.vhd")));
+    BOOST_TEST(convert_raw(dir.file("missing.raw"), dir.file("m.vhd"), vhd::DiskType::Fixed).is_error());
+    BOOST_TEST(!fs::exists(dir.file("m.vhd")));
+}
+
 BOOST_AUTO_TEST_CASE(convert_and_merge_to_flatten_a_chain) {
     TempDir dir;
     std::string const base = make_sample(dir, "base.vhd");
