@@ -296,8 +296,12 @@ u8 Fdc82077::read_fifo() {
         count_ignored();
         return 0xFF;
     }
-    // Reading the result clears the interrupt of a transfer or READ ID.
-    if (m_result_read == 0 && m_irq_pending) {
+    // Reading the result clears the interrupt of a transfer or READ ID
+    // (only theirs: a seek's waits for SENSE INTERRUPT STATUS even if the
+    // guest asks for VERSION first).
+    u8 op = m_command[0] & CMD_MASK;
+    bool result_interrupt = op == CMD_READ || op == CMD_WRITE || op == CMD_FORMAT || op == CMD_READ_ID;
+    if (m_result_read == 0 && m_irq_pending && result_interrupt && command_length(m_command[0]) != 0) {
         m_irq_pending = false;
         update_irq();
     }

@@ -168,6 +168,9 @@ BOOST_AUTO_TEST_CASE(seek_and_recalibrate_interrupt) {
     r.command({0x0F, 0x00, 10});
     BOOST_TEST(r.irq.level());
     BOOST_TEST((r.msr() & 0x01) != 0); // drive 0 busy until sensed
+    r.command({0x10});                 // another command's result leaves it pending
+    r.result();
+    BOOST_TEST(r.irq.level());
     BOOST_TEST(r.sensei() == (std::vector<u8>{0x20, 10}));
     BOOST_TEST(!r.irq.level());
     BOOST_TEST((r.msr() & 0x01) == 0);
