@@ -33,6 +33,8 @@ constexpr std::array<std::pair<VideoMode, std::string_view>, 4> VIDEO_MODES{{
 
 // IDE slots 0-3: the most a PC's two channels hold.
 constexpr unsigned MAX_SLOT = 3;
+// Floppy drives fd0 (A:) and fd1 (B:).
+constexpr unsigned MAX_FLOPPY = 1;
 
 constexpr char HEX[] = "0123456789ABCDEF";
 constexpr char LOWER_HEX[] = "0123456789abcdef";
@@ -310,10 +312,11 @@ std::optional<std::string> decode_path(std::string_view text) {
 
 std::string encode(Request const& request) {
     std::string line = std::to_string(request.seq) + " " + std::string(command_name(request.command));
+    std::string slot = (request.floppy ? "fd" : "") + std::to_string(request.slot);
     if (request.command == Command::InsertMedia)
-        line += " " + std::to_string(request.slot) + " " + encode_path(request.path);
+        line += " " + slot + " " + encode_path(request.path);
     else if (request.command == Command::EjectMedia)
-        line += " " + std::to_string(request.slot) + (request.force ? " force" : "");
+        line += " " + slot + (request.force ? " force" : "");
     else if (request.command == Command::Screenshot && !request.path.empty()) {
         line += " " + encode_path(request.path);
         if (request.text)
@@ -376,8 +379,12 @@ Result<Request, std::string> decode_request(std::string_view line) {
     if (word == "mouse") return decode_mouse(*seq, args);
     if (word != "insert-media" && word != "eject-media") return "unknown command '" + cut(rest) + "'";
     Request request{*seq, word == "insert-media" ? Command::InsertMedia : Command::EjectMedia};
-    auto slot = parse_number<unsigned>(take_word(args));
-    if (!slot || *slot > MAX_SLOT) return std::string(word) + ": the slot is not 0-3";
+    auto slot_text = take_word(args);
+    request.floppy = slot_text.starts_with("fd");
+    if (request.floppy) slot_text.remove_prefix(2);
+    auto slot = parse_number<unsigned>(slot_text);
+    if (!slot || *slot > (request.floppy ? MAX_FLOPPY : MAX_SLOT))
+        return std::string(word) + ": the slot is not 0-3, fd0 or fd1";
     request.slot = *slot;
     if (request.command == Command::InsertMedia) {
         auto path = decode_path(args);

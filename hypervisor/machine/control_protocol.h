@@ -38,7 +38,11 @@
 // the ISO image <path> into the CD drive in IDE slot <slot> (0 primary
 // master ... 3 secondary slave) and eject-media empties it, both answered
 // once done (also while paused) and refused while the guest has locked the
-// tray, unless "force" breaks the lock of an eject. A path travels
+// tray, unless "force" breaks the lock of an eject. The slots fd0 and fd1
+// are the floppy drives A: and B: instead: insert-media puts a raw floppy
+// image there (write-protected if the worker may not write the file), and
+// eject-media takes the disk out (a floppy drive has no lock; "force" is
+// accepted and changes nothing). A path travels
 // percent-encoded: '%', space and any byte outside printable ASCII become
 // %XX, so any file name fits the line format.
 //
@@ -129,8 +133,10 @@ enum class RunState { Running, Paused };
 struct Request {
     u32 seq{0};
     Command command{Command::Query};
-    // insert-media and eject-media: the IDE slot (0-3).
+    // insert-media and eject-media: the IDE slot (0-3), or with `floppy`
+    // the floppy drive (0-1, on the wire "fd0"/"fd1").
     unsigned slot{0};
+    bool floppy{false};
     // insert-media: the image's path; screenshot: where the PNG goes (may
     // be empty: only the size and mode). Any bytes; encoded on the wire.
     std::string path;

@@ -5,6 +5,8 @@
 #include "hw/ata_disk.h"
 #include "hw/atapi_cdrom.h"
 #include "hw/debug_console.h"
+#include "hw/dma8237.h"
+#include "hw/fdc82077.h"
 #include "hw/fw_cfg.h"
 #include "hw/i440fx.h"
 #include "hw/i8042.h"
@@ -77,9 +79,11 @@ constexpr u8 CMOS_BOOT_FLAGS = 0x38;
 constexpr u8 CMOS_BOOT_ORDER = 0x3D;
 constexpr u8 CMOS_MEMORY_ABOVE_4G = 0x5B;
 constexpr u8 CMOS_EXTRA_CPUS = 0x5F;
-// Boot order nibbles, first device lowest: 2 = hard disk, 3 = CD-ROM.
+// Boot order nibbles, first device lowest: 1 = floppy, 2 = hard disk,
+// 3 = CD-ROM.
 constexpr u8 CMOS_BOOT_HARD_DISK = 0x02;
 constexpr u8 CMOS_BOOT_CDROM_THEN_DISK = 0x23;
+constexpr u8 CMOS_BOOT_FLOPPY_THEN_DISK = 0x21;
 constexpr unsigned IDE_SLOTS = 4;
 
 Result<std::vector<u8>, std::string> read_file(std::string const& path, std::size_t max_size) {
@@ -136,6 +140,8 @@ struct PcMachine::Impl {
     std::vector<std::unique_ptr<AtapiCdrom>> cdroms;
     std::array<AtapiCdrom*, IDE_SLOTS> cdrom_in_slot{};
     std::unique_ptr<Vga> vga;
+    std::unique_ptr<Dma8237> dma;
+    std::unique_ptr<Fdc82077> fdc;
     std::unique_ptr<Interpreter> cpu;
 
     // IRQ 0 with a "delay" lost-tick policy. An interpreted CPU can run
@@ -250,6 +256,11 @@ struct PcMachine::Impl {
     }
     void fill_cmos();
     Result<void, std::string> fill_fw_cfg();
+    // Opens a floppy image and puts it into `drive` (build and insert_floppy);
+    // with `or_protected`, a file that cannot be opened for writing goes in
+    // write-protected.
+    Result<void, std::string> insert_floppy(unsigned drive, std::string const& path, bool read_only,
+                                            bool or_protected = false);
     struct MachineFields {
         u64 clock_ns{0};
         bool tick_level{false};
@@ -366,6 +377,17 @@ Result<void, std::string> PcMachine::Impl::build() {
     vga = std::make_unique<Vga>(*memory, io, clock, std::move(vgabios));
     pci->attach(2, 0, *vga);
 
+    // The ISA DMA pair and the floppy controller (IRQ 6, DMA channel 2).
+    dma = std::make_unique<Dma8237>(*memory);
+    dma->map_ports(io);
+    if (config.floppies.size() > Fdc82077::DRIVES) return std::string("at most two floppy drives");
+    fdc = std::make_unique<Fdc82077>(pic->input(Fdc82077::IRQ), *dma,
+                                     static_cast<unsigned>(config.floppies.size()));
+    fdc->map_ports(io);
+    for (unsigned i = 0; i < config.floppies.size(); ++i)
+        if (!config.floppies[i].path.empty())
+            TRY(insert_floppy(i, config.floppies[i].path, config.floppies[i].read_only));
+
     // Disks: primary master, primary slave, secondary master, secondary slave.
     for (std::size_t i = 0; i < config.disks.size() && i < 4; ++i) {
         if (config.disks[i].empty()) continue;
@@ -437,11 +459,23 @@ void PcMachine::Impl::fill_cmos() {
     for (unsigned i = 0; i < 3; ++i)
         rtc->set_cmos(static_cast<u8>(CMOS_MEMORY_ABOVE_4G + i), static_cast<u8>(above_4g >> (8 * i)));
     rtc->set_cmos(CMOS_EXTRA_CPUS, 0);
-    rtc->set_cmos(CMOS_FLOPPY_TYPES, 0);
-    rtc->set_cmos(CMOS_EQUIPMENT, 0x00); // no floppy, no FPU, VGA/EGA display
-    rtc->set_cmos(CMOS_BOOT_ORDER, config.boot == PcMachineConfig::BootDevice::Cdrom
-                                       ? CMOS_BOOT_CDROM_THEN_DISK
-                                       : CMOS_BOOT_HARD_DISK);
+    // Floppy drive types, A: in the high nibble: the type made for the
+    // disk in the drive at power-on (SeaBIOS takes the INT 13h geometry
+    // from it), a 1.44M drive when it is empty.
+    u8 floppy_types = 0;
+    unsigned floppies = fdc->drive_count();
+    for (unsigned i = 0; i < floppies; ++i) {
+        u8 type = fdc->has_media(i) ? fdc->media_geometry(i).cmos_type : 4;
+        floppy_types |= static_cast<u8>(type << (i == 0 ? 4 : 0));
+    }
+    rtc->set_cmos(CMOS_FLOPPY_TYPES, floppy_types);
+    // Equipment: bit 0 floppy drives present, bits 7-6 their count - 1; no
+    // FPU bit, VGA/EGA display (bits 5-4 zero).
+    rtc->set_cmos(CMOS_EQUIPMENT, floppies ? static_cast<u8>(0x01 | (floppies - 1) << 6) : 0x00);
+    using Boot = PcMachineConfig::BootDevice;
+    rtc->set_cmos(CMOS_BOOT_ORDER, config.boot == Boot::Cdrom    ? CMOS_BOOT_CDROM_THEN_DISK
+                                   : config.boot == Boot::Floppy ? CMOS_BOOT_FLOPPY_THEN_DISK
+                                                                 : CMOS_BOOT_HARD_DISK);
     rtc->set_cmos(CMOS_BOOT_FLAGS, 0x00);
     rtc->set_cmos(CMOS_SHUTDOWN_STATUS, 0);
     // The AT checksum over 0x10..0x2D, big-endian at 0x2E.
@@ -483,6 +517,13 @@ Result<void, std::string> PcMachine::Impl::fill_fw_cfg() {
     std::vector<std::string> boot = cd_first ? cd_paths_boot : disk_paths_boot;
     for (auto const& p : cd_first ? disk_paths_boot : cd_paths_boot)
         boot.push_back(p);
+    // Floppy drives: the path SeaBIOS builds for drive N of the controller
+    // at 3F0h behind the PIIX3 ISA bridge (00:01.0); first or last.
+    std::vector<std::string> fd_paths_boot;
+    for (unsigned i = 0; i < fdc->drive_count(); ++i)
+        fd_paths_boot.push_back("/pci@i0cf8/isa@1/fdc@03f0/floppy@" + std::to_string(i));
+    boot.insert(config.boot == PcMachineConfig::BootDevice::Floppy ? boot.begin() : boot.end(),
+                fd_paths_boot.begin(), fd_paths_boot.end());
     if (!boot.empty()) {
         added = fw_cfg->add_file("bootorder", FwCfg::bootorder_file(boot));
         if (added.is_error()) return added.error();
@@ -570,6 +611,8 @@ void PcMachine::Impl::hard_reset() {
     for (Device* d : devices())
         d->reset();
     mouse->reset();
+    dma->reset();
+    fdc->reset();
     for (auto& disk : disks)
         disk->reset();
     for (auto& cd : cdroms)
@@ -597,8 +640,10 @@ void PcMachine::Impl::hard_reset() {
 // Version 2 added the PS/2 mouse. It is visited after the devices and
 // outside devices() so a version 1 stream (no mouse) still loads: the
 // mouse then keeps its reset state, as if unplugged and plugged in again.
+// Version 3 added the DMA controllers and the floppy controller, after the
+// mouse for the same reason (an older stream leaves them reset).
 void PcMachine::Impl::visit_machine_state(StateVisitor& v, MachineFields& fields) {
-    v.section("pc-machine", 2);
+    v.section("pc-machine", 3);
     u32 version = v.version();
     v.field("clock_ns", fields.clock_ns);
     v.field("tick_level", fields.tick_level);
@@ -611,6 +656,13 @@ void PcMachine::Impl::visit_machine_state(StateVisitor& v, MachineFields& fields
         mouse->visit_state(v);
     else if (v.is_loading())
         mouse->reset();
+    if (version >= 3) {
+        dma->visit_state(v);
+        fdc->visit_state(v);
+    } else if (v.is_loading()) {
+        dma->reset();
+        fdc->reset();
+    }
     cpu->visit_state(v);
 }
 
@@ -650,6 +702,8 @@ Result<void, std::string> PcMachine::Impl::load_device_state(std::vector<u8> con
     for (Device* d : devices())
         d->post_load();
     mouse->post_load();
+    dma->post_load();
+    fdc->post_load();
     timer_tick.end_load(fields.tick_level, fields.tick_backlog);
     update_a20();
     // A save happens between slices, after pending resets were handled.
@@ -815,6 +869,39 @@ void PcMachine::eject_media(unsigned slot, bool force, MediaDone done) {
         if (!cd->eject(force))
             return finish(std::string("the guest has locked the drive; it was asked to eject"));
         finish(Ok{});
+    });
+}
+
+Result<void, std::string> PcMachine::Impl::insert_floppy(unsigned drive, std::string const& path,
+                                                         bool read_only, bool or_protected) {
+    std::string where = "floppy drive " + std::to_string(drive);
+    if (drive >= fdc->drive_count()) return "no " + where;
+    auto image = storage::open_floppy_image(path, read_only);
+    // A file the host may not write (or another VM has open) goes in
+    // write-protected, as a disk with its tab set.
+    if (image.is_error() && !read_only && or_protected &&
+        !storage::open_floppy_image(path, true).is_error()) {
+        image = storage::open_floppy_image(path, true);
+        read_only = true;
+    }
+    if (image.is_error()) return path + ": " + image.error().message;
+    if (!fdc->insert(drive, image.release_value(), path, read_only))
+        return path + ": not a floppy image for " + where;
+    return Ok{};
+}
+
+void PcMachine::insert_floppy(unsigned drive, std::string path, bool read_only, MediaDone done) {
+    post([impl = m_impl.get(), drive, path = std::move(path), read_only, done = std::move(done)] {
+        auto result = impl->insert_floppy(drive, path, read_only, true);
+        if (done) done(std::move(result));
+    });
+}
+
+void PcMachine::eject_floppy(unsigned drive, MediaDone done) {
+    post([impl = m_impl.get(), drive, done = std::move(done)] {
+        Result<void, std::string> result = Ok{};
+        if (!impl->fdc->eject(drive)) result = "no floppy drive " + std::to_string(drive);
+        if (done) done(std::move(result));
     });
 }
 

@@ -10,7 +10,8 @@
 //   00.0 i440FX host bridge (PAM shadowing)     ISA: 8259 pair, 8254 + port 61,
 //   01.0 PIIX3 ISA bridge (PIRQ, ELCR, CF9)          MC146818 RTC/CMOS, 8042 + PS/2
 //   01.1 PIIX3 IDE (ATA disks, ATAPI CD/DVD)         keyboard and mouse, COM1/COM2 16550A,
-//   01.3 PIIX4 power management (ACPI, SCI=IRQ 9)    ports 80, 92, 402, 8900, fw_cfg
+//   01.3 PIIX4 power management (ACPI, SCI=IRQ 9)    ports 80, 92, 402, 8900, fw_cfg,
+//                                                    8237 DMA pair, 82077AA floppy (IRQ 6)
 //   02.0 VGA 1234:1111 with Bochs VBE, ROM BAR
 //
 // Threading: everything here runs on the thread that calls run(), the VM
@@ -65,9 +66,20 @@ struct PcMachineConfig {
         std::string path;
     };
     std::vector<Cdrom> cdroms;
-    // What SeaBIOS tries first: the disks (then the CD drives), or the CD
-    // drives (then the disks). Through fw_cfg "bootorder" and CMOS 3Dh.
-    enum class BootDevice : u8 { Disk, Cdrom };
+    // Floppy drives A: and B: on the 82077AA controller (at most two):
+    // each entry is a drive; an empty path is a drive without a disk. The
+    // image's size gives the media type and the drive type in CMOS 10h.
+    // The disk can change at run time (insert_floppy / eject_floppy).
+    struct Floppy {
+        std::string path;
+        bool read_only{false}; // write-protected (also if the file is read-only)
+    };
+    std::vector<Floppy> floppies;
+    // What SeaBIOS tries first: the disks (then the CD drives), the CD
+    // drives (then the disks), or the floppy drives (then the disks and
+    // the CD drives). Through fw_cfg "bootorder" and CMOS 3Dh. Floppy
+    // drives not booted first come last.
+    enum class BootDevice : u8 { Disk, Cdrom, Floppy };
     BootDevice boot{BootDevice::Disk};
     // Extra firmware files for the BIOS through fw_cfg, as (name, host
     // path): "genroms/NAME" option ROMs SeaBIOS runs at POST, "vgaroms/NAME"
@@ -159,6 +171,16 @@ public:
     using MediaDone = std::function<void(Result<void, std::string>)>;
     void insert_media(unsigned slot, std::string path, MediaDone done = {});
     void eject_media(unsigned slot, bool force = false, MediaDone done = {});
+    // Thread-safe, posted like insert_media: the floppy disk in drive
+    // `drive` (0 = A:, 1 = B:). insert_floppy opens `path` as a raw floppy
+    // image (one of the PC floppy sizes) and replaces the disk; a file the
+    // host may not write (or another VM has open) goes in write-protected,
+    // as does any with `read_only`. (A configured floppy does not: there a
+    // file that cannot be written is an error, as for a disk.) The guest sees the disk-change line. A floppy
+    // drive has no lock: both always succeed for a configured drive. A saved state records the disks as the
+    // CD drive's media.
+    void insert_floppy(unsigned drive, std::string path, bool read_only = false, MediaDone done = {});
+    void eject_floppy(unsigned drive, MediaDone done = {});
     // Thread-safe: a press of the ACPI power button (PM1 PWRBTN_STS and an
     // SCI, between CPU slices). An ACPI OS with a button driver shuts down
     // and powers off through S5; otherwise the press is only latched.

@@ -94,8 +94,12 @@ constexpr char const* USAGE = R"(usage: vsa-vm [options]
   --cdrom FILE         an ATAPI CD/DVD-ROM drive with the ISO image FILE ("" or
                        "empty": a drive without media); it takes the next free
                        IDE slot, in command-line order with --disk
-  --boot WHAT          boot from the disks first (disk, the default) or from
-                       the CD drives first (cdrom)
+  --floppy FILE        floppy drive A: with the raw image FILE (.vfd/.flp, a PC
+                       floppy size; "empty": a drive without a disk)
+  --floppy2 FILE       floppy drive B:, likewise (A: exists then too)
+  --floppy-ro          write-protect the floppy disks
+  --boot WHAT          boot from the disks first (disk, the default), from
+                       the CD drives first (cdrom) or from the floppy (floppy)
   --readonly           open every disk read-only
   --bios FILE          system BIOS (default /usr/share/seabios/bios.bin)
   --vgabios FILE       VGA option ROM (default /usr/share/seabios/vgabios-stdvga.bin);
@@ -321,6 +325,8 @@ int main(int argc, char** argv) {
     bool print_stats = false;
     // The IDE slot the next --disk or --cdrom takes.
     unsigned next_slot = 0;
+    std::optional<std::string> floppy_paths[2];
+    bool floppy_read_only = false;
 
     for (int i = 1; i < argc; ++i) {
         std::string arg = argv[i];
@@ -351,13 +357,21 @@ int main(int argc, char** argv) {
         } else if (is("--cdrom") && (v = value("--cdrom"))) {
             config.cdroms.push_back({next_slot, *v == "empty" ? std::string() : *v});
             ++next_slot;
+        } else if (is("--floppy") && (v = value("--floppy"))) {
+            floppy_paths[0] = *v == "empty" ? std::string() : *v;
+        } else if (is("--floppy2") && (v = value("--floppy2"))) {
+            floppy_paths[1] = *v == "empty" ? std::string() : *v;
+        } else if (arg == "--floppy-ro") {
+            floppy_read_only = true;
         } else if (is("--boot") && (v = value("--boot"))) {
             if (*v == "disk" || *v == "c")
                 config.boot = PcMachineConfig::BootDevice::Disk;
             else if (*v == "cdrom" || *v == "d")
                 config.boot = PcMachineConfig::BootDevice::Cdrom;
+            else if (*v == "floppy" || *v == "a")
+                config.boot = PcMachineConfig::BootDevice::Floppy;
             else {
-                std::cerr << "vsa-vm: --boot wants disk or cdrom\n";
+                std::cerr << "vsa-vm: --boot wants disk, cdrom or floppy\n";
                 return EXIT_USAGE;
             }
         } else if (is("--timer-slack") && (v = value("--timer-slack"))) {
@@ -452,6 +466,10 @@ int main(int argc, char** argv) {
         std::cerr << "vsa-vm: at most 4 IDE drives (--disk and --cdrom together)\n";
         return EXIT_USAGE;
     }
+    // --floppy2 alone still gives the machine a drive A: (empty).
+    for (unsigned d = 0; d < 2; ++d)
+        if (floppy_paths[d] || floppy_paths[1])
+            config.floppies.push_back({floppy_paths[d].value_or(""), floppy_read_only});
     if (save_after_seconds > 0 && save_path.empty()) {
         std::cerr << "vsa-vm: --save-after needs --save-state FILE\n";
         return EXIT_USAGE;
@@ -707,7 +725,11 @@ int main(int argc, char** argv) {
             auto done = [&reply, request](Result<void, std::string> outcome) {
                 reply(request, outcome.is_error() ? outcome.error() : std::string());
             };
-            if (request.command == control::Command::InsertMedia)
+            if (request.floppy && request.command == control::Command::InsertMedia)
+                machine->insert_floppy(request.slot, request.path, false, done);
+            else if (request.floppy)
+                machine->eject_floppy(request.slot, done);
+            else if (request.command == control::Command::InsertMedia)
                 machine->insert_media(request.slot, request.path, done);
             else
                 machine->eject_media(request.slot, request.force, done);

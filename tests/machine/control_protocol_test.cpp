@@ -103,6 +103,32 @@ BOOST_AUTO_TEST_CASE(media_requests_round_trip) {
     BOOST_TEST(decode_path("a%00b").has_value() == false);
 }
 
+// Floppy drives are slots fd0 and fd1; the IDE slots keep their numbers.
+BOOST_AUTO_TEST_CASE(floppy_media_requests) {
+    Request insert{15, Command::InsertMedia};
+    insert.floppy = true;
+    insert.slot = 1;
+    insert.path = "/srv/fd/dos 6.vfd";
+    Request eject{16, Command::EjectMedia};
+    eject.floppy = true;
+    BOOST_TEST(encode(insert) == "15 insert-media fd1 /srv/fd/dos%206.vfd\n");
+    BOOST_TEST(encode(eject) == "16 eject-media fd0\n");
+    for (auto const& request : {insert, eject}) {
+        auto decoded = decode_request(strip_newline(encode(request)));
+        BOOST_REQUIRE(decoded.has_value());
+        BOOST_TEST((decoded.value() == request));
+    }
+    auto ide = decode_request("17 eject-media 1");
+    BOOST_REQUIRE(ide.has_value());
+    BOOST_TEST(!ide.value().floppy);
+    BOOST_TEST(ide.value().slot == 1u);
+    for (std::string bad : {"1 insert-media fd2 /a.vfd", "1 eject-media fd", "1 eject-media fdx",
+                            "1 insert-media fd0", "1 eject-media fd-1", "1 eject-media 4"}) {
+        auto decoded = decode_request(bad);
+        BOOST_TEST(decoded.is_error(), bad);
+    }
+}
+
 // screenshot: bare (size and mode only), with a path (full size), with a
 // path and a scale target, with a path for the text; the reply carries the
 // screen's size and mode.
