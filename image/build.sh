@@ -53,7 +53,9 @@ say "package $(basename "$deb")"
 t_package=$(date +%s)
 
 # 2. The root file system, in a directory. The sources are this machine's
-#    own apt sources (whatever mirror it is set up for).
+#    own apt sources (whatever mirror it is set up for). systemd-resolved
+#    points /etc/resolv.conf at its stub, which does not run in the chroot,
+#    so our package's apt run gets the host's resolver for its downloads.
 rootfs="$work/rootfs"
 rm -rf "$rootfs"
 sources=$(mktemp)
@@ -75,6 +77,7 @@ say "debootstrapping (mmdebstrap, minbase) into $rootfs"
 mmdebstrap --mode=root --variant=minbase --format=directory --aptopt='APT::Install-Recommends "false"' \
     --include="$include" \
     --customize-hook="copy-in $deb /tmp" \
+    --customize-hook='rm -f "$1/etc/resolv.conf" && cp /etc/resolv.conf "$1/etc/resolv.conf"' \
     --customize-hook='chroot "$1" env DEBIAN_FRONTEND=noninteractive apt-get install -y -q /tmp/'"$(basename "$deb")" \
     --customize-hook='rm -f "$1"/tmp/*.deb' \
     bookworm "$rootfs" - <"$sources"

@@ -130,6 +130,25 @@ def main():
         check(status == 200, "SOAP get_HostInfo")
         status, body = soap(port, "IVMVirtualServer_get_Version", "admin", "not-the-password")
         check(status == 401, "a wrong password is refused")
+        # A VM runs: vsa-vm workers start, and run, under the hardened unit.
+        status, body = soap(port, "IVMVirtualServer_CreateVirtualMachine", "admin", password,
+                            [("configurationName", "image-test"), ("configurationPath", "")])
+        vm = re.search(r"<[^>]*returnval[^>]*>([^<]+)<", body)
+        if check(status == 200 and vm is not None, f"SOAP CreateVirtualMachine ({status})"):
+            this = [("_this", vm.group(1))]
+            status, body = soap(port, "IVMVirtualMachine_Startup", "admin", password, this)
+            check(status == 200, f"SOAP Startup ({status}) {body[-300:] if status != 200 else ''}")
+            state = None
+            deadline = time.monotonic() + 120
+            while time.monotonic() < deadline:
+                status, body = soap(port, "IVMVirtualMachine_get_State", "admin", password, this)
+                state = re.search(r"returnval[^>]*>(\d+)<", body)
+                if state and state.group(1) == "5":
+                    break
+                time.sleep(2)
+            check(state is not None and state.group(1) == "5", "the VM is running (vmVMState_Running)")
+            status, body = soap(port, "IVMVirtualMachine_TurnOff", "admin", password, this)
+            check(status == 200, f"SOAP TurnOff ({status})")
         for page in ("/", "/login.html", "/index.html", "/js/soap.js", "/vendor/novnc/core/rfb.js"):
             try:
                 status, _ = get(port, page)

@@ -19,6 +19,7 @@ import sys
 import threading
 import time
 import urllib.request
+from xml.sax.saxutils import escape
 
 
 def free_port():
@@ -66,9 +67,11 @@ class Guest:
         self.proc.stdin.flush()
 
 
-def soap(port, operation, user, password):
+def soap(port, operation, user, password, params=()):
+    inner = "".join(f"<vs:{k}>{escape(str(v))}</vs:{k}>" for k, v in params)
     body = ('<s:Envelope xmlns:s="http://schemas.xmlsoap.org/soap/envelope/" '
-            'xmlns:vs="urn:vsa:virtualserver:1"><s:Body><vs:%s/></s:Body></s:Envelope>' % operation)
+            f'xmlns:vs="urn:vsa:virtualserver:1"><s:Body><vs:{operation}>{inner}</vs:{operation}>'
+            '</s:Body></s:Envelope>')
     request = urllib.request.Request(f"https://127.0.0.1:{port}/VirtualServer", data=body.encode(), method="POST")
     request.add_header("Content-Type", "text/xml; charset=utf-8")
     request.add_header("Authorization", "Basic " + base64.b64encode(f"{user}:{password}".encode()).decode())
