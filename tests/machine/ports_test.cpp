@@ -12,9 +12,11 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
+#include <thread>
 
 using namespace vsa;
 using namespace vsa::test;
@@ -107,6 +109,61 @@ BOOST_AUTO_TEST_CASE(no_printer_no_port) {
     BOOST_TEST((run.exit == MachineExit::PoweredOff));
     BOOST_TEST(run.serial.find("VSA-LPT-FAIL bda-port") != std::string::npos);
     BOOST_TEST(run.printer.empty());
+}
+
+// The port is part of the saved state of a machine that has it: a guest
+// saved while it waits for COM1 goes on printing after the restore, and a
+// machine without LPT1 refuses that state (its layout differs).
+BOOST_AUTO_TEST_CASE(lpt1_in_saved_state) {
+    if (!seabios_present()) {
+        BOOST_TEST_MESSAGE("SKIP: /usr/share/seabios/bios.bin is not installed");
+        return;
+    }
+    auto state = fs::temp_directory_path() / ("vsa-ports-" + std::to_string(::getpid()) + ".vsv");
+    PcMachineConfig config;
+    config.ram_bytes = 16 * MiB;
+    config.vgabios_path.clear();
+    config.disks = {VSA_PROG_LPT_DISK};
+    config.disks_read_only = true;
+    config.clock_mode = Clock::Mode::Deterministic;
+    {
+        SharedBackend com1, printer;
+        config.com1 = &com1;
+        config.lpt1 = &printer;
+        auto machine = make_machine(config);
+        std::atomic<bool> done{false};
+        std::thread saver([&] {
+            while (!done.load() && !com1.contains("waiting for COM1"))
+                std::this_thread::sleep_for(std::chrono::milliseconds(5));
+            machine->request_save();
+        });
+        MachineExit exit = run_with_limit(*machine, std::chrono::seconds(300));
+        done.store(true);
+        saver.join();
+        BOOST_REQUIRE((exit == MachineExit::SaveRequested));
+        auto saved = machine->save_state(state);
+        BOOST_REQUIRE_MESSAGE(!saved.is_error(), (saved.is_error() ? saved.error() : std::string()));
+    }
+    {
+        BufferCharBackend com1, printer;
+        com1.push_input("s");
+        config.com1 = &com1;
+        config.lpt1 = &printer;
+        auto machine = make_machine(config);
+        auto restored = machine->restore_state(state);
+        BOOST_REQUIRE_MESSAGE(!restored.is_error(), (restored.is_error() ? restored.error() : std::string()));
+        BOOST_TEST((run_with_limit(*machine, std::chrono::seconds(300)) == MachineExit::PoweredOff));
+        BOOST_TEST(com1.output().find("[lpt] got s\n[lpt] int17 ok\n[lpt] irq ok\nVSA-LPT-OK\n") !=
+                   std::string::npos);
+        BOOST_TEST(printer.output() == "INT17: hello, printer\r\nPORTIO: direct, IRQ 7\r\n");
+    }
+    {
+        config.com1 = nullptr;
+        config.lpt1 = nullptr;
+        auto machine = make_machine(config);
+        BOOST_TEST(machine->restore_state(state).is_error());
+    }
+    fs::remove(state);
 }
 
 BOOST_AUTO_TEST_SUITE_END()
