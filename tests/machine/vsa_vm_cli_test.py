@@ -378,8 +378,8 @@ err = p.stderr.read().decode("latin-1")
 text = received.decode("latin-1")
 check("tcp_serial_input_and_output", "[lpt] got g" in text and "VSA-LPT-OK" in text, text[-300:] + err[-300:])
 check("tcp_serial_guest_powers_off", rc == 0, f"rc={rc} {err[-300:]}")
-printed = open(printer, encoding="latin-1").read() if os.path.exists(printer) else ""
-check("parallel_to_file", printed == "INT17: hello, printer\r\nPORTIO: direct, IRQ 7\r\n", repr(printed))
+printed = open(printer, "rb").read() if os.path.exists(printer) else b""
+check("parallel_to_file", printed == b"INT17: hello, printer\r\nPORTIO: direct, IRQ 7\r\n", repr(printed))
 rc, out, err = run("--parallel", "stdio")
 check("parallel_stdio_exit_2", rc == 2 and "--parallel" in err, err)
 rc, out, err = run("--serial", "stdio", "--serial2", "stdio")
