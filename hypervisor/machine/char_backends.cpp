@@ -164,12 +164,12 @@ void FdCharBackend::read_input(std::function<void()> input_arrived) {
 LogCharBackend::LogCharBackend(std::string prefix, int fd) : m_prefix(std::move(prefix)), m_fd(fd) {}
 
 LogCharBackend::~LogCharBackend() {
-    if (!m_line.empty()) flush();
+    if (!m_line.empty()) emit_line();
 }
 
 void LogCharBackend::write(u8 byte) {
     if (byte == '\n' || m_line.size() >= MAX_LINE) {
-        flush();
+        emit_line();
         if (byte == '\n') return;
     }
     // A log line is text: escape sequences and other control bytes would
@@ -185,10 +185,7 @@ void LogCharBackend::write(u8 byte) {
     m_line.push_back(static_cast<char>(byte));
 }
 
-void LogCharBackend::flush() {
-    // Only whole lines go out on write(); the worker's flush after each
-    // run() must not cut a line the guest is still writing. So this is
-    // called for complete lines (and the last, partial one at the end).
+void LogCharBackend::emit_line() {
     std::string out = m_prefix + m_line + '\n';
     write_all(m_fd, out.data(), out.size());
     m_line.clear();

@@ -151,10 +151,15 @@ public:
     explicit LogCharBackend(std::string prefix, int fd = 2);
     ~LogCharBackend() override;
     void write(u8 byte) override;
-    void flush() override;
+    // Nothing: only whole lines go to the log (the worker flushes after
+    // every run(), which must not cut a line the guest is still writing).
+    // The last, partial line goes out at the end.
+    void flush() override {}
     std::string description() const override { return "log"; }
 
 private:
+    void emit_line();
+
     std::string m_prefix;
     int m_fd;
     std::string m_line;

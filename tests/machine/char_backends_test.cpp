@@ -166,7 +166,9 @@ BOOST_AUTO_TEST_CASE(log_lines_are_prefixed_and_clean) {
     {
         LogCharBackend log("vsa-vm: LPT1: ", fds[1]);
         write_text(log, "Hello\r\n\x1b[1mbold\tx\n");
-        log.flush(); // whole lines only, so this writes an empty line
+        write_text(log, "part");
+        log.flush(); // whole lines only: the part waits for the rest
+        write_text(log, "ial\n");
         write_text(log, std::string(LogCharBackend::MAX_LINE + 3, 'z'));
         write_text(log, "tail");
     }
@@ -174,7 +176,7 @@ BOOST_AUTO_TEST_CASE(log_lines_are_prefixed_and_clean) {
     std::string text = read_some(fds[0], 1'000'000, 2'000);
     ::close(fds[0]);
     std::string expected =
-        "vsa-vm: LPT1: Hello\nvsa-vm: LPT1: \\x1B[1mbold\tx\nvsa-vm: LPT1: \nvsa-vm: LPT1: " +
+        "vsa-vm: LPT1: Hello\nvsa-vm: LPT1: \\x1B[1mbold\tx\nvsa-vm: LPT1: partial\nvsa-vm: LPT1: " +
         std::string(LogCharBackend::MAX_LINE, 'z') + "\nvsa-vm: LPT1: zzztail\n";
     BOOST_TEST(text == expected);
 }
