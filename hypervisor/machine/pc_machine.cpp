@@ -10,6 +10,7 @@
 #include "hw/fw_cfg.h"
 #include "hw/i440fx.h"
 #include "hw/i8042.h"
+#include "hw/parallel_port.h"
 #include "hw/pic8259.h"
 #include "hw/piix3_ide.h"
 #include "hw/piix3_isa.h"
@@ -63,6 +64,8 @@ constexpr Port COM1_BASE = 0x3F8;
 constexpr Port COM2_BASE = 0x2F8;
 constexpr unsigned COM1_IRQ = 4;
 constexpr unsigned COM2_IRQ = 3;
+constexpr Port LPT1_BASE = 0x378;
+constexpr unsigned LPT1_IRQ = 7;
 // The PIIX4 PM function's SCI (and SMBus interrupt) is hardwired to IRQ 9.
 constexpr unsigned SCI_IRQ = 9;
 
@@ -127,6 +130,7 @@ struct PcMachine::Impl {
     std::unique_ptr<I8042> kbc;
     std::unique_ptr<Uart16550> com1;
     std::unique_ptr<Uart16550> com2;
+    std::unique_ptr<ParallelPort> lpt1; // only with config.lpt1
     std::unique_ptr<Port92> port92;
     std::unique_ptr<PostPort> post;
     std::unique_ptr<DebugConsole> debugcon;
@@ -332,6 +336,12 @@ Result<void, std::string> PcMachine::Impl::build() {
     io.map(COM1_BASE, Uart16550::PORT_COUNT, *com1, WIDTH_8);
     com2 = std::make_unique<Uart16550>(pic->input(COM2_IRQ), clock, com2_backend);
     io.map(COM2_BASE, Uart16550::PORT_COUNT, *com2, WIDTH_8);
+    // SeaBIOS finds LPT ports by probing (writes AAh to the data port and
+    // reads it back) and lists what it found in the BDA.
+    if (config.lpt1) {
+        lpt1 = std::make_unique<ParallelPort>(pic->input(LPT1_IRQ), clock, *config.lpt1);
+        io.map(LPT1_BASE, ParallelPort::PORT_COUNT, *lpt1, WIDTH_8);
+    }
     port92 = std::make_unique<Port92>(
         [this](bool on) {
             a20_port92 = on;
@@ -371,7 +381,7 @@ Result<void, std::string> PcMachine::Impl::build() {
             power_off_pending = true;
             cpu->request_exit();
         },
-        Piix4Pm::LegacyDevices{.com1 = true, .com2 = true, .lpt = false});
+        Piix4Pm::LegacyDevices{.com1 = true, .com2 = true, .lpt = config.lpt1 != nullptr});
     pci->attach(1, 3, *pm);
     pm->map_fixed_ports(io);
     vga = std::make_unique<Vga>(*memory, io, clock, std::move(vgabios));
@@ -436,6 +446,9 @@ std::vector<Device*> PcMachine::Impl::devices() {
                               kbc.get(),        com1.get(), com2.get(),   port92.get(), post.get(),
                               debugcon.get(),   apm.get(),  fw_cfg.get(), pci.get(),    host_bridge.get(),
                               isa_bridge.get(), ide.get(),  vga.get(),    pm.get()};
+    // Last and only when present: a machine without LPT1 keeps the saved
+    // state layout it always had.
+    if (lpt1) list.push_back(lpt1.get());
     return list;
 }
 

@@ -100,6 +100,9 @@ struct PcMachineConfig {
     CharBackend* com1{nullptr};
     CharBackend* com2{nullptr};
     CharBackend* debugcon{nullptr};
+    // The printer on LPT1 (0x378, IRQ 7); null = no parallel port at all
+    // (the BIOS then finds none). Output only.
+    CharBackend* lpt1{nullptr};
     // One line per executed instruction (slow), or null.
     std::FILE* trace{nullptr};
 };

@@ -44,6 +44,7 @@
 #include "hw/ps2_keyboard.h"
 #include "hw/ps2_mouse.h"
 #include "hypervisor/base/file_descriptor.h"
+#include "hypervisor/machine/char_backends.h"
 #include "hypervisor/machine/control_channel.h"
 #include "hypervisor/machine/pc_machine.h"
 #include "hypervisor/machine/png_image.h"
@@ -106,10 +107,16 @@ constexpr char const* USAGE = R"(usage: vsa-vm [options]
                        "none" for no VGA BIOS
   --fw-cfg NAME=FILE   give the BIOS FILE as fw_cfg file NAME, e.g.
                        genroms/extra.rom=FILE (an option ROM SeaBIOS runs)
-  --serial WHERE       COM1: stdio, none, file:PATH (truncated first) or
-                       append:PATH (default none)
+  --serial WHERE       COM1: none (the default), stdio, stderr, file:PATH
+                       (truncated first), append:PATH, log (lines in this
+                       worker's stderr, prefixed "vsa-vm: COM1: "), pipe:PATH
+                       (input from the FIFO PATH.in, output to PATH.out; made
+                       if missing) or tcp:HOST:PORT (listen; one client at a
+                       time; output while no client is attached is dropped)
   --serial2 WHERE      COM2, as --serial
-  --debugcon WHERE     debug console port 0x402: as --serial
+  --parallel WHERE     a printer on LPT1 (0x378, IRQ 7): file:PATH,
+                       append:PATH, log or none (the default: no LPT port)
+  --debugcon WHERE     debug console port 0x402: as --serial (output only)
   --trace FILE         write one line per executed instruction to FILE
   --deterministic[=NS] virtual time advances NS ns per instruction (default 10)
                        instead of following the host clock: reproducible runs
@@ -145,63 +152,6 @@ exit status: 0 guest powered off, 3 triple fault, 4 timeout,
              1 host error, 2 bad usage
 )";
 
-// Host side of a serial port or the debug console: output to a file
-// descriptor, input queued by the stdin reader thread.
-class FdBackend final : public CharBackend {
-public:
-    explicit FdBackend(int fd, bool owned) : m_fd(fd), m_owned(owned) {}
-    ~FdBackend() override {
-        flush();
-        if (m_owned) ::close(m_fd);
-    }
-    void write(u8 byte) override {
-        m_buffer.push_back(static_cast<char>(byte));
-        // Line-buffered: tests read serial output as it comes. A partial
-        // line (a prompt, a key echoed) goes out when the VM thread comes
-        // round its run loop (after each machine->run()), at the latest at vsad's
-        // next once-a-second query.
-        if (byte == '\n' || m_buffer.size() >= 4096) flush();
-    }
-    void flush() {
-        std::size_t done = 0;
-        while (done < m_buffer.size()) {
-            ssize_t n = ::write(m_fd, m_buffer.data() + done, m_buffer.size() - done);
-            if (n <= 0) {
-                if (n < 0 && errno == EINTR) continue;
-                break; // the reader went away: drop, the guest must not stall
-            }
-            done += static_cast<std::size_t>(n);
-        }
-        m_buffer.clear();
-    }
-    // Any thread.
-    void push_input(std::span<u8 const> bytes) {
-        std::lock_guard lock(m_input_mutex);
-        m_incoming.insert(m_incoming.end(), bytes.begin(), bytes.end());
-    }
-    // VM thread: move what arrived behind what the guest has not taken yet.
-    std::span<u8 const> pending_input() override {
-        {
-            std::lock_guard lock(m_input_mutex);
-            m_input.insert(m_input.end(), m_incoming.begin(), m_incoming.end());
-            m_incoming.clear();
-        }
-        return m_input;
-    }
-    void consume_input(std::size_t count) override {
-        m_input.erase(m_input.begin(),
-                      m_input.begin() + static_cast<std::ptrdiff_t>(std::min(count, m_input.size())));
-    }
-
-private:
-    int m_fd;
-    bool m_owned;
-    std::string m_buffer;
-    std::mutex m_input_mutex;
-    std::vector<u8> m_incoming;
-    std::vector<u8> m_input;
-};
-
 std::optional<u64> parse_size(std::string_view text) {
     u64 value = 0;
     auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
@@ -220,18 +170,25 @@ std::optional<u64> parse_size(std::string_view text) {
     return value * unit;
 }
 
-Result<std::unique_ptr<FdBackend>, std::string> open_sink(std::string const& where) {
-    if (where == "none") return std::unique_ptr<FdBackend>();
-    if (where == "stdio" || where == "-") return std::make_unique<FdBackend>(STDOUT_FILENO, false);
-    if (where == "stderr") return std::make_unique<FdBackend>(STDERR_FILENO, false);
-    // append: keeps what earlier runs wrote, so a VM's serial log reads as
-    // one across save and restore (vsad uses it).
-    bool append = where.starts_with("append:");
-    std::string path = append ? where.substr(7) : where.starts_with("file:") ? where.substr(5) : where;
-    int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | (append ? O_APPEND : O_TRUNC) | O_CLOEXEC, 0644);
-    if (fd < 0) return "cannot open " + path + ": " + std::strerror(errno);
-    return std::make_unique<FdBackend>(fd, true);
-}
+// Host input reaches the VM thread through PcMachine::post() (the UARTs
+// are polled after posted work). The backends' threads outlive the
+// machine (its last UART bytes still go out through them), so they wake
+// it through this latch, which is cut before the machine goes.
+class InputWake {
+public:
+    void attach(PcMachine* machine) {
+        std::lock_guard lock(m_mutex);
+        m_machine = machine;
+    }
+    void operator()() {
+        std::lock_guard lock(m_mutex);
+        if (m_machine) m_machine->post([] {});
+    }
+
+private:
+    std::mutex m_mutex;
+    PcMachine* m_machine{nullptr};
+};
 
 // Control requests on their way from the reader thread to the VM thread,
 // which takes them between slices (or while paused, waiting here).
@@ -315,7 +272,8 @@ void write_screen(PcMachine& machine, std::string const& where) {
 
 int main(int argc, char** argv) {
     PcMachineConfig config;
-    std::string serial = "none", serial2 = "none", debugcon = "none", screen_dump, trace_path;
+    std::string serial = "none", serial2 = "none", parallel = "none", debugcon = "none", screen_dump,
+                trace_path;
     std::string screenshot_path;
     std::string save_path, restore_path;
     int control_fd = -1;
@@ -401,6 +359,13 @@ int main(int argc, char** argv) {
             serial2 = *v;
         } else if (is("--serial") && (v = value("--serial"))) {
             serial = *v;
+        } else if (is("--parallel") && (v = value("--parallel"))) {
+            // A printer takes no input, and stdout belongs to --serial.
+            if (*v != "none" && *v != "log" && !v->starts_with("file:") && !v->starts_with("append:")) {
+                std::cerr << "vsa-vm: --parallel wants file:PATH, append:PATH, log or none\n";
+                return EXIT_USAGE;
+            }
+            parallel = *v;
         } else if (is("--debugcon") && (v = value("--debugcon"))) {
             debugcon = *v;
         } else if (is("--trace") && (v = value("--trace"))) {
@@ -470,6 +435,10 @@ int main(int argc, char** argv) {
     for (unsigned d = 0; d < 2; ++d)
         if (floppy_paths[d] || floppy_paths[1])
             config.floppies.push_back({floppy_paths[d].value_or(""), floppy_read_only});
+    if ((serial == "stdio" || serial == "-") && (serial2 == "stdio" || serial2 == "-")) {
+        std::cerr << "vsa-vm: only one serial port can read stdin (--serial or --serial2 stdio)\n";
+        return EXIT_USAGE;
+    }
     if (save_after_seconds > 0 && save_path.empty()) {
         std::cerr << "vsa-vm: --save-after needs --save-state FILE\n";
         return EXIT_USAGE;
@@ -498,14 +467,25 @@ int main(int argc, char** argv) {
         framebuffer.emplace(attached.release_value());
     }
 
-    auto com1 = open_sink(serial);
-    auto com2 = open_sink(serial2);
-    auto dbg = open_sink(debugcon);
-    for (auto* r : {&com1, &com2, &dbg})
+    // Before the backends: their threads may call it until they are joined.
+    InputWake input_wake;
+    auto com1 = open_char_backend(serial, "COM1", true);
+    auto com2 = open_char_backend(serial2, "COM2", true);
+    auto lpt1 = open_char_backend(parallel, "LPT1", false);
+    auto dbg = open_char_backend(debugcon, "debugcon", false);
+    for (auto* r : {&com1, &com2, &lpt1, &dbg})
         if (r->is_error()) return fail(r->error());
     config.com1 = com1.value().get();
     config.com2 = com2.value().get();
+    config.lpt1 = lpt1.value().get();
     config.debugcon = dbg.value().get();
+    std::pair<char const*, HostCharBackend*> const host_ports[] = {{"COM1", com1.value().get()},
+                                                                   {"COM2", com2.value().get()},
+                                                                   {"LPT1", lpt1.value().get()},
+                                                                   {"debugcon", dbg.value().get()}};
+    for (auto [name, backend] : host_ports)
+        if (auto* tcp = dynamic_cast<TcpCharBackend*>(backend)) // scripts asking for port 0 learn the port
+            std::cerr << "vsa-vm: " << name << " listening on " << tcp->description() << "\n";
     std::FILE* trace = nullptr;
     if (!trace_path.empty()) {
         trace = std::fopen(trace_path.c_str(), "w");
@@ -540,30 +520,17 @@ int main(int argc, char** argv) {
     }
     signal(SIGPIPE, SIG_IGN);
 
-    // Serial input from stdin, for --serial stdio: a reader thread hands
-    // bytes to the VM thread through post().
-    // Both threads block until they have something to do (no polling
-    // period): a thread waking 10 or 50 times a second was a third of an
-    // idle guest's host wakeups.
-    FileDescriptor input_stop(::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK));
-    if (input_stop.fd() < 0) {
-        std::cerr << "vsa-vm: eventfd: " << std::strerror(errno) << "\n";
-        return EXIT_ERROR;
-    }
-    std::thread input_thread;
-    if (serial == "stdio") {
-        input_thread = std::thread([&] {
-            std::vector<u8> buffer(256);
-            for (;;) {
-                pollfd p[2] = {{STDIN_FILENO, POLLIN, 0}, {input_stop.fd(), POLLIN, 0}};
-                if (::poll(p, 2, -1) <= 0) continue;
-                if (p[1].revents) break;
-                ssize_t n = ::read(STDIN_FILENO, buffer.data(), buffer.size());
-                if (n <= 0) break; // EOF: the guest simply gets no more input
-                com1.value()->push_input(std::span<u8 const>(buffer.data(), static_cast<std::size_t>(n)));
-                machine->post([] {}); // the VM thread polls the UARTs after posted work
-            }
-        });
+    // Host input (stdin, a FIFO, a TCP client) comes on the backends'
+    // threads, which block until they have something to do.
+    input_wake.attach(machine.get());
+    struct DetachInput {
+        InputWake& wake;
+        ~DetachInput() { wake.attach(nullptr); }
+    } detach_input{input_wake}; // on every way out, before the machine goes
+    for (auto [name, backend] : host_ports) {
+        if (!backend) continue;
+        auto started = backend->start([&input_wake] { input_wake(); });
+        if (started.is_error()) return fail(std::string(name) + ": " + started.error());
     }
 
     // The timeout and --save-after are host time, in every clock mode: the
@@ -791,8 +758,8 @@ int main(int argc, char** argv) {
         }
         publish_frame();
         exit = machine->run();
-        for (auto* sink : {com1.value().get(), com2.value().get(), dbg.value().get()})
-            if (sink) sink->flush();
+        for (auto [name, backend] : host_ports)
+            if (backend) backend->flush();
         if (exit == MachineExit::Stopped) {
             if (g_stop_signal.load() != 0 || timed_out.load()) break;
             if (g_dump_requested.exchange(false))
@@ -825,12 +792,9 @@ int main(int argc, char** argv) {
         finished = true;
     }
     finished_changed.notify_all();
-    u64 one = 1;
-    [[maybe_unused]] auto written = ::write(input_stop.fd(), &one, sizeof one);
     if (channel) channel->stop();
     if (timeout_thread.joinable()) timeout_thread.join();
     if (frame_thread.joinable()) frame_thread.join();
-    if (input_thread.joinable()) input_thread.join();
     if (!screen_dump.empty()) write_screen(*machine, screen_dump);
     if (!screenshot_path.empty()) {
         auto written = write_png_file(screenshot_path, render_screen(machine->vga()));
@@ -846,7 +810,13 @@ int main(int argc, char** argv) {
     }
     // The machine goes first (its UART FIFOs reach the sinks), then vsad
     // hears how it ended.
+    input_wake.attach(nullptr);
     machine.reset();
+    for (auto [name, backend] : host_ports)
+        if (backend && backend->dropped_output())
+            std::cerr << "vsa-vm: " << name << " (" << backend->description()
+                      << "): " << backend->dropped_output()
+                      << " output bytes dropped (no client, or it did not keep up)\n";
 
     if (saved) {
         notify(control::Event::Saved);

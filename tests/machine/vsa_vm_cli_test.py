@@ -7,6 +7,7 @@ the instruction trace, saved states (--save-state, --save-after, SIGUSR2,
 import argparse
 import os
 import signal
+import socket
 import struct
 import subprocess
 import sys
@@ -340,6 +341,53 @@ p = subprocess.run([args.vsa_vm, "--bios", spin, "--framebuffer-fd", str(small),
 check("fb_wrong_size_exit_1", p.returncode == 1 and b"framebuffer" in p.stderr, p.stderr)
 os.close(small)
 os.close(fb)
+
+# Serial over TCP and a printer on LPT1: lpt_disk.img waits for a byte on
+# COM1, then prints through INT 17h and the ports with IRQ 7 and powers off.
+# The worker names the port it listens on (port 0: any free one); the test
+# attaches, sends the byte and sees the guest's output.
+lpt_disk = os.path.join(args.progs, "lpt_disk.img")
+printer = os.path.join(work, "printer.txt")
+p = subprocess.Popen([args.vsa_vm, "--memory", "16M", "--disk", lpt_disk, "--readonly", "--vgabios", "none",
+                      "--serial", "tcp:127.0.0.1:0", "--parallel", f"file:{printer}", "--deterministic",
+                      "--timeout", "300"], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+port, line = 0, ""
+for _ in range(20):
+    line = p.stderr.readline().decode("latin-1")
+    if not line or "COM1 listening on tcp 127.0.0.1:" in line:
+        break
+if "COM1 listening on tcp 127.0.0.1:" in line:
+    port = int(line.rsplit(":", 1)[1])
+check("tcp_serial_announced", port > 0, line)
+received = b""
+if port:
+    client = socket.create_connection(("127.0.0.1", port), timeout=120)
+    deadline = time.monotonic() + 300
+    client.sendall(b"g")
+    while b"VSA-LPT-OK" not in received and b"FAIL" not in received and time.monotonic() < deadline:
+        try:
+            chunk = client.recv(4096)
+        except socket.timeout:
+            break
+        if not chunk:
+            break
+        received += chunk
+    client.close()
+rc = exit_status(p, 300)
+err = p.stderr.read().decode("latin-1")
+text = received.decode("latin-1")
+check("tcp_serial_input_and_output", "[lpt] got g" in text and "VSA-LPT-OK" in text, text[-300:] + err[-300:])
+check("tcp_serial_guest_powers_off", rc == 0, f"rc={rc} {err[-300:]}")
+printed = open(printer, "rb").read() if os.path.exists(printer) else b""
+check("parallel_to_file", printed == b"INT17: hello, printer\r\nPORTIO: direct, IRQ 7\r\n", repr(printed))
+rc, out, err = run("--parallel", "stdio")
+check("parallel_stdio_exit_2", rc == 2 and "--parallel" in err, err)
+rc, out, err = run("--serial", "stdio", "--serial2", "stdio")
+check("two_stdin_readers_exit_2", rc == 2 and "stdin" in err, err)
+rc, out, err = run("--serial", "tcp:127.0.0.1:99999")
+check("bad_tcp_port_exit_1", rc == 1 and "port" in err, err)
+rc, out, err = run("--serial", "pipe:" + os.path.join(work, "missing-dir", "com1"))
+check("bad_pipe_exit_1", rc == 1 and "missing-dir" in err, err)
 
 # Bad usage and host errors: clear messages, distinct statuses.
 rc, out, err = run("--memory", "lots")
