@@ -100,6 +100,7 @@ def main():
         raw = sorted(f for f in os.listdir(out) if f.endswith(".raw"))[-1]
         raw = os.path.join(out, raw)
     work = args.work or tempfile.mkdtemp(prefix="vsa-image-test-")
+    os.makedirs(work, exist_ok=True)
     port = free_port()
     new_password = "console-changed-1"
 
@@ -157,11 +158,13 @@ def main():
             check(status == 200, f"web UI {page} loads ({status})")
 
         # Change the password at the serial console: P, then the new one twice.
+        # (vsad user turns echo off with TCSAFLUSH at each prompt, which
+        # drops anything typed before it: answer each prompt once it shows.)
         guest.send("P")
-        guest.wait_for(r"New password", 30)
+        guest.wait_for(r"New password:", 60)
         time.sleep(0.5)
         guest.send(new_password + "\n")
-        guest.wait_for(r"Repeat password", 30)
+        guest.wait_for(r"Repeat password:", 30)
         time.sleep(0.5)
         guest.send(new_password + "\n")
         changed = guest.wait_for(r"Done\. Sessions with the old password", 60)
