@@ -303,8 +303,15 @@ void IdeChannel::block_finished() {
     std::copy_n(m_buffer.begin(), length, m_done.begin());
     m_buffer_len = 0;
     m_status[slot] = ata::STATUS_BSY;
-    if (present(slot)) m_drives[slot]->pio_block_done(*this, std::span<u8 const>(m_done.data(), length));
+    if (present(slot)) m_drives[slot]->block_done(*this, std::span<u8 const>(m_done.data(), length));
     if (m_status[slot] & ata::STATUS_BSY) fail(ata::ERROR_ABRT);
+}
+
+void IdeChannel::start_block(std::size_t n, Transfer kind) {
+    m_buffer_len = static_cast<u32>(n);
+    m_buffer_pos = 0;
+    m_transfer = kind;
+    m_status[m_active] = ata::STATUS_DRDY | ata::STATUS_DSC | ata::STATUS_DRQ;
 }
 
 void IdeChannel::pio_in(std::span<u8 const> data) {
@@ -313,10 +320,7 @@ void IdeChannel::pio_in(std::span<u8 const> data) {
     std::copy_n(data.begin(), n, m_buffer.begin());
     // The port moves 16 bits: an odd block (an ATAPI reply) ends in a pad.
     if (n % 2) m_buffer[n++] = 0;
-    m_buffer_len = static_cast<u32>(n);
-    m_buffer_pos = 0;
-    m_transfer = Transfer::In;
-    m_status[m_active] = ata::STATUS_DRDY | ata::STATUS_DSC | ata::STATUS_DRQ;
+    start_block(n, Transfer::In);
     set_irq(m_active, true);
 }
 
@@ -324,11 +328,42 @@ void IdeChannel::pio_out(std::size_t bytes, bool irq) {
     std::size_t n = std::min(bytes, MAX_BUFFER) & ~std::size_t(1);
     if (n == 0) return complete();
     std::fill_n(m_buffer.begin(), n, u8(0));
-    m_buffer_len = static_cast<u32>(n);
-    m_buffer_pos = 0;
-    m_transfer = Transfer::Out;
-    m_status[m_active] = ata::STATUS_DRDY | ata::STATUS_DSC | ata::STATUS_DRQ;
+    start_block(n, Transfer::Out);
     if (irq) set_irq(m_active, true);
+}
+
+void IdeChannel::dma_in(std::span<u8 const> data) {
+    std::size_t n = std::min(data.size(), MAX_BUFFER);
+    if (n == 0) return complete();
+    std::copy_n(data.begin(), n, m_buffer.begin());
+    // DMA moves words too (a PRD byte count has bit 0 clear).
+    if (n % 2) m_buffer[n++] = 0;
+    start_block(n, Transfer::DmaIn);
+}
+
+void IdeChannel::dma_out(std::size_t bytes) {
+    std::size_t n = std::min(bytes, MAX_BUFFER) & ~std::size_t(1);
+    if (n == 0) return complete();
+    std::fill_n(m_buffer.begin(), n, u8(0));
+    start_block(n, Transfer::DmaOut);
+}
+
+std::span<u8> IdeChannel::dma_window() {
+    if (!dma_pending()) return {};
+    return std::span<u8>(m_buffer.data() + m_buffer_pos, m_buffer_len - m_buffer_pos);
+}
+
+void IdeChannel::dma_advance(std::size_t bytes) {
+    if (!dma_pending()) return;
+    m_buffer_pos += static_cast<u32>(std::min<std::size_t>(bytes, m_buffer_len - m_buffer_pos));
+    if (m_buffer_pos >= m_buffer_len) block_finished();
+}
+
+void IdeChannel::dma_abort(u8 error) {
+    if (!dma_pending()) return;
+    unsigned slot = m_active;
+    if (present(slot)) m_drives[slot]->soft_reset();
+    fail(error);
 }
 
 void IdeChannel::complete(bool irq) {
@@ -386,7 +421,8 @@ void IdeChannel::visit_state(StateVisitor& v) {
     v.field("buffer_len", m_buffer_len);
     v.field("buffer_pos", m_buffer_pos);
     if (v.is_loading() && v.ok()) {
-        bool transferring = m_transfer == Transfer::In || m_transfer == Transfer::Out;
+        bool transferring = m_transfer == Transfer::In || m_transfer == Transfer::Out ||
+                            m_transfer == Transfer::DmaIn || m_transfer == Transfer::DmaOut;
         if (m_active > 1)
             v.fail("ide-channel: bad active drive");
         else if (m_transfer != Transfer::None && !transferring)
@@ -434,6 +470,26 @@ void put_identify_string(IdentifyData& id, unsigned first_word, unsigned words, 
 void put_identify_word(IdentifyData& id, unsigned word, u16 value) {
     id[word * 2] = static_cast<u8>(value);
     id[word * 2 + 1] = static_cast<u8>(value >> 8);
+}
+
+bool valid_transfer_mode(u8 mode) {
+    return mode <= 0x01 || (mode >= 0x08 && mode <= 0x0C) || (mode >= 0x20 && mode <= 0x22) ||
+           (mode >= 0x40 && mode <= 0x45);
+}
+
+void put_identify_dma_modes(IdentifyData& id, u8 selected) {
+    u16 mwdma = 0x0007;
+    u16 udma = 0x003F;
+    if (selected >= 0x20 && selected <= 0x22) mwdma |= static_cast<u16>(0x100 << (selected & 7));
+    if (selected >= 0x40 && selected <= 0x45) udma |= static_cast<u16>(0x100 << (selected & 7));
+    put_identify_word(id, 63, mwdma);
+    put_identify_word(id, 88, udma);
+}
+
+void put_identify_cable(IdentifyData& id) {
+    // Bit 14 set, bit 15 clear: the word is valid; bit 13 CBLID; bits 3,
+    // 1, 0: device 0 passed diagnostics, jumper-selected.
+    put_identify_word(id, 93, 0x600B);
 }
 
 void seal_identify(IdentifyData& id) {
