@@ -59,17 +59,20 @@ void IdeChannel::software_reset() {
     m_transfer = Transfer::None;
     m_buffer_len = 0;
     m_buffer_pos = 0;
-    u16 signature = 0;
-    // The latches are shared: show device 0's signature, or device 1's
-    // when it is alone on the cable.
-    for (int slot = 1; slot >= 0; --slot)
-        if (present(static_cast<unsigned>(slot))) signature = m_drives[slot]->signature();
-    m_tf.count = m_tf.hob_count = 1;
-    m_tf.lba_low = m_tf.hob_lba_low = 1;
-    m_tf.lba_mid = m_tf.hob_lba_mid = static_cast<u8>(signature);
-    m_tf.lba_high = m_tf.hob_lba_high = static_cast<u8>(signature >> 8);
-    // Device register 00h selects device 0, unless only device 1 exists.
-    m_tf.device = present(0) || !present(1) ? 0 : ata::DEVICE_DEV;
+    // Each drive puts its own signature into its own registers; an absent
+    // slot's copy shows the other drive's (what a lone device 1 answers
+    // for, and all that a read with device 0 absent can see).
+    for (unsigned slot = 0; slot < 2; ++slot) {
+        unsigned source = present(slot) ? slot : 1 - slot;
+        u16 signature = present(source) ? m_drives[source]->signature() : 0;
+        TaskFile& tf = m_tf[slot];
+        tf.count = tf.hob_count = 1;
+        tf.lba_low = tf.hob_lba_low = 1;
+        tf.lba_mid = tf.hob_lba_mid = static_cast<u8>(signature);
+        tf.lba_high = tf.hob_lba_high = static_cast<u8>(signature >> 8);
+        // Device register 00h selects device 0, unless only device 1 exists.
+        tf.device = present(0) || !present(1) ? 0 : ata::DEVICE_DEV;
+    }
     for (unsigned slot = 0; slot < 2; ++slot) {
         m_status[slot] = present(slot) ? m_drives[slot]->status_after_reset() : 0;
         m_error[slot] = present(slot) ? DIAGNOSTIC_PASSED : 0;
@@ -115,25 +118,26 @@ u32 IdeChannel::read(unsigned reg, Width width) {
     unsigned sel = selected();
     // Device 0 answers for an absent device 1, except for the status.
     unsigned responder = present(sel) ? sel : 0;
+    TaskFile const& tf = m_tf[responder];
     u32 value = 0;
     switch (reg) {
     case ata::REG_ERROR:
         value = m_error[responder]; // no FIFO: the same with HOB set
         break;
     case ata::REG_COUNT:
-        value = hob ? m_tf.hob_count : m_tf.count;
+        value = hob ? tf.hob_count : tf.count;
         break;
     case ata::REG_LBA_LOW:
-        value = hob ? m_tf.hob_lba_low : m_tf.lba_low;
+        value = hob ? tf.hob_lba_low : tf.lba_low;
         break;
     case ata::REG_LBA_MID:
-        value = hob ? m_tf.hob_lba_mid : m_tf.lba_mid;
+        value = hob ? tf.hob_lba_mid : tf.lba_mid;
         break;
     case ata::REG_LBA_HIGH:
-        value = hob ? m_tf.hob_lba_high : m_tf.lba_high;
+        value = hob ? tf.hob_lba_high : tf.lba_high;
         break;
     case ata::REG_DEVICE:
-        value = m_tf.device;
+        value = tf.device;
         break;
     case ata::REG_STATUS:
         if (!present(sel)) return 0;
@@ -189,24 +193,33 @@ void IdeChannel::write(unsigned reg, Width width, u32 value) {
         previous = current;
         current = byte;
     };
+    // Both drives on the cable latch every command block write.
+    for (TaskFile& tf : m_tf) {
+        switch (reg) {
+        case ata::REG_ERROR:
+            push(tf.feature, tf.hob_feature);
+            break;
+        case ata::REG_COUNT:
+            push(tf.count, tf.hob_count);
+            break;
+        case ata::REG_LBA_LOW:
+            push(tf.lba_low, tf.hob_lba_low);
+            break;
+        case ata::REG_LBA_MID:
+            push(tf.lba_mid, tf.hob_lba_mid);
+            break;
+        case ata::REG_LBA_HIGH:
+            push(tf.lba_high, tf.hob_lba_high);
+            break;
+        case ata::REG_DEVICE:
+            tf.device = byte;
+            break;
+        default:
+            break;
+        }
+    }
     switch (reg) {
-    case ata::REG_ERROR:
-        push(m_tf.feature, m_tf.hob_feature);
-        break;
-    case ata::REG_COUNT:
-        push(m_tf.count, m_tf.hob_count);
-        break;
-    case ata::REG_LBA_LOW:
-        push(m_tf.lba_low, m_tf.hob_lba_low);
-        break;
-    case ata::REG_LBA_MID:
-        push(m_tf.lba_mid, m_tf.hob_lba_mid);
-        break;
-    case ata::REG_LBA_HIGH:
-        push(m_tf.lba_high, m_tf.hob_lba_high);
-        break;
     case ata::REG_DEVICE:
-        m_tf.device = byte;
         update_irq();
         break;
     case ata::REG_STATUS:
@@ -389,27 +402,35 @@ void IdeChannel::device_reset_done() {
     m_buffer_pos = 0;
     unsigned slot = m_active;
     u16 signature = present(slot) ? m_drives[slot]->signature() : 0;
-    m_tf.count = 1;
-    m_tf.lba_low = 1;
-    m_tf.lba_mid = static_cast<u8>(signature);
-    m_tf.lba_high = static_cast<u8>(signature >> 8);
+    TaskFile& tf = m_tf[slot];
+    tf.count = 1;
+    tf.lba_low = 1;
+    tf.lba_mid = static_cast<u8>(signature);
+    tf.lba_high = static_cast<u8>(signature >> 8);
     m_status[slot] = present(slot) ? m_drives[slot]->status_after_reset() : 0;
     m_error[slot] = DIAGNOSTIC_PASSED;
 }
 
 void IdeChannel::visit_state(StateVisitor& v) {
-    v.section("ide-channel", 1);
-    v.field("feature", m_tf.feature);
-    v.field("hob_feature", m_tf.hob_feature);
-    v.field("count", m_tf.count);
-    v.field("hob_count", m_tf.hob_count);
-    v.field("lba_low", m_tf.lba_low);
-    v.field("hob_lba_low", m_tf.hob_lba_low);
-    v.field("lba_mid", m_tf.lba_mid);
-    v.field("hob_lba_mid", m_tf.hob_lba_mid);
-    v.field("lba_high", m_tf.lba_high);
-    v.field("hob_lba_high", m_tf.hob_lba_high);
-    v.field("device", m_tf.device);
+    v.section("ide-channel", 2);
+    u32 const version = v.version();
+    // Version 1 kept one set of registers for both drives: it loads into
+    // both copies.
+    for (unsigned slot = 0; slot < (version >= 2 ? 2u : 1u); ++slot) {
+        TaskFile& tf = m_tf[slot];
+        v.field("feature", tf.feature);
+        v.field("hob_feature", tf.hob_feature);
+        v.field("count", tf.count);
+        v.field("hob_count", tf.hob_count);
+        v.field("lba_low", tf.lba_low);
+        v.field("hob_lba_low", tf.hob_lba_low);
+        v.field("lba_mid", tf.lba_mid);
+        v.field("hob_lba_mid", tf.hob_lba_mid);
+        v.field("lba_high", tf.lba_high);
+        v.field("hob_lba_high", tf.hob_lba_high);
+        v.field("device", tf.device);
+    }
+    if (version < 2 && v.is_loading()) m_tf[1] = m_tf[0];
     v.field("control", m_control);
     for (unsigned slot = 0; slot < 2; ++slot) {
         v.field("status", m_status[slot]);

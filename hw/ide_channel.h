@@ -17,10 +17,14 @@
 // driver polling for !BSY sees the next state at once.
 //
 // Register model: a write to a command block register reaches both drives
-// on a real cable, so the channel keeps one set of task-file latches
-// (with the 48-bit "previous content" FIFO, read back when device control
-// HOB is set; any command block write clears HOB). Status, error and the
-// interrupt request are per drive. With device 1 selected and absent,
+// on a real cable, and each drive keeps its own copy (with the 48-bit
+// "previous content" FIFO, read back when device control HOB is set; any
+// command block write clears HOB): the channel writes both copies, a
+// drive's results and its reset signature go into its own, and reads show
+// the selected drive's. libata's probe depends on this: after SRST it
+// selects each device and classifies it by its own signature (an ATAPI
+// slave behind an ATA master). Status, error and the interrupt request
+// are per drive too. With device 1 selected and absent,
 // device 0 answers the register reads but status reads 0 (ATA-6 7.1:
 // "device 0 shall respond ... Status register 00h"); with no drive at all
 // every register reads 0 so a BIOS sees its 0x55/0xAA probe fail.
@@ -46,9 +50,8 @@
 // is not started (Linux issues the command first, then sets START), and
 // is saved with the channel like a PIO block.
 //
-// Deliberate simplifications: the task-file latches are shared, so after
-// a command the other drive's LBA/count registers show the same result
-// values (both drives saw every write anyway).
+// Deliberate simplification: the drive's DEV bit is taken from device 0's
+// copy of the device register (only the host writes that bit, into both).
 #pragma once
 
 #include "hypervisor/base/types.h"
@@ -192,7 +195,7 @@ public:
     u64 ignored_accesses() const { return m_ignored; }
 
     // What drives use while they execute. `slot` is the active drive.
-    TaskFile& task_file() { return m_tf; }
+    TaskFile& task_file() { return m_tf[m_active]; }
     unsigned active_slot() const { return m_active; }
     u8 status(unsigned slot) const { return m_status[slot & 1]; }
     // Data for the host: copies `data` (at most the block buffer; an odd
@@ -233,7 +236,7 @@ public:
 private:
     enum class Transfer : u8 { None, In, Out, DmaIn, DmaOut };
     void start_block(std::size_t n, Transfer kind);
-    unsigned selected() const { return (m_tf.device & ata::DEVICE_DEV) ? 1 : 0; }
+    unsigned selected() const { return (m_tf[0].device & ata::DEVICE_DEV) ? 1 : 0; }
     bool present(unsigned slot) const { return m_drives[slot] != nullptr; }
     u16 read_data16();
     void write_data16(u16 value);
@@ -245,7 +248,7 @@ private:
 
     IrqLine& m_irq;
     IdeDrive* m_drives[2]{nullptr, nullptr};
-    TaskFile m_tf;
+    std::array<TaskFile, 2> m_tf{}; // per drive
     u8 m_control{0};
     u8 m_status[2]{0, 0};
     u8 m_error[2]{0, 0};

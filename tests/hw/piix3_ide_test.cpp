@@ -5,6 +5,7 @@
 // port decoding of both channels with their ISA IRQs, save/restore (also
 // mid-DMA), and random register loops that start DMA with random PRDs.
 #include "hw/ata_disk.h"
+#include "hw/atapi_cdrom.h"
 #include "hw/piix3_ide.h"
 #include "hypervisor/io/clock.h"
 #include "tests/hw/hw_test_support.h"
@@ -567,6 +568,41 @@ BOOST_AUTO_TEST_CASE(random_dma_loop_with_random_prd_pointers) {
     r.ide.reset();
     BOOST_TEST(r.ide.bm_status(0) == 0u);
     BOOST_TEST(r.ide.bm_status(1) == 0u);
+}
+
+BOOST_AUTO_TEST_CASE(each_drive_shows_its_own_signature_after_reset) {
+    // libata's probe (ata_sff_softreset, ata_sff_dev_classify): SRST, then
+    // select each device and classify it by its own LBA mid/high. An
+    // ATAPI slave behind an ATA master must read EB14h.
+    Rig r;
+    AtapiCdrom cd{"SLAVE"};
+    r.ide.channel(0).attach(1, &cd);
+    r.io.write(0x3F6, Width::Byte, ata::CONTROL_SRST);
+    r.io.write(0x3F6, Width::Byte, 0);
+    r.io.write(0x1F6, Width::Byte, 0xB0);
+    BOOST_TEST(r.io.read(0x1F1, Width::Byte) == 0x01u); // diagnostic passed
+    BOOST_TEST(r.io.read(0x1F4, Width::Byte) == 0x14u);
+    BOOST_TEST(r.io.read(0x1F5, Width::Byte) == 0xEBu);
+    BOOST_TEST(r.io.read(0x1F7, Width::Byte) == 0u);
+    r.io.write(0x1F6, Width::Byte, 0xA0);
+    BOOST_TEST(r.io.read(0x1F4, Width::Byte) == 0u);
+    BOOST_TEST(r.io.read(0x1F5, Width::Byte) == 0u);
+    BOOST_TEST(r.io.read(0x1F7, Width::Byte) == READY);
+    // Host writes reach both; a command's results only its drive's copy.
+    r.io.write(0x1F4, Width::Byte, 0x12);
+    r.io.write(0x1F6, Width::Byte, 0xB0);
+    BOOST_TEST(r.io.read(0x1F4, Width::Byte) == 0x12u);
+    r.io.write(0x1F7, Width::Byte, 0xEC); // IDENTIFY DEVICE: the CD aborts it, shows EB14h
+    BOOST_TEST(r.io.read(0x1F7, Width::Byte) == FAILED);
+    BOOST_TEST(r.io.read(0x1F4, Width::Byte) == 0x14u);
+    r.io.write(0x1F6, Width::Byte, 0xA0);
+    BOOST_TEST(r.io.read(0x1F4, Width::Byte) == 0x12u);
+    Rig fresh;
+    AtapiCdrom cd2{"SLAVE"};
+    fresh.ide.channel(0).attach(1, &cd2);
+    vsa::test::check_save_load_save(r.ide, fresh.ide);
+    fresh.io.write(0x1F6, Width::Byte, 0xB0);
+    BOOST_TEST(fresh.io.read(0x1F4, Width::Byte) == 0x14u);
 }
 
 BOOST_AUTO_TEST_CASE(save_load_and_bad_streams) {
