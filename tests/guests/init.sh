@@ -18,8 +18,8 @@
 # /lib/vsa-modules/order, mounts the CD (/dev/sr0, ata_piix + sr_mod +
 # isofs) and prints the SHA-256 of /vsa/payload.bin on it, the SHA-256 of
 # the first 4 MiB of the disk (/dev/sda through sd_mod), libata's lines
-# about the port and its devices, and the transfer mode each device was
-# set to (sysfs): `boot_test.py --cdrom-test` checks them.
+# about the port and its devices (and any error handling it did), and the
+# transfer mode each device was set to (sysfs): `boot_test.py --cdrom-test` checks them.
 /bin/busybox mkdir -p /proc /sys /dev /tmp /bin /sbin /usr/bin /usr/sbin
 /bin/busybox --install -s
 mount -t proc proc /proc
@@ -78,7 +78,7 @@ if [ $cdrom = 1 ]; then
         echo "VSA-CDROM mount failed"
     fi
     echo "VSA-DISK sha256 $(dd if=/dev/sda bs=65536 count=64 2>/dev/null | sha256sum | cut -d' ' -f1)"
-    dmesg | grep -E 'ata[0-9]+(\.[0-9]+)?: (PATA|ATAPI:|ATA-[0-9]+:|configured for)' |
+    dmesg | grep -E 'ata[0-9]+(\.[0-9]+)?: (PATA|ATAPI:|ATA-[0-9]+:|configured for|.*(exception|timeout|failed|limiting|error))' |
         sed 's/^\[[^]]*\] *//; s/^/VSA-IDE /'
     # libata's first probe is quiet about the mode it set ("configured
     # for" only after a reset): the transport class has it.
