@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 // AtaDisk: an ATA hard disk drive over a storage::BlockDevice, speaking the
-// PIO command set of ATA/ATAPI-6 (T13 1410D rev 3b). Section 8 gives the
-// commands, 8.15 the IDENTIFY DEVICE words, 9.5/9.6 the PIO protocols
-// (run by IdeChannel).
+// PIO and DMA command sets of ATA/ATAPI-6 (T13 1410D rev 3b). Section 8
+// gives the commands, 8.15 the IDENTIFY DEVICE words, 9.5/9.6/9.8 the PIO
+// and DMA protocols (run by IdeChannel and the controller's bus master).
 //
 // Commands: IDENTIFY DEVICE; READ/WRITE SECTORS (0x20/0x21, 0x30/0x31) and
 // their EXT forms (0x24, 0x34); READ/WRITE MULTIPLE (0xC4/0xC5) and EXT
@@ -24,10 +24,11 @@
 // is UNC, a failing host write or flush (or a read-only image) is ABRT;
 // the LBA registers then hold the failing sector's address.
 //
-// Data moves one DRQ block (1 sector, or the multiple count) at a time, so
-// a guest asking for 65536 sectors costs one 8 KiB buffer. I/O is
-// synchronous (the BlockDevice is). With the write cache disabled through
-// SET FEATURES, every write command flushes before it completes.
+// Data moves one DRQ block (1 sector, or the multiple count; 16 sectors by
+// DMA) at a time, so a guest asking for 65536 sectors costs one 8 KiB
+// buffer. I/O is synchronous (the BlockDevice is). With the write cache
+// disabled through SET FEATURES, every write command flushes before it
+// completes.
 //
 // The selected DMA mode is bookkeeping: any mode moves data at host speed,
 // and DMA commands work whichever mode (or none) was selected, as on

@@ -688,6 +688,80 @@ BOOST_AUTO_TEST_CASE(a_different_disk_or_drive_set_refuses_the_state) {
     BOOST_TEST(!loader2.ok());
 }
 
+// Streams written before DMA (ata-disk and ide-channel version 1, one
+// shared task file) still load: written here field by field as that code
+// wrote them.
+namespace {
+void write_v1_disk(StateVisitor& s, u64 sectors, u8 multiple) {
+    s.section("ata-disk", 1);
+    u8 heads = 16, spt = 63, op = 0, block = 1;
+    bool write_cache = false, ext = false, chs = false;
+    u64 lba = 0;
+    u32 remaining = 0;
+    s.field("sectors", sectors);
+    s.field("cur_heads", heads);
+    s.field("cur_sectors", spt);
+    s.field("multiple", multiple);
+    s.field("write_cache", write_cache);
+    s.field("op", op);
+    s.field("ext", ext);
+    s.field("chs", chs);
+    s.field("block_sectors", block);
+    s.field("lba", lba);
+    s.field("remaining", remaining);
+}
+} // namespace
+
+BOOST_AUTO_TEST_CASE(version_1_streams_load) {
+    MemoryBlockDevice disk(SMALL_DISK);
+    AtaDisk alone(disk, "V1");
+    auto s = StateVisitor::saver();
+    write_v1_disk(s, SMALL_DISK, 8);
+    auto l = StateVisitor::loader(s.bytes());
+    alone.visit_state(l);
+    BOOST_REQUIRE_MESSAGE(l.ok(), l.error());
+    BOOST_TEST(l.at_end());
+    BOOST_TEST(alone.multiple_count() == 8u);
+    BOOST_TEST(!alone.write_cache());
+    BOOST_TEST(alone.dma_mode() == AtaDisk::DEFAULT_DMA_MODE);
+
+    // A channel with the disk as master, its one register set showing
+    // LBA mid 0x34: both drives' copies get it.
+    Rig r;
+    auto c = StateVisitor::saver();
+    c.section("ide-channel", 1);
+    u8 zero = 0, mid = 0x34, status = READY, diag = 1;
+    bool no = false, yes = true;
+    u32 none = 0;
+    for (char const* name : {"feature", "hob_feature", "count", "hob_count", "lba_low", "hob_lba_low"})
+        c.field(name, zero);
+    c.field("lba_mid", mid);
+    for (char const* name : {"hob_lba_mid", "lba_high", "hob_lba_high", "device", "control"})
+        c.field(name, zero);
+    c.field("status", status);
+    c.field("error", diag);
+    c.field("irq_pending", no);
+    c.field("status", zero);
+    c.field("error", zero);
+    c.field("irq_pending", no);
+    c.field("active", zero);
+    c.field("transfer", zero);
+    c.field("buffer_len", none);
+    c.field("buffer_pos", none);
+    c.bytes_field("buffer", {});
+    c.field("drive_present", yes);
+    write_v1_disk(c, SMALL_DISK, 4);
+    c.field("drive_present", no);
+    auto lc = StateVisitor::loader(c.bytes());
+    r.ide.channel(0).visit_state(lc);
+    BOOST_REQUIRE_MESSAGE(lc.ok(), lc.error());
+    BOOST_TEST(lc.at_end());
+    BOOST_TEST(r.inb(LBA_MID) == 0x34);
+    BOOST_TEST(r.inb(STATUS) == READY);
+    BOOST_TEST(r.ata.multiple_count() == 4u);
+    BOOST_TEST(word(r.identify(), 63) == 0x0407);
+}
+
 BOOST_AUTO_TEST_CASE(random_register_loop_survives) {
     Rig r(HUGE_DISK);
     AtaDisk slave(r.disk, "SLAVE");
