@@ -26,6 +26,12 @@ constexpr u8 READ_VERIFY = 0x40;
 constexpr u8 READ_VERIFY_NORETRY = 0x41;
 constexpr u8 READ_VERIFY_EXT = 0x42;
 constexpr u8 INITIALIZE_DEVICE_PARAMETERS = 0x91;
+constexpr u8 READ_DMA_EXT = 0x25;
+constexpr u8 WRITE_DMA_EXT = 0x35;
+constexpr u8 READ_DMA = 0xC8;
+constexpr u8 READ_DMA_NORETRY = 0xC9;
+constexpr u8 WRITE_DMA = 0xCA;
+constexpr u8 WRITE_DMA_NORETRY = 0xCB;
 constexpr u8 READ_MULTIPLE = 0xC4;
 constexpr u8 WRITE_MULTIPLE = 0xC5;
 constexpr u8 SET_MULTIPLE_MODE = 0xC6;
@@ -62,6 +68,7 @@ void AtaDisk::reset() {
     m_cur_sectors = DEFAULT_SECTORS;
     m_multiple = 0;
     m_write_cache = true;
+    m_dma_mode = DEFAULT_DMA_MODE;
     soft_reset();
 }
 
@@ -70,6 +77,7 @@ void AtaDisk::soft_reset() {
     // "unless SET FEATURES 66h"), and ends any command.
     m_op = Op::None;
     m_remaining = 0;
+    m_dma = false;
 }
 
 unsigned AtaDisk::current_cylinders() const {
@@ -118,6 +126,7 @@ void AtaDisk::fail(IdeChannel& ch, u8 error, u64 lba) {
 void AtaDisk::execute(IdeChannel& ch, u8 command) {
     m_op = Op::None;
     m_remaining = 0;
+    m_dma = false;
     TaskFile& tf = ch.task_file();
     switch (command) {
     case cmd::IDENTIFY_DEVICE: {
@@ -144,6 +153,16 @@ void AtaDisk::execute(IdeChannel& ch, u8 command) {
         return start_transfer(ch, Op::Write, false, true);
     case cmd::WRITE_MULTIPLE_EXT:
         return start_transfer(ch, Op::Write, true, true);
+    case cmd::READ_DMA:
+    case cmd::READ_DMA_NORETRY:
+        return start_transfer(ch, Op::Read, false, false, true);
+    case cmd::READ_DMA_EXT:
+        return start_transfer(ch, Op::Read, true, false, true);
+    case cmd::WRITE_DMA:
+    case cmd::WRITE_DMA_NORETRY:
+        return start_transfer(ch, Op::Write, false, false, true);
+    case cmd::WRITE_DMA_EXT:
+        return start_transfer(ch, Op::Write, true, false, true);
     case cmd::READ_VERIFY:
     case cmd::READ_VERIFY_NORETRY:
         return verify(ch, false);
@@ -206,9 +225,10 @@ void AtaDisk::set_features(IdeChannel& ch) {
         m_chs = false;
         return flush(ch);
     case 0x03: // set transfer mode (count register)
-        // PIO default (0x00/0x01) or PIO mode 0..4 (0x08 | mode). No DMA.
-        if (tf.count <= 0x01 || (tf.count >= 0x08 && tf.count <= 0x0C)) return ch.complete();
-        return ch.fail(ata::ERROR_ABRT);
+        if (!ata::valid_transfer_mode(tf.count)) return ch.fail(ata::ERROR_ABRT);
+        // A DMA mode replaces the previous one; a PIO mode leaves it.
+        if (tf.count >= 0x20) m_dma_mode = tf.count;
+        return ch.complete();
     case 0x55: // disable read look-ahead
     case 0xAA: // enable read look-ahead
     case 0x66: // disable reverting to power-on defaults
@@ -249,7 +269,7 @@ bool AtaDisk::command_range(IdeChannel& ch, bool ext, u64& lba, u32& count) {
     return true;
 }
 
-void AtaDisk::start_transfer(IdeChannel& ch, Op op, bool ext, bool multiple) {
+void AtaDisk::start_transfer(IdeChannel& ch, Op op, bool ext, bool multiple, bool dma) {
     if (multiple && m_multiple == 0) return ch.fail(ata::ERROR_ABRT); // multiple mode off
     u64 lba = 0;
     u32 count = 0;
@@ -258,10 +278,19 @@ void AtaDisk::start_transfer(IdeChannel& ch, Op op, bool ext, bool multiple) {
     m_op = op;
     m_lba = lba;
     m_remaining = count;
-    m_block_sectors = multiple ? m_multiple : 1;
+    m_dma = dma;
+    // DMA moves whole channel buffers: the block size is invisible to the
+    // host, only the PRD table decides where the bytes go.
+    m_block_sectors = dma ? ata::MAX_BLOCK_SECTORS : multiple ? m_multiple : 1;
     if (op == Op::Read) return read_block(ch);
     // PIO data-out: the first block is requested without an interrupt.
-    ch.pio_out(std::min<u32>(m_block_sectors, m_remaining) * ata::SECTOR_SIZE, false);
+    request_write_block(ch, false);
+}
+
+void AtaDisk::request_write_block(IdeChannel& ch, bool irq) {
+    std::size_t bytes = std::size_t(std::min<u32>(m_block_sectors, m_remaining)) * ata::SECTOR_SIZE;
+    if (m_dma) return ch.dma_out(bytes);
+    ch.pio_out(bytes, irq);
 }
 
 void AtaDisk::read_block(IdeChannel& ch) {
@@ -270,16 +299,18 @@ void AtaDisk::read_block(IdeChannel& ch) {
     if (!m_backend.read(m_lba, std::as_writable_bytes(bytes))) return fail(ch, ata::ERROR_UNC, m_lba);
     m_lba += n;
     m_remaining -= n;
+    if (m_dma) return ch.dma_in(bytes);
     ch.pio_in(bytes);
 }
 
-void AtaDisk::pio_block_done(IdeChannel& ch, std::span<u8 const> block) {
+void AtaDisk::block_done(IdeChannel& ch, std::span<u8 const> block) {
     switch (m_op) {
     case Op::Read:
-        // After the last block of a PIO-in command there is no interrupt.
+        // After the last block of a PIO-in command there is no interrupt;
+        // a DMA command ends with one.
         if (m_remaining == 0) {
             m_op = Op::None;
-            return ch.complete(false);
+            return ch.complete(m_dma);
         }
         return read_block(ch);
     case Op::Write: {
@@ -288,8 +319,7 @@ void AtaDisk::pio_block_done(IdeChannel& ch, std::span<u8 const> block) {
         if (!m_backend.write(m_lba, std::as_bytes(block))) return fail(ch, ata::ERROR_ABRT, m_lba);
         m_lba += n;
         m_remaining -= n;
-        if (m_remaining > 0)
-            return ch.pio_out(std::min<u32>(m_block_sectors, m_remaining) * ata::SECTOR_SIZE, true);
+        if (m_remaining > 0) return request_write_block(ch, true);
         m_op = Op::None;
         // Write-through when the guest turned the cache off.
         if (!m_write_cache && !m_backend.flush()) return fail(ch, ata::ERROR_ABRT, m_lba - 1);
@@ -338,13 +368,13 @@ std::array<u8, ata::SECTOR_SIZE> AtaDisk::identify_block() const {
     // Word 48 is "reserved" in ATA-6 but ATA-1..5 drivers (Linux's pio32
     // check among them) read bit 0 as "32-bit PIO works": it does here.
     ata::put_identify_word(id, 48, 0x0001);
-    // Capabilities: LBA (bit 9), IORDY supported (bit 11) and can be
-    // disabled (bit 10). No DMA bit: DMA is not implemented yet.
-    ata::put_identify_word(id, 49, 0x0E00);
+    // Capabilities: DMA (bit 8), LBA (bit 9), IORDY supported (bit 11) and
+    // can be disabled (bit 10).
+    ata::put_identify_word(id, 49, 0x0F00);
     ata::put_identify_word(id, 50, 0x4000);
     ata::put_identify_word(id, 51, 0x0200); // PIO timing mode 2 (obsolete field)
-    // Words 54-58 and 64-70 are valid; word 88 (UDMA) is not.
-    ata::put_identify_word(id, 53, 0x0003);
+    // Words 54-58, 64-70 and 88 are valid.
+    ata::put_identify_word(id, 53, 0x0007);
     ata::put_identify_word(id, 54, static_cast<u16>(cur_cyl));
     ata::put_identify_word(id, 55, m_cur_heads);
     ata::put_identify_word(id, 56, m_cur_sectors);
@@ -354,6 +384,7 @@ std::array<u8, ata::SECTOR_SIZE> AtaDisk::identify_block() const {
     ata::put_identify_word(id, 59, m_multiple ? static_cast<u16>(0x0100 | m_multiple) : 0);
     ata::put_identify_word(id, 60, static_cast<u16>(lba28));
     ata::put_identify_word(id, 61, static_cast<u16>(lba28 >> 16));
+    ata::put_identify_dma_modes(id, m_dma_mode);
     ata::put_identify_word(id, 64, 0x0003); // PIO modes 3 and 4
     ata::put_identify_word(id, 67, 120);    // minimum PIO cycle without flow control (ns)
     ata::put_identify_word(id, 68, 120);    // with IORDY
@@ -366,6 +397,7 @@ std::array<u8, ata::SECTOR_SIZE> AtaDisk::identify_block() const {
     ata::put_identify_word(id, 85, static_cast<u16>(0x0008 | (m_write_cache ? 0x0020 : 0)));
     ata::put_identify_word(id, 86, 0x3400);
     ata::put_identify_word(id, 87, 0x4000);
+    ata::put_identify_cable(id);
     ata::put_identify_word(id, 100, static_cast<u16>(m_sectors));
     ata::put_identify_word(id, 101, static_cast<u16>(m_sectors >> 16));
     ata::put_identify_word(id, 102, static_cast<u16>(m_sectors >> 32));
@@ -375,7 +407,8 @@ std::array<u8, ata::SECTOR_SIZE> AtaDisk::identify_block() const {
 }
 
 void AtaDisk::visit_state(StateVisitor& v) {
-    v.section("ata-disk", 1);
+    v.section("ata-disk", 2);
+    u32 version = v.version();
     u64 sectors = m_sectors;
     v.field("sectors", sectors);
     v.field("cur_heads", m_cur_heads);
@@ -388,7 +421,17 @@ void AtaDisk::visit_state(StateVisitor& v) {
     v.field("block_sectors", m_block_sectors);
     v.field("lba", m_lba);
     v.field("remaining", m_remaining);
+    if (version >= 2) {
+        v.field("dma", m_dma);
+        v.field("dma_mode", m_dma_mode);
+    } else if (v.is_loading()) {
+        // Version 1 had no DMA: a PIO command, the power-on mode.
+        m_dma = false;
+        m_dma_mode = DEFAULT_DMA_MODE;
+    }
     if (!v.is_loading() || !v.ok()) return;
+    if (m_dma_mode != 0 && (m_dma_mode < 0x20 || !ata::valid_transfer_mode(m_dma_mode)))
+        return v.fail("ata-disk: bad DMA mode");
     if (sectors != m_sectors) return v.fail("ata-disk: the saved disk has another size");
     if (m_op > Op::Identify) return v.fail("ata-disk: bad operation");
     if (m_cur_heads < 1 || m_cur_heads > 16) return v.fail("ata-disk: bad head count");

@@ -111,6 +111,7 @@ void AtapiCdrom::reset() {
     // power-on or hard reset) and ends any command; the media stays.
     m_locked = false;
     m_sense = {};
+    m_dma_mode = DEFAULT_DMA_MODE;
     soft_reset();
 }
 
@@ -119,6 +120,7 @@ void AtapiCdrom::soft_reset() {
     m_reply.clear();
     m_length = m_position = 0;
     m_from_media = false;
+    m_dma = false;
 }
 
 bool AtapiCdrom::insert(std::unique_ptr<storage::BlockDevice> media, std::string path, bool force) {
@@ -167,9 +169,10 @@ void AtapiCdrom::execute(IdeChannel& ch, u8 command) {
     TaskFile& tf = ch.task_file();
     switch (command) {
     case ata_cmd::PACKET:
-        // Bit 0 asks for DMA, bit 1 for an overlapped command: neither is
-        // offered in IDENTIFY PACKET DEVICE.
-        if (tf.feature & 0x03) return ch.fail(ata::ERROR_ABRT);
+        // Bit 0 asks for DMA; bit 1, an overlapped command, is not offered
+        // in IDENTIFY PACKET DEVICE.
+        if (tf.feature & 0x02) return ch.fail(ata::ERROR_ABRT);
+        m_dma = tf.feature & 0x01;
         m_byte_limit = static_cast<u16>(tf.lba_mid | tf.lba_high << 8);
         m_phase = Phase::Packet;
         tf.count = ata::REASON_COD;
@@ -193,11 +196,13 @@ void AtapiCdrom::execute(IdeChannel& ch, u8 command) {
         tf.lba_high = static_cast<u8>(ata::PACKET_SIGNATURE >> 8);
         return ch.fail(ata::ERROR_ABRT);
     case ata_cmd::SET_FEATURES:
-        // Transfer mode: PIO default or PIO 0-4 (libata sets one); the
-        // cache and look-ahead switches mean nothing on a read-only drive.
+        // Transfer mode: PIO, multiword or Ultra DMA (libata sets a PIO
+        // and then a DMA mode); the cache and look-ahead switches mean
+        // nothing on a read-only drive.
         if (tf.feature == 0x03) {
-            if (tf.count <= 0x01 || (tf.count >= 0x08 && tf.count <= 0x0C)) return ch.complete();
-            return ch.fail(ata::ERROR_ABRT);
+            if (!ata::valid_transfer_mode(tf.count)) return ch.fail(ata::ERROR_ABRT);
+            if (tf.count >= 0x20) m_dma_mode = tf.count;
+            return ch.complete();
         }
         if (tf.feature == 0x02 || tf.feature == 0x82 || tf.feature == 0x55 || tf.feature == 0xAA ||
             tf.feature == 0x66 || tf.feature == 0xCC)
@@ -219,7 +224,7 @@ void AtapiCdrom::execute(IdeChannel& ch, u8 command) {
     }
 }
 
-void AtapiCdrom::pio_block_done(IdeChannel& ch, std::span<u8 const> block) {
+void AtapiCdrom::block_done(IdeChannel& ch, std::span<u8 const> block) {
     switch (m_phase) {
     case Phase::Identify:
         m_phase = Phase::None;
@@ -284,8 +289,9 @@ void AtapiCdrom::send_block(IdeChannel& ch) {
     u32 limit = m_byte_limit == 0 || m_byte_limit == 0xFFFF ? 0xFFFE : m_byte_limit;
     u64 n = std::min<u64>(left, BLOCK_BYTES);
     // More to come after this block: keep blocks even so the host's 16-bit
-    // reads stay aligned (ATA-6 9.7: an odd limit is rounded down).
-    if (left > limit) n = std::min<u64>(n, std::max<u32>(limit & ~1u, 2));
+    // reads stay aligned (ATA-6 9.7: an odd limit is rounded down). DMA
+    // has no byte count limit: the PRD table says where the bytes go.
+    if (left > limit && !m_dma) n = std::min<u64>(n, std::max<u32>(limit & ~1u, 2));
     std::span<u8 const> data;
     if (m_from_media) {
         if (!m_media) return check_condition(ch, NOT_READY, ASC_MEDIUM_NOT_PRESENT);
@@ -301,9 +307,10 @@ void AtapiCdrom::send_block(IdeChannel& ch) {
     }
     m_position += n;
     TaskFile& tf = ch.task_file();
+    tf.count = ata::REASON_IO;
+    if (m_dma) return ch.dma_in(data);
     tf.lba_mid = static_cast<u8>(n);
     tf.lba_high = static_cast<u8>(n >> 8);
-    tf.count = ata::REASON_IO;
     ch.pio_in(data);
 }
 
@@ -647,9 +654,10 @@ std::array<u8, ata::SECTOR_SIZE> AtapiCdrom::identify_block() const {
     ata::put_identify_string(id, 10, 10, m_serial);
     ata::put_identify_string(id, 23, 4, "1.0");
     ata::put_identify_string(id, 27, 20, "VSA Virtual CD/DVD");
-    // LBA (required of PACKET devices) and IORDY; no DMA.
-    ata::put_identify_word(id, 49, 0x0A00);
-    ata::put_identify_word(id, 53, 0x0002); // words 64-70 valid
+    // DMA (bit 8), LBA (required of PACKET devices) and IORDY.
+    ata::put_identify_word(id, 49, 0x0B00);
+    ata::put_identify_word(id, 53, 0x0006); // words 64-70 and 88 valid
+    ata::put_identify_dma_modes(id, m_dma_mode);
     ata::put_identify_word(id, 64, 0x0003); // PIO modes 3 and 4
     ata::put_identify_word(id, 67, 120);
     ata::put_identify_word(id, 68, 120);
@@ -660,6 +668,7 @@ std::array<u8, ata::SECTOR_SIZE> AtapiCdrom::identify_block() const {
     ata::put_identify_word(id, 84, 0x4000);
     ata::put_identify_word(id, 85, 0x0218);
     ata::put_identify_word(id, 87, 0x4000);
+    ata::put_identify_cable(id);
     ata::seal_identify(id);
     return id;
 }
@@ -667,7 +676,8 @@ std::array<u8, ata::SECTOR_SIZE> AtapiCdrom::identify_block() const {
 // ---- saved state -----------------------------------------------------------
 
 void AtapiCdrom::visit_state(StateVisitor& v) {
-    v.section("atapi-cdrom", 1);
+    v.section("atapi-cdrom", 2);
+    u32 const version = v.version();
     // The media is configuration the restoring machine must match.
     std::vector<u8> path(m_media_path.begin(), m_media_path.end());
     u64 sectors = media_sectors();
@@ -704,8 +714,17 @@ void AtapiCdrom::visit_state(StateVisitor& v) {
     v.field("read_lba", m_read_lba);
     v.field("length", m_length);
     v.field("position", m_position);
+    if (version >= 2) {
+        v.field("dma", m_dma);
+        v.field("dma_mode", m_dma_mode);
+    } else if (v.is_loading()) {
+        // Version 1 had no DMA: a PIO data phase, the power-on mode.
+        m_dma = false;
+        m_dma_mode = DEFAULT_DMA_MODE;
+    }
     if (!v.is_loading() || !v.ok()) return;
     bool bad = false;
+    if (m_dma_mode != 0 && (m_dma_mode < 0x20 || !ata::valid_transfer_mode(m_dma_mode))) bad = true;
     if (m_phase > Phase::DataIn) bad = true;
     if (m_phase == Phase::DataIn) {
         if (m_position > m_length || m_length == 0) bad = true;

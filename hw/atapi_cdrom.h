@@ -33,8 +33,17 @@
 // failing host read 03/11/00. The error register carries the sense key in
 // bits 7-4 with ABRT.
 //
-// Left out: bus-master DMA (IDENTIFY PACKET advertises none; a PACKET with
-// the DMA feature bit is aborted), overlapped/queued commands, audio
+// DMA (ATA-6 9.10, "PACKET DMA"): a PACKET command with Features bit 0
+// set sends its data phase, whatever the command (READ(10)/(12), or a
+// reply such as INQUIRY, which libata also moves by DMA when its length
+// is a multiple of 16), through the controller's bus master engine: the
+// byte count limit does not apply and the whole phase is one transfer,
+// ended by the status-phase interrupt. The packet itself always comes by
+// PIO. IDENTIFY PACKET DEVICE advertises multiword DMA 0-2 and Ultra DMA
+// 0-5; SET FEATURES records the selected mode (words 63/88); any mode
+// moves data at host speed.
+//
+// Left out: DMADIR (Features bit 2, for bridges), overlapped/queued commands, audio
 // (PLAY AUDIO, READ SUB-CHANNEL, READ CD, CD-DA tracks), DVD structures and
 // CSS (READ DVD STRUCTURE, REPORT KEY), writing, MODE SELECT, a power-on
 // UNIT ATTENTION (06/29: a drive with media at power-on is simply ready),
@@ -72,7 +81,7 @@ public:
     // ATA-6 9.12: a PACKET device shows status 00h after a reset.
     u8 status_after_reset() const override { return 0; }
     void execute(IdeChannel& channel, u8 command) override;
-    void pio_block_done(IdeChannel& channel, std::span<u8 const> block) override;
+    void block_done(IdeChannel& channel, std::span<u8 const> block) override;
     // The media path and size are saved; a restore needs the same media in
     // the drive (or both empty), like a disk's size.
     void visit_state(StateVisitor& v) override;
@@ -93,6 +102,8 @@ public:
     bool tray_open() const { return m_tray_open; }
     bool unit_attention() const { return m_unit_attention; }
     Sense sense() const { return m_sense; }
+    u8 dma_mode() const { return m_dma_mode; }
+    static constexpr u8 DEFAULT_DMA_MODE = 0x22; // multiword DMA 2
 
     std::array<u8, ata::SECTOR_SIZE> identify_block() const;
 
@@ -122,6 +133,7 @@ private:
     std::string m_serial;
     std::unique_ptr<storage::BlockDevice> m_media;
     std::string m_media_path;
+    u8 m_dma_mode{DEFAULT_DMA_MODE};
     bool m_tray_open{false};
     bool m_locked{false};
     bool m_unit_attention{false};
@@ -134,6 +146,7 @@ private:
     Phase m_phase{Phase::None};
     std::array<u8, 12> m_packet{};
     u16 m_byte_limit{0};
+    bool m_dma{false}; // the data phase goes through the bus master
     bool m_from_media{false};
     std::vector<u8> m_reply; // a data phase not read from the media
     u64 m_read_lba{0};

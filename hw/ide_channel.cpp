@@ -59,17 +59,20 @@ void IdeChannel::software_reset() {
     m_transfer = Transfer::None;
     m_buffer_len = 0;
     m_buffer_pos = 0;
-    u16 signature = 0;
-    // The latches are shared: show device 0's signature, or device 1's
-    // when it is alone on the cable.
-    for (int slot = 1; slot >= 0; --slot)
-        if (present(static_cast<unsigned>(slot))) signature = m_drives[slot]->signature();
-    m_tf.count = m_tf.hob_count = 1;
-    m_tf.lba_low = m_tf.hob_lba_low = 1;
-    m_tf.lba_mid = m_tf.hob_lba_mid = static_cast<u8>(signature);
-    m_tf.lba_high = m_tf.hob_lba_high = static_cast<u8>(signature >> 8);
-    // Device register 00h selects device 0, unless only device 1 exists.
-    m_tf.device = present(0) || !present(1) ? 0 : ata::DEVICE_DEV;
+    // Each drive puts its own signature into its own registers; an absent
+    // slot's copy shows the other drive's (what a lone device 1 answers
+    // for, and all that a read with device 0 absent can see).
+    for (unsigned slot = 0; slot < 2; ++slot) {
+        unsigned source = present(slot) ? slot : 1 - slot;
+        u16 signature = present(source) ? m_drives[source]->signature() : 0;
+        TaskFile& tf = m_tf[slot];
+        tf.count = tf.hob_count = 1;
+        tf.lba_low = tf.hob_lba_low = 1;
+        tf.lba_mid = tf.hob_lba_mid = static_cast<u8>(signature);
+        tf.lba_high = tf.hob_lba_high = static_cast<u8>(signature >> 8);
+        // Device register 00h selects device 0, unless only device 1 exists.
+        tf.device = present(0) || !present(1) ? 0 : ata::DEVICE_DEV;
+    }
     for (unsigned slot = 0; slot < 2; ++slot) {
         m_status[slot] = present(slot) ? m_drives[slot]->status_after_reset() : 0;
         m_error[slot] = present(slot) ? DIAGNOSTIC_PASSED : 0;
@@ -115,25 +118,26 @@ u32 IdeChannel::read(unsigned reg, Width width) {
     unsigned sel = selected();
     // Device 0 answers for an absent device 1, except for the status.
     unsigned responder = present(sel) ? sel : 0;
+    TaskFile const& tf = m_tf[responder];
     u32 value = 0;
     switch (reg) {
     case ata::REG_ERROR:
         value = m_error[responder]; // no FIFO: the same with HOB set
         break;
     case ata::REG_COUNT:
-        value = hob ? m_tf.hob_count : m_tf.count;
+        value = hob ? tf.hob_count : tf.count;
         break;
     case ata::REG_LBA_LOW:
-        value = hob ? m_tf.hob_lba_low : m_tf.lba_low;
+        value = hob ? tf.hob_lba_low : tf.lba_low;
         break;
     case ata::REG_LBA_MID:
-        value = hob ? m_tf.hob_lba_mid : m_tf.lba_mid;
+        value = hob ? tf.hob_lba_mid : tf.lba_mid;
         break;
     case ata::REG_LBA_HIGH:
-        value = hob ? m_tf.hob_lba_high : m_tf.lba_high;
+        value = hob ? tf.hob_lba_high : tf.lba_high;
         break;
     case ata::REG_DEVICE:
-        value = m_tf.device;
+        value = tf.device;
         break;
     case ata::REG_STATUS:
         if (!present(sel)) return 0;
@@ -189,24 +193,33 @@ void IdeChannel::write(unsigned reg, Width width, u32 value) {
         previous = current;
         current = byte;
     };
+    // Both drives on the cable latch every command block write.
+    for (TaskFile& tf : m_tf) {
+        switch (reg) {
+        case ata::REG_ERROR:
+            push(tf.feature, tf.hob_feature);
+            break;
+        case ata::REG_COUNT:
+            push(tf.count, tf.hob_count);
+            break;
+        case ata::REG_LBA_LOW:
+            push(tf.lba_low, tf.hob_lba_low);
+            break;
+        case ata::REG_LBA_MID:
+            push(tf.lba_mid, tf.hob_lba_mid);
+            break;
+        case ata::REG_LBA_HIGH:
+            push(tf.lba_high, tf.hob_lba_high);
+            break;
+        case ata::REG_DEVICE:
+            tf.device = byte;
+            break;
+        default:
+            break;
+        }
+    }
     switch (reg) {
-    case ata::REG_ERROR:
-        push(m_tf.feature, m_tf.hob_feature);
-        break;
-    case ata::REG_COUNT:
-        push(m_tf.count, m_tf.hob_count);
-        break;
-    case ata::REG_LBA_LOW:
-        push(m_tf.lba_low, m_tf.hob_lba_low);
-        break;
-    case ata::REG_LBA_MID:
-        push(m_tf.lba_mid, m_tf.hob_lba_mid);
-        break;
-    case ata::REG_LBA_HIGH:
-        push(m_tf.lba_high, m_tf.hob_lba_high);
-        break;
     case ata::REG_DEVICE:
-        m_tf.device = byte;
         update_irq();
         break;
     case ata::REG_STATUS:
@@ -303,8 +316,15 @@ void IdeChannel::block_finished() {
     std::copy_n(m_buffer.begin(), length, m_done.begin());
     m_buffer_len = 0;
     m_status[slot] = ata::STATUS_BSY;
-    if (present(slot)) m_drives[slot]->pio_block_done(*this, std::span<u8 const>(m_done.data(), length));
+    if (present(slot)) m_drives[slot]->block_done(*this, std::span<u8 const>(m_done.data(), length));
     if (m_status[slot] & ata::STATUS_BSY) fail(ata::ERROR_ABRT);
+}
+
+void IdeChannel::start_block(std::size_t n, Transfer kind) {
+    m_buffer_len = static_cast<u32>(n);
+    m_buffer_pos = 0;
+    m_transfer = kind;
+    m_status[m_active] = ata::STATUS_DRDY | ata::STATUS_DSC | ata::STATUS_DRQ;
 }
 
 void IdeChannel::pio_in(std::span<u8 const> data) {
@@ -313,10 +333,7 @@ void IdeChannel::pio_in(std::span<u8 const> data) {
     std::copy_n(data.begin(), n, m_buffer.begin());
     // The port moves 16 bits: an odd block (an ATAPI reply) ends in a pad.
     if (n % 2) m_buffer[n++] = 0;
-    m_buffer_len = static_cast<u32>(n);
-    m_buffer_pos = 0;
-    m_transfer = Transfer::In;
-    m_status[m_active] = ata::STATUS_DRDY | ata::STATUS_DSC | ata::STATUS_DRQ;
+    start_block(n, Transfer::In);
     set_irq(m_active, true);
 }
 
@@ -324,11 +341,42 @@ void IdeChannel::pio_out(std::size_t bytes, bool irq) {
     std::size_t n = std::min(bytes, MAX_BUFFER) & ~std::size_t(1);
     if (n == 0) return complete();
     std::fill_n(m_buffer.begin(), n, u8(0));
-    m_buffer_len = static_cast<u32>(n);
-    m_buffer_pos = 0;
-    m_transfer = Transfer::Out;
-    m_status[m_active] = ata::STATUS_DRDY | ata::STATUS_DSC | ata::STATUS_DRQ;
+    start_block(n, Transfer::Out);
     if (irq) set_irq(m_active, true);
+}
+
+void IdeChannel::dma_in(std::span<u8 const> data) {
+    std::size_t n = std::min(data.size(), MAX_BUFFER);
+    if (n == 0) return complete();
+    std::copy_n(data.begin(), n, m_buffer.begin());
+    // DMA moves words too (a PRD byte count has bit 0 clear).
+    if (n % 2) m_buffer[n++] = 0;
+    start_block(n, Transfer::DmaIn);
+}
+
+void IdeChannel::dma_out(std::size_t bytes) {
+    std::size_t n = std::min(bytes, MAX_BUFFER) & ~std::size_t(1);
+    if (n == 0) return complete();
+    std::fill_n(m_buffer.begin(), n, u8(0));
+    start_block(n, Transfer::DmaOut);
+}
+
+std::span<u8> IdeChannel::dma_window() {
+    if (!dma_pending()) return {};
+    return std::span<u8>(m_buffer.data() + m_buffer_pos, m_buffer_len - m_buffer_pos);
+}
+
+void IdeChannel::dma_advance(std::size_t bytes) {
+    if (!dma_pending()) return;
+    m_buffer_pos += static_cast<u32>(std::min<std::size_t>(bytes, m_buffer_len - m_buffer_pos));
+    if (m_buffer_pos >= m_buffer_len) block_finished();
+}
+
+void IdeChannel::dma_abort(u8 error) {
+    if (!dma_pending()) return;
+    unsigned slot = m_active;
+    if (present(slot)) m_drives[slot]->soft_reset();
+    fail(error);
 }
 
 void IdeChannel::complete(bool irq) {
@@ -354,27 +402,35 @@ void IdeChannel::device_reset_done() {
     m_buffer_pos = 0;
     unsigned slot = m_active;
     u16 signature = present(slot) ? m_drives[slot]->signature() : 0;
-    m_tf.count = 1;
-    m_tf.lba_low = 1;
-    m_tf.lba_mid = static_cast<u8>(signature);
-    m_tf.lba_high = static_cast<u8>(signature >> 8);
+    TaskFile& tf = m_tf[slot];
+    tf.count = 1;
+    tf.lba_low = 1;
+    tf.lba_mid = static_cast<u8>(signature);
+    tf.lba_high = static_cast<u8>(signature >> 8);
     m_status[slot] = present(slot) ? m_drives[slot]->status_after_reset() : 0;
     m_error[slot] = DIAGNOSTIC_PASSED;
 }
 
 void IdeChannel::visit_state(StateVisitor& v) {
-    v.section("ide-channel", 1);
-    v.field("feature", m_tf.feature);
-    v.field("hob_feature", m_tf.hob_feature);
-    v.field("count", m_tf.count);
-    v.field("hob_count", m_tf.hob_count);
-    v.field("lba_low", m_tf.lba_low);
-    v.field("hob_lba_low", m_tf.hob_lba_low);
-    v.field("lba_mid", m_tf.lba_mid);
-    v.field("hob_lba_mid", m_tf.hob_lba_mid);
-    v.field("lba_high", m_tf.lba_high);
-    v.field("hob_lba_high", m_tf.hob_lba_high);
-    v.field("device", m_tf.device);
+    v.section("ide-channel", 2);
+    u32 const version = v.version();
+    // Version 1 kept one set of registers for both drives: it loads into
+    // both copies.
+    for (unsigned slot = 0; slot < (version >= 2 ? 2u : 1u); ++slot) {
+        TaskFile& tf = m_tf[slot];
+        v.field("feature", tf.feature);
+        v.field("hob_feature", tf.hob_feature);
+        v.field("count", tf.count);
+        v.field("hob_count", tf.hob_count);
+        v.field("lba_low", tf.lba_low);
+        v.field("hob_lba_low", tf.hob_lba_low);
+        v.field("lba_mid", tf.lba_mid);
+        v.field("hob_lba_mid", tf.hob_lba_mid);
+        v.field("lba_high", tf.lba_high);
+        v.field("hob_lba_high", tf.hob_lba_high);
+        v.field("device", tf.device);
+    }
+    if (version < 2 && v.is_loading()) m_tf[1] = m_tf[0];
     v.field("control", m_control);
     for (unsigned slot = 0; slot < 2; ++slot) {
         v.field("status", m_status[slot]);
@@ -386,7 +442,8 @@ void IdeChannel::visit_state(StateVisitor& v) {
     v.field("buffer_len", m_buffer_len);
     v.field("buffer_pos", m_buffer_pos);
     if (v.is_loading() && v.ok()) {
-        bool transferring = m_transfer == Transfer::In || m_transfer == Transfer::Out;
+        bool transferring = m_transfer == Transfer::In || m_transfer == Transfer::Out ||
+                            m_transfer == Transfer::DmaIn || m_transfer == Transfer::DmaOut;
         if (m_active > 1)
             v.fail("ide-channel: bad active drive");
         else if (m_transfer != Transfer::None && !transferring)
@@ -434,6 +491,26 @@ void put_identify_string(IdentifyData& id, unsigned first_word, unsigned words, 
 void put_identify_word(IdentifyData& id, unsigned word, u16 value) {
     id[word * 2] = static_cast<u8>(value);
     id[word * 2 + 1] = static_cast<u8>(value >> 8);
+}
+
+bool valid_transfer_mode(u8 mode) {
+    return mode <= 0x01 || (mode >= 0x08 && mode <= 0x0C) || (mode >= 0x20 && mode <= 0x22) ||
+           (mode >= 0x40 && mode <= 0x45);
+}
+
+void put_identify_dma_modes(IdentifyData& id, u8 selected) {
+    u16 mwdma = 0x0007;
+    u16 udma = 0x003F;
+    if (selected >= 0x20 && selected <= 0x22) mwdma |= static_cast<u16>(0x100 << (selected & 7));
+    if (selected >= 0x40 && selected <= 0x45) udma |= static_cast<u16>(0x100 << (selected & 7));
+    put_identify_word(id, 63, mwdma);
+    put_identify_word(id, 88, udma);
+}
+
+void put_identify_cable(IdentifyData& id) {
+    // Bit 14 set, bit 15 clear: the word is valid; bit 13 CBLID; bits 3,
+    // 1, 0: device 0 passed diagnostics, jumper-selected.
+    put_identify_word(id, 93, 0x600B);
 }
 
 void seal_identify(IdentifyData& id) {

@@ -17,10 +17,14 @@
 // driver polling for !BSY sees the next state at once.
 //
 // Register model: a write to a command block register reaches both drives
-// on a real cable, so the channel keeps one set of task-file latches
-// (with the 48-bit "previous content" FIFO, read back when device control
-// HOB is set; any command block write clears HOB). Status, error and the
-// interrupt request are per drive. With device 1 selected and absent,
+// on a real cable, and each drive keeps its own copy (with the 48-bit
+// "previous content" FIFO, read back when device control HOB is set; any
+// command block write clears HOB): the channel writes both copies, a
+// drive's results and its reset signature go into its own, and reads show
+// the selected drive's. libata's probe depends on this: after SRST it
+// selects each device and classifies it by its own signature (an ATAPI
+// slave behind an ATA master). Status, error and the interrupt request
+// are per drive too. With device 1 selected and absent,
 // device 0 answers the register reads but status reads 0 (ATA-6 7.1:
 // "device 0 shall respond ... Status register 00h"); with no drive at all
 // every register reads 0 so a BIOS sees its 0x55/0xAA probe fail.
@@ -33,10 +37,21 @@
 // 16-bit port). DEVICE RESET is accepted by a PACKET device even in the
 // middle of a transfer (ATA-6 8.10: it is how a host unwedges one).
 //
-// Deliberate simplifications: the task-file latches are shared, so after
-// a command the other drive's LBA/count registers show the same result
-// values (both drives saw every write anyway); DMA is not implemented
-// (the PIIX3 bus master engine comes in a later issue).
+// DMA (ATA-6 9.8 "DMA data-in/data-out", 9.10 "PACKET DMA"): a drive
+// offers a block with dma_in(block) / dma_out(bytes) instead of pio_in /
+// pio_out. The channel then shows DRQ but raises no interrupt and the data
+// port moves nothing; the bus master engine of the controller (Piix3Ide)
+// drains or fills the block through dma_window()/dma_advance(), and the
+// drive is told the block is done exactly as after PIO (block_done), so
+// it offers the next block or ends the command, with an interrupt (a DMA
+// command always ends with one). If the engine cannot move the data (a bad
+// PRD, bus mastering off) the controller calls dma_abort(): the command
+// fails with ABRT. A DMA block waits in the channel as long as the engine
+// is not started (Linux issues the command first, then sets START), and
+// is saved with the channel like a PIO block.
+//
+// Deliberate simplification: the drive's DEV bit is taken from device 0's
+// copy of the device register (only the host writes that bit, into both).
 #pragma once
 
 #include "hypervisor/base/types.h"
@@ -94,6 +109,16 @@ using IdentifyData = std::array<u8, SECTOR_SIZE>;
 // space padded (ATA-6 8.15.x "ATA string convention").
 void put_identify_string(IdentifyData& id, unsigned first_word, unsigned words, std::string_view text);
 void put_identify_word(IdentifyData& id, unsigned word, u16 value);
+// SET FEATURES 03h (set transfer mode) values a drive accepts: PIO default
+// (00h/01h), PIO 0-4 (08h-0Ch), multiword DMA 0-2 (20h-22h), Ultra DMA
+// 0-5 (40h-45h) (ATA-6 8.46.11).
+bool valid_transfer_mode(u8 mode);
+// Words 63 (multiword DMA) and 88 (Ultra DMA): every mode supported, the
+// one `selected` (a transfer mode value, 0 = none) marked in the high byte.
+void put_identify_dma_modes(IdentifyData& id, u8 selected);
+// Word 93: an 80-conductor cable detected, device 0 passed its diagnostic
+// (libata reads bit 13 before using Ultra DMA above mode 2).
+void put_identify_cable(IdentifyData& id);
 // The integrity word last: signature A5h, then the byte that makes the
 // sum of all 512 bytes zero (ATA-6 8.15.61).
 void seal_identify(IdentifyData& id);
@@ -141,11 +166,11 @@ public:
     virtual u8 status_after_reset() const = 0;
     // The host wrote the command register with this drive selected.
     virtual void execute(IdeChannel& channel, u8 command) = 0;
-    // The host has drained (PIO in) or filled (PIO out) the block the
-    // drive set up; the drive continues or completes the command. `block`
-    // (the host's data for PIO out) is valid until the drive calls back
-    // into the channel.
-    virtual void pio_block_done(IdeChannel& channel, std::span<u8 const> block) = 0;
+    // The host has drained (PIO or DMA in) or filled (PIO or DMA out) the
+    // block the drive set up; the drive continues or completes the
+    // command. `block` (the host's data for an out transfer) is valid
+    // until the drive calls back into the channel.
+    virtual void block_done(IdeChannel& channel, std::span<u8 const> block) = 0;
     virtual void visit_state(StateVisitor& v) = 0;
 };
 
@@ -170,7 +195,7 @@ public:
     u64 ignored_accesses() const { return m_ignored; }
 
     // What drives use while they execute. `slot` is the active drive.
-    TaskFile& task_file() { return m_tf; }
+    TaskFile& task_file() { return m_tf[m_active]; }
     unsigned active_slot() const { return m_active; }
     u8 status(unsigned slot) const { return m_status[slot & 1]; }
     // Data for the host: copies `data` (at most the block buffer; an odd
@@ -179,6 +204,10 @@ public:
     // Room for `bytes` from the host: sets DRQ; INTRQ only if `irq` (the
     // first block of a PIO-out command is not announced by an interrupt).
     void pio_out(std::size_t bytes, bool irq);
+    // The same for a DMA transfer: DRQ, no interrupt; the bus master
+    // engine moves the block (dma_window/dma_advance).
+    void dma_in(std::span<u8 const> data);
+    void dma_out(std::size_t bytes);
     // The command ended well; INTRQ unless `irq` is false (the end of a
     // PIO-in command, whose last block was its last interrupt).
     void complete(bool irq = true);
@@ -188,12 +217,26 @@ public:
     // after-reset status, no interrupt (ATA-6 9.4).
     void device_reset_done();
 
+    // The bus master engine's side. dma_pending(): a DMA block is waiting;
+    // dma_to_memory(): it goes to the host (a read). dma_window() is what
+    // is left of it (host data for a read, room for a write);
+    // dma_advance(n) consumes n bytes of it, and at its end hands the
+    // block to the drive, which may offer the next one at once.
+    bool dma_pending() const { return m_transfer == Transfer::DmaIn || m_transfer == Transfer::DmaOut; }
+    bool dma_to_memory() const { return m_transfer == Transfer::DmaIn; }
+    std::span<u8> dma_window();
+    void dma_advance(std::size_t bytes);
+    // The engine gave up (bad PRD, host bus error): the drive drops the
+    // command, which fails with `error` and an interrupt.
+    void dma_abort(u8 error);
+
     void visit_state(StateVisitor& v);
     void post_load();
 
 private:
-    enum class Transfer : u8 { None, In, Out };
-    unsigned selected() const { return (m_tf.device & ata::DEVICE_DEV) ? 1 : 0; }
+    enum class Transfer : u8 { None, In, Out, DmaIn, DmaOut };
+    void start_block(std::size_t n, Transfer kind);
+    unsigned selected() const { return (m_tf[0].device & ata::DEVICE_DEV) ? 1 : 0; }
     bool present(unsigned slot) const { return m_drives[slot] != nullptr; }
     u16 read_data16();
     void write_data16(u16 value);
@@ -205,7 +248,7 @@ private:
 
     IrqLine& m_irq;
     IdeDrive* m_drives[2]{nullptr, nullptr};
-    TaskFile m_tf;
+    std::array<TaskFile, 2> m_tf{}; // per drive
     u8 m_control{0};
     u8 m_status[2]{0, 0};
     u8 m_error[2]{0, 0};

@@ -371,7 +371,7 @@ Result<void, std::string> PcMachine::Impl::build() {
     pci->attach(1, 0, *isa_bridge);
     isa_bridge->map_ports(io);
     pci->set_reset_control(isa_bridge.get());
-    ide = std::make_unique<Piix3Ide>(pic->input(14), pic->input(15));
+    ide = std::make_unique<Piix3Ide>(pic->input(14), pic->input(15), *memory);
     pci->attach(1, 1, *ide);
     ide->map_ports(io);
     // ACPI: SeaBIOS builds its tables only when it finds this function.

@@ -41,6 +41,18 @@ with --save-state FILE --save-after SECONDS and must exit 6 (state saved),
 then a second vsa-vm --restore-state FILE on the same disk finishes the
 boot; the checks run on the two serial logs joined. The .vsv size and the
 save and restore times are printed as a "TIMING save_restore" line.
+--cdrom-test (with --quick) expects the linux-cdrom.img variant (vsa.cdrom):
+the test makes an ISO 9660 image (xorriso, Debian package xorriso) holding
+/vsa/payload.bin (1.5 MiB of fixed pseudo-random bytes) and attaches it as
+the primary slave CD drive (vsa-vm --cdrom, QEMU media=cdrom index=1). The
+guest loads ata_piix, sr_mod, isofs and sd_mod and prints the payload's
+SHA-256 (read through the PIIX bus master DMA), the SHA-256 of the disk's
+first 4 MiB, and libata's port and device lines; checked here: both
+digests, a PATA port with bus master DMA, no libata error handling, the
+ATAPI device (ata1.01)
+advertising UDMA/100, and both devices set to a DMA mode (sysfs xfer_mode:
+XFER_MW_DMA_2 on a PIIX3, as Linux's ata_piix gives the 82371SB multiword
+DMA only).
 --qemu-deviations (default with --qemu) blanks, in both outputs before
 comparing, what QEMU 7.2 is known to get wrong while real CPUs (and so the
 native oracle, which vsa-vm is held to) agree on it:
@@ -103,6 +115,7 @@ class Emulator:
         self.serial_path = os.path.join(workdir, "serial.txt")
         self.stdout_path = os.path.join(workdir, "stdout.txt")
         self.proc = None
+        self.cdrom = None  # an ISO for the primary slave CD drive (--cdrom-test)
 
     def command(self, image, timeout):
         raise NotImplementedError
@@ -137,8 +150,9 @@ class VsaVm(Emulator):
 
     def command(self, image, timeout):
         screen = ["--screen-dump", self.screen_path] if self.screen_path else []
+        cdrom = ["--cdrom", self.cdrom] if self.cdrom else []
         return [self.binary, "--memory", "256M", "--disk", image, "--readonly", "--serial", "stdio",
-                "--timeout", str(int(timeout))] + screen + self.extra
+                "--timeout", str(int(timeout))] + cdrom + screen + self.extra
 
 
 class VsaVmStage(VsaVm):
@@ -165,8 +179,9 @@ class Qemu(Emulator):
         # With a QMP socket (--console vga) QEMU stays up after the power
         # off, so the screen can still be read; ScreenWatch then quits it.
         qmp = ["-qmp", f"unix:{self.qmp_path},server=on,wait=off", "-no-shutdown"] if self.qmp_path else []
+        cdrom = ["-drive", f"file={self.cdrom},format=raw,media=cdrom,index=1,readonly=on"] if self.cdrom else []
         return [self.binary, "-M", "pc", "-cpu", self.cpu, "-m", "256", "-nographic", "-drive",
-                f"file={image},format=raw,snapshot=on", "-no-reboot"] + qmp
+                f"file={image},format=raw,snapshot=on,index=0", "-no-reboot"] + cdrom + qmp
 
 
 class Bochs(Emulator):
@@ -582,6 +597,66 @@ def check_screens(checks, watch, want, screen_log):
                   "shown again by /init from dmesg" if seen else "on no dumped screen"))
 
 
+CDROM_PAYLOAD_BYTES = 3 * 512 * 1024
+
+
+def cdrom_payload():
+    """1.5 MiB of fixed pseudo-random bytes (a SHA-256 chain)."""
+    out = bytearray()
+    block = b"vsa-cdrom-payload"
+    while len(out) < CDROM_PAYLOAD_BYTES:
+        block = hashlib.sha256(block).digest()
+        out += block
+    return bytes(out[:CDROM_PAYLOAD_BYTES])
+
+
+def make_cdrom_iso(workdir):
+    """An ISO 9660 image with /vsa/payload.bin; returns (path, payload sha256)."""
+    tree = os.path.join(workdir, "iso-tree")
+    os.makedirs(os.path.join(tree, "vsa"))
+    payload = cdrom_payload()
+    with open(os.path.join(tree, "vsa", "payload.bin"), "wb") as f:
+        f.write(payload)
+    iso = os.path.join(workdir, "cdrom.iso")
+    subprocess.run(["xorriso", "-as", "mkisofs", "-quiet", "-V", "VSA_CDROM", "-o", iso, tree],
+                   check=True, stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
+    return iso, hashlib.sha256(payload).hexdigest()
+
+
+def check_cdrom(checks, lines, image, payload_sha):
+    """The VSA-CDROM / VSA-DISK / VSA-IDE lines of a vsa.cdrom guest."""
+    def value(prefix):
+        found = [ln[len(prefix):].strip() for ln in lines if ln.startswith(prefix)]
+        return found[0] if found else None
+    got = value("VSA-CDROM sha256 ")
+    checks.check(got == payload_sha, "cdrom file", f"sha256 {got}" + ("" if got == payload_sha else
+                                                                     f" != expected {payload_sha}"))
+    with open(image, "rb") as f:
+        disk_sha = hashlib.sha256(f.read(4 * 1024 * 1024)).hexdigest()
+    got = value("VSA-DISK sha256 ")
+    checks.check(got == disk_sha, "disk read", f"sha256 {got}" + ("" if got == disk_sha else
+                                                                 f" != expected {disk_sha}"))
+    ide = [ln[len("VSA-IDE "):] for ln in lines if ln.startswith("VSA-IDE ")]
+    port = [ln for ln in ide if re.search(r"ata\d+: PATA max \S*DMA\S* .*bmdma 0x[0-9a-f]*[1-9a-f]", ln)]
+    checks.check(bool(port), "ide port", port[0] if port else f"no PATA port with bus master DMA in {ide}")
+    # The ISO is the primary slave (QEMU also has an empty drive on the
+    # secondary master).
+    atapi = [ln for ln in ide if ln.startswith("ata1.01: ATAPI: ")]
+    checks.check(bool(atapi) and atapi[0].endswith("max UDMA/100"), "atapi identify",
+                 atapi[0] if atapi else f"no ATAPI device ata1.01 in {ide}")
+    disk = [ln for ln in ide if re.match(r"ata1\.00: ATA-\d+: ", ln)]
+    checks.check(bool(disk), "disk identify", disk[0] if disk else f"no ATA disk ata1.00 in {ide}")
+    # Error handling (a DMA timeout, a bus error, a fallback to PIO) would
+    # still end with the right data: catch it here.
+    trouble = [ln for ln in ide if re.search(r"exception|timeout|failed|limiting|error", ln)]
+    checks.check(not trouble, "no libata errors", "none" if not trouble else "; ".join(trouble[:6]))
+    # libata's transport class names the mode: XFER_MW_DMA_n or XFER_UDMA_n.
+    for name, dev in (("atapi dma mode", "dev1.1"), ("disk dma mode", "dev1.0")):
+        mode = [ln for ln in ide if ln.startswith(dev + " xfer_mode ")]
+        dma = bool(mode) and re.search(r"xfer_mode XFER_(MW_DMA|UDMA)_\d", mode[0]) is not None
+        checks.check(dma, name, mode[0] if mode else f"no xfer_mode line for {dev} in {ide}")
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--image", required=True, help="linux.img (or linux-quick.img with --quick)")
@@ -607,6 +682,9 @@ def main():
     ap.add_argument("--screen-interval", type=float, default=0.5,
                     help="host seconds between text screen dumps while the guest runs (--console vga)")
     ap.add_argument("--screen-log", help="write every distinct dumped text screen here (--console vga)")
+    ap.add_argument("--cdrom-test", action="store_true",
+                    help="the linux-cdrom.img variant (with --quick): attach a generated ISO, check the guest "
+                         "read it (and the disk) through ata_piix with DMA")
     ap.add_argument("--save-restore", type=float, metavar="SECONDS",
                     help="vsa-vm only: save the state after SECONDS and stop, restore it in a second "
                          "vsa-vm, check the joined serial logs")
@@ -625,6 +703,13 @@ def main():
         return 2
     if args.console == "vga" and (args.bochs or not args.quick):
         print("boot_test: --console vga needs --quick (linux-vga.img) and vsa-vm or --qemu", file=sys.stderr)
+        return 2
+    if args.cdrom_test and (args.bochs or not args.quick or args.console != "serial"):
+        print("boot_test: --cdrom-test needs --quick (linux-cdrom.img), the serial console, vsa-vm or --qemu",
+              file=sys.stderr)
+        return 2
+    if args.cdrom_test and not shutil.which("xorriso"):
+        print("boot_test: --cdrom-test needs xorriso (Debian package xorriso)", file=sys.stderr)
         return 2
     ignore_de = args.qemu if args.qemu_deviations is None else args.qemu_deviations
     image = os.path.abspath(args.image)
@@ -650,6 +735,10 @@ def main():
             vga = args.console == "vga"
             emu = VsaVm(workdir, os.path.abspath(binary), args.vsa_vm_arg,
                         os.path.join(workdir, "screen.txt") if vga else None)
+
+        payload_sha = None
+        if args.cdrom_test:
+            emu.cdrom, payload_sha = make_cdrom_iso(workdir)
 
         watch = None
         if args.console == "vga":
@@ -745,6 +834,8 @@ def main():
                              else "no idle window")
         if watch:
             check_screens(checks, watch, want, args.screen_log)
+        if args.cdrom_test:
+            check_cdrom(checks, lines, image, payload_sha)
         off = rc is not None and emu.powered_off(rc, serial)
         checks.check(off, "power off", f"exit status {rc}" if rc is not None else
                      f"still running after {total:.0f} s (killed)")

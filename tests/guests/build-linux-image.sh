@@ -19,6 +19,14 @@
 #                       kernel console (`console=tty0 vsa.quick vsa.vga`):
 #                       /init also shows its results on tty0, for checking
 #                       the boot through the emulator's text screen dump
+#   OUT_DIR/linux-cdrom.img  quick, with `vsa.cdrom`: its own initramfs
+#                       (OUT_DIR/initrd-cdrom.gz) also holds the IDE/SCSI/
+#                       CD-ROM/ISO 9660 modules of the same kernel package
+#                       (ata_piix, libata, scsi_mod, sr_mod, cdrom, isofs,
+#                       sd_mod and what they need); /init loads them and
+#                       reads a file from the CD and the start of the disk
+#                       through ata_piix's bus master DMA (boot_test.py
+#                       --cdrom-test makes the ISO)
 # Nothing is mounted and no loop device is used: the partition table is
 # written by a few lines of Python, the FAT by mtools on `IMG@@OFFSET`, the
 # boot loader by `syslinux --install --offset`, and the MBR code by dd.
@@ -73,6 +81,36 @@ specs=(dir:bin:755 dir:dev:755 dir:proc:555 dir:sys:555 dir:tmp:1777 dir:sbin:75
 [ -n "$ORACLE" ] && specs+=("file:bin/cpu_oracle:755:$ORACLE")
 /usr/bin/python3 "$HERE/mkcpio.py" "$STAGE/initrd.gz" "${specs[@]}"
 
+# --- the CD-ROM variant's initramfs: the same plus kernel modules --------------
+# In load order (each after what it depends on; `depends=` in the .ko). The
+# crc/t10-pi modules are sd_mod's; the generic crypto drivers come first so
+# crc-t10dif and crc64-rocksoft find them without modprobe.
+MODULES=(drivers/scsi/scsi_common drivers/scsi/scsi_mod drivers/ata/libata drivers/ata/ata_piix
+         drivers/cdrom/cdrom drivers/scsi/sr_mod fs/isofs/isofs
+         crypto/crct10dif_common crypto/crct10dif_generic lib/crc-t10dif lib/crc64
+         crypto/crc64_rocksoft_generic lib/crc64-rocksoft block/t10-pi drivers/scsi/sd_mod)
+# The versioned package the unpacked vmlinuz came from (not the
+# linux-image-686 metapackage).
+KVER=$(basename "$(ls -1 "$CACHE"/extract/boot/vmlinuz-* | head -1)" | sed 's/^vmlinuz-//')
+KDEB=$(ls -1 "$CACHE/debs/linux-image-${KVER}_"*_i386.deb 2>/dev/null | sort | tail -1)
+[ -n "$KDEB" ] || { echo "build-linux-image: no linux-image-$KVER .deb in $CACHE/debs: run fetch-debs.sh $CACHE" >&2; exit 1; }
+mkdir "$STAGE/mods"
+members=()
+for m in "${MODULES[@]}"; do members+=("./lib/modules/$KVER/kernel/$m.ko"); done
+dpkg-deb --fsys-tarfile "$KDEB" | tar -x -C "$STAGE/mods" "${members[@]}"
+cdrom_specs=("${specs[@]}" dir:lib:755 dir:lib/vsa-modules:755 dir:mnt:755)
+order=()
+for m in "${MODULES[@]}"; do
+    name=$(basename "$m")
+    cdrom_specs+=("file:lib/vsa-modules/$name.ko:644:$STAGE/mods/lib/modules/$KVER/kernel/$m.ko")
+    order+=("$name")
+done
+# /init reads the load order from this file.
+printf '%s\n' "${order[@]}" > "$STAGE/modules.order"
+touch -d "@$SOURCE_DATE_EPOCH" "$STAGE/modules.order"
+cdrom_specs+=("file:lib/vsa-modules/order:644:$STAGE/modules.order")
+/usr/bin/python3 "$HERE/mkcpio.py" "$STAGE/initrd-cdrom.gz" "${cdrom_specs[@]}"
+
 # --- FAT partition contents ----------------------------------------------------
 cp "$CACHE/vmlinuz" "$STAGE/vmlinuz"
 write_cfg() { # FILE EXTRA_KERNEL_ARGS [CONSOLE_ARGS]
@@ -89,12 +127,13 @@ CFG
     touch -d "@$SOURCE_DATE_EPOCH" "$1"
 }
 write_cfg "$STAGE/syslinux.cfg" ""
-mkdir "$STAGE/quick" "$STAGE/idle" "$STAGE/vga"
+mkdir "$STAGE/quick" "$STAGE/idle" "$STAGE/vga" "$STAGE/cdrom"
 write_cfg "$STAGE/quick/syslinux.cfg" " vsa.quick"
 write_cfg "$STAGE/idle/syslinux.cfg" " vsa.quick vsa.idle=30"
 # No console=ttyS0: every kernel message goes through vgacon only.
 write_cfg "$STAGE/vga/syslinux.cfg" " vsa.quick vsa.vga" "console=tty0"
-touch -d "@$SOURCE_DATE_EPOCH" "$STAGE/vmlinuz" "$STAGE/initrd.gz"
+write_cfg "$STAGE/cdrom/syslinux.cfg" " vsa.quick vsa.cdrom"
+touch -d "@$SOURCE_DATE_EPOCH" "$STAGE/vmlinuz" "$STAGE/initrd.gz" "$STAGE/initrd-cdrom.gz"
 
 # --- disk ----------------------------------------------------------------------
 IMG=$STAGE/linux.img
@@ -138,7 +177,15 @@ mcopy -o -m -i "$STAGE/linux-idle.img@@$OFFSET" "$STAGE/idle/syslinux.cfg" ::/sy
 cp "$IMG" "$STAGE/linux-vga.img"
 mcopy -o -m -i "$STAGE/linux-vga.img@@$OFFSET" "$STAGE/vga/syslinux.cfg" ::/syslinux.cfg
 
+# The CD-ROM variant: its own initramfs under the usual name.
+cp "$STAGE/linux-quick.img" "$STAGE/linux-cdrom.img"
+mcopy -o -m -i "$STAGE/linux-cdrom.img@@$OFFSET" "$STAGE/cdrom/syslinux.cfg" ::/syslinux.cfg
+cp -p "$STAGE/initrd-cdrom.gz" "$STAGE/cdrom/initrd.gz"
+mcopy -o -m -i "$STAGE/linux-cdrom.img@@$OFFSET" "$STAGE/cdrom/initrd.gz" ::/initrd.gz
+
 mv "$STAGE/initrd.gz" "$OUT/initrd.gz"
+mv "$STAGE/initrd-cdrom.gz" "$OUT/initrd-cdrom.gz"
+mv "$STAGE/linux-cdrom.img" "$OUT/linux-cdrom.img"
 mv "$IMG" "$OUT/linux.img"
 mv "$STAGE/linux-quick.img" "$OUT/linux-quick.img"
 mv "$STAGE/linux-idle.img" "$OUT/linux-idle.img"

@@ -13,6 +13,13 @@
 # with the boot marker, the results and the done marker, for boot_test.py
 # --console vga to read from the emulator's screen dump; the serial copy is
 # for debugging and timing.
+# With `vsa.cdrom` (linux-cdrom.img, whose initramfs also holds the IDE,
+# SCSI, CD-ROM and ISO 9660 modules) it loads them in the order of
+# /lib/vsa-modules/order, mounts the CD (/dev/sr0, ata_piix + sr_mod +
+# isofs) and prints the SHA-256 of /vsa/payload.bin on it, the SHA-256 of
+# the first 4 MiB of the disk (/dev/sda through sd_mod), libata's lines
+# about the port and its devices (and any error handling it did), and the
+# transfer mode each device was set to (sysfs): `boot_test.py --cdrom-test` checks them.
 /bin/busybox mkdir -p /proc /sys /dev /tmp /bin /sbin /usr/bin /usr/sbin
 /bin/busybox --install -s
 mount -t proc proc /proc
@@ -28,6 +35,8 @@ quick=0
 grep -qw vsa.quick /proc/cmdline && quick=1
 vga=0
 grep -qw vsa.vga /proc/cmdline && vga=1
+cdrom=0
+grep -qw vsa.cdrom /proc/cmdline && cdrom=1
 
 marker() {
     echo "$*"
@@ -50,6 +59,33 @@ echo "VSA-LINUX-KERNEL $(uname -r) $(uname -m)"
 grep -E '^(vendor_id|cpu family|model|model name|stepping|fpu|flags|bogomips)[[:space:]]*:' /proc/cpuinfo |
     sed 's/^/VSA-LINUX-CPUINFO /'
 echo "VSA-LINUX-MEMTOTAL $(grep MemTotal /proc/meminfo | tr -s ' ')"
+
+if [ $cdrom = 1 ]; then
+    for m in $(cat /lib/vsa-modules/order); do
+        insmod "/lib/vsa-modules/$m.ko" || echo "VSA-CDROM insmod failed: $m"
+    done
+    # The SCSI scan is asynchronous: wait (at most 20 s) for both nodes.
+    n=0
+    while [ $n -lt 100 ] && { [ ! -b /dev/sr0 ] || [ ! -b /dev/sda ]; }; do
+        sleep 0.2 2>/dev/null || sleep 1
+        n=$((n + 1))
+    done
+    mkdir -p /mnt
+    if mount -t iso9660 -o ro /dev/sr0 /mnt; then
+        echo "VSA-CDROM sha256 $(sha256sum /mnt/vsa/payload.bin | cut -d' ' -f1)"
+        umount /mnt
+    else
+        echo "VSA-CDROM mount failed"
+    fi
+    echo "VSA-DISK sha256 $(dd if=/dev/sda bs=65536 count=64 2>/dev/null | sha256sum | cut -d' ' -f1)"
+    dmesg | grep -E 'ata[0-9]+(\.[0-9]+)?: (PATA|ATAPI:|ATA-[0-9]+:|configured for|.*(exception|timeout|failed|limiting|error))' |
+        sed 's/^\[[^]]*\] *//; s/^/VSA-IDE /'
+    # libata's first probe is quiet about the mode it set ("configured
+    # for" only after a reset): the transport class has it.
+    for d in /sys/class/ata_device/dev*; do
+        [ -r "$d/xfer_mode" ] && echo "VSA-IDE ${d##*/} xfer_mode $(cat "$d/xfer_mode")"
+    done
+fi
 
 t0=$(up)
 # 1. sha256 over a generated ~590 KB file, five times: same digest each time.

@@ -3,7 +3,8 @@
 // through the legacy ports as SeaBIOS and Linux's libata do: signature,
 // IDENTIFY PACKET DEVICE, the PACKET protocol with byte-count-limited DRQ
 // blocks, the MMC commands, media changes and the tray lock, sense data
-// for bad requests, save/restore, and a random port loop. The media is a
+// for bad requests, PACKET DMA through the bus master, save/restore (also
+// mid-DMA), and a random port loop. The media is a
 // synthetic ISO file (every sector's bytes derived from its LBA) opened
 // through the real storage layer.
 #include "hw/atapi_cdrom.h"
@@ -114,7 +115,8 @@ struct Rig {
     std::shared_ptr<IsoFile> iso_file;
     IsoFile& iso;
     AtapiCdrom cd{"VSACD0001"};
-    Piix3Ide ide{irq14, irq15};
+    std::unique_ptr<MemoryMap> memory = MemoryMap::create(16 * MiB).release_value();
+    Piix3Ide ide{irq14, irq15, *memory};
     IoBus io;
 
     explicit Rig(bool media = true, std::shared_ptr<IsoFile> shared = nullptr)
@@ -240,7 +242,13 @@ BOOST_AUTO_TEST_CASE(signature_after_reset_and_identify_device_aborts) {
     r.outb(0x1F2, 0x0C);
     r.outb(COMMAND, 0xEF);
     BOOST_TEST(r.inb(STATUS) == READY);
-    r.outb(0x1F2, 0x45); // UDMA 5: no DMA here
+    r.outb(0x1F2, 0x45); // UDMA 5, recorded in word 88
+    r.outb(COMMAND, 0xEF);
+    BOOST_TEST(r.inb(STATUS) == READY);
+    BOOST_TEST(r.cd.dma_mode() == 0x45);
+    BOOST_TEST(word(r.cd.identify_block(), 88) == 0x203F);
+    BOOST_TEST(word(r.cd.identify_block(), 63) == 0x0007);
+    r.outb(0x1F2, 0x46); // UDMA 6 is not offered
     r.outb(COMMAND, 0xEF);
     BOOST_TEST(r.inb(STATUS) == FAILED);
     r.clock.advance(1'000'000'000);
@@ -263,8 +271,11 @@ BOOST_AUTO_TEST_CASE(identify_packet_device) {
     BOOST_TEST(id == r.cd.identify_block());
     BOOST_TEST(word(id, 0) == 0x85C0);
     BOOST_TEST(((word(id, 0) >> 8) & 0x1F) == 0x05); // CD-ROM, what SeaBIOS checks
-    BOOST_TEST((word(id, 49) & 0x0100) == 0);        // no DMA
-    BOOST_TEST((word(id, 82) & 0x0010) != 0);        // PACKET feature set
+    BOOST_TEST((word(id, 49) & 0x0100) != 0);        // DMA
+    BOOST_TEST(word(id, 53) == 0x0006);
+    BOOST_TEST(word(id, 63) == 0x0407);       // multiword DMA 0-2, mode 2 at power-on
+    BOOST_TEST(word(id, 88) == 0x003F);       // Ultra DMA 0-5
+    BOOST_TEST((word(id, 82) & 0x0010) != 0); // PACKET feature set
     std::string model;
     for (unsigned w = 27; w < 47; ++w)
         model += {static_cast<char>(id[2 * w + 1]), static_cast<char>(id[2 * w])};
@@ -603,8 +614,8 @@ BOOST_AUTO_TEST_CASE(short_packets_device_reset_and_dma_requests) {
     r.outb(CONTROL, 0);
     BOOST_TEST(r.inb(STATUS) == 0);
     BOOST_TEST(matches(r.read10(2, 1).data, 2));
-    // DMA (feature bit 0) is not offered: the PACKET command aborts.
-    r.outb(FEATURES, 1);
+    // Overlap (feature bit 1) is not offered: the PACKET command aborts.
+    r.outb(FEATURES, 2);
     r.outb(COMMAND, 0xA0);
     BOOST_TEST(r.inb(STATUS) == FAILED);
     BOOST_TEST(r.inb(ERROR) == ata::ERROR_ABRT);
@@ -616,6 +627,110 @@ BOOST_AUTO_TEST_CASE(short_packets_device_reset_and_dma_requests) {
         r.outw(DATA, 0);
     BOOST_TEST(!r.irq14.level());
     BOOST_TEST(r.inb(STATUS) == READY);
+}
+
+// PACKET DMA through the PIIX3 bus master (Features bit 0): the packet by
+// PIO, the data phase by DMA, the status phase's interrupt at the end.
+namespace {
+void bm_setup(Rig& r, u32 table) {
+    r.ide.config_write(pci::COMMAND, Width::Word, pci::COMMAND_BUS_MASTER);
+    r.ide.io_write(4, Width::Dword, table);
+    r.ide.io_write(0, Width::Byte, 0x08); // to memory, not started
+    r.ide.io_write(2, Width::Byte, 0x06);
+}
+void prd(Rig& r, u32 table, std::vector<std::pair<u32, u32>> const& entries) {
+    for (std::size_t i = 0; i < entries.size(); ++i) {
+        r.memory->write(static_cast<u32>(table + 8 * i), Width::Dword, entries[i].first);
+        u32 control = entries[i].second | (i + 1 == entries.size() ? 0x8000'0000u : 0);
+        r.memory->write(static_cast<u32>(table + 8 * i + 4), Width::Dword, control);
+    }
+}
+void dma_packet(Rig& r, Cdb cdb) {
+    r.outb(DEVICE, 0xA0);
+    r.outb(FEATURES, 0x01); // DMA
+    r.outb(LBA_MID, 0);
+    r.outb(LBA_HIGH, 0);
+    r.outb(COMMAND, 0xA0);
+    BOOST_REQUIRE_EQUAL(r.inb(CONTROL), DATA_READY);
+    for (unsigned i = 0; i < 12; i += 2)
+        r.outw(DATA, static_cast<u16>(cdb[i] | cdb[i + 1] << 8));
+}
+std::vector<u8> ram(Rig& r, u32 addr, std::size_t n) {
+    std::vector<u8> out(n);
+    BOOST_REQUIRE(r.memory->read_bytes(addr, out));
+    return out;
+}
+} // namespace
+
+BOOST_AUTO_TEST_CASE(read_10_and_inquiry_by_dma) {
+    Rig r;
+    prd(r, 0x10000, {{0x20000, 0x2000}, {0x30000, 0x1000}});
+    bm_setup(r, 0x10000);
+    dma_packet(r, {0x28, 0, 0, 0, 0, 3, 0, 0, 5}); // READ(10) of 5 sectors at 3
+    // The data phase waits for the engine: DRQ, data to the host, no IRQ.
+    BOOST_TEST(r.inb(CONTROL) == DATA_READY);
+    BOOST_TEST(r.inb(COUNT) == ata::REASON_IO);
+    BOOST_TEST(!r.irq14.level());
+    r.ide.io_write(0, Width::Byte, 0x09); // START (libata's ata_bmdma_start)
+    BOOST_TEST(r.irq14.level());
+    BOOST_TEST(r.ide.bm_status(0) == (Piix3Ide::BM_STATUS_ACTIVE | Piix3Ide::BM_STATUS_IRQ));
+    auto data = ram(r, 0x20000, 0x2000);
+    auto rest = ram(r, 0x30000, 0x800);
+    data.insert(data.end(), rest.begin(), rest.end());
+    BOOST_TEST(matches(data, 3));
+    BOOST_TEST(ram(r, 0x30800, 2) == std::vector<u8>(2, 0));
+    r.ide.io_write(0, Width::Byte, 0x08);
+    BOOST_TEST(r.inb(STATUS) == READY);
+    BOOST_TEST(r.inb(COUNT) == (ata::REASON_COD | ata::REASON_IO));
+    BOOST_TEST(!r.irq14.level());
+
+    // INQUIRY by DMA (libata moves replies that are a multiple of 16 this
+    // way): the reply's 36 bytes, then the status phase.
+    prd(r, 0x10000, {{0x40000, 96}});
+    bm_setup(r, 0x10000);
+    r.ide.io_write(0, Width::Byte, 0x09);
+    dma_packet(r, {0x12, 0, 0, 0, 96});
+    BOOST_TEST(r.irq14.level());
+    BOOST_TEST(r.ide.bm_status(0) == (Piix3Ide::BM_STATUS_ACTIVE | Piix3Ide::BM_STATUS_IRQ));
+    auto inquiry = ram(r, 0x40000, 36);
+    BOOST_TEST(inquiry[0] == 0x05);
+    BOOST_TEST(std::string(inquiry.begin() + 8, inquiry.begin() + 11) == "VSA");
+    BOOST_TEST(r.inb(STATUS) == READY);
+    // A failing command in DMA mode still gives sense data.
+    r.ide.io_write(0, Width::Byte, 0x08);
+    bm_setup(r, 0x10000);
+    r.ide.io_write(0, Width::Byte, 0x09);
+    dma_packet(r, {0x28, 0, 0, 0, 0, ISO_SECTORS, 0, 0, 1});
+    BOOST_TEST(r.inb(STATUS) == FAILED);
+    BOOST_TEST(r.request_sense() == sense(0x05, 0x21));
+}
+
+BOOST_AUTO_TEST_CASE(save_load_save_mid_dma_read) {
+    Rig a;
+    // The table runs out after 3 KiB of a 4-sector read: the transfer
+    // waits in the drive and the channel.
+    prd(a, 0x10000, {{0x20000, 0x0C00}});
+    bm_setup(a, 0x10000);
+    dma_packet(a, {0x28, 0, 0, 0, 0, 20, 0, 0, 4});
+    a.ide.io_write(0, Width::Byte, 0x09);
+    BOOST_TEST(a.ide.bm_status(0) == 0u);
+    BOOST_TEST(!a.irq14.level());
+    Rig b(true, a.iso_file);
+    vsa::test::check_save_load_save(a.ide, b.ide);
+    // The driver restarts the engine on the rest of the buffer in b.
+    prd(b, 0x10000, {{0x20C00, 0x1400}});
+    b.ide.io_write(0, Width::Byte, 0x08);
+    bm_setup(b, 0x10000);
+    b.ide.io_write(0, Width::Byte, 0x09);
+    BOOST_TEST(b.irq14.level());
+    BOOST_TEST(b.ide.bm_status(0) == Piix3Ide::BM_STATUS_IRQ);
+    auto got = ram(a, 0x20000, 0x0C00); // the first 3 KiB landed in a's RAM
+    auto rest = ram(b, 0x20C00, 0x1400);
+    got.insert(got.end(), rest.begin(), rest.end());
+    BOOST_TEST(matches(got, 20));
+    BOOST_TEST(b.inb(STATUS) == READY);
+    Rig c(true, a.iso_file);
+    vsa::test::check_bad_streams_fail(a.ide, c.ide);
 }
 
 BOOST_AUTO_TEST_CASE(save_load_save_mid_transfer_and_bad_streams) {

@@ -530,7 +530,7 @@ BOOST_AUTO_TEST_CASE(ide_post_load_keeps_the_cleared_irq_status_bit) {
         PciBus bus{io, *memory};
         test::MemoryBlockDevice disk{4096};
         AtaDisk drive{disk, "P0"};
-        Piix3Ide ide{irq14, irq15};
+        Piix3Ide ide{irq14, irq15, *memory};
         Rig() {
             BOOST_REQUIRE(io.map(PciBus::CONFIG_ADDRESS, 8, bus));
             BOOST_REQUIRE(bus.attach(1, 1, ide));
