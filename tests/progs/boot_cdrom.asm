@@ -26,7 +26,6 @@
 DATA_LBA        equ 24
 IMAGE_SECTORS   equ 32
 
-COM1            equ 3F8h
 BUFFER          equ 8000h
 dap             equ 600h
 
@@ -39,6 +38,7 @@ dap             equ 600h
         db %1, 0
 %endmacro
 
+%include "com1.asm"
 %include "iso_eltorito.asm"
 
 ; ---- 23: the boot image --------------------------------------------------------
@@ -124,35 +124,7 @@ read:
         int 13h
         ret
 
-; print_si: the NUL-terminated string at SI to COM1 (SI ends past the NUL).
-print_si:
-        push ax
-        push cx
-        push dx
-.next:  lodsb
-        test al, al
-        jz .done
-        mov ah, al
-        mov dx, COM1 + 5
-        mov cx, 0FFFFh
-.wait:  in al, dx                       ; bounded wait for the transmitter
-        test al, 20h
-        jnz .ready
-        loop .wait
-.ready: mov al, ah
-        mov dx, COM1
-        out dx, al
-        jmp .next
-.done:  pop dx
-        pop cx
-        pop ax
-        ret
-
-; print_inline: the string after the caller's CALL; returns past it.
-print_inline:
-        pop si
-        call print_si
-        jmp si
+com1_print_routines
 
 ; fail_inline: "VSA-CDBOOT-FAIL <the string after the CALL>", power off.
 fail_inline:
@@ -164,24 +136,13 @@ fail_inline:
         mov si, newline
         call print_si
         ; fall through
-power_off:
-        mov dx, 8900h
-        mov si, shutdown_text
-.next:  lodsb
-        test al, al
-        jz .halt
-        out dx, al
-        jmp .next
-.halt:  cli
-        hlt
-        jmp .halt
+power_off_routine
 
 drive:          db 0
 cd001:          db "CD001"
 data_marker_0:  db "VSA-CD-DATA-24!!"
 data_marker_len equ $ - data_marker_0
 data_marker_1:  db "VSA-CD-DATA-25!!"
-shutdown_text:  db "Shutdown", 0
 fail_text:      db "VSA-CDBOOT-FAIL ", 0
 newline:        db 10, 0
 

@@ -22,11 +22,12 @@
 
 IMAGE_SECTORS   equ 48
 SECTOR          equ 512
-COM1            equ 3F8h
 BUFFER          equ 8000h
 READBACK        equ 9000h
 SPT             equ 18
 HEADS           equ 2
+
+%include "com1.asm"
 
 %macro PRINT 1
         call print_inline
@@ -177,46 +178,9 @@ check:
         cmp ax, ax                      ; ZF = 1
 .done:  ret
 
-; print_si: the NUL-terminated string at SI to COM1 (SI ends past the NUL).
-print_si:
-        push ax
-        push cx
-        push dx
-.next:  lodsb
-        test al, al
-        jz .done
-        mov ah, al
-        mov dx, COM1 + 5
-        mov cx, 0FFFFh
-.wait:  in al, dx                       ; bounded wait for the transmitter
-        test al, 20h
-        jnz .ready
-        loop .wait
-.ready: mov al, ah
-        mov dx, COM1
-        out dx, al
-        jmp .next
-.done:  pop dx
-        pop cx
-        pop ax
-        ret
+com1_print_routines
 
-print_inline:
-        pop si
-        call print_si
-        jmp si
-
-power_off:
-        mov dx, 8900h
-        mov si, shutdown_text
-.next:  lodsb
-        test al, al
-        jz .halt
-        out dx, al
-        jmp .next
-.halt:  cli
-        hlt
-        jmp .halt
+power_off_routine
 
 drive:          db 0
 op:             db 0
@@ -224,7 +188,6 @@ count:          db 0
 tries:          db 0
 write_marker:   db "VSA-FD-WRITTEN!!"
 write_marker_len equ $ - write_marker
-shutdown_text:  db "Shutdown", 0
 fail_text:      db `VSA-FDBOOT-FAIL\n`, 0
 
         times 510 - ($ - $$) db 0

@@ -22,3 +22,56 @@ COM1    equ 3F8h
         mov al, 07h
         out dx, al
 %endmacro
+
+; The reporting routines of the boot test programs, as macros so each
+; program places them where its layout has room:
+;   print_si      the NUL-terminated string at SI to COM1 (SI ends past
+;                 the NUL), each byte after a bounded wait for the
+;                 transmitter; keeps AX, CX, DX.
+;   print_inline  the string after the caller's CALL; returns past it.
+%macro com1_print_routines 0
+print_si:
+        push ax
+        push cx
+        push dx
+.next:  lodsb
+        test al, al
+        jz .done
+        mov ah, al
+        mov dx, COM1 + 5
+        mov cx, 0FFFFh
+.wait:  in al, dx                       ; bounded wait for the transmitter
+        test al, 20h
+        jnz .ready
+        loop .wait
+.ready: mov al, ah
+        mov dx, COM1
+        out dx, al
+        jmp .next
+.done:  pop dx
+        pop cx
+        pop ax
+        ret
+
+print_inline:
+        pop si
+        call print_si
+        jmp si
+%endmacro
+
+; power_off: "Shutdown" to port 8900h, the APM shutdown port vsa-vm and
+; QEMU decode (hw/apm_shutdown_port), then halt for good.
+%macro power_off_routine 0
+power_off:
+        mov dx, 8900h
+        mov si, %%text
+.next:  lodsb
+        test al, al
+        jz .halt
+        out dx, al
+        jmp .next
+.halt:  cli
+        hlt
+        jmp .halt
+%%text: db "Shutdown", 0
+%endmacro

@@ -238,17 +238,7 @@ stage2:
         SAY `[lpt] irq ok\n`
         SAY `VSA-LPT-OK\n`
 
-power_off:
-        mov dx, 8900h
-        mov si, shutdown_text
-.next:  lodsb
-        test al, al
-        jz .halt
-        out dx, al
-        jmp .next
-.halt:  cli
-        hlt
-        jmp .halt
+power_off_routine
 
 irq7_handler:
         push ax
@@ -260,7 +250,6 @@ irq7_handler:
 
 irq_count:      dw 0
 got_byte:       db 0, 0
-shutdown_text:  db "Shutdown", 0
 bios_text:      db `INT17: hello, printer\r\n`, 0
 port_text:      db `PORTIO: direct, IRQ 7\r\n`, 0
 
