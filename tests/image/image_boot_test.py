@@ -27,7 +27,7 @@ import tempfile
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from smoke_test import Guest, free_port, get, soap  # noqa: E402
+from smoke_test import Checks, Guest, free_port, get, soap  # noqa: E402
 
 ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
 
@@ -77,16 +77,8 @@ def main():
     parser.add_argument("--work")
     parser.add_argument("--timeout", type=float, default=900)
     args = parser.parse_args()
-    passed = failed = 0
-
-    def check(ok, what):
-        nonlocal passed, failed
-        print(("PASS " if ok else "FAIL ") + what, flush=True)
-        if ok:
-            passed += 1
-        else:
-            failed += 1
-        return ok
+    checks = Checks()
+    check = checks.check
 
     raw = args.image
     if args.build:
@@ -95,7 +87,7 @@ def main():
         result = subprocess.run([args.build], cwd=top)
         print(f"TIMING image_build_s={time.monotonic() - started:.0f}")
         if not check(result.returncode == 0, "image/build.sh built the image"):
-            return 1
+            return checks.summary()
         out = os.path.join(top, "build-image", "out")
         raw = sorted(f for f in os.listdir(out) if f.endswith(".raw"))[-1]
         raw = os.path.join(out, raw)
@@ -111,7 +103,7 @@ def main():
         shown = guest.wait_for(r"Password\s+(\S{12,})", args.timeout)
         url = guest.wait_for(r"Manage this server at\s+(https://\S+)", 5)
         if not check(shown is not None, "BIOS boot: the console shows the generated password"):
-            return 1
+            return checks.summary()
         ready = time.monotonic() - started
         password = ANSI.sub("", shown.group(1))
         check(url is not None and url.group(1) == "https://10.0.2.15/",
@@ -217,8 +209,7 @@ def main():
         if guest.proc.poll() is None:
             guest.proc.kill()
             guest.proc.wait()
-        print(f"{passed} passed, {failed} failed")
-    return 1 if failed else 0
+    return checks.summary()
 
 
 if __name__ == "__main__":

@@ -67,6 +67,25 @@ class Guest:
         self.proc.stdin.flush()
 
 
+class Checks:
+    """PASS/FAIL lines and their tally, for the boot tests here."""
+
+    def __init__(self):
+        self.passed = self.failed = 0
+
+    def check(self, ok, what):
+        print(("PASS " if ok else "FAIL ") + what, flush=True)
+        if ok:
+            self.passed += 1
+        else:
+            self.failed += 1
+        return ok
+
+    def summary(self):
+        print(f"{self.passed} passed, {self.failed} failed")
+        return 1 if self.failed else 0
+
+
 def soap(port, operation, user, password, params=()):
     inner = "".join(f"<vs:{k}>{escape(str(v))}</vs:{k}>" for k, v in params)
     body = ('<s:Envelope xmlns:s="http://schemas.xmlsoap.org/soap/envelope/" '
@@ -100,16 +119,8 @@ def main():
     parser.add_argument("--timeout", type=float, default=240)
     args = parser.parse_args()
     port = free_port()
-    passed = failed = 0
-
-    def check(ok, what):
-        nonlocal passed, failed
-        print(("PASS " if ok else "FAIL ") + what, flush=True)
-        if ok:
-            passed += 1
-        else:
-            failed += 1
-        return ok
+    checks = Checks()
+    check = checks.check
 
     started = time.monotonic()
     guest = Guest(["qemu-system-x86_64", "-M", "pc", "-m", "1024", "-smp", "1", "-accel", "tcg",
@@ -119,12 +130,12 @@ def main():
     try:
         booted = guest.wait_for(r"VSA-SMOKE-BOOT uptime=([\d.]+)", args.timeout)
         if not check(booted is not None, "the kernel booted and ran /init"):
-            return 1
+            return checks.summary()
         boot_seconds = time.monotonic() - started
         password = guest.wait_for(r"VSA-SMOKE-PASSWORD (\S+)", args.timeout)
         ready = guest.wait_for(r"VSA-SMOKE-READY", args.timeout)
         if not check(password is not None and ready is not None, "vsad started and printed its password"):
-            return 1
+            return checks.summary()
         ready_seconds = time.monotonic() - started
         status, body = soap(port, "IVMVirtualServer_get_Version", "admin", password.group(1))
         check(status == 200 and "IVMVirtualServer_get_VersionResponse" in body,
@@ -146,8 +157,7 @@ def main():
         if guest.proc.poll() is None:
             guest.proc.kill()
             guest.proc.wait()
-        print(f"{passed} passed, {failed} failed")
-    return 1 if failed else 0
+    return checks.summary()
 
 
 if __name__ == "__main__":
