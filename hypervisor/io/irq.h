@@ -58,4 +58,15 @@ public:
     virtual u8 acknowledge() = 0;
 };
 
+// The CPU's IA32_APIC_BASE MSR (SDM vol. 3A 10.4.4), where the machine has
+// a local APIC (hw/local_apic.h): the CPU core forwards RDMSR/WRMSR 1Bh to
+// it and reports the APIC in CPUID while it is globally enabled.
+class ApicBaseMsr {
+public:
+    virtual ~ApicBaseMsr() = default;
+    virtual u64 apic_base() const = 0;
+    // False: the value sets reserved bits (the CPU raises #GP(0)).
+    virtual bool set_apic_base(u64 value) = 0;
+};
+
 } // namespace vsa
