@@ -393,6 +393,8 @@ public:
     enum class TaskEntry : u8 { Jmp, Call, Iret, Interrupt };
     Exec task_switch(u16 selector, u64 d, TaskEntry how, u32 ret_eip);
     CpuEnvironment& env() { return m_env; }
+    // A local APIC is present and globally enabled (CPUID.1:EDX.APIC).
+    bool apic_enabled() const { return m_env.apic && (m_env.apic->apic_base() & (1u << 11)); }
     void set_gdtr_value(TableRegister t) { m_gdtr = t; }
     void set_ldtr(SegmentCache const& c) { m_ldtr = c; }
     void set_tr(SegmentCache const& c) { m_tr = c; }

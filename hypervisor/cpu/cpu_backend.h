@@ -28,6 +28,9 @@ struct CpuEnvironment {
     IoBus& io;
     Clock& clock;
     InterruptController& interrupts;
+    // The local APIC's IA32_APIC_BASE, where the machine has one (then
+    // `interrupts` is that APIC); null: no APIC (CPUID does not list one).
+    ApicBaseMsr* apic{nullptr};
 };
 
 enum class ExitReason {

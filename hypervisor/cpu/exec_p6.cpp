@@ -8,8 +8,11 @@
 // broken). Leaf 1 EDX advertises exactly what works here: FPU (the x87 in
 // fpu.h, with FCMOV/FCOMI), VME (with PVI; v86.cpp), PSE, TSC, MSR, CX8,
 // SEP, PGE (global pages are accepted and flushed like any other, which
-// the architecture allows), CMOV. Not advertised: DE, PAE, MCE, APIC,
-// MTRR, MCA, PAT, MMX, FXSR, SSE.
+// the architecture allows), CMOV, and APIC when the machine has a local
+// APIC (CpuEnvironment::apic) and it is globally enabled (IA32_APIC_BASE
+// bit 11, as real parts clear the flag with it); leaf 1 EBX[31:24] is the
+// initial APIC ID (0: one processor). Not advertised: DE, PAE, MCE, MTRR,
+// MCA, PAT, MMX, FXSR, SSE.
 //
 // The basic leaves go up to 15h, which reports the time-stamp counter's
 // frequency (1 GHz: one tick per virtual nanosecond, cpu.cpp). Without it
@@ -22,8 +25,9 @@
 // deterministic cache parameters, no MONITOR, thermal, structured
 // extended features, performance monitoring, topology or XSAVE leaves.
 //
-// MSRs: TSC (0x10, writes move the counter), APIC_BASE (0x1B: reads 0,
-// i.e. no local APIC enabled; writes that try to enable one are #GP),
+// MSRs: TSC (0x10, writes move the counter), APIC_BASE (0x1B: the local
+// APIC's (hw/local_apic.h); without one it reads 0 and a write that tries
+// to enable one is #GP),
 // BIOS_SIGN_ID (0x8B: microcode revision, reads 0; Linux writes 0 and
 // reads it back on every Intel family-6 CPU), SYSENTER_CS/ESP/EIP
 // (0x174-0x176), MISC_ENABLE (0x1A0, storage). Any other MSR is #GP(0).
@@ -42,6 +46,8 @@ constexpr u32 CPUID1_EDX = CPUID1_EDX_FPU | (1u << 1) /* VME */ | (1u << 3) /* P
                            (1u << 5) /* MSR */ | (1u << 8) /* CX8 */ | (1u << 11) /* SEP */ |
                            (1u << 13) /* PGE */ | (1u << 15) /* CMOV */;
 
+constexpr u32 CPUID1_EDX_APIC = 1u << 9;
+
 constexpr u32 MAX_BASIC_LEAF = 0x15;
 
 Exec cpuid(Cpu& cpu, DecodedInsn const&) {
@@ -57,7 +63,7 @@ Exec cpuid(Cpu& cpu, DecodedInsn const&) {
         cpu.set_eax(Cpu::CPU_SIGNATURE);
         cpu.set_ebx(0);
         cpu.set_ecx(0);
-        cpu.set_edx(CPUID1_EDX);
+        cpu.set_edx(CPUID1_EDX | (cpu.apic_enabled() ? CPUID1_EDX_APIC : 0));
         return {};
     }
     // Leaves above the maximum (the extended 8000_0000h range included:
@@ -166,7 +172,7 @@ Result<u64, Fault> Cpu::read_msr(u32 index) {
     case MSR_TSC:
         return rdtsc_value();
     case MSR_APIC_BASE:
-        return u64(0);
+        return m_env.apic ? m_env.apic->apic_base() : u64(0);
     case MSR_BIOS_SIGN_ID:
         return u64(0);
     case MSR_SYSENTER_CS:
@@ -189,6 +195,10 @@ Exec Cpu::write_msr(u32 index, u64 value) {
         m_tsc_offset = (value & 0xFFFF'FFFFu) - m_env.clock.now();
         return {};
     case MSR_APIC_BASE:
+        if (m_env.apic) {
+            if (!m_env.apic->set_apic_base(value)) return Fault::gp(0);
+            return {};
+        }
         if (value & (1u << 11)) return Fault::gp(0); // there is no APIC to enable
         return {};
     case MSR_BIOS_SIGN_ID:

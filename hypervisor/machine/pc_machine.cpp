@@ -10,6 +10,8 @@
 #include "hw/fw_cfg.h"
 #include "hw/i440fx.h"
 #include "hw/i8042.h"
+#include "hw/io_apic.h"
+#include "hw/local_apic.h"
 #include "hw/parallel_port.h"
 #include "hw/pic8259.h"
 #include "hw/piix3_ide.h"
@@ -115,13 +117,26 @@ struct PcMachine::Impl {
     std::vector<std::unique_ptr<storage::BlockDevice>> disk_images;
     std::vector<std::string> disk_paths; // parallel to disk_images
 
-    // The PIC's INTR pin: a rising level makes the CPU look at its
-    // interrupt controller at the next instruction boundary (an EOI or an
-    // unmask inside a guest OUT can raise it mid-slice).
+    // The CPU's INTR pin, driven by the local APIC: a rising level makes
+    // the CPU look at its interrupt controller at the next instruction
+    // boundary (an EOI or an unmask inside a guest OUT or MMIO write can
+    // raise it mid-slice).
     CallbackIrqLine intr_line{[this](bool high) {
         if (high && cpu) cpu->note_event();
     }};
+    // The 8259 pair's INTR output goes to the local APIC's LINT0 (virtual
+    // wire: ExtINT), which passes it on to the CPU.
+    CallbackIrqLine pic_intr{[this](bool high) {
+        if (lapic) lapic->lint0().set_level(high);
+    }};
     std::unique_ptr<Pic8259> pic;
+    std::unique_ptr<LocalApic> lapic;
+    std::unique_ptr<IoApic> ioapic;
+    // ISA IRQ n goes to the 8259 input n and to the I/O APIC input n
+    // (IRQ 0, the PIT, to input 2: timer_tick, io_apic.h).
+    std::array<std::unique_ptr<CallbackIrqLine>, 16> isa_irq_lines;
+    IrqLine& isa_irq(unsigned irq) { return *isa_irq_lines.at(irq); }
+    static constexpr unsigned IOAPIC_TIMER_PIN = 2;
     std::unique_ptr<Pit8254> pit;
     std::unique_ptr<SystemControlB> port61;
     std::unique_ptr<RtcMc146818> rtc;
@@ -165,6 +180,16 @@ struct PcMachine::Impl {
             if (m_loading) return;
             bool rising = high && !m_level;
             m_level = high;
+            // The I/O APIC path has its own backlog: a tick whose vector
+            // still waits in the local APIC's IRR is owed, and given when
+            // the local APIC hands that vector to the CPU (apic_acknowledged).
+            if (rising) {
+                u64 entry = m_machine.ioapic->entry(IOAPIC_TIMER_PIN);
+                if (!(entry & IoApic::ENTRY_MASKED) && m_machine.lapic->irr(static_cast<u8>(entry & 0xFF)) &&
+                    m_io_backlog < MAX_BACKLOG)
+                    ++m_io_backlog;
+            }
+            m_machine.ioapic->input(IOAPIC_TIMER_PIN).set_level(high);
             Pic8259& pic = *m_machine.pic;
             if (rising && (pic.irr(0) & 1)) {
                 if (m_backlog < MAX_BACKLOG) ++m_backlog;
@@ -178,7 +203,17 @@ struct PcMachine::Impl {
             m_machine.pic->input(0).set_level(false);
             m_machine.pic->input(0).set_level(true);
         }
-        void reset() { m_backlog = 0; }
+        void apic_acknowledged(u8 vector) {
+            if (m_io_backlog == 0) return;
+            u64 entry = m_machine.ioapic->entry(IOAPIC_TIMER_PIN);
+            if ((entry & IoApic::ENTRY_MASKED) || static_cast<u8>(entry & 0xFF) != vector) return;
+            --m_io_backlog;
+            m_machine.lapic->deliver(vector, false);
+        }
+        void reset() {
+            m_backlog = 0;
+            m_io_backlog = 0;
+        }
 
         // Saved state. The PIC holds its own pin level, which can differ
         // from m_level while ticks are backlogged: during a load the PIT's
@@ -187,17 +222,20 @@ struct PcMachine::Impl {
         // begin_load() until end_load() puts the saved values back.
         bool level() const { return m_level; }
         unsigned backlog() const { return m_backlog; }
+        unsigned io_backlog() const { return m_io_backlog; }
         void begin_load() { m_loading = true; }
-        void end_load(bool level, unsigned backlog) {
+        void end_load(bool level, unsigned backlog, unsigned io_backlog) {
             m_loading = false;
             m_level = level;
             m_backlog = std::min(backlog, MAX_BACKLOG);
+            m_io_backlog = std::min(io_backlog, MAX_BACKLOG);
         }
 
     private:
         Impl& m_machine;
         bool m_level{false};
         unsigned m_backlog{0};
+        unsigned m_io_backlog{0};
         bool m_loading{false};
     };
     TimerTickLine timer_tick{*this};
@@ -223,7 +261,8 @@ struct PcMachine::Impl {
     // route there (the BIOS routes PIRQs to 10/11, an OS may move them).
     bool sci_level{false};
     void set_pci_isa_irq(unsigned irq, bool level) {
-        pic->input(irq).set_level(level || (irq == SCI_IRQ && sci_level));
+        if (irq >= isa_irq_lines.size()) return;
+        isa_irq(irq).set_level(level || (irq == SCI_IRQ && sci_level));
     }
     CallbackIrqLine sci_line{[this](bool high) {
         sci_level = high;
@@ -269,6 +308,7 @@ struct PcMachine::Impl {
         u64 clock_ns{0};
         bool tick_level{false};
         u32 tick_backlog{0};
+        u32 tick_io_backlog{0};
     };
     void visit_machine_state(StateVisitor& v, MachineFields& fields);
     StateVisitor save_device_state();
@@ -307,9 +347,23 @@ Result<void, std::string> PcMachine::Impl::build() {
     CharBackend& debug_backend = config.debugcon ? *config.debugcon : s_null_backend;
 
     // ISA platform devices.
-    pic = std::make_unique<Pic8259>(intr_line);
+    pic = std::make_unique<Pic8259>(pic_intr);
     io.map(0x20, 2, *pic, WIDTH_8, 0x20);
     io.map(0xA0, 2, *pic, WIDTH_8, 0xA0);
+    // The local APIC and the I/O APIC that SeaBIOS's MP table and MADT
+    // describe (fill_fw_cfg: the IRQ 0 override).
+    lapic = std::make_unique<LocalApic>(*memory, clock, *pic, intr_line);
+    lapic->lint0().set_level(pic->intr_pending());
+    ioapic = std::make_unique<IoApic>(*lapic);
+    if (!memory->map_mmio(IoApic::DEFAULT_BASE, IoApic::MMIO_SIZE, *ioapic))
+        return std::string("I/O APIC: address taken");
+    lapic->set_eoi_listener([this](u8 vector) { ioapic->eoi(vector); });
+    lapic->set_ack_listener([this](u8 vector) { timer_tick.apic_acknowledged(vector); });
+    for (unsigned irq = 0; irq < isa_irq_lines.size(); ++irq)
+        isa_irq_lines[irq] = std::make_unique<CallbackIrqLine>([this, irq](bool high) {
+            pic->input(irq).set_level(high);
+            ioapic->input(irq).set_level(high);
+        });
     pic->set_ack_listener([this](unsigned irq) {
         if (irq == 0) timer_tick.acknowledged();
     });
@@ -318,11 +372,11 @@ Result<void, std::string> PcMachine::Impl::build() {
     port61 = std::make_unique<SystemControlB>(*pit, clock);
     io.map(0x61, 1, *port61, WIDTH_8);
     i64 start = config.rtc_start ? config.rtc_start : static_cast<i64>(std::time(nullptr));
-    rtc = std::make_unique<RtcMc146818>(pic->input(8), clock, start);
+    rtc = std::make_unique<RtcMc146818>(isa_irq(8), clock, start);
     io.map(0x70, 2, *rtc, WIDTH_8);
     keyboard = std::make_unique<Ps2Keyboard>();
     kbc = std::make_unique<I8042>(
-        pic->input(1), pic->input(12), *keyboard,
+        isa_irq(1), isa_irq(12), *keyboard,
         [this](bool on) {
             a20_kbc = on;
             update_a20();
@@ -332,14 +386,14 @@ Result<void, std::string> PcMachine::Impl::build() {
     kbc->attach_aux(*mouse);
     io.map(0x60, 1, *kbc, WIDTH_8, I8042::DATA);
     io.map(0x64, 1, *kbc, WIDTH_8, I8042::STATUS);
-    com1 = std::make_unique<Uart16550>(pic->input(COM1_IRQ), clock, com1_backend);
+    com1 = std::make_unique<Uart16550>(isa_irq(COM1_IRQ), clock, com1_backend);
     io.map(COM1_BASE, Uart16550::PORT_COUNT, *com1, WIDTH_8);
-    com2 = std::make_unique<Uart16550>(pic->input(COM2_IRQ), clock, com2_backend);
+    com2 = std::make_unique<Uart16550>(isa_irq(COM2_IRQ), clock, com2_backend);
     io.map(COM2_BASE, Uart16550::PORT_COUNT, *com2, WIDTH_8);
     // SeaBIOS finds LPT ports by probing (writes AAh to the data port and
     // reads it back) and lists what it found in the BDA.
     if (config.lpt1) {
-        lpt1 = std::make_unique<ParallelPort>(pic->input(LPT1_IRQ), clock, *config.lpt1);
+        lpt1 = std::make_unique<ParallelPort>(isa_irq(LPT1_IRQ), clock, *config.lpt1);
         io.map(LPT1_BASE, ParallelPort::PORT_COUNT, *lpt1, WIDTH_8);
     }
     port92 = std::make_unique<Port92>(
@@ -371,7 +425,7 @@ Result<void, std::string> PcMachine::Impl::build() {
     pci->attach(1, 0, *isa_bridge);
     isa_bridge->map_ports(io);
     pci->set_reset_control(isa_bridge.get());
-    ide = std::make_unique<Piix3Ide>(pic->input(14), pic->input(15), *memory);
+    ide = std::make_unique<Piix3Ide>(isa_irq(14), isa_irq(15), *memory);
     pci->attach(1, 1, *ide);
     ide->map_ports(io);
     // ACPI: SeaBIOS builds its tables only when it finds this function.
@@ -391,7 +445,7 @@ Result<void, std::string> PcMachine::Impl::build() {
     dma = std::make_unique<Dma8237>(*memory);
     dma->map_ports(io);
     if (config.floppies.size() > Fdc82077::DRIVES) return std::string("at most two floppy drives");
-    fdc = std::make_unique<Fdc82077>(pic->input(Fdc82077::IRQ), *dma,
+    fdc = std::make_unique<Fdc82077>(isa_irq(Fdc82077::IRQ), *dma,
                                      static_cast<unsigned>(config.floppies.size()));
     fdc->map_ports(io);
     for (unsigned i = 0; i < config.floppies.size(); ++i)
@@ -427,11 +481,11 @@ Result<void, std::string> PcMachine::Impl::build() {
         ide->channel(cd.slot / 2).attach(cd.slot % 2, cdroms.back().get());
     }
 
-    cpu = std::make_unique<Interpreter>(CpuEnvironment{*memory, io, clock, *pic});
+    cpu = std::make_unique<Interpreter>(CpuEnvironment{*memory, io, clock, *lapic, lapic.get()});
     if (config.clock_mode == Clock::Mode::Deterministic)
         clock.set_instruction_counter(cpu->instruction_counter(), config.ns_per_instruction);
     if (config.trace) cpu->set_trace(config.trace);
-    cpu->fpu().set_ferr_line(&pic->input(13));
+    cpu->fpu().set_ferr_line(&isa_irq(13));
     fpu_latch = std::make_unique<FpuBusyLatch>(*this);
     io.map(0xF0, 1, *fpu_latch, WIDTH_8);
 
@@ -514,6 +568,10 @@ Result<void, std::string> PcMachine::Impl::fill_fw_cfg() {
     // SLP_TYP): only S0 and soft off. Without this SeaBIOS offers \_S3 and
     // \_S4, which the PM function cannot do (it refuses them).
     added = fw_cfg->add_file("etc/system-states", std::vector<u8>{0x80, 0, 0, 0, 0, 0x80});
+    if (added.is_error()) return added.error();
+    // The PIT drives I/O APIC input 2 (io_apic.h): SeaBIOS then writes the
+    // IRQ 0 -> INTIN2 override into its MP table and MADT.
+    added = fw_cfg->add_file("etc/irq0-override", std::vector<u8>{1, 0, 0, 0});
     if (added.is_error()) return added.error();
     // Boot from the first disk (or CD drive, with BootDevice::Cdrom), in
     // the OpenFirmware path SeaBIOS builds for a drive on the PIIX3 IDE
@@ -626,6 +684,9 @@ void PcMachine::Impl::hard_reset() {
     mouse->reset();
     dma->reset();
     fdc->reset();
+    lapic->reset();
+    ioapic->reset();
+    timer_tick.reset();
     for (auto& disk : disks)
         disk->reset();
     for (auto& cd : cdroms)
@@ -654,14 +715,20 @@ void PcMachine::Impl::hard_reset() {
 // outside devices() so a version 1 stream (no mouse) still loads: the
 // mouse then keeps its reset state, as if unplugged and plugged in again.
 // Version 3 added the DMA controllers and the floppy controller, after the
-// mouse for the same reason (an older stream leaves them reset).
+// mouse for the same reason (an older stream leaves them reset). Version 4
+// added the local APIC and the I/O APIC: an older stream ran without them,
+// and their reset state (LINT0 in virtual wire mode, every I/O APIC input
+// masked) passes the 8259 through exactly as that machine did.
 void PcMachine::Impl::visit_machine_state(StateVisitor& v, MachineFields& fields) {
-    v.section("pc-machine", 3);
+    v.section("pc-machine", 4);
     u32 version = v.version();
     v.field("clock_ns", fields.clock_ns);
     v.field("tick_level", fields.tick_level);
     v.field("tick_backlog", fields.tick_backlog);
-    if (v.is_loading() && v.ok() && fields.tick_backlog > TimerTickLine::MAX_BACKLOG)
+    if (version >= 4) v.field("tick_io_backlog", fields.tick_io_backlog);
+    if (v.is_loading() && v.ok() &&
+        (fields.tick_backlog > TimerTickLine::MAX_BACKLOG ||
+         fields.tick_io_backlog > TimerTickLine::MAX_BACKLOG))
         v.fail("pc-machine: timer tick backlog past its bound");
     for (Device* d : devices())
         d->visit_state(v);
@@ -676,11 +743,18 @@ void PcMachine::Impl::visit_machine_state(StateVisitor& v, MachineFields& fields
         dma->reset();
         fdc->reset();
     }
+    if (version >= 4) {
+        lapic->visit_state(v);
+        ioapic->visit_state(v);
+    } else if (v.is_loading()) {
+        lapic->reset();
+        ioapic->reset();
+    }
     cpu->visit_state(v);
 }
 
 StateVisitor PcMachine::Impl::save_device_state() {
-    MachineFields fields{clock.now(), timer_tick.level(), timer_tick.backlog()};
+    MachineFields fields{clock.now(), timer_tick.level(), timer_tick.backlog(), timer_tick.io_backlog()};
     auto saver = StateVisitor::saver();
     visit_machine_state(saver, fields);
     return saver;
@@ -717,7 +791,9 @@ Result<void, std::string> PcMachine::Impl::load_device_state(std::vector<u8> con
     mouse->post_load();
     dma->post_load();
     fdc->post_load();
-    timer_tick.end_load(fields.tick_level, fields.tick_backlog);
+    lapic->post_load();
+    ioapic->post_load();
+    timer_tick.end_load(fields.tick_level, fields.tick_backlog, fields.tick_io_backlog);
     update_a20();
     // A save happens between slices, after pending resets were handled.
     reset_pending = false;
