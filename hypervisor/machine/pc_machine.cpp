@@ -46,6 +46,7 @@
 #include <cstring>
 #include <ctime>
 #include <fstream>
+#include <iostream>
 #include <iterator>
 
 namespace vsa {
@@ -432,6 +433,8 @@ Result<void, std::string> PcMachine::Impl::build() {
     pm = std::make_unique<Piix4Pm>(
         sci_line, clock,
         [this] {
+            // Tells an ACPI soft off from the 8900h port's (tests check it).
+            std::cerr << "vsa-vm: ACPI power off (PM1a_CNT SLP_EN, S5)\n";
             power_off_pending = true;
             cpu->request_exit();
         },

@@ -53,6 +53,22 @@ ATAPI device (ata1.01)
 advertising UDMA/100, and both devices set to a DMA mode (sysfs xfer_mode:
 XFER_MW_DMA_2 on a PIIX3, as Linux's ata_piix gives the 82371SB multiword
 DMA only).
+--input-test (with --quick) expects the linux-input.img variant (vsa.input):
+the guest loads evdev, psmouse and the ACPI button driver and prints
+/proc/bus/input/devices (VSA-INPUT-DEV lines), which must list an "ImPS/2"
+PS/2 mouse (the IntelliMouse wheel protocol) and a "Power Button". It
+switches /dev/input/mice to ImPS/2 (answer FA 03) and says VSA-MOUSE-READY;
+the test then sends MOUSE_MOVES (vsa-vm: "mouse dx dy dz buttons" on a
+--control-fd socketpair; QEMU: QMP input-send-event) and checks the bytes
+the guest prints (VSA-MOUSE-BYTES): whole 4-byte packets, and per run of
+equal button states the same buttons and the same motion sums (Linux may
+split or merge motion; mousedev starts a new packet at every button
+change). After the workload the guest says VSA-POWER-READY; the test
+presses the power button (control "power-button"; QEMU system_powerdown),
+the guest must print VSA-POWER-BUTTON-SEEN with a KEY_POWER press event
+and power off with poweroff -f: exit status 0, on vsa-vm with its
+"ACPI power off" line on stderr and "event powered-off" on the control
+socket (QEMU: a SHUTDOWN event from the guest).
 --qemu-deviations (default with --qemu) blanks, in both outputs before
 comparing, what QEMU 7.2 is known to get wrong while real CPUs (and so the
 native oracle, which vsa-vm is held to) agree on it:
@@ -63,6 +79,7 @@ Usage:
   boot_test.py --image OUT/linux.img --expected OUT/cpu_oracle.expected \\
       [--vsa-vm build/hypervisor/vsa-vm | --qemu | --bochs] [--log FILE]
   boot_test.py --quick --image OUT/linux-quick.img --qemu
+  boot_test.py --quick --input-test --image OUT/linux-input.img [--qemu]
 Exit status: 0 all checks passed, 1 a check failed, 2 bad usage.
 """
 import argparse
@@ -73,6 +90,7 @@ import re
 import shutil
 import signal
 import socket
+import struct
 import subprocess
 import sys
 import tempfile
@@ -116,6 +134,7 @@ class Emulator:
         self.stdout_path = os.path.join(workdir, "stdout.txt")
         self.proc = None
         self.cdrom = None  # an ISO for the primary slave CD drive (--cdrom-test)
+        self.pass_fds = ()  # descriptors the emulator inherits (vsa-vm --control-fd)
 
     def command(self, image, timeout):
         raise NotImplementedError
@@ -125,7 +144,7 @@ class Emulator:
         self.cmdline = " ".join(cmd)
         out = open(self.serial_path if self.serial_on_stdout else self.stdout_path, "wb")
         self.proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT,
-                                     cwd=self.workdir, start_new_session=True)
+                                     cwd=self.workdir, start_new_session=True, pass_fds=self.pass_fds)
         out.close()
 
     def stop(self):
@@ -171,14 +190,17 @@ class VsaVmStage(VsaVm):
 class Qemu(Emulator):
     serial_on_stdout = True
 
-    def __init__(self, workdir, binary, cpu, qmp_path=None):
+    def __init__(self, workdir, binary, cpu, qmp_path=None, no_shutdown=True):
         super().__init__(workdir)
-        self.binary, self.cpu, self.qmp_path = binary, cpu, qmp_path
+        self.binary, self.cpu, self.qmp_path, self.no_shutdown = binary, cpu, qmp_path, no_shutdown
 
     def command(self, image, timeout):
-        # With a QMP socket (--console vga) QEMU stays up after the power
+        # With a QMP socket for --console vga QEMU stays up after the power
         # off, so the screen can still be read; ScreenWatch then quits it.
-        qmp = ["-qmp", f"unix:{self.qmp_path},server=on,wait=off", "-no-shutdown"] if self.qmp_path else []
+        # --input-test's QMP socket (input events) lets it exit.
+        qmp = ["-qmp", f"unix:{self.qmp_path},server=on,wait=off"] if self.qmp_path else []
+        if self.qmp_path and self.no_shutdown:
+            qmp.append("-no-shutdown")
         cdrom = ["-drive", f"file={self.cdrom},format=raw,media=cdrom,index=1,readonly=on"] if self.cdrom else []
         return [self.binary, "-M", "pc", "-cpu", self.cpu, "-m", "256", "-nographic", "-drive",
                 f"file={image},format=raw,snapshot=on,index=0", "-no-reboot"] + cdrom + qmp
@@ -429,16 +451,20 @@ class Run:
         self.peak_rss_mib = None
 
 
-def run(emu, image, boot_timeout, timeout, watch=None):
+def run(emu, image, boot_timeout, timeout, watch=None, driver=None):
     """Runs the guest to its end.
 
     Host times matter for Bochs, whose guest clock (clock: sync=none) does
     not follow the host's. Between VSA-IDLE-BEGIN and VSA-IDLE-END (the idle
     image) the emulator's own CPU time over the wall time is its idle cost.
+    A driver (--input-test) sees the serial text on every poll and sends
+    the guest input once the guest asks for it.
     """
     result = Run()
     start = time.monotonic()
     emu.start(image, timeout)
+    if driver:
+        driver.started()
     pid = emu.proc.pid
     idle_start = idle_last = None
     while True:
@@ -453,6 +479,8 @@ def run(emu, image, boot_timeout, timeout, watch=None):
             result.marker_at = now
         if result.done_at is None and DONE_MARKER in text:
             result.done_at = now
+        if driver:
+            driver.poll(text, now, rc is None)
         # Sampled on every poll while the guest idles: the emulator may exit
         # (power off) before the poll that sees VSA-IDLE-END, so the window
         # ends at the last sample taken inside it.
@@ -476,6 +504,8 @@ def run(emu, image, boot_timeout, timeout, watch=None):
     result.total = time.monotonic() - start
     if watch:
         watch.finish(rc)
+    if driver:
+        driver.finish()
     if rc is None:
         emu.stop()
     result.rc = rc
@@ -597,6 +627,346 @@ def check_screens(checks, watch, want, screen_log):
                   "shown again by /init from dmesg" if seen else "on no dumped screen"))
 
 
+# --input-test: what the host does with the mouse, in screen orientation
+# (dx > 0 right, dy > 0 down, dz > 0 the wheel towards the user) with the
+# buttons held (1 left, 2 right, 4 middle). Eight runs of equal buttons
+# (mousedev keeps 16 packets per reader), every sign of every axis, each
+# button alone and two at once, and a motion past a packet's 127 counts.
+MOUSE_MOVES = [
+    (10, 0, 0, 0), (0, -20, 0, 0), (-5, 7, 0, 0), (0, 0, 2, 0),
+    (0, 0, 0, 1), (30, -3, 0, 1),
+    (0, 0, 0, 0),
+    (0, 0, -3, 2),
+    (0, 0, 0, 0),
+    (0, 0, 0, 4), (-100, 60, 0, 4),
+    (0, 0, 0, 3),
+    (200, -150, 0, 0),
+]
+MOUSE_READY = "VSA-MOUSE-READY"
+POWER_READY = "VSA-POWER-READY"
+EV_KEY, KEY_POWER = 1, 116
+
+
+def mouse_runs(packets):
+    """[(buttons, dx, dy, dz)] with consecutive equal button states merged
+    (their motions summed): what survives any way of splitting a motion."""
+    runs = []
+    for buttons, dx, dy, dz in packets:
+        if runs and runs[-1][0] == buttons:
+            b, x, y, z = runs[-1]
+            runs[-1] = (b, x + dx, y + dy, z + dz)
+        else:
+            runs.append((buttons, dx, dy, dz))
+    return runs
+
+
+def expected_mouse_runs():
+    """The runs /dev/input/mice must show for MOUSE_MOVES: PS/2 counts Y
+    up (mousedev negates Linux's REL_Y, which is the host's dy); the wheel
+    byte keeps the host's sign (psmouse and mousedev both negate it)."""
+    return mouse_runs([(b, dx, -dy, dz) for dx, dy, dz, b in MOUSE_MOVES])
+
+
+def decode_mice(data):
+    """The bytes read from /dev/input/mice after the ImPS/2 switch: FA
+    (the acknowledgement(s) of the last command bytes), 03 (the ImPS/2
+    device ID), then 4-byte packets. Returns (packets, error)."""
+    i = 0
+    while i < len(data) and data[i] == 0xFA:
+        i += 1
+    if i == 0 or i >= len(data) or data[i] != 0x03:
+        return None, f"no FA 03 (ImPS/2 ID) answer at the start: {data[:4].hex(' ')}"
+    body = data[i + 1:]
+    if len(body) % 4:
+        return None, f"{len(body)} bytes after the ID: not whole 4-byte packets"
+    packets = []
+    for k in range(0, len(body), 4):
+        b0, b1, b2, b3 = body[k:k + 4]
+        if not b0 & 0x08 or b0 & 0xC0:
+            return None, f"packet {k // 4}: bad first byte {b0:02x} (bit 3 clear or overflow set)"
+        dx = b1 - 256 if b0 & 0x10 else b1
+        dy = b2 - 256 if b0 & 0x20 else b2
+        dz = b3 - 256 if b3 & 0x80 else b3
+        packets.append((b0 & 0x07, dx, dy, dz))
+    return packets, None
+
+
+class InputDriver:
+    """Sends the guest's input when it asks: the mouse moves after
+    VSA-MOUSE-READY, the power button after VSA-POWER-READY."""
+
+    def __init__(self):
+        self.mouse_sent_at = self.power_sent_at = None
+        self.errors = []
+
+    def started(self):
+        pass
+
+    def poll(self, text, now, running):
+        if not running:
+            return
+        if self.mouse_sent_at is None and MOUSE_READY in text:
+            self.mouse_sent_at = now
+            self.send_mouse()
+        if self.power_sent_at is None and POWER_READY in text:
+            self.power_sent_at = now
+            self.send_power_button()
+
+    def finish(self):
+        pass
+
+
+class VsaVmControl(InputDriver):
+    """vsa-vm --control-fd: one end of a socketpair; every request must get
+    "reply <seq> ok"; the events are kept."""
+
+    def __init__(self, emu):
+        super().__init__()
+        self.sock, theirs = socket.socketpair()
+        self.theirs = theirs
+        emu.pass_fds = (theirs.fileno(),)
+        emu.extra = emu.extra + ["--control-fd", str(theirs.fileno())]
+        self.seq, self.pending, self.buffer = 0, {}, b""
+        self.events, self.replies = [], []
+
+    def started(self):
+        self.theirs.close()
+        self.sock.setblocking(False)
+
+    def request(self, command):
+        self.seq += 1
+        self.pending[self.seq] = command
+        try:
+            self.sock.sendall(f"{self.seq} {command}\n".encode())
+        except OSError as e:
+            self.errors.append(f"{command}: {e}")
+        self.read()
+
+    def send_mouse(self):
+        for dx, dy, dz, buttons in MOUSE_MOVES:
+            self.request(f"mouse {dx} {dy} {dz} {buttons}")
+
+    def send_power_button(self):
+        self.request("power-button")
+
+    def read(self):
+        while True:
+            try:
+                data = self.sock.recv(65536)
+            except BlockingIOError:
+                return
+            except OSError:
+                return
+            if not data:
+                return
+            self.buffer += data
+            while b"\n" in self.buffer:
+                line, self.buffer = self.buffer.split(b"\n", 1)
+                words = line.decode("latin-1").split()
+                if len(words) >= 2 and words[0] == "event":
+                    self.events.append(" ".join(words[1:]))
+                elif len(words) >= 3 and words[0] == "reply" and words[1].isdigit():
+                    command = self.pending.pop(int(words[1]), "?")
+                    self.replies.append((command, " ".join(words[2:])))
+                    if words[2] != "ok":
+                        self.errors.append(f"{command}: {' '.join(words[2:])}")
+
+    def poll(self, text, now, running):
+        self.read()
+        super().poll(text, now, running)
+
+    def finish(self):
+        # vsa-vm has exited or is about to be stopped: the rest of its lines.
+        self.sock.setblocking(True)
+        self.sock.settimeout(2)
+        try:
+            while True:
+                data = self.sock.recv(65536)
+                if not data:
+                    break
+                self.buffer += data
+        except OSError:
+            pass
+        self.sock.setblocking(False)
+        self.buffer += b"\n"
+        self.read()
+        self.sock.close()
+        for seq, command in self.pending.items():
+            self.errors.append(f"{command}: no reply")
+
+
+class QemuQmpInput(InputDriver):
+    """QEMU: QMP input-send-event (relative motion, button presses; the
+    wheel as wheel-up/wheel-down button presses) and system_powerdown."""
+
+    def __init__(self, emu):
+        super().__init__()
+        self.emu, self.sock, self.buffer, self.events = emu, None, b"", []
+        self.buttons = 0
+
+    def connect(self):
+        if self.sock is None:
+            try:
+                sock = socket.socket(socket.AF_UNIX)
+                sock.settimeout(10)
+                sock.connect(self.emu.qmp_path)
+                self.sock = sock
+                self.reply()  # the greeting
+                self.execute("qmp_capabilities")
+            except (OSError, ValueError) as e:
+                self.sock = None
+                self.errors.append(f"QMP connect: {e}")
+        return self.sock is not None
+
+    def reply(self):
+        while True:
+            while b"\n" not in self.buffer:
+                data = self.sock.recv(65536)
+                if not data:
+                    raise OSError("QMP connection closed")
+                self.buffer += data
+            line, self.buffer = self.buffer.split(b"\n", 1)
+            msg = json.loads(line)
+            if "event" in msg:
+                self.events.append(msg)
+            else:
+                return msg
+
+    def execute(self, command, **arguments):
+        self.sock.sendall(json.dumps({"execute": command, "arguments": arguments}).encode() + b"\n")
+        msg = self.reply()
+        if "error" in msg:
+            raise OSError(f"QMP {command}: {msg['error']}")
+        return msg["return"]
+
+    def send_mouse(self):
+        if not self.connect():
+            return
+        names = {1: "left", 2: "right", 4: "middle"}
+        try:
+            for dx, dy, dz, buttons in MOUSE_MOVES:
+                events = [{"type": "rel", "data": {"axis": "x", "value": dx}},
+                          {"type": "rel", "data": {"axis": "y", "value": dy}}]
+                for bit, name in names.items():
+                    if (buttons ^ self.buttons) & bit:
+                        events.append({"type": "btn", "data": {"down": bool(buttons & bit), "button": name}})
+                wheel = "wheel-down" if dz > 0 else "wheel-up"
+                for _ in range(abs(dz)):
+                    events.append({"type": "btn", "data": {"down": True, "button": wheel}})
+                    events.append({"type": "btn", "data": {"down": False, "button": wheel}})
+                self.buttons = buttons
+                self.execute("input-send-event", events=events)
+        except (OSError, ValueError) as e:
+            self.errors.append(str(e))
+
+    def send_power_button(self):
+        if not self.connect():
+            return
+        try:
+            self.execute("system_powerdown")
+        except (OSError, ValueError) as e:
+            self.errors.append(str(e))
+
+    def finish(self):
+        if self.sock is None:
+            return
+        # QEMU sends SHUTDOWN before it exits: collect the last events.
+        try:
+            self.sock.settimeout(2)
+            while True:
+                data = self.sock.recv(65536)
+                if not data:
+                    break
+                self.buffer += data
+        except OSError:
+            pass
+        for line in self.buffer.split(b"\n"):
+            try:
+                msg = json.loads(line)
+            except ValueError:
+                continue
+            if "event" in msg:
+                self.events.append(msg)
+        self.sock.close()
+
+
+def check_input(checks, lines, serial, driver, qemu):
+    """The --input-test checks (see the module doc)."""
+    devs, block = [], []
+    for ln in lines:
+        if ln.startswith("VSA-INPUT-DEV"):
+            entry = ln[len("VSA-INPUT-DEV"):].strip()
+            if entry:
+                block.append(entry)
+            elif block:
+                devs.append(block)
+                block = []
+    if block:
+        devs.append(block)
+
+    def field(dev, tag):
+        return next((e[3:] for e in dev if e.startswith(tag + ": ")), "")
+    mice = [d for d in devs if re.search(r"\bmouse\d+\b", field(d, "H"))]
+    for d in devs:
+        print("input device: " + " | ".join(d))
+    mouse = mice[0] if mice else None
+    # psmouse names the protocol it settled on: vsa-vm's mouse is an
+    # IntelliMouse (ID 3); QEMU's also answers the Explorer sequence (ID 4).
+    name = 'Name="ImExPS/2 Generic Explorer Mouse"' if qemu else 'Name="ImPS/2 Generic Wheel Mouse"'
+    ok = mouse is not None and field(mouse, "N") == name and field(mouse, "P") == "Phys=isa0060/serio1/input0" and \
+        re.search(r"\bevent\d+\b", field(mouse, "H")) is not None
+    checks.check(ok, "ps2 wheel mouse", (" | ".join(mouse) + ("" if ok else f" (want {name} on serio1)")) if mouse
+                 else f"no mouse among {len(devs)} input devices")
+    power = [d for d in devs if field(d, "N") == 'Name="Power Button"']
+    checks.check(bool(power), "power button device", " | ".join(power[0]) if power else "none")
+
+    hexes = " ".join(ln[len("VSA-MOUSE-BYTES"):] for ln in lines if ln.startswith("VSA-MOUSE-BYTES"))
+    try:
+        data = bytes.fromhex(hexes)
+    except ValueError:
+        data = b""
+    checks.check(driver.mouse_sent_at is not None, "mouse moves sent",
+                 f"{len(MOUSE_MOVES)} moves after {driver.mouse_sent_at:.1f} s" if driver.mouse_sent_at is not None
+                 else f"{MOUSE_READY} not seen")
+    packets, error = decode_mice(data)
+    print(f"mouse bytes ({len(data)}): {data.hex(' ')}")
+    if packets is not None:
+        print("mouse packets (buttons, dx, dy up, dz): " + " ".join(str(p) for p in packets))
+    want = expected_mouse_runs()
+    got = mouse_runs(packets) if packets is not None else None
+    checks.check(got == want, "mouse packets",
+                 error if packets is None else
+                 f"{len(packets)} packets, {len(got)} button runs as sent: {got}" if got == want else
+                 f"runs {got} != expected {want}")
+
+    seen = [ln for ln in lines if ln.startswith("VSA-POWER-BUTTON-SEEN")]
+    event = None
+    if seen:
+        try:
+            raw = bytes.fromhex(seen[0][len("VSA-POWER-BUTTON-SEEN"):].strip())
+            if len(raw) == 16:
+                event = struct.unpack("<HHi", raw[8:16])
+        except ValueError:
+            pass
+    checks.check(driver.power_sent_at is not None, "power button pressed",
+                 f"after {driver.power_sent_at:.1f} s" if driver.power_sent_at is not None
+                 else f"{POWER_READY} not seen")
+    checks.check(event == (EV_KEY, KEY_POWER, 1), "power button event",
+                 f"EV_KEY KEY_POWER press: {seen[0]}" if event == (EV_KEY, KEY_POWER, 1) else
+                 f"{seen[0] if seen else 'VSA-POWER-BUTTON-SEEN missing'} (type, code, value {event})")
+    checks.check(not driver.errors, "input channel", "all requests answered" if not driver.errors
+                 else "; ".join(driver.errors[:6]))
+    if qemu:
+        shutdown = [e for e in driver.events if e.get("event") == "SHUTDOWN"]
+        reason = shutdown[0].get("data", {}).get("reason") if shutdown else None
+        checks.check(reason == "guest-shutdown", "acpi power off", f"QMP SHUTDOWN reason {reason}")
+    else:
+        acpi = "vsa-vm: ACPI power off" in serial
+        checks.check(acpi and "powered-off" in driver.events, "acpi power off",
+                     f"vsa-vm said 'ACPI power off': {acpi}; control events {driver.events}")
+    return data, packets
+
+
 CDROM_PAYLOAD_BYTES = 3 * 512 * 1024
 
 
@@ -685,6 +1055,9 @@ def main():
     ap.add_argument("--cdrom-test", action="store_true",
                     help="the linux-cdrom.img variant (with --quick): attach a generated ISO, check the guest "
                          "read it (and the disk) through ata_piix with DMA")
+    ap.add_argument("--input-test", action="store_true",
+                    help="the linux-input.img variant (with --quick): move the PS/2 mouse and press the ACPI "
+                         "power button from the host, check what the guest read and that it powered off by ACPI")
     ap.add_argument("--save-restore", type=float, metavar="SECONDS",
                     help="vsa-vm only: save the state after SECONDS and stop, restore it in a second "
                          "vsa-vm, check the joined serial logs")
@@ -708,6 +1081,11 @@ def main():
         print("boot_test: --cdrom-test needs --quick (linux-cdrom.img), the serial console, vsa-vm or --qemu",
               file=sys.stderr)
         return 2
+    if args.input_test and (args.bochs or not args.quick or args.console != "serial" or args.cdrom_test or
+                            args.save_restore is not None):
+        print("boot_test: --input-test needs --quick (linux-input.img), the serial console, vsa-vm or --qemu",
+              file=sys.stderr)
+        return 2
     if args.cdrom_test and not shutil.which("xorriso"):
         print("boot_test: --cdrom-test needs xorriso (Debian package xorriso)", file=sys.stderr)
         return 2
@@ -721,7 +1099,8 @@ def main():
                 print(f"boot_test: {args.qemu_binary} not found (package qemu-system-x86)", file=sys.stderr)
                 return 2
             vga = args.console == "vga"
-            emu = Qemu(workdir, args.qemu_binary, args.qemu_cpu, os.path.join(workdir, "qmp.sock") if vga else None)
+            qmp = os.path.join(workdir, "qmp.sock") if vga or args.input_test else None
+            emu = Qemu(workdir, args.qemu_binary, args.qemu_cpu, qmp, no_shutdown=vga)
         elif args.bochs:
             if not shutil.which(args.bochs_binary):
                 print(f"boot_test: {args.bochs_binary} not found (packages bochs, bochsbios)", file=sys.stderr)
@@ -740,13 +1119,16 @@ def main():
         if args.cdrom_test:
             emu.cdrom, payload_sha = make_cdrom_iso(workdir)
 
+        driver = None
+        if args.input_test:
+            driver = QemuQmpInput(emu) if args.qemu else VsaVmControl(emu)
         watch = None
         if args.console == "vga":
             watch = (QemuScreenWatch if args.qemu else VsaVmScreenWatch)(emu, args.screen_interval)
         if args.save_restore is not None:
             result = run_save_restore(emu, image, args.boot_timeout, args.timeout, args.save_restore)
         else:
-            result = run(emu, image, args.boot_timeout, args.timeout, watch)
+            result = run(emu, image, args.boot_timeout, args.timeout, watch, driver)
         serial, rc, marker_at, done_at, total = (result.serial, result.rc, result.marker_at, result.done_at,
                                                  result.total)
         print(f"command: {emu.cmdline}")
@@ -836,6 +1218,8 @@ def main():
             check_screens(checks, watch, want, args.screen_log)
         if args.cdrom_test:
             check_cdrom(checks, lines, image, payload_sha)
+        if args.input_test:
+            check_input(checks, lines, serial, driver, args.qemu)
         off = rc is not None and emu.powered_off(rc, serial)
         checks.check(off, "power off", f"exit status {rc}" if rc is not None else
                      f"still running after {total:.0f} s (killed)")

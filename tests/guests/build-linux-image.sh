@@ -27,6 +27,14 @@
 #                       reads a file from the CD and the start of the disk
 #                       through ata_piix's bus master DMA (boot_test.py
 #                       --cdrom-test makes the ISO)
+#   OUT_DIR/linux-input.img  quick, with `vsa.input`: its own initramfs
+#                       (OUT_DIR/initrd-input.gz) also holds evdev, psmouse
+#                       and the ACPI button driver (button) of the same
+#                       kernel package (mousedev is built in); /init reads
+#                       the PS/2 mouse through /dev/input/mice in ImPS/2
+#                       mode, waits for the ACPI power button and powers
+#                       off through ACPI only (boot_test.py --input-test
+#                       moves the mouse and presses the button)
 # Nothing is mounted and no loop device is used: the partition table is
 # written by a few lines of Python, the FAT by mtools on `IMG@@OFFSET`, the
 # boot loader by `syslinux --install --offset`, and the MBR code by dd.
@@ -95,8 +103,11 @@ KVER=$(basename "$(ls -1 "$CACHE"/extract/boot/vmlinuz-* | head -1)" | sed 's/^v
 KDEB=$(ls -1 "$CACHE/debs/linux-image-${KVER}_"*_i386.deb 2>/dev/null | sort | tail -1)
 [ -n "$KDEB" ] || { echo "build-linux-image: no linux-image-$KVER .deb in $CACHE/debs: run fetch-debs.sh $CACHE" >&2; exit 1; }
 mkdir "$STAGE/mods"
+# The input variant's modules: none depends on another (empty `depends=`);
+# evdev first, so the mouse and the button get event devices as they appear.
+INPUT_MODULES=(drivers/input/evdev drivers/input/mouse/psmouse drivers/acpi/button)
 members=()
-for m in "${MODULES[@]}"; do members+=("./lib/modules/$KVER/kernel/$m.ko"); done
+for m in "${MODULES[@]}" "${INPUT_MODULES[@]}"; do members+=("./lib/modules/$KVER/kernel/$m.ko"); done
 dpkg-deb --fsys-tarfile "$KDEB" | tar -x -C "$STAGE/mods" "${members[@]}"
 cdrom_specs=("${specs[@]}" dir:lib:755 dir:lib/vsa-modules:755 dir:mnt:755)
 order=()
@@ -110,6 +121,19 @@ printf '%s\n' "${order[@]}" > "$STAGE/modules.order"
 touch -d "@$SOURCE_DATE_EPOCH" "$STAGE/modules.order"
 cdrom_specs+=("file:lib/vsa-modules/order:644:$STAGE/modules.order")
 /usr/bin/python3 "$HERE/mkcpio.py" "$STAGE/initrd-cdrom.gz" "${cdrom_specs[@]}"
+
+# --- the input variant's initramfs -------------------------------------------
+input_specs=("${specs[@]}" dir:lib:755 dir:lib/vsa-modules:755)
+order=()
+for m in "${INPUT_MODULES[@]}"; do
+    name=$(basename "$m")
+    input_specs+=("file:lib/vsa-modules/$name.ko:644:$STAGE/mods/lib/modules/$KVER/kernel/$m.ko")
+    order+=("$name")
+done
+printf '%s\n' "${order[@]}" > "$STAGE/input-modules.order"
+touch -d "@$SOURCE_DATE_EPOCH" "$STAGE/input-modules.order"
+input_specs+=("file:lib/vsa-modules/order:644:$STAGE/input-modules.order")
+/usr/bin/python3 "$HERE/mkcpio.py" "$STAGE/initrd-input.gz" "${input_specs[@]}"
 
 # --- FAT partition contents ----------------------------------------------------
 cp "$CACHE/vmlinuz" "$STAGE/vmlinuz"
@@ -127,13 +151,14 @@ CFG
     touch -d "@$SOURCE_DATE_EPOCH" "$1"
 }
 write_cfg "$STAGE/syslinux.cfg" ""
-mkdir "$STAGE/quick" "$STAGE/idle" "$STAGE/vga" "$STAGE/cdrom"
+mkdir "$STAGE/quick" "$STAGE/idle" "$STAGE/vga" "$STAGE/cdrom" "$STAGE/input"
 write_cfg "$STAGE/quick/syslinux.cfg" " vsa.quick"
 write_cfg "$STAGE/idle/syslinux.cfg" " vsa.quick vsa.idle=30"
 # No console=ttyS0: every kernel message goes through vgacon only.
 write_cfg "$STAGE/vga/syslinux.cfg" " vsa.quick vsa.vga" "console=tty0"
 write_cfg "$STAGE/cdrom/syslinux.cfg" " vsa.quick vsa.cdrom"
-touch -d "@$SOURCE_DATE_EPOCH" "$STAGE/vmlinuz" "$STAGE/initrd.gz" "$STAGE/initrd-cdrom.gz"
+write_cfg "$STAGE/input/syslinux.cfg" " vsa.quick vsa.input"
+touch -d "@$SOURCE_DATE_EPOCH" "$STAGE/vmlinuz" "$STAGE/initrd.gz" "$STAGE/initrd-cdrom.gz" "$STAGE/initrd-input.gz"
 
 # --- disk ----------------------------------------------------------------------
 IMG=$STAGE/linux.img
@@ -183,7 +208,15 @@ mcopy -o -m -i "$STAGE/linux-cdrom.img@@$OFFSET" "$STAGE/cdrom/syslinux.cfg" ::/
 cp -p "$STAGE/initrd-cdrom.gz" "$STAGE/cdrom/initrd.gz"
 mcopy -o -m -i "$STAGE/linux-cdrom.img@@$OFFSET" "$STAGE/cdrom/initrd.gz" ::/initrd.gz
 
+# The input variant: its own initramfs under the usual name.
+cp "$STAGE/linux-quick.img" "$STAGE/linux-input.img"
+mcopy -o -m -i "$STAGE/linux-input.img@@$OFFSET" "$STAGE/input/syslinux.cfg" ::/syslinux.cfg
+cp -p "$STAGE/initrd-input.gz" "$STAGE/input/initrd.gz"
+mcopy -o -m -i "$STAGE/linux-input.img@@$OFFSET" "$STAGE/input/initrd.gz" ::/initrd.gz
+
 mv "$STAGE/initrd.gz" "$OUT/initrd.gz"
+mv "$STAGE/initrd-input.gz" "$OUT/initrd-input.gz"
+mv "$STAGE/linux-input.img" "$OUT/linux-input.img"
 mv "$STAGE/initrd-cdrom.gz" "$OUT/initrd-cdrom.gz"
 mv "$STAGE/linux-cdrom.img" "$OUT/linux-cdrom.img"
 mv "$IMG" "$OUT/linux.img"

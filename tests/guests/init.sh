@@ -20,6 +20,17 @@
 # the first 4 MiB of the disk (/dev/sda through sd_mod), libata's lines
 # about the port and its devices (and any error handling it did), and the
 # transfer mode each device was set to (sysfs): `boot_test.py --cdrom-test` checks them.
+# With `vsa.input` (linux-input.img, whose initramfs holds evdev, psmouse
+# and the ACPI button driver) it prints the kernel's input devices
+# (VSA-INPUT-DEV, /proc/bus/input/devices), puts /dev/input/mice into
+# ImPS/2 mode (the 200/100/80 rate sequence, then "get ID"), says
+# VSA-MOUSE-READY and prints the bytes it reads there (VSA-MOUSE-BYTES,
+# hex) once they stop coming, while `boot_test.py --input-test` moves the
+# mouse through vsa-vm's control socket (QEMU: QMP). After the workload it
+# waits on the "Power Button" event device (VSA-POWER-READY), prints the
+# first event it reads (VSA-POWER-BUTTON-SEEN) once the host has pressed
+# the ACPI power button, and powers off with `poweroff -f` only (ACPI S5),
+# not through port 8900h.
 /bin/busybox mkdir -p /proc /sys /dev /tmp /bin /sbin /usr/bin /usr/sbin
 /bin/busybox --install -s
 mount -t proc proc /proc
@@ -37,6 +48,8 @@ vga=0
 grep -qw vsa.vga /proc/cmdline && vga=1
 cdrom=0
 grep -qw vsa.cdrom /proc/cmdline && cdrom=1
+input=0
+grep -qw vsa.input /proc/cmdline && input=1
 
 marker() {
     echo "$*"
@@ -85,6 +98,53 @@ if [ $cdrom = 1 ]; then
     for d in /sys/class/ata_device/dev*; do
         [ -r "$d/xfer_mode" ] && echo "VSA-IDE ${d##*/} xfer_mode $(cat "$d/xfer_mode")"
     done
+fi
+
+sleep_short() { sleep 0.2 2>/dev/null || sleep 1; }
+
+if [ $input = 1 ]; then
+    for m in $(cat /lib/vsa-modules/order); do
+        insmod "/lib/vsa-modules/$m.ko" || echo "VSA-INPUT insmod failed: $m"
+    done
+    # serio binds psmouse to the aux port asynchronously (kseriod): wait
+    # (at most 30 s) for a device with a mouse handler.
+    n=0
+    while [ $n -lt 150 ] && ! grep -q '^H: Handlers=.*mouse' /proc/bus/input/devices; do
+        sleep_short
+        n=$((n + 1))
+    done
+    sed 's/^/VSA-INPUT-DEV /' /proc/bus/input/devices
+    dmesg | grep -iE 'psmouse|serio|i8042|input:|button' | sed 's/^\[[^]]*\] *//; s/^/VSA-INPUT-DMESG /'
+    # mousedev's mixer in IntelliMouse mode: 4-byte packets with the wheel.
+    # Every command byte is acknowledged (FA); what is left to read after
+    # the write is the answer to the last, "get ID": FA 03.
+    exec 3<>/dev/input/mice
+    printf '\363\310\363\144\363\120\362' >&3
+    cat <&3 >/tmp/mice.bin &
+    catpid=$!
+    marker "VSA-MOUSE-READY"
+    # The host sends its moves at once: wait (at most 60 s) for more than
+    # the 2 answer bytes, then until nothing new came for 2 s.
+    n=0
+    while [ $n -lt 300 ] && [ "$(wc -c </tmp/mice.bin)" -le 2 ]; do
+        sleep_short
+        n=$((n + 1))
+    done
+    last=-1
+    quiet=0
+    n=0
+    while [ $quiet -lt 10 ] && [ $n -lt 300 ]; do
+        size=$(wc -c </tmp/mice.bin)
+        if [ "$size" = "$last" ]; then quiet=$((quiet + 1)); else quiet=0; fi
+        last=$size
+        sleep_short
+        n=$((n + 1))
+    done
+    kill $catpid
+    wait $catpid 2>/dev/null
+    exec 3<&-
+    od -An -v -tx1 /tmp/mice.bin | sed 's/^ */VSA-MOUSE-BYTES /'
+    echo "VSA-MOUSE-DONE $(wc -c </tmp/mice.bin) bytes"
 fi
 
 t0=$(up)
@@ -147,6 +207,38 @@ drain_serial() {
         sleep 0.2 2>/dev/null || sleep 1
     done
 }
+
+# vsa.input: the host presses the ACPI power button; the button driver
+# reports it as KEY_POWER on its input device ("Power Button", an event
+# device through evdev). One event is read (16 bytes on i386: time, type,
+# code, value), at most 120 s waited for.
+if [ $input = 1 ]; then
+    ev=$(awk '/^N: Name="Power Button"/ { p = 1 } p && /^H: Handlers=/ { h = $0; sub(/^H: Handlers=/, "", h); n = split(h, a, " "); for (i = 1; i <= n; i++) if (a[i] ~ /^event[0-9]+$/) { print a[i]; exit } }' /proc/bus/input/devices)
+    if [ -n "$ev" ] && [ -c "/dev/input/$ev" ]; then
+        dd if="/dev/input/$ev" of=/tmp/power.bin bs=16 count=1 2>/dev/null &
+        ddpid=$!
+        marker "VSA-POWER-READY $ev"
+        n=0
+        while [ $n -lt 600 ] && kill -0 $ddpid 2>/dev/null; do
+            sleep_short
+            n=$((n + 1))
+        done
+        if [ -s /tmp/power.bin ]; then
+            marker "VSA-POWER-BUTTON-SEEN $(od -An -v -tx1 /tmp/power.bin | tr -s ' \n' ' ')"
+        else
+            kill $ddpid 2>/dev/null
+            marker "VSA-POWER-BUTTON-TIMEOUT"
+        fi
+    else
+        marker "VSA-POWER-BUTTON-MISSING"
+    fi
+    # ACPI soft off (S5 through PM1a_CNT) only: the port 8900h is not used.
+    drain_serial
+    sync
+    poweroff -f
+    marker "VSA-LINUX-POWEROFF-FAILED"
+    while :; do sleep 3600; done
+fi
 drain_serial
 
 # Power off: vsa-vm (and Bochs) turn off on "Shutdown" written to port 8900h;
