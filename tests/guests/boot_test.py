@@ -5,6 +5,8 @@
 The guest's /init (init.sh) prints on the first serial port:
   VSA-LINUX-BOOT-OK uptime=S       user space reached
   VSA-LINUX-KERNEL / -CPUINFO ...  what the kernel saw
+  VSA-LINUX-IRQ 0: / LOC: ...      IRQ 0 on I/O APIC input 2 and local APIC
+                                   timer ticks (APIC mode; not on Bochs)
   VSA-WL <name> <value>            workload results, recomputed here
   VSA-ORACLE-BEGIN ... END rc=N    cpu_oracle's output, compared with its
                                    native run (run-oracle-native.sh)
@@ -585,6 +587,27 @@ class Checks:
         return ok
 
 
+def check_apic_mode(checks, lines):
+    """The kernel ran in APIC mode: IRQ 0 on I/O APIC input 2 (the override
+    SeaBIOS's MADT carries), its ticks from the local APIC timer (LOC > 0).
+    Prints what the kernel said about its clocksources (informational: a
+    loaded host can make Linux's watchdog drop the TSC)."""
+    irq = {}
+    for line in lines:
+        m = re.match(r"VSA-LINUX-IRQ (\w+): (.*)$", line)
+        if m:
+            irq[m.group(1)] = m.group(2).split()
+    timer = irq.get("0", [])
+    loc = irq.get("LOC", [])
+    on_ioapic = "IO-APIC" in timer and "2-edge" in timer
+    checks.check(on_ioapic, "IRQ 0 on I/O APIC input 2", " ".join(timer) if timer else "no line for IRQ 0")
+    ticks = int(loc[0]) if loc and loc[0].isdigit() else 0
+    checks.check(ticks > 0, "local APIC timer ticks", f"LOC {ticks}" if loc else "no LOC line")
+    for line in lines:
+        if line.startswith("VSA-LINUX-APIC "):
+            print("info: " + line)
+
+
 def check_screens(checks, watch, want, screen_log):
     """The --console vga checks, on the dumped text screens only."""
     if screen_log:
@@ -1153,6 +1176,8 @@ def main():
                      f"not seen; last serial lines: {lines[-6:]}")
         kernel = [line for line in lines if line.startswith("VSA-LINUX-KERNEL ")]
         checks.check(bool(kernel), "kernel line", kernel[0] if kernel else "missing")
+        if not args.bochs:
+            check_apic_mode(checks, lines)
 
         want = expected_workload(args.quick)
         got = {}

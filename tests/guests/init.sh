@@ -72,6 +72,12 @@ echo "VSA-LINUX-KERNEL $(uname -r) $(uname -m)"
 grep -E '^(vendor_id|cpu family|model|model name|stepping|fpu|flags|bogomips)[[:space:]]*:' /proc/cpuinfo |
     sed 's/^/VSA-LINUX-CPUINFO /'
 echo "VSA-LINUX-MEMTOTAL $(grep MemTotal /proc/meminfo | tr -s ' ')"
+# The interrupt path: in APIC mode IRQ 0 (the PIT) arrives on I/O APIC
+# input 2 and the ticks are the local APIC timer's (LOC); the kernel's own
+# words about it and about its clocksources follow.
+grep -E '^ *(0|LOC):' /proc/interrupts | tr -s ' ' | sed 's/^ */VSA-LINUX-IRQ /'
+dmesg | grep -E 'Enabling APIC mode|\.\.TIMER|IO-APIC|Marking TSC unstable|Switched to clocksource' |
+    sed 's/^\[[^]]*\] *//; s/^/VSA-LINUX-APIC /'
 
 if [ $cdrom = 1 ]; then
     for m in $(cat /lib/vsa-modules/order); do
