@@ -30,7 +30,8 @@ struct VirtualSwitch::Port {
     PortStats stats;
 };
 
-VirtualSwitch::VirtualSwitch(std::string name) : m_name(std::move(name)) {
+VirtualSwitch::VirtualSwitch(std::string name)
+    : m_name(std::move(name)), m_sampled_at(std::chrono::steady_clock::now()) {
     int fd = ::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
     // Without its wake-up descriptor the switch still works: attach and
     // detach then take effect within the poll timeout below.
@@ -147,6 +148,10 @@ std::optional<PortStats> VirtualSwitch::stats(PortId port) const {
 
 PortStats VirtualSwitch::totals() const {
     std::lock_guard lock(m_mutex);
+    return totals_locked();
+}
+
+PortStats VirtualSwitch::totals_locked() const {
     PortStats t = m_departed;
     for (auto const& [id, port] : m_ports) {
         t.frames_sent += port->stats.frames_sent;
@@ -156,6 +161,39 @@ PortStats VirtualSwitch::totals() const {
         t.frames_dropped += port->stats.frames_dropped;
     }
     return t;
+}
+
+TrafficRates VirtualSwitch::rates() const {
+    std::lock_guard lock(m_mutex);
+    return m_rates;
+}
+
+void VirtualSwitch::sample_locked() {
+    auto now = std::chrono::steady_clock::now();
+    auto elapsed = std::chrono::duration_cast<std::chrono::seconds>(now - m_sampled_at).count();
+    if (elapsed < 1) return;
+    PortStats t = totals_locked();
+    Sample s{t.bytes_sent,  t.bytes_received,  m_bytes_dropped,
+             t.frames_sent, t.frames_received, t.frames_dropped};
+    auto push = [&](TrafficRates::Series& series, std::uint64_t total, std::uint64_t last) {
+        // A late sample (a busy host) puts the whole delta in one second and
+        // zeros for the others it missed, so the minute's sum stays right.
+        std::uint64_t delta = total - last;
+        std::size_t shift = std::min<std::size_t>(static_cast<std::size_t>(elapsed), TrafficRates::SECONDS);
+        std::move_backward(series.history.begin(), series.history.end() - static_cast<std::ptrdiff_t>(shift),
+                           series.history.end());
+        std::fill(series.history.begin(), series.history.begin() + static_cast<std::ptrdiff_t>(shift), 0u);
+        series.history[0] = static_cast<std::uint32_t>(std::min<std::uint64_t>(delta, UINT32_MAX));
+        series.current = delta / static_cast<std::uint64_t>(elapsed);
+    };
+    push(m_rates.bytes_received, s.bytes_received, m_last_sample.bytes_received);
+    push(m_rates.bytes_sent, s.bytes_sent, m_last_sample.bytes_sent);
+    push(m_rates.bytes_dropped, s.bytes_dropped, m_last_sample.bytes_dropped);
+    push(m_rates.packets_received, s.packets_received, m_last_sample.packets_received);
+    push(m_rates.packets_sent, s.packets_sent, m_last_sample.packets_sent);
+    push(m_rates.packets_dropped, s.packets_dropped, m_last_sample.packets_dropped);
+    m_last_sample = s;
+    m_sampled_at = now;
 }
 
 std::map<Mac, PortId> VirtualSwitch::learned() const {
@@ -181,12 +219,14 @@ void VirtualSwitch::send_to(Port& to, std::span<std::uint8_t const> frame) {
         to.stats.bytes_received += frame.size();
     } else {
         to.stats.frames_dropped++; // congested (EAGAIN) or gone (the read side notices)
+        m_bytes_dropped += frame.size();
     }
 }
 
 void VirtualSwitch::forward(Port& from, std::span<std::uint8_t const> frame, std::uint64_t now) {
     if (frame.size() < MIN_FRAME || frame.size() > MAX_FRAME) {
         from.stats.frames_dropped++;
+        m_bytes_dropped += frame.size();
         return;
     }
     from.stats.frames_sent++;
@@ -247,6 +287,7 @@ void VirtualSwitch::read_socket(Port& port, std::uint64_t now) {
         }
         if (static_cast<std::size_t>(n) > MAX_FRAME) {
             port.stats.frames_dropped++; // MSG_TRUNC: the datagram was longer
+            m_bytes_dropped += static_cast<std::uint64_t>(n);
             continue;
         }
         forward(port, std::span<std::uint8_t const>(buffer, static_cast<std::size_t>(n)), now);
@@ -297,6 +338,7 @@ void VirtualSwitch::run() {
                 }
             }
             drain_outbox(now);
+            sample_locked();
             // Aging: forget what was not heard from for AGING_SECONDS.
             for (auto it = m_table.begin(); it != m_table.end();) {
                 if (now - it->second.seen > AGING_SECONDS)

@@ -39,7 +39,9 @@
 #include "hypervisor/base/result.h"
 #include "services/network/ethernet.h"
 
+#include <array>
 #include <atomic>
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <map>
@@ -88,6 +90,21 @@ public:
     virtual void after_poll(std::span<struct pollfd const>) {}
 };
 
+// IVMVirtualNetwork's traffic counters: per second, now and for each of
+// the last 60 seconds (history[0] the newest), from the network's point of
+// view: "received" is what ports sent into the network, "sent" what the
+// network delivered to ports, "dropped" what it refused or could not
+// deliver.
+struct TrafficRates {
+    static constexpr std::size_t SECONDS = 60;
+    struct Series {
+        std::uint64_t current{0};
+        std::array<std::uint32_t, SECONDS> history{};
+    };
+    Series bytes_received, bytes_sent, bytes_dropped;
+    Series packets_received, packets_sent, packets_dropped;
+};
+
 class VirtualSwitch {
 public:
     static constexpr unsigned AGING_SECONDS = 300;
@@ -116,6 +133,9 @@ public:
     // that is or was attached (IVMVirtualNetwork's counters do not reset
     // when a VM leaves).
     PortStats totals() const;
+    // Per-second counters over the last minute (sampled by the switch
+    // thread once a second).
+    TrafficRates rates() const;
     // The learned address table, for tests and diagnostics.
     std::map<Mac, PortId> learned() const;
 
@@ -143,7 +163,17 @@ private:
     };
     std::map<Mac, Learned> m_table;
     PortId m_next_id{1};
-    PortStats m_departed; // counters of ports already detached
+    PortStats m_departed;             // counters of ports already detached
+    std::uint64_t m_bytes_dropped{0}; // PortStats counts dropped frames only
+    TrafficRates m_rates;
+    struct Sample {
+        std::uint64_t bytes_received, bytes_sent, bytes_dropped, packets_received, packets_sent,
+            packets_dropped;
+    };
+    Sample m_last_sample{};
+    std::chrono::steady_clock::time_point m_sampled_at;
+    void sample_locked();
+    PortStats totals_locked() const;
     // Detached ports, released by the switch thread after its poll() (so
     // a socket it may still be polling is never closed under it).
     std::vector<std::unique_ptr<Port>> m_graveyard;

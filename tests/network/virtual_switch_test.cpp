@@ -214,6 +214,34 @@ BOOST_AUTO_TEST_CASE(counters_per_port_and_in_total_survive_a_detach) {
     BOOST_TEST(!b.receive(200));
 }
 
+BOOST_AUTO_TEST_CASE(per_second_rates_and_the_last_minute) {
+    VirtualSwitch sw("internal");
+    Nic a = Nic::plug(sw), b = Nic::plug(sw);
+    for (int i = 0; i < 10; ++i) {
+        a.send(frame(mac(2), mac(1), 100));
+        BOOST_REQUIRE(b.receive().has_value());
+    }
+    a.send(Bytes(10, 0)); // a runt: 10 bytes dropped
+    auto sum = [](TrafficRates::Series const& s) {
+        std::uint64_t total = 0;
+        for (auto v : s.history)
+            total += v;
+        return total;
+    };
+    // Sampled once a second by the switch thread.
+    BOOST_TEST(eventually([&] { return sum(sw.rates().packets_received) == 10; }, 3000));
+    BOOST_TEST(eventually([&] { return sum(sw.rates().packets_dropped) == 1; }, 3000));
+    auto r = sw.rates();
+    BOOST_TEST(sum(r.bytes_received) == 1140u);
+    BOOST_TEST(sum(r.packets_sent) == 10u);
+    BOOST_TEST(sum(r.bytes_sent) == 1140u);
+    BOOST_TEST(sum(r.bytes_dropped) == 10u);
+    // A quiet second later the current rate is back to zero and the
+    // minute still holds the burst.
+    BOOST_TEST(eventually([&] { return sw.rates().packets_received.current == 0; }, 3000));
+    BOOST_TEST(sum(sw.rates().packets_received) == 10u);
+}
+
 BOOST_AUTO_TEST_CASE(runts_and_oversized_datagrams_are_dropped_and_counted) {
     VirtualSwitch sw("internal");
     Nic a = Nic::plug(sw), b = Nic::plug(sw);
