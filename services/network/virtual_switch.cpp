@@ -103,6 +103,22 @@ bool VirtualSwitch::detach(PortId port) {
     return true;
 }
 
+FileDescriptor VirtualSwitch::release(PortId port) {
+    FileDescriptor socket;
+    {
+        std::lock_guard lock(m_mutex);
+        auto it = m_ports.find(port);
+        if (it == m_ports.end() || it->second->endpoint) return socket;
+        // The switch thread may still be polling the descriptor; it no
+        // longer reads it (the port is gone from the map), and the
+        // descriptor stays open in its new owner's hands.
+        socket = std::move(it->second->socket);
+        remove_port_locked(port);
+    }
+    wake();
+    return socket;
+}
+
 void VirtualSwitch::remove_port_locked(PortId id) {
     auto it = m_ports.find(id);
     if (it == m_ports.end()) return;

@@ -126,6 +126,11 @@ public:
     // shortly after). Returns false for an unknown port.
     bool detach(PortId port);
 
+    // Unplugs a socket port and gives its socket back (to plug it into
+    // another network: a running VM's adapter moves without the worker
+    // knowing). Null for an unknown port or an endpoint.
+    FileDescriptor release(PortId port);
+
     bool has_port(PortId port) const;
     std::vector<PortId> ports() const;
     std::optional<PortStats> stats(PortId port) const;

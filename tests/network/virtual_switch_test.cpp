@@ -275,6 +275,22 @@ BOOST_AUTO_TEST_CASE(a_stream_socket_is_refused_and_a_vanished_worker_is_unplugg
     BOOST_TEST(sw.ports().size() == 1u);
 }
 
+BOOST_AUTO_TEST_CASE(a_released_socket_moves_to_another_network) {
+    VirtualSwitch one("one"), two("two");
+    Nic a = Nic::plug(one), b = Nic::plug(one), c = Nic::plug(two);
+    FileDescriptor moved = one.release(a.port);
+    BOOST_REQUIRE(moved.is_open());
+    BOOST_TEST(!one.has_port(a.port));
+    BOOST_TEST(!one.release(a.port).is_open());
+    auto id = two.attach_socket(std::move(moved), "moved");
+    BOOST_REQUIRE(id.has_value());
+    // A's frames now reach C on the other network, not B.
+    auto f = frame(BROADCAST_MAC, mac(1));
+    a.send(f);
+    BOOST_TEST((c.receive() == f));
+    BOOST_TEST(!b.receive(100));
+}
+
 BOOST_AUTO_TEST_CASE(datagram_sockets_work_too) {
     VirtualSwitch sw("internal");
     Nic a = Nic::plug(sw, SOCK_DGRAM), b = Nic::plug(sw, SOCK_DGRAM);
