@@ -1,0 +1,81 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
+#
+# fetch-installer.sh CACHE_DIR
+#
+# Downloads (never installs) Debian 12's debian-installer-12-netboot-i386
+# package and unpacks the text-frontend netboot tree of its i386 installer:
+#   CACHE_DIR/installer/netboot/debian-installer/i386/
+#       linux, initrd.gz          the installer's kernel and initrd
+#       boot-screens/             the boot menu (syslinux.cfg, menu.cfg,
+#                                 txt.cfg, vesamenu.c32, splash.png, ...)
+#   CACHE_DIR/installer/manifest.txt   the .deb used, with its SHA-256
+# The package holds no mini.iso (only the PXE trees, ~100 MB); mini.iso is
+# the same tree behind ISOLINUX, which build-installer-iso.sh rebuilds.
+# The EFI/GRUB parts are not unpacked.
+#
+# Same private apt state as fetch-debs.sh (system sources list, i386 only,
+# empty dpkg status, no lock), but in CACHE_DIR/installer/ so it never
+# collides with a fetch-debs.sh run on the same cache.
+#
+# Idempotent: with manifest.txt and the tree present it exits at once,
+# without network access. Delete CACHE_DIR/installer/manifest.txt to refresh.
+set -euo pipefail
+
+if [ $# -ne 1 ]; then
+    echo "usage: $0 CACHE_DIR" >&2
+    exit 2
+fi
+CACHE=$(mkdir -p "$1/installer" && cd "$1/installer" && pwd)
+MANIFEST=$CACHE/manifest.txt
+PKG=debian-installer-12-netboot-i386
+
+TREE=$CACHE/netboot/debian-installer/i386
+if [ -f "$MANIFEST" ] && [ -f "$TREE/linux" ] && [ -f "$TREE/initrd.gz" ]; then
+    echo "fetch-installer: cache $CACHE is complete, nothing to do"
+    exit 0
+fi
+
+for tool in apt-get apt-cache dpkg-deb sha256sum; do
+    command -v "$tool" >/dev/null || { echo "fetch-installer: $tool not found (Debian host needed)" >&2; exit 1; }
+done
+
+mkdir -p "$CACHE/lists/partial" "$CACHE/cache/archives/partial" "$CACHE/debs"
+APT_OPTS=(
+    -oAPT::Architecture=i386
+    -oAPT::Architectures::=i386
+    -oDir::State::Lists="$CACHE/lists"
+    -oDir::State::Status=/dev/null
+    -oDir::Cache="$CACHE/cache"
+    -oDebug::NoLocking=1
+    -oAPT::Sandbox::User=root
+    -qq
+)
+
+echo "fetch-installer: updating private i386 package lists under $CACHE/lists"
+if ! apt-get "${APT_OPTS[@]}" update; then
+    echo "fetch-installer: apt-get update reported errors; continuing if the package resolves" >&2
+fi
+v=$(apt-cache "${APT_OPTS[@]}" policy "$PKG" 2>/dev/null | awk '/Candidate:/ {print $2}')
+if [ -z "$v" ] || [ "$v" = "(none)" ]; then
+    echo "fetch-installer: package $PKG has no candidate" >&2
+    exit 1
+fi
+echo "fetch-installer: $PKG $v"
+rm -f "$CACHE/debs/${PKG}"_*.deb
+(cd "$CACHE/debs" && apt-get "${APT_OPTS[@]}" download "$PKG")
+DEB=$(ls -1 "$CACHE/debs/${PKG}"_*.deb | sort | tail -1)
+
+IN_DEB=./usr/lib/debian-installer/images/12/i386/text/debian-installer/i386
+rm -rf "$CACHE/extract" "$CACHE/netboot" && mkdir -p "$CACHE/extract" "$CACHE/netboot/debian-installer"
+dpkg-deb --fsys-tarfile "$DEB" | tar -x -C "$CACHE/extract" \
+    "$IN_DEB/linux" "$IN_DEB/initrd.gz" "$IN_DEB/boot-screens"
+mv "$CACHE/extract/$IN_DEB" "$TREE"
+rm -rf "$CACHE/extract"
+
+{
+    echo "# the text netboot tree of this package (debian-installer/i386)"
+    (cd "$CACHE/debs" && sha256sum "$(basename "$DEB")")
+} > "$MANIFEST.tmp"
+mv "$MANIFEST.tmp" "$MANIFEST"
+echo "fetch-installer: done: $TREE ($(stat -c %s "$TREE/initrd.gz") bytes of initrd.gz)"
