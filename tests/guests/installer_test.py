@@ -121,7 +121,11 @@ class Control:
             self.key("f0" + code)
             if shift:
                 self.key("f0" + LSHIFT)
-            time.sleep(0.05)
+            # vesamenu redraws its edit line in a 640x480 graphics mode on
+            # every key, slowly on an interpreted CPU: faster typing fills
+            # the BIOS's 15-key buffer and keys are lost (seen on a loaded
+            # host at 50 ms a key: "nomodeset" arrived as "no=").
+            time.sleep(0.25)
 
 
 def main():
