@@ -19,9 +19,9 @@ megabytes of memory are required"), and drives it through the control socket
      text dump cannot read: the default EDIT appends "vga=normal" (the
      boot loader takes the last vga=), "nomodeset" (else the bochs DRM
      driver the installer loads for the Bochs VBE display switches the
-     console to a 1024x768 framebuffer) and "console=ttyS0,115200
-     console=tty0" (kernel messages on COM1; the installer runs its
-     frontend on every console, so COM1 shows the dialogs too);
+     console to a 1024x768 framebuffer); as few keys as possible, since
+     every key costs vesamenu a graphics redraw (--edit can add
+     "console=ttyS0,115200 console=tty0" for kernel messages on COM1);
   3. polls the text screen ("screenshot <path> text" every --interval
      seconds) until the installer's first dialog, the language choice
      ("Select a language" / "Choose language"), is on it; keeps
@@ -45,7 +45,7 @@ import threading
 import time
 
 FIRST_SCREEN = ("Select a language", "Choose language")
-DEFAULT_EDIT = " vga=normal nomodeset console=ttyS0,115200 console=tty0"
+DEFAULT_EDIT = " vga=normal nomodeset"
 
 # PS/2 scan code set 2 make codes; the break code is F0 + make.
 SET2 = {
@@ -124,8 +124,9 @@ class Control:
             # vesamenu redraws its edit line in a 640x480 graphics mode on
             # every key, slowly on an interpreted CPU: faster typing fills
             # the BIOS's 15-key buffer and keys are lost (seen on a loaded
-            # host at 50 ms a key: "nomodeset" arrived as "no=").
-            time.sleep(0.25)
+            # host at 50 ms a key: "nomodeset" arrived as "no="; at 250 ms,
+            # with 55 keys to type, as "nomset").
+            time.sleep(0.4)
 
 
 def main():
