@@ -208,7 +208,7 @@ void DhcpServer::load() {
                 continue;
             }
         }
-        if (m_records.size() >= MAX_RECORDS) {
+        if (m_records.size() >= m_config.max_records) {
             problem(where + "too many records, the rest is ignored");
             break;
         }

@@ -445,7 +445,7 @@ std::vector<std::vector<std::uint8_t>> DhcpServer::handle_dhcp(std::span<std::ui
 bool DhcpServer::free_for(std::uint32_t address, Request const& request, std::uint64_t now) const {
     if (!allocatable(address)) return false;
     auto it = m_records.find(address);
-    if (it == m_records.end()) return m_records.size() < MAX_RECORDS;
+    if (it == m_records.end()) return m_records.size() < m_config.max_records;
     return request.same_client(it->second) || it->second.expires <= now;
 }
 
@@ -457,7 +457,7 @@ std::optional<std::uint32_t> DhcpServer::choose_address(Request const& request, 
     if (request.requested_ip && free_for(*request.requested_ip, request, now)) return request.requested_ip;
     // Walk the pool and the records side by side: an address that is not a
     // record is free unless excluded (server, gateway, DNS, WINS: a few), so
-    // the walk takes at most about MAX_RECORDS steps even in a /8 pool, and
+    // the walk takes at most about max_records steps even in a /8 pool, and
     // when the records are at their limit it jumps from record to record.
     auto const& c = m_config;
     std::uint64_t const net = c.network & c.mask;
@@ -476,7 +476,7 @@ std::optional<std::uint32_t> DhcpServer::choose_address(Request const& request, 
             ++a;
             continue;
         }
-        if (m_records.size() >= MAX_RECORDS) {
+        if (m_records.size() >= m_config.max_records) {
             if (it == m_records.end()) break;
             a = it->first;
             continue;

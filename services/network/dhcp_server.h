@@ -51,6 +51,10 @@ struct DhcpLease {
 
 class DhcpServer {
 public:
+    // Records kept at most by default (offers, leases, declined addresses):
+    // a guest inventing client MACs cannot make the server grow without bound.
+    static constexpr std::size_t MAX_RECORDS = 65'536;
+
     // Addresses in host byte order (the caller converts from DhcpSettings).
     struct Config {
         Mac server_mac{};
@@ -66,6 +70,7 @@ public:
         std::uint32_t renewal_seconds{43'200};   // T1, option 58
         std::uint32_t rebinding_seconds{75'600}; // T2, option 59
         std::string domain_name;                 // option 15 when not empty
+        std::size_t max_records{MAX_RECORDS};
     };
 
     // An offer holds its address for this long (two clients discovering at
@@ -73,9 +78,6 @@ public:
     static constexpr std::uint64_t OFFER_HOLD_SECONDS = 60;
     // A declined address is not offered again for this long.
     static constexpr std::uint64_t DECLINE_HOLD_SECONDS = 600;
-    // Records kept at most (offers, leases, declined addresses): a guest
-    // inventing client MACs cannot make the server grow without bound.
-    static constexpr std::size_t MAX_RECORDS = 65'536;
 
     // Loads `lease_file` if it exists (an empty path: leases live in memory
     // only). Problems with it are reported through take_problems().

@@ -6,6 +6,8 @@
 
 #include <boost/test/unit_test.hpp>
 
+#include <chrono>
+
 #include <filesystem>
 #include <fstream>
 #include <map>
@@ -481,6 +483,40 @@ BOOST_AUTO_TEST_CASE(pool_exhaustion_means_no_offer) {
     d.chaddr = CLIENT_C;
     BOOST_TEST(s.handle(dhcp_frame(d), T0).empty());
     BOOST_TEST(ask(s, d, T0 + 3601).yiaddr == ip(192, 168, 131, 17));
+}
+
+BOOST_AUTO_TEST_CASE(record_limit_in_a_huge_pool) {
+    // A /8 pool and a guest inventing MACs: at the limit there is no offer,
+    // and finding that out must not walk 16 million addresses.
+    DhcpServer::Config c;
+    c.server_mac = SERVER_MAC;
+    c.server_ip = ip(10, 0, 0, 1);
+    c.network = ip(10, 0, 0, 0);
+    c.mask = ip(255, 0, 0, 0);
+    c.pool_start = ip(10, 0, 0, 16);
+    c.pool_end = ip(10, 255, 255, 254);
+    c.max_records = 50;
+    DhcpServer s(c, {});
+    Msg far;
+    far.type = 3;
+    far.chaddr = Mac{0x00, 0x03, 0xFF, 0x01, 0x00, 0x00};
+    far.options = {{50, ip_bytes(ip(10, 200, 0, 5))}};
+    BOOST_TEST(ask(s, far, T0).type() == 5); // a record far up the pool
+    Msg d;
+    for (int i = 0; i < 49; ++i) {
+        d.chaddr = Mac{0x00, 0x03, 0xFF, 0x00, 0x00, static_cast<std::uint8_t>(i)};
+        BOOST_TEST(ask(s, d, T0).yiaddr == ip(10, 0, 0, 16) + static_cast<std::uint32_t>(i));
+    }
+    BOOST_TEST(s.leases().size() == 50u);
+    d.chaddr = CLIENT_C;
+    auto const start = std::chrono::steady_clock::now();
+    BOOST_TEST(s.handle(dhcp_frame(d), T0 + 1).empty());
+    auto const took =
+        std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - start);
+    BOOST_TEST(took.count() < 500);
+    // Once the offers lapse their addresses are reused, the limit holds.
+    BOOST_TEST(ask(s, d, T0 + 61).yiaddr == ip(10, 0, 0, 16));
+    BOOST_TEST(s.leases().size() == 50u);
 }
 
 BOOST_AUTO_TEST_CASE(leases_persist_across_instances) {
