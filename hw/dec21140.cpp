@@ -620,6 +620,9 @@ void Dec21140::run_tx() {
                     status = TDES0_ES | TDES0_TO;
                     m_csr[5] |= CSR5_TJT;
                     count_ignored();
+                } else if (!m_link_up) {
+                    // No cable: the frame goes nowhere, without carrier.
+                    status = TDES0_ES | TDES0_LO | TDES0_NC;
                 } else {
                     m_backend.send(m_tx_frame);
                     ++m_frames_sent;

@@ -74,8 +74,8 @@
 //   - set_link(): the PHY's link bit (latched low). The 21140 has no link
 //     interrupt with an MII PHY; tulip polls BMSR (every 60 s while the
 //     link is up, 3 s while down). While the link is down nothing is
-//     received; transmitted frames still complete (the carrier loss
-//     error bits are not modelled).
+//     received, and transmitted frames go nowhere: their descriptors
+//     close with ES, LO and NC (no carrier).
 //
 // Not modelled: the FIFOs and their thresholds (frames move whole, at
 // host speed), loopback modes (frames always go to the backend), big
@@ -145,6 +145,8 @@ public:
     static constexpr u32 DES0_OWN = 1u << 31;
     static constexpr u32 TDES0_ES = 1u << 15;
     static constexpr u32 TDES0_TO = 1u << 14;
+    static constexpr u32 TDES0_LO = 1u << 11; // loss of carrier
+    static constexpr u32 TDES0_NC = 1u << 10; // no carrier
     static constexpr u32 TDES1_IC = 1u << 31;
     static constexpr u32 TDES1_LS = 1u << 30;
     static constexpr u32 TDES1_FS = 1u << 29;

@@ -340,6 +340,14 @@ BOOST_AUTO_TEST_CASE(tx_ring_multi_buffer_frames) {
     BOOST_REQUIRE_EQUAL(r.backend.frames.size(), 2u);
     BOOST_TEST(r.backend.frames[1] == small);
     BOOST_TEST((r.csr(5) & Dec21140::CSR5_TI) == 0u);
+    // Without a cable the frame goes nowhere, with carrier errors.
+    r.nic.set_link(false);
+    r.descriptor(0x1010, Dec21140::DES0_OWN,
+                 Dec21140::TDES1_FS | Dec21140::TDES1_LS | Dec21140::TDES1_TER | 60, 0x5000, 0);
+    r.csr(1, 0);
+    BOOST_TEST(r.backend.frames.size() == 2u);
+    BOOST_TEST(r.get32(0x1010) == (Dec21140::TDES0_ES | Dec21140::TDES0_LO | Dec21140::TDES0_NC));
+    r.nic.set_link(true);
     // Stopping the transmitter: state stopped and TPS at once.
     r.csr(6, 0);
     BOOST_TEST(((r.csr(5) >> 20) & 7) == 0u);
@@ -735,7 +743,10 @@ BOOST_AUTO_TEST_CASE(save_load_save_and_bad_streams) {
     vsa::test::check_save_load_save(r.nic, other.nic);
     BOOST_TEST(other.irq == r.irq);
     BOOST_TEST(other.csr(6) == r.csr(6));
-    // The loaded NIC carries on: the frame's end is transmitted.
+    // The loaded NIC carries on: the frame's end is transmitted (the
+    // cable was out at the save; plugged in again).
+    BOOST_TEST(!other.nic.link_up());
+    other.nic.set_link(true);
     other.descriptor(0x1010, Dec21140::DES0_OWN, Dec21140::TDES1_LS | 20, 0x5000, 0);
     other.put_bytes(0x5000, std::vector<u8>(64, 0xAB));
     other.csr(1, 0);
