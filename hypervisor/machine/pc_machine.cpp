@@ -5,6 +5,7 @@
 #include "hw/ata_disk.h"
 #include "hw/atapi_cdrom.h"
 #include "hw/debug_console.h"
+#include "hw/dec21140.h"
 #include "hw/dma8237.h"
 #include "hw/fdc82077.h"
 #include "hw/fw_cfg.h"
@@ -102,6 +103,7 @@ Result<std::vector<u8>, std::string> read_file(std::string const& path, std::siz
 
 // A backend for an unconnected serial port or debug console.
 NullCharBackend s_null_backend;
+NullNetBackend s_null_net;
 
 } // namespace
 
@@ -162,6 +164,8 @@ struct PcMachine::Impl {
     std::unique_ptr<Vga> vga;
     std::unique_ptr<Dma8237> dma;
     std::unique_ptr<Fdc82077> fdc;
+    std::vector<std::unique_ptr<Dec21140>> nics;
+    static constexpr u8 FIRST_NIC_SLOT = 3;
     std::unique_ptr<Interpreter> cpu;
 
     // IRQ 0 with a "delay" lost-tick policy. An interpreted CPU can run
@@ -443,6 +447,13 @@ Result<void, std::string> PcMachine::Impl::build() {
     pm->map_fixed_ports(io);
     vga = std::make_unique<Vga>(*memory, io, clock, std::move(vgabios));
     pci->attach(2, 0, *vga);
+    // Ethernet adapters, one PCI slot each after the VGA.
+    if (config.nics.size() > PcMachineConfig::MAX_NICS) return std::string("at most four network adapters");
+    for (std::size_t i = 0; i < config.nics.size(); ++i) {
+        NetBackend* backend = config.nics[i].backend ? config.nics[i].backend : &s_null_net;
+        nics.push_back(std::make_unique<Dec21140>(*memory, clock, *backend, config.nics[i].mac));
+        pci->attach(static_cast<u8>(FIRST_NIC_SLOT + i), 0, *nics.back());
+    }
 
     // The ISA DMA pair and the floppy controller (IRQ 6, DMA channel 2).
     dma = std::make_unique<Dma8237>(*memory);
@@ -681,6 +692,15 @@ void PcMachine::hard_reset() {
     m_impl->hard_reset();
 }
 
+bool PcMachine::receive_frame(unsigned index, std::span<u8 const> frame) {
+    if (index >= m_impl->nics.size()) return false;
+    return m_impl->nics[index]->receive(frame);
+}
+
+void PcMachine::set_nic_link(unsigned index, bool up) {
+    if (index < m_impl->nics.size()) m_impl->nics[index]->set_link(up);
+}
+
 void PcMachine::Impl::hard_reset() {
     for (Device* d : devices())
         d->reset();
@@ -689,6 +709,8 @@ void PcMachine::Impl::hard_reset() {
     fdc->reset();
     lapic->reset();
     ioapic->reset();
+    for (auto& nic : nics)
+        nic->reset();
     timer_tick.reset();
     for (auto& disk : disks)
         disk->reset();
@@ -721,9 +743,11 @@ void PcMachine::Impl::hard_reset() {
 // mouse for the same reason (an older stream leaves them reset). Version 4
 // added the local APIC and the I/O APIC: an older stream ran without them,
 // and their reset state (LINT0 in virtual wire mode, every I/O APIC input
-// masked) passes the 8259 through exactly as that machine did.
+// masked) passes the 8259 through exactly as that machine did. Version 5
+// added the network adapters, with their count first: an older stream
+// (a machine without NICs) leaves them reset, as if just plugged in.
 void PcMachine::Impl::visit_machine_state(StateVisitor& v, MachineFields& fields) {
-    v.section("pc-machine", 4);
+    v.section("pc-machine", 5);
     u32 version = v.version();
     v.field("clock_ns", fields.clock_ns);
     v.field("tick_level", fields.tick_level);
@@ -752,6 +776,18 @@ void PcMachine::Impl::visit_machine_state(StateVisitor& v, MachineFields& fields
     } else if (v.is_loading()) {
         lapic->reset();
         ioapic->reset();
+    }
+    if (version >= 5) {
+        u32 count = static_cast<u32>(nics.size());
+        v.field("nic_count", count);
+        if (v.is_loading() && v.ok() && count != nics.size())
+            v.fail("pc-machine: the saved state has " + std::to_string(count) +
+                   " network adapters, this machine " + std::to_string(nics.size()));
+        for (auto& nic : nics)
+            if (v.ok()) nic->visit_state(v);
+    } else if (v.is_loading()) {
+        for (auto& nic : nics)
+            nic->reset();
     }
     cpu->visit_state(v);
 }
@@ -796,6 +832,8 @@ Result<void, std::string> PcMachine::Impl::load_device_state(std::vector<u8> con
     fdc->post_load();
     lapic->post_load();
     ioapic->post_load();
+    for (auto& nic : nics)
+        nic->post_load();
     timer_tick.end_load(fields.tick_level, fields.tick_backlog, fields.tick_io_backlog);
     update_a20();
     // A save happens between slices, after pending resets were handled.

@@ -13,6 +13,8 @@
 //   01.3 PIIX4 power management (ACPI, SCI=IRQ 9)    ports 80, 92, 402, 8900, fw_cfg,
 //                                                    8237 DMA pair, 82077AA floppy (IRQ 6)
 //   02.0 VGA 1234:1111 with Bochs VBE, ROM BAR
+//   03.0 .. 06.0 DEC 21140A Ethernet 1011:0009, one per configured NIC
+//        (INTA; the swizzle puts slots 3, 4, 5, 6 on PIRQ D, A, B, C)
 //
 // Threading: everything here runs on the thread that calls run(), the VM
 // thread. Other threads talk to it only through post(), request_stop() and
@@ -28,6 +30,7 @@
 #pragma once
 
 #include "hw/char_backend.h"
+#include "hw/net_backend.h"
 #include "hypervisor/base/file_descriptor.h"
 #include "hypervisor/base/result.h"
 #include "hypervisor/base/types.h"
@@ -103,6 +106,16 @@ struct PcMachineConfig {
     // The printer on LPT1 (0x378, IRQ 7); null = no parallel port at all
     // (the BIOS then finds none). Output only.
     CharBackend* lpt1{nullptr};
+    // Ethernet adapters (at most MAX_NICS), DEC 21140A in PCI slots 3, 4,
+    // ... in this order. The backend gets the frames the guest sends (on
+    // the VM thread); frames for the guest go in through
+    // PcMachine::receive_frame.
+    struct Nic {
+        MacAddress mac{};
+        NetBackend* backend{nullptr}; // null: a cable to nowhere
+    };
+    static constexpr std::size_t MAX_NICS = 4;
+    std::vector<Nic> nics;
     // One line per executed instruction (slow), or null.
     std::FILE* trace{nullptr};
 };
@@ -193,6 +206,13 @@ public:
     // now. A paused worker uses it so a media change completes without the
     // guest running.
     void run_posted_work();
+
+    // VM thread only (between slices, or from a post()ed function): a
+    // frame from the wire for NIC `index` (false: the NIC did not take it:
+    // no such NIC, receiver stopped, filtered, or no room in its ring), and
+    // plugging or unplugging that NIC's cable.
+    bool receive_frame(unsigned index, std::span<u8 const> frame);
+    void set_nic_link(unsigned index, bool up);
 
     // VM thread only (or after run() returned).
     void hard_reset();

@@ -50,6 +50,7 @@
 #include "hypervisor/machine/png_image.h"
 #include "hypervisor/machine/screen_render.h"
 #include "hypervisor/machine/shared_framebuffer.h"
+#include "hypervisor/machine/socket_net_backend.h"
 
 #include <fcntl.h>
 #include <poll.h>
@@ -69,6 +70,7 @@
 #include <iostream>
 #include <mutex>
 #include <optional>
+#include <random>
 #include <span>
 #include <string>
 #include <string_view>
@@ -139,6 +141,12 @@ constexpr char const* USAGE = R"(usage: vsa-vm [options]
                        disks must be the ones it was saved with, and the disks
                        unchanged since; each CD drive must hold the image it
                        held at the save (or be empty)
+  --nic fd:N[,mac=MAC] a DEC 21140A Ethernet adapter (up to 4, in PCI slots 3
+                       to 6) whose cable is the inherited SOCK_SEQPACKET (or
+                       SOCK_DGRAM) socket N: each datagram is one Ethernet
+                       frame without FCS, both ways. MAC as 00:03:ff:12:34:56;
+                       default 00:03:ff (Virtual Server's prefix) and three
+                       random bytes
   --control-fd N       a connected Unix stream socket (inherited) carrying
                        vsad's control protocol: pause, resume, reset, save,
                        turn-off, query; the worker reports its events there
@@ -181,14 +189,68 @@ public:
         m_machine = machine;
     }
     void operator()() {
+        post([] {});
+    }
+    void post(std::function<void()> work) {
         std::lock_guard lock(m_mutex);
-        if (m_machine) m_machine->post([] {});
+        if (m_machine) m_machine->post(std::move(work));
     }
 
 private:
     std::mutex m_mutex;
     PcMachine* m_machine{nullptr};
 };
+
+// "fd:N[,mac=xx:xx:xx:xx:xx:xx]" (vsa-vm --nic).
+struct NicOption {
+    int fd{-1};
+    MacAddress mac{};
+};
+std::optional<NicOption> parse_nic(std::string_view text, std::string& error) {
+    if (!text.starts_with("fd:")) {
+        error = "--nic wants fd:N[,mac=MAC]";
+        return std::nullopt;
+    }
+    text.remove_prefix(3);
+    NicOption nic;
+    auto comma = text.find(',');
+    std::string_view number = text.substr(0, comma);
+    auto [p, ec] = std::from_chars(number.data(), number.data() + number.size(), nic.fd);
+    if (ec != std::errc() || p != number.data() + number.size() || nic.fd < 0) {
+        error = "--nic: bad descriptor '" + std::string(number) + "'";
+        return std::nullopt;
+    }
+    bool have_mac = false;
+    while (comma != std::string_view::npos) {
+        text.remove_prefix(comma + 1);
+        comma = text.find(',');
+        std::string_view item = text.substr(0, comma);
+        if (!item.starts_with("mac=") || item.size() != 4 + 17) {
+            error = "--nic: bad option '" + std::string(item) + "' (mac=xx:xx:xx:xx:xx:xx)";
+            return std::nullopt;
+        }
+        item.remove_prefix(4);
+        for (unsigned i = 0; i < 6; ++i) {
+            unsigned byte = 0;
+            auto [q, e] = std::from_chars(item.data() + 3 * i, item.data() + 3 * i + 2, byte, 16);
+            if (e != std::errc() || q != item.data() + 3 * i + 2 || (i < 5 && item[3 * i + 2] != ':')) {
+                error = "--nic: bad MAC address '" + std::string(item) + "'";
+                return std::nullopt;
+            }
+            nic.mac[i] = static_cast<u8>(byte);
+        }
+        if (nic.mac[0] & 1) {
+            error = "--nic: a multicast MAC address cannot be an adapter's";
+            return std::nullopt;
+        }
+        have_mac = true;
+    }
+    if (!have_mac) {
+        std::random_device rd;
+        nic.mac = {0x00, 0x03, 0xFF, static_cast<u8>(rd()), static_cast<u8>(rd()), static_cast<u8>(rd())};
+    }
+    return nic;
+}
 
 // Control requests on their way from the reader thread to the VM thread,
 // which takes them between slices (or while paused, waiting here).
@@ -284,6 +346,7 @@ int main(int argc, char** argv) {
     // The IDE slot the next --disk or --cdrom takes.
     unsigned next_slot = 0;
     std::optional<std::string> floppy_paths[2];
+    std::vector<NicOption> nic_options;
     bool floppy_read_only = false;
 
     for (int i = 1; i < argc; ++i) {
@@ -404,6 +467,18 @@ int main(int argc, char** argv) {
             }
         } else if (is("--restore-state") && (v = value("--restore-state"))) {
             restore_path = *v;
+        } else if (is("--nic") && (v = value("--nic"))) {
+            std::string error;
+            auto nic = parse_nic(*v, error);
+            if (!nic) {
+                std::cerr << "vsa-vm: " << error << "\n";
+                return EXIT_USAGE;
+            }
+            if (nic_options.size() == PcMachineConfig::MAX_NICS) {
+                std::cerr << "vsa-vm: at most " << PcMachineConfig::MAX_NICS << " --nic\n";
+                return EXIT_USAGE;
+            }
+            nic_options.push_back(*nic);
         } else if (is("--control-fd") && (v = value("--control-fd"))) {
             int fd = -1;
             auto [p, ec] = std::from_chars(v->data(), v->data() + v->size(), fd);
@@ -486,6 +561,13 @@ int main(int argc, char** argv) {
     for (auto [name, backend] : host_ports)
         if (auto* tcp = dynamic_cast<TcpCharBackend*>(backend)) // scripts asking for port 0 learn the port
             std::cerr << "vsa-vm: " << name << " listening on " << tcp->description() << "\n";
+    std::vector<std::unique_ptr<SocketNetBackend>> nic_backends;
+    for (auto const& nic : nic_options) {
+        auto opened = SocketNetBackend::open(nic.fd);
+        if (opened.is_error()) return fail("--nic: " + opened.error());
+        nic_backends.push_back(opened.release_value());
+        config.nics.push_back({nic.mac, nic_backends.back().get()});
+    }
     std::FILE* trace = nullptr;
     if (!trace_path.empty()) {
         trace = std::fopen(trace_path.c_str(), "w");
@@ -531,6 +613,18 @@ int main(int argc, char** argv) {
         if (!backend) continue;
         auto started = backend->start([&input_wake] { input_wake(); });
         if (started.is_error()) return fail(std::string(name) + ": " + started.error());
+    }
+    // Frames from the sockets go to the NICs on the VM thread.
+    for (unsigned i = 0; i < nic_backends.size(); ++i) {
+        SocketNetBackend* backend = nic_backends[i].get();
+        PcMachine* vm = machine.get();
+        auto started = backend->start([&input_wake, backend, vm, i] {
+            input_wake.post([backend, vm, i] {
+                for (auto const& frame : backend->take())
+                    (void)vm->receive_frame(i, frame);
+            });
+        });
+        if (started.is_error()) return fail("--nic: " + started.error());
     }
 
     // The timeout and --save-after are host time, in every clock mode: the
@@ -817,6 +911,10 @@ int main(int argc, char** argv) {
             std::cerr << "vsa-vm: " << name << " (" << backend->description()
                       << "): " << backend->dropped_output()
                       << " output bytes dropped (no client, or it did not keep up)\n";
+    for (std::size_t i = 0; i < nic_backends.size(); ++i)
+        if (nic_backends[i]->dropped_in() || nic_backends[i]->dropped_out())
+            std::cerr << "vsa-vm: NIC " << i << ": " << nic_backends[i]->dropped_out() << " frames out and "
+                      << nic_backends[i]->dropped_in() << " frames in dropped\n";
 
     if (saved) {
         notify(control::Event::Saved);

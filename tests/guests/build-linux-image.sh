@@ -35,6 +35,11 @@
 #                       mode, waits for the ACPI power button and powers
 #                       off through ACPI only (boot_test.py --input-test
 #                       moves the mouse and presses the button)
+#   OUT_DIR/linux-net.img  quick, with `vsa.net`: its own initramfs
+#                       (OUT_DIR/initrd-net.gz) also holds tulip (the DEC
+#                       21140 driver) of the same kernel package; /init
+#                       brings eth0 up with 10.0.0.N, N the last byte of its
+#                       MAC, and pings its peer (net_test.py runs two)
 # Nothing is mounted and no loop device is used: the partition table is
 # written by a few lines of Python, the FAT by mtools on `IMG@@OFFSET`, the
 # boot loader by `syslinux --install --offset`, and the MBR code by dd.
@@ -106,8 +111,10 @@ mkdir "$STAGE/mods"
 # The input variant's modules: none depends on another (empty `depends=`);
 # evdev first, so the mouse and the button get event devices as they appear.
 INPUT_MODULES=(drivers/input/evdev drivers/input/mouse/psmouse drivers/acpi/button)
+# The network variant's: tulip depends on nothing.
+NET_MODULES=(drivers/net/ethernet/dec/tulip/tulip)
 members=()
-for m in "${MODULES[@]}" "${INPUT_MODULES[@]}"; do members+=("./lib/modules/$KVER/kernel/$m.ko"); done
+for m in "${MODULES[@]}" "${INPUT_MODULES[@]}" "${NET_MODULES[@]}"; do members+=("./lib/modules/$KVER/kernel/$m.ko"); done
 dpkg-deb --fsys-tarfile "$KDEB" | tar -x -C "$STAGE/mods" "${members[@]}"
 cdrom_specs=("${specs[@]}" dir:lib:755 dir:lib/vsa-modules:755 dir:mnt:755)
 order=()
@@ -135,6 +142,19 @@ touch -d "@$SOURCE_DATE_EPOCH" "$STAGE/input-modules.order"
 input_specs+=("file:lib/vsa-modules/order:644:$STAGE/input-modules.order")
 /usr/bin/python3 "$HERE/mkcpio.py" "$STAGE/initrd-input.gz" "${input_specs[@]}"
 
+# --- the network variant's initramfs -----------------------------------------
+net_specs=("${specs[@]}" dir:lib:755 dir:lib/vsa-modules:755)
+order=()
+for m in "${NET_MODULES[@]}"; do
+    name=$(basename "$m")
+    net_specs+=("file:lib/vsa-modules/$name.ko:644:$STAGE/mods/lib/modules/$KVER/kernel/$m.ko")
+    order+=("$name")
+done
+printf '%s\n' "${order[@]}" > "$STAGE/net-modules.order"
+touch -d "@$SOURCE_DATE_EPOCH" "$STAGE/net-modules.order"
+net_specs+=("file:lib/vsa-modules/order:644:$STAGE/net-modules.order")
+/usr/bin/python3 "$HERE/mkcpio.py" "$STAGE/initrd-net.gz" "${net_specs[@]}"
+
 # --- FAT partition contents ----------------------------------------------------
 cp "$CACHE/vmlinuz" "$STAGE/vmlinuz"
 write_cfg() { # FILE EXTRA_KERNEL_ARGS [CONSOLE_ARGS]
@@ -151,14 +171,16 @@ CFG
     touch -d "@$SOURCE_DATE_EPOCH" "$1"
 }
 write_cfg "$STAGE/syslinux.cfg" ""
-mkdir "$STAGE/quick" "$STAGE/idle" "$STAGE/vga" "$STAGE/cdrom" "$STAGE/input"
+mkdir "$STAGE/quick" "$STAGE/idle" "$STAGE/vga" "$STAGE/cdrom" "$STAGE/input" "$STAGE/net"
 write_cfg "$STAGE/quick/syslinux.cfg" " vsa.quick"
 write_cfg "$STAGE/idle/syslinux.cfg" " vsa.quick vsa.idle=30"
 # No console=ttyS0: every kernel message goes through vgacon only.
 write_cfg "$STAGE/vga/syslinux.cfg" " vsa.quick vsa.vga" "console=tty0"
 write_cfg "$STAGE/cdrom/syslinux.cfg" " vsa.quick vsa.cdrom"
 write_cfg "$STAGE/input/syslinux.cfg" " vsa.quick vsa.input"
+write_cfg "$STAGE/net/syslinux.cfg" " vsa.quick vsa.net"
 touch -d "@$SOURCE_DATE_EPOCH" "$STAGE/vmlinuz" "$STAGE/initrd.gz" "$STAGE/initrd-cdrom.gz" "$STAGE/initrd-input.gz"
+touch -d "@$SOURCE_DATE_EPOCH" "$STAGE/initrd-net.gz"
 
 # --- disk ----------------------------------------------------------------------
 IMG=$STAGE/linux.img
@@ -214,7 +236,15 @@ mcopy -o -m -i "$STAGE/linux-input.img@@$OFFSET" "$STAGE/input/syslinux.cfg" ::/
 cp -p "$STAGE/initrd-input.gz" "$STAGE/input/initrd.gz"
 mcopy -o -m -i "$STAGE/linux-input.img@@$OFFSET" "$STAGE/input/initrd.gz" ::/initrd.gz
 
+# The network variant: its own initramfs under the usual name.
+cp "$STAGE/linux-quick.img" "$STAGE/linux-net.img"
+mcopy -o -m -i "$STAGE/linux-net.img@@$OFFSET" "$STAGE/net/syslinux.cfg" ::/syslinux.cfg
+cp -p "$STAGE/initrd-net.gz" "$STAGE/net/initrd.gz"
+mcopy -o -m -i "$STAGE/linux-net.img@@$OFFSET" "$STAGE/net/initrd.gz" ::/initrd.gz
+
 mv "$STAGE/initrd.gz" "$OUT/initrd.gz"
+mv "$STAGE/initrd-net.gz" "$OUT/initrd-net.gz"
+mv "$STAGE/linux-net.img" "$OUT/linux-net.img"
 mv "$STAGE/initrd-input.gz" "$OUT/initrd-input.gz"
 mv "$STAGE/linux-input.img" "$OUT/linux-input.img"
 mv "$STAGE/initrd-cdrom.gz" "$OUT/initrd-cdrom.gz"

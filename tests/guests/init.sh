@@ -50,6 +50,8 @@ cdrom=0
 grep -qw vsa.cdrom /proc/cmdline && cdrom=1
 input=0
 grep -qw vsa.input /proc/cmdline && input=1
+net=0
+grep -qw vsa.net /proc/cmdline && net=1
 
 marker() {
     echo "$*"
@@ -244,6 +246,42 @@ if [ $input = 1 ]; then
     poweroff -f
     marker "VSA-LINUX-POWEROFF-FAILED"
     while :; do sleep 3600; done
+fi
+# vsa.net (linux-net.img, net_test.py): tulip drives the DEC 21140; eth0
+# gets 10.0.0.N, N the last byte of its MAC (the test gives 1 and 2), and
+# pings the other address until a reply comes (at most 180 s), then waits
+# (at most 180 s) until the peer's pings have been answered, so that both
+# guests see each other whichever boots first.
+if [ $net = 1 ]; then
+    for m in $(cat /lib/vsa-modules/order); do
+        insmod "/lib/vsa-modules/$m.ko" || echo "VSA-NET insmod failed: $m"
+    done
+    mac=$(cat /sys/class/net/eth0/address 2>/dev/null)
+    echo "VSA-NET-MAC $mac"
+    me=$((0x${mac##*:}))
+    peer=$((3 - me))
+    ifconfig eth0 10.0.0.$me netmask 255.255.255.0 up || echo "VSA-NET ifconfig failed"
+    n=0
+    ok=0
+    while [ $n -lt 90 ]; do
+        if ping -c 1 -W 2 10.0.0.$peer >/tmp/ping.txt 2>&1; then ok=1; break; fi
+        n=$((n + 1))
+    done
+    if [ $ok = 1 ]; then
+        ping -c 3 -W 2 10.0.0.$peer >/tmp/ping.txt 2>&1
+        marker "VSA-NET-PING-OK 10.0.0.$peer $(grep -E 'packets transmitted' /tmp/ping.txt)"
+    else
+        marker "VSA-NET-PING-FAILED 10.0.0.$peer"
+    fi
+    n=0
+    while [ $n -lt 900 ] && [ "$(awk '/^Icmp:/ { if (h) { print $10; exit } h = 1 }' /proc/net/snmp)" = 0 ]; do
+        sleep_short
+        n=$((n + 1))
+    done
+    echo "VSA-NET-ECHOS-ANSWERED $(awk '/^Icmp:/ { if (h) { print $10; exit } h = 1 }' /proc/net/snmp)"
+    sleep 2
+    sed 's/^ *//' /proc/net/dev | grep '^eth0' | tr -s ' ' | sed 's/^/VSA-NET-DEV /'
+    dmesg | grep -iE 'tulip|eth0' | sed 's/^\[[^]]*\] *//; s/^/VSA-NET-DMESG /'
 fi
 drain_serial
 

@@ -519,6 +519,42 @@ BOOST_AUTO_TEST_CASE(real_time_clock_resumes_at_the_saved_time) {
     BOOST_TEST(s.text().find("VSA-BOOT-OK") != std::string::npos);
 }
 
+// Network adapters (version 5 of the machine walk): their state goes with
+// the machine, and a state saved with NICs only loads into a machine with
+// as many.
+BOOST_AUTO_TEST_CASE(nics_are_saved_and_their_count_must_match) {
+    if (!seabios_present()) {
+        BOOST_TEST_MESSAGE("SKIP: /usr/share/seabios/bios.bin is not installed");
+        return;
+    }
+    TempDir dir;
+    SharedBackend s, d;
+    auto config = boot_config(s, d);
+    config.nics = {{{0x00, 0x03, 0xFF, 0, 0, 1}, nullptr}, {{0x00, 0x03, 0xFF, 0, 0, 2}, nullptr}};
+    auto machine = make_machine(config);
+    run_to_save_point(*machine, 20'000'000);
+    machine->set_nic_link(1, false);
+    // Stopped receivers take nothing; there is no NIC 2.
+    std::vector<u8> frame(64, 0xFF);
+    BOOST_TEST(!machine->receive_frame(0, frame));
+    BOOST_TEST(!machine->receive_frame(2, frame));
+    std::string path = dir.file("nics.vsv");
+    BOOST_REQUIRE(machine->save_state(path).has_value());
+    auto same = make_machine(config);
+    auto r = same->restore_state(path);
+    BOOST_REQUIRE_MESSAGE(r.has_value(), error_of(r));
+    BOOST_TEST((run_with_limit(*same) == MachineExit::PoweredOff));
+    BOOST_TEST(s.text().find("VSA-BOOT-OK") != std::string::npos);
+    auto fewer_config = config;
+    fewer_config.nics.pop_back();
+    auto fewer = make_machine(fewer_config);
+    auto refused = fewer->restore_state(path);
+    BOOST_REQUIRE(refused.is_error());
+    BOOST_TEST(refused.error().find("network adapters") != std::string::npos, refused.error());
+    config.nics.resize(5);
+    BOOST_TEST(PcMachine::create(config).is_error());
+}
+
 // PIIX3 IDE: re-driving a channel's IRQ line at load is not a new rising
 // edge, so a bus-master IRQ status bit the driver cleared while the line
 // was high stays clear (hw/piix3_ide.cpp post_load).
