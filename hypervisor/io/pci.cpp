@@ -241,9 +241,13 @@ PciDevice* PciBus::function_at(u8 device_number, u8 function) const {
 }
 
 void PciBus::intx_changed(PciDevice& device, u8 pin, bool level) {
-    // The conventional swizzle: PIRQ = (device + pin - 1) mod 4. Several
-    // functions can share a PIRQ (wired-OR): count the asserting ones.
-    unsigned pirq = (device.device_number() + pin - 1) % 4;
+    // The PIIX board's swizzle: PIRQ = (device - 1 + pin - 1) mod 4, so
+    // device 1 INTA is PIRQA. It must be the one the firmware describes:
+    // SeaBIOS routes by it (pciinit.c piix_pci_slot_get_irq) and its ACPI
+    // _PRT says slot 3 INTA is LNKC; an OS that moves LNKC then moves this
+    // line. Several functions can share a PIRQ (wired-OR): count the
+    // asserting ones.
+    unsigned pirq = (device.device_number() + pin + 2) % 4;
     u8& count = m_pirq_count[pirq];
     if (level) {
         if (count < 0xFF) ++count;

@@ -32,17 +32,17 @@ struct Rig {
     std::vector<bool> resets;
     Piix3Isa isa{bus, [this](unsigned n, bool level) { irq.at(n) = level, ++changes.at(n); },
                  [this](u16 e) { elcr = e; }, [this](bool hard) { resets.push_back(hard); }};
-    // Pin A of devices 4..7 drives PIRQ (device + pin - 1) % 4 = A, B, C,
-    // D; device 10 shares PIRQ C with device 6.
+    // Pin A of devices 5..8 drives PIRQ (device - 1 + pin - 1) % 4 = A, B,
+    // C, D (the PIIX board's swizzle); device 11 shares PIRQ C with device 7.
     IntxDevice pa{1}, pb{1}, pc{1}, pd{1};
     IntxDevice pc2{1};
     Rig() {
         BOOST_REQUIRE(bus.attach(1, 0, isa));
-        BOOST_REQUIRE(bus.attach(4, 0, pa));
-        BOOST_REQUIRE(bus.attach(5, 0, pb));
-        BOOST_REQUIRE(bus.attach(6, 0, pc));
-        BOOST_REQUIRE(bus.attach(7, 0, pd));
-        BOOST_REQUIRE(bus.attach(10, 0, pc2));
+        BOOST_REQUIRE(bus.attach(5, 0, pa));
+        BOOST_REQUIRE(bus.attach(6, 0, pb));
+        BOOST_REQUIRE(bus.attach(7, 0, pc));
+        BOOST_REQUIRE(bus.attach(8, 0, pd));
+        BOOST_REQUIRE(bus.attach(11, 0, pc2));
         isa.reset();
         BOOST_REQUIRE(isa.map_ports(io));
     }
@@ -117,7 +117,7 @@ BOOST_AUTO_TEST_CASE(shared_irq_is_wired_or) {
     BOOST_TEST(r.irq[10]);
     r.pa.raise(false);
     BOOST_TEST(r.irq[10]); // PIRQ C still holds it
-    // Two functions on one PIRQ (devices 6 and 10 both use PIRQ C).
+    // Two functions on one PIRQ (devices 7 and 11 both use PIRQ C).
     r.pc2.raise(true);
     r.pc.raise(false);
     BOOST_TEST(r.irq[10]);
