@@ -536,15 +536,19 @@ VSA_OP(IVMVirtualServer_USCORERegisterVirtualNetwork) {
 
 VSA_OP(IVMVirtualServer_USCOREUnregisterVirtualNetwork) {
     return answer(response.returnval, [&]() -> ServiceResult<bool> {
-        return inventory().unregister_virtual_network(
-            TRY(parse_guid_ref(request->virtualNetwork, "IVMVirtualNetwork")));
+        Guid id = TRY(parse_guid_ref(request->virtualNetwork, "IVMVirtualNetwork"));
+        bool removed = TRY(inventory().unregister_virtual_network(id));
+        runtime().network_removed(id); // its switch stops; running VMs' adapters are unplugged
+        return removed;
     });
 }
 
 VSA_OP(IVMVirtualServer_USCOREDeleteVirtualNetwork) {
     return answer(response.returnval, [&]() -> ServiceResult<bool> {
-        return inventory().delete_virtual_network(
-            TRY(parse_guid_ref(request->virtualNetwork, "IVMVirtualNetwork")));
+        Guid id = TRY(parse_guid_ref(request->virtualNetwork, "IVMVirtualNetwork"));
+        bool removed = TRY(inventory().delete_virtual_network(id));
+        runtime().network_removed(id);
+        return removed;
     });
 }
 
@@ -879,14 +883,18 @@ VSA_OP(IVMNetworkAdapter_USCOREAttachToVirtualNetwork) {
     return act([&]() -> ServiceResult<void> {
         auto nic = TRY(parse_nic_ref(request->_USCOREthis));
         Guid network = TRY(parse_guid_ref(request->virtualNetwork, "IVMVirtualNetwork"));
-        return inventory().attach_network_adapter(nic.first, nic.second, network);
+        TRY(inventory().attach_network_adapter(nic.first, nic.second, network));
+        runtime().sync_network_adapters(nic.first); // a running VM's cable moves now
+        return Ok{};
     });
 }
 
 VSA_OP(IVMNetworkAdapter_USCOREDetachFromVirtualNetwork) {
     return act([&]() -> ServiceResult<void> {
         auto nic = TRY(parse_nic_ref(request->_USCOREthis));
-        return inventory().detach_network_adapter(nic.first, nic.second);
+        TRY(inventory().detach_network_adapter(nic.first, nic.second));
+        runtime().sync_network_adapters(nic.first);
+        return Ok{};
     });
 }
 
@@ -1221,10 +1229,14 @@ VSA_DHCP_GET(LeaseRebindingTime, std::string, std::to_string(dhcp.lease_rebindin
     VSA_OP(IVMDHCPVirtualNetworkServer_USCORE##op) {                                                         \
         return act([&]() -> ServiceResult<void> {                                                            \
             auto network = TRY(dhcp_network_ref(request->_USCOREthis));                                      \
-            return update_network(inventory(), network, [&](VirtualNetwork& net) -> ServiceResult<void> {    \
-                auto& dhcp = net.dhcp();                                                                     \
-                statement;                                                                                   \
-            });                                                                                              \
+            Guid id = TRY(parse_guid_ref(network, "IVMVirtualNetwork"));                                     \
+            auto updated =                                                                                   \
+                TRY(inventory().update_virtual_network(id, [&](VirtualNetwork& net) -> ServiceResult<void> { \
+                    auto& dhcp = net.dhcp();                                                                 \
+                    statement;                                                                               \
+                }));                                                                                         \
+            runtime().networks().configure(updated); /* a running network's server follows */                \
+            return Ok{};                                                                                     \
         });                                                                                                  \
     }
 VSA_DHCP_ACT(set_USCOREIsEnabled, dhcp.set_enabled(request->enabled); return Ok{})

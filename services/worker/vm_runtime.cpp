@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include <array>
+#include <cctype>
 #include <cerrno>
 #include <cstring>
 #include <iostream>
@@ -99,6 +100,16 @@ std::vector<std::string> VmRuntime::worker_arguments(VirtualMachine const& vm) c
     if (com2.type() == SerialPortType::TextFile) {
         args.push_back("--serial2");
         args.push_back("append:" + com2.name());
+    }
+    // Network adapters: socketpairs the worker inherits in adapter order
+    // (open_network_adapters), with the adapter's MAC address.
+    int fd = WorkerProcess::FIRST_INHERITED_FD;
+    for (auto const& adapter : vm.network_adapters()) {
+        std::string mac = adapter.ethernet_address().to_string();
+        for (auto& c : mac)
+            c = c == '-' ? ':' : static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+        args.push_back("--nic");
+        args.push_back("fd:" + std::to_string(fd++) + ",mac=" + mac);
     }
     args.push_back("--save-state");
     args.push_back(vm.saved_state_file().string());
@@ -208,7 +219,11 @@ ServiceResult<TaskHandle> VmRuntime::startup(Guid const& id) {
     // Noted before the worker's arguments are: a disc that changes in
     // between is seen as a change by the next sample (vm_runtime_media.cpp).
     auto host_media = host_media_of(vm);
-    auto spawned = WorkerProcess::spawn(m_options.worker_binary, worker_arguments(vm), std::move(callbacks));
+    auto nics = open_network_adapters(vm);
+    auto spawned = nics.is_error() ? ServiceResult<std::unique_ptr<WorkerProcess>>(nics.error())
+                                   : WorkerProcess::spawn(m_options.worker_binary, worker_arguments(vm),
+                                                          std::move(callbacks), nics.release_value());
+    if (spawned.is_error()) m_networks.remove_vm(id);
     std::lock_guard lock(m_mutex);
     session->host_media = std::move(host_media);
     if (spawned.is_error()) {
@@ -292,6 +307,7 @@ void VmRuntime::on_worker_exit(std::shared_ptr<Session> const& session, WorkerEx
         std::lock_guard lock(m_mutex);
         Session& s = *session;
         s.ended = true;
+        m_networks.remove_vm(s.id);
         // Renamed while running: the .vmc moved and the saved state goes
         // with it, as the inventory does for a stopped VM.
         auto vm = m_inventory.virtual_machine(s.id);

@@ -150,6 +150,7 @@
 #include "services/inventory.h"
 #include "services/task/task_registry.h"
 #include "services/worker/console_source.h"
+#include "services/worker/virtual_networks.h"
 #include "services/worker/worker_process.h"
 
 #include <chrono>
@@ -284,6 +285,15 @@ public:
 
     // The worker's command line for `vm` (without --control-fd).
     std::vector<std::string> worker_arguments(VirtualMachine const& vm) const;
+
+    // Networks (vm_runtime_network.cpp). A running VM's adapters follow
+    // the model: after the inventory changed a VM's adapters (Attach/
+    // DetachFromVirtualNetwork) or removed a network, these re-plug them
+    // (the inventory's observer runs under its lock, so the callers, not
+    // the observer, call these).
+    void sync_network_adapters(Guid const& vm);
+    void network_removed(Guid const& network);
+    VirtualNetworks& networks() { return m_networks; }
     static std::filesystem::path default_serial_log(VirtualMachine const& vm);
 
 private:
@@ -307,6 +317,10 @@ private:
     void on_worker_event(std::shared_ptr<Session> const& session, control::Notification const& event);
     void on_worker_exit(std::shared_ptr<Session> const& session, WorkerExit const& exit);
     void log(std::string const& line) const;
+    // Socketpairs for the VM's adapters: the worker's ends (in adapter
+    // order, as worker_arguments names them) and vsad's, plugged as the
+    // model says.
+    ServiceResult<std::vector<FileDescriptor>> open_network_adapters(VirtualMachine const& vm);
     // Startup of an undoable VM: makes or checks the undo disk of each hard
     // disk and records them in the .vmc; returns the VM as recorded.
     ServiceResult<VirtualMachine> prepare_undo_disks(Guid const& id, bool restoring);
@@ -362,6 +376,8 @@ private:
     void set_state_locked(Session const& session, VmState state);
 
     Inventory& m_inventory;
+    // Declared early: destroyed after the sessions (their workers' sockets).
+    VirtualNetworks m_networks;
     TaskRegistry& m_tasks;
     VmRuntimeOptions m_options;
     mutable std::mutex m_mutex;

@@ -23,6 +23,8 @@ constexpr int CHILD_FRAMEBUFFER_FD = 4;
 // Where the child parks descriptors before moving them to their places
 // (above both, so no dup2 can close the other one's source).
 constexpr int CHILD_PARKING_FD = 10;
+static_assert(WorkerProcess::FIRST_INHERITED_FD + static_cast<int>(WorkerProcess::MAX_INHERITED) <=
+              CHILD_PARKING_FD);
 // Replies nobody waits for any more (a request that timed out) are kept at
 // most this many, so a worker spamming replies cannot grow vsad's memory.
 constexpr std::size_t MAX_PENDING_REPLIES = 16;
@@ -42,7 +44,12 @@ std::string WorkerExit::describe() const {
 
 ServiceResult<std::unique_ptr<WorkerProcess>> WorkerProcess::spawn(std::filesystem::path const& binary,
                                                                    std::vector<std::string> const& arguments,
-                                                                   Callbacks callbacks) {
+                                                                   Callbacks callbacks,
+                                                                   std::vector<FileDescriptor> inherited) {
+    if (inherited.size() > MAX_INHERITED)
+        return service_error(hr::E_INVALIDARG, "a VM worker inherits at most " +
+                                                   std::to_string(MAX_INHERITED) +
+                                                   " descriptors besides its control socket and screen");
     std::unique_ptr<WorkerProcess> worker(new WorkerProcess());
     worker->m_callbacks = std::move(callbacks);
     if (auto framebuffer = SharedFramebuffer::create(); framebuffer.is_error()) {
@@ -54,7 +61,9 @@ ServiceResult<std::unique_ptr<WorkerProcess>> WorkerProcess::spawn(std::filesyst
         worker->m_framebuffer = std::make_shared<SharedFramebuffer>(framebuffer.release_value());
     }
     WorkerProcess* self = worker.get();
-    worker->m_monitor = std::thread([self, binary, arguments] { self->monitor(binary, arguments); });
+    auto handed = std::make_shared<std::vector<FileDescriptor>>(std::move(inherited));
+    worker->m_monitor = std::thread(
+        [self, binary, arguments, handed] { self->monitor(binary, arguments, std::move(*handed)); });
     std::unique_lock lock(worker->m_mutex);
     worker->m_changed.wait(lock, [&] { return worker->m_spawned || !worker->m_spawn_error.empty(); });
     if (!worker->m_spawned) {
@@ -70,7 +79,8 @@ WorkerProcess::~WorkerProcess() {
     if (m_monitor.joinable()) m_monitor.join();
 }
 
-void WorkerProcess::monitor(std::filesystem::path binary, std::vector<std::string> arguments) {
+void WorkerProcess::monitor(std::filesystem::path binary, std::vector<std::string> arguments,
+                            std::vector<FileDescriptor> inherited) {
     // Everything the child needs is prepared here: between fork and exec a
     // multithreaded parent's child may only make async-signal-safe calls.
     std::array<int, 2> ends{-1, -1};
@@ -119,9 +129,22 @@ void WorkerProcess::monitor(std::filesystem::path binary, std::vector<std::strin
         int control = ::fcntl(theirs.fd(), F_DUPFD, CHILD_PARKING_FD);
         int screen = framebuffer_fd >= 0 ? ::fcntl(framebuffer_fd, F_DUPFD, CHILD_PARKING_FD) : -1;
         if (control < 0 || (framebuffer_fd >= 0 && screen < 0)) ::_exit(127);
+        int parked[MAX_INHERITED];
+        for (std::size_t i = 0; i < inherited.size(); ++i) {
+            parked[i] = ::fcntl(inherited[i].fd(), F_DUPFD, CHILD_PARKING_FD);
+            if (parked[i] < 0) ::_exit(127);
+        }
         ::dup2(control, CHILD_CONTROL_FD);
-        if (screen >= 0) ::dup2(screen, CHILD_FRAMEBUFFER_FD);
-        ::close_range(screen >= 0 ? CHILD_FRAMEBUFFER_FD + 1 : CHILD_CONTROL_FD + 1, ~0U, 0);
+        if (screen >= 0)
+            ::dup2(screen, CHILD_FRAMEBUFFER_FD);
+        else
+            ::close(CHILD_FRAMEBUFFER_FD); // never a stray descriptor where the screen would be
+        int last = screen >= 0 ? CHILD_FRAMEBUFFER_FD : CHILD_CONTROL_FD;
+        for (std::size_t i = 0; i < inherited.size(); ++i) {
+            last = FIRST_INHERITED_FD + static_cast<int>(i);
+            ::dup2(parked[i], last);
+        }
+        ::close_range(static_cast<unsigned>(last + 1), ~0U, 0);
         ::execv(path.c_str(), argv.data());
         ::_exit(127);
     }
@@ -133,6 +156,7 @@ void WorkerProcess::monitor(std::filesystem::path binary, std::vector<std::strin
     }
     theirs.reset();
     null_input.reset();
+    inherited.clear(); // the child has its copies
     {
         std::lock_guard lock(m_mutex);
         m_pid = pid;

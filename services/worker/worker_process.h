@@ -63,12 +63,20 @@ public:
         std::function<void(std::string const&)> on_log; // protocol noise worth a log line
     };
 
+    // Descriptors a worker may inherit besides its control socket and
+    // screen (its network adapters' sockets): the child finds inherited[i]
+    // as descriptor FIRST_INHERITED_FD + i, which `arguments` name.
+    static constexpr int FIRST_INHERITED_FD = 5;
+    static constexpr std::size_t MAX_INHERITED = 4;
+
     // Starts `binary` with `arguments` plus "--control-fd 3" and
-    // "--framebuffer-fd=4". Returns once
+    // "--framebuffer-fd=4", handing it `inherited` (at most MAX_INHERITED;
+    // vsad's copies are closed once the child has its own). Returns once
     // the process exists (exec failures show up as exit status 127).
     static ServiceResult<std::unique_ptr<WorkerProcess>> spawn(std::filesystem::path const& binary,
                                                                std::vector<std::string> const& arguments,
-                                                               Callbacks callbacks);
+                                                               Callbacks callbacks,
+                                                               std::vector<FileDescriptor> inherited = {});
 
     // Kills the process if it still runs (SIGKILL) and joins the monitor.
     ~WorkerProcess();
@@ -96,7 +104,8 @@ public:
 
 private:
     WorkerProcess() = default;
-    void monitor(std::filesystem::path binary, std::vector<std::string> arguments);
+    void monitor(std::filesystem::path binary, std::vector<std::string> arguments,
+                 std::vector<FileDescriptor> inherited);
     void read_until_eof();
     void route(std::string const& line);
     void log_bad(std::string const& line); // monitor thread only
