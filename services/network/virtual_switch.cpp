@@ -67,6 +67,10 @@ Result<PortId, std::string> VirtualSwitch::attach_socket(FileDescriptor socket, 
     auto port = std::make_unique<Port>();
     port->label = std::move(label);
     port->socket = std::move(socket);
+    return add_port(std::move(port));
+}
+
+PortId VirtualSwitch::add_port(std::unique_ptr<Port> port) {
     PortId id;
     {
         std::lock_guard lock(m_mutex);
@@ -82,15 +86,7 @@ PortId VirtualSwitch::attach_endpoint(std::shared_ptr<Endpoint> endpoint, std::s
     auto port = std::make_unique<Port>();
     port->label = std::move(label);
     port->endpoint = std::move(endpoint);
-    PortId id;
-    {
-        std::lock_guard lock(m_mutex);
-        id = m_next_id++;
-        port->id = id;
-        m_ports.emplace(id, std::move(port));
-    }
-    wake();
-    return id;
+    return add_port(std::move(port));
 }
 
 bool VirtualSwitch::detach(PortId port) {

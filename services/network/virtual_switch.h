@@ -147,6 +147,7 @@ public:
 private:
     struct Port;
 
+    PortId add_port(std::unique_ptr<Port> port);
     void run();
     void wake();
     void forward(Port& from, std::span<std::uint8_t const> frame, std::uint64_t now);
