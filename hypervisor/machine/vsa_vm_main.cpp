@@ -474,6 +474,11 @@ int main(int argc, char** argv) {
                 std::cerr << "vsa-vm: " << error << "\n";
                 return EXIT_USAGE;
             }
+            struct stat info {};
+            if (::fstat(nic->fd, &info) != 0 || !S_ISSOCK(info.st_mode)) {
+                std::cerr << "vsa-vm: --nic wants an open socket descriptor, got " << nic->fd << "\n";
+                return EXIT_USAGE;
+            }
             if (nic_options.size() == PcMachineConfig::MAX_NICS) {
                 std::cerr << "vsa-vm: at most " << PcMachineConfig::MAX_NICS << " --nic\n";
                 return EXIT_USAGE;
