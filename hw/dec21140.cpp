@@ -328,13 +328,10 @@ void Dec21140::write_csr6(u32 value) {
     u32 old = m_csr[6];
     m_csr[6] = (value & ~CSR6_READ_ONLY) | (old & CSR6_READ_ONLY);
     bool rx_on = value & CSR6_SR, tx_on = value & CSR6_ST;
-    if (!rx_on && rx_state() != STATE_STOPPED) {
-        set_rx_state(STATE_STOPPED);
-        m_csr[5] |= CSR5_RPS;
-    }
+    // A commanded stop raises neither RPS nor TPS (dec21140.h).
+    if (!rx_on && rx_state() != STATE_STOPPED) set_rx_state(STATE_STOPPED);
     if (!tx_on && tx_state() != STATE_STOPPED) {
         set_tx_state(STATE_STOPPED);
-        m_csr[5] |= CSR5_TPS;
         m_tx_kick.cancel();
         m_tx_kick_pending = false;
     }

@@ -27,8 +27,11 @@
 //     (bits 22:20 and 19:17) and the bus error bits. INTA is
 //     (NIS and NIE) or (AIS and AIE).
 //   - CSR6 operating mode: SR/ST start and stop the processes (stopping
-//     sets RPS/TPS and the state to stopped at once, which tulip waits
-//     for); PR, PM and RA filter; HP/HO/IF are read only and reflect the
+//     sets the state to stopped at once, which tulip waits for, without
+//     RPS/TPS: those report a stop the driver did not command — tulip
+//     counts RPS as a receive error and restarts both processes on
+//     either, which raced its own stop and logged "tulip_stop_rxtx()
+//     failed" at every duplex change); PR, PM and RA filter; HP/HO/IF are read only and reflect the
 //     filter mode of the last setup frame; FD, port select, TTM and the
 //     rest are storage.
 //   - CSR7 interrupt enables; CSR8 missed frames (bits 15:0, overflow bit
