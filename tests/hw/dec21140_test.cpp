@@ -12,6 +12,7 @@
 #include <boost/test/unit_test.hpp>
 
 #include <random>
+#include <string_view>
 
 using namespace vsa;
 
@@ -26,6 +27,9 @@ public:
     std::vector<std::vector<u8>> frames;
 };
 
+// The test's own bitwise CRC-32 (IEEE 802.3, reflected), checked against
+// the published check value below so that it is an independent oracle for
+// the device's FCS and hash filter rather than a copy of them.
 u32 crc32_le(std::span<u8 const> data) {
     u32 crc = 0xFFFF'FFFF;
     for (u8 byte : data) {
@@ -210,6 +214,11 @@ std::vector<u8> make_frame(MacAddress const& dst, std::size_t len, u8 seed = 1) 
 
 BOOST_AUTO_TEST_SUITE(dec21140)
 
+BOOST_AUTO_TEST_CASE(test_crc_matches_the_published_check_value) {
+    std::string_view check = "123456789";
+    BOOST_TEST(~crc32_le(std::span(reinterpret_cast<u8 const*>(check.data()), check.size())) == 0xCBF4'3926u);
+}
+
 BOOST_AUTO_TEST_CASE(pci_identity_and_bars) {
     Rig r;
     BOOST_TEST(r.cfg_read(0x00) == 0x0009'1011u);
@@ -348,10 +357,15 @@ BOOST_AUTO_TEST_CASE(tx_ring_multi_buffer_frames) {
     BOOST_TEST(r.backend.frames.size() == 2u);
     BOOST_TEST(r.get32(0x1010) == (Dec21140::TDES0_ES | Dec21140::TDES0_LO | Dec21140::TDES0_NC));
     r.nic.set_link(true);
-    // Stopping the transmitter: state stopped and TPS at once.
+    // Stopping both processes: states stopped at once, and no RPS/TPS
+    // (nor an interrupt) for a stop the driver commanded.
+    r.csr(7, 0xFFFFFFFF);
+    r.csr(5, 0xFFFFFFFF);
     r.csr(6, 0);
     BOOST_TEST(((r.csr(5) >> 20) & 7) == 0u);
-    BOOST_TEST((r.csr(5) & Dec21140::CSR5_TPS) != 0u);
+    BOOST_TEST(((r.csr(5) >> 17) & 7) == 0u);
+    BOOST_TEST((r.csr(5) & (Dec21140::CSR5_TPS | Dec21140::CSR5_RPS)) == 0u);
+    BOOST_TEST(!r.irq);
 }
 
 BOOST_AUTO_TEST_CASE(tx_chained_descriptors_and_skip_length) {
