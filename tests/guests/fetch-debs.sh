@@ -12,9 +12,8 @@
 #   CACHE_DIR/manifest.txt  the package files used, with their SHA-256
 #
 # apt-get runs on the system's sources list but with a private state under
-# CACHE_DIR (lists, package cache, an empty dpkg status, no lock), so the
-# host's apt configuration and state are untouched and the i386 lists do not
-# need `dpkg --add-architecture i386`.
+# CACHE_DIR (private-apt.sh), so the host's apt configuration and state are
+# untouched and the i386 lists do not need `dpkg --add-architecture i386`.
 #
 # Idempotent: with a populated cache (manifest.txt present and the files it
 # names still there) it exits at once without any network access. Delete
@@ -43,36 +42,9 @@ if [ -f "$MANIFEST" ] && [ -f "$CACHE/vmlinuz" ] && [ -f "$CACHE/busybox" ]; the
     fi
 fi
 
-for tool in apt-get apt-cache dpkg-deb sha256sum; do
-    command -v "$tool" >/dev/null || { echo "fetch-debs: $tool not found (Debian host needed)" >&2; exit 1; }
-done
-
-mkdir -p "$CACHE/lists/partial" "$CACHE/cache/archives/partial" "$CACHE/debs"
-# Only i386 is configured so every name resolves to the i386 package.
-APT_OPTS=(
-    -oAPT::Architecture=i386
-    -oAPT::Architectures::=i386
-    -oDir::State::Lists="$CACHE/lists"
-    -oDir::State::Status=/dev/null
-    -oDir::Cache="$CACHE/cache"
-    -oDebug::NoLocking=1
-    # Downloads land in a root-owned directory the _apt sandbox user cannot
-    # write; without this apt warns and falls back to root anyway.
-    -oAPT::Sandbox::User=root
-    -qq
-)
-
-echo "fetch-debs: updating private i386 package lists under $CACHE/lists"
-# A single failing index (e.g. a security mirror mid-sync) makes apt-get
-# update exit non-zero while the main lists are fine; what matters is that
-# the packages below resolve, which is checked next.
-if ! apt-get "${APT_OPTS[@]}" update; then
-    echo "fetch-debs: apt-get update reported errors; continuing if the packages resolve" >&2
-fi
-
-candidate() {
-    apt-cache "${APT_OPTS[@]}" policy "$1" 2>/dev/null | awk '/Candidate:/ {print $2}'
-}
+# shellcheck source=private-apt.sh
+. "$(dirname "$0")/private-apt.sh"
+private_apt_setup fetch-debs "$CACHE"
 
 KPKG=$(apt-cache "${APT_OPTS[@]}" depends linux-image-686 2>/dev/null |
     awk '/Depends: linux-image-[0-9]/ {print $2; exit}')
@@ -81,14 +53,7 @@ if [ -z "$KPKG" ]; then
     exit 1
 fi
 PKGS=(linux-image-686 "$KPKG" busybox-static)
-for p in "${PKGS[@]}"; do
-    v=$(candidate "$p")
-    if [ -z "$v" ] || [ "$v" = "(none)" ]; then
-        echo "fetch-debs: package $p has no candidate" >&2
-        exit 1
-    fi
-    echo "fetch-debs: $p $v"
-done
+apt_require "${PKGS[@]}"
 
 (cd "$CACHE/debs" && apt-get "${APT_OPTS[@]}" download "${PKGS[@]}")
 

@@ -14,9 +14,9 @@
 # the same tree behind ISOLINUX, which build-installer-iso.sh rebuilds.
 # The EFI/GRUB parts are not unpacked.
 #
-# Same private apt state as fetch-debs.sh (system sources list, i386 only,
-# empty dpkg status, no lock), but in CACHE_DIR/installer/ so it never
-# collides with a fetch-debs.sh run on the same cache.
+# The same private apt state as fetch-debs.sh (private-apt.sh), but in
+# CACHE_DIR/installer/ so it never collides with a fetch-debs.sh run on the
+# same cache.
 #
 # Idempotent: with manifest.txt and the tree present it exits at once,
 # without network access. Delete CACHE_DIR/installer/manifest.txt to refresh.
@@ -36,32 +36,10 @@ if [ -f "$MANIFEST" ] && [ -f "$TREE/linux" ] && [ -f "$TREE/initrd.gz" ]; then
     exit 0
 fi
 
-for tool in apt-get apt-cache dpkg-deb sha256sum; do
-    command -v "$tool" >/dev/null || { echo "fetch-installer: $tool not found (Debian host needed)" >&2; exit 1; }
-done
-
-mkdir -p "$CACHE/lists/partial" "$CACHE/cache/archives/partial" "$CACHE/debs"
-APT_OPTS=(
-    -oAPT::Architecture=i386
-    -oAPT::Architectures::=i386
-    -oDir::State::Lists="$CACHE/lists"
-    -oDir::State::Status=/dev/null
-    -oDir::Cache="$CACHE/cache"
-    -oDebug::NoLocking=1
-    -oAPT::Sandbox::User=root
-    -qq
-)
-
-echo "fetch-installer: updating private i386 package lists under $CACHE/lists"
-if ! apt-get "${APT_OPTS[@]}" update; then
-    echo "fetch-installer: apt-get update reported errors; continuing if the package resolves" >&2
-fi
-v=$(apt-cache "${APT_OPTS[@]}" policy "$PKG" 2>/dev/null | awk '/Candidate:/ {print $2}')
-if [ -z "$v" ] || [ "$v" = "(none)" ]; then
-    echo "fetch-installer: package $PKG has no candidate" >&2
-    exit 1
-fi
-echo "fetch-installer: $PKG $v"
+# shellcheck source=private-apt.sh
+. "$(dirname "$0")/private-apt.sh"
+private_apt_setup fetch-installer "$CACHE"
+apt_require "$PKG"
 rm -f "$CACHE/debs/${PKG}"_*.deb
 (cd "$CACHE/debs" && apt-get "${APT_OPTS[@]}" download "$PKG")
 DEB=$(ls -1 "$CACHE/debs/${PKG}"_*.deb | sort | tail -1)
