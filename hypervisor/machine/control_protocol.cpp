@@ -9,7 +9,7 @@ namespace vsa::control {
 
 namespace {
 
-constexpr std::array<std::pair<Command, std::string_view>, 12> COMMANDS{{
+constexpr std::array<std::pair<Command, std::string_view>, 13> COMMANDS{{
     {Command::Pause, "pause"},
     {Command::Resume, "resume"},
     {Command::Reset, "reset"},
@@ -22,6 +22,7 @@ constexpr std::array<std::pair<Command, std::string_view>, 12> COMMANDS{{
     {Command::Screenshot, "screenshot"},
     {Command::Key, "key"},
     {Command::Mouse, "mouse"},
+    {Command::NicLink, "nic-link"},
 }};
 
 constexpr std::array<std::pair<VideoMode, std::string_view>, 4> VIDEO_MODES{{
@@ -251,6 +252,23 @@ Result<Request, std::string> decode_mouse(u32 seq, std::string_view args) {
     return request;
 }
 
+// "nic-link <adapter> up|down".
+Result<Request, std::string> decode_nic_link(u32 seq, std::string_view args) {
+    Request request{seq, Command::NicLink};
+    auto adapter_text = take_word(args);
+    auto adapter = parse_number<unsigned>(adapter_text);
+    if (!adapter || adapter_text.size() != 1 || *adapter > MAX_NIC)
+        return std::string("nic-link: the adapter is not 0-3");
+    request.slot = *adapter;
+    if (args == "up")
+        request.link_up = true;
+    else if (args == "down")
+        request.link_up = false;
+    else
+        return "nic-link: wants up or down, not '" + cut(args) + "'";
+    return request;
+}
+
 } // namespace
 
 std::string_view command_name(Command command) {
@@ -332,6 +350,8 @@ std::string encode(Request const& request) {
     } else if (request.command == Command::Mouse) {
         line += " " + std::to_string(request.dx) + " " + std::to_string(request.dy) + " " +
                 std::to_string(request.dz) + " " + std::to_string(request.buttons);
+    } else if (request.command == Command::NicLink) {
+        line += " " + std::to_string(request.slot) + (request.link_up ? " up" : " down");
     }
     return line + "\n";
 }
@@ -370,13 +390,14 @@ Result<Request, std::string> decode_request(std::string_view line) {
     if (!seq || *seq == 0) return "bad sequence number '" + cut(seq_text) + "'";
     for (auto const& [command, name] : COMMANDS)
         if (rest == name && command != Command::InsertMedia && command != Command::EjectMedia &&
-            command != Command::Key && command != Command::Mouse)
+            command != Command::Key && command != Command::Mouse && command != Command::NicLink)
             return Request{*seq, command};
     std::string_view args = rest;
     auto word = take_word(args);
     if (word == "screenshot") return decode_screenshot(*seq, args);
     if (word == "key") return decode_key(*seq, args);
     if (word == "mouse") return decode_mouse(*seq, args);
+    if (word == "nic-link") return decode_nic_link(*seq, args);
     if (word != "insert-media" && word != "eject-media") return "unknown command '" + cut(rest) + "'";
     Request request{*seq, word == "insert-media" ? Command::InsertMedia : Command::EjectMedia};
     auto slot_text = take_word(args);

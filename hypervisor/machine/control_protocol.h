@@ -12,7 +12,8 @@
 //       commands: pause, resume, reset, save, turn-off, query,
 //                 power-button, insert-media <slot> <path>,
 //                 eject-media <slot> [force], screenshot [<path> [<W>x<H>|text]],
-//                 key <hex>, mouse <dx> <dy> <dz> <buttons>
+//                 key <hex>, mouse <dx> <dy> <dz> <buttons>,
+//                 nic-link <adapter> up|down
 //   worker -> supervisor   "reply <seq> ok [state=running|paused instructions=N]"
 //                          "reply <seq> ok width=W height=H mode=text|cga|vga|svga"
 //                          "reply <seq> error <text>"
@@ -68,6 +69,12 @@
 // plain decimal ("-12", no '+'); buttons is the bitmask of the buttons
 // held now (1 left, 2 right, 4 middle; 0..7). The worker gives it to the
 // PS/2 mouse (hw/ps2_mouse.h), which reports it if the guest enabled it.
+//
+// "nic-link <adapter> up|down" plugs or pulls the cable of network adapter
+// <adapter> (0-3, the --nic order): the NIC's PHY reports the link state
+// and, while down, the adapter neither sends nor receives. vsad sends it
+// when an adapter of a running VM is detached from or attached to a
+// virtual network, so the guest sees what a cable pull would show.
 #pragma once
 
 #include "hypervisor/base/result.h"
@@ -100,6 +107,7 @@ enum class Command {
     Screenshot,
     Key,
     Mouse,
+    NicLink,
 };
 
 // The largest screenshot scale target (each side).
@@ -113,6 +121,8 @@ inline constexpr unsigned MOUSE_LEFT = 1;
 inline constexpr unsigned MOUSE_RIGHT = 2;
 inline constexpr unsigned MOUSE_MIDDLE = 4;
 inline constexpr unsigned MOUSE_BUTTONS = 7; // every button bit
+// nic-link: the highest adapter index (four adapters, as Virtual Server).
+inline constexpr unsigned MAX_NIC = 3;
 
 enum class Event {
     Restoring,   // loading the saved state (before "started")
@@ -134,7 +144,8 @@ struct Request {
     u32 seq{0};
     Command command{Command::Query};
     // insert-media and eject-media: the IDE slot (0-3), or with `floppy`
-    // the floppy drive (0-1, on the wire "fd0"/"fd1").
+    // the floppy drive (0-1, on the wire "fd0"/"fd1"); nic-link: the
+    // adapter (0-MAX_NIC).
     unsigned slot{0};
     bool floppy{false};
     // insert-media: the image's path; screenshot: where the PNG goes (may
@@ -155,6 +166,8 @@ struct Request {
     int dy{0};
     int dz{0};
     unsigned buttons{0};
+    // nic-link: the cable plugged (true) or pulled.
+    bool link_up{true};
     friend bool operator==(Request const&, Request const&) = default;
 };
 

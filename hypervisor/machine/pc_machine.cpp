@@ -697,8 +697,10 @@ bool PcMachine::receive_frame(unsigned index, std::span<u8 const> frame) {
     return m_impl->nics[index]->receive(frame);
 }
 
-void PcMachine::set_nic_link(unsigned index, bool up) {
-    if (index < m_impl->nics.size()) m_impl->nics[index]->set_link(up);
+bool PcMachine::set_nic_link(unsigned index, bool up) {
+    if (index >= m_impl->nics.size()) return false;
+    m_impl->nics[index]->set_link(up);
+    return true;
 }
 
 void PcMachine::Impl::hard_reset() {

@@ -210,9 +210,9 @@ public:
     // VM thread only (between slices, or from a post()ed function): a
     // frame from the wire for NIC `index` (false: the NIC did not take it:
     // no such NIC, receiver stopped, filtered, or no room in its ring), and
-    // plugging or unplugging that NIC's cable.
+    // plugging or unplugging that NIC's cable (false: no such NIC).
     bool receive_frame(unsigned index, std::span<u8 const> frame);
-    void set_nic_link(unsigned index, bool up);
+    bool set_nic_link(unsigned index, bool up);
 
     // VM thread only (or after run() returned).
     void hard_reset();

@@ -146,7 +146,8 @@ constexpr char const* USAGE = R"(usage: vsa-vm [options]
                        SOCK_DGRAM) socket N: each datagram is one Ethernet
                        frame without FCS, both ways. MAC as 00:03:ff:12:34:56;
                        default 00:03:ff (Virtual Server's prefix) and three
-                       random bytes
+                       random bytes. link=down starts with the cable pulled
+                       (control command nic-link plugs it)
   --control-fd N       a connected Unix stream socket (inherited) carrying
                        vsad's control protocol: pause, resume, reset, save,
                        turn-off, query; the worker reports its events there
@@ -201,14 +202,27 @@ private:
     PcMachine* m_machine{nullptr};
 };
 
-// "fd:N[,mac=xx:xx:xx:xx:xx:xx]" (vsa-vm --nic).
+// "fd:N[,mac=xx:xx:xx:xx:xx:xx][,link=up|down]" (vsa-vm --nic).
 struct NicOption {
     int fd{-1};
     MacAddress mac{};
+    bool link_up{true};
 };
+std::optional<MacAddress> parse_mac(std::string_view item) {
+    MacAddress mac{};
+    if (item.size() != 17) return std::nullopt;
+    for (unsigned i = 0; i < 6; ++i) {
+        unsigned byte = 0;
+        auto [q, e] = std::from_chars(item.data() + 3 * i, item.data() + 3 * i + 2, byte, 16);
+        if (e != std::errc() || q != item.data() + 3 * i + 2 || (i < 5 && item[3 * i + 2] != ':'))
+            return std::nullopt;
+        mac[i] = static_cast<u8>(byte);
+    }
+    return mac;
+}
 std::optional<NicOption> parse_nic(std::string_view text, std::string& error) {
     if (!text.starts_with("fd:")) {
-        error = "--nic wants fd:N[,mac=MAC]";
+        error = "--nic wants fd:N[,mac=MAC][,link=up|down]";
         return std::nullopt;
     }
     text.remove_prefix(3);
@@ -225,24 +239,25 @@ std::optional<NicOption> parse_nic(std::string_view text, std::string& error) {
         text.remove_prefix(comma + 1);
         comma = text.find(',');
         std::string_view item = text.substr(0, comma);
-        if (!item.starts_with("mac=") || item.size() != 4 + 17) {
-            error = "--nic: bad option '" + std::string(item) + "' (mac=xx:xx:xx:xx:xx:xx)";
+        if (item == "link=up" || item == "link=down") {
+            nic.link_up = item == "link=up";
+            continue;
+        }
+        if (!item.starts_with("mac=")) {
+            error = "--nic: bad option '" + std::string(item) + "' (mac=xx:xx:xx:xx:xx:xx, link=up|down)";
             return std::nullopt;
         }
         item.remove_prefix(4);
-        for (unsigned i = 0; i < 6; ++i) {
-            unsigned byte = 0;
-            auto [q, e] = std::from_chars(item.data() + 3 * i, item.data() + 3 * i + 2, byte, 16);
-            if (e != std::errc() || q != item.data() + 3 * i + 2 || (i < 5 && item[3 * i + 2] != ':')) {
-                error = "--nic: bad MAC address '" + std::string(item) + "'";
-                return std::nullopt;
-            }
-            nic.mac[i] = static_cast<u8>(byte);
+        auto mac = parse_mac(item);
+        if (!mac) {
+            error = "--nic: bad MAC address '" + std::string(item) + "'";
+            return std::nullopt;
         }
-        if (nic.mac[0] & 1) {
+        if ((*mac)[0] & 1) {
             error = "--nic: a multicast MAC address cannot be an adapter's";
             return std::nullopt;
         }
+        nic.mac = *mac;
         have_mac = true;
     }
     if (!have_mac) {
@@ -591,6 +606,10 @@ int main(int argc, char** argv) {
         std::cerr << "vsa-vm: state restored from " << restore_path << " in " << seconds_since(started)
                   << " s\n";
     }
+    // The cables as the supervisor has them now (after a restore too: the
+    // adapter may have been detached or attached while the VM was saved).
+    for (std::size_t i = 0; i < nic_options.size(); ++i)
+        machine->set_nic_link(static_cast<unsigned>(i), nic_options[i].link_up);
     g_machine = machine.get();
 
     struct sigaction sa {};
@@ -834,6 +853,13 @@ int main(int argc, char** argv) {
             break;
         case control::Command::Mouse:
             machine->mouse().input(request.dx, request.dy, request.dz, static_cast<u8>(request.buttons));
+            reply(request);
+            break;
+        case control::Command::NicLink:
+            if (!machine->set_nic_link(request.slot, request.link_up)) {
+                reply(request, "nic-link: there is no network adapter " + std::to_string(request.slot));
+                break;
+            }
             reply(request);
             break;
         }

@@ -102,14 +102,17 @@ std::vector<std::string> VmRuntime::worker_arguments(VirtualMachine const& vm) c
         args.push_back("append:" + com2.name());
     }
     // Network adapters: socketpairs the worker inherits in adapter order
-    // (open_network_adapters), with the adapter's MAC address.
+    // (open_network_adapters), with the adapter's MAC address; one attached
+    // to no network starts with its cable pulled, as the guest should see.
     int fd = WorkerProcess::FIRST_INHERITED_FD;
     for (auto const& adapter : vm.network_adapters()) {
         std::string mac = adapter.ethernet_address().to_string();
         for (auto& c : mac)
             c = c == '-' ? ':' : static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+        auto const& ref = adapter.virtual_network();
+        bool const plugged = ref && m_inventory.virtual_network(ref->id).has_value();
         args.push_back("--nic");
-        args.push_back("fd:" + std::to_string(fd++) + ",mac=" + mac);
+        args.push_back("fd:" + std::to_string(fd++) + ",mac=" + mac + (plugged ? "" : ",link=down"));
     }
     args.push_back("--save-state");
     args.push_back(vm.saved_state_file().string());

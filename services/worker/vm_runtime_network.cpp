@@ -41,11 +41,27 @@ ServiceResult<std::vector<FileDescriptor>> VmRuntime::open_network_adapters(Virt
 void VmRuntime::sync_network_adapters(Guid const& id) {
     auto vm = m_inventory.virtual_machine(id);
     if (!vm) return;
+    std::vector<bool> plugged;
     for (auto const& adapter : vm->network_adapters()) {
         std::optional<VirtualNetwork> network;
         if (auto const& ref = adapter.virtual_network()) network = m_inventory.virtual_network(ref->id);
         // Ignored for a VM that does not run (no plugs).
         m_networks.plug({id, adapter.id()}, network);
+        plugged.push_back(network.has_value());
+    }
+    // The guest sees the cable follow: the worker's NIC i is adapter i
+    // (worker_arguments), its link up while plugged into a network.
+    auto live = live_worker(id);
+    if (live.is_error()) return;
+    auto [session, worker] = live.release_value();
+    for (std::size_t i = 0; i < plugged.size(); ++i) {
+        control::Request request{0, control::Command::NicLink};
+        request.slot = static_cast<unsigned>(i);
+        request.link_up = plugged[i];
+        auto reply = worker->request(request, m_options.command_timeout);
+        if (reply.is_error())
+            log("virtual machine \"" + vm->name() + "\": network adapter " + std::to_string(i + 1) +
+                " keeps its cable state: " + reply.error().message);
     }
 }
 

@@ -240,6 +240,29 @@ BOOST_AUTO_TEST_CASE(input_requests_round_trip) {
     }
 }
 
+BOOST_AUTO_TEST_CASE(nic_link_round_trips_and_refuses_bad_lines) {
+    Request down{11, Command::NicLink};
+    down.slot = 2;
+    down.link_up = false;
+    BOOST_TEST(encode(down) == "11 nic-link 2 down\n");
+    Request up{12, Command::NicLink};
+    up.slot = MAX_NIC;
+    BOOST_TEST(encode(up) == "12 nic-link 3 up\n");
+    for (auto const& request : {down, up}) {
+        auto decoded = decode_request(strip_newline(encode(request)));
+        BOOST_REQUIRE(decoded.has_value());
+        BOOST_TEST((decoded.value() == request));
+    }
+    for (std::string bad :
+         {"1 nic-link", "1 nic-link 0", "1 nic-link 4 up", "1 nic-link 00 up", "1 nic-link -1 up",
+          "1 nic-link 0 UP", "1 nic-link 0 up ", "1 nic-link 0 sideways", "1 nic-link x down"}) {
+        auto decoded = decode_request(bad);
+        BOOST_TEST(decoded.is_error(), "accepted '" << bad << "'");
+    }
+    // A command this worker does not know still answers its caller.
+    BOOST_TEST(salvage_seq("7 nic-link 9 up") == 7u);
+}
+
 BOOST_AUTO_TEST_CASE(replies_and_events_round_trip) {
     std::vector<Reply> replies{
         {1, true, "", std::nullopt},

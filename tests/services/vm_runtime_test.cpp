@@ -19,6 +19,7 @@
 #include <boost/test/unit_test.hpp>
 
 #include <atomic>
+#include <cctype>
 #include <fstream>
 #include <functional>
 #include <mutex>
@@ -192,6 +193,38 @@ BOOST_FIXTURE_TEST_CASE(arguments_come_from_the_vmc, Fixture) {
     std::vector<std::string> expected_drives{"--disk=" + disk, "--cdrom=" + iso.string(),
                                              "--disk=" + other.string(), "--cdrom=empty"};
     BOOST_TEST(drives == expected_drives, boost::test_tools::per_element());
+}
+
+// Network adapters: one socketpair end each at the fixed inherited
+// numbers, with the MAC; an adapter on no network starts with its cable
+// pulled (the guest sees no carrier until AttachToVirtualNetwork).
+BOOST_FIXTURE_TEST_CASE(network_adapters_reach_the_worker, Fixture) {
+    auto vm = make_vm("nics", 32);
+    auto id = vm.config_id();
+    auto first = inventory->add_network_adapter(id);
+    auto second = inventory->add_network_adapter(id);
+    BOOST_REQUIRE(first.has_value());
+    BOOST_REQUIRE(second.has_value());
+    auto net = inventory->create_virtual_network("args-net", "");
+    BOOST_REQUIRE(net.has_value());
+    BOOST_REQUIRE(inventory->attach_network_adapter(id, first.value(), net.value().id()).has_value());
+    vm = *inventory->virtual_machine(id);
+    auto mac = [](MacAddress const& address) {
+        std::string text = address.to_string();
+        for (auto& c : text)
+            c = c == '-' ? ':' : static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+        return text;
+    };
+    auto args = runtime->worker_arguments(vm);
+    std::vector<std::string> nics;
+    for (std::size_t i = 0; i + 1 < args.size(); ++i)
+        if (args[i] == "--nic") nics.push_back(args[i + 1]);
+    int const fd = WorkerProcess::FIRST_INHERITED_FD;
+    std::vector<std::string> expected{
+        "fd:" + std::to_string(fd) + ",mac=" + mac(vm.network_adapters()[0].ethernet_address()),
+        "fd:" + std::to_string(fd + 1) + ",mac=" + mac(vm.network_adapters()[1].ethernet_address()) +
+            ",link=down"};
+    BOOST_TEST(nics == expected, boost::test_tools::per_element());
 }
 
 BOOST_FIXTURE_TEST_CASE(refusals_while_off, Fixture) {
