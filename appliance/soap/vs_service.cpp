@@ -1181,6 +1181,32 @@ VSA_OP(IVMVirtualNetwork_USCOREset_USCOREHostAdapter) {
     });
 }
 
+// IVMVirtualNetwork's traffic counters (virtual_switch.h TrafficRates).
+#define VSA_VN_TRAFFIC(prop, series)                                                                         \
+    VSA_OP(IVMVirtualNetwork_USCOREget_USCORE##prop) {                                                       \
+        return answer(response.returnval, [&]() -> ServiceResult<std::int32_t> {                             \
+            VirtualNetwork network = TRY(lookup_network(inventory(), request->_USCOREthis));                 \
+            auto current = runtime().networks().rates(network.id()).series.current;                          \
+            return static_cast<std::int32_t>(std::min<std::uint64_t>(current, INT32_MAX));                   \
+        });                                                                                                  \
+    }                                                                                                        \
+    VSA_OP(IVMVirtualNetwork_USCOREget_USCORE##prop##History) {                                              \
+        if (int rc = require_principal()) return rc;                                                         \
+        auto network = lookup_network(inventory(), request->_USCOREthis);                                    \
+        if (network.is_error()) return fault(network.error());                                               \
+        auto const& history = runtime().networks().rates(network.value().id()).series.history;               \
+        response.returnval = soap_new_vs__ArrayOfUnsignedInt(soap);                                          \
+        response.returnval->item.assign(history.begin(), history.end());                                     \
+        return SOAP_OK;                                                                                      \
+    }
+VSA_VN_TRAFFIC(BytesReceived, bytes_received)
+VSA_VN_TRAFFIC(BytesSent, bytes_sent)
+VSA_VN_TRAFFIC(BytesDropped, bytes_dropped)
+VSA_VN_TRAFFIC(PacketsReceived, packets_received)
+VSA_VN_TRAFFIC(PacketsSent, packets_sent)
+VSA_VN_TRAFFIC(PacketsDropped, packets_dropped)
+#undef VSA_VN_TRAFFIC
+
 namespace {
 
 constexpr std::string_view DHCP_SUFFIX = "/dhcp";

@@ -189,6 +189,18 @@ namespace vsa::appliance {
     X(IVMNetworkAdapter_USCOREget_USCOREVirtualMachine)                                                      \
     X(IVMVirtualNetwork_USCOREget_USCOREHostAdapter)                                                         \
     X(IVMVirtualNetwork_USCOREset_USCOREHostAdapter)                                                         \
+    X(IVMVirtualNetwork_USCOREget_USCOREBytesReceived)                                                       \
+    X(IVMVirtualNetwork_USCOREget_USCOREBytesReceivedHistory)                                                \
+    X(IVMVirtualNetwork_USCOREget_USCOREBytesSent)                                                           \
+    X(IVMVirtualNetwork_USCOREget_USCOREBytesSentHistory)                                                    \
+    X(IVMVirtualNetwork_USCOREget_USCOREBytesDropped)                                                        \
+    X(IVMVirtualNetwork_USCOREget_USCOREBytesDroppedHistory)                                                 \
+    X(IVMVirtualNetwork_USCOREget_USCOREPacketsReceived)                                                     \
+    X(IVMVirtualNetwork_USCOREget_USCOREPacketsReceivedHistory)                                              \
+    X(IVMVirtualNetwork_USCOREget_USCOREPacketsSent)                                                         \
+    X(IVMVirtualNetwork_USCOREget_USCOREPacketsSentHistory)                                                  \
+    X(IVMVirtualNetwork_USCOREget_USCOREPacketsDropped)                                                      \
+    X(IVMVirtualNetwork_USCOREget_USCOREPacketsDroppedHistory)                                               \
     X(IVMVirtualNetwork_USCOREget_USCOREDHCPVirtualNetworkServer)                                            \
     X(IVMDHCPVirtualNetworkServer_USCOREget_USCOREIsEnabled)                                                 \
     X(IVMDHCPVirtualNetworkServer_USCOREget_USCORENetwork)                                                   \

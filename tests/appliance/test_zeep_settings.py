@@ -165,6 +165,22 @@ class SettingsTest(ZeepTestCase):
             lambda: s.IVMDVDDriveCollection_get_Count(_this="{00000000-0000-0000-0000-000000000001}/DVDROMDrives"),
             "VM_E_VM_UNKNOWN")
 
+    def test_network_traffic_counters(self):
+        # A network no running VM is plugged into has no switch: every
+        # counter reads 0 and every history holds 60 zero seconds. The
+        # counters of a switch with traffic: tests/network/virtual_switch_test
+        # (exact counts) and guest.linux_dhcp_vsad (two guests pinging).
+        s = self.s
+        net = s.IVMVirtualServer_CreateVirtualNetwork(configurationName="countednet", configurationPath="")
+        for kind in ("Bytes", "Packets"):
+            for what in ("Received", "Sent", "Dropped"):
+                self.assertEqual(getattr(s, f"IVMVirtualNetwork_get_{kind}{what}")(_this=net), 0)
+                self.assertEqual(list(getattr(s, f"IVMVirtualNetwork_get_{kind}{what}History")(_this=net)),
+                                 [0] * 60)
+        self.assert_fault(lambda: s.IVMVirtualNetwork_get_PacketsSent(_this="{00000000-0000-0000-0000-000000000009}"),
+                          "VM_E_INVALID_VIRTUAL_NETWORK_ID")
+        self.assert_fault(lambda: s.IVMVirtualNetwork_get_BytesDroppedHistory(_this="not-a-network"), "E_INVALIDARG")
+
     def test_network_host_adapter_and_dhcp(self):
         s = self.s
         net = s.IVMVirtualServer_CreateVirtualNetwork(configurationName="dhcpnet", configurationPath="")
