@@ -89,6 +89,12 @@ def main():
         check(echos != "" and echos.split()[-1] not in ("0", "VSA-NET-ECHOS-ANSWERED"),
               f"{tag} answered the peer's pings", echos or "no VSA-NET-ECHOS-ANSWERED line")
         check("insmod failed" not in text, f"{tag} loaded tulip")
+        # /proc/net/dev: rx bytes packets errs drop fifo frame compressed
+        # multicast, then tx bytes packets errs drop fifo colls carrier.
+        dev = next((ln.split() for ln in lines if ln.startswith("VSA-NET-DEV eth0:")), [])
+        check(len(dev) == 18 and dev[4] == dev[5] == dev[12] == dev[13] == "0",
+              f"{tag} counted no receive or transmit errors", " ".join(dev[2:]) or "no VSA-NET-DEV line")
+        check("tulip_stop_rxtx() failed" not in text, f"{tag}: tulip stopped its DMA when it asked to")
         for ln in lines:
             if ln.startswith(("VSA-NET-DEV", "VSA-NET-DMESG")):
                 print(f"  {tag} {ln}")
