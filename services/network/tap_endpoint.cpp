@@ -102,6 +102,15 @@ Result<std::shared_ptr<TapEndpoint>, std::string> TapEndpoint::create(std::strin
                    errno_text(error) + ")";
         return "cannot add \"" + made + "\" to bridge \"" + bridge + "\": " + errno_text(error);
     }
+    // A bridge port needs no address of its own: without this the kernel
+    // would give it an IPv6 link-local address and send its duplicate
+    // address detection and router solicitations into the virtual network.
+    // Best effort (no IPv6 on the host: nothing to switch off).
+    FileDescriptor ipv6(
+        ::open(("/proc/sys/net/ipv6/conf/" + made + "/disable_ipv6").c_str(), O_WRONLY | O_CLOEXEC));
+    if (ipv6.is_open()) {
+        [[maybe_unused]] auto written = ::write(ipv6.fd(), "1", 1);
+    }
     set_name(request, made);
     if (::ioctl(control.fd(), SIOCGIFFLAGS, &request) != 0)
         return "cannot read the flags of \"" + made + "\": " + errno_text(errno);

@@ -221,7 +221,8 @@ struct Rig {
             guest.send(arp_request(HOST));
             reply = guest.receive(
                 [](Bytes const& b) {
-                    return ethertype(b) == ETHERTYPE_ARP && get16(b, 20) == 2 && get32(b, 28) == HOST;
+                    return ethertype(b) == ETHERTYPE_ARP && b.size() >= 42 && get16(b, 20) == 2 &&
+                           get32(b, 28) == HOST;
                 },
                 1000);
         }
