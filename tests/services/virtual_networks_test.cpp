@@ -459,7 +459,6 @@ BOOST_AUTO_TEST_CASE(a_nat_network_leases_its_gateway_and_reaches_the_hosts_loop
     BOOST_TEST(nets.host_side(lan) == "NAT");
     BOOST_TEST(sw->ports().size() == 3u);
     BOOST_TEST(arp(a, mine, ip(10, 237, 0, 2)).has_value());
-
 }
 
 BOOST_AUTO_TEST_CASE(a_bridge_that_cannot_be_made_leaves_the_network_guest_only_and_says_why) {
