@@ -5,6 +5,7 @@
 // that does not parse leaves its field empty or zero.
 #include "services/host_info.h"
 #include "hypervisor/base/file_descriptor.h"
+#include "services/model/virtual_network.h"
 
 #include <algorithm>
 #include <array>
@@ -629,12 +630,24 @@ HostInfo HostProbe::read() const {
         probe_block_devices(m_root, info);
         probe_processors(m_root, m_is_real_root, info);
         probe_memory(m_root, info);
-        std::vector<std::string> adapters;
+        // "NAT" (a virtual network's NAT, no host interface), then the
+        // bridges (what a virtual network can be bridged to), then the
+        // other interfaces (listed so an administrator sees what could be
+        // made a bridge's port). An interface named "NAT" is left out: the
+        // name is reserved.
+        std::vector<std::string> bridges, others;
         for (auto& name : directory_names(m_root / "sys/class/net")) {
-            if (name != "lo") adapters.push_back(std::move(name));
+            if (name == "lo" || name == NAT_HOST_ADAPTER) continue;
+            std::error_code ec;
+            bool bridge = fs::is_directory(m_root / "sys/class/net" / name / "bridge", ec);
+            (bridge ? bridges : others).push_back(std::move(name));
         }
-        natural_sort(adapters);
-        info.network_adapters = std::move(adapters);
+        natural_sort(bridges);
+        natural_sort(others);
+        info.network_adapters.emplace_back(NAT_HOST_ADAPTER);
+        info.network_adapters.insert(info.network_adapters.end(), bridges.begin(), bridges.end());
+        info.network_adapters.insert(info.network_adapters.end(), others.begin(), others.end());
+        info.network_bridges = std::move(bridges);
         if (m_addresses)
             info.network_addresses = *m_addresses;
         else if (m_is_real_root)

@@ -39,7 +39,10 @@ struct HostInfo {
     bool sse{false};
     bool sse2{false};
     bool three_d_now{false};
-    std::vector<std::string> network_adapters;  // sys/class/net without "lo"
+    // "NAT" first, then network_bridges, then the other sys/class/net
+    // entries but "lo" (virtual_network.h: what a host adapter may be).
+    std::vector<std::string> network_adapters;
+    std::vector<std::string> network_bridges;   // the Linux bridges among them (sys/class/net/X/bridge)
     std::vector<std::string> network_addresses; // IPv4 (not 127/8), then IPv6 (not ::1, not fe80::/10)
     std::string operating_system;               // os-release PRETTY_NAME, else the kernel's sysname
     std::int32_t os_major_version{0};           // kernel release "6.1.0-21-amd64" -> 6

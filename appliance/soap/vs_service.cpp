@@ -1165,19 +1165,32 @@ VSA_OP(IVMVirtualNetwork_USCOREget_USCOREHostAdapter) {
     });
 }
 
+// "" (guest-only), "NAT", or a Linux bridge (virtual_network.h); another
+// host interface is refused: a virtual network joins the host's network
+// as a port of a bridge, never by taking over a NIC.
 VSA_OP(IVMVirtualNetwork_USCOREset_USCOREHostAdapter) {
     return act([&]() -> ServiceResult<void> {
-        if (!request->adapter.empty()) {
+        std::string const& name = request->adapter;
+        if (!name.empty() && name != services::NAT_HOST_ADAPTER) {
             auto host = m_backend->host_info.current();
-            if (std::find(host->network_adapters.begin(), host->network_adapters.end(), request->adapter) ==
-                host->network_adapters.end())
+            auto listed = [&](std::vector<std::string> const& names) {
+                return std::find(names.begin(), names.end(), name) != names.end();
+            };
+            if (!listed(host->network_adapters))
                 return service_error(hr::VM_E_ADAPTER_NOT_FOUND,
-                                     "the host has no network interface \"" + request->adapter.substr(0, 64) +
+                                     "the host has no network interface \"" + name.substr(0, 64) +
                                          "\" (IVMHostInfo.NetworkAdapters lists them)");
+            if (!listed(host->network_bridges))
+                return service_error(
+                    hr::VM_E_ADAPTER_NOT_FOUND,
+                    "\"" + name + "\" is not a Linux bridge: bridging needs a bridge with the NIC " +
+                        "as its port (e.g. br0 with " + name + " in it); \"NAT\" needs none");
         }
-        return update_network(inventory(), request->_USCOREthis, [&](VirtualNetwork& network) {
-            return network.set_host_adapter(request->adapter);
-        });
+        Guid id = TRY(parse_guid_ref(request->_USCOREthis, "IVMVirtualNetwork"));
+        auto updated = TRY(inventory().update_virtual_network(
+            id, [&](VirtualNetwork& network) { return network.set_host_adapter(name); }));
+        runtime().networks().configure(updated); // a running network's NAT or bridge follows
+        return Ok{};
     });
 }
 

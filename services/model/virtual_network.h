@@ -4,6 +4,15 @@
 // the state CreateVirtualNetwork leaves it in) and its DHCP settings. The
 // switch that moves frames, its counters and the NIC list (which the
 // inventory derives from the VMs) are not configuration.
+//
+// The host adapter (services/worker/virtual_networks.h makes it real):
+//   ""             guest-only: the VMs on the network see each other only;
+//   "NAT"          (NAT_HOST_ADAPTER) the network reaches the host's
+//                  networks through NAT in vsad (libslirp), no privilege
+//                  needed; its addresses come from the DHCP settings;
+//   a Linux bridge ("br0"): the network is one more port of that bridge,
+//                  through a TAP device vsad makes (needs CAP_NET_ADMIN).
+// A host interface that happens to be called "NAT" cannot be chosen.
 #pragma once
 
 #include "services/model/dhcp_settings.h"
@@ -12,8 +21,13 @@
 
 #include <filesystem>
 #include <string>
+#include <string_view>
 
 namespace vsa::services {
+
+// The host adapter name that means NAT rather than a host interface;
+// IVMHostInfo.NetworkAdapters lists it first.
+inline constexpr std::string_view NAT_HOST_ADAPTER = "NAT";
 
 class VirtualNetwork {
 public:

@@ -218,8 +218,22 @@ std::map<Mac, PortId> VirtualSwitch::learned() const {
 
 // ---- the switch thread ------------------------------------------------------
 
+void VirtualSwitch::start_endpoint(Port& port) {
+    if (port.endpoint_started) return;
+    port.endpoint_started = true;
+    PortId pid = port.id;
+    port.endpoint->attached([this, pid](std::span<std::uint8_t const> frame) {
+        // Runs on this thread with m_mutex held (from deliver or
+        // after_poll): queued, not recursed.
+        m_outbox.push_back(Queued{pid, std::vector<std::uint8_t>(frame.begin(), frame.end())});
+    });
+}
+
 void VirtualSwitch::send_to(Port& to, std::span<std::uint8_t const> frame) {
     if (to.endpoint) {
+        // An endpoint attached while this round's frames were being read
+        // gets its sender before its first frame (its answer would be lost).
+        start_endpoint(to);
         to.stats.frames_received++;
         to.stats.bytes_received += frame.size();
         to.endpoint->deliver(frame);
@@ -329,16 +343,7 @@ void VirtualSwitch::run() {
             std::uint64_t now = now_seconds();
             for (auto& [id, port] : m_ports) {
                 if (port->endpoint) {
-                    if (!port->endpoint_started) {
-                        port->endpoint_started = true;
-                        PortId pid = id;
-                        port->endpoint->attached([this, pid](std::span<std::uint8_t const> frame) {
-                            // Runs on this thread with m_mutex held (from
-                            // deliver or after_poll): queued, not recursed.
-                            m_outbox.push_back(
-                                Queued{pid, std::vector<std::uint8_t>(frame.begin(), frame.end())});
-                        });
-                    }
+                    start_endpoint(*port);
                     std::size_t first = fds.size();
                     int endpoint_timeout = -1;
                     port->endpoint->before_poll(fds, endpoint_timeout);

@@ -152,6 +152,7 @@ private:
     void wake();
     void forward(Port& from, std::span<std::uint8_t const> frame, std::uint64_t now);
     void send_to(Port& to, std::span<std::uint8_t const> frame);
+    void start_endpoint(Port& port); // gives it its Sender, once
     void read_socket(Port& port, std::uint64_t now);
     void remove_port_locked(PortId id);
     void forget_port_locked(PortId id);

@@ -2,13 +2,72 @@
 // The running virtual networks; see virtual_networks.h.
 #include "services/worker/virtual_networks.h"
 
+#include "services/network/tap_endpoint.h"
+
+#include <chrono>
+#include <cstdio>
 #include <sstream>
 
+#include <poll.h>
 #include <sys/socket.h>
 
 namespace vsa::services {
 
 namespace {
+
+// The host side on the switch, with what it reports taken to the log as
+// it happens (on the switch thread), at most LOG_BURST lines a minute: a
+// guest provoking libslirp on every frame must not flood vsad's log.
+class LoggedEndpoint final : public network::Endpoint {
+public:
+    using Take = std::function<std::vector<std::string>()>;
+    LoggedEndpoint(std::shared_ptr<network::Endpoint> inner, Take take, VirtualNetworks::Log log,
+                   std::string prefix)
+        : m_inner(std::move(inner)), m_take(std::move(take)), m_log(std::move(log)),
+          m_prefix(std::move(prefix)) {}
+
+    void attached(Sender sender) override { m_inner->attached(std::move(sender)); }
+    void deliver(std::span<std::uint8_t const> frame) override {
+        m_inner->deliver(frame);
+        drain();
+    }
+    void before_poll(std::vector<pollfd>& fds, int& timeout_ms) override {
+        m_inner->before_poll(fds, timeout_ms);
+    }
+    void after_poll(std::span<pollfd const> fds) override {
+        m_inner->after_poll(fds);
+        drain();
+    }
+
+private:
+    void drain() {
+        auto lines = m_take();
+        auto now = std::chrono::steady_clock::now();
+        if (now - m_window >= std::chrono::minutes(1)) {
+            if (m_suppressed && m_log)
+                m_log(m_prefix + std::to_string(m_suppressed) + " more such messages in the last minute");
+            m_window = now;
+            m_logged = 0;
+            m_suppressed = 0;
+        }
+        for (auto const& line : lines) {
+            if (m_logged < VirtualNetworks::LOG_BURST) {
+                ++m_logged;
+                if (m_log) m_log(m_prefix + line);
+            } else {
+                ++m_suppressed;
+            }
+        }
+    }
+
+    std::shared_ptr<network::Endpoint> m_inner;
+    Take m_take;
+    VirtualNetworks::Log m_log;
+    std::string m_prefix;
+    std::chrono::steady_clock::time_point m_window{};
+    unsigned m_logged{0};
+    unsigned m_suppressed{0};
+};
 
 std::vector<std::uint32_t> address_list(std::string const& list) {
     std::vector<std::uint32_t> out;
@@ -19,8 +78,11 @@ std::vector<std::uint32_t> address_list(std::string const& list) {
     return out;
 }
 
-// The model's settings (validated by DhcpSettings) as the server wants them.
-std::optional<network::DhcpServer::Config> dhcp_config(VirtualNetwork const& net) {
+// The model's settings (validated by DhcpSettings) as the server wants them;
+// on a NAT network the NAT's gateway and DNS server stand in for settings
+// the administrator left empty.
+std::optional<network::DhcpServer::Config>
+dhcp_config(VirtualNetwork const& net, std::optional<network::NatEndpoint::Config> const& nat) {
     DhcpSettings const& d = net.dhcp();
     if (!d.is_enabled()) return std::nullopt;
     auto server = parse_ipv4(d.server_ip_address());
@@ -40,6 +102,8 @@ std::optional<network::DhcpServer::Config> dhcp_config(VirtualNetwork const& net
     c.pool_end = *end;
     if (auto gw = parse_ipv4(d.default_gateway_address())) c.gateway = *gw;
     c.dns = address_list(d.dns_servers());
+    if (nat && !c.gateway) c.gateway = nat->gateway;
+    if (nat && c.dns.empty()) c.dns.push_back(nat->dns);
     c.wins = address_list(d.wins_servers());
     c.lease_seconds = d.lease_time();
     c.renewal_seconds = d.lease_renewal_time();
@@ -49,7 +113,59 @@ std::optional<network::DhcpServer::Config> dhcp_config(VirtualNetwork const& net
 
 } // namespace
 
-VirtualNetworks::VirtualNetworks() = default;
+Result<network::NatEndpoint::Config, std::string> VirtualNetworks::nat_config(VirtualNetwork const& net) {
+    DhcpSettings const& d = net.dhcp();
+    auto network = parse_ipv4(d.network());
+    auto mask = parse_ipv4(d.network_mask());
+    if (!network || !mask)
+        return std::string("NAT needs the network's address and mask (its DHCP server's settings)");
+    auto server = parse_ipv4(d.server_ip_address());
+    // A host address of the network that is not the DHCP server's.
+    auto usable = [&](std::uint32_t a) {
+        return (a & *mask) == *network && a != *network && (a | *mask) != 0xFFFF'FFFFu && a != server;
+    };
+    // The first usable address from network+1 up, other than `taken`
+    // (network+15 at most: the DHCP pool starts above).
+    auto first_free = [&](std::optional<std::uint32_t> taken) -> std::optional<std::uint32_t> {
+        for (std::uint32_t k = 1; k < 16; ++k)
+            if (usable(*network + k) && *network + k != taken) return *network + k;
+        return std::nullopt;
+    };
+    network::NatEndpoint::Config c;
+    c.network = *network;
+    c.mask = *mask;
+    c.host_loopback = true;
+    auto gateway = parse_ipv4(d.default_gateway_address());
+    if (!gateway || !usable(*gateway)) gateway = first_free(std::nullopt);
+    if (!gateway) return std::string("NAT: the network has no free address for its gateway");
+    c.gateway = *gateway;
+    auto dns = address_list(d.dns_servers());
+    std::optional<std::uint32_t> resolver;
+    if (!dns.empty() && usable(dns.front()) && dns.front() != c.gateway) resolver = dns.front();
+    if (!resolver) resolver = first_free(c.gateway);
+    if (!resolver) return std::string("NAT: the network has no free address for its DNS server");
+    c.dns = *resolver;
+    return c;
+}
+
+std::string VirtualNetworks::tap_name(Guid const& network) {
+    // FNV-1a of the id: 8 hex digits fit IFNAMSIZ with "vsa" and the
+    // kernel's number ("%d": a replaced device may linger a moment).
+    std::uint32_t hash = 2'166'136'261u;
+    for (auto byte : network.bytes()) {
+        hash ^= byte;
+        hash *= 16'777'619u;
+    }
+    char name[16];
+    std::snprintf(name, sizeof name, "vsa%08x%%d", hash);
+    return name;
+}
+
+VirtualNetworks::VirtualNetworks(Log log) : m_log(std::move(log)) {}
+
+void VirtualNetworks::log(std::string const& line) const {
+    if (m_log) m_log(line);
+}
 
 VirtualNetworks::~VirtualNetworks() {
     std::lock_guard lock(m_mutex);
@@ -66,8 +182,70 @@ std::shared_ptr<network::VirtualSwitch> VirtualNetworks::make_switch_locked(Virt
     return running.sw;
 }
 
+void VirtualNetworks::detach_host_locked(Running& running) {
+    if (running.host_port) running.sw->detach(running.host_port);
+    running.host.clear();
+    running.host_port = 0;
+    running.nat.reset();
+}
+
+void VirtualNetworks::configure_host_locked(Running& running, VirtualNetwork const& network) {
+    std::string const& wanted = network.host_adapter();
+    std::string const prefix = "virtual network \"" + network.name() + "\": ";
+    if (wanted.empty()) {
+        if (!running.host.empty()) log(prefix + "no longer connected to the host (" + running.host + ")");
+        detach_host_locked(running);
+        return;
+    }
+    if (wanted == NAT_HOST_ADAPTER) {
+        auto config = nat_config(network);
+        if (config.is_error()) {
+            detach_host_locked(running);
+            log(prefix + config.error() + "; the network is guest-only");
+            return;
+        }
+        auto const& c = config.value();
+        auto asked = parse_ipv4(network.dhcp().default_gateway_address());
+        if (asked && *asked != c.gateway && running.host != wanted)
+            log(prefix + "the DHCP default gateway " + format_ipv4(*asked) +
+                " cannot be the NAT's (it is not a free host address of the network); NAT uses " +
+                format_ipv4(c.gateway));
+        if (running.host == wanted && running.nat && running.nat->network == c.network &&
+            running.nat->mask == c.mask && running.nat->gateway == c.gateway && running.nat->dns == c.dns)
+            return; // as it is
+        detach_host_locked(running);
+        auto nat = network::NatEndpoint::create(c);
+        if (nat.is_error()) {
+            log(prefix + nat.error() + "; the network is guest-only");
+            return;
+        }
+        auto endpoint = nat.release_value();
+        auto logged = std::make_shared<LoggedEndpoint>(
+            endpoint, [endpoint] { return endpoint->take_guest_errors(); }, m_log, prefix + "NAT: ");
+        running.host_port = running.sw->attach_endpoint(logged, "nat");
+        running.host = wanted;
+        running.nat = c;
+        log(prefix + "NAT through gateway " + format_ipv4(c.gateway) + ", DNS " + format_ipv4(c.dns));
+        return;
+    }
+    if (running.host == wanted) return; // the same bridge
+    detach_host_locked(running);
+    auto tap = network::TapEndpoint::create(tap_name(network.id()), wanted);
+    if (tap.is_error()) {
+        log(prefix + "cannot bridge to \"" + wanted + "\": " + tap.error() + "; the network is guest-only");
+        return;
+    }
+    auto endpoint = tap.release_value();
+    auto logged = std::make_shared<LoggedEndpoint>(
+        endpoint, [endpoint] { return endpoint->take_problems(); }, m_log, prefix);
+    running.host_port = running.sw->attach_endpoint(logged, "bridge " + wanted);
+    running.host = wanted;
+    log(prefix + "bridged to \"" + wanted + "\" through TAP device \"" + endpoint->device() + "\"");
+}
+
 void VirtualNetworks::configure_locked(Running& running, VirtualNetwork const& network) {
-    auto config = dhcp_config(network);
+    configure_host_locked(running, network);
+    auto config = dhcp_config(network, running.nat);
     if (!config) {
         if (running.dhcp) running.sw->detach(running.dhcp_port);
         running.dhcp.reset();
@@ -167,6 +345,12 @@ std::shared_ptr<network::VirtualSwitch> VirtualNetworks::switch_of(Guid const& n
     std::lock_guard lock(m_mutex);
     auto it = m_switches.find(network);
     return it == m_switches.end() ? nullptr : it->second.sw;
+}
+
+std::string VirtualNetworks::host_side(Guid const& network) const {
+    std::lock_guard lock(m_mutex);
+    auto it = m_switches.find(network);
+    return it == m_switches.end() ? std::string() : it->second.host;
 }
 
 network::TrafficRates VirtualNetworks::rates(Guid const& network) const {

@@ -18,15 +18,41 @@
 // the network's DHCP settings enable it, with its leases in
 // "<network>.vnc.leases" beside the .vnc; configure() follows changes.
 //
-// Thread-safe; the switches have their own threads.
+// And its way to the host, by the network's host adapter (virtual_network.h):
+//   "NAT"     a NatEndpoint (nat_endpoint.h). Its addresses come from the
+//             DHCP settings, enabled or not (nat_config below): the
+//             network and mask; the gateway is DefaultGatewayAddress when
+//             that is a host address of the network other than the DHCP
+//             server's, else the first such address from network+1 up
+//             (network+2 with the default server at +1); the DNS address
+//             is the first DNSServers entry when that qualifies likewise
+//             and is not the gateway, else the next free one (network+3).
+//             Both lie among the 15 addresses the DHCP pool never uses.
+//             The DHCP server hands out that gateway and DNS server when
+//             the administrator left those settings empty, so a guest
+//             that only runs a DHCP client reaches the outside; the host's
+//             own 127.0.0.1:port is gateway:port.
+//   a bridge  a TapEndpoint (tap_endpoint.h): a TAP device "vsa<8 hex
+//             digits of the network's id><n>" in that bridge. Making it
+//             needs CAP_NET_ADMIN; when it cannot be made the reason goes
+//             to the log and the network runs guest-only (nothing
+//             pretends), until the next configure() tries again.
+//   ""        nothing: guest-only.
+// What libslirp reports of guest misbehaviour and a TAP device that fails
+// go to the log too (at most LOG_BURST lines a minute per network).
+//
+// Thread-safe; the switches have their own threads (the log function is
+// called from them: it must be thread-safe, as vsad's logger is).
 #pragma once
 
 #include "hypervisor/base/file_descriptor.h"
 #include "services/model/guid.h"
 #include "services/model/virtual_network.h"
 #include "services/network/dhcp_endpoint.h"
+#include "services/network/nat_endpoint.h"
 #include "services/network/virtual_switch.h"
 
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -37,7 +63,11 @@ namespace vsa::services {
 
 class VirtualNetworks {
 public:
-    VirtualNetworks();
+    using Log = std::function<void(std::string const&)>;
+    static constexpr unsigned LOG_BURST = 10;
+
+    // `log`: where problems go (default: nowhere).
+    explicit VirtualNetworks(Log log = {});
     ~VirtualNetworks();
     VirtualNetworks(VirtualNetworks const&) = delete;
     VirtualNetworks& operator=(VirtualNetworks const&) = delete;
@@ -53,7 +83,8 @@ public:
     // Plugs into `network` (its switch made on first use), or with nullopt
     // unplugs. Unknown plugs are ignored (the VM stopped meanwhile).
     void plug(PlugId plug, std::optional<VirtualNetwork> const& network);
-    // The network's settings changed (DHCP): its running switch follows.
+    // The network's settings changed (DHCP, host adapter): its running
+    // switch follows (NAT or bridge attached, replaced or removed).
     void configure(VirtualNetwork const& network);
     // The DHCP server's records of a network with a running switch.
     std::vector<network::DhcpLease> leases(Guid const& network) const;
@@ -68,6 +99,14 @@ public:
     std::shared_ptr<network::VirtualSwitch> switch_of(Guid const& network) const;
     // IVMVirtualNetwork's counters (zeros for a network without a switch).
     network::TrafficRates rates(Guid const& network) const;
+    // What a running network's switch has on its host side: "" (nothing),
+    // "NAT", or the bridge's name.
+    std::string host_side(Guid const& network) const;
+
+    // The NAT addresses of a network (see the top), or why there are none.
+    static Result<network::NatEndpoint::Config, std::string> nat_config(VirtualNetwork const& network);
+    // The TAP device name (pattern) of a network bridged to the host.
+    static std::string tap_name(Guid const& network);
 
 private:
     struct Plug {
@@ -80,10 +119,18 @@ private:
         std::shared_ptr<network::VirtualSwitch> sw;
         std::shared_ptr<network::DhcpEndpoint> dhcp;
         network::PortId dhcp_port{0};
+        // The host side: "" / "NAT" / a bridge, its port, NAT's addresses.
+        std::string host;
+        network::PortId host_port{0};
+        std::optional<network::NatEndpoint::Config> nat;
     };
     std::shared_ptr<network::VirtualSwitch> make_switch_locked(VirtualNetwork const& network);
     void configure_locked(Running& running, VirtualNetwork const& network);
+    void configure_host_locked(Running& running, VirtualNetwork const& network);
+    void detach_host_locked(Running& running);
+    void log(std::string const& line) const;
 
+    Log m_log;
     mutable std::mutex m_mutex;
     std::map<Guid, Running> m_switches;
     std::map<PlugId, Plug> m_plugs;

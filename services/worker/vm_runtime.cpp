@@ -34,7 +34,12 @@ std::string task_description(std::string_view what, std::string const& vm_name) 
 } // namespace
 
 VmRuntime::VmRuntime(Inventory& inventory, TaskRegistry& tasks, VmRuntimeOptions options)
-    : m_inventory(inventory), m_tasks(tasks), m_options(std::move(options)) {
+    // The networks get their own copy of the log function: their switch
+    // threads outlive m_options (m_networks is destroyed after it).
+    : m_inventory(inventory),
+      m_networks(options.log ? options.log
+                             : [](std::string const& line) { std::cerr << "vsad: " << line << std::endl; }),
+      m_tasks(tasks), m_options(std::move(options)) {
     m_sampler = std::thread([this] { sample_loop(); });
 }
 

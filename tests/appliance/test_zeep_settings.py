@@ -189,11 +189,19 @@ class SettingsTest(ZeepTestCase):
                           "VM_E_ADAPTER_NOT_FOUND")
         host = s.IVMVirtualServer_get_HostInfo()
         adapters = s.IVMHostInfo_get_NetworkAdapters(_this=host) or []
-        if adapters:
-            s.IVMVirtualNetwork_set_HostAdapter(_this=net, adapter=adapters[0])
-            self.assertEqual(s.IVMVirtualNetwork_get_HostAdapter(_this=net), adapters[0])
-            s.IVMVirtualNetwork_set_HostAdapter(_this=net, adapter="")
-            self.assertEqual(s.IVMVirtualNetwork_get_HostAdapter(_this=net) or "", "")
+        # "NAT" comes first and needs no host interface.
+        self.assertEqual(adapters[0], "NAT")
+        s.IVMVirtualNetwork_set_HostAdapter(_this=net, adapter="NAT")
+        self.assertEqual(s.IVMVirtualNetwork_get_HostAdapter(_this=net), "NAT")
+        s.IVMVirtualNetwork_set_HostAdapter(_this=net, adapter="")
+        self.assertEqual(s.IVMVirtualNetwork_get_HostAdapter(_this=net) or "", "")
+        # A host interface that is not a Linux bridge cannot be bridged to.
+        bridges = {name for name in adapters[1:] if os.path.isdir("/sys/class/net/%s/bridge" % name)}
+        for name in adapters[1:]:
+            if name not in bridges:
+                self.assert_fault(lambda: s.IVMVirtualNetwork_set_HostAdapter(_this=net, adapter=name),
+                                  "VM_E_ADAPTER_NOT_FOUND")
+                break
 
         dhcp = s.IVMVirtualNetwork_get_DHCPVirtualNetworkServer(_this=net)
         s.IVMDHCPVirtualNetworkServer_ConfigureDHCPServer(_this=dhcp, network="192.168.50.0",

@@ -137,9 +137,42 @@ private:
     Sender m_send;
 };
 
+// An endpoint that notes whether a frame came before its sender did.
+class Recorder final : public Endpoint {
+public:
+    void attached(Sender) override { m_attached = true; }
+    void deliver(std::span<std::uint8_t const>) override {
+        if (!m_attached) m_early = true;
+        m_delivered = true;
+    }
+    bool delivered() const { return m_delivered; }
+    bool early() const { return m_early; }
+
+private:
+    bool m_attached{false}; // switch thread only
+    std::atomic<bool> m_delivered{false}, m_early{false};
+};
+
 } // namespace
 
 BOOST_AUTO_TEST_SUITE(virtual_switch)
+
+// An endpoint attached while the switch is polling a NIC whose frame is
+// already on its way (NAT switched on under a running network): the
+// endpoint gets its sender before that frame, or its answer (an ARP
+// reply) would be lost.
+BOOST_AUTO_TEST_CASE(an_endpoint_attached_under_traffic_has_its_sender_before_its_first_frame) {
+    VirtualSwitch sw("busy");
+    Nic a = Nic::plug(sw);
+    for (int i = 0; i < 20; ++i) {
+        auto recorder = std::make_shared<Recorder>();
+        PortId ep = sw.attach_endpoint(recorder, "late");
+        a.send(frame(BROADCAST_MAC, mac(1)));
+        BOOST_TEST(eventually([&] { return recorder->delivered(); }));
+        BOOST_TEST(!recorder->early());
+        BOOST_TEST(sw.detach(ep));
+    }
+}
 
 BOOST_AUTO_TEST_CASE(unknown_destinations_flood_then_the_switch_learns) {
     VirtualSwitch sw("internal");
