@@ -40,6 +40,15 @@
 #                       21140 driver) of the same kernel package; /init
 #                       brings eth0 up with 10.0.0.N, N the last byte of its
 #                       MAC, and pings its peer (net_test.py runs two)
+#   OUT_DIR/linux-dhcp.img  the same initramfs, `vsa.net=dhcp
+#                       vsa.ping=10.237.0.16,10.237.0.17 vsa.carrier`: DHCP,
+#                       pings the other pool address, reports carrier changes
+#   OUT_DIR/linux-nat.img   the same initramfs, `vsa.net=dhcp
+#                       vsa.fetch=http://router:18080/payload.bin`: DHCP,
+#                       then fetches the file from the host through the NAT
+#                       (nat_test.py, net_bench.py)
+#   OUT_DIR/linux-nc.img    the same initramfs, `vsa.net vsa.nc=16`: 10.0.0.2
+#                       sends 16 MiB to 10.0.0.1 over TCP (net_bench.py)
 # Nothing is mounted and no loop device is used: the partition table is
 # written by a few lines of Python, the FAT by mtools on `IMG@@OFFSET`, the
 # boot loader by `syslinux --install --offset`, and the MBR code by dd.
@@ -160,7 +169,8 @@ CFG
     touch -d "@$SOURCE_DATE_EPOCH" "$1"
 }
 write_cfg "$STAGE/syslinux.cfg" ""
-mkdir "$STAGE/quick" "$STAGE/idle" "$STAGE/vga" "$STAGE/cdrom" "$STAGE/input" "$STAGE/net"
+mkdir "$STAGE/quick" "$STAGE/idle" "$STAGE/vga" "$STAGE/cdrom" "$STAGE/input" "$STAGE/net" \
+    "$STAGE/dhcp" "$STAGE/nat" "$STAGE/nc"
 write_cfg "$STAGE/quick/syslinux.cfg" " vsa.quick"
 write_cfg "$STAGE/idle/syslinux.cfg" " vsa.quick vsa.idle=30"
 # No console=ttyS0: every kernel message goes through vgacon only.
@@ -168,6 +178,13 @@ write_cfg "$STAGE/vga/syslinux.cfg" " vsa.quick vsa.vga" "console=tty0"
 write_cfg "$STAGE/cdrom/syslinux.cfg" " vsa.quick vsa.cdrom"
 write_cfg "$STAGE/input/syslinux.cfg" " vsa.quick vsa.input"
 write_cfg "$STAGE/net/syslinux.cfg" " vsa.quick vsa.net"
+# The vsad network test's DHCP pool is 10.237.0.16-17: each guest pings the
+# other, then reports carrier changes (the host pulls the link down and up).
+write_cfg "$STAGE/dhcp/syslinux.cfg" " vsa.quick vsa.net=dhcp vsa.ping=10.237.0.16,10.237.0.17 vsa.carrier"
+# `router` is the DHCP router: 10.0.2.2, the host's loopback, behind the NAT.
+write_cfg "$STAGE/nat/syslinux.cfg" " vsa.quick vsa.net=dhcp vsa.fetch=http://router:18080/payload.bin"
+# Guest-to-guest TCP throughput: 10.0.0.2 sends 16 MiB to 10.0.0.1.
+write_cfg "$STAGE/nc/syslinux.cfg" " vsa.quick vsa.net vsa.nc=16"
 touch -d "@$SOURCE_DATE_EPOCH" "$STAGE/vmlinuz" "$STAGE/initrd.gz"
 
 # --- disk ----------------------------------------------------------------------
@@ -227,10 +244,16 @@ variant_image() {
 variant_image cdrom cdrom
 variant_image input input
 variant_image net net
+variant_image dhcp net
+variant_image nat net
+variant_image nc net
 
 mv "$STAGE/initrd.gz" "$OUT/initrd.gz"
 mv "$STAGE/initrd-net.gz" "$OUT/initrd-net.gz"
 mv "$STAGE/linux-net.img" "$OUT/linux-net.img"
+mv "$STAGE/linux-dhcp.img" "$OUT/linux-dhcp.img"
+mv "$STAGE/linux-nat.img" "$OUT/linux-nat.img"
+mv "$STAGE/linux-nc.img" "$OUT/linux-nc.img"
 mv "$STAGE/initrd-input.gz" "$OUT/initrd-input.gz"
 mv "$STAGE/linux-input.img" "$OUT/linux-input.img"
 mv "$STAGE/initrd-cdrom.gz" "$OUT/initrd-cdrom.gz"
