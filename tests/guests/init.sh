@@ -383,9 +383,12 @@ if [ $net = 1 ]; then
     fetch=$(cmdarg vsa.fetch)
     if [ -n "$fetch" ] && [ -n "$myip" ]; then
         url=$(echo "$fetch" | sed "s#//router\([:/]\)#//${router:-router}\1#")
+        # Serial only: the host times the transfer by these lines too.
+        echo "VSA-NET-FETCH-START"
         t0=$(up)
         if wget -q -O /tmp/f "$url" >/tmp/wget.txt 2>&1; then
             t1=$(up)
+            echo "VSA-NET-FETCH-END"
             sum=$(sha256sum /tmp/f | cut -d' ' -f1)
             echo "VSA-NET-FETCH-SHA256 $sum"
             marker "VSA-NET-FETCH-OK $(wc -c </tmp/f) $(echo "$sum" | cut -c1-40) $(secs "$t0" "$t1")"
@@ -404,7 +407,9 @@ if [ $net = 1 ]; then
             timeout 300 nc -l -p 5001 <>/tmp/hold | {
                 dd bs=1 count=1 of=/dev/null 2>/dev/null
                 a=$(up)
+                echo "VSA-NET-NC-FIRST"
                 rest=$(wc -c)
+                echo "VSA-NET-NC-END"
                 echo "$a $(up) $((rest + 1))" >/tmp/nc.txt
             }
             read -r a b bytes </tmp/nc.txt
