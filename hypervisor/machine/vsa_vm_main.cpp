@@ -158,7 +158,7 @@ constexpr char const* USAGE = R"(usage: vsa-vm [options]
                        as QEMU's -nic user: DHCP and NAT (libslirp), no root.
                        Default net 10.0.2.0/24: gateway .2 is the host (its
                        127.0.0.1 ports are the gateway's), DNS .3 (the host's
-                       resolvers), DHCP server .4, leases from .15
+                       resolvers), DHCP server .4, leases from .16
   --control-fd N       a connected Unix stream socket (inherited) carrying
                        vsad's control protocol: pause, resume, reset, save,
                        turn-off, query; the worker reports its events there
@@ -252,7 +252,7 @@ std::optional<NicOption> parse_nic(std::string_view text, std::string& error) {
             auto [q, e] = slash == std::string::npos
                               ? std::from_chars_result{nullptr, std::errc::invalid_argument}
                               : std::from_chars(value.data() + slash + 1, end, prefix);
-            // At least 32 addresses: the pool starts at the 15th (as QEMU's).
+            // At least 32 addresses: the DHCP server leases from the 16th up.
             if (e != std::errc() || q != end || prefix < 8 || prefix > 27 ||
                 ::inet_pton(AF_INET, value.substr(0, slash).c_str(), &address) != 1) {
                 error = "--nic: bad net '" + value + "' (A.B.C.D/N, N from 8 to 27)";
@@ -296,7 +296,8 @@ std::optional<NicOption> parse_nic(std::string_view text, std::string& error) {
 // ordinary --nic fd: cable. The gateway (network + 2) is the host: its
 // ports are the host's loopback ones; network + 3 answers DNS with the
 // host's resolvers; the DHCP server has network + 4 (not the gateway's
-// address, which libslirp answers ARP for) and leases from network + 15.
+// address, which libslirp answers ARP for) and leases from network + 16 (its
+// server never hands out the first 16 addresses; QEMU starts at + 15).
 struct UserNetwork {
     std::unique_ptr<network::VirtualSwitch> sw;
     std::shared_ptr<network::DhcpEndpoint> dhcp;
@@ -318,7 +319,7 @@ Result<UserNetwork, std::string> make_user_network(NicOption const& nic, unsigne
     dhcp_config.server_ip = net + 4;
     dhcp_config.network = net;
     dhcp_config.mask = mask;
-    dhcp_config.pool_start = net + 15;
+    dhcp_config.pool_start = net + 16;
     dhcp_config.pool_end = (net | ~mask) - 1;
     dhcp_config.gateway = net + 2;
     dhcp_config.dns = {net + 3};
@@ -1015,6 +1016,14 @@ int main(int argc, char** argv) {
         if (nic_backends[i]->dropped_in() || nic_backends[i]->dropped_out())
             std::cerr << "vsa-vm: NIC " << i << ": " << nic_backends[i]->dropped_out() << " frames out and "
                       << nic_backends[i]->dropped_in() << " frames in dropped\n";
+    for (auto& user : user_networks) {
+        if (auto dropped = user.sw->totals().frames_dropped)
+            std::cerr << "vsa-vm: " << user.sw->name() << ": the switch dropped " << dropped << " frames\n";
+        for (auto const& problem : user.dhcp->take_problems())
+            std::cerr << "vsa-vm: " << user.sw->name() << " DHCP: " << problem << "\n";
+        for (auto const& error : user.nat->take_guest_errors())
+            std::cerr << "vsa-vm: " << user.sw->name() << " NAT: " << error << "\n";
+    }
 
     if (saved) {
         notify(control::Event::Saved);
