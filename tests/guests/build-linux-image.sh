@@ -104,9 +104,10 @@ specs=(dir:bin:755 dir:dev:755 dir:proc:555 dir:sys:555 dir:tmp:1777 dir:sbin:75
 /usr/bin/python3 "$HERE/mkcpio.py" "$STAGE/initrd.gz" "${specs[@]}"
 
 # --- the variants' initramfs: the same plus kernel modules ---------------------
-# The CD-ROM variant's modules, in load order (each after what it depends on; `depends=` in the .ko). The
-# crc/t10-pi modules are sd_mod's; the generic crypto drivers come first so
-# crc-t10dif and crc64-rocksoft find them without modprobe.
+# The CD-ROM variant's modules, in load order (each after what it depends
+# on; `depends=` in the .ko). The crc/t10-pi modules are sd_mod's; the
+# generic crypto drivers come first so crc-t10dif and crc64-rocksoft find
+# them without modprobe.
 MODULES=(drivers/scsi/scsi_common drivers/scsi/scsi_mod drivers/ata/libata drivers/ata/ata_piix
          drivers/cdrom/cdrom drivers/scsi/sr_mod fs/isofs/isofs
          crypto/crct10dif_common crypto/crct10dif_generic lib/crc-t10dif lib/crc64
