@@ -157,7 +157,8 @@ def main():
     check(re.match(rf"VSA-NET-DHCP-OK 10\.0\.2\.\d+ router={re.escape(ROUTER)} ", dhcp) is not None,
           f"DHCP lease with router {ROUTER}", dhcp or "no VSA-NET-DHCP line")
     fetch = fetch_result(text)
-    check(fetch is not None, "fetched", line("VSA-NET-FETCH") or "no VSA-NET-FETCH line")
+    check(fetch is not None, "fetched",
+          line("VSA-NET-FETCH-OK") or line("VSA-NET-FETCH-FAILED") or "no VSA-NET-FETCH line")
     if fetch:
         size, full, prefix, secs = fetch
         check(size == args.size, "size", f"{size} bytes, sent {args.size}")
