@@ -51,11 +51,17 @@
 #include "hypervisor/machine/screen_render.h"
 #include "hypervisor/machine/shared_framebuffer.h"
 #include "hypervisor/machine/socket_net_backend.h"
+#include "services/network/dhcp_endpoint.h"
+#include "services/network/nat_endpoint.h"
+#include "services/network/virtual_switch.h"
 
+#include <arpa/inet.h>
 #include <fcntl.h>
+#include <netinet/in.h>
 #include <poll.h>
 #include <signal.h>
 #include <sys/eventfd.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -148,6 +154,12 @@ constexpr char const* USAGE = R"(usage: vsa-vm [options]
                        default 00:03:ff (Virtual Server's prefix) and three
                        random bytes. link=down starts with the cable pulled
                        (control command nic-link plugs it)
+  --nic user[,mac=MAC][,net=A.B.C.D/N][,link=down]
+                       the same adapter on a network of its own inside vsa-vm,
+                       as QEMU's -nic user: DHCP and NAT (libslirp), no root.
+                       Default net 10.0.2.0/24: gateway .2 is the host (its
+                       127.0.0.1 ports are the gateway's), DNS .3 (the host's
+                       resolvers), DHCP server .4, leases from .16
   --control-fd N       a connected Unix stream socket (inherited) carrying
                        vsad's control protocol: pause, resume, reset, save,
                        turn-off, query; the worker reports its events there
@@ -202,9 +214,13 @@ private:
     PcMachine* m_machine{nullptr};
 };
 
-// "fd:N[,mac=xx:xx:xx:xx:xx:xx][,link=up|down]" (vsa-vm --nic).
+// "fd:N[,mac=MAC][,link=up|down]" or "user[,mac=MAC][,net=A.B.C.D/N][,link=up|down]"
+// (vsa-vm --nic).
 struct NicOption {
-    int fd{-1};
+    int fd{-1};                        // fd:N
+    bool user{false};                  // user: vsa-vm's own switch with DHCP and NAT
+    std::uint32_t network{0x0A000200}; // user: 10.0.2.0/24
+    unsigned prefix{24};
     MacAddress mac{};
     bool link_up{true};
 };
@@ -221,17 +237,20 @@ std::optional<MacAddress> parse_mac(std::string_view item) {
     return mac;
 }
 std::optional<NicOption> parse_nic(std::string_view text, std::string& error) {
-    if (!text.starts_with("fd:")) {
-        error = "--nic wants fd:N[,mac=MAC][,link=up|down]";
-        return std::nullopt;
-    }
-    text.remove_prefix(3);
     NicOption nic;
     auto comma = text.find(',');
-    std::string_view number = text.substr(0, comma);
-    auto [p, ec] = std::from_chars(number.data(), number.data() + number.size(), nic.fd);
-    if (ec != std::errc() || p != number.data() + number.size() || nic.fd < 0) {
-        error = "--nic: bad descriptor '" + std::string(number) + "'";
+    std::string_view kind = text.substr(0, comma);
+    if (kind == "user") {
+        nic.user = true;
+    } else if (kind.starts_with("fd:")) {
+        std::string_view number = kind.substr(3);
+        auto [p, ec] = std::from_chars(number.data(), number.data() + number.size(), nic.fd);
+        if (ec != std::errc() || p != number.data() + number.size() || nic.fd < 0) {
+            error = "--nic: bad descriptor '" + std::string(number) + "'";
+            return std::nullopt;
+        }
+    } else {
+        error = "--nic wants fd:N[,mac=MAC][,link=down] or user[,mac=MAC][,net=A.B.C.D/N][,link=down]";
         return std::nullopt;
     }
     bool have_mac = false;
@@ -243,8 +262,28 @@ std::optional<NicOption> parse_nic(std::string_view text, std::string& error) {
             nic.link_up = item == "link=up";
             continue;
         }
+        if (nic.user && item.starts_with("net=")) {
+            std::string value(item.substr(4));
+            auto slash = value.find('/');
+            in_addr address{};
+            unsigned prefix = 0;
+            auto const* end = value.data() + value.size();
+            auto [q, e] = slash == std::string::npos
+                              ? std::from_chars_result{nullptr, std::errc::invalid_argument}
+                              : std::from_chars(value.data() + slash + 1, end, prefix);
+            // At least 32 addresses: the DHCP server leases from the 16th up.
+            if (e != std::errc() || q != end || prefix < 8 || prefix > 27 ||
+                ::inet_pton(AF_INET, value.substr(0, slash).c_str(), &address) != 1) {
+                error = "--nic: bad net '" + value + "' (A.B.C.D/N, N from 8 to 27)";
+                return std::nullopt;
+            }
+            nic.prefix = prefix;
+            nic.network = ntohl(address.s_addr) & (~0u << (32 - prefix));
+            continue;
+        }
         if (!item.starts_with("mac=")) {
-            error = "--nic: bad option '" + std::string(item) + "' (mac=xx:xx:xx:xx:xx:xx, link=up|down)";
+            error = "--nic: bad option '" + std::string(item) + "' (mac=xx:xx:xx:xx:xx:xx, link=up|down" +
+                    (nic.user ? ", net=A.B.C.D/N)" : ")");
             return std::nullopt;
         }
         item.remove_prefix(4);
@@ -265,6 +304,57 @@ std::optional<NicOption> parse_nic(std::string_view text, std::string& error) {
         nic.mac = {0x00, 0x03, 0xFF, static_cast<u8>(rd()), static_cast<u8>(rd()), static_cast<u8>(rd())};
     }
     return nic;
+}
+
+// --nic user: a network of the NIC's own, as QEMU's "-nic user": a
+// VirtualSwitch (services/network) with a DHCP server and libslirp's NAT on
+// it, joined to the NIC through a socketpair whose other end is an
+// ordinary --nic fd: cable. The gateway (network + 2) is the host: its
+// ports are the host's loopback ones; network + 3 answers DNS with the
+// host's resolvers; the DHCP server has network + 4 (not the gateway's
+// address, which libslirp answers ARP for) and leases from network + 16 (its
+// server never hands out the first 16 addresses; QEMU starts at + 15).
+struct UserNetwork {
+    std::unique_ptr<network::VirtualSwitch> sw;
+    std::shared_ptr<network::DhcpEndpoint> dhcp;
+    std::shared_ptr<network::NatEndpoint> nat;
+};
+Result<UserNetwork, std::string> make_user_network(NicOption const& nic, unsigned index, int& guest_fd) {
+    std::uint32_t const net = nic.network;
+    std::uint32_t const mask = ~0u << (32 - nic.prefix);
+    network::NatEndpoint::Config nat_config;
+    nat_config.network = net;
+    nat_config.mask = mask;
+    nat_config.gateway = net + 2;
+    nat_config.dns = net + 3;
+    nat_config.host_loopback = true;
+    auto nat = network::NatEndpoint::create(nat_config);
+    if (nat.is_error()) return "user network: " + nat.error();
+    network::DhcpServer::Config dhcp_config;
+    dhcp_config.server_mac = {0x02, 0x56, 0x53, 0x41, 0x00, static_cast<std::uint8_t>(index)};
+    dhcp_config.server_ip = net + 4;
+    dhcp_config.network = net;
+    dhcp_config.mask = mask;
+    dhcp_config.pool_start = net + 16;
+    dhcp_config.pool_end = (net | ~mask) - 1;
+    dhcp_config.gateway = net + 2;
+    dhcp_config.dns = {net + 3};
+    int pair[2];
+    if (::socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, pair) != 0)
+        return std::string("user network: socketpair: ") + std::strerror(errno);
+    UserNetwork user;
+    user.sw = std::make_unique<network::VirtualSwitch>("user" + std::to_string(index));
+    auto port = user.sw->attach_socket(FileDescriptor(pair[0]), "nic");
+    if (port.is_error()) {
+        ::close(pair[1]);
+        return "user network: " + port.error();
+    }
+    user.dhcp = std::make_shared<network::DhcpEndpoint>(dhcp_config, std::filesystem::path());
+    user.sw->attach_endpoint(user.dhcp, "dhcp");
+    user.nat = nat.release_value();
+    user.sw->attach_endpoint(user.nat, "nat");
+    guest_fd = pair[1];
+    return user;
 }
 
 // Control requests on their way from the reader thread to the VM thread,
@@ -490,7 +580,7 @@ int main(int argc, char** argv) {
                 return EXIT_USAGE;
             }
             struct stat info {};
-            if (::fstat(nic->fd, &info) != 0 || !S_ISSOCK(info.st_mode)) {
+            if (!nic->user && (::fstat(nic->fd, &info) != 0 || !S_ISSOCK(info.st_mode))) {
                 std::cerr << "vsa-vm: --nic wants an open socket descriptor, got " << nic->fd << "\n";
                 return EXIT_USAGE;
             }
@@ -582,8 +672,15 @@ int main(int argc, char** argv) {
         if (auto* tcp = dynamic_cast<TcpCharBackend*>(backend)) // scripts asking for port 0 learn the port
             std::cerr << "vsa-vm: " << name << " listening on " << tcp->description() << "\n";
     std::vector<std::unique_ptr<SocketNetBackend>> nic_backends;
+    std::vector<UserNetwork> user_networks; // --nic user; after the backends: goes first
     for (auto const& nic : nic_options) {
-        auto opened = SocketNetBackend::open(nic.fd);
+        int fd = nic.fd;
+        if (nic.user) {
+            auto made = make_user_network(nic, static_cast<unsigned>(user_networks.size()), fd);
+            if (made.is_error()) return fail("--nic: " + made.error());
+            user_networks.push_back(made.release_value());
+        }
+        auto opened = SocketNetBackend::open(fd);
         if (opened.is_error()) return fail("--nic: " + opened.error());
         nic_backends.push_back(opened.release_value());
         config.nics.push_back({nic.mac, nic_backends.back().get()});
@@ -946,6 +1043,14 @@ int main(int argc, char** argv) {
         if (nic_backends[i]->dropped_in() || nic_backends[i]->dropped_out())
             std::cerr << "vsa-vm: NIC " << i << ": " << nic_backends[i]->dropped_out() << " frames out and "
                       << nic_backends[i]->dropped_in() << " frames in dropped\n";
+    for (auto& user : user_networks) {
+        if (auto dropped = user.sw->totals().frames_dropped)
+            std::cerr << "vsa-vm: " << user.sw->name() << ": the switch dropped " << dropped << " frames\n";
+        for (auto const& problem : user.dhcp->take_problems())
+            std::cerr << "vsa-vm: " << user.sw->name() << " DHCP: " << problem << "\n";
+        for (auto const& error : user.nat->take_guest_errors())
+            std::cerr << "vsa-vm: " << user.sw->name() << " NAT: " << error << "\n";
+    }
 
     if (saved) {
         notify(control::Event::Saved);

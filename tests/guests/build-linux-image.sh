@@ -40,6 +40,15 @@
 #                       21140 driver) of the same kernel package; /init
 #                       brings eth0 up with 10.0.0.N, N the last byte of its
 #                       MAC, and pings its peer (net_test.py runs two)
+#   OUT_DIR/linux-dhcp.img  the same initramfs, `vsa.net=dhcp
+#                       vsa.ping=10.237.0.16,10.237.0.17 vsa.carrier`: DHCP,
+#                       pings the other pool address, reports carrier changes
+#   OUT_DIR/linux-nat.img   the same initramfs, `vsa.net=dhcp
+#                       vsa.fetch=http://router:18080/payload.bin`: DHCP,
+#                       then fetches the file from the host through the NAT
+#                       (nat_test.py, net_bench.py)
+#   OUT_DIR/linux-nc.img    the same initramfs, `vsa.net vsa.nc=16`: 10.0.0.2
+#                       sends 16 MiB to 10.0.0.1 over TCP (net_bench.py)
 # Nothing is mounted and no loop device is used: the partition table is
 # written by a few lines of Python, the FAT by mtools on `IMG@@OFFSET`, the
 # boot loader by `syslinux --install --offset`, and the MBR code by dd.
@@ -94,10 +103,11 @@ specs=(dir:bin:755 dir:dev:755 dir:proc:555 dir:sys:555 dir:tmp:1777 dir:sbin:75
 [ -n "$ORACLE" ] && specs+=("file:bin/cpu_oracle:755:$ORACLE")
 /usr/bin/python3 "$HERE/mkcpio.py" "$STAGE/initrd.gz" "${specs[@]}"
 
-# --- the CD-ROM variant's initramfs: the same plus kernel modules --------------
-# In load order (each after what it depends on; `depends=` in the .ko). The
-# crc/t10-pi modules are sd_mod's; the generic crypto drivers come first so
-# crc-t10dif and crc64-rocksoft find them without modprobe.
+# --- the variants' initramfs: the same plus kernel modules ---------------------
+# The CD-ROM variant's modules, in load order (each after what it depends
+# on; `depends=` in the .ko). The crc/t10-pi modules are sd_mod's; the
+# generic crypto drivers come first so crc-t10dif and crc64-rocksoft find
+# them without modprobe.
 MODULES=(drivers/scsi/scsi_common drivers/scsi/scsi_mod drivers/ata/libata drivers/ata/ata_piix
          drivers/cdrom/cdrom drivers/scsi/sr_mod fs/isofs/isofs
          crypto/crct10dif_common crypto/crct10dif_generic lib/crc-t10dif lib/crc64
@@ -116,44 +126,33 @@ NET_MODULES=(drivers/net/ethernet/dec/tulip/tulip)
 members=()
 for m in "${MODULES[@]}" "${INPUT_MODULES[@]}" "${NET_MODULES[@]}"; do members+=("./lib/modules/$KVER/kernel/$m.ko"); done
 dpkg-deb --fsys-tarfile "$KDEB" | tar -x -C "$STAGE/mods" "${members[@]}"
-cdrom_specs=("${specs[@]}" dir:lib:755 dir:lib/vsa-modules:755 dir:mnt:755)
-order=()
-for m in "${MODULES[@]}"; do
-    name=$(basename "$m")
-    cdrom_specs+=("file:lib/vsa-modules/$name.ko:644:$STAGE/mods/lib/modules/$KVER/kernel/$m.ko")
-    order+=("$name")
-done
-# /init reads the load order from this file.
-printf '%s\n' "${order[@]}" > "$STAGE/modules.order"
-touch -d "@$SOURCE_DATE_EPOCH" "$STAGE/modules.order"
-cdrom_specs+=("file:lib/vsa-modules/order:644:$STAGE/modules.order")
-/usr/bin/python3 "$HERE/mkcpio.py" "$STAGE/initrd-cdrom.gz" "${cdrom_specs[@]}"
-
-# --- the input variant's initramfs -------------------------------------------
-input_specs=("${specs[@]}" dir:lib:755 dir:lib/vsa-modules:755)
-order=()
-for m in "${INPUT_MODULES[@]}"; do
-    name=$(basename "$m")
-    input_specs+=("file:lib/vsa-modules/$name.ko:644:$STAGE/mods/lib/modules/$KVER/kernel/$m.ko")
-    order+=("$name")
-done
-printf '%s\n' "${order[@]}" > "$STAGE/input-modules.order"
-touch -d "@$SOURCE_DATE_EPOCH" "$STAGE/input-modules.order"
-input_specs+=("file:lib/vsa-modules/order:644:$STAGE/input-modules.order")
-/usr/bin/python3 "$HERE/mkcpio.py" "$STAGE/initrd-input.gz" "${input_specs[@]}"
-
-# --- the network variant's initramfs -----------------------------------------
-net_specs=("${specs[@]}" dir:lib:755 dir:lib/vsa-modules:755)
-order=()
-for m in "${NET_MODULES[@]}"; do
-    name=$(basename "$m")
-    net_specs+=("file:lib/vsa-modules/$name.ko:644:$STAGE/mods/lib/modules/$KVER/kernel/$m.ko")
-    order+=("$name")
-done
-printf '%s\n' "${order[@]}" > "$STAGE/net-modules.order"
-touch -d "@$SOURCE_DATE_EPOCH" "$STAGE/net-modules.order"
-net_specs+=("file:lib/vsa-modules/order:644:$STAGE/net-modules.order")
-/usr/bin/python3 "$HERE/mkcpio.py" "$STAGE/initrd-net.gz" "${net_specs[@]}"
+# variant_initrd NAME EXTRA_SPEC... -- MODULE...: writes STAGE/initrd-NAME.gz,
+# the base initramfs plus the extra entries (after the base's and
+# lib/vsa-modules) and MODULE.ko of each module (paths under the kernel
+# package's kernel/, in load order) in /lib/vsa-modules, whose file `order`
+# /init reads the load order from.
+variant_initrd() {
+    local name=$1 m base
+    shift
+    local vspecs=("${specs[@]}" dir:lib:755 dir:lib/vsa-modules:755)
+    while [ "$1" != -- ]; do vspecs+=("$1"); shift; done
+    shift
+    local order=()
+    for m in "$@"; do
+        base=$(basename "$m")
+        vspecs+=("file:lib/vsa-modules/$base.ko:644:$STAGE/mods/lib/modules/$KVER/kernel/$m.ko")
+        order+=("$base")
+    done
+    printf '%s\n' "${order[@]}" > "$STAGE/$name-modules.order"
+    touch -d "@$SOURCE_DATE_EPOCH" "$STAGE/$name-modules.order"
+    vspecs+=("file:lib/vsa-modules/order:644:$STAGE/$name-modules.order")
+    /usr/bin/python3 "$HERE/mkcpio.py" "$STAGE/initrd-$name.gz" "${vspecs[@]}"
+    touch -d "@$SOURCE_DATE_EPOCH" "$STAGE/initrd-$name.gz"
+}
+# The CD-ROM variant also has a mount point for the CD.
+variant_initrd cdrom dir:mnt:755 -- "${MODULES[@]}"
+variant_initrd input -- "${INPUT_MODULES[@]}"
+variant_initrd net -- "${NET_MODULES[@]}"
 
 # --- FAT partition contents ----------------------------------------------------
 cp "$CACHE/vmlinuz" "$STAGE/vmlinuz"
@@ -171,7 +170,8 @@ CFG
     touch -d "@$SOURCE_DATE_EPOCH" "$1"
 }
 write_cfg "$STAGE/syslinux.cfg" ""
-mkdir "$STAGE/quick" "$STAGE/idle" "$STAGE/vga" "$STAGE/cdrom" "$STAGE/input" "$STAGE/net"
+mkdir "$STAGE/quick" "$STAGE/idle" "$STAGE/vga" "$STAGE/cdrom" "$STAGE/input" "$STAGE/net" \
+    "$STAGE/dhcp" "$STAGE/nat" "$STAGE/nc"
 write_cfg "$STAGE/quick/syslinux.cfg" " vsa.quick"
 write_cfg "$STAGE/idle/syslinux.cfg" " vsa.quick vsa.idle=30"
 # No console=ttyS0: every kernel message goes through vgacon only.
@@ -179,8 +179,14 @@ write_cfg "$STAGE/vga/syslinux.cfg" " vsa.quick vsa.vga" "console=tty0"
 write_cfg "$STAGE/cdrom/syslinux.cfg" " vsa.quick vsa.cdrom"
 write_cfg "$STAGE/input/syslinux.cfg" " vsa.quick vsa.input"
 write_cfg "$STAGE/net/syslinux.cfg" " vsa.quick vsa.net"
-touch -d "@$SOURCE_DATE_EPOCH" "$STAGE/vmlinuz" "$STAGE/initrd.gz" "$STAGE/initrd-cdrom.gz" "$STAGE/initrd-input.gz"
-touch -d "@$SOURCE_DATE_EPOCH" "$STAGE/initrd-net.gz"
+# The vsad network test's DHCP pool is 10.237.0.16-17: each guest pings the
+# other, then reports carrier changes (the host pulls the link down and up).
+write_cfg "$STAGE/dhcp/syslinux.cfg" " vsa.quick vsa.net=dhcp vsa.ping=10.237.0.16,10.237.0.17 vsa.carrier"
+# `router` is the DHCP router: 10.0.2.2, the host's loopback, behind the NAT.
+write_cfg "$STAGE/nat/syslinux.cfg" " vsa.quick vsa.net=dhcp vsa.fetch=http://router:18080/payload.bin"
+# Guest-to-guest TCP throughput: 10.0.0.2 sends 16 MiB to 10.0.0.1.
+write_cfg "$STAGE/nc/syslinux.cfg" " vsa.quick vsa.net vsa.nc=16"
+touch -d "@$SOURCE_DATE_EPOCH" "$STAGE/vmlinuz" "$STAGE/initrd.gz"
 
 # --- disk ----------------------------------------------------------------------
 IMG=$STAGE/linux.img
@@ -224,27 +230,31 @@ mcopy -o -m -i "$STAGE/linux-idle.img@@$OFFSET" "$STAGE/idle/syslinux.cfg" ::/sy
 cp "$IMG" "$STAGE/linux-vga.img"
 mcopy -o -m -i "$STAGE/linux-vga.img@@$OFFSET" "$STAGE/vga/syslinux.cfg" ::/syslinux.cfg
 
-# The CD-ROM variant: its own initramfs under the usual name.
-cp "$STAGE/linux-quick.img" "$STAGE/linux-cdrom.img"
-mcopy -o -m -i "$STAGE/linux-cdrom.img@@$OFFSET" "$STAGE/cdrom/syslinux.cfg" ::/syslinux.cfg
-cp -p "$STAGE/initrd-cdrom.gz" "$STAGE/cdrom/initrd.gz"
-mcopy -o -m -i "$STAGE/linux-cdrom.img@@$OFFSET" "$STAGE/cdrom/initrd.gz" ::/initrd.gz
-
-# The input variant: its own initramfs under the usual name.
-cp "$STAGE/linux-quick.img" "$STAGE/linux-input.img"
-mcopy -o -m -i "$STAGE/linux-input.img@@$OFFSET" "$STAGE/input/syslinux.cfg" ::/syslinux.cfg
-cp -p "$STAGE/initrd-input.gz" "$STAGE/input/initrd.gz"
-mcopy -o -m -i "$STAGE/linux-input.img@@$OFFSET" "$STAGE/input/initrd.gz" ::/initrd.gz
-
-# The network variant: its own initramfs under the usual name.
-cp "$STAGE/linux-quick.img" "$STAGE/linux-net.img"
-mcopy -o -m -i "$STAGE/linux-net.img@@$OFFSET" "$STAGE/net/syslinux.cfg" ::/syslinux.cfg
-cp -p "$STAGE/initrd-net.gz" "$STAGE/net/initrd.gz"
-mcopy -o -m -i "$STAGE/linux-net.img@@$OFFSET" "$STAGE/net/initrd.gz" ::/initrd.gz
+# variant_image NAME [INITRD]: STAGE/linux-NAME.img, the quick image with
+# STAGE/NAME/syslinux.cfg and, if given, STAGE/initrd-INITRD.gz as its
+# initramfs under the usual name.
+variant_image() {
+    local img=$STAGE/linux-$1.img
+    cp "$STAGE/linux-quick.img" "$img"
+    mcopy -o -m -i "$img@@$OFFSET" "$STAGE/$1/syslinux.cfg" ::/syslinux.cfg
+    if [ -n "${2:-}" ]; then
+        cp -p "$STAGE/initrd-$2.gz" "$STAGE/$1/initrd.gz"
+        mcopy -o -m -i "$img@@$OFFSET" "$STAGE/$1/initrd.gz" ::/initrd.gz
+    fi
+}
+variant_image cdrom cdrom
+variant_image input input
+variant_image net net
+variant_image dhcp net
+variant_image nat net
+variant_image nc net
 
 mv "$STAGE/initrd.gz" "$OUT/initrd.gz"
 mv "$STAGE/initrd-net.gz" "$OUT/initrd-net.gz"
 mv "$STAGE/linux-net.img" "$OUT/linux-net.img"
+mv "$STAGE/linux-dhcp.img" "$OUT/linux-dhcp.img"
+mv "$STAGE/linux-nat.img" "$OUT/linux-nat.img"
+mv "$STAGE/linux-nc.img" "$OUT/linux-nc.img"
 mv "$STAGE/initrd-input.gz" "$OUT/initrd-input.gz"
 mv "$STAGE/linux-input.img" "$OUT/linux-input.img"
 mv "$STAGE/initrd-cdrom.gz" "$OUT/initrd-cdrom.gz"

@@ -50,8 +50,26 @@ cdrom=0
 grep -qw vsa.cdrom /proc/cmdline && cdrom=1
 input=0
 grep -qw vsa.input /proc/cmdline && input=1
+# cmdarg NAME: the value of NAME=VALUE on the kernel command line (empty if
+# absent).
+cmdarg() {
+    for w in $(cat /proc/cmdline); do
+        case $w in "$1="*) echo "${w#*=}"; return ;; esac
+    done
+}
+# vsa.net: static 10.0.0.N; vsa.net=dhcp: an address from DHCP (udhcpc).
 net=0
-grep -qw vsa.net /proc/cmdline && net=1
+netmode=
+if grep -qw vsa.net /proc/cmdline; then
+    net=1
+    netmode=static
+    [ "$(cmdarg vsa.net)" = dhcp ] && netmode=dhcp
+fi
+nc_mib=$(cmdarg vsa.nc)
+# The quick workload adds ~30 s to a vsa-vm boot and tells nothing about the
+# network: the DHCP and nc (benchmark) modes skip it.
+workload=1
+{ [ "$netmode" = dhcp ] || [ -n "$nc_mib" ]; } && workload=0
 
 marker() {
     echo "$*"
@@ -155,34 +173,38 @@ if [ $input = 1 ]; then
     echo "VSA-MOUSE-DONE $(wc -c </tmp/mice.bin) bytes"
 fi
 
-t0=$(up)
-# 1. sha256 over a generated ~590 KB file, five times: same digest each time.
-seq 1 100000 >/tmp/seq.txt
-i=$((4 * quick))
-while [ $i -lt 5 ]; do
-    result "VSA-WL sha256 $(sha256sum /tmp/seq.txt | cut -d' ' -f1)"
-    i=$((i + 1))
-done
-# 2. awk arithmetic (busybox awk computes in doubles: this runs on the x87).
-result "VSA-WL awk $(awk 'BEGIN { s = 0; for (i = 1; i <= 100000; i++) s = (s * 31 + i) % 1000003; print s }')"
-result "VSA-WL awkfp $(awk 'BEGIN { x = 0; for (i = 1; i <= 20000; i++) x += 1 / i; printf "%.12f\n", x }')"
-# 3. shell arithmetic and fork/exec.
-s=0
-i=1
-while [ $i -le 3000 ]; do
-    s=$(((s * 7 + i) % 65521))
-    i=$((i + 1))
-done
-result "VSA-WL sh $s"
-result "VSA-WL wc $(seq 1 5000 | wc -c) $(seq 1 5000 | sort -r | head -1)"
-# 4. The CPU oracle, compared line by line with its native run.
-if [ $quick = 0 ] && [ -x /bin/cpu_oracle ]; then
-    echo "VSA-ORACLE-BEGIN"
-    /bin/cpu_oracle
-    echo "VSA-ORACLE-END rc=$?"
+if [ $workload = 1 ]; then
+    t0=$(up)
+    # 1. sha256 over a generated ~590 KB file, five times: same digest each time.
+    seq 1 100000 >/tmp/seq.txt
+    i=$((4 * quick))
+    while [ $i -lt 5 ]; do
+        result "VSA-WL sha256 $(sha256sum /tmp/seq.txt | cut -d' ' -f1)"
+        i=$((i + 1))
+    done
+    # 2. awk arithmetic (busybox awk computes in doubles: this runs on the x87).
+    result "VSA-WL awk $(awk 'BEGIN { s = 0; for (i = 1; i <= 100000; i++) s = (s * 31 + i) % 1000003; print s }')"
+    result "VSA-WL awkfp $(awk 'BEGIN { x = 0; for (i = 1; i <= 20000; i++) x += 1 / i; printf "%.12f\n", x }')"
+    # 3. shell arithmetic and fork/exec.
+    s=0
+    i=1
+    while [ $i -le 3000 ]; do
+        s=$(((s * 7 + i) % 65521))
+        i=$((i + 1))
+    done
+    result "VSA-WL sh $s"
+    result "VSA-WL wc $(seq 1 5000 | wc -c) $(seq 1 5000 | sort -r | head -1)"
+    # 4. The CPU oracle, compared line by line with its native run.
+    if [ $quick = 0 ] && [ -x /bin/cpu_oracle ]; then
+        echo "VSA-ORACLE-BEGIN"
+        /bin/cpu_oracle
+        echo "VSA-ORACLE-END rc=$?"
+    fi
+    t1=$(up)
+    marker "VSA-LINUX-WORKLOAD-DONE $(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.2f\n", b - a }')"
+else
+    marker "VSA-LINUX-WORKLOAD-SKIPPED"
 fi
-t1=$(up)
-marker "VSA-LINUX-WORKLOAD-DONE $(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.2f\n", b - a }')"
 
 # vsa.idle=N (the linux-idle.img variant): stay idle N seconds with only the
 # kernel's timers running, so a harness can measure what an idle guest
@@ -252,33 +274,186 @@ fi
 # pings the other address until a reply comes (at most 180 s), then waits
 # (at most 180 s) until the peer's pings have been answered, so that both
 # guests see each other whichever boots first.
+# vsa.net=dhcp (linux-dhcp.img, linux-nat.img): eth0's address, netmask,
+# default route and DNS server come from DHCP (busybox udhcpc, at most 4
+# rounds of 5 discovers 3 s apart), VSA-NET-DHCP-OK/-FAILED; then each
+# address of vsa.ping=A,B,... other than its own is pinged as above, and
+# the peers' echoes are waited for if there was one.
+# vsa.carrier: after that, VSA-NET-CARRIER-READY and one VSA-NET-CARRIER
+# line per change of eth0's carrier (sampled every 0.2 s) until a down and
+# a following up were seen, or 300 guest seconds passed.
+# vsa.fetch=URL (DHCP mode): wget URL, where the host name `router` stands
+# for the DHCP router's address; VSA-NET-FETCH-OK bytes, the first 40 hex
+# digits of its SHA-256 (the whole line must fit an 80-column screen) and
+# the guest seconds it took (the full digest on serial only).
+# vsa.nc=MiB (static mode, the throughput benchmark): 10.0.0.1 receives
+# with busybox nc on TCP port 5001 and times from the first byte to the
+# end; 10.0.0.2 sends MiB MiB of zeros (dd | nc) and times connect to close.
+# Every marker goes to the screen too (marker), shorter than 80 columns.
+ping_summary() { # busybox ping's output on stdin
+    awk '/packets transmitted/ { tx = $1; rx = $4 }
+         /round-trip/ { split($4, a, "/"); avg = a[2] }
+         END { printf "tx=%s rx=%s avg=%sms\n", tx, rx, avg }'
+}
+ping_until() { # ADDR: ping until a reply comes, at most 90 tries of 2 s
+    n=0
+    ok=0
+    while [ $n -lt 90 ]; do
+        if ping -c 1 -W 2 "$1" >/tmp/ping.txt 2>&1; then ok=1; break; fi
+        n=$((n + 1))
+    done
+    if [ $ok = 1 ]; then
+        ping -c 3 -W 2 "$1" >/tmp/ping.txt 2>&1
+        marker "VSA-NET-PING-OK $1 $(ping_summary </tmp/ping.txt)"
+    else
+        marker "VSA-NET-PING-FAILED $1"
+    fi
+}
+in_echos() { awk '/^Icmp:/ { if (h) { print $10; exit } h = 1 }' /proc/net/snmp; }
+wait_echos() { # until an echo request was answered, at most 180 s
+    n=0
+    while [ $n -lt 900 ] && [ "$(in_echos)" = 0 ]; do
+        sleep_short
+        n=$((n + 1))
+    done
+    marker "VSA-NET-ECHOS-ANSWERED $(in_echos)"
+}
+udhcpc_script() { # the script udhcpc runs on its events
+    cat >/tmp/udhcpc.sh <<'SCRIPT'
+#!/bin/sh
+case "$1" in
+deconfig)
+    ifconfig "$interface" 0.0.0.0 up
+    ;;
+bound | renew)
+    ifconfig "$interface" "$ip" netmask "${subnet:-255.255.255.0}" up
+    if [ -n "$router" ]; then
+        while route del default 2>/dev/null; do :; done
+        route add default gw "${router%% *}" dev "$interface"
+    fi
+    : >/etc/resolv.conf
+    for d in $dns; do echo "nameserver $d" >>/etc/resolv.conf; done
+    echo "$ip router=${router%% *} dns=${dns%% *} lease=$lease" >/tmp/dhcp.lease
+    ;;
+esac
+exit 0
+SCRIPT
+    chmod 755 /tmp/udhcpc.sh
+}
+secs() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f\n", b - a }'; }
 if [ $net = 1 ]; then
     for m in $(cat /lib/vsa-modules/order); do
         insmod "/lib/vsa-modules/$m.ko" || echo "VSA-NET insmod failed: $m"
     done
     mac=$(cat /sys/class/net/eth0/address 2>/dev/null)
-    echo "VSA-NET-MAC $mac"
+    marker "VSA-NET-MAC $mac"
     me=$((0x${mac##*:}))
-    peer=$((3 - me))
-    ifconfig eth0 10.0.0.$me netmask 255.255.255.0 up || echo "VSA-NET ifconfig failed"
-    n=0
-    ok=0
-    while [ $n -lt 90 ]; do
-        if ping -c 1 -W 2 10.0.0.$peer >/tmp/ping.txt 2>&1; then ok=1; break; fi
-        n=$((n + 1))
-    done
-    if [ $ok = 1 ]; then
-        ping -c 3 -W 2 10.0.0.$peer >/tmp/ping.txt 2>&1
-        marker "VSA-NET-PING-OK 10.0.0.$peer $(grep -E 'packets transmitted' /tmp/ping.txt)"
+    myip=
+    peers=
+    if [ "$netmode" = static ]; then
+        myip=10.0.0.$me
+        peers=10.0.0.$((3 - me))
+        ifconfig eth0 "$myip" netmask 255.255.255.0 up || echo "VSA-NET ifconfig failed"
     else
-        marker "VSA-NET-PING-FAILED 10.0.0.$peer"
+        mkdir -p /etc
+        udhcpc_script
+        ifconfig eth0 up
+        t0=$(up)
+        n=0
+        while [ $n -lt 4 ] && [ ! -s /tmp/dhcp.lease ]; do
+            udhcpc -f -q -n -t 5 -T 3 -i eth0 -s /tmp/udhcpc.sh >/tmp/udhcpc.log 2>&1
+            n=$((n + 1))
+        done
+        if [ -s /tmp/dhcp.lease ]; then
+            echo "VSA-NET-DHCP-TIME $(secs "$t0" "$(up)") s, $n round(s)"
+            marker "VSA-NET-DHCP-OK $(cat /tmp/dhcp.lease)"
+            myip=$(cut -d' ' -f1 /tmp/dhcp.lease)
+            router=$(sed 's/.* router=\([^ ]*\).*/\1/' /tmp/dhcp.lease)
+            for a in $(cmdarg vsa.ping | tr ',' ' '); do
+                [ "$a" != "$myip" ] && peers="$peers $a"
+            done
+        else
+            marker "VSA-NET-DHCP-FAILED"
+            sed 's/^/VSA-NET-UDHCPC /' /tmp/udhcpc.log | tail -5
+        fi
     fi
-    n=0
-    while [ $n -lt 900 ] && [ "$(awk '/^Icmp:/ { if (h) { print $10; exit } h = 1 }' /proc/net/snmp)" = 0 ]; do
-        sleep_short
-        n=$((n + 1))
-    done
-    echo "VSA-NET-ECHOS-ANSWERED $(awk '/^Icmp:/ { if (h) { print $10; exit } h = 1 }' /proc/net/snmp)"
+    for p in $peers; do ping_until "$p"; done
+    [ -n "$peers" ] && wait_echos
+
+    fetch=$(cmdarg vsa.fetch)
+    if [ -n "$fetch" ] && [ -n "$myip" ]; then
+        url=$(echo "$fetch" | sed "s#//router\([:/]\)#//${router:-router}\1#")
+        # Serial only: the host times the transfer by these lines too.
+        echo "VSA-NET-FETCH-START"
+        t0=$(up)
+        if wget -q -O /tmp/f "$url" >/tmp/wget.txt 2>&1; then
+            t1=$(up)
+            echo "VSA-NET-FETCH-END"
+            sum=$(sha256sum /tmp/f | cut -d' ' -f1)
+            echo "VSA-NET-FETCH-SHA256 $sum"
+            marker "VSA-NET-FETCH-OK $(wc -c </tmp/f) $(echo "$sum" | cut -c1-40) $(secs "$t0" "$t1")"
+        else
+            marker "VSA-NET-FETCH-FAILED $(head -1 /tmp/wget.txt | cut -c1-50)"
+        fi
+        rm -f /tmp/f
+    fi
+
+    if [ -n "$nc_mib" ] && [ "$netmode" = static ]; then
+        if [ $me = 1 ]; then
+            # nc's stdin is a FIFO that never ends: at end of input busybox
+            # nc shuts its sending half, which would end the sender's
+            # connection early.
+            mkfifo /tmp/hold
+            timeout 300 nc -l -p 5001 <>/tmp/hold | {
+                dd bs=1 count=1 of=/dev/null 2>/dev/null
+                a=$(up)
+                echo "VSA-NET-NC-FIRST"
+                rest=$(wc -c)
+                echo "VSA-NET-NC-END"
+                echo "$a $(up) $((rest + 1))" >/tmp/nc.txt
+            }
+            read -r a b bytes </tmp/nc.txt
+            if [ "$bytes" -gt 1 ]; then
+                marker "VSA-NET-NC-RECV $bytes $(secs "$a" "$b")"
+            else
+                marker "VSA-NET-NC-FAILED nothing received"
+            fi
+        else
+            n=0
+            ok=0
+            while [ $n -lt 60 ]; do
+                a=$(up)
+                if dd if=/dev/zero bs=65536 count=$((nc_mib * 16)) 2>/dev/null | nc 10.0.0.1 5001; then
+                    ok=1
+                    break
+                fi
+                sleep 1
+                n=$((n + 1))
+            done
+            if [ $ok = 1 ]; then
+                marker "VSA-NET-NC-SENT $((nc_mib * 1048576)) $(secs "$a" "$(up)")"
+            else
+                marker "VSA-NET-NC-FAILED no connection"
+            fi
+        fi
+    fi
+
+    if grep -qw vsa.carrier /proc/cmdline; then
+        c=$(cat /sys/class/net/eth0/carrier 2>/dev/null)
+        marker "VSA-NET-CARRIER-READY $c"
+        end=$(($(cut -d. -f1 /proc/uptime) + 300))
+        down=0
+        while [ "$(cut -d. -f1 /proc/uptime)" -lt $end ]; do
+            sleep_short
+            v=$(cat /sys/class/net/eth0/carrier 2>/dev/null)
+            [ "$v" = "$c" ] && continue
+            c=$v
+            marker "VSA-NET-CARRIER $c uptime=$(up)"
+            [ "$c" = 0 ] && down=1
+            [ "$c" = 1 ] && [ $down = 1 ] && break
+        done
+        [ "$c" = 1 ] && [ $down = 1 ] || marker "VSA-NET-CARRIER-TIMEOUT"
+    fi
     sleep 2
     sed 's/^ *//' /proc/net/dev | grep '^eth0' | tr -s ' ' | sed 's/^/VSA-NET-DEV /'
     dmesg | grep -iE 'tulip|eth0' | sed 's/^\[[^]]*\] *//; s/^/VSA-NET-DMESG /'

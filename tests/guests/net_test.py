@@ -83,7 +83,7 @@ def main():
         check(f"VSA-NET-MAC {MACS[i]}" in text, f"{tag} eth0 has the configured MAC",
               next((ln for ln in lines if ln.startswith("VSA-NET-MAC")), "no VSA-NET-MAC line"))
         ping = next((ln for ln in lines if ln.startswith("VSA-NET-PING")), "")
-        check(ping.startswith(f"VSA-NET-PING-OK {peer}") and " 0 packets received" not in ping,
+        check(ping.startswith(f"VSA-NET-PING-OK {peer} ") and " rx=0 " not in ping and " rx=" in ping,
               f"{tag} pinged {peer}", ping or "no VSA-NET-PING line")
         echos = next((ln for ln in lines if ln.startswith("VSA-NET-ECHOS-ANSWERED")), "")
         check(echos != "" and echos.split()[-1] not in ("0", "VSA-NET-ECHOS-ANSWERED"),
