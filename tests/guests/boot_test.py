@@ -350,29 +350,30 @@ class VsaVmScreenWatch(ScreenWatch):
                 self.add(text)
 
 
-class QemuScreenWatch(ScreenWatch):
-    """Reads QEMU's VGA text screen through QMP's human-monitor-command: the
-    CRTC start address (3D4h/3D5h, registers 0Ch/0Dh; the guest's index is
-    restored) and 80x25 character/attribute words from B8000h, with the VM
-    stopped meanwhile. After the guest powers off (-no-shutdown) the last
-    screen is read and QEMU is told to quit (exit status 0)."""
+class QmpClient:
+    """One QMP connection to QEMU (the screen watch and the input driver
+    each hold one): connect with the capabilities handshake, commands and
+    their replies; asynchronous events met on the way are kept in
+    .events."""
 
-    def __init__(self, emu, interval):
-        super().__init__(emu, interval)
-        self.sock, self.buffer, self.quit_sent = None, b"", False
+    def __init__(self, path):
+        self.path, self.sock, self.buffer, self.events = path, None, b"", []
 
     def connect(self):
+        """True once connected; an error is raised to the caller."""
         if self.sock is None:
+            sock = socket.socket(socket.AF_UNIX)
+            sock.settimeout(10)
             try:
-                sock = socket.socket(socket.AF_UNIX)
-                sock.settimeout(10)
-                sock.connect(self.emu.qmp_path)
+                sock.connect(self.path)
                 self.sock = sock
                 self.reply()  # the greeting
                 self.execute("qmp_capabilities")
-            except OSError:
+            except (OSError, ValueError):
+                sock.close()
                 self.sock = None
-        return self.sock is not None
+                raise
+        return True
 
     def reply(self):
         while True:
@@ -383,7 +384,9 @@ class QemuScreenWatch(ScreenWatch):
                 self.buffer += data
             line, self.buffer = self.buffer.split(b"\n", 1)
             msg = json.loads(line)
-            if "event" not in msg:
+            if "event" in msg:
+                self.events.append(msg)
+            else:
                 return msg
 
     def execute(self, command, **arguments):
@@ -392,6 +395,52 @@ class QemuScreenWatch(ScreenWatch):
         if "error" in msg:
             raise OSError(f"QMP {command}: {msg['error']}")
         return msg["return"]
+
+    def close(self, drain=0):
+        """Closes the connection, first collecting for up to `drain`
+        seconds the events QEMU still sends (SHUTDOWN before it exits)."""
+        if self.sock is None:
+            return
+        if drain:
+            try:
+                self.sock.settimeout(drain)
+                while True:
+                    data = self.sock.recv(65536)
+                    if not data:
+                        break
+                    self.buffer += data
+            except OSError:
+                pass
+            for line in self.buffer.split(b"\n"):
+                try:
+                    msg = json.loads(line)
+                except ValueError:
+                    continue
+                if "event" in msg:
+                    self.events.append(msg)
+        self.sock.close()
+        self.sock = None
+
+
+class QemuScreenWatch(ScreenWatch):
+    """Reads QEMU's VGA text screen through QMP's human-monitor-command: the
+    CRTC start address (3D4h/3D5h, registers 0Ch/0Dh; the guest's index is
+    restored) and 80x25 character/attribute words from B8000h, with the VM
+    stopped meanwhile. After the guest powers off (-no-shutdown) the last
+    screen is read and QEMU is told to quit (exit status 0)."""
+
+    def __init__(self, emu, interval):
+        super().__init__(emu, interval)
+        self.qmp, self.quit_sent = QmpClient(emu.qmp_path), False
+
+    def connect(self):
+        try:
+            return self.qmp.connect()
+        except (OSError, ValueError):
+            return False  # QEMU not listening yet: the next poll tries again
+
+    def execute(self, command, **arguments):
+        return self.qmp.execute(command, **arguments)
 
     def hmp(self, command_line):
         return self.execute("human-monitor-command", **{"command-line": command_line})
@@ -435,8 +484,7 @@ class QemuScreenWatch(ScreenWatch):
             pass
 
     def finish(self, rc):
-        if self.sock is not None:
-            self.sock.close()
+        self.qmp.close()
 
 
 class Run:
@@ -824,43 +872,22 @@ class QemuQmpInput(InputDriver):
 
     def __init__(self, emu):
         super().__init__()
-        self.emu, self.sock, self.buffer, self.events = emu, None, b"", []
+        self.emu, self.qmp = emu, QmpClient(emu.qmp_path)
         self.buttons = 0
 
-    def connect(self):
-        if self.sock is None:
-            try:
-                sock = socket.socket(socket.AF_UNIX)
-                sock.settimeout(10)
-                sock.connect(self.emu.qmp_path)
-                self.sock = sock
-                self.reply()  # the greeting
-                self.execute("qmp_capabilities")
-            except (OSError, ValueError) as e:
-                self.sock = None
-                self.errors.append(f"QMP connect: {e}")
-        return self.sock is not None
+    @property
+    def events(self):
+        return self.qmp.events
 
-    def reply(self):
-        while True:
-            while b"\n" not in self.buffer:
-                data = self.sock.recv(65536)
-                if not data:
-                    raise OSError("QMP connection closed")
-                self.buffer += data
-            line, self.buffer = self.buffer.split(b"\n", 1)
-            msg = json.loads(line)
-            if "event" in msg:
-                self.events.append(msg)
-            else:
-                return msg
+    def connect(self):
+        try:
+            return self.qmp.connect()
+        except (OSError, ValueError) as e:
+            self.errors.append(f"QMP connect: {e}")
+            return False
 
     def execute(self, command, **arguments):
-        self.sock.sendall(json.dumps({"execute": command, "arguments": arguments}).encode() + b"\n")
-        msg = self.reply()
-        if "error" in msg:
-            raise OSError(f"QMP {command}: {msg['error']}")
-        return msg["return"]
+        return self.qmp.execute(command, **arguments)
 
     def send_mouse(self):
         if not self.connect():
@@ -891,26 +918,8 @@ class QemuQmpInput(InputDriver):
             self.errors.append(str(e))
 
     def finish(self):
-        if self.sock is None:
-            return
         # QEMU sends SHUTDOWN before it exits: collect the last events.
-        try:
-            self.sock.settimeout(2)
-            while True:
-                data = self.sock.recv(65536)
-                if not data:
-                    break
-                self.buffer += data
-        except OSError:
-            pass
-        for line in self.buffer.split(b"\n"):
-            try:
-                msg = json.loads(line)
-            except ValueError:
-                continue
-            if "event" in msg:
-                self.events.append(msg)
-        self.sock.close()
+        self.qmp.close(drain=2)
 
 
 def check_input(checks, lines, serial, driver, qemu):
