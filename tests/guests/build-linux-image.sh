@@ -41,8 +41,11 @@
 #                       brings eth0 up with 10.0.0.N, N the last byte of its
 #                       MAC, and pings its peer (net_test.py runs two)
 #   OUT_DIR/linux-dhcp.img  the same initramfs, `vsa.net=dhcp
-#                       vsa.ping=10.237.0.16,10.237.0.17 vsa.carrier`: DHCP,
-#                       pings the other pool address, reports carrier changes
+#                       vsa.ping=10.237.0.16,10.237.0.17 vsa.carrier
+#                       vsa.fetch=http://router:18080/payload.bin`: DHCP,
+#                       pings the other pool address, fetches from the host
+#                       through a NAT, reports carrier changes
+#                       (vsad_net_test.py: two guests under vsad)
 #   OUT_DIR/linux-nat.img   the same initramfs, `vsa.net=dhcp
 #                       vsa.fetch=http://router:18080/payload.bin`: DHCP,
 #                       then fetches the file from the host through the NAT
@@ -181,7 +184,7 @@ write_cfg "$STAGE/input/syslinux.cfg" " vsa.quick vsa.input"
 write_cfg "$STAGE/net/syslinux.cfg" " vsa.quick vsa.net"
 # The vsad network test's DHCP pool is 10.237.0.16-17: each guest pings the
 # other, then reports carrier changes (the host pulls the link down and up).
-write_cfg "$STAGE/dhcp/syslinux.cfg" " vsa.quick vsa.net=dhcp vsa.ping=10.237.0.16,10.237.0.17 vsa.carrier"
+write_cfg "$STAGE/dhcp/syslinux.cfg" " vsa.quick vsa.net=dhcp vsa.ping=10.237.0.16,10.237.0.17 vsa.carrier vsa.fetch=http://router:18080/payload.bin"
 # `router` is the DHCP router: 10.0.2.2, the host's loopback, behind the NAT.
 write_cfg "$STAGE/nat/syslinux.cfg" " vsa.quick vsa.net=dhcp vsa.fetch=http://router:18080/payload.bin"
 # Guest-to-guest TCP throughput: 10.0.0.2 sends 16 MiB to 10.0.0.1.
