@@ -282,7 +282,8 @@ fi
 # vsa.carrier: after that, VSA-NET-CARRIER-READY and one VSA-NET-CARRIER
 # line per change of eth0's carrier (sampled every 0.2 s) until a down and
 # a following up were seen, or 300 guest seconds passed.
-# vsa.fetch=URL (DHCP mode): wget URL, where the host name `router` stands
+# vsa.fetch=URL (DHCP mode): once the DHCP router answers a ping (at most
+# 300 s), wget URL, where the host name `router` stands
 # for the DHCP router's address; VSA-NET-FETCH-OK bytes, the first 40 hex
 # digits of its SHA-256 (the whole line must fit an 80-column screen) and
 # the guest seconds it took (the full digest on serial only).
@@ -383,6 +384,17 @@ if [ $net = 1 ]; then
     fetch=$(cmdarg vsa.fetch)
     if [ -n "$fetch" ] && [ -n "$myip" ]; then
         url=$(echo "$fetch" | sed "s#//router\([:/]\)#//${router:-router}\1#")
+        # The router may not lead anywhere yet (vsad_net_test.py turns the
+        # network's NAT on only after the guests have pinged each other on
+        # the guest-only network): wait, at most 300 s, until it answers.
+        if [ -n "$router" ]; then
+            w0=$(up)
+            n=0
+            while [ $n -lt 150 ] && ! ping -c 1 -W 2 "$router" >/dev/null 2>&1; do
+                n=$((n + 1))
+            done
+            echo "VSA-NET-FETCH-ROUTER $n failed pings, $(secs "$w0" "$(up)") s"
+        fi
         # Serial only: the host times the transfer by these lines too.
         echo "VSA-NET-FETCH-START"
         t0=$(up)

@@ -4,18 +4,19 @@
 vsad_net_test.py --vsad BIN --vsa-vhd BIN --vsa-vm BIN --image linux-dhcp.img
 
 The management path end to end, with python3-zeep against a live vsad:
-a virtual network with NAT to the host (HostAdapter "NAT") whose DHCP
-server hands out exactly two addresses (10.237.0.16-17), two VMs with one
-DEC 21140 each on it, booted from linux-dhcp.img (init.sh `vsa.net=dhcp
-vsa.ping=10.237.0.16,10.237.0.17 vsa.carrier vsa.fetch=...`): each guest
-takes a lease with busybox udhcpc from vsad's DHCP server (the router is
-the NAT gateway vsad chose, 10.237.0.2), fetches a file over HTTP from a
-server this test runs on the host's 127.0.0.1:18080 (through the NAT) and
-pings the other address; the test then reads the network's traffic
-counters (IVMVirtualNetwork Bytes/Packets*), detaches both cables
-(DetachFromVirtualNetwork while running: the guests' tulip must report
-carrier 0), attaches them again (carrier 1), and the guests power off.
-COM1 of each VM is vsad's default text log.
+a guest-only virtual network whose DHCP server hands out exactly two
+addresses (10.237.0.16-17) and the default gateway 10.237.0.2, two VMs
+with one DEC 21140 each on it, booted from linux-dhcp.img (init.sh
+`vsa.net=dhcp vsa.ping=10.237.0.16,10.237.0.17 vsa.carrier vsa.fetch=...`):
+each guest takes a lease with busybox udhcpc from vsad's DHCP server and
+pings the other address. Then the test turns the network's NAT on while
+it runs (HostAdapter "NAT": the NAT gateway is the DHCP default gateway),
+and each guest, which waits for its router to answer, fetches a file over
+HTTP from a server this test runs on the host's 127.0.0.1:18080. The test
+reads the network's traffic counters (IVMVirtualNetwork Bytes/Packets*),
+detaches both cables (DetachFromVirtualNetwork while running: the guests'
+tulip must report carrier 0), attaches them again (carrier 1), and the
+guests power off. COM1 of each VM is vsad's default text log.
 
 Prints `N passed, N failed` and exits non-zero on a failure.
 """
@@ -35,7 +36,7 @@ from zeep_support import make_client, wait_for  # noqa: E402
 from nat_test import payload_bytes, serve  # noqa: E402
 
 POOL = ["10.237.0.16", "10.237.0.17"]
-NAT_GATEWAY = "10.237.0.2"  # virtual_networks.h: network+2 beside the DHCP server at +1
+GATEWAY = "10.237.0.2"  # the DHCP default gateway, and the NAT's once NAT is on
 PAYLOAD_SIZE = 1 << 20
 RUNNING, TURNED_OFF = 5, 1
 
@@ -80,8 +81,9 @@ def main():
         s.IVMDHCPVirtualNetworkServer_ConfigureDHCPServer(
             _this=dhcp, network="10.237.0.0", networkMask="255.255.0.0", startingIPAddress=POOL[0],
             endingIPAddress=POOL[1], serverIPAddress="10.237.0.1")
+        s.IVMDHCPVirtualNetworkServer_set_DefaultGatewayAddress(_this=dhcp, address=GATEWAY)
         s.IVMDHCPVirtualNetworkServer_set_IsEnabled(_this=dhcp, enabled=True)
-        s.IVMVirtualNetwork_set_HostAdapter(_this=net, adapter="NAT")
+        check((s.IVMVirtualNetwork_get_HostAdapter(_this=net) or "") == "", "the network starts guest-only")
 
         vms, nics = [], []
         size = os.path.getsize(args.image)
@@ -126,16 +128,8 @@ def main():
             lines = [m.group(0) for m in leases]
             addresses = sorted(ln.split()[1] for ln in lines if ln.startswith("VSA-NET-DHCP-OK"))
             check(addresses == POOL, "the guests hold the two pool addresses", "; ".join(lines))
-            check(all(f"router={NAT_GATEWAY}" in ln for ln in lines), "the router is the NAT gateway",
+            check(all(f"router={GATEWAY}" in ln for ln in lines), "the router is the DHCP default gateway",
                   "; ".join(lines))
-        fetched = wait_marker(r"^VSA-NET-FETCH-(OK|FAILED).*$", "both guests fetched from the host")
-        if fetched:
-            want = hashlib.sha256(payload).hexdigest()[:40]
-            for i, m in enumerate(fetched):
-                words = m.group(0).split()
-                check(words[0] == "VSA-NET-FETCH-OK" and words[1:3] == [str(PAYLOAD_SIZE), want],
-                      f"guest {i + 1} got the host's file through the NAT", m.group(0))
-            check(server.requests >= 2, "the host's server answered both", f"{server.requests} requests")
         pings = wait_marker(r"^VSA-NET-ECHOS-ANSWERED.*$", "both guests finished their pings")
         if pings:
             for i, log in enumerate(logs):
@@ -146,6 +140,19 @@ def main():
                 echos = pings[i].group(0).split()
                 check(len(echos) == 2 and echos[1] != "0", f"guest {i + 1} answered the other's pings",
                       pings[i].group(0))
+
+        # NAT on, while the guests run: their router now leads to the host.
+        check(server.requests == 0, "nothing reached the host while the network was guest-only",
+              f"{server.requests} requests")
+        s.IVMVirtualNetwork_set_HostAdapter(_this=net, adapter="NAT")
+        fetched = wait_marker(r"^VSA-NET-FETCH-(OK|FAILED).*$", "both guests fetched from the host")
+        if fetched:
+            want = hashlib.sha256(payload).hexdigest()[:40]
+            for i, m in enumerate(fetched):
+                words = m.group(0).split()
+                check(words[0] == "VSA-NET-FETCH-OK" and words[1:3] == [str(PAYLOAD_SIZE), want],
+                      f"guest {i + 1} got the host's file through the NAT", m.group(0))
+            check(server.requests == 2, "the host's server answered both", f"{server.requests} requests")
 
         # The network's counters: the last 60 seconds hold the pings.
         def series(prop):
@@ -191,7 +198,7 @@ def main():
     finally:
         for i, log in enumerate(logs):
             for ln in read(log).splitlines():
-                if ln.startswith(("VSA-NET-DEV", "VSA-NET-DHCP", "VSA-NET-CARRIER", "VSA-NET-FETCH")):
+                if ln.startswith(("VSA-NET-DEV", "VSA-NET-DHCP", "VSA-NET-CARRIER", "VSA-NET-FETCH", "VSA-NET-PING")):
                     print(f"  guest {i + 1} {ln}")
         if failed:
             print("--- vsad stderr (tail) ---\n" + read(daemon.stderr_path)[-3000:])
