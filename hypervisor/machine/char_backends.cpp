@@ -451,9 +451,11 @@ void TcpCharBackend::serve() {
         if (p[1].revents) {
             int fd = ::accept4(m_listener.fd(), nullptr, nullptr, SOCK_CLOEXEC | SOCK_NONBLOCK);
             if (fd >= 0 && client.is_open()) {
-                // One client at a time: the second learns at once.
-                ::close(fd);
+                // One client at a time: the second learns at once. Counted
+                // before the close, so whoever sees the connection end
+                // also sees it counted.
                 m_clients_refused.fetch_add(1);
+                ::close(fd);
             } else if (fd >= 0) {
                 client = FileDescriptor(fd);
                 int on = 1;
