@@ -14,7 +14,7 @@ cd "$build"
 # One test per core: most tests are single-threaded, and the long ones are
 # marked with a COST so they start first (tests/hv, tests/services).
 jobs=$(nproc 2>/dev/null || echo 2)
-ctest --output-on-failure --timeout 900 -j "$jobs" -LE 'bench|guest|^image$' "$@"
+ctest --output-on-failure --timeout 900 -j "$jobs" -LE 'bench|guest|^image$|^stress$' "$@"
 
 # The real-guest boots: Debian 12's i686 Linux (tests/guests) on vsa-vm, to
 # its shell marker and power-off, on the serial console and on the VGA text
