@@ -28,7 +28,6 @@ import subprocess
 import sys
 import tempfile
 import time
-import unittest
 
 import requests
 
