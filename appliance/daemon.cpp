@@ -208,9 +208,15 @@ int VsaDaemon::main(std::vector<std::string> const&) {
     worker.optical_drives = services::HostOpticalDrives("/", cfg.optical_drives, cfg.discover_optical_drives);
     worker.log = [](std::string const& line) { Poco::Logger::get("vsad.vm").information(line); };
     // The server records these in its event log; vsad's log gets them too.
-    worker.on_event = [](services::Guid const&, std::string const& name, services::VmEvent,
+    worker.on_event = [](services::Guid const&, std::string const& name, services::VmEvent what,
                          std::string const& detail) {
-        Poco::Logger::get("vsad.vm").warning("virtual machine \"" + name + "\": " + detail);
+        auto text = "virtual machine \"" + name + "\": " + detail;
+        auto& logger = Poco::Logger::get("vsad.vm");
+        // Asked-for power changes are routine; the rest is trouble.
+        if (what == services::VmEvent::Reset || what == services::VmEvent::ShutdownRequested)
+            logger.information(text);
+        else
+            logger.warning(text);
     };
     auto server = services::VirtualServer::open({cfg.data_dir, "/", {}, {}, std::move(worker)});
     if (server.is_error()) {
@@ -257,6 +263,20 @@ int VsaDaemon::main(std::vector<std::string> const&) {
     LoginThrottle throttle({cfg.auth.max_failures, cfg.auth.failure_window, cfg.auth.lockout});
     Authenticator auth(*accounts.value(), sessions, throttle, cfg.auth);
     HostInfoCache host_info(server.value()->host());
+    // vsad's own warnings and errors are events too (OnEventLogged), until
+    // the server goes.
+    auto& events = server.value()->events();
+    forward_problems([&events](bool error, std::string const& source, std::string const& text) {
+        services::Event event;
+        event.kind = services::EventKind::EventLogged;
+        event.severity = error ? services::EventSeverity::Error : services::EventSeverity::Warning;
+        event.object_kind = services::OBJECT_SERVER;
+        event.message = source + ": " + text;
+        events.append(std::move(event));
+    });
+    struct ProblemsOff {
+        ~ProblemsOff() { forward_problems({}); }
+    } problems_off;
 
     // The console: its own threads (never the HTTP pools'); stopped before
     // the listeners and the VMs, so no viewer outlives what it shows.

@@ -13,6 +13,7 @@
 #include <set>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <utility>
 
 namespace vsa::services {
 
@@ -254,6 +255,47 @@ void Inventory::notify(InventoryChange::Kind kind, Guid const& id, std::string n
     if (m_observer) m_observer(InventoryChange{kind, id, std::move(name), state, std::move(detail)});
 }
 
+namespace {
+
+// What each removable-media drive of a VM holds (an image's path, a host
+// drive's id, or nothing), keyed by the drive's reference tail.
+std::vector<std::pair<std::string, std::string>> media_of(VirtualMachine const& vm) {
+    std::vector<std::pair<std::string, std::string>> media;
+    for (auto const& drive : vm.dvd_drives()) {
+        auto held = drive.attachment() == DvdAttachment::Image       ? drive.image_file()
+                    : drive.attachment() == DvdAttachment::HostDrive ? drive.host_drive_letter()
+                                                                     : std::string();
+        media.emplace_back("/dvd/" + std::to_string(drive.location().bus) + ":" +
+                               std::to_string(drive.location().device),
+                           held);
+    }
+    auto const& floppy = vm.floppy_drive();
+    media.emplace_back("/fdd/0", floppy.attachment() == FloppyAttachment::Image ? floppy.image_file()
+                                 : floppy.attachment() == FloppyAttachment::HostDrive
+                                     ? floppy.host_drive_letter()
+                                     : std::string());
+    return media;
+}
+
+} // namespace
+
+void Inventory::notify_media(VirtualMachine const& before, VirtualMachine const& after) const {
+    if (!m_observer) return;
+    auto old_media = media_of(before);
+    for (auto const& [drive, now] : media_of(after)) {
+        std::string was;
+        for (auto const& [old_drive, held] : old_media)
+            if (old_drive == drive) was = held;
+        if (was == now) continue;
+        if (!was.empty())
+            m_observer(InventoryChange{InventoryChange::Kind::MediaEjected, after.config_id(), after.name(),
+                                       after.state(), was, drive});
+        if (!now.empty())
+            m_observer(InventoryChange{InventoryChange::Kind::MediaInserted, after.config_id(), after.name(),
+                                       after.state(), now, drive});
+    }
+}
+
 VirtualMachine* Inventory::find_vm(Guid const& id) {
     for (auto& vm : m_vms)
         if (vm.config_id() == id) return &vm;
@@ -382,8 +424,9 @@ ServiceResult<void> Inventory::commit_vm(VirtualMachine& stored, VirtualMachine 
     TRY(check_networks(updated));
     if (updated.file() == stored.file()) {
         TRY(persist::write_vmc(updated, m_options.write_hooks));
-        stored = std::move(updated);
+        VirtualMachine before = std::exchange(stored, std::move(updated));
         notify(InventoryChange::Kind::VmConfiguration, stored.config_id(), stored.name(), stored.state());
+        notify_media(before, stored);
         return {};
     }
     // Rename: new file, then the options naming it, then drop the old file.
@@ -400,10 +443,10 @@ ServiceResult<void> Inventory::commit_vm(VirtualMachine& stored, VirtualMachine 
     ::unlink(old_file.c_str());
     if (path_exists(saved_state)) ::rename(saved_state.c_str(), updated.saved_state_file().c_str());
     (void)sync_directory(updated.folder());
-    auto old_name = stored.name();
-    stored = std::move(updated);
+    VirtualMachine before = std::exchange(stored, std::move(updated));
     notify(InventoryChange::Kind::VmConfiguration, stored.config_id(), stored.name(), stored.state(),
-           "renamed from \"" + old_name + "\"");
+           "renamed from \"" + before.name() + "\"");
+    notify_media(before, stored);
     return {};
 }
 

@@ -74,12 +74,17 @@ struct InventoryChange {
         NetworkRemoved,
         NetworkConfiguration,
         ServerOptions, // search paths or the default VM folder
+        MediaInserted, // an image or host drive went into `drive` (detail: which)
+        MediaEjected,  // it came out of `drive` (detail: what it was)
     };
     Kind kind;
     Guid id; // the VM or network; null for ServerOptions
     std::string name;
     VmState state{VmState::TurnedOff}; // VmState (and the others: the VM's state)
     std::string detail;
+    // Media events: the drive, as the tail of its reference after the VM's
+    // ConfigID: "/dvd/<bus>:<device>" or "/fdd/<number>".
+    std::string drive{};
 };
 
 class Inventory {
@@ -248,6 +253,8 @@ private:
     bool adopt(VirtualMachine& vm);
     void notify(InventoryChange::Kind kind, Guid const& id, std::string name,
                 VmState state = VmState::TurnedOff, std::string detail = {}) const;
+    // The media events between two versions of one VM's configuration.
+    void notify_media(VirtualMachine const& before, VirtualMachine const& after) const;
     Observer m_observer;
     ServiceResult<void> check_media_paths(VirtualMachine const& vm, VirtualMachine const* before) const;
     ServiceResult<void> check_networks(VirtualMachine& vm) const;

@@ -161,6 +161,23 @@ void VirtualServer::wire_events() {
             log.append(std::move(event));
             break;
         }
+        case Kind::MediaInserted:
+        case Kind::MediaEjected: {
+            // About the drive (IVMDVDDriveEvents / IVMFloppyDriveEvents):
+            // its reference, the VM's name, the media's path or host drive.
+            bool inserted = change.kind == Kind::MediaInserted;
+            bool dvd = change.drive.starts_with("/dvd/");
+            Event event;
+            event.kind = inserted ? EventKind::MediaInserted : EventKind::MediaEjected;
+            event.object_kind = dvd ? OBJECT_DVD_DRIVE : OBJECT_FLOPPY_DRIVE;
+            event.object = change.id.to_string() + change.drive;
+            event.object_name = change.name;
+            event.message = std::string(inserted ? "\"" + change.detail + "\" inserted into"
+                                                 : "\"" + change.detail + "\" ejected from") +
+                            (dvd ? " a CD/DVD drive" : " the floppy drive") + " of virtual machine " + quoted;
+            log.append(std::move(event));
+            break;
+        }
         }
     });
     m_tasks->set_completion_hook([&log](Task const& task) {
@@ -209,6 +226,14 @@ void VirtualServer::wire_events() {
         case VmEvent::WorkerError:
             log.append(vm_event(EventKind::VmError, EventSeverity::Error, id, name,
                                 "virtual machine " + quoted + ": " + detail));
+            break;
+        case VmEvent::Reset:
+            log.append(vm_event(EventKind::VmReset, EventSeverity::Information, id, name,
+                                "virtual machine " + quoted + " was reset"));
+            break;
+        case VmEvent::ShutdownRequested:
+            log.append(vm_event(EventKind::VmShutdownRequested, EventSeverity::Information, id, name,
+                                "virtual machine " + quoted + " is about to power down (" + detail + ")"));
             break;
         }
         if (forward) forward(id, name, what, detail);

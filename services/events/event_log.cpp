@@ -38,6 +38,11 @@ constexpr std::array KIND_NAMES{
     KindName{EventKind::NetworkConfigurationChange, "VirtualNetworkConfigurationChange"},
     KindName{EventKind::ServerConfigurationChange, "VirtualServerConfigurationChange"},
     KindName{EventKind::TaskCompleted, "TaskCompleted"},
+    KindName{EventKind::VmReset, "OnReset"},
+    KindName{EventKind::VmShutdownRequested, "OnRequestShutdown"},
+    KindName{EventKind::MediaInserted, "OnMediaInsert"},
+    KindName{EventKind::MediaEjected, "OnMediaEject"},
+    KindName{EventKind::EventLogged, "OnEventLogged"},
 };
 
 constexpr std::array<std::string_view, 3> SEVERITY_NAMES{"Information", "Warning", "Error"};

@@ -67,6 +67,15 @@ enum class EventKind {
     NetworkConfigurationChange,
     ServerConfigurationChange, // search paths, default folders
     TaskCompleted,             // an IVMTask completed (successfully or not)
+    // The members of the per-object event interfaces that have no entry
+    // above (IVMVirtualMachineEvents, IVMDVDDriveEvents,
+    // IVMFloppyDriveEvents), under their COM names, and the service's own
+    // log (IVMVirtualServerEvents.OnEventLogged).
+    VmReset,             // OnReset: the VM was reset
+    VmShutdownRequested, // OnRequestShutdown: the VM is about to power down
+    MediaInserted,       // OnMediaInsert: an image or host drive went into a DVD or floppy drive
+    MediaEjected,        // OnMediaEject: it came out
+    EventLogged,         // OnEventLogged: vsad wrote a warning or an error to its log
 };
 
 enum class EventSeverity { Information, Warning, Error };
@@ -80,6 +89,8 @@ inline constexpr std::string_view OBJECT_SERVER = "IVMVirtualServer";
 inline constexpr std::string_view OBJECT_VM = "IVMVirtualMachine";
 inline constexpr std::string_view OBJECT_NETWORK = "IVMVirtualNetwork";
 inline constexpr std::string_view OBJECT_TASK = "IVMTask";
+inline constexpr std::string_view OBJECT_DVD_DRIVE = "IVMDVDDrive";
+inline constexpr std::string_view OBJECT_FLOPPY_DRIVE = "IVMFloppyDrive";
 
 struct Event {
     std::uint64_t sequence{0};                    // set by append

@@ -433,6 +433,7 @@ ServiceResult<TaskHandle> VmRuntime::reset(Guid const& id) {
     TRY(target.worker->request(control::Command::Reset, m_options.command_timeout));
     auto task = m_tasks.create(task_description("Reset", target.session->name), false);
     task->complete(Ok{});
+    if (m_options.on_event) m_options.on_event(id, target.session->name, VmEvent::Reset, "reset");
     return task;
 }
 
@@ -462,7 +463,10 @@ ServiceResult<std::shared_ptr<VmRuntime::Session>> VmRuntime::running_session(Gu
 }
 
 ServiceResult<TaskHandle> VmRuntime::turn_off(Guid const& id) {
-    return begin_stop(TRY(running_session(id)), Pending::TurnOff);
+    auto session = TRY(running_session(id));
+    // Before the plug is pulled, as IVMVirtualMachineEvents.OnRequestShutdown.
+    if (m_options.on_event) m_options.on_event(id, session->name, VmEvent::ShutdownRequested, "turn off");
+    return begin_stop(session, Pending::TurnOff);
 }
 
 ServiceResult<TaskHandle> VmRuntime::save(Guid const& id) {

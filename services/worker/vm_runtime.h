@@ -169,11 +169,13 @@ namespace vsa::services {
 
 // What happened to a VM without a client asking (the event log's input).
 enum class VmEvent {
-    TurnedOffByGuest, // the guest powered the machine off
-    TripleFault,      // the virtual CPU shut down
-    WorkerDied,       // the worker crashed or was killed
-    WorkerError,      // the worker reported a host error (disk, saved state)
-    HeartbeatStopped, // running, but no instruction retired in a sampling interval
+    TurnedOffByGuest,  // the guest powered the machine off
+    TripleFault,       // the virtual CPU shut down
+    WorkerDied,        // the worker crashed or was killed
+    WorkerError,       // the worker reported a host error (disk, saved state)
+    HeartbeatStopped,  // running, but no instruction retired in a sampling interval
+    Reset,             // reset by Reset (the worker reset in place)
+    ShutdownRequested, // about to power down: a turn-off or a guest shutdown was asked for
 };
 
 struct VmRuntimeOptions {

@@ -221,6 +221,8 @@ ServiceResult<TaskHandle> VmRuntime::shutdown_guest(Guid const& id) {
         return pressed.release_error();
     }
     log("virtual machine \"" + target.session->name + "\": ACPI power button pressed (guest shutdown)");
+    if (m_options.on_event)
+        m_options.on_event(id, target.session->name, VmEvent::ShutdownRequested, "guest shutdown");
     return task;
 }
 

@@ -3,7 +3,7 @@
 """The event log, WaitForUpdates and RetrieveProperties over SOAP:
 python3-zeep against a live vsad that runs a real vsa-vm worker.
 
-Usage: test_zeep_events.py vsad vsa-vhd vsa-vm counter_disk.img hang_disk.img
+Usage: test_zeep_events.py vsad vsa-vhd vsa-vm counter_disk.img hang_disk.img triple_disk.img
 
 vsad runs with its long-poll listener on a free loopback port: waits go
 there, and the main port refuses them. The guest is the counter disk
@@ -21,9 +21,9 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from vsad_fixture import Vsad  # noqa: E402
-from zeep_support import ZeepTestCase, run_tests, make_client, make_counter_vm, service_at, strings  # noqa: E402
+from zeep_support import ZeepTestCase, run_tests, make_client, make_counter_vm, service_at, strings, wait_for  # noqa: E402
 
-VSAD = VSA_VHD = VSA_VM = COUNTER_DISK = HANG_DISK = None  # argv
+VSAD = VSA_VHD = VSA_VM = COUNTER_DISK = HANG_DISK = TRIPLE_DISK = None  # argv
 TURNED_OFF, SAVED, TURNING_ON, RESTORING, RUNNING, SAVING, TURNING_OFF = 1, 2, 3, 4, 5, 7, 8
 
 
@@ -126,7 +126,62 @@ class EventsTest(ZeepTestCase):
         self.assertEqual((event.objectKind, event.objectName, event.severity), ("IVMVirtualMachine", "hung", "Warning"))
         self.assertFalse(s.IVMGuestOS_get_IsHeartbeating(_this=guest))
         self.assertEqual(s.IVMVirtualMachine_get_State(_this=vm), RUNNING)
+        # vsad logged the trouble as a warning: OnEventLogged carries it.
+        logged = [e for e in self.events(mark) if e.kind == "OnEventLogged"]
+        self.assertTrue(any(e.severity == "Warning" and "hung" in e.message for e in logged),
+                        [e.message for e in logged])
+        self.assertTrue(all(e.objectKind == "IVMVirtualServer" and not e.object for e in logged))
         self.wait_task(s.IVMVirtualMachine_TurnOff(_this=vm))
+
+    def test_reset_shutdown_media_and_triple_fault_events(self):
+        # IVMVirtualMachineEvents, IVMDVDDriveEvents and IVMFloppyDriveEvents
+        # as event-log entries about the VM or the drive.
+        s = self.s
+        vm = self.make_counter_vm("events")
+        folder = os.path.dirname(s.IVMVirtualMachine_get_File(_this=vm))
+        dvd = s.IVMVirtualMachine_AddDVDROMDrive(_this=vm, busType=0, busNumber=1, deviceNumber=0)
+        floppy = s.IVMVirtualMachine_get_FloppyDrives(_this=vm)[0]
+        iso = os.path.join(folder, "media.iso")
+        vfd = os.path.join(folder, "media.vfd")
+        with open(iso, "wb") as f:
+            f.write(b"\0" * 64 * 2048)
+        with open(vfd, "wb") as f:
+            f.write(b"\0" * 1474560)
+        mark = s.IVMVirtualServer_get_LastEventSequence()
+        s.IVMDVDDrive_AttachImage(_this=dvd, imagePath=iso)
+        s.IVMFloppyDrive_AttachImage(_this=floppy, mediaImagePath=vfd)
+        self.wait_task(s.IVMVirtualMachine_Startup(_this=vm))
+        self.wait_task(s.IVMVirtualMachine_Reset(_this=vm))
+        s.IVMDVDDrive_ReleaseImage(_this=dvd)  # while running: the worker's drive first
+        s.IVMFloppyDrive_ReleaseImage(_this=floppy)
+        self.wait_task(s.IVMVirtualMachine_TurnOff(_this=vm))
+        events = self.events(mark)
+        media = [(e.kind, e.objectKind, e.object, e.objectName) for e in events if e.kind.startswith("OnMedia")]
+        self.assertEqual(media, [("OnMediaInsert", "IVMDVDDrive", dvd, "events"),
+                                 ("OnMediaInsert", "IVMFloppyDrive", floppy, "events"),
+                                 ("OnMediaEject", "IVMDVDDrive", dvd, "events"),
+                                 ("OnMediaEject", "IVMFloppyDrive", floppy, "events")])
+        self.assertIn(iso, next(e.message for e in events if e.kind == "OnMediaInsert"))
+        self.assertIn(vfd, next(e.message for e in events if e.kind == "OnMediaEject" and e.object == floppy))
+        kinds = [e.kind for e in events if e.object == vm and e.kind in ("OnReset", "OnRequestShutdown")]
+        self.assertEqual(kinds, ["OnReset", "OnRequestShutdown"])
+        # The request comes before the VM leaves Running.
+        order = [(e.kind, e.state) for e in events if e.object == vm
+                 and e.kind in ("OnRequestShutdown", "OnVMStateChange")]
+        self.assertLess(order.index(("OnRequestShutdown", 0)), order.index(("OnVMStateChange", TURNING_OFF)))
+
+        # A guest whose processor shuts down: VirtualMachineProcessorError
+        # (OnTripleFault), and the VM is off.
+        crash = self.make_counter_vm("crash", TRIPLE_DISK)
+        mark = s.IVMVirtualServer_get_LastEventSequence()
+        self.wait_task(s.IVMVirtualMachine_Startup(_this=crash))
+
+        def faulted():
+            return [e for e in self.events(mark) if e.kind == "VirtualMachineProcessorError" and e.object == crash]
+
+        self.assertTrue(wait_for(lambda: faulted(), 60), "no VirtualMachineProcessorError event")
+        self.assertEqual((faulted()[0].objectKind, faulted()[0].severity), ("IVMVirtualMachine", "Error"))
+        self.assertTrue(wait_for(lambda: s.IVMVirtualMachine_get_State(_this=crash) == TURNED_OFF, 30))
 
     def test_wait_for_updates_on_the_long_poll_port(self):
         s, poll = self.s, self.poll
@@ -271,11 +326,12 @@ class EventsTest(ZeepTestCase):
 
 
 def main():
-    global VSAD, VSA_VHD, VSA_VM, COUNTER_DISK, HANG_DISK
-    if len(sys.argv) < 6:
-        print("usage: test_zeep_events.py vsad vsa-vhd vsa-vm counter_disk.img hang_disk.img", file=sys.stderr)
+    global VSAD, VSA_VHD, VSA_VM, COUNTER_DISK, HANG_DISK, TRIPLE_DISK
+    if len(sys.argv) < 7:
+        print("usage: test_zeep_events.py vsad vsa-vhd vsa-vm counter_disk.img hang_disk.img triple_disk.img",
+              file=sys.stderr)
         return 2
-    VSAD, VSA_VHD, VSA_VM, COUNTER_DISK, HANG_DISK = (os.path.abspath(a) for a in sys.argv[1:6])
+    VSAD, VSA_VHD, VSA_VM, COUNTER_DISK, HANG_DISK, TRIPLE_DISK = (os.path.abspath(a) for a in sys.argv[1:7])
     return run_tests((EventsTest,))
 
 

@@ -250,6 +250,53 @@ BOOST_AUTO_TEST_CASE(the_model_records_changes_in_order) {
         BOOST_TEST(events[i].sequence == events[i - 1].sequence + 1);
 }
 
+// IVMDVDDriveEvents / IVMFloppyDriveEvents: a media change in a VM's
+// configuration is an eject and an insert about the drive, whatever else
+// changed with it.
+BOOST_AUTO_TEST_CASE(media_changes_are_events_about_the_drive) {
+    vsa::test::TempDir dir;
+    auto server = VirtualServer::open({dir.path(), "/"}).release_value();
+    auto& inventory = server->inventory();
+    auto vm = inventory.create_virtual_machine("media", "").release_value();
+    auto id = vm.config_id();
+    std::string const first = dir.file("first.iso"), second = dir.file("second.iso"), vfd = dir.file("a.vfd");
+    for (auto const& file : {first, second, vfd})
+        std::ofstream(file) << "media";
+    BusLocation const at{DriveBusType::Ide, 1, 0};
+    auto update = [&](auto change) {
+        BOOST_REQUIRE(inventory.update_virtual_machine(id, change).has_value());
+    };
+    update([&](VirtualMachine& v) -> ServiceResult<void> {
+        TRY(v.add_dvd_drive(at));
+        return TRY(v.dvd_drive_at(at))->attach_image(first);
+    });
+    auto mark = server->events().last_sequence();
+    update([&](VirtualMachine& v) -> ServiceResult<void> {
+        auto* dvd = TRY(v.dvd_drive_at(at));
+        TRY(dvd->release_image());
+        TRY(dvd->attach_image(second)); // swapped in one change
+        TRY(v.set_notes("swapped"));
+        return v.floppy_drive().attach_image(vfd);
+    });
+    update([&](VirtualMachine& v) { return v.floppy_drive().release_image(); });
+
+    auto events = server->events().after(mark, 100);
+    std::vector<EventKind> expected{EventKind::VmConfigurationChange, EventKind::MediaEjected,
+                                    EventKind::MediaInserted,         EventKind::MediaInserted,
+                                    EventKind::VmConfigurationChange, EventKind::MediaEjected};
+    BOOST_TEST(kinds(events) == expected, boost::test_tools::per_element());
+    BOOST_REQUIRE(events.size() == expected.size());
+    BOOST_TEST(events[1].object == id.to_string() + "/dvd/1:0");
+    BOOST_TEST(events[1].object_kind == OBJECT_DVD_DRIVE);
+    BOOST_TEST(events[1].object_name == "media");
+    BOOST_TEST(events[1].message.find(first) != std::string::npos);
+    BOOST_TEST(events[2].message.find(second) != std::string::npos);
+    BOOST_TEST(events[3].object == id.to_string() + "/fdd/0");
+    BOOST_TEST(events[3].object_kind == OBJECT_FLOPPY_DRIVE);
+    BOOST_TEST(events[5].message.find(vfd) != std::string::npos);
+    BOOST_TEST(events[5].state == 0);
+}
+
 BOOST_AUTO_TEST_CASE(retrieve_reads_many_objects_and_reports_per_property_errors) {
     vsa::test::TempDir dir;
     auto server = VirtualServer::open({dir.path(), "/"}).release_value();
