@@ -92,6 +92,14 @@ class InventoryTest(ZeepTestCase):
                          [os.path.realpath(media)])
         files = s.IVMVirtualServer_GetHardDiskFiles(inAdditionalSearchPaths=strings([])) or []
         self.assertIn(os.path.realpath(os.path.join(media, "shared.vhd")), [os.path.realpath(f) for f in files])
+        # Floppy images: .vfd and .flp, from the search paths and the extra folders.
+        extra = os.path.join(vsad.data_dir, "floppies")
+        os.makedirs(extra, exist_ok=True)
+        for folder, name in ((media, "boot.vfd"), (extra, "tools.flp"), (extra, "notes.txt")):
+            with open(os.path.join(folder, name), "wb") as f:
+                f.write(b"\0" * 1474560)
+        floppies = s.IVMVirtualServer_GetFloppyDiskFiles(inAdditionalSearchPaths=strings([extra])) or []
+        self.assertEqual(sorted(os.path.basename(f) for f in floppies), ["boot.vfd", "tools.flp"])
 
         # a missing folder is refused and changes nothing
         self.assert_fault(lambda: s.IVMVirtualServer_set_SearchPaths(

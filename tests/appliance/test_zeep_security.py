@@ -170,6 +170,10 @@ class SecurityTest(ZeepTestCase):
         self.assertEqual(self.rights("bob", security), {"ReadAccess", "DeleteAccess"})
         a.IVMAccessRights_set_DeleteAccess(_this=entry, deleteAccess=False)
         self.assertEqual(self.rights("bob", security), {"ReadAccess"})
+        a.IVMAccessRights_set_ChangePermissions(_this=entry, changePermissions=True)
+        self.assertEqual(self.rights("bob", security), {"ReadAccess", "ChangePermissions"})
+        a.IVMAccessRights_set_ChangePermissions(_this=entry, changePermissions=False)
+        self.assertEqual(self.rights("bob", security), {"ReadAccess"})
 
         self.assertEqual(a.IVMSecurity_FindEntry(_this=security, nameOrSid="BOB", type=ALLOW), entry)
         self.assertIn(a.IVMSecurity_FindEntry(_this=security, nameOrSid="bob", type=DENY), ("", None))

@@ -212,7 +212,7 @@ class SettingsTest(ZeepTestCase):
         s.IVMDHCPVirtualNetworkServer_set_IsEnabled(_this=dhcp, enabled=True)
         s.IVMDHCPVirtualNetworkServer_set_DefaultGatewayAddress(_this=dhcp, address="192.168.50.2")
         s.IVMDHCPVirtualNetworkServer_set_DNSServers(_this=dhcp, servers="192.168.50.3,10.0.0.53")
-        s.IVMDHCPVirtualNetworkServer_set_WINSServers(_this=dhcp, servers="")
+        s.IVMDHCPVirtualNetworkServer_set_WINSServers(_this=dhcp, servers="192.168.50.4")
         s.IVMDHCPVirtualNetworkServer_ConfigureDHCPLeaseTimes(_this=dhcp, leaseTime=7200, leaseRenewalTime=3600,
                                                               leaseRebindingTime=6300)
         self.assert_fault(lambda: s.IVMDHCPVirtualNetworkServer_ConfigureDHCPServer(
@@ -231,12 +231,12 @@ class SettingsTest(ZeepTestCase):
             get = lambda name: getattr(s, f"IVMDHCPVirtualNetworkServer_get_{name}")(_this=d)  # noqa: E731
             return {name: get(name) for name in ("IsEnabled", "Network", "NetworkMask", "StartingIPAddress",
                                                  "EndingIPAddress", "ServerIPAddress", "DefaultGatewayAddress",
-                                                 "DNSServers", "LeaseTime", "LeaseRenewalTime",
+                                                 "DNSServers", "WINSServers", "LeaseTime", "LeaseRenewalTime",
                                                  "LeaseRebindingTime")}
         expected = {"IsEnabled": True, "Network": "192.168.50.0", "NetworkMask": "255.255.255.0",
                     "StartingIPAddress": "192.168.50.16", "EndingIPAddress": "192.168.50.200",
                     "ServerIPAddress": "192.168.50.1", "DefaultGatewayAddress": "192.168.50.2",
-                    "DNSServers": "192.168.50.3,10.0.0.53"}
+                    "DNSServers": "192.168.50.3,10.0.0.53", "WINSServers": "192.168.50.4"}
         got = read(dhcp)
         for key, value in expected.items():
             self.assertEqual(got[key], value, key)
