@@ -298,9 +298,14 @@ BOOST_AUTO_TEST_CASE(random_input_never_crashes) {
         std::string text(random() % 64, ' ');
         for (char& c : text)
             c = alphabet[random() % (sizeof alphabet - 1)];
-        (void)parse_key_sequence(text);
-        (void)ascii_text_steps(text);
-        (void)find_key(text);
+        // What parses is within bounds and names keys of the table.
+        for (auto const& parsed : {parse_key_sequence(text), ascii_text_steps(text)}) {
+            if (parsed.is_error()) continue;
+            BOOST_TEST(parsed.value().size() <= MAX_STEPS);
+            for (auto const& step : parsed.value())
+                BOOST_TEST(step.key.index < key_table().size());
+        }
+        if (auto found = find_key(text)) BOOST_TEST(key_name(*found).size() == text.size());
     }
 }
 
