@@ -319,6 +319,31 @@ OperationPolicy const POLICIES[] = {
     {"IVMHardDisk_get_HostFreeDiskSpace", {Target::ThisDisk, Right::Read}},
     {"IVMHardDisk_Convert", {Target::ThisDisk, Right::Read}, {Target::Server, Right::Write}},
     {"IVMHardDisk_MergeTo", {Target::ThisDisk, Right::Read}, {Target::Server, Right::Write}},
+    // Keyboard and mouse (vs_service_input.cpp): sending input to the
+    // guest is as strong as the console (execute); reading what is held
+    // down is a read.
+    {"IVMVirtualMachine_get_Keyboard", {Target::ThisVm, Right::Read}},
+    {"IVMVirtualMachine_get_Mouse", {Target::ThisVm, Right::Read}},
+    {"IVMKeyboard_get_HasExclusiveAccess", {Target::ThisVm, Right::Read}},
+    {"IVMKeyboard_set_HasExclusiveAccess", {Target::ThisVm, Right::Execute}},
+    {"IVMKeyboard_IsPressed", {Target::ThisVm, Right::Read}},
+    {"IVMKeyboard_PressAndReleaseKey", {Target::ThisVm, Right::Execute}},
+    {"IVMKeyboard_PressKey", {Target::ThisVm, Right::Execute}},
+    {"IVMKeyboard_ReleaseKey", {Target::ThisVm, Right::Execute}},
+    {"IVMKeyboard_TypeAsciiText", {Target::ThisVm, Right::Execute}},
+    {"IVMKeyboard_TypeKeySequence", {Target::ThisVm, Right::Execute}},
+    {"IVMMouse_get_HorizontalPosition", {Target::ThisVm, Right::Read}},
+    {"IVMMouse_set_HorizontalPosition", {Target::ThisVm, Right::Execute}},
+    {"IVMMouse_get_VerticalPosition", {Target::ThisVm, Right::Read}},
+    {"IVMMouse_set_VerticalPosition", {Target::ThisVm, Right::Execute}},
+    {"IVMMouse_set_ScrollWheelPosition", {Target::ThisVm, Right::Execute}},
+    {"IVMMouse_get_UsingAbsoluteCoordinates", {Target::ThisVm, Right::Read}},
+    {"IVMMouse_set_UsingAbsoluteCoordinates", {Target::ThisVm, Right::Execute}},
+    {"IVMMouse_Click", {Target::ThisVm, Right::Execute}},
+    {"IVMMouse_GetButton", {Target::ThisVm, Right::Read}},
+    {"IVMMouse_SetButton", {Target::ThisVm, Right::Execute}},
+    {"IVMDisplay__GenerateThumbnail", {Target::ThisVm, Right::Read}},
+    {"IVMDisplay_SetDimensions", {Target::ThisVm, Right::Write}},
 };
 
 } // namespace

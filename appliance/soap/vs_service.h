@@ -307,7 +307,30 @@ namespace vsa::appliance {
     X(Accounts_USCOREChangeOwnPassword)                                                                      \
     X(IVMHardDisk_USCOREget_USCOREHostFreeDiskSpace)                                                         \
     X(IVMHardDisk_USCOREConvert)                                                                             \
-    X(IVMHardDisk_USCOREMergeTo)
+    X(IVMHardDisk_USCOREMergeTo)                                                                             \
+    /* Keyboard and mouse (input area, vs_service_input.cpp) */                                              \
+    X(IVMVirtualMachine_USCOREget_USCOREKeyboard)                                                            \
+    X(IVMVirtualMachine_USCOREget_USCOREMouse)                                                               \
+    X(IVMKeyboard_USCOREget_USCOREHasExclusiveAccess)                                                        \
+    X(IVMKeyboard_USCOREset_USCOREHasExclusiveAccess)                                                        \
+    X(IVMKeyboard_USCOREIsPressed)                                                                           \
+    X(IVMKeyboard_USCOREPressAndReleaseKey)                                                                  \
+    X(IVMKeyboard_USCOREPressKey)                                                                            \
+    X(IVMKeyboard_USCOREReleaseKey)                                                                          \
+    X(IVMKeyboard_USCORETypeAsciiText)                                                                       \
+    X(IVMKeyboard_USCORETypeKeySequence)                                                                     \
+    X(IVMMouse_USCOREget_USCOREHorizontalPosition)                                                           \
+    X(IVMMouse_USCOREset_USCOREHorizontalPosition)                                                           \
+    X(IVMMouse_USCOREget_USCOREVerticalPosition)                                                             \
+    X(IVMMouse_USCOREset_USCOREVerticalPosition)                                                             \
+    X(IVMMouse_USCOREset_USCOREScrollWheelPosition)                                                          \
+    X(IVMMouse_USCOREget_USCOREUsingAbsoluteCoordinates)                                                     \
+    X(IVMMouse_USCOREset_USCOREUsingAbsoluteCoordinates)                                                     \
+    X(IVMMouse_USCOREClick)                                                                                  \
+    X(IVMMouse_USCOREGetButton)                                                                              \
+    X(IVMMouse_USCORESetButton)                                                                              \
+    X(IVMDisplay_USCORE_USCOREGenerateThumbnail)                                                             \
+    X(IVMDisplay_USCORESetDimensions)
 
 // The reference a client gets from IVMVirtualServer_get_HostInfo and passes
 // back as _this. There is one host, so one reference.

@@ -150,6 +150,7 @@
 #include "services/inventory.h"
 #include "services/task/task_registry.h"
 #include "services/worker/console_source.h"
+#include "services/worker/key_identifiers.h"
 #include "services/worker/virtual_networks.h"
 #include "services/worker/worker_process.h"
 
@@ -272,6 +273,30 @@ public:
     // session). VM_E_VM_NOT_RUNNING without a worker; E_FAIL when the
     // worker has no shared framebuffer.
     ServiceResult<std::shared_ptr<ConsoleSource>> console_source(Guid const& id);
+
+    // The keyboard and mouse of a running (or paused) VM: IVMKeyboard and
+    // IVMMouse (vm_runtime_input.cpp). vsad keeps what it sent to each
+    // worker: the keys it holds down, the mouse buttons, and who has the
+    // keyboard to himself (HasExclusiveAccess: a user name); all of it ends
+    // with the worker. Keys go out one scan code sequence a command, paced
+    // (KEY_INTERVAL) so the guest's 32-byte keyboard queue never overflows.
+    // Keys from anyone but the exclusive holder are ignored, as the
+    // reference says (and logged). VM_E_VM_NOT_RUNNING without a worker.
+    static constexpr std::chrono::milliseconds KEY_INTERVAL{10};
+    ServiceResult<void> send_keys(Guid const& id, std::vector<keys::KeyStep> const& steps,
+                                  std::string const& caller);
+    ServiceResult<bool> key_pressed(Guid const& id, keys::Key key);
+    ServiceResult<bool> keyboard_exclusive(Guid const& id, std::string const& caller);
+    // True when the mode changed, false (S_FALSE) when it already was so;
+    // VM_E_SET_EXCLUSIVE_MODE_FAIL when another user holds it or (to take
+    // it) the VM is not running.
+    ServiceResult<bool> set_keyboard_exclusive(Guid const& id, std::string const& caller, bool exclusive);
+    // A relative motion (each clamped to the protocol's +-4096) with the
+    // buttons as they are; `buttons` (control::MOUSE_* bits) sets them.
+    ServiceResult<void> mouse_input(Guid const& id, int dx, int dy, int dz,
+                                    std::optional<unsigned> buttons = {});
+    // The buttons vsad last sent (control::MOUSE_* bits).
+    ServiceResult<unsigned> mouse_buttons(Guid const& id);
 
     // The worker's own view (running or paused, instructions retired);
     // VM_E_VM_NOT_RUNNING when there is no worker.

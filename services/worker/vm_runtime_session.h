@@ -11,6 +11,7 @@
 #include <deque>
 #include <map>
 #include <optional>
+#include <set>
 
 namespace vsa::services {
 
@@ -53,6 +54,14 @@ struct VmRuntime::Session {
     // ends (Success when the guest powered off) or at its deadline.
     TaskHandle guest_shutdown;
     std::chrono::steady_clock::time_point guest_shutdown_deadline{};
+
+    // IVMKeyboard and IVMMouse (vm_runtime_input.cpp), under input_mutex,
+    // which is held while their commands go out, so one caller's keys are
+    // never interleaved with another's.
+    std::mutex input_mutex;
+    std::set<keys::Key> keys_down;
+    unsigned mouse_buttons{0};
+    std::string keyboard_owner; // HasExclusiveAccess: its holder, or ""
 
     // Captured host drives (vm_runtime_media.cpp), under the runtime's
     // m_mutex: by IDE slot, the drive and the disc its worker drive was
