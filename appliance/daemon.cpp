@@ -218,7 +218,12 @@ int VsaDaemon::main(std::vector<std::string> const&) {
         else
             logger.warning(text);
     };
-    auto server = services::VirtualServer::open({cfg.data_dir, "/", {}, {}, std::move(worker)});
+    services::VirtualServer::Options server_options{cfg.data_dir, "/", {}, {}, std::move(worker)};
+    // Event scripts: what they printed and how they ended.
+    server_options.scripts.log = [](std::string const& line) {
+        Poco::Logger::get("vsad.scripts").information(line);
+    };
+    auto server = services::VirtualServer::open(std::move(server_options));
     if (server.is_error()) {
         log.fatal(server.error().message);
         return EXIT_CANTCREAT;

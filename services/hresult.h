@@ -43,6 +43,7 @@ inline constexpr HResult VM_E_TOO_MANY_VMS{0xA004'0204};
 inline constexpr HResult VM_E_VM_NOT_RUNNING{0xA004'0206};
 inline constexpr HResult VM_E_VM_UNKNOWN{0xA004'0207};
 inline constexpr HResult VM_E_APP_SHUTTING_DOWN{0xA004'0209};
+inline constexpr HResult VM_E_SCRIPT_ALREADY_EXISTS{0xA004'020A};
 inline constexpr HResult VM_E_VM_RUNNING{0xA004'0500};
 inline constexpr HResult VM_E_HOST_DRIVE_NOT_FOUND{0xA004'067E};
 inline constexpr HResult E_DISK_FULL{0x8007'0070};

@@ -404,7 +404,9 @@ ServiceResult<void> Inventory::check_networks(VirtualMachine& vm) const {
 }
 
 ServiceResult<void> Inventory::commit_vm(VirtualMachine& stored, VirtualMachine updated) {
-    if (updated.same_configuration(stored)) {
+    // A raw configuration write (vm_configuration.h) may change only keys
+    // the model keeps as preserved text: that too must reach the file.
+    if (updated.same_configuration(stored) && updated.preserved_xml() == stored.preserved_xml()) {
         stored = std::move(updated);
         return {};
     }

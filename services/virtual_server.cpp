@@ -75,8 +75,10 @@ ServiceResult<std::unique_ptr<VirtualServer>> VirtualServer::open(Options option
                              "cannot resolve " + options.data_dir.string() + ": " + absolute_error.message());
     auto inventory = TRY(Inventory::open({data_dir, options.default_vm_path, options.default_vn_path, {}}));
     auto events = EventLog::open({data_dir / "events.log", options.max_events});
+    auto preferences = TRY(ServerPreferences::open(data_dir));
     return std::unique_ptr<VirtualServer>(new VirtualServer(std::move(options), std::move(product_id),
-                                                            std::move(inventory), std::move(events)));
+                                                            std::move(inventory), std::move(events),
+                                                            std::move(preferences)));
 }
 
 namespace {
@@ -96,13 +98,16 @@ Event vm_event(EventKind kind, EventSeverity severity, Guid const& id, std::stri
 } // namespace
 
 VirtualServer::VirtualServer(Options options, std::string product_id, std::unique_ptr<Inventory> inventory,
-                             std::unique_ptr<EventLog> events)
+                             std::unique_ptr<EventLog> events, std::unique_ptr<ServerPreferences> preferences)
     : m_options(std::move(options)), m_product_id(std::move(product_id)), m_host(m_options.host_root),
       m_started(std::chrono::steady_clock::now()), m_events(std::move(events)),
-      m_tasks(std::make_unique<TaskRegistry>(m_options.tasks)), m_inventory(std::move(inventory)) {
+      m_tasks(std::make_unique<TaskRegistry>(m_options.tasks)), m_inventory(std::move(inventory)),
+      m_preferences(std::move(preferences)) {
     // The hooks go in before the runtime and the disk tasks exist, so no
     // change can happen unrecorded.
     wire_events();
+    m_scripts = std::make_unique<scripts::EventScripts>(m_options.scripts, m_options.data_dir, *m_events,
+                                                        *m_preferences, *m_inventory, m_activation);
     m_runtime = std::make_unique<VmRuntime>(*m_inventory, *m_tasks, m_options.worker);
     m_disk_tasks = std::make_unique<VhdTasks>(*m_inventory, *m_tasks);
 }

@@ -11,9 +11,12 @@
 #include "services/host_info.h"
 #include "services/inventory.h"
 #include "services/model/vm_limits.h"
+#include "services/scripts/event_scripts.h"
+#include "services/server_preferences.h"
 #include "services/service_error.h"
 #include "services/task/task_registry.h"
 #include "services/task/vhd_tasks.h"
+#include "services/vm_configuration.h"
 #include "services/worker/vm_runtime.h"
 
 #include <chrono>
@@ -40,6 +43,8 @@ public:
         TaskRegistry::Options tasks{};
         // How many events the log keeps (<data_dir>/events.log, event_log.h).
         std::size_t max_events{10'000};
+        // Event scripts: timeout, concurrency, where their output goes.
+        scripts::EventScriptOptions scripts{};
     };
 
     // Loads (or on first start creates) the installation identity kept in
@@ -86,6 +91,14 @@ public:
     // Returns how many VMs are due.
     std::size_t start_autostart_vms();
 
+    // Per-user preferences, the script switches, the server's scripts and
+    // the locale (server_preferences.h).
+    ServerPreferences& preferences() { return *m_preferences; }
+    // The running VMs' activation values (vm_configuration.h).
+    ActivationStore& activation() { return m_activation; }
+    // The dispatcher that runs event scripts (scripts/event_scripts.h).
+    scripts::EventScripts& event_scripts() { return *m_scripts; }
+
     // IVMVirtualServer.Tasks and the tasks clients look up by reference.
     TaskRegistry& tasks() { return *m_tasks; }
     // CreateDynamic/Fixed/DifferencingVirtualHardDisk (vhd_tasks.h).
@@ -94,7 +107,7 @@ public:
 
 private:
     VirtualServer(Options options, std::string product_id, std::unique_ptr<Inventory> inventory,
-                  std::unique_ptr<EventLog> events);
+                  std::unique_ptr<EventLog> events, std::unique_ptr<ServerPreferences> preferences);
     void wire_events();
 
     Options m_options;
@@ -106,6 +119,11 @@ private:
     // Declared before the others so it is destroyed after them: they hold its tasks.
     std::unique_ptr<TaskRegistry> m_tasks;
     std::unique_ptr<Inventory> m_inventory;
+    std::unique_ptr<ServerPreferences> m_preferences;
+    ActivationStore m_activation;
+    // Before the runtime, so it is destroyed after it: the state changes of
+    // vsad's stop (VMs saved or turned off) still run their scripts.
+    std::unique_ptr<scripts::EventScripts> m_scripts;
     std::unique_ptr<VmRuntime> m_runtime;
     std::unique_ptr<VhdTasks> m_disk_tasks;
     // Last, so it is stopped first: it calls into the runtime.

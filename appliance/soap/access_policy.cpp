@@ -344,6 +344,32 @@ OperationPolicy const POLICIES[] = {
     {"IVMMouse_SetButton", {Target::ThisVm, Right::Execute}},
     {"IVMDisplay__GenerateThumbnail", {Target::ThisVm, Right::Read}},
     {"IVMDisplay_SetDimensions", {Target::ThisVm, Right::Write}},
+    // Configuration values, event scripts and locale (area "config",
+    // vs_service_config.cpp). The server's Get/Set/RemoveConfigurationValue
+    // touch only the caller's own preferences: any authenticated user.
+    // The script members also need an administrator (checked by the
+    // operation: no ACL entry may grant running programs as vsad).
+    {"IVMVirtualServer_GetConfigurationValue", {Target::Anyone, Right::Read}},
+    {"IVMVirtualServer_SetConfigurationValue", {Target::Anyone, Right::Read}},
+    {"IVMVirtualServer_RemoveConfigurationValue", {Target::Anyone, Right::Read}},
+    {"IVMVirtualServer_AttachScriptToEvent", {Target::Server, Right::Write}},
+    {"IVMVirtualServer_FetchScriptByEvent", {Target::Server, Right::Read}},
+    {"IVMVirtualServer_RemoveScriptFromEvent", {Target::Server, Right::Write}},
+    {"IVMVirtualServer_get_VMScriptsEnabled", {Target::Server, Right::Read}},
+    {"IVMVirtualServer_set_VMScriptsEnabled", {Target::Server, Right::Write}},
+    {"IVMVirtualServer_get_VSScriptsEnabled", {Target::Server, Right::Read}},
+    {"IVMVirtualServer_set_VSScriptsEnabled", {Target::Server, Right::Write}},
+    {"IVMVirtualServer_set_Locale", {Target::Server, Right::Write}},
+    {"IVMVirtualServer_QueryLocale", {Target::Server, Right::Read}},
+    {"IVMVirtualMachine_GetConfigurationValue", {Target::ThisVm, Right::Read}},
+    {"IVMVirtualMachine_SetConfigurationValue", {Target::ThisVm, Right::Write}},
+    {"IVMVirtualMachine_RemoveConfigurationValue", {Target::ThisVm, Right::Write}},
+    {"IVMVirtualMachine_AttachScriptToEvent", {Target::ThisVm, Right::Write}},
+    {"IVMVirtualMachine_FetchScriptByEvent", {Target::ThisVm, Right::Read}},
+    {"IVMVirtualMachine_RemoveScriptFromEvent", {Target::ThisVm, Right::Write}},
+    {"IVMVirtualMachine_GetActivationValue", {Target::ThisVm, Right::Read}},
+    {"IVMVirtualMachine_SetActivationValue", {Target::ThisVm, Right::Write}},
+    {"IVMVirtualMachine_RemoveActivationValue", {Target::ThisVm, Right::Write}},
 };
 
 } // namespace

@@ -330,7 +330,29 @@ namespace vsa::appliance {
     X(IVMMouse_USCOREGetButton)                                                                              \
     X(IVMMouse_USCORESetButton)                                                                              \
     X(IVMDisplay_USCORE_USCOREGenerateThumbnail)                                                             \
-    X(IVMDisplay_USCORESetDimensions)
+    X(IVMDisplay_USCORESetDimensions)                                                                        \
+    /* Configuration values, event scripts and locale (area "config", vs_service_config.cpp). */             \
+    X(IVMVirtualServer_USCOREGetConfigurationValue)                                                          \
+    X(IVMVirtualServer_USCORESetConfigurationValue)                                                          \
+    X(IVMVirtualServer_USCORERemoveConfigurationValue)                                                       \
+    X(IVMVirtualServer_USCOREAttachScriptToEvent)                                                            \
+    X(IVMVirtualServer_USCOREFetchScriptByEvent)                                                             \
+    X(IVMVirtualServer_USCORERemoveScriptFromEvent)                                                          \
+    X(IVMVirtualServer_USCOREget_USCOREVMScriptsEnabled)                                                     \
+    X(IVMVirtualServer_USCOREset_USCOREVMScriptsEnabled)                                                     \
+    X(IVMVirtualServer_USCOREget_USCOREVSScriptsEnabled)                                                     \
+    X(IVMVirtualServer_USCOREset_USCOREVSScriptsEnabled)                                                     \
+    X(IVMVirtualServer_USCOREset_USCORELocale)                                                               \
+    X(IVMVirtualServer_USCOREQueryLocale)                                                                    \
+    X(IVMVirtualMachine_USCOREGetConfigurationValue)                                                         \
+    X(IVMVirtualMachine_USCORESetConfigurationValue)                                                         \
+    X(IVMVirtualMachine_USCORERemoveConfigurationValue)                                                      \
+    X(IVMVirtualMachine_USCOREAttachScriptToEvent)                                                           \
+    X(IVMVirtualMachine_USCOREFetchScriptByEvent)                                                            \
+    X(IVMVirtualMachine_USCORERemoveScriptFromEvent)                                                         \
+    X(IVMVirtualMachine_USCOREGetActivationValue)                                                            \
+    X(IVMVirtualMachine_USCORESetActivationValue)                                                            \
+    X(IVMVirtualMachine_USCORERemoveActivationValue)
 
 // The reference a client gets from IVMVirtualServer_get_HostInfo and passes
 // back as _this. There is one host, so one reference.

@@ -43,6 +43,7 @@ constexpr std::array KIND_NAMES{
     KindName{EventKind::MediaInserted, "OnMediaInsert"},
     KindName{EventKind::MediaEjected, "OnMediaEject"},
     KindName{EventKind::EventLogged, "OnEventLogged"},
+    KindName{EventKind::ScriptFailed, "EventScriptFailed"},
 };
 
 constexpr std::array<std::string_view, 3> SEVERITY_NAMES{"Information", "Warning", "Error"};
@@ -294,9 +295,15 @@ std::uint64_t EventLog::append(Event event) {
         if (m_events.size() > m_options.max_records) m_events.pop_front();
         // After the push: a compaction rewrites the kept events, this one too.
         append_to_file(m_events.back());
+        if (m_listener) m_listener(m_events.back());
     }
     m_changed.notify_all();
     return sequence;
+}
+
+void EventLog::set_listener(Listener listener) {
+    std::lock_guard lock(m_mutex);
+    m_listener = std::move(listener);
 }
 
 std::vector<Event> EventLog::after(std::uint64_t after, std::size_t max) const {

@@ -37,6 +37,7 @@
 #include <cstdint>
 #include <deque>
 #include <filesystem>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -76,6 +77,7 @@ enum class EventKind {
     MediaInserted,       // OnMediaInsert: an image or host drive went into a DVD or floppy drive
     MediaEjected,        // OnMediaEject: it came out
     EventLogged,         // OnEventLogged: vsad wrote a warning or an error to its log
+    ScriptFailed,        // an event script did not start, failed or timed out
 };
 
 enum class EventSeverity { Information, Warning, Error };
@@ -123,6 +125,13 @@ public:
     // (write_errors) and the event is still served from memory.
     std::uint64_t append(Event event);
 
+    // Called with every appended event, in order, under the log's lock (so
+    // it must be quick and must not call back into the log): the event
+    // scripts' dispatcher queues them (services/scripts/event_scripts.h).
+    // Set and cleared by its owner; an empty function removes it.
+    using Listener = std::function<void(Event const&)>;
+    void set_listener(Listener listener);
+
     // Up to `max` events with sequence > `after`, oldest first.
     std::vector<Event> after(std::uint64_t after, std::size_t max) const;
     // The newest event's number (0 for an empty log), and the oldest kept.
@@ -160,6 +169,7 @@ private:
     bool m_closed{false};
     std::size_t m_write_errors{0};
     std::vector<std::string> m_warnings;
+    Listener m_listener;
 };
 
 bool operator==(Event const& a, Event const& b);
