@@ -11,12 +11,16 @@ integration tests.
       lives outside this repository. The full list leaves out the VMRC
       client control (IVMRCClientControl and its events): an ActiveX control
       in the administrator's browser, not a member of the server.
-  core_coverage.py CORE_MEMBERS WSDL OPERATION_LOG PENDING
+  core_coverage.py MEMBERS WSDL OPERATION_LOG PENDING [FAULT_ONLY]
       the check. OPERATION_LOG is what vsad wrote during the integration
       tests (VSA_OPERATION_LOG: one successful operation, or "event:<kind>"
       for each event a client read, per line). PENDING lists members not
       implemented yet, each with the reason; a pending member that is
       implemented and called after all fails too, so the list only shrinks.
+      FAULT_ONLY lists operations that cannot apply here (a Windows-only
+      concept, a feature of Virtual Machine Additions): each answers a
+      documented HRESULT, which its test checks, so it needs no successful
+      call; one that succeeds after all fails the check.
 
 How a member maps to operations: property Name (R) -> I_get_Name, (W) ->
 I_set_Name; "Item(long index)" -> I_get_Item; _NewEnum -> I_get__NewEnum;
@@ -84,7 +88,18 @@ def required_operations(member_line):
     return ops
 
 
-def check(members_path, wsdl_path, log_path, pending_path):
+def read_reasons(path):
+    """{first field: reason} of a "name -- reason" list ('#' comments)."""
+    reasons = {}
+    for line in open(path):
+        line = line.split("#", 1)[0].strip()
+        if line:
+            name, _, reason = line.partition(" -- ")
+            reasons[name.strip()] = reason.strip()
+    return reasons
+
+
+def check(members_path, wsdl_path, log_path, pending_path, fault_only_path=None):
     members = [l.strip() for l in open(members_path) if l.strip() and not l.startswith("#")]
     wsdl = open(wsdl_path, encoding="utf-8").read()
     wsdl_ops = set(re.findall(r'<wsdl:operation name="([^"]+)"', wsdl))
@@ -94,13 +109,17 @@ def check(members_path, wsdl_path, log_path, pending_path):
     except OSError as e:
         print(f"core_coverage: no operation log ({e}): run the integration tests first")
         return 1
-    pending = {}
-    for line in open(pending_path):
-        line = line.split("#", 1)[0].strip()
-        if line:
-            member, _, reason = line.partition(" -- ")
-            pending[member.strip()] = reason.strip()
+    pending = read_reasons(pending_path)
+    # Operations that cannot apply on this platform: they exist and always
+    # answer a documented HRESULT (the tests check the fault), so no
+    # successful call is expected.
+    fault_only = read_reasons(fault_only_path) if fault_only_path else {}
     problems, covered = [], 0
+    for operation, reason in sorted(fault_only.items()):
+        if operation not in wsdl_ops:
+            problems.append(f"{operation}: listed as answering only a fault ({reason}) but not in the WSDL")
+        elif operation in called:
+            problems.append(f"{operation}: listed as answering only a fault ({reason}) but a call succeeded")
     for member in members:
         iface, _, name = member.split()[:3]
         key = f"{iface}.{name.replace('_', ' ') if name.startswith('Item(') else name}"
@@ -114,7 +133,7 @@ def check(members_path, wsdl_path, log_path, pending_path):
                     missing.append(f"no test read a {names} event")
             elif target not in wsdl_ops:
                 missing.append(f"no operation {target} in the WSDL")
-            elif target not in called:
+            elif target not in called and target not in fault_only:
                 missing.append(f"no successful call of {target} in the tests")
         if key in pending:
             if not missing:
@@ -132,6 +151,8 @@ def check(members_path, wsdl_path, log_path, pending_path):
     print(f"members: {len(members)}, covered: {covered}, pending: {len(pending)}")
     for key, reason in sorted(pending.items()):
         print(f"  pending {key} -- {reason}")
+    for operation, reason in sorted(fault_only.items()):
+        print(f"  fault only {operation} -- {reason}")
     for problem in problems:
         print(f"MISSING {problem}")
     return 1 if problems else 0
@@ -148,7 +169,7 @@ def main(argv):
         for line in extract(argv[2], core_only):
             print(line)
         return 0
-    if len(argv) != 5:
+    if len(argv) not in (5, 6):
         print(__doc__, file=sys.stderr)
         return 2
     return check(*argv[1:])
