@@ -103,7 +103,9 @@ class AccountantTest(ZeepTestCase):
 
     def restart_vsad(self):
         self.assertEqual(self.vsad.stop(), 0)
+        password = self.vsad.password  # printed at the first start only
         self.vsad = Vsad(VSAD, data_dir=self.vsad.data_dir, defines={"vm.worker_binary": VSA_VM})
+        self.vsad.password = self.vsad.password or password
         self.s = make_client(self.vsad).service
 
     def scheduling(self, accountant):
