@@ -290,7 +290,7 @@ BOOST_AUTO_TEST_CASE(replies_and_events_round_trip) {
     BOOST_TEST(encode(Reply{9, true, "", Status{RunState::Paused, 12, 1024, 512}}) ==
                "reply 9 ok state=paused instructions=12 disk-read=1024 disk-written=512\n");
     // The disk fields are optional on the wire: without them both are 0.
-    auto short_reply = decode_ok("reply 9 ok state=running instructions=7");
+    auto short_reply = decode_ok("reply 9 ok state=running instructions=7\n");
     BOOST_REQUIRE(std::holds_alternative<Reply>(short_reply));
     BOOST_TEST((std::get<Reply>(short_reply).status == Status{RunState::Running, 7, 0, 0}));
     BOOST_TEST(encode(Notification{Event::TripleFault, ""}) == "event triple-fault\n");
