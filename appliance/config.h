@@ -78,6 +78,10 @@ struct DaemonConfig {
     // The per-VM worker. Default: vsa-vm next to vsad, else the one of the
     // build tree vsad was built in.
     std::filesystem::path worker_binary;
+    // The cgroup v2 group the workers' CPU groups go under
+    // (services/worker/cpu_cgroup.h). Default: "vsa" at the top of the
+    // cgroup2 mount.
+    std::filesystem::path cpu_cgroup;
     ListenConfig listen;
     PoolConfig pool;
     AuthConfig auth;

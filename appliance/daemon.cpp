@@ -205,6 +205,7 @@ int VsaDaemon::main(std::vector<std::string> const&) {
     if (cfg.worker_binary.empty()) cfg.worker_binary = default_worker_binary();
     services::VmRuntimeOptions worker;
     worker.worker_binary = cfg.worker_binary;
+    worker.cpu_cgroup_root = cfg.cpu_cgroup;
     worker.optical_drives = services::HostOpticalDrives("/", cfg.optical_drives, cfg.discover_optical_drives);
     worker.log = [](std::string const& line) { Poco::Logger::get("vsad.vm").information(line); };
     // The server records these in its event log; vsad's log gets them too.

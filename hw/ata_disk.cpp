@@ -69,6 +69,7 @@ void AtaDisk::reset() {
     m_multiple = 0;
     m_write_cache = true;
     m_dma_mode = DEFAULT_DMA_MODE;
+    m_bytes_read = m_bytes_written = 0;
     soft_reset();
 }
 
@@ -297,6 +298,7 @@ void AtaDisk::read_block(IdeChannel& ch) {
     u32 n = std::min<u32>(m_block_sectors, m_remaining);
     std::span<u8> bytes(m_block.data(), std::size_t(n) * ata::SECTOR_SIZE);
     if (!m_backend.read(m_lba, std::as_writable_bytes(bytes))) return fail(ch, ata::ERROR_UNC, m_lba);
+    m_bytes_read += bytes.size();
     m_lba += n;
     m_remaining -= n;
     if (m_dma) return ch.dma_in(bytes);
@@ -317,6 +319,7 @@ void AtaDisk::block_done(IdeChannel& ch, std::span<u8 const> block) {
         u32 n = std::min<u32>(m_block_sectors, m_remaining);
         if (block.size() != std::size_t(n) * ata::SECTOR_SIZE) return fail(ch, ata::ERROR_ABRT, m_lba);
         if (!m_backend.write(m_lba, std::as_bytes(block))) return fail(ch, ata::ERROR_ABRT, m_lba);
+        m_bytes_written += block.size();
         m_lba += n;
         m_remaining -= n;
         if (m_remaining > 0) return request_write_block(ch, true);

@@ -77,6 +77,11 @@ public:
     // SET FEATURES transfer mode value of the selected DMA mode (0x2n
     // multiword, 0x4n Ultra), 0 for none.
     u8 dma_mode() const { return m_dma_mode; }
+    // Bytes the guest read from and wrote to the medium since power-on or
+    // the last hard reset (IVMAccountant.DiskBytesRead/DiskBytesWritten).
+    // Statistics, not machine state: never saved, zero after a restore.
+    u64 bytes_read() const { return m_bytes_read; }
+    u64 bytes_written() const { return m_bytes_written; }
 
 private:
     enum class Op : u8 { None, Read, Write, Identify };
@@ -112,6 +117,8 @@ private:
     u64 m_lba{0};
     u32 m_remaining{0};
     std::vector<u8> m_block; // one DRQ block from the backend
+    u64 m_bytes_read{0};
+    u64 m_bytes_written{0};
 };
 
 } // namespace vsa

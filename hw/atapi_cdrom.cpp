@@ -112,6 +112,7 @@ void AtapiCdrom::reset() {
     m_locked = false;
     m_sense = {};
     m_dma_mode = DEFAULT_DMA_MODE;
+    m_bytes_read = 0;
     soft_reset();
 }
 
@@ -302,6 +303,7 @@ void AtapiCdrom::send_block(IdeChannel& ch) {
             !m_media->read(first, std::as_writable_bytes(std::span(m_block.data(), bytes))))
             return check_condition(ch, MEDIUM_ERROR, ASC_UNRECOVERED_READ);
         data = std::span<u8 const>(m_block.data() + m_position % SECTOR_SIZE, static_cast<std::size_t>(n));
+        m_bytes_read += n;
     } else {
         data = std::span<u8 const>(m_reply.data() + m_position, static_cast<std::size_t>(n));
     }

@@ -104,6 +104,9 @@ public:
     Sense sense() const { return m_sense; }
     u8 dma_mode() const { return m_dma_mode; }
     static constexpr u8 DEFAULT_DMA_MODE = 0x22; // multiword DMA 2
+    // Bytes of media data the guest read since power-on or the last hard
+    // reset (IVMAccountant.DiskBytesRead); statistics, never saved.
+    u64 bytes_read() const { return m_bytes_read; }
 
     std::array<u8, ata::SECTOR_SIZE> identify_block() const;
 
@@ -153,6 +156,7 @@ private:
     u64 m_length{0};         // bytes of the data phase
     u64 m_position{0};       // bytes sent
     std::vector<u8> m_block; // scratch: the sectors one DRQ block spans
+    u64 m_bytes_read{0};
 };
 
 } // namespace vsa

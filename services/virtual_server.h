@@ -59,9 +59,11 @@ public:
     std::string const& product_id() const { return m_product_id; }
     std::int32_t uptime_seconds() const;
     std::uint32_t default_locale() const { return 1033; } // en-US: the only UI language we ship
-    // Percent of host CPU not reserved by running VMs. No VM reserves
-    // capacity yet, so all of it is available.
-    double available_system_capacity() const { return 100.0; }
+    // Percent of host CPU not reserved by the VMs that are on
+    // (VmRuntime::available_system_capacity, IVMAccountant's reserves).
+    double available_system_capacity() const {
+        return m_runtime ? m_runtime->available_system_capacity() : 100.0;
+    }
     std::int32_t suggested_maximum_memory_mb() const;
 
     HostProbe const& host() const { return m_host; }

@@ -293,6 +293,23 @@ OperationPolicy const POLICIES[] = {
     {"IVMGuestOS_Shutdown", {Target::ThisVm, Right::Execute}},
     {"IVMAccountant_get_CPUUtilization", {Target::ThisVm, Right::Read}},
     {"IVMAccountant_get_UpTime", {Target::ThisVm, Right::Read}},
+    // Accountant: scheduling, I/O counters, virtual CPU features (vs_service_accountant.cpp).
+    {"IVMAccountant_get_AllowableMaximumSystemCapacity", {Target::ThisVm, Right::Read}},
+    {"IVMAccountant_get_AllowableReservedSystemCapacity", {Target::ThisVm, Right::Read}},
+    {"IVMAccountant_get_CPUUtilizationHistory", {Target::ThisVm, Right::Read}},
+    {"IVMAccountant_get_DiskBytesRead", {Target::ThisVm, Right::Read}},
+    {"IVMAccountant_get_DiskBytesWritten", {Target::ThisVm, Right::Read}},
+    {"IVMAccountant_get_MaximumSystemCapacity", {Target::ThisVm, Right::Read}},
+    {"IVMAccountant_get_NetworkBytesReceived", {Target::ThisVm, Right::Read}},
+    {"IVMAccountant_get_NetworkBytesSent", {Target::ThisVm, Right::Read}},
+    {"IVMAccountant_get_RelativeWeight", {Target::ThisVm, Right::Read}},
+    {"IVMAccountant_get_ReservedSystemCapacity", {Target::ThisVm, Right::Read}},
+    {"IVMAccountant_SetSchedulingParameters", {Target::ThisVm, Right::Write}},
+    {"IVMVirtualMachine_get_Has3DNow", {Target::ThisVm, Right::Read}},
+    {"IVMVirtualMachine_get_HasMMX", {Target::ThisVm, Right::Read}},
+    {"IVMVirtualMachine_get_HasSSE", {Target::ThisVm, Right::Read}},
+    {"IVMVirtualMachine_get_HasSSE2", {Target::ThisVm, Right::Read}},
+    {"IVMVirtualMachine_get_ProcessorSpeed", {Target::ThisVm, Right::Read}},
     // Re-linking a differencing disk: it is written, its new parent read.
     {"IVMHardDisk_set_Parent", {Target::ThisDisk, Right::Write}, {Target::ArgParentDisk, Right::Read}},
     // Host optical drives: media, like AttachImage.

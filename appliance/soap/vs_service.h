@@ -254,6 +254,23 @@ namespace vsa::appliance {
     X(IVMGuestOS_USCOREShutdown)                                                                             \
     X(IVMAccountant_USCOREget_USCORECPUUtilization)                                                          \
     X(IVMAccountant_USCOREget_USCOREUpTime)                                                                  \
+    /* accountant (vs_service_accountant.cpp) */                                                             \
+    X(IVMAccountant_USCOREget_USCOREAllowableMaximumSystemCapacity)                                          \
+    X(IVMAccountant_USCOREget_USCOREAllowableReservedSystemCapacity)                                         \
+    X(IVMAccountant_USCOREget_USCORECPUUtilizationHistory)                                                   \
+    X(IVMAccountant_USCOREget_USCOREDiskBytesRead)                                                           \
+    X(IVMAccountant_USCOREget_USCOREDiskBytesWritten)                                                        \
+    X(IVMAccountant_USCOREget_USCOREMaximumSystemCapacity)                                                   \
+    X(IVMAccountant_USCOREget_USCORENetworkBytesReceived)                                                    \
+    X(IVMAccountant_USCOREget_USCORENetworkBytesSent)                                                        \
+    X(IVMAccountant_USCOREget_USCORERelativeWeight)                                                          \
+    X(IVMAccountant_USCOREget_USCOREReservedSystemCapacity)                                                  \
+    X(IVMAccountant_USCORESetSchedulingParameters)                                                           \
+    X(IVMVirtualMachine_USCOREget_USCOREHas3DNow)                                                            \
+    X(IVMVirtualMachine_USCOREget_USCOREHasMMX)                                                              \
+    X(IVMVirtualMachine_USCOREget_USCOREHasSSE)                                                              \
+    X(IVMVirtualMachine_USCOREget_USCOREHasSSE2)                                                             \
+    X(IVMVirtualMachine_USCOREget_USCOREProcessorSpeed)                                                      \
     X(IVMVirtualServer_USCOREget_USCORESecurity)                                                             \
     X(IVMVirtualServer_USCOREset_USCORESecurity)                                                             \
     X(IVMVirtualMachine_USCOREget_USCORESecurity)                                                            \

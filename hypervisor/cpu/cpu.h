@@ -16,6 +16,7 @@
 #pragma once
 
 #include "hypervisor/cpu/cpu_backend.h"
+#include "hypervisor/cpu/cpu_profile.h"
 #include "hypervisor/cpu/cpu_types.h"
 #include "hypervisor/cpu/decoder.h"
 #include "hypervisor/cpu/flags.h"
@@ -38,7 +39,7 @@ public:
     // stepping 3 (Pentium II class; see exec_p6.cpp for the profile).
     static constexpr u32 CPU_SIGNATURE = 0x0000'0633;
     // The time-stamp counter counts virtual nanoseconds (CPUID leaf 15h).
-    static constexpr u32 TSC_HZ = 1'000'000'000;
+    static constexpr u32 TSC_HZ = cpu_profile::TSC_HZ;
     // Model-specific registers this CPU has (exec_p6.cpp).
     static constexpr u32 MSR_TSC = 0x10;
     static constexpr u32 MSR_APIC_BASE = 0x1B;

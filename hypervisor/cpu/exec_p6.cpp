@@ -33,6 +33,7 @@
 // (0x174-0x176), MISC_ENABLE (0x1A0, storage). Any other MSR is #GP(0).
 // RDPMC: no performance counters count; counters 0 and 1 read 0 at CPL 0
 // or with CR4.PCE, anything else is #GP(0).
+#include "hypervisor/cpu/cpu_profile.h"
 #include "hypervisor/cpu/exec_common.h"
 
 namespace vsa {
@@ -42,11 +43,11 @@ constexpr u32 CPUID1_EDX_FPU = 1u << 0;
 
 namespace {
 
-constexpr u32 CPUID1_EDX = CPUID1_EDX_FPU | (1u << 1) /* VME */ | (1u << 3) /* PSE */ | (1u << 4) /* TSC */ |
-                           (1u << 5) /* MSR */ | (1u << 8) /* CX8 */ | (1u << 11) /* SEP */ |
-                           (1u << 13) /* PGE */ | (1u << 15) /* CMOV */;
+// The profile lives in cpu_profile.h, which the management side reads too.
+constexpr u32 CPUID1_EDX = cpu_profile::LEAF1_EDX;
+static_assert((CPUID1_EDX & CPUID1_EDX_FPU) != 0);
 
-constexpr u32 CPUID1_EDX_APIC = 1u << 9;
+constexpr u32 CPUID1_EDX_APIC = cpu_profile::EDX_APIC;
 
 constexpr u32 MAX_BASIC_LEAF = 0x15;
 

@@ -153,6 +153,8 @@ Result<Reply, std::string> decode_reply(std::string_view rest) {
     }
     auto state_field = take_word(rest);
     auto instructions_field = take_word(rest);
+    auto disk_read_field = take_word(rest);
+    auto disk_written_field = take_word(rest);
     if (!rest.empty()) return std::string("reply with trailing fields");
     Status status;
     if (state_field == "state=running")
@@ -167,6 +169,17 @@ Result<Reply, std::string> decode_reply(std::string_view rest) {
     auto count = parse_number<u64>(instructions_field.substr(INSTRUCTIONS.size()));
     if (!count) return "reply with a bad instruction count: '" + cut(instructions_field) + "'";
     status.instructions = *count;
+    if (!disk_read_field.empty()) {
+        constexpr std::string_view DISK_READ = "disk-read=";
+        constexpr std::string_view DISK_WRITTEN = "disk-written=";
+        if (!disk_read_field.starts_with(DISK_READ) || !disk_written_field.starts_with(DISK_WRITTEN))
+            return "reply with bad disk fields: '" + cut(disk_read_field) + "'";
+        auto read = parse_number<u64>(disk_read_field.substr(DISK_READ.size()));
+        auto written = parse_number<u64>(disk_written_field.substr(DISK_WRITTEN.size()));
+        if (!read || !written) return "reply with a bad disk byte count: '" + cut(disk_read_field) + "'";
+        status.disk_read = *read;
+        status.disk_written = *written;
+    }
     reply.status = status;
     return reply;
 }
@@ -366,7 +379,9 @@ std::string encode(Reply const& reply) {
         line += " ok";
         if (reply.status)
             line += " state=" + std::string(run_state_name(reply.status->state)) +
-                    " instructions=" + std::to_string(reply.status->instructions);
+                    " instructions=" + std::to_string(reply.status->instructions) +
+                    " disk-read=" + std::to_string(reply.status->disk_read) +
+                    " disk-written=" + std::to_string(reply.status->disk_written);
         else if (reply.screen)
             line += " width=" + std::to_string(reply.screen->width) +
                     " height=" + std::to_string(reply.screen->height) +

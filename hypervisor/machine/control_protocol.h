@@ -14,7 +14,8 @@
 //                 eject-media <slot> [force], screenshot [<path> [<W>x<H>|text]],
 //                 key <hex>, mouse <dx> <dy> <dz> <buttons>,
 //                 nic-link <adapter> up|down
-//   worker -> supervisor   "reply <seq> ok [state=running|paused instructions=N]"
+//   worker -> supervisor   "reply <seq> ok [state=running|paused instructions=N
+//                                        [disk-read=N disk-written=N]]"
 //                          "reply <seq> ok width=W height=H mode=text|cga|vga|svga"
 //                          "reply <seq> error <text>"
 //                          "event <name> [<text>]"
@@ -174,6 +175,10 @@ struct Request {
 struct Status {
     RunState state{RunState::Running};
     u64 instructions{0};
+    // Bytes through the IDE drives since power-on or reset (optional on the
+    // wire: a reply without them reads as 0).
+    u64 disk_read{0};
+    u64 disk_written{0};
     friend bool operator==(Status const&, Status const&) = default;
 };
 

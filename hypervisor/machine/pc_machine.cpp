@@ -962,6 +962,16 @@ Ps2Mouse& PcMachine::mouse() {
 u64 PcMachine::instructions_retired() const {
     return m_impl->cpu->instructions_retired();
 }
+PcMachine::DiskTraffic PcMachine::disk_traffic() const {
+    DiskTraffic traffic;
+    for (auto const& disk : m_impl->disks) {
+        traffic.read += disk->bytes_read();
+        traffic.written += disk->bytes_written();
+    }
+    for (auto const& cdrom : m_impl->cdroms)
+        traffic.read += cdrom->bytes_read();
+    return traffic;
+}
 MachineRunStats PcMachine::run_stats() const {
     Impl const& m = *m_impl;
     return MachineRunStats{m.cpu->instructions_retired(), m.cpu->decodes(), m.cpu->tlb_flushes(),

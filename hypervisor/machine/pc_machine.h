@@ -226,6 +226,13 @@ public:
     Ps2Mouse& mouse();
     u64 instructions_retired() const;
     MachineRunStats run_stats() const;
+    // Bytes the guest moved through its IDE drives (ATA disks and ATAPI
+    // media) since power-on or the last hard reset (IVMAccountant).
+    struct DiskTraffic {
+        u64 read{0};
+        u64 written{0};
+    };
+    DiskTraffic disk_traffic() const;
     Clock& clock();
     u8 last_post_code() const;
 

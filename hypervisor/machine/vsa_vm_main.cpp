@@ -872,11 +872,13 @@ int main(int argc, char** argv) {
             reply(request);
             notify(control::Event::Reset);
             break;
-        case control::Command::Query:
+        case control::Command::Query: {
+            auto disks = machine->disk_traffic();
             reply(request, {},
                   control::Status{paused ? control::RunState::Paused : control::RunState::Running,
-                                  machine->instructions_retired()});
+                                  machine->instructions_retired(), disks.read, disks.written});
             break;
+        }
         case control::Command::Save:
             if (save_path.empty()) {
                 reply(request, "no --save-state file to save to");

@@ -290,7 +290,14 @@ bool VirtualMachine::same_configuration(VirtualMachine const& other) const {
            m_account_name == other.m_account_name && m_bios_guid == other.m_bios_guid &&
            m_bios_serial == other.m_bios_serial && m_base_board_serial == other.m_base_board_serial &&
            m_chassis_serial == other.m_chassis_serial && m_chassis_asset_tag == other.m_chassis_asset_tag &&
-           m_guest_os == other.m_guest_os;
+           m_guest_os == other.m_guest_os && m_scheduling == other.m_scheduling;
+}
+
+ServiceResult<void> VirtualMachine::set_scheduling(SchedulingParameters parameters,
+                                                   unsigned host_processors) {
+    TRY(check_scheduling(parameters, host_processors));
+    m_scheduling = parameters;
+    return {};
 }
 
 } // namespace vsa::services

@@ -30,6 +30,7 @@
 #include "services/model/hard_disk_connection.h"
 #include "services/model/network_adapter.h"
 #include "services/model/parallel_port.h"
+#include "services/model/scheduling.h"
 #include "services/model/serial_port.h"
 #include "services/service_error.h"
 
@@ -147,6 +148,13 @@ public:
     ServiceResult<void> set_chassis_serial_number(std::string value);
     ServiceResult<void> set_chassis_asset_tag(std::string value);
 
+    // CPU scheduling (scheduling.h), in any state. The setter checks the
+    // parameters against a host of `host_processors` processors (the .vmc
+    // reader passes 1: a file from a bigger host still loads, and the
+    // runtime clamps the cap to the host it runs on).
+    SchedulingParameters const& scheduling() const { return m_scheduling; }
+    ServiceResult<void> set_scheduling(SchedulingParameters parameters, unsigned host_processors);
+
     GuestOsSettings const& guest_os() const { return m_guest_os; }
     GuestOsSettings& guest_os() { return m_guest_os; }
     ServiceResult<void> set_host_time_sync_enabled(bool enabled);
@@ -193,6 +201,7 @@ private:
     std::string m_chassis_serial;
     std::string m_chassis_asset_tag;
     GuestOsSettings m_guest_os;
+    SchedulingParameters m_scheduling;
 
     std::string m_preserved_xml;
 };

@@ -5,6 +5,7 @@
 #include "services/persist/preferences_xml.h"
 #include "services/version.h"
 
+#include <charconv>
 #include <cstring>
 
 namespace vsa::services::persist {
@@ -177,6 +178,44 @@ ServiceResult<void> read_super_io(PreferenceReader const& reader, pugi::xml_node
     return {};
 }
 
+// CPU scheduling (scheduling.h) under settings/scheduling: the capacities
+// as decimal text (percent of the host), the weight as an integer; no
+// maximum_capacity key while the cap was never set. Checked as for a
+// one-processor host: a file from a host with fewer processors loads.
+constexpr char const* SCHEDULING = "settings/scheduling";
+
+ServiceResult<std::optional<double>> read_percent(PreferenceReader const& reader, pugi::xml_node parent,
+                                                  char const* key) {
+    auto text = TRY(reader.string(parent, key, 64));
+    if (!text) return std::optional<double>();
+    double value = 0;
+    auto [end, ec] = std::from_chars(text->data(), text->data() + text->size(), value);
+    if (ec != std::errc{} || end != text->data() + text->size())
+        return reader.illegal(parent.child(key), "not a number");
+    return std::optional<double>(value);
+}
+
+ServiceResult<void> read_scheduling(PreferenceReader const& reader, pugi::xml_node root, VirtualMachine& vm) {
+    auto node = find_path(root, SCHEDULING);
+    if (!node) return {};
+    SchedulingParameters parameters;
+    parameters.reserved_percent = TRY(read_percent(reader, node, "reserved_capacity")).value_or(0.0);
+    parameters.maximum_percent = TRY(read_percent(reader, node, "maximum_capacity"));
+    parameters.relative_weight = static_cast<std::int32_t>(
+        TRY(reader.integer(node, "relative_weight", SchedulingParameters::MIN_WEIGHT,
+                           SchedulingParameters::MAX_WEIGHT))
+            .value_or(SchedulingParameters::DEFAULT_WEIGHT));
+    if (auto set = vm.set_scheduling(parameters, 1); set.is_error())
+        return reader.illegal(node, set.error().message);
+    return {};
+}
+
+std::string percent_text(double value) {
+    char text[64];
+    auto [end, ec] = std::to_chars(text, text + sizeof text, value);
+    return ec == std::errc{} ? std::string(text, end) : std::string("0");
+}
+
 // A setter's error, re-labelled with the key it came from.
 ServiceResult<void> keyed(PreferenceReader const& reader, pugi::xml_node root, std::string_view path,
                           ServiceResult<void> result) {
@@ -212,6 +251,7 @@ ServiceResult<VirtualMachine> parse_vmc(std::string_view bytes, std::filesystem:
     TRY(read_ide(reader, root, vm));
     TRY(read_ethernet(reader, root, vm));
     TRY(read_super_io(reader, root, vm));
+    TRY(read_scheduling(reader, root, vm));
 
     auto bios = find_path(root, "hardware/bios");
     if (auto value = TRY(reader.string(bios, "bios_guid", 64)))
@@ -373,6 +413,13 @@ ServiceResult<std::string> serialize_vmc(VirtualMachine const& vm) {
     set_integer(settings, "startup/automatic/delay", vm.autostart_delay_seconds());
     set_boolean(settings, "run_as/enabled", vm.run_as_defined_account());
     set_string(settings, "run_as/account_name", vm.account_name());
+    auto scheduling = ensure_path(root, SCHEDULING);
+    set_string(scheduling, "reserved_capacity", percent_text(vm.scheduling().reserved_percent));
+    if (vm.scheduling().maximum_percent)
+        set_string(scheduling, "maximum_capacity", percent_text(*vm.scheduling().maximum_percent));
+    else if (auto stale = scheduling.child("maximum_capacity"))
+        scheduling.remove_child(stale);
+    set_integer(scheduling, "relative_weight", vm.scheduling().relative_weight);
 
     return parsed->serialize();
 }

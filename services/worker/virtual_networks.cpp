@@ -284,7 +284,13 @@ void VirtualNetworks::add_adapter(PlugId plug, FileDescriptor socket) {
 void VirtualNetworks::unplug_locked(Plug& plug) {
     if (!plug.network) return;
     auto it = m_switches.find(*plug.network);
-    if (it != m_switches.end()) plug.held = it->second.sw->release(plug.port);
+    if (it != m_switches.end()) {
+        if (auto stats = it->second.sw->stats(plug.port)) {
+            plug.before.bytes_sent += stats->bytes_sent;
+            plug.before.bytes_received += stats->bytes_received;
+        }
+        plug.held = it->second.sw->release(plug.port);
+    }
     plug.network.reset();
     plug.port = 0;
 }
@@ -325,6 +331,24 @@ void VirtualNetworks::remove_vm(Guid const& vm) {
             ++it;
         }
     }
+}
+
+VirtualNetworks::VmTraffic VirtualNetworks::vm_traffic(Guid const& vm) const {
+    std::lock_guard lock(m_mutex);
+    VmTraffic total;
+    for (auto const& [id, p] : m_plugs) {
+        if (id.vm != vm) continue;
+        total.bytes_sent += p.before.bytes_sent;
+        total.bytes_received += p.before.bytes_received;
+        if (!p.network) continue;
+        auto it = m_switches.find(*p.network);
+        if (it == m_switches.end()) continue;
+        if (auto stats = it->second.sw->stats(p.port)) {
+            total.bytes_sent += stats->bytes_sent;
+            total.bytes_received += stats->bytes_received;
+        }
+    }
+    return total;
 }
 
 void VirtualNetworks::remove_network(Guid const& network) {

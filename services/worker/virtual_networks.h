@@ -99,6 +99,14 @@ public:
     std::shared_ptr<network::VirtualSwitch> switch_of(Guid const& network) const;
     // IVMVirtualNetwork's counters (zeros for a network without a switch).
     network::TrafficRates rates(Guid const& network) const;
+    // IVMAccountant.NetworkBytesSent/Received: what the running VM's
+    // adapters sent into and received from their networks since the worker
+    // started, across re-plugs (zeros for a VM without adapters or worker).
+    struct VmTraffic {
+        std::uint64_t bytes_sent{0};
+        std::uint64_t bytes_received{0};
+    };
+    VmTraffic vm_traffic(Guid const& vm) const;
     // What a running network's switch has on its host side: "" (nothing),
     // "NAT", or the bridge's name.
     std::string host_side(Guid const& network) const;
@@ -113,6 +121,7 @@ private:
         FileDescriptor held; // while unplugged
         std::optional<Guid> network;
         network::PortId port{0};
+        VmTraffic before; // carried through switch ports it has left
     };
     void unplug_locked(Plug& plug);
     struct Running {

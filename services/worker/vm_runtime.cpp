@@ -31,6 +31,11 @@ std::string task_description(std::string_view what, std::string const& vm_name) 
     return std::string(what) + " of virtual machine \"" + vm_name + "\"";
 }
 
+std::filesystem::path cgroup_root(VmRuntimeOptions const& options) {
+    if (!options.cpu_cgroup_root.empty()) return options.cpu_cgroup_root;
+    return CpuCgroups::default_root().value_or(std::filesystem::path());
+}
+
 } // namespace
 
 VmRuntime::VmRuntime(Inventory& inventory, TaskRegistry& tasks, VmRuntimeOptions options)
@@ -39,7 +44,10 @@ VmRuntime::VmRuntime(Inventory& inventory, TaskRegistry& tasks, VmRuntimeOptions
     : m_inventory(inventory),
       m_networks(options.log ? options.log
                              : [](std::string const& line) { std::cerr << "vsad: " << line << std::endl; }),
-      m_tasks(tasks), m_options(std::move(options)) {
+      m_tasks(tasks), m_options(std::move(options)),
+      m_cgroups(
+          cgroup_root(m_options), [this](std::string const& line) { log(line); },
+          "no cgroup2 file system is mounted") {
     m_sampler = std::thread([this] { sample_loop(); });
 }
 
@@ -175,6 +183,7 @@ ServiceResult<TaskHandle> VmRuntime::startup(Guid const& id) {
                 if (live >= static_cast<std::size_t>(VmLimits::MAX_RUNNING_VMS))
                     return service_error(hr::VM_E_TOO_MANY_VMS,
                                          std::to_string(live) + " virtual machines already run");
+                TRY(admit_locked(current));
                 return VmState::TurningOn;
             }));
         // The snapshot says TurningOn; the worker's arguments want to know
@@ -189,6 +198,7 @@ ServiceResult<TaskHandle> VmRuntime::startup(Guid const& id) {
         session->name = vm.name();
         session->saved_state = vm.saved_state_file();
         session->restoring = restoring;
+        session->reserved_percent = vm.scheduling().reserved_percent;
         session->operation = m_tasks.create(task_description("Startup", vm.name()), false);
         m_sessions[id] = session;
     }
@@ -245,6 +255,7 @@ ServiceResult<TaskHandle> VmRuntime::startup(Guid const& id) {
     session->worker = spawned.release_value();
     log("virtual machine \"" + vm.name() + "\": worker " + std::to_string(session->worker->pid()) +
         (session->restoring ? " restoring its saved state" : " starting"));
+    place_worker(id, session->worker->pid(), vm.scheduling());
     return session->operation;
 }
 
@@ -280,6 +291,9 @@ void VmRuntime::on_worker_event(std::shared_ptr<Session> const& session, control
         break;
     case control::Event::Reset:
         log("virtual machine \"" + s.name + "\": reset");
+        // IVMAccountant's network counters restart, as the disk ones do in
+        // the worker.
+        s.network_at_reset = m_networks.vm_traffic(s.id);
         break;
     case control::Event::Saved:
         s.saved = true;
@@ -316,6 +330,7 @@ void VmRuntime::on_worker_exit(std::shared_ptr<Session> const& session, WorkerEx
         Session& s = *session;
         s.ended = true;
         m_networks.remove_vm(s.id);
+        m_cgroups.remove(s.id);
         // Renamed while running: the .vmc moved and the saved state goes
         // with it, as the inventory does for a stopped VM.
         auto vm = m_inventory.virtual_machine(s.id);

@@ -150,6 +150,7 @@
 #include "services/inventory.h"
 #include "services/task/task_registry.h"
 #include "services/worker/console_source.h"
+#include "services/worker/cpu_cgroup.h"
 #include "services/worker/key_identifiers.h"
 #include "services/worker/virtual_networks.h"
 #include "services/worker/worker_process.h"
@@ -196,6 +197,9 @@ struct VmRuntimeOptions {
     std::filesystem::path screenshot_dir;
     // Log lines (vsad passes its logger); default: stderr.
     std::function<void(std::string const&)> log;
+    // vsad's cgroup v2 group for the workers' CPU groups (cpu_cgroup.h);
+    // empty: "vsa" at the top of the cgroup2 mount.
+    std::filesystem::path cpu_cgroup_root;
     // Unsolicited VM events, after the state has changed. Runs on the
     // worker's monitor thread: it must not call VmRuntime synchronously
     // (queue the work instead).
@@ -255,8 +259,35 @@ public:
         bool running{false};
         std::int32_t cpu_percent{0};
         std::int32_t uptime_seconds{0};
+        // The last minute's samples, newest first, zero-padded to 60 (vm_runtime_accountant.cpp).
+        std::vector<u8> cpu_history;
+        u64 disk_bytes_read{0};
+        u64 disk_bytes_written{0};
+        u64 network_bytes_sent{0};
+        u64 network_bytes_received{0};
     };
     ServiceResult<Accounting> accounting(Guid const& id);
+
+    // CPU scheduling (vm_runtime_accountant.cpp; scheduling.h, cpu_cgroup.h).
+    struct Scheduling {
+        double reserved_percent{0};
+        double maximum_percent{0};
+        std::int32_t relative_weight{SchedulingParameters::DEFAULT_WEIGHT};
+        double allowable_maximum_percent{0};  // one processor's share of the host
+        double allowable_reserved_percent{0}; // what is not reserved by other running VMs, at most that
+    };
+    // VM_E_VM_UNKNOWN for an unknown VM.
+    ServiceResult<Scheduling> scheduling(Guid const& id) const;
+    // IVMAccountant.SetSchedulingParameters: checked (E_INVALIDARG), stored
+    // in the .vmc, and applied to a running worker's cgroup.
+    ServiceResult<void> set_scheduling(Guid const& id, SchedulingParameters parameters);
+    // IVMVirtualServer.AvailableSystemCapacity: 100 less the reserves of
+    // the VMs that are on (a VM whose reserve exceeds it cannot start:
+    // VM_E_OUT_OF_RESERVE).
+    double available_system_capacity() const;
+    // The host's logical processors (as the capacity figures count them).
+    static unsigned host_processors();
+    CpuCgroups const& cpu_cgroups() const { return m_cgroups; }
     ServiceResult<void> attach_dvd_image(Guid const& id, BusLocation const& at,
                                          std::filesystem::path const& image);
     ServiceResult<void> release_dvd_image(Guid const& id, BusLocation const& at);
@@ -360,6 +391,13 @@ private:
     TaskHandle start_merge_locked(VirtualMachine const& vm, VmState after);
     // Waits for every merge thread (shutdown).
     void join_merges();
+    // The reserves of the VMs that are on. Expects m_mutex held.
+    double reserved_locked() const;
+    // VM_E_OUT_OF_RESERVE when `vm`'s reserve exceeds what the VMs that are
+    // on leave. Expects m_mutex held.
+    ServiceResult<void> admit_locked(VirtualMachine const& vm) const;
+    // Puts a new worker into its VM's CPU cgroup (vm_runtime_accountant.cpp).
+    void place_worker(Guid const& id, pid_t pid, SchedulingParameters const& parameters);
     // The sampler thread (vm_runtime_display.cpp).
     void sample_loop();
     void sample_all();
@@ -407,6 +445,7 @@ private:
     VirtualNetworks m_networks;
     TaskRegistry& m_tasks;
     VmRuntimeOptions m_options;
+    CpuCgroups m_cgroups;
     mutable std::mutex m_mutex;
     std::condition_variable m_changed;
     bool m_shutting_down{false};

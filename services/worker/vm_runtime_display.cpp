@@ -54,11 +54,6 @@ std::optional<u64> process_cpu_ticks(pid_t pid) {
     return std::nullopt;
 }
 
-unsigned host_processors() {
-    long n = ::sysconf(_SC_NPROCESSORS_ONLN);
-    return n > 0 ? static_cast<unsigned>(n) : 1;
-}
-
 ServiceResult<std::vector<u8>> read_small_file(std::filesystem::path const& path) {
     std::error_code ec;
     auto size = std::filesystem::file_size(path, ec);
@@ -226,25 +221,6 @@ ServiceResult<TaskHandle> VmRuntime::shutdown_guest(Guid const& id) {
     return task;
 }
 
-// --- Accounting -----------------------------------------------------------------
-
-ServiceResult<VmRuntime::Accounting> VmRuntime::accounting(Guid const& id) {
-    if (!m_inventory.virtual_machine(id))
-        return service_error(hr::VM_E_VM_UNKNOWN, "no virtual machine with ConfigID " + id.to_string());
-    Accounting accounting;
-    auto session = session_of(id);
-    if (!session) return accounting;
-    std::lock_guard lock(m_mutex);
-    if (session->ended || !session->running_since) return accounting;
-    accounting.running = true;
-    auto up = std::chrono::duration_cast<std::chrono::seconds>(SteadyClock::now() - *session->running_since);
-    accounting.uptime_seconds = static_cast<std::int32_t>(std::min<std::int64_t>(up.count(), INT32_MAX));
-    if (!session->samples.empty())
-        accounting.cpu_percent = static_cast<std::int32_t>(
-            std::lround(std::clamp(session->samples.back().cpu_percent, 0.0, 100.0)));
-    return accounting;
-}
-
 // --- The sampler ----------------------------------------------------------------
 
 void VmRuntime::sample_loop() {
@@ -299,6 +275,10 @@ void VmRuntime::sample_all() {
         sample.cpu_ticks = ticks.value_or(0);
         std::unique_lock lock(m_mutex);
         if (session->ended) continue;
+        if (status.has_value() && status.value().status) {
+            session->disk_read = status.value().status->disk_read;
+            session->disk_written = status.value().status->disk_written;
+        }
         bool heartbeat_lost = false;
         if (!session->samples.empty()) {
             auto const& previous = session->samples.back();

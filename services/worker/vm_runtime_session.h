@@ -45,6 +45,16 @@ struct VmRuntime::Session {
     // turn-off): a state check and the command it allows belong together.
     std::mutex command_mutex;
 
+    // The CPU reserve the VM holds while on (admission control,
+    // vm_runtime_accountant.cpp), under the runtime's m_mutex.
+    double reserved_percent{0};
+    // The network byte counts at the last reset (IVMAccountant's counters
+    // restart at a reset; the switch ports' do not).
+    VirtualNetworks::VmTraffic network_at_reset;
+    // The worker's IDE byte counters as of its last answered "query".
+    u64 disk_read{0};
+    u64 disk_written{0};
+
     // Monitoring (vm_runtime_display.cpp), under the runtime's m_mutex.
     // When the worker reported "started" (IVMAccountant.UpTime).
     std::optional<std::chrono::steady_clock::time_point> running_since;

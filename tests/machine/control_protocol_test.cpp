@@ -270,6 +270,7 @@ BOOST_AUTO_TEST_CASE(replies_and_events_round_trip) {
         {0, false, "", std::nullopt},
         {3, true, "", Status{RunState::Running, 0}},
         {4, true, "", Status{RunState::Paused, 0xFFFF'FFFF'FFFF'FFFFull}},
+        {5, true, "", Status{RunState::Running, 5, 1ull << 40, 0xFFFF'FFFF'FFFF'FFFFull}},
     };
     for (auto const& reply : replies) {
         auto message = decode_ok(encode(reply));
@@ -286,8 +287,12 @@ BOOST_AUTO_TEST_CASE(replies_and_events_round_trip) {
             BOOST_TEST((std::get<Notification>(message) == notification));
         }
     }
-    BOOST_TEST(encode(Reply{9, true, "", Status{RunState::Paused, 12}}) ==
-               "reply 9 ok state=paused instructions=12\n");
+    BOOST_TEST(encode(Reply{9, true, "", Status{RunState::Paused, 12, 1024, 512}}) ==
+               "reply 9 ok state=paused instructions=12 disk-read=1024 disk-written=512\n");
+    // The disk fields are optional on the wire: without them both are 0.
+    auto short_reply = decode_ok("reply 9 ok state=running instructions=7\n");
+    BOOST_REQUIRE(std::holds_alternative<Reply>(short_reply));
+    BOOST_TEST((std::get<Reply>(short_reply).status == Status{RunState::Running, 7, 0, 0}));
     BOOST_TEST(encode(Notification{Event::TripleFault, ""}) == "event triple-fault\n");
 }
 
@@ -350,13 +355,28 @@ BOOST_AUTO_TEST_CASE(bad_requests_are_refused) {
 }
 
 BOOST_AUTO_TEST_CASE(bad_worker_messages_are_refused) {
-    for (std::string bad : std::vector<std::string>{
-             "", "reply", "reply x ok", "reply 1", "reply 1 maybe", "reply 1 ok state=running",
-             "reply 1 ok state=asleep instructions=1",
-             "reply 1 ok state=running instructions=", "reply 1 ok state=running instructions=-1",
-             "reply 1 ok state=running instructions=99999999999999999999",
-             "reply 1 ok state=running instructions=1 more", "reply -1 ok", "event", "event exploded",
-             "Event started", "hello", "reply 1 ok\r"}) {
+    for (std::string bad :
+         std::vector<std::string>{"",
+                                  "reply",
+                                  "reply x ok",
+                                  "reply 1",
+                                  "reply 1 maybe",
+                                  "reply 1 ok state=running",
+                                  "reply 1 ok state=asleep instructions=1",
+                                  "reply 1 ok state=running instructions=",
+                                  "reply 1 ok state=running instructions=-1",
+                                  "reply 1 ok state=running instructions=99999999999999999999",
+                                  "reply 1 ok state=running instructions=1 more",
+                                  "reply 1 ok state=running instructions=1 disk-read=1",
+                                  "reply 1 ok state=running instructions=1 disk-read=x disk-written=1",
+                                  "reply 1 ok state=running instructions=1 disk-written=1 disk-read=1",
+                                  "reply 1 ok state=running instructions=1 disk-read=1 disk-written=2 more",
+                                  "reply -1 ok",
+                                  "event",
+                                  "event exploded",
+                                  "Event started",
+                                  "hello",
+                                  "reply 1 ok\r"}) {
         auto decoded = decode_worker_message(bad);
         BOOST_TEST(decoded.is_error(), "accepted '" << bad << "'");
     }

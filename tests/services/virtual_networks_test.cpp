@@ -295,6 +295,39 @@ BOOST_AUTO_TEST_CASE(adapters_plug_move_and_unplug) {
     BOOST_TEST(!nets.network_of({guid(99), 0}));
 }
 
+// IVMAccountant's network counters: a VM's adapters' bytes, kept across
+// a move to another network and an unplug, gone with the VM's worker.
+BOOST_AUTO_TEST_CASE(a_vms_traffic_adds_up_across_networks) {
+    VirtualNetworks nets;
+    Guid vm1 = guid(1), vm2 = guid(2), vm3 = guid(3), lan = guid(10), dmz = guid(11);
+    Adapter a = add(nets, vm1, 0), b = add(nets, vm2, 0), c = add(nets, vm3, 0);
+    auto settled = [&](auto condition) {
+        for (int i = 0; i < 150 && !condition(); ++i)
+            ::poll(nullptr, 0, 10);
+        return condition();
+    };
+    BOOST_TEST(nets.vm_traffic(vm1).bytes_sent == 0u);
+    nets.plug(a.plug, net("lan", lan));
+    nets.plug(b.plug, net("lan", lan));
+    nets.plug(c.plug, net("dmz", dmz));
+    auto const size = frame(1).size();
+    send(a, frame(1));
+    BOOST_TEST(receives(b, 1));
+    BOOST_TEST(settled([&] { return nets.vm_traffic(vm2).bytes_received == size; }));
+    BOOST_TEST(nets.vm_traffic(vm1).bytes_sent == size);
+    BOOST_TEST(nets.vm_traffic(vm1).bytes_received == 0u);
+    nets.plug(a.plug, net("dmz", dmz));
+    BOOST_TEST(nets.vm_traffic(vm1).bytes_sent == size); // carried over
+    send(a, frame(1));
+    BOOST_TEST(receives(c, 1));
+    BOOST_TEST(settled([&] { return nets.vm_traffic(vm1).bytes_sent == 2 * size; }));
+    nets.plug(a.plug, std::nullopt);
+    BOOST_TEST(nets.vm_traffic(vm1).bytes_sent == 2 * size);
+    BOOST_TEST(nets.vm_traffic(vm3).bytes_received == size);
+    nets.remove_vm(vm1);
+    BOOST_TEST(nets.vm_traffic(vm1).bytes_sent == 0u);
+}
+
 BOOST_AUTO_TEST_CASE(a_stopped_vm_and_a_removed_network_leave_nothing_behind) {
     VirtualNetworks nets;
     Guid vm1 = guid(1), vm2 = guid(2), lan = guid(10);
