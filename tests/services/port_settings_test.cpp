@@ -106,7 +106,7 @@ BOOST_AUTO_TEST_CASE(each_type_takes_its_names) {
                hr::E_INVALIDARG);
     BOOST_TEST(code_of(port.configure(SerialPortType::NamedPipe, "pipe", false)) == hr::E_BAD_PATHNAME);
     // A refused configuration leaves the port as it was.
-    BOOST_TEST(port.type() == SerialPortType::Null);
+    BOOST_TEST(static_cast<int>(port.type()) == static_cast<int>(SerialPortType::Null));
     BOOST_TEST(port.name() == "");
 }
 
@@ -170,7 +170,7 @@ BOOST_AUTO_TEST_CASE(floppy_drive_letters) {
     for (char const* bad : {"", "C", "fd8", "fd", "fd00", "/dev/sda", "/dev/fd0/..", "sr0"})
         BOOST_TEST(!normalize_floppy_drive_id(bad).has_value(), bad);
 
-    TempDir root;
+    vsa::test::TempDir root;
     BOOST_TEST(host_floppy_drive_ids(root.path()).empty());
     BOOST_TEST(code_of(find_host_floppy_drive("A", root.path())) == hr::VM_E_HOST_FLOPPY_CAPTURE_FAIL);
     BOOST_TEST(code_of(find_host_floppy_drive("", root.path())) == hr::E_INVALIDARG);
