@@ -76,7 +76,8 @@ ServiceResult<void> SerialPort::configure(SerialPortType type, std::string name,
         if (!name.starts_with('/')) name = upper(name);
         break;
     case SerialPortType::TextFile:
-        TRY(validate_stored_path(name, "serial port text file"));
+        if (auto valid = validate_stored_path(name, "serial port text file"); valid.is_error())
+            return service_error(hr::E_INVALIDARG, valid.error().message); // Configure's documented code
         break;
     case SerialPortType::NamedPipe:
         if (name.starts_with("tcp:")) {
@@ -91,7 +92,8 @@ ServiceResult<void> SerialPort::configure(SerialPortType type, std::string name,
                                      ") do not exist here: give an absolute path (the FIFOs "
                                      "PATH.in and PATH.out) or tcp:HOST:PORT");
         } else {
-            TRY(validate_stored_path(name, "serial port named pipe"));
+            if (auto valid = validate_stored_path(name, "serial port named pipe"); valid.is_error())
+                return service_error(hr::E_INVALIDARG, valid.error().message);
         }
         break;
     default:

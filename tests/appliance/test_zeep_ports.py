@@ -120,7 +120,7 @@ class PortsTest(ZeepTestCase):
             (HOST_PORT, "COM9", "E_INVALIDARG"),
             (HOST_PORT, "/dev/ttyUSB97", "E_INVALIDARG"),  # no such device here
             (HOST_PORT, "/etc/passwd", "E_INVALIDARG"),
-            (TEXT_FILE, "relative.txt", "E_BAD_PATHNAME"),
+            (TEXT_FILE, "relative.txt", "E_INVALIDARG"),
             (TEXT_FILE, "/etc/vsa-ports-test.txt", "E_ACCESSDENIED"),
             (NAMED_PIPE, "\\\\.\\pipe\\com1", "E_INVALIDARG"),
             (NAMED_PIPE, "tcp:127.0.0.1:0", "E_INVALIDARG"),

@@ -96,15 +96,15 @@ BOOST_AUTO_TEST_CASE(each_type_takes_its_names) {
     BOOST_TEST(code_of(port.configure(static_cast<SerialPortType>(-1), "", false)) == hr::E_INVALIDARG);
     BOOST_TEST(code_of(port.configure(SerialPortType::HostPort, "COM9", false)) == hr::E_INVALIDARG);
     BOOST_TEST(code_of(port.configure(SerialPortType::HostPort, "/srv/x.txt", false)) == hr::E_INVALIDARG);
-    BOOST_TEST(code_of(port.configure(SerialPortType::TextFile, "com1.txt", false)) == hr::E_BAD_PATHNAME);
-    BOOST_TEST(code_of(port.configure(SerialPortType::TextFile, "", false)) == hr::E_BAD_PATHNAME);
+    BOOST_TEST(code_of(port.configure(SerialPortType::TextFile, "com1.txt", false)) == hr::E_INVALIDARG);
+    BOOST_TEST(code_of(port.configure(SerialPortType::TextFile, "", false)) == hr::E_INVALIDARG);
     BOOST_TEST(code_of(port.configure(SerialPortType::TextFile, std::string("/a\0b", 4), false)) ==
-               hr::E_INVALID_NAME);
+               hr::E_INVALIDARG);
     BOOST_TEST(code_of(port.configure(SerialPortType::NamedPipe, "\\\\.\\pipe\\com1", false)) ==
                hr::E_INVALIDARG);
     BOOST_TEST(code_of(port.configure(SerialPortType::NamedPipe, "tcp:127.0.0.1:0", false)) ==
                hr::E_INVALIDARG);
-    BOOST_TEST(code_of(port.configure(SerialPortType::NamedPipe, "pipe", false)) == hr::E_BAD_PATHNAME);
+    BOOST_TEST(code_of(port.configure(SerialPortType::NamedPipe, "pipe", false)) == hr::E_INVALIDARG);
     // A refused configuration leaves the port as it was.
     BOOST_TEST(static_cast<int>(port.type()) == static_cast<int>(SerialPortType::Null));
     BOOST_TEST(port.name() == "");
