@@ -86,6 +86,7 @@ inline constexpr HResult VM_E_DRIVE_IN_USE{0xA004'0727};
 inline constexpr HResult VM_E_MEDIA_WRONG_TYPE{0xA004'0728};
 inline constexpr HResult E_SHARING_VIOLATION{0x8007'0020};
 inline constexpr HResult VM_E_IMAGE_CAPTURE_FAIL{0xA004'0650};
+inline constexpr HResult VM_E_HOST_FLOPPY_CAPTURE_FAIL{0xA004'0651};
 // Security (IVMSecurity.AddEntry).
 inline constexpr HResult VM_E_SECURITY_DUPLICATE_USER{0xA004'0900};
 } // namespace hr

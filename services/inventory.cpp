@@ -35,7 +35,8 @@ std::string strip_extension(std::string_view name, std::string_view extension) {
     return std::string(name);
 }
 
-// Every image path a VM refers to (disks, undo disks, ISOs, floppy image).
+// Every image path a VM refers to (disks, undo disks, ISOs, floppy image)
+// and the files its COM and LPT ports write.
 std::vector<std::string> media_paths(VirtualMachine const& vm) {
     std::vector<std::string> paths;
     for (auto const& disk : vm.hard_disk_connections()) {
@@ -46,9 +47,10 @@ std::vector<std::string> media_paths(VirtualMachine const& vm) {
         if (dvd.attachment() == DvdAttachment::Image) paths.push_back(dvd.image_file());
     if (vm.floppy_drive().attachment() == FloppyAttachment::Image)
         paths.push_back(vm.floppy_drive().image_file());
+    // Port files (not host devices or TCP targets, which are no files).
     for (auto const& port : vm.serial_ports())
-        if (port.type() == SerialPortType::TextFile || port.type() == SerialPortType::NamedPipe)
-            paths.push_back(port.name());
+        if (auto file = serial_port_file(port)) paths.push_back(*file);
+    if (vm.parallel_port().name().starts_with('/')) paths.push_back(vm.parallel_port().name());
     return paths;
 }
 

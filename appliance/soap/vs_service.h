@@ -369,7 +369,32 @@ namespace vsa::appliance {
     X(IVMVirtualMachine_USCORERemoveScriptFromEvent)                                                         \
     X(IVMVirtualMachine_USCOREGetActivationValue)                                                            \
     X(IVMVirtualMachine_USCORESetActivationValue)                                                            \
-    X(IVMVirtualMachine_USCORERemoveActivationValue)
+    X(IVMVirtualMachine_USCORERemoveActivationValue)                                                         \
+    /* Ports and drives (issue 11, area "ports"): vs_service_ports.cpp */                                    \
+    X(IVMVirtualMachine_USCOREget_USCORESerialPorts)                                                         \
+    X(IVMVirtualMachine_USCOREget_USCOREParallelPorts)                                                       \
+    X(IVMSerialPort_USCOREget_USCORE_USCOREID)                                                               \
+    X(IVMSerialPort_USCOREget_USCOREType)                                                                    \
+    X(IVMSerialPort_USCOREget_USCOREName)                                                                    \
+    X(IVMSerialPort_USCOREget_USCOREConnectImmediately)                                                      \
+    X(IVMSerialPort_USCOREConfigure)                                                                         \
+    X(IVMParallelPort_USCOREget_USCORE_USCOREID)                                                             \
+    X(IVMParallelPort_USCOREget_USCOREName)                                                                  \
+    X(IVMParallelPort_USCOREset_USCOREName)                                                                  \
+    X(IVMFloppyDrive_USCOREget_USCOREDriveNumber)                                                            \
+    X(IVMFloppyDrive_USCOREget_USCOREHostDriveLetter)                                                        \
+    X(IVMFloppyDrive_USCOREAttachHostDrive)                                                                  \
+    X(IVMFloppyDrive_USCOREReleaseHostDrive)                                                                 \
+    X(IVMDVDDrive_USCORESetBusLocation)                                                                      \
+    X(IVMSerialPortCollection_USCOREget_USCORECount)                                                         \
+    X(IVMSerialPortCollection_USCOREget_USCOREItem)                                                          \
+    X(IVMSerialPortCollection_USCOREget_USCORE_USCORENewEnum)                                                \
+    X(IVMParallelPortCollection_USCOREget_USCORECount)                                                       \
+    X(IVMParallelPortCollection_USCOREget_USCOREItem)                                                        \
+    X(IVMParallelPortCollection_USCOREget_USCORE_USCORENewEnum)                                              \
+    X(IVMFloppyDriveCollection_USCOREget_USCORECount)                                                        \
+    X(IVMFloppyDriveCollection_USCOREget_USCOREItem)                                                         \
+    X(IVMFloppyDriveCollection_USCOREget_USCORE_USCORENewEnum)
 
 // The reference a client gets from IVMVirtualServer_get_HostInfo and passes
 // back as _this. There is one host, so one reference.

@@ -12,6 +12,7 @@
 #include <sys/eventfd.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <termios.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -359,6 +360,70 @@ void PipeCharBackend::serve() {
     if (!send_output(send)) discard_output();
 }
 
+// ---- TtyCharBackend -------------------------------------------------------
+
+Result<std::unique_ptr<TtyCharBackend>, std::string> TtyCharBackend::open(std::string const& device) {
+    if (device.empty()) return std::string("tty: wants a device path");
+    FileDescriptor tty(::open(device.c_str(), O_RDWR | O_NOCTTY | O_NONBLOCK | O_CLOEXEC));
+    if (!tty.is_open()) return "cannot open " + device + ": " + std::strerror(errno);
+    termios mode{};
+    if (!::isatty(tty.fd()) || ::tcgetattr(tty.fd(), &mode) != 0)
+        return "tty:" + device + " is not a terminal device";
+    // Raw 8-bit bytes both ways; CLOCAL: no hang-up from the modem lines,
+    // which nothing drives (the guest's modem control stays in the UART).
+    ::cfmakeraw(&mode);
+    mode.c_cflag |= CLOCAL | CREAD;
+    mode.c_cc[VMIN] = 1;
+    mode.c_cc[VTIME] = 0;
+    if (::tcsetattr(tty.fd(), TCSANOW, &mode) != 0)
+        return "cannot set " + device + " to raw mode: " + std::strerror(errno);
+    FileDescriptor wake = TRY(make_wake_fd());
+    return std::unique_ptr<TtyCharBackend>(new TtyCharBackend(std::move(wake), std::move(tty), device));
+}
+
+TtyCharBackend::TtyCharBackend(FileDescriptor wake, FileDescriptor tty, std::string const& device)
+    : ThreadedCharBackend(std::move(wake), "tty " + device), m_tty(std::move(tty)) {}
+
+TtyCharBackend::~TtyCharBackend() {
+    stop_thread();
+}
+
+void TtyCharBackend::serve() {
+    bool gone = false; // hung up or failed: no more input, output dropped
+    auto send = [this, &gone](u8 const* data, std::size_t size) -> long {
+        ssize_t n = ::write(m_tty.fd(), data, size);
+        if (n < 0) {
+            if (retry_later(errno)) return 0;
+            gone = true;
+            return -1;
+        }
+        return n;
+    };
+    std::array<u8, 4096> buffer;
+    while (!stopping()) {
+        std::size_t room = input_room();
+        pollfd p[2] = {{wake_fd(), POLLIN, 0},
+                       {gone ? -1 : m_tty.fd(),
+                        static_cast<short>((room ? POLLIN : 0) | (output_waiting() ? POLLOUT : 0)), 0}};
+        if (::poll(p, 2, -1) < 0) continue;
+        if (stopping()) break;
+        if (p[0].revents) drain_wake();
+        if (p[1].revents & (POLLIN | POLLHUP | POLLERR)) {
+            ssize_t n = ::read(m_tty.fd(), buffer.data(), std::min(room, buffer.size()));
+            if (n > 0)
+                deliver_input(std::span<u8 const>(buffer.data(), static_cast<std::size_t>(n)));
+            else if (n == 0 || !retry_later(errno))
+                gone = true; // a hang-up would otherwise wake poll forever
+        }
+        if (gone || !send_output(send)) {
+            gone = true;
+            set_accepting_output(false); // write() drops and counts from now on
+            discard_output();
+        }
+    }
+    if (!gone && !send_output(send)) discard_output();
+}
+
 // ---- TcpCharBackend -------------------------------------------------------
 
 Result<std::unique_ptr<TcpCharBackend>, std::string> TcpCharBackend::listen(std::string const& host_in,
@@ -500,6 +565,7 @@ open_char_backend(std::string const& spec, std::string_view port_name, bool with
     if (spec.starts_with("append:")) return Backend(TRY(FdCharBackend::open_file(after("append:"), true)));
     if (spec.starts_with("file:")) return Backend(TRY(FdCharBackend::open_file(after("file:"), false)));
     if (spec.starts_with("pipe:")) return Backend(TRY(PipeCharBackend::open(after("pipe:"))));
+    if (spec.starts_with("tty:")) return Backend(TRY(TtyCharBackend::open(after("tty:"))));
     if (spec.starts_with("tcp:")) {
         std::string rest = after("tcp:");
         auto colon = rest.rfind(':');

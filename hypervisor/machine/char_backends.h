@@ -17,6 +17,12 @@
 //                  input is read from the FIFO PATH.in, its output written
 //                  to the FIFO PATH.out. Missing FIFOs are created (mode
 //                  0600); an existing path that is not a FIFO is refused.
+//   tty:DEVICE     a host serial port (/dev/ttyS0, /dev/ttyUSB0, ...),
+//                  opened without becoming the controlling terminal and
+//                  switched to raw mode (8 bits, no echo, modem lines
+//                  ignored) at the speed the host port is set to; raw
+//                  bytes both ways. A port that hangs up (a USB adapter
+//                  unplugged) stops giving input; output is then dropped.
 //   tcp:HOST:PORT  a listening TCP socket on HOST (an address or name;
 //                  empty = 127.0.0.1, [::1] for IPv6), PORT 0 = any free
 //                  port; raw bytes both ways, one client at a time
@@ -232,6 +238,19 @@ private:
 
     FileDescriptor m_in;
     FileDescriptor m_out;
+};
+
+// tty:DEVICE: a host serial port, raw.
+class TtyCharBackend final : public ThreadedCharBackend {
+public:
+    static Result<std::unique_ptr<TtyCharBackend>, std::string> open(std::string const& device);
+    ~TtyCharBackend() override;
+
+private:
+    TtyCharBackend(FileDescriptor wake, FileDescriptor tty, std::string const& device);
+    void serve() override;
+
+    FileDescriptor m_tty;
 };
 
 // tcp:HOST:PORT: one client at a time on a listening socket.

@@ -119,8 +119,9 @@ constexpr char const* USAGE = R"(usage: vsa-vm [options]
                        (truncated first), append:PATH, log (lines in this
                        worker's stderr, prefixed "vsa-vm: COM1: "), pipe:PATH
                        (input from the FIFO PATH.in, output to PATH.out; made
-                       if missing) or tcp:HOST:PORT (listen; one client at a
-                       time; output while no client is attached is dropped)
+                       if missing), tty:DEVICE (a host serial port, raw) or
+                       tcp:HOST:PORT (listen; one client at a time; output
+                       while no client is attached is dropped)
   --serial2 WHERE      COM2, as --serial
   --parallel WHERE     a printer on LPT1 (0x378, IRQ 7): file:PATH,
                        append:PATH, log or none (the default: no LPT port)

@@ -17,10 +17,12 @@ ServiceResult<void> FloppyDrive::attach_image(std::string path) {
 }
 
 ServiceResult<void> FloppyDrive::attach_host_drive(std::string_view letter) {
-    auto normalized = normalize_drive_letter(letter);
+    // A host drive id ("fd0", host_floppy_drives.h) or, from a Virtual
+    // Server .vmc, a letter.
+    auto normalized = normalize_host_drive_id(letter);
     if (!normalized)
         return service_error(hr::E_INVALIDARG,
-                             "\"" + std::string(letter.substr(0, 16)) + "\" is not a drive letter");
+                             "\"" + std::string(letter.substr(0, 16)) + "\" is not a host drive id");
     if (m_attachment == FloppyAttachment::Image)
         return service_error(hr::VM_E_MEDIA_WRONG_TYPE,
                              "the floppy drive holds the image " + m_image_file + "; release it first");

@@ -112,6 +112,13 @@ public:
     ServiceResult<SerialPort*> serial_port(std::int32_t id);
     ParallelPort const& parallel_port() const { return m_parallel; }
     ParallelPort& parallel_port() { return m_parallel; }
+    // What clients change (virtual_machine_ports.cpp): only while off
+    // (VM_E_VM_RUNNING: the worker opens its host ends at start), and
+    // VM_E_PREF_ILLEGAL_VALUE when another port of this VM already uses the
+    // same file, device or TCP port. The port's own rules otherwise.
+    ServiceResult<void> configure_serial_port(std::int32_t id, SerialPortType type, std::string name,
+                                              bool connect_immediately);
+    ServiceResult<void> set_parallel_port_name(std::string name);
 
     // Start and stop policies.
     AutoStartType autostart() const { return m_autostart; }

@@ -104,15 +104,21 @@ std::vector<std::string> VmRuntime::worker_arguments(VirtualMachine const& vm) c
     }
     for (std::size_t i = 0; i < used; ++i)
         args.push_back(slots[i]);
+    // COM ports as configured (SerialPort: a text file, FIFOs, a TCP
+    // socket, a host tty); an unconnected COM1 still goes to its log.
     auto const& com1 = vm.serial_ports()[0];
     args.push_back("--serial");
-    args.push_back("append:" + (com1.type() == SerialPortType::TextFile ? std::filesystem::path(com1.name())
-                                                                        : default_serial_log(vm))
-                                   .string());
+    args.push_back(com1.type() == SerialPortType::Null ? "append:" + default_serial_log(vm).string()
+                                                       : worker_serial_spec(com1));
     auto const& com2 = vm.serial_ports()[1];
-    if (com2.type() == SerialPortType::TextFile) {
+    if (com2.type() != SerialPortType::Null) {
         args.push_back("--serial2");
-        args.push_back("append:" + com2.name());
+        args.push_back(worker_serial_spec(com2));
+    }
+    // LPT1 prints into its file (ParallelPort); without a name, no port.
+    if (auto lpt = vm.parallel_port().output_file(vm.folder(), vm.name())) {
+        args.push_back("--parallel");
+        args.push_back("append:" + lpt->string());
     }
     // Network adapters: socketpairs the worker inherits in adapter order
     // (open_network_adapters), with the adapter's MAC address; one attached

@@ -45,9 +45,10 @@
 // The worker's command line comes from the .vmc: --memory, the hard disks
 // by IDE location (primary master, primary slave, secondary master,
 // secondary slave), --save-state <folder>/<name>.vsv (and --restore-state
-// from it when Saved), COM1 (and COM2) to the port's text file if one is
-// configured, else COM1 to "<folder>/<name>.com1.log" (appended, so the log
-// reads as one across save and restore).
+// from it when Saved), COM1 and COM2 as configured (worker_serial_spec:
+// a text file, FIFOs, a TCP socket, a host tty), an unconnected COM1 to
+// "<folder>/<name>.com1.log" (appended, so the log reads as one across save
+// and restore), and LPT1 appended to its file when it has a name.
 //
 // Shutdown (vsad stopping): new operations are refused, every running VM
 // is saved or turned off according to its ShutdownActionOnQuit (Shutdown,

@@ -11,6 +11,7 @@
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <poll.h>
+#include <stdlib.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -207,6 +208,42 @@ BOOST_AUTO_TEST_CASE(parser_forms_and_errors) {
     auto tcp = open_char_backend("tcp::0", "COM1", true);
     BOOST_REQUIRE(!tcp.is_error());
     BOOST_TEST(tcp.value()->description().starts_with("tcp 127.0.0.1:"));
+}
+
+// tty:DEVICE against a pseudo-terminal: raw bytes both ways (no echo, no
+// CR/LF translation), and a hang-up (the master closed) stops input
+// without a busy loop and drops later output.
+BOOST_AUTO_TEST_CASE(tty_round_trip_and_hang_up) {
+    TempDir dir;
+    BOOST_TEST(open_char_backend("tty:", "COM1", true).is_error());
+    BOOST_TEST(open_char_backend("tty:" + (dir.path / "missing").string(), "COM1", true).is_error());
+    std::ofstream(dir.path / "plain") << "x";
+    auto plain = open_char_backend("tty:" + (dir.path / "plain").string(), "COM1", true);
+    BOOST_REQUIRE(plain.is_error());
+    BOOST_TEST(plain.error().find("not a terminal") != std::string::npos);
+
+    int master = ::posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC);
+    BOOST_REQUIRE(master >= 0);
+    BOOST_REQUIRE(::grantpt(master) == 0);
+    BOOST_REQUIRE(::unlockpt(master) == 0);
+    std::string const device = ::ptsname(master);
+    auto opened = open_char_backend("tty:" + device, "COM1", true);
+    BOOST_REQUIRE_MESSAGE(!opened.is_error(), (opened.is_error() ? opened.error() : ""));
+    auto& tty = *opened.value();
+    BOOST_TEST(tty.description() == "tty " + device);
+    std::atomic<int> wakes{0};
+    BOOST_REQUIRE(!tty.start([&] { ++wakes; }).is_error());
+
+    write_text(tty, "guest\r\nsays\n");
+    BOOST_TEST(read_some(master, 12) == "guest\r\nsays\n"); // raw: no \n -> \r\n
+    BOOST_REQUIRE(::write(master, "host\r\x03\n", 7) == 7);
+    BOOST_TEST(wait_until([&] { return wakes.load() > 0; }));
+    BOOST_TEST(take_input(tty, 7) == "host\r\x03\n"); // raw: no signals, no translation
+    BOOST_TEST(read_some(master, 1, 200).empty());    // and no echo
+
+    ::close(master);
+    write_text(tty, "into the void\n");
+    BOOST_TEST(wait_until([&] { return tty.dropped_output() > 0; }));
 }
 
 BOOST_AUTO_TEST_CASE(fifo_round_trip) {

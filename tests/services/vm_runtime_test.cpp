@@ -18,6 +18,7 @@
 
 #include <boost/test/unit_test.hpp>
 
+#include <algorithm>
 #include <atomic>
 #include <cctype>
 #include <fstream>
@@ -193,6 +194,43 @@ BOOST_FIXTURE_TEST_CASE(arguments_come_from_the_vmc, Fixture) {
     std::vector<std::string> expected_drives{"--disk=" + disk, "--cdrom=" + iso.string(),
                                              "--disk=" + other.string(), "--cdrom=empty"};
     BOOST_TEST(drives == expected_drives, boost::test_tools::per_element());
+}
+
+// COM and LPT ports as configured (SerialPort, ParallelPort): vsa-vm's
+// --serial / --serial2 / --parallel values.
+BOOST_FIXTURE_TEST_CASE(ports_reach_the_worker, Fixture) {
+    auto vm = make_vm("ports", 32);
+    auto com1 = vm.folder() / "com1.txt";
+    vm = inventory
+             ->update_virtual_machine(
+                 vm.config_id(),
+                 [&](VirtualMachine& v) -> ServiceResult<void> {
+                     TRY(v.configure_serial_port(0, SerialPortType::TextFile, com1.string(), false));
+                     TRY(v.configure_serial_port(1, SerialPortType::NamedPipe, "tcp:127.0.0.1:4555", false));
+                     return v.set_parallel_port_name("LPT1");
+                 })
+             .value();
+    auto args = runtime->worker_arguments(vm);
+    auto after = [&](std::string const& option) {
+        auto it = std::find(args.begin(), args.end(), option);
+        return it == args.end() || it + 1 == args.end() ? std::string("(missing)") : *(it + 1);
+    };
+    BOOST_TEST(after("--serial") == "append:" + com1.string());
+    BOOST_TEST(after("--serial2") == "tcp:127.0.0.1:4555");
+    BOOST_TEST(after("--parallel") == "append:" + (vm.folder() / "ports.lpt1.txt").string());
+    // Unconnected: COM1 back to its log, no COM2, no LPT1.
+    vm = inventory
+             ->update_virtual_machine(vm.config_id(),
+                                      [&](VirtualMachine& v) -> ServiceResult<void> {
+                                          TRY(v.configure_serial_port(0, SerialPortType::Null, "", false));
+                                          TRY(v.configure_serial_port(1, SerialPortType::Null, "", false));
+                                          return v.set_parallel_port_name("");
+                                      })
+             .value();
+    args = runtime->worker_arguments(vm);
+    BOOST_TEST(after("--serial") == "append:" + VmRuntime::default_serial_log(vm).string());
+    BOOST_TEST(after("--serial2") == "(missing)");
+    BOOST_TEST(after("--parallel") == "(missing)");
 }
 
 // Network adapters: one socketpair end each at the fixed inherited
