@@ -52,8 +52,8 @@ thread_local bool ProblemChannel::t_forwarding = false;
 
 // Poco's channels are reference-counted; this one lives as long as the
 // process (loggers may log from static destructors).
-Poco::AutoPtr<ProblemChannel> const& problem_channel() {
-    static Poco::AutoPtr<ProblemChannel> const channel(new ProblemChannel);
+Poco::AutoPtr<ProblemChannel>& problem_channel() {
+    static Poco::AutoPtr<ProblemChannel> channel(new ProblemChannel);
     return channel;
 }
 
