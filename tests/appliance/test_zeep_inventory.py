@@ -93,7 +93,7 @@ class InventoryTest(ZeepTestCase):
         files = s.IVMVirtualServer_GetHardDiskFiles(inAdditionalSearchPaths=strings([])) or []
         self.assertIn(os.path.realpath(os.path.join(media, "shared.vhd")), [os.path.realpath(f) for f in files])
         # Floppy images: .vfd and .flp, from the search paths and the extra folders.
-        extra = os.path.join(vsad.data_dir, "floppies")
+        extra = os.path.join(vm_path, "floppies")  # inside the server's folders
         os.makedirs(extra, exist_ok=True)
         for folder, name in ((media, "boot.vfd"), (extra, "tools.flp"), (extra, "notes.txt")):
             with open(os.path.join(folder, name), "wb") as f:
