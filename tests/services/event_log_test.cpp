@@ -259,7 +259,10 @@ BOOST_AUTO_TEST_CASE(media_changes_are_events_about_the_drive) {
     auto& inventory = server->inventory();
     auto vm = inventory.create_virtual_machine("media", "").release_value();
     auto id = vm.config_id();
-    std::string const first = dir.file("first.iso"), second = dir.file("second.iso"), vfd = dir.file("a.vfd");
+    // Media inside the server's folders (the VM's own).
+    auto in_folder = [&](char const* name) { return (vm.folder() / name).string(); };
+    std::string const first = in_folder("first.iso"), second = in_folder("second.iso"),
+                      vfd = in_folder("a.vfd");
     for (auto const& file : {first, second, vfd})
         std::ofstream(file) << "media";
     BusLocation const at{DriveBusType::Ide, 1, 0};
