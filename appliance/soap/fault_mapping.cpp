@@ -7,6 +7,8 @@
 
 #include <cstdio>
 
+static_assert(SOAP_OK == 0, "deliver() in fault_mapping.h returns 0 for SOAP_OK");
+
 namespace vsa::appliance {
 
 namespace {

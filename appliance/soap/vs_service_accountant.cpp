@@ -31,13 +31,6 @@ ServiceResult<Guid> parse_accountant_ref(std::string_view ref) {
                                                   std::string(ref.substr(0, 64)) + "')"}};
 }
 
-template <typename T, typename Store>
-int deliver(struct soap* soap, ServiceResult<T> result, Store&& store) {
-    if (result.is_error()) return set_service_fault(soap, result.error());
-    store(result.release_value());
-    return SOAP_OK;
-}
-
 } // namespace
 
 #define VSA_OP(op)                                                                                           \

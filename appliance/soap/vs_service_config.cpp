@@ -26,18 +26,6 @@ namespace hr = services::hr;
 
 namespace {
 
-template <typename T, typename Store>
-int deliver(struct soap* soap, ServiceResult<T> result, Store&& store) {
-    if (result.is_error()) return set_service_fault(soap, result.error());
-    store(result.release_value());
-    return SOAP_OK;
-}
-
-int deliver_void(struct soap* soap, ServiceResult<void> result) {
-    if (result.is_error()) return set_service_fault(soap, result.error());
-    return SOAP_OK;
-}
-
 ServiceResult<PreferenceValue> from_soap(vs__ConfigurationValue const* value) {
     if (!value) return services::service_error(hr::E_INVALIDARG, "no value given");
     auto kind = services::persist::preference_kind_from_name(value->type);

@@ -12,14 +12,6 @@ namespace vsa::appliance {
 
 namespace {
 
-// The model's answer into the response, or its error as the fault.
-template <typename T, typename Store>
-int deliver(struct soap* soap, services::ServiceResult<T> result, Store&& store) {
-    if (result.is_error()) return set_service_fault(soap, result.error());
-    store(result.release_value());
-    return SOAP_OK;
-}
-
 // A task is named by its GUID (as in vs_service.cpp).
 std::string task_ref(services::TaskHandle const& task) {
     return task->id().to_string();

@@ -52,14 +52,6 @@ ServiceResult<std::string> sub_ref(services::Inventory const& inventory, std::st
     return id.to_string() + std::string(mark);
 }
 
-// The model's answer into the response, or its error as the fault.
-template <typename T, typename Store>
-int deliver(struct soap* soap, ServiceResult<T> result, Store&& store) {
-    if (result.is_error()) return set_service_fault(soap, result.error());
-    store(result.release_value());
-    return SOAP_OK;
-}
-
 std::int32_t video_mode_value(control::VideoMode mode) {
     // VMDisplayVideoMode: 0 text, 1 CGA, 2 VGA, 3 SVGA.
     switch (mode) {

@@ -77,19 +77,6 @@ ServiceResult<unsigned> button_bit(std::int32_t index) {
     }
 }
 
-// The model's answer into the response, or its error as the fault.
-template <typename T, typename Store>
-int deliver(struct soap* soap, ServiceResult<T> result, Store&& store) {
-    if (result.is_error()) return set_service_fault(soap, result.error());
-    store(result.release_value());
-    return SOAP_OK;
-}
-
-int deliver_void(struct soap* soap, ServiceResult<void> result) {
-    if (result.is_error()) return set_service_fault(soap, result.error());
-    return SOAP_OK;
-}
-
 } // namespace
 
 #define VSA_OP(op)                                                                                           \
