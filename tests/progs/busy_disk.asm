@@ -81,50 +81,8 @@ disk_io:
         int 13h
         ret
 
-; putc: AL to COM1, waiting (boundedly) for room in the transmitter.
-putc:
-        push dx
-        push cx
-        push ax
-        mov dx, COM1 + 5
-        mov cx, 0FFFFh
-.busy:  in al, dx
-        test al, 20h
-        jnz .ready
-        loop .busy
-.ready: pop ax
-        mov dx, COM1
-        out dx, al
-        pop cx
-        pop dx
-        ret
-
-; puts: the NUL-terminated string at SI to COM1.
-puts:
-        lodsb
-        test al, al
-        jz .done
-        call putc
-        jmp puts
-.done:  ret
-
-; put_decimal: EAX in decimal to COM1.
-put_decimal:
-        pushad
-        mov ebx, 10
-        xor cx, cx
-.div:   xor edx, edx
-        div ebx
-        push dx
-        inc cx
-        test eax, eax
-        jnz .div
-.out:   pop ax
-        add al, '0'
-        call putc
-        loop .out
-        popad
-        ret
+; putc, puts, put_decimal (com1.asm).
+        com1_decimal_routines
 
 started: db `VSA-BUSY-START\n`, 0
 done:   db "VSA-BUSY-DONE ", 0

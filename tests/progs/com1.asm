@@ -59,6 +59,55 @@ print_inline:
         jmp si
 %endmacro
 
+; The counting programs' routines, the same way:
+;   putc          AL to COM1, after a bounded wait for room in the
+;                 transmitter; keeps every register.
+;   puts          the NUL-terminated string at SI to COM1.
+;   put_decimal   EAX in decimal to COM1; keeps every register.
+%macro com1_decimal_routines 0
+putc:
+        push dx
+        push cx
+        push ax
+        mov dx, COM1 + 5
+        mov cx, 0FFFFh
+.busy:  in al, dx
+        test al, 20h
+        jnz .ready
+        loop .busy
+.ready: pop ax
+        mov dx, COM1
+        out dx, al
+        pop cx
+        pop dx
+        ret
+
+puts:
+        lodsb
+        test al, al
+        jz .done
+        call putc
+        jmp puts
+.done:  ret
+
+put_decimal:
+        pushad
+        mov ebx, 10
+        xor cx, cx
+.div:   xor edx, edx
+        div ebx
+        push dx
+        inc cx
+        test eax, eax
+        jnz .div
+.out:   pop ax
+        add al, '0'
+        call putc
+        loop .out
+        popad
+        ret
+%endmacro
+
 ; power_off: "Shutdown" to port 8900h, the APM shutdown port vsa-vm and
 ; QEMU decode (hw/apm_shutdown_port), then halt for good.
 %macro power_off_routine 0
