@@ -231,6 +231,13 @@ ServiceResult<Guid> parse_vm_reference(std::string_view ref) {
     return parse_guid_ref(ref, "IVMVirtualMachine");
 }
 
+ServiceResult<Guid> parse_vm_sub_reference(std::string_view ref, std::string_view mark, char const* kind) {
+    if (ref.size() > mark.size() && ref.ends_with(mark)) {
+        if (auto id = Guid::parse(ref.substr(0, ref.size() - mark.size()))) return *id;
+    }
+    return Err{bad_reference(ref, kind)};
+}
+
 void record_operation(std::string_view operation) {
     static char const* const path = std::getenv("VSA_OPERATION_LOG");
     if (!path || !*path) return;

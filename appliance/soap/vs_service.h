@@ -501,6 +501,11 @@ void record_operation(std::string_view operation);
 // The GUID of an IVMVirtualMachine reference a request carries, or
 // E_INVALIDARG naming what it got (for operations in other files).
 services::ServiceResult<services::Guid> parse_vm_reference(std::string_view ref);
+// The VM's GUID in the reference of one of its fixed sub-objects,
+// "<vm GUID><mark>" (mark "/display", "/keyboard", ...), or E_INVALIDARG
+// naming the interface (kind) and what it got.
+services::ServiceResult<services::Guid> parse_vm_sub_reference(std::string_view ref, std::string_view mark,
+                                                               char const* kind);
 
 // What the dispatcher runs: every operation passes VsService::authorize
 // (the access policy) before its implementation runs, so no operation can

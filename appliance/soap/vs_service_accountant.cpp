@@ -24,11 +24,7 @@ namespace {
 constexpr std::string_view ACCOUNTANT_MARK = "/accountant";
 
 ServiceResult<Guid> parse_accountant_ref(std::string_view ref) {
-    if (ref.size() > ACCOUNTANT_MARK.size() && ref.ends_with(ACCOUNTANT_MARK)) {
-        if (auto id = Guid::parse(ref.substr(0, ref.size() - ACCOUNTANT_MARK.size()))) return *id;
-    }
-    return Err{ServiceError{hr::E_INVALIDARG, "_this is not an IVMAccountant reference (got '" +
-                                                  std::string(ref.substr(0, 64)) + "')"}};
+    return parse_vm_sub_reference(ref, ACCOUNTANT_MARK, "IVMAccountant");
 }
 
 } // namespace

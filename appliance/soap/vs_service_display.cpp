@@ -26,27 +26,13 @@ constexpr std::string_view DISPLAY_MARK = "/display";
 constexpr std::string_view GUEST_OS_MARK = "/guestos";
 constexpr std::string_view ACCOUNTANT_MARK = "/accountant";
 
-ServiceResult<Guid> parse_vm_ref(std::string_view ref) {
-    auto id = Guid::parse(ref);
-    if (!id)
-        return Err{ServiceError{hr::E_INVALIDARG, "_this is not an IVMVirtualMachine reference (got '" +
-                                                      std::string(ref.substr(0, 64)) + "')"}};
-    return *id;
-}
-
-// "<vm><mark>": the VM's id.
-ServiceResult<Guid> parse_sub_ref(std::string_view ref, std::string_view mark, char const* kind) {
-    if (ref.size() > mark.size() && ref.ends_with(mark)) {
-        if (auto id = Guid::parse(ref.substr(0, ref.size() - mark.size()))) return *id;
-    }
-    return Err{ServiceError{hr::E_INVALIDARG, std::string("_this is not an ") + kind + " reference (got '" +
-                                                  std::string(ref.substr(0, 64)) + "')"}};
-}
+// A code of the reference that hresult.h does not name.
+constexpr services::HResult VM_E_ADDITIONS_FEATURE_NOT_AVAIL{0xA004'0505};
 
 // The sub-object reference of a registered VM.
 ServiceResult<std::string> sub_ref(services::Inventory const& inventory, std::string_view vm_ref,
                                    std::string_view mark) {
-    Guid id = TRY(parse_vm_ref(vm_ref));
+    Guid id = TRY(parse_vm_reference(vm_ref));
     if (!inventory.virtual_machine(id))
         return Err{ServiceError{hr::VM_E_VM_UNKNOWN, "no registered virtual machine " + id.to_string()}};
     return id.to_string() + std::string(mark);
@@ -91,7 +77,7 @@ VSA_VM_SUB_OBJECT(Accountant, ACCOUNTANT_MARK)
     VSA_OP(IVMDisplay_USCOREget_USCORE##prop) {                                                              \
         if (int rc = require_principal()) return rc;                                                         \
         auto info = [&]() -> ServiceResult<control::ScreenInfo> {                                            \
-            Guid id = TRY(parse_sub_ref(request->_USCOREthis, DISPLAY_MARK, "IVMDisplay"));                  \
+            Guid id = TRY(parse_vm_sub_reference(request->_USCOREthis, DISPLAY_MARK, "IVMDisplay"));         \
             return runtime().screen_info(id);                                                                \
         }();                                                                                                 \
         return deliver(soap, std::move(info), [&](control::ScreenInfo const& screen) {                       \
@@ -103,22 +89,28 @@ VSA_DISPLAY_GET(Height, screen.height)
 VSA_DISPLAY_GET(VideoMode, video_mode_value(screen.mode))
 #undef VSA_DISPLAY_GET
 
-VSA_OP(IVMDisplay_USCOREget_USCOREThumbnail) {
-    if (int rc = require_principal()) return rc;
-    auto pixels = [&]() -> ServiceResult<std::vector<u32>> {
-        Guid id = TRY(parse_sub_ref(request->_USCOREthis, DISPLAY_MARK, "IVMDisplay"));
-        return runtime().thumbnail(id);
-    }();
-    return deliver(soap, std::move(pixels), [&](std::vector<u32> values) {
-        response.returnval = soap_new_vs__ArrayOfUnsignedInt(soap);
-        response.returnval->item.assign(values.begin(), values.end());
-    });
-}
+// Thumbnail and _GenerateThumbnail (the hidden method the Administration
+// Website called) answer the same picture.
+#define VSA_DISPLAY_THUMBNAIL(op)                                                                            \
+    VSA_OP(op) {                                                                                             \
+        if (int rc = require_principal()) return rc;                                                         \
+        auto pixels = [&]() -> ServiceResult<std::vector<u32>> {                                             \
+            Guid id = TRY(parse_vm_sub_reference(request->_USCOREthis, DISPLAY_MARK, "IVMDisplay"));         \
+            return runtime().thumbnail(id);                                                                  \
+        }();                                                                                                 \
+        return deliver(soap, std::move(pixels), [&](std::vector<u32> values) {                               \
+            response.returnval = soap_new_vs__ArrayOfUnsignedInt(soap);                                      \
+            response.returnval->item.assign(values.begin(), values.end());                                   \
+        });                                                                                                  \
+    }
+VSA_DISPLAY_THUMBNAIL(IVMDisplay_USCOREget_USCOREThumbnail)
+VSA_DISPLAY_THUMBNAIL(IVMDisplay_USCORE_USCOREGenerateThumbnail)
+#undef VSA_DISPLAY_THUMBNAIL
 
 VSA_OP(IVMDisplay_USCORECaptureScreen) {
     if (int rc = require_principal()) return rc;
     auto shot = [&]() -> ServiceResult<services::VmRuntime::Screenshot> {
-        Guid id = TRY(parse_sub_ref(request->_USCOREthis, DISPLAY_MARK, "IVMDisplay"));
+        Guid id = TRY(parse_vm_sub_reference(request->_USCOREthis, DISPLAY_MARK, "IVMDisplay"));
         if (request->width < 0 || request->height < 0)
             return Err{ServiceError{hr::E_INVALIDARG, "width and height must be 0 (full size) or 1-4096"}};
         return runtime().screenshot(id, static_cast<unsigned>(request->width),
@@ -135,10 +127,32 @@ VSA_OP(IVMDisplay_USCORECaptureScreen) {
 VSA_OP(IVMDisplay_USCOREget_USCOREText) {
     if (int rc = require_principal()) return rc;
     auto text = [&]() -> ServiceResult<std::string> {
-        Guid id = TRY(parse_sub_ref(request->_USCOREthis, DISPLAY_MARK, "IVMDisplay"));
+        Guid id = TRY(parse_vm_sub_reference(request->_USCOREthis, DISPLAY_MARK, "IVMDisplay"));
         return runtime().screen_text(id);
     }();
     return deliver(soap, std::move(text), [&](std::string value) { response.returnval = std::move(value); });
+}
+
+// The reference's checks first (E_INVALIDARG), then the VM, then what
+// Virtual Server answered without Additions that can resize: the emulated
+// VGA shows whatever mode the guest programmed, and nothing outside the
+// guest may choose it for the guest.
+VSA_OP(IVMDisplay_USCORESetDimensions) {
+    if (int rc = require_principal()) return rc;
+    return deliver_void(soap, [&]() -> ServiceResult<void> {
+        Guid id = TRY(parse_vm_sub_reference(request->_USCOREthis, DISPLAY_MARK, "IVMDisplay"));
+        auto const width = request->displayPixelWidth, height = request->displayPixelHeight;
+        if (width < 640 || width > 1600 || height < 480 || height > 1200 || width % 8 != 0 || height % 8 != 0)
+            return Err{ServiceError{hr::E_INVALIDARG,
+                                    "the display must be 640 to 1600 pixels wide and 480 to "
+                                    "1200 high, both multiples of 8 (got " +
+                                        std::to_string(width) + "x" + std::to_string(height) + ")"}};
+        TRY(runtime().screen_info(id)); // VM_E_VM_UNKNOWN, VM_E_VM_NOT_RUNNING
+        return Err{ServiceError{VM_E_ADDITIONS_FEATURE_NOT_AVAIL,
+                                "the display size is the video mode the guest sets on the emulated VGA; "
+                                "changing it from outside needs the Virtual Machine Additions' video driver, "
+                                "which VSA guests do not have (set the resolution inside the guest)"}};
+    }());
 }
 
 // --- IVMGuestOS -----------------------------------------------------------------
@@ -148,7 +162,7 @@ VSA_OP(IVMDisplay_USCOREget_USCOREText) {
     VSA_OP(IVMGuestOS_USCOREget_USCORE##prop) {                                                              \
         if (int rc = require_principal()) return rc;                                                         \
         auto activity = [&]() -> ServiceResult<services::VmRuntime::GuestActivity> {                         \
-            Guid id = TRY(parse_sub_ref(request->_USCOREthis, GUEST_OS_MARK, "IVMGuestOS"));                 \
+            Guid id = TRY(parse_vm_sub_reference(request->_USCOREthis, GUEST_OS_MARK, "IVMGuestOS"));        \
             return runtime().guest_activity(id);                                                             \
         }();                                                                                                 \
         return deliver(soap, std::move(activity), [&](services::VmRuntime::GuestActivity const& guest) {     \
@@ -167,7 +181,7 @@ VSA_GUEST_GET(HeartbeatPercentage, guest.heartbeat_percentage)
 VSA_OP(IVMGuestOS_USCOREget_USCOREAdditionsVersion) {
     if (int rc = require_principal()) return rc;
     auto known = [&]() -> ServiceResult<std::string> {
-        Guid id = TRY(parse_sub_ref(request->_USCOREthis, GUEST_OS_MARK, "IVMGuestOS"));
+        Guid id = TRY(parse_vm_sub_reference(request->_USCOREthis, GUEST_OS_MARK, "IVMGuestOS"));
         if (!inventory().virtual_machine(id))
             return Err{ServiceError{hr::VM_E_VM_UNKNOWN, "no registered virtual machine " + id.to_string()}};
         return std::string();
@@ -179,7 +193,7 @@ VSA_OP(IVMGuestOS_USCOREget_USCOREAdditionsVersion) {
 VSA_OP(IVMGuestOS_USCOREShutdown) {
     if (int rc = require_principal()) return rc;
     auto task = [&]() -> ServiceResult<services::TaskHandle> {
-        Guid id = TRY(parse_sub_ref(request->_USCOREthis, GUEST_OS_MARK, "IVMGuestOS"));
+        Guid id = TRY(parse_vm_sub_reference(request->_USCOREthis, GUEST_OS_MARK, "IVMGuestOS"));
         return runtime().shutdown_guest(id);
     }();
     return deliver(soap, std::move(task), [&](services::TaskHandle const& handle) {
@@ -193,7 +207,7 @@ VSA_OP(IVMGuestOS_USCOREShutdown) {
     VSA_OP(IVMAccountant_USCOREget_USCORE##prop) {                                                           \
         if (int rc = require_principal()) return rc;                                                         \
         auto accounting = [&]() -> ServiceResult<services::VmRuntime::Accounting> {                          \
-            Guid id = TRY(parse_sub_ref(request->_USCOREthis, ACCOUNTANT_MARK, "IVMAccountant"));            \
+            Guid id = TRY(parse_vm_sub_reference(request->_USCOREthis, ACCOUNTANT_MARK, "IVMAccountant"));   \
             return runtime().accounting(id);                                                                 \
         }();                                                                                                 \
         return deliver(soap, std::move(accounting), [&](services::VmRuntime::Accounting const& counts) {     \

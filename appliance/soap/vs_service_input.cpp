@@ -1,11 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
-// VsService: a running VM's IVMKeyboard and IVMMouse, the IVMVirtualMachine
-// properties that hand them out, and IVMDisplay's _GenerateThumbnail and
-// SetDimensions. Adapters only: key identifiers and the string forms live
+// VsService: a running VM's IVMKeyboard and IVMMouse and the IVMVirtualMachine
+// properties that hand them out. Adapters only: key identifiers and the string forms live
 // in services/worker/key_identifiers.h, the input state and its delivery
 // in VmRuntime (vm_runtime_input.cpp).
 //
-// References: "<vm ConfigID>/keyboard", "<vm>/mouse" (and "<vm>/display").
+// References: "<vm ConfigID>/keyboard", "<vm>/mouse".
 // They carry no state: what the reference keeps per object (exclusive
 // access, the coordinate mode) is per user or fixed here; see
 // wsdl/vsa-api.txt.
@@ -26,20 +25,10 @@ namespace {
 
 constexpr std::string_view KEYBOARD_MARK = "/keyboard";
 constexpr std::string_view MOUSE_MARK = "/mouse";
-constexpr std::string_view DISPLAY_MARK = "/display";
 
 // Codes of the reference that hresult.h does not name.
 constexpr services::HResult VM_E_ADDITIONS_FEATURE_NOT_AVAIL{0xA004'0505};
 constexpr services::HResult VM_E_USING_RELATIVE_COORDINATES{0xA004'0802};
-
-// "<vm><mark>": the VM's id.
-ServiceResult<Guid> parse_sub_ref(std::string_view ref, std::string_view mark, char const* kind) {
-    if (ref.size() > mark.size() && ref.ends_with(mark)) {
-        if (auto id = Guid::parse(ref.substr(0, ref.size() - mark.size()))) return *id;
-    }
-    return Err{ServiceError{hr::E_INVALIDARG, std::string("_this is not an ") + kind + " reference (got '" +
-                                                  std::string(ref.substr(0, 64)) + "')"}};
-}
 
 ServiceResult<Guid> known_vm(services::Inventory const& inventory, Guid id) {
     if (!inventory.virtual_machine(id))
@@ -111,7 +100,7 @@ VSA_OP(IVMVirtualMachine_USCOREget_USCOREMouse) {
 VSA_OP(IVMKeyboard_USCOREget_USCOREHasExclusiveAccess) {
     if (int rc = require_principal()) return rc;
     auto held = [&]() -> ServiceResult<bool> {
-        Guid id = TRY(parse_sub_ref(request->_USCOREthis, KEYBOARD_MARK, "IVMKeyboard"));
+        Guid id = TRY(parse_vm_sub_reference(request->_USCOREthis, KEYBOARD_MARK, "IVMKeyboard"));
         return runtime().keyboard_exclusive(id, m_call->principal->user);
     }();
     return deliver(soap, std::move(held), [&](bool value) { response.returnval = value; });
@@ -120,7 +109,7 @@ VSA_OP(IVMKeyboard_USCOREget_USCOREHasExclusiveAccess) {
 VSA_OP(IVMKeyboard_USCOREset_USCOREHasExclusiveAccess) {
     if (int rc = require_principal()) return rc;
     auto changed = [&]() -> ServiceResult<bool> {
-        Guid id = TRY(parse_sub_ref(request->_USCOREthis, KEYBOARD_MARK, "IVMKeyboard"));
+        Guid id = TRY(parse_vm_sub_reference(request->_USCOREthis, KEYBOARD_MARK, "IVMKeyboard"));
         return runtime().set_keyboard_exclusive(id, m_call->principal->user, request->makeExclusive);
     }();
     return deliver(soap, std::move(changed), [&](bool value) { response.returnval = value; });
@@ -129,7 +118,7 @@ VSA_OP(IVMKeyboard_USCOREset_USCOREHasExclusiveAccess) {
 VSA_OP(IVMKeyboard_USCOREIsPressed) {
     if (int rc = require_principal()) return rc;
     auto pressed = [&]() -> ServiceResult<bool> {
-        Guid id = TRY(parse_sub_ref(request->_USCOREthis, KEYBOARD_MARK, "IVMKeyboard"));
+        Guid id = TRY(parse_vm_sub_reference(request->_USCOREthis, KEYBOARD_MARK, "IVMKeyboard"));
         auto key = TRY(key_named(request->key));
         return runtime().key_pressed(id, key);
     }();
@@ -141,7 +130,7 @@ VSA_OP(IVMKeyboard_USCOREIsPressed) {
     VSA_OP(IVMKeyboard_USCORE##op) {                                                                         \
         if (int rc = require_principal()) return rc;                                                         \
         return deliver_void(soap, [&]() -> ServiceResult<void> {                                             \
-            Guid id = TRY(parse_sub_ref(request->_USCOREthis, KEYBOARD_MARK, "IVMKeyboard"));                \
+            Guid id = TRY(parse_vm_sub_reference(request->_USCOREthis, KEYBOARD_MARK, "IVMKeyboard"));       \
             auto key = TRY(key_named(request->key));                                                         \
             return runtime().send_keys(id, {keys::KeyStep{kind, key}}, m_call->principal->user);             \
         }());                                                                                                \
@@ -156,7 +145,7 @@ VSA_KEY_OP(ReleaseKey, keys::KeyStep::Kind::Release)
     VSA_OP(IVMKeyboard_USCORE##op) {                                                                         \
         if (int rc = require_principal()) return rc;                                                         \
         return deliver_void(soap, [&]() -> ServiceResult<void> {                                             \
-            Guid id = TRY(parse_sub_ref(request->_USCOREthis, KEYBOARD_MARK, "IVMKeyboard"));                \
+            Guid id = TRY(parse_vm_sub_reference(request->_USCOREthis, KEYBOARD_MARK, "IVMKeyboard"));       \
             auto steps = parse(request->field);                                                              \
             if (steps.is_error()) return Err{ServiceError{hr::E_INVALIDARG, steps.release_error()}};         \
             return runtime().send_keys(id, steps.value(), m_call->principal->user);                          \
@@ -173,7 +162,7 @@ VSA_STEPS_OP(TypeKeySequence, keySequence, keys::parse_key_sequence)
     VSA_OP(IVMMouse_USCOREget_USCORE##axis##Position) {                                                      \
         if (int rc = require_principal()) return rc;                                                         \
         auto position = [&]() -> ServiceResult<std::int32_t> {                                               \
-            Guid id = TRY(parse_sub_ref(request->_USCOREthis, MOUSE_MARK, "IVMMouse"));                      \
+            Guid id = TRY(parse_vm_sub_reference(request->_USCOREthis, MOUSE_MARK, "IVMMouse"));             \
             TRY(runtime().mouse_buttons(id));                                                                \
             return Err{ServiceError{VM_E_USING_RELATIVE_COORDINATES,                                         \
                                     "the mouse uses relative coordinates (absolute ones need the Virtual "   \
@@ -189,7 +178,7 @@ VSA_MOUSE_POSITION(Vertical)
     VSA_OP(IVMMouse_USCOREset_USCORE##prop) {                                                                \
         if (int rc = require_principal()) return rc;                                                         \
         return deliver_void(soap, [&]() -> ServiceResult<void> {                                             \
-            Guid id = TRY(parse_sub_ref(request->_USCOREthis, MOUSE_MARK, "IVMMouse"));                      \
+            Guid id = TRY(parse_vm_sub_reference(request->_USCOREthis, MOUSE_MARK, "IVMMouse"));             \
             int const position = request->position;                                                          \
             return runtime().mouse_input(id, dx, dy, dz);                                                    \
         }());                                                                                                \
@@ -202,7 +191,7 @@ VSA_MOUSE_MOVE(ScrollWheelPosition, 0, 0, position)
 VSA_OP(IVMMouse_USCOREget_USCOREUsingAbsoluteCoordinates) {
     if (int rc = require_principal()) return rc;
     auto absolute = [&]() -> ServiceResult<bool> {
-        Guid id = TRY(parse_sub_ref(request->_USCOREthis, MOUSE_MARK, "IVMMouse"));
+        Guid id = TRY(parse_vm_sub_reference(request->_USCOREthis, MOUSE_MARK, "IVMMouse"));
         TRY(known_vm(inventory(), id));
         return false;
     }();
@@ -212,7 +201,7 @@ VSA_OP(IVMMouse_USCOREget_USCOREUsingAbsoluteCoordinates) {
 VSA_OP(IVMMouse_USCOREset_USCOREUsingAbsoluteCoordinates) {
     if (int rc = require_principal()) return rc;
     return deliver_void(soap, [&]() -> ServiceResult<void> {
-        Guid id = TRY(parse_sub_ref(request->_USCOREthis, MOUSE_MARK, "IVMMouse"));
+        Guid id = TRY(parse_vm_sub_reference(request->_USCOREthis, MOUSE_MARK, "IVMMouse"));
         TRY(known_vm(inventory(), id));
         if (request->usingAbsoluteCoordinates)
             return Err{
@@ -226,7 +215,7 @@ VSA_OP(IVMMouse_USCOREset_USCOREUsingAbsoluteCoordinates) {
 VSA_OP(IVMMouse_USCOREClick) {
     if (int rc = require_principal()) return rc;
     return deliver_void(soap, [&]() -> ServiceResult<void> {
-        Guid id = TRY(parse_sub_ref(request->_USCOREthis, MOUSE_MARK, "IVMMouse"));
+        Guid id = TRY(parse_vm_sub_reference(request->_USCOREthis, MOUSE_MARK, "IVMMouse"));
         unsigned bit = TRY(button_bit(request->buttonIndex));
         unsigned held = TRY(runtime().mouse_buttons(id));
         TRY(runtime().mouse_input(id, 0, 0, 0, held | bit));
@@ -237,7 +226,7 @@ VSA_OP(IVMMouse_USCOREClick) {
 VSA_OP(IVMMouse_USCOREGetButton) {
     if (int rc = require_principal()) return rc;
     auto down = [&]() -> ServiceResult<bool> {
-        Guid id = TRY(parse_sub_ref(request->_USCOREthis, MOUSE_MARK, "IVMMouse"));
+        Guid id = TRY(parse_vm_sub_reference(request->_USCOREthis, MOUSE_MARK, "IVMMouse"));
         unsigned bit = TRY(button_bit(request->buttonIndex));
         unsigned held = TRY(runtime().mouse_buttons(id));
         return (held & bit) != 0;
@@ -248,46 +237,10 @@ VSA_OP(IVMMouse_USCOREGetButton) {
 VSA_OP(IVMMouse_USCORESetButton) {
     if (int rc = require_principal()) return rc;
     return deliver_void(soap, [&]() -> ServiceResult<void> {
-        Guid id = TRY(parse_sub_ref(request->_USCOREthis, MOUSE_MARK, "IVMMouse"));
+        Guid id = TRY(parse_vm_sub_reference(request->_USCOREthis, MOUSE_MARK, "IVMMouse"));
         unsigned bit = TRY(button_bit(request->buttonIndex));
         unsigned held = TRY(runtime().mouse_buttons(id));
         return runtime().mouse_input(id, 0, 0, 0, request->down ? held | bit : held & ~bit);
-    }());
-}
-
-// --- IVMDisplay -----------------------------------------------------------------
-
-VSA_OP(IVMDisplay_USCORE_USCOREGenerateThumbnail) {
-    if (int rc = require_principal()) return rc;
-    auto pixels = [&]() -> ServiceResult<std::vector<u32>> {
-        Guid id = TRY(parse_sub_ref(request->_USCOREthis, DISPLAY_MARK, "IVMDisplay"));
-        return runtime().thumbnail(id);
-    }();
-    return deliver(soap, std::move(pixels), [&](std::vector<u32> values) {
-        response.returnval = soap_new_vs__ArrayOfUnsignedInt(soap);
-        response.returnval->item.assign(values.begin(), values.end());
-    });
-}
-
-// The reference's checks first (E_INVALIDARG), then the VM, then what
-// Virtual Server answered without Additions that can resize: the emulated
-// VGA shows whatever mode the guest programmed, and nothing outside the
-// guest may choose it for the guest.
-VSA_OP(IVMDisplay_USCORESetDimensions) {
-    if (int rc = require_principal()) return rc;
-    return deliver_void(soap, [&]() -> ServiceResult<void> {
-        Guid id = TRY(parse_sub_ref(request->_USCOREthis, DISPLAY_MARK, "IVMDisplay"));
-        auto const width = request->displayPixelWidth, height = request->displayPixelHeight;
-        if (width < 640 || width > 1600 || height < 480 || height > 1200 || width % 8 != 0 || height % 8 != 0)
-            return Err{ServiceError{hr::E_INVALIDARG,
-                                    "the display must be 640 to 1600 pixels wide and 480 to "
-                                    "1200 high, both multiples of 8 (got " +
-                                        std::to_string(width) + "x" + std::to_string(height) + ")"}};
-        TRY(runtime().screen_info(id)); // VM_E_VM_UNKNOWN, VM_E_VM_NOT_RUNNING
-        return Err{ServiceError{VM_E_ADDITIONS_FEATURE_NOT_AVAIL,
-                                "the display size is the video mode the guest sets on the emulated VGA; "
-                                "changing it from outside needs the Virtual Machine Additions' video driver, "
-                                "which VSA guests do not have (set the resolution inside the guest)"}};
     }());
 }
 

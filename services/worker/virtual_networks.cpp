@@ -257,8 +257,14 @@ void VirtualNetworks::configure_locked(Running& running, VirtualNetwork const& n
     }
     std::filesystem::path leases;
     if (!network.file().empty()) leases = network.file().string() + ".leases";
-    running.dhcp = std::make_shared<network::DhcpEndpoint>(*config, leases);
-    running.dhcp_port = running.sw->attach_endpoint(running.dhcp, "dhcp");
+    auto dhcp = std::make_shared<network::DhcpEndpoint>(*config, leases);
+    running.dhcp = dhcp;
+    // The server's own problems (a leases file it cannot write) reach the
+    // log, rate-limited like the host side's.
+    auto logged = std::make_shared<LoggedEndpoint>(
+        dhcp, [dhcp] { return dhcp->take_problems(); }, m_log,
+        "virtual network \"" + network.name() + "\": DHCP server: ");
+    running.dhcp_port = running.sw->attach_endpoint(logged, "dhcp");
 }
 
 void VirtualNetworks::configure(VirtualNetwork const& network) {

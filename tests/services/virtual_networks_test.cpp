@@ -7,22 +7,26 @@
 // server naming the NAT's gateway and DNS, reaches the gateway and the
 // host's loopback through it, and loses it when the host adapter goes;
 // a bridge that cannot be made leaves the network guest-only and says so
-// in the log.
+// in the log, and so do the DHCP server's own problems.
 #include "services/worker/virtual_networks.h"
 
 #include <boost/test/unit_test.hpp>
 
 #include <array>
 #include <chrono>
+#include <filesystem>
+#include <fstream>
 #include <map>
 #include <mutex>
 #include <optional>
+#include <thread>
 #include <vector>
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <sys/socket.h>
+#include <unistd.h>
 
 using namespace vsa;
 using namespace vsa::services;
@@ -510,6 +514,36 @@ BOOST_AUTO_TEST_CASE(a_bridge_that_cannot_be_made_leaves_the_network_guest_only_
                             "network interface \"vsa-nobridge\""),
                last);
     BOOST_TEST(log.contains("the network is guest-only"));
+}
+
+// The DHCP server's own problems (here a damaged line of its leases file)
+// reach vsad's log once traffic passes it, naming the network.
+BOOST_AUTO_TEST_CASE(the_dhcp_servers_problems_reach_the_log) {
+    auto folder = std::filesystem::temp_directory_path() / ("vsa-vnet-test-" + std::to_string(::getpid()));
+    std::filesystem::create_directories(folder);
+    auto file = folder / "lan.vnc";
+    {
+        std::ofstream leases(file.string() + ".leases");
+        leases << "this is no lease record\n";
+    }
+    LogLines log;
+    {
+        VirtualNetworks nets(log.function());
+        VirtualNetwork model("lan", file, guid(10));
+        BOOST_REQUIRE(
+            model.dhcp()
+                .configure("10.237.0.0", "255.255.0.0", "10.237.0.16", "10.237.255.254", "10.237.0.1")
+                .has_value());
+        model.dhcp().set_enabled(true);
+        Adapter a = add(nets, guid(1), 0);
+        nets.plug(a.plug, model);
+        send(a, frame(1)); // any broadcast reaches the server's port
+        for (int i = 0; i < 150 && !log.contains("DHCP server: "); ++i)
+            std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    std::filesystem::remove_all(folder);
+    BOOST_TEST(log.contains("virtual network \"lan\": DHCP server: "));
+    BOOST_TEST(log.contains("ignored"));
 }
 
 BOOST_AUTO_TEST_SUITE_END()
