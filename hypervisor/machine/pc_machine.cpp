@@ -88,9 +88,45 @@ constexpr u8 CMOS_MEMORY_ABOVE_4G = 0x5B;
 constexpr u8 CMOS_EXTRA_CPUS = 0x5F;
 // Boot order nibbles, first device lowest: 1 = floppy, 2 = hard disk,
 // 3 = CD-ROM.
+constexpr u8 CMOS_BOOT_FLOPPY = 0x01;
 constexpr u8 CMOS_BOOT_HARD_DISK = 0x02;
-constexpr u8 CMOS_BOOT_CDROM_THEN_DISK = 0x23;
-constexpr u8 CMOS_BOOT_FLOPPY_THEN_DISK = 0x21;
+constexpr u8 CMOS_BOOT_CDROM = 0x03;
+
+// The configured order with the kinds it leaves out appended in the
+// default order (disks, CD drives, floppy drives); duplicates dropped.
+std::vector<PcMachineConfig::BootDevice>
+full_boot_order(std::vector<PcMachineConfig::BootDevice> const& wanted) {
+    using B = PcMachineConfig::BootDevice;
+    std::vector<B> order;
+    for (B d : wanted)
+        if (std::find(order.begin(), order.end(), d) == order.end()) order.push_back(d);
+    for (B d : {B::Disk, B::Cdrom, B::Floppy})
+        if (std::find(order.begin(), order.end(), d) == order.end()) order.push_back(d);
+    return order;
+}
+
+// The Num Lock option ROM (PcMachineConfig::num_lock): one 512-byte block
+// whose init entry, which SeaBIOS far-calls at POST after its keyboard
+// set-up, sets the Num Lock bit of the BDA keyboard flags and returns.
+std::vector<u8> num_lock_rom() {
+    std::vector<u8> rom{
+        0x55, 0xAA, 0x01,             // signature, 1 x 512 bytes
+        0x1E,                         // push ds
+        0x50,                         // push ax
+        0x31, 0xC0,                   // xor ax, ax
+        0x8E, 0xD8,                   // mov ds, ax
+        0x80, 0x0E, 0x17, 0x04, 0x20, // or byte [0417h], 20h  (Num Lock active)
+        0x58,                         // pop ax
+        0x1F,                         // pop ds
+        0xCB,                         // retf
+    };
+    rom.resize(512, 0);
+    u8 sum = 0;
+    for (u8 b : rom)
+        sum = static_cast<u8>(sum + b);
+    rom.back() = static_cast<u8>(-sum); // the bytes add up to 0
+    return rom;
+}
 constexpr unsigned IDE_SLOTS = 4;
 
 Result<std::vector<u8>, std::string> read_file(std::string const& path, std::size_t max_size) {
@@ -553,10 +589,15 @@ void PcMachine::Impl::fill_cmos() {
     // Equipment: bit 0 floppy drives present, bits 7-6 their count - 1; no
     // FPU bit, VGA/EGA display (bits 5-4 zero).
     rtc->set_cmos(CMOS_EQUIPMENT, floppies ? static_cast<u8>(0x01 | (floppies - 1) << 6) : 0x00);
-    using Boot = PcMachineConfig::BootDevice;
-    rtc->set_cmos(CMOS_BOOT_ORDER, config.boot == Boot::Cdrom    ? CMOS_BOOT_CDROM_THEN_DISK
-                                   : config.boot == Boot::Floppy ? CMOS_BOOT_FLOPPY_THEN_DISK
-                                                                 : CMOS_BOOT_HARD_DISK);
+    // SeaBIOS reads CMOS 3Dh only without a "bootorder" file (an empty
+    // machine): the first two kinds, one nibble each, first lowest.
+    auto const order = full_boot_order(config.boot_order);
+    auto nibble = [](PcMachineConfig::BootDevice d) -> u8 {
+        return d == PcMachineConfig::BootDevice::Floppy  ? CMOS_BOOT_FLOPPY
+               : d == PcMachineConfig::BootDevice::Cdrom ? CMOS_BOOT_CDROM
+                                                         : CMOS_BOOT_HARD_DISK;
+    };
+    rtc->set_cmos(CMOS_BOOT_ORDER, static_cast<u8>(nibble(order[0]) | nibble(order[1]) << 4));
     rtc->set_cmos(CMOS_BOOT_FLAGS, 0x00);
     rtc->set_cmos(CMOS_SHUTDOWN_STATUS, 0);
     // The AT checksum over 0x10..0x2D, big-endian at 0x2E.
@@ -598,19 +639,24 @@ Result<void, std::string> PcMachine::Impl::fill_fw_cfg() {
         if (!config.disks[i].empty()) disk_paths_boot.push_back(ide_path(i));
     for (std::size_t i = 0; i < IDE_SLOTS; ++i)
         if (cdrom_in_slot[i]) cd_paths_boot.push_back(ide_path(i));
-    bool cd_first = config.boot == PcMachineConfig::BootDevice::Cdrom;
-    std::vector<std::string> boot = cd_first ? cd_paths_boot : disk_paths_boot;
-    for (auto const& p : cd_first ? disk_paths_boot : cd_paths_boot)
-        boot.push_back(p);
     // Floppy drives: the path SeaBIOS builds for drive N of the controller
-    // at 3F0h behind the PIIX3 ISA bridge (00:01.0); first or last.
+    // at 3F0h behind the PIIX3 ISA bridge (00:01.0).
     std::vector<std::string> fd_paths_boot;
     for (unsigned i = 0; i < fdc->drive_count(); ++i)
         fd_paths_boot.push_back("/pci@i0cf8/isa@1/fdc@03f0/floppy@" + std::to_string(i));
-    boot.insert(config.boot == PcMachineConfig::BootDevice::Floppy ? boot.begin() : boot.end(),
-                fd_paths_boot.begin(), fd_paths_boot.end());
+    std::vector<std::string> boot;
+    for (auto kind : full_boot_order(config.boot_order)) {
+        auto const& paths = kind == PcMachineConfig::BootDevice::Floppy  ? fd_paths_boot
+                            : kind == PcMachineConfig::BootDevice::Cdrom ? cd_paths_boot
+                                                                         : disk_paths_boot;
+        boot.insert(boot.end(), paths.begin(), paths.end());
+    }
     if (!boot.empty()) {
         added = fw_cfg->add_file("bootorder", FwCfg::bootorder_file(boot));
+        if (added.is_error()) return added.error();
+    }
+    if (config.num_lock) {
+        added = fw_cfg->add_file("genroms/vsa-numlock.rom", num_lock_rom());
         if (added.is_error()) return added.error();
     }
     u64 files_hash = FNV1A_OFFSET;
@@ -1053,6 +1099,10 @@ void PcMachine::run_posted_work() {
 
 void PcMachine::press_power_button() {
     post([impl = m_impl.get()] { impl->pm->press_power_button(); });
+}
+
+std::vector<PcMachineConfig::BootDevice> PcMachineConfig::boot_first(BootDevice first) {
+    return full_boot_order({first});
 }
 
 } // namespace vsa

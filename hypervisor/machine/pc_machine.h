@@ -78,12 +78,19 @@ struct PcMachineConfig {
         bool read_only{false}; // write-protected (also if the file is read-only)
     };
     std::vector<Floppy> floppies;
-    // What SeaBIOS tries first: the disks (then the CD drives), the CD
-    // drives (then the disks), or the floppy drives (then the disks and
-    // the CD drives). Through fw_cfg "bootorder" and CMOS 3Dh. Floppy
-    // drives not booted first come last.
+    // The order SeaBIOS tries the kinds of drive in (each kind once; the
+    // kinds left out follow in the default order: disks, CD drives,
+    // floppy drives). Through fw_cfg "bootorder" (every drive, in that
+    // order) and CMOS 3Dh (the first two kinds).
     enum class BootDevice : u8 { Disk, Cdrom, Floppy };
-    BootDevice boot{BootDevice::Disk};
+    std::vector<BootDevice> boot_order{BootDevice::Disk, BootDevice::Cdrom, BootDevice::Floppy};
+    // `first`, then the others in the default order.
+    static std::vector<BootDevice> boot_first(BootDevice first);
+    // Num Lock on when the operating system starts: the BIOS keyboard flag
+    // (BDA 417h bit 5) that DOS and Linux read at boot, set by a tiny
+    // option ROM SeaBIOS runs at POST (its own keyboard code leaves Num
+    // Lock off and has no setting for it).
+    bool num_lock{false};
     // Extra firmware files for the BIOS through fw_cfg, as (name, host
     // path): "genroms/NAME" option ROMs SeaBIOS runs at POST, "vgaroms/NAME"
     // for a VGA BIOS not on a PCI ROM BAR, or any other fw_cfg file.

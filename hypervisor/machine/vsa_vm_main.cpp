@@ -108,7 +108,10 @@ constexpr char const* USAGE = R"(usage: vsa-vm [options]
   --floppy2 FILE       floppy drive B:, likewise (A: exists then too)
   --floppy-ro          write-protect the floppy disks
   --boot WHAT          boot from the disks first (disk, the default), from
-                       the CD drives first (cdrom) or from the floppy (floppy)
+                       the CD drives first (cdrom) or from the floppy (floppy);
+                       or an order of them, e.g. cdrom,floppy,disk (kinds left
+                       out follow in the order disk, cdrom, floppy)
+  --num-lock           Num Lock on when the guest's operating system starts
   --readonly           open every disk read-only
   --bios FILE          system BIOS (default /usr/share/seabios/bios.bin)
   --vgabios FILE       VGA option ROM (default /usr/share/seabios/vgabios-stdvga.bin);
@@ -491,16 +494,30 @@ int main(int argc, char** argv) {
         } else if (arg == "--floppy-ro") {
             floppy_read_only = true;
         } else if (is("--boot") && (v = value("--boot"))) {
-            if (*v == "disk" || *v == "c")
-                config.boot = PcMachineConfig::BootDevice::Disk;
-            else if (*v == "cdrom" || *v == "d")
-                config.boot = PcMachineConfig::BootDevice::Cdrom;
-            else if (*v == "floppy" || *v == "a")
-                config.boot = PcMachineConfig::BootDevice::Floppy;
-            else {
-                std::cerr << "vsa-vm: --boot wants disk, cdrom or floppy\n";
+            // A comma-separated order of kinds; the kinds left out follow.
+            config.boot_order.clear();
+            std::string_view rest = *v;
+            bool bad = rest.empty();
+            while (!rest.empty() && !bad) {
+                auto comma = rest.find(',');
+                auto word = rest.substr(0, comma);
+                rest = comma == std::string_view::npos ? std::string_view{} : rest.substr(comma + 1);
+                if (word == "disk" || word == "c")
+                    config.boot_order.push_back(PcMachineConfig::BootDevice::Disk);
+                else if (word == "cdrom" || word == "d")
+                    config.boot_order.push_back(PcMachineConfig::BootDevice::Cdrom);
+                else if (word == "floppy" || word == "a")
+                    config.boot_order.push_back(PcMachineConfig::BootDevice::Floppy);
+                else
+                    bad = true;
+            }
+            if (bad) {
+                std::cerr << "vsa-vm: --boot wants disk, cdrom or floppy, or an order of them "
+                             "(cdrom,floppy,disk)\n";
                 return EXIT_USAGE;
             }
+        } else if (arg == "--num-lock") {
+            config.num_lock = true;
         } else if (is("--timer-slack") && (v = value("--timer-slack"))) {
             unsigned ms = 0;
             auto [end, ec] = std::from_chars(v->data(), v->data() + v->size(), ms);

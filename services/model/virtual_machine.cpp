@@ -245,6 +245,21 @@ ServiceResult<void> VirtualMachine::set_smbios(std::string& field, std::string v
     return {};
 }
 
+ServiceResult<void> VirtualMachine::set_boot_order(std::vector<BootDevice> order) {
+    if (order.empty()) return service_error(hr::E_INVALIDARG, "the boot order is empty");
+    if (order == m_bios.boot_order) return {};
+    TRY(require_off("The boot order"));
+    m_bios.boot_order = std::move(order);
+    return {};
+}
+
+ServiceResult<void> VirtualMachine::set_num_lock(bool on) {
+    if (on == m_bios.num_lock) return {};
+    TRY(require_off("Num Lock at boot"));
+    m_bios.num_lock = on;
+    return {};
+}
+
 ServiceResult<void> VirtualMachine::set_bios_guid(std::string value) {
     if (!value.empty()) {
         auto guid = Guid::parse(value);
@@ -288,6 +303,7 @@ bool VirtualMachine::same_configuration(VirtualMachine const& other) const {
            m_undo_action == other.m_undo_action &&
            m_run_as_defined_account == other.m_run_as_defined_account &&
            m_account_name == other.m_account_name && m_bios_guid == other.m_bios_guid &&
+           m_bios.boot_order == other.m_bios.boot_order && m_bios.num_lock == other.m_bios.num_lock &&
            m_bios_serial == other.m_bios_serial && m_base_board_serial == other.m_base_board_serial &&
            m_chassis_serial == other.m_chassis_serial && m_chassis_asset_tag == other.m_chassis_asset_tag &&
            m_guest_os == other.m_guest_os && m_scheduling == other.m_scheduling;

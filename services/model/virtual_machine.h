@@ -22,6 +22,7 @@
 // account in Virtual Server's sense.
 #pragma once
 
+#include "services/model/bios_settings.h"
 #include "services/model/dvd_drive.h"
 #include "services/model/enums.h"
 #include "services/model/floppy_drive.h"
@@ -155,6 +156,11 @@ public:
     ServiceResult<void> set_chassis_serial_number(std::string value);
     ServiceResult<void> set_chassis_asset_tag(std::string value);
 
+    // Boot order and Num Lock at boot (bios_settings.h); while off only.
+    BiosSettings const& bios() const { return m_bios; }
+    ServiceResult<void> set_boot_order(std::vector<BootDevice> order);
+    ServiceResult<void> set_num_lock(bool on);
+
     // CPU scheduling (scheduling.h), in any state. The setter checks the
     // parameters against a host of `host_processors` processors (the .vmc
     // reader passes 1: a file from a bigger host still loads, and the
@@ -207,6 +213,7 @@ private:
     std::string m_base_board_serial;
     std::string m_chassis_serial;
     std::string m_chassis_asset_tag;
+    BiosSettings m_bios;
     GuestOsSettings m_guest_os;
     SchedulingParameters m_scheduling;
 

@@ -264,6 +264,13 @@ ServiceResult<VirtualMachine> parse_vmc(std::string_view bytes, std::filesystem:
         TRY(keyed(reader, bios, "chassis/serial_number", vm.set_chassis_serial_number(*value)));
     if (auto value = TRY(reader.string(bios, "chassis/asset_tag", 64)))
         TRY(keyed(reader, bios, "chassis/asset_tag", vm.set_chassis_asset_tag(*value)));
+    if (auto value = TRY(reader.string(bios, "boot_order", 64))) {
+        auto order = parse_boot_order(*value);
+        if (order.is_error()) return reader.illegal(find_path(bios, "boot_order"), order.error().message);
+        TRY(keyed(reader, bios, "boot_order", vm.set_boot_order(order.release_value())));
+    }
+    if (auto value = TRY(reader.boolean(bios, "num_lock")))
+        TRY(keyed(reader, bios, "num_lock", vm.set_num_lock(*value)));
 
     auto microsoft = find_path(root, "integration/microsoft");
     HeartbeatSettings heartbeat;
@@ -389,6 +396,8 @@ ServiceResult<std::string> serialize_vmc(VirtualMachine const& vm) {
     set_string(bios, "base_board/serial_number", vm.base_board_serial_number());
     set_string(bios, "chassis/serial_number", vm.chassis_serial_number());
     set_string(bios, "chassis/asset_tag", vm.chassis_asset_tag());
+    set_string(bios, "boot_order", format_boot_order(vm.bios().boot_order));
+    set_boolean(bios, "num_lock", vm.bios().num_lock);
 
     auto microsoft = ensure_path(root, "integration/microsoft");
     auto const& heartbeat = vm.guest_os().heartbeat();

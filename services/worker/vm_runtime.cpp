@@ -133,6 +133,10 @@ std::vector<std::string> VmRuntime::worker_arguments(VirtualMachine const& vm) c
         args.push_back("--nic");
         args.push_back("fd:" + std::to_string(fd++) + ",mac=" + mac + (plugged ? "" : ",link=down"));
     }
+    // BIOS settings (bios_settings.h).
+    args.push_back("--boot");
+    args.push_back(format_boot_order(vm.bios().boot_order));
+    if (vm.bios().num_lock) args.push_back("--num-lock");
     args.push_back("--save-state");
     args.push_back(vm.saved_state_file().string());
     if (vm.state() == VmState::Saved) {

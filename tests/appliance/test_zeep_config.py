@@ -3,7 +3,7 @@
 """Configuration values, event scripts and locale over SOAP (python3-zeep
 against a live vsad with real vsa-vm workers).
 
-Usage: test_zeep_config.py vsad vsa-vhd vsa-vm counter_disk.img
+Usage: test_zeep_config.py vsad vsa-vhd vsa-vm counter_disk.img kbflags_disk.img
 
 - IVMVirtualServer Get/Set/RemoveConfigurationValue: per-user preferences
   of each VARIANT kind, round trip, remove, missing and bad keys, and that
@@ -20,6 +20,9 @@ Usage: test_zeep_config.py vsad vsa-vhd vsa-vm counter_disk.img
   VSScriptsEnabled / VMScriptsEnabled are on; a missing program is an
   EventScriptFailed event.
 - set_Locale and QueryLocale.
+- The BIOS settings as raw keys (hardware/bios/boot_order, num_lock): the
+  defaults, a bad order refused, and Num Lock reaching the guest: the
+  keyboard-flags disk (tests/progs/kbflags_disk.asm) prints 32.
 """
 import json
 import os
@@ -32,7 +35,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from vsad_fixture import Vsad  # noqa: E402
 from zeep_support import ZeepTestCase, run_tests, make_client, make_counter_vm, strings, wait_for  # noqa: E402
 
-VSAD = VSA_VHD = VSA_VM = COUNTER_DISK = None  # argv
+VSAD = VSA_VHD = VSA_VM = COUNTER_DISK = KBFLAGS_DISK = None  # argv
 
 LAUNCHED, TURNED_OFF = 2, 5
 RUNNING = 5
@@ -256,13 +259,42 @@ class ConfigTest(ZeepTestCase):
         s.IVMVirtualServer_set_VSScriptsEnabled(shouldEnable=False)
         s.IVMVirtualServer_set_VMScriptsEnabled(shouldEnable=False)
 
+    def test_bios_settings(self):
+        s = self.s
+        vm, log, _vsv = make_counter_vm(s, VSA_VHD, KBFLAGS_DISK, "biosvm")
+        get = lambda key: s.IVMVirtualMachine_GetConfigurationValue(_this=vm, configurationKey=key)  # noqa: E731
+        self.assert_value(get("hardware/bios/boot_order"), "string", "disk,cdrom,floppy")
+        self.assert_value(get("hardware/bios/num_lock"), "boolean", False)
+        self.assert_fault(lambda: s.IVMVirtualMachine_SetConfigurationValue(
+            _this=vm, configurationKey="hardware/bios/boot_order", configurationValue=self.value("string", "disk,tape")),
+            "E_INVALIDARG", text="tape")
+        self.assert_value(get("hardware/bios/boot_order"), "string", "disk,cdrom,floppy")
+        s.IVMVirtualMachine_SetConfigurationValue(_this=vm, configurationKey="hardware/bios/boot_order",
+                                                  configurationValue=self.value("string", "cdrom,disk"))
+        s.IVMVirtualMachine_SetConfigurationValue(_this=vm, configurationKey="hardware/bios/num_lock",
+                                                  configurationValue=self.value("boolean", True))
+        self.assert_value(get("hardware/bios/boot_order"), "string", "cdrom,disk")
+        s.IVMVirtualMachine_Startup(_this=vm)
+
+        def flags():
+            try:
+                with open(log, errors="replace") as f:
+                    return [line.strip() for line in f if line.startswith("VSA-KBFLAGS ")]
+            except FileNotFoundError:
+                return []
+        # The disk (after the empty CD drive) boots and reports Num Lock on.
+        self.assertTrue(wait_for(lambda: flags(), 30), "no VSA-KBFLAGS line in the COM1 log")
+        self.assertEqual(flags(), ["VSA-KBFLAGS 32"])
+        # The guest powers off by itself; while it ran, hardware keys were refused.
+        wait_for(lambda: s.IVMVirtualMachine_get_State(_this=vm) != RUNNING, 30)
+
 
 def main():
-    global VSAD, VSA_VHD, VSA_VM, COUNTER_DISK
-    if len(sys.argv) < 5:
-        print("usage: test_zeep_config.py vsad vsa-vhd vsa-vm counter_disk.img", file=sys.stderr)
+    global VSAD, VSA_VHD, VSA_VM, COUNTER_DISK, KBFLAGS_DISK
+    if len(sys.argv) < 6:
+        print("usage: test_zeep_config.py vsad vsa-vhd vsa-vm counter_disk.img kbflags_disk.img", file=sys.stderr)
         return 2
-    VSAD, VSA_VHD, VSA_VM, COUNTER_DISK = (os.path.abspath(a) for a in sys.argv[1:5])
+    VSAD, VSA_VHD, VSA_VM, COUNTER_DISK, KBFLAGS_DISK = (os.path.abspath(a) for a in sys.argv[1:6])
     return run_tests((ConfigTest,))
 
 

@@ -50,7 +50,7 @@ BOOST_AUTO_TEST_CASE(seabios_boots_el_torito_from_the_cd_drive) {
     config.disks = {VSA_PROG_BOOT_DISK};
     config.disks_read_only = true;
     config.cdroms = {{2, VSA_PROG_BOOT_CDROM}};
-    config.boot = PcMachineConfig::BootDevice::Cdrom;
+    config.boot_order = PcMachineConfig::boot_first(PcMachineConfig::BootDevice::Cdrom);
     config.clock_mode = Clock::Mode::Deterministic;
     config.rtc_start = 1'700'000'000;
     config.com1 = &serial;

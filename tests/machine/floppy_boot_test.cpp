@@ -74,7 +74,7 @@ BOOST_AUTO_TEST_CASE(seabios_boots_the_floppy_and_writes_it) {
     config.disks = {VSA_PROG_BOOT_DISK};
     config.disks_read_only = true;
     config.floppies = {{image.path, false}};
-    config.boot = PcMachineConfig::BootDevice::Floppy;
+    config.boot_order = PcMachineConfig::boot_first(PcMachineConfig::BootDevice::Floppy);
     config.clock_mode = Clock::Mode::Deterministic;
     config.rtc_start = 1'700'000'000;
     config.com1 = &serial;
@@ -110,7 +110,7 @@ BOOST_AUTO_TEST_CASE(a_write_protected_floppy_refuses_the_write) {
     PcMachineConfig config;
     config.ram_bytes = 16 * MiB;
     config.floppies = {{image.path, true}};
-    config.boot = PcMachineConfig::BootDevice::Floppy;
+    config.boot_order = PcMachineConfig::boot_first(PcMachineConfig::BootDevice::Floppy);
     config.clock_mode = Clock::Mode::Deterministic;
     config.rtc_start = 1'700'000'000;
     config.com1 = &serial;

@@ -235,4 +235,27 @@ BOOST_AUTO_TEST_CASE(dhcp_settings_follow_configure_dhcp_server) {
     BOOST_TEST(network.set_host_adapter("enp3s0").has_value());
 }
 
+BOOST_AUTO_TEST_CASE(boot_order_text_and_num_lock) {
+    auto order = parse_boot_order(" cdrom , floppy");
+    BOOST_REQUIRE(order.has_value());
+    BOOST_TEST((order.value() == std::vector<BootDevice>{BootDevice::Cdrom, BootDevice::Floppy}));
+    BOOST_TEST(format_boot_order(order.value()) == "cdrom,floppy");
+    BOOST_TEST(code_of(parse_boot_order("")) == hr::E_INVALIDARG);
+    BOOST_TEST(code_of(parse_boot_order("disk,disk")) == hr::E_INVALIDARG);
+    BOOST_TEST(code_of(parse_boot_order("disk,network")) == hr::E_INVALIDARG);
+    BOOST_TEST(code_of(parse_boot_order("disk,")) == hr::E_INVALIDARG);
+
+    VirtualMachine vm("bios", "/srv/vms/bios/bios.vmc",
+                      Guid::parse("{01234567-89AB-4DEF-8123-456789ABCDEF}").value());
+    BOOST_TEST(format_boot_order(vm.bios().boot_order) == "disk,cdrom,floppy");
+    BOOST_TEST(!vm.bios().num_lock);
+    BOOST_TEST(vm.set_boot_order({BootDevice::Floppy}).has_value());
+    BOOST_TEST(vm.set_num_lock(true).has_value());
+    BOOST_TEST(code_of(vm.set_boot_order({})) == hr::E_INVALIDARG);
+    vm.set_state(VmState::Running);
+    BOOST_TEST(code_of(vm.set_num_lock(false)) == hr::VM_E_VM_RUNNING);
+    BOOST_TEST(code_of(vm.set_boot_order({BootDevice::Disk})) == hr::VM_E_VM_RUNNING);
+    BOOST_TEST(vm.set_num_lock(true).has_value()); // no change
+}
+
 BOOST_AUTO_TEST_SUITE_END()

@@ -169,9 +169,24 @@ BOOST_FIXTURE_TEST_CASE(arguments_come_from_the_vmc, Fixture) {
                                       "--disk=" + other.string(),
                                       "--serial",
                                       "append:" + VmRuntime::default_serial_log(vm).string(),
+                                      "--boot",
+                                      "disk,cdrom,floppy",
                                       "--save-state",
                                       vm.saved_state_file().string()};
     BOOST_TEST(args == expected, boost::test_tools::per_element());
+    // The BIOS settings (bios_settings.h) as vsa-vm's --boot and --num-lock.
+    vm = inventory
+             ->update_virtual_machine(vm.config_id(),
+                                      [&](VirtualMachine& v) -> ServiceResult<void> {
+                                          TRY(v.set_boot_order({BootDevice::Cdrom, BootDevice::Floppy}));
+                                          return v.set_num_lock(true);
+                                      })
+             .value();
+    args = runtime->worker_arguments(vm);
+    auto boot = std::find(args.begin(), args.end(), "--boot");
+    BOOST_REQUIRE(boot != args.end());
+    BOOST_TEST(*(boot + 1) == "cdrom,floppy");
+    BOOST_TEST(*(boot + 2) == "--num-lock");
     vm.set_state(VmState::Saved);
     args = runtime->worker_arguments(vm);
     BOOST_TEST(args.back() == vm.saved_state_file().string());

@@ -169,6 +169,8 @@ VirtualMachine full_vm() {
     BOOST_REQUIRE(vm.set_base_board_serial_number("BB-1").has_value());
     BOOST_REQUIRE(vm.set_chassis_serial_number("CH-1").has_value());
     BOOST_REQUIRE(vm.set_chassis_asset_tag("ASSET-7").has_value());
+    BOOST_REQUIRE(vm.set_boot_order({BootDevice::Cdrom, BootDevice::Floppy}).has_value());
+    BOOST_REQUIRE(vm.set_num_lock(true).has_value());
     vm.guest_os().set_additions_version("13.820");
     vm.guest_os().set_host_time_sync_enabled(false);
     BOOST_REQUIRE(vm.guest_os().set_heartbeat({120, 20, 15, 3}).has_value());
@@ -183,6 +185,8 @@ BOOST_AUTO_TEST_CASE(every_property_survives_a_round_trip) {
     auto vm = full_vm();
     auto text = serialize_vmc(vm).value();
     BOOST_TEST(text.find("<ram_size type=\"integer\">768</ram_size>") != std::string::npos);
+    BOOST_TEST(text.find("<boot_order type=\"string\">cdrom,floppy</boot_order>") != std::string::npos);
+    BOOST_TEST(text.find("<num_lock type=\"boolean\">true</num_lock>") != std::string::npos);
     BOOST_TEST(text.find("<relative type=\"string\">.\\system.vhd</relative>") != std::string::npos);
     BOOST_TEST(text.find("<ethernet_card_address type=\"bytes\">0003FF123456</ethernet_card_address>") !=
                std::string::npos);
@@ -275,6 +279,9 @@ BOOST_AUTO_TEST_CASE(values_that_do_not_fit_name_the_file_and_key) {
     check("ide_controller id=\"1\"", "ide_controller id=\"0\"", "already holds"); // two drives in IDE 0:0
     check("</preferences>", "", "not well-formed");
     check("{6B1E4D2A-0C9F-4E55-9A10-22C3D4E5F607}", "not-a-guid", "bios_guid");
+    check("<bios_guid type=\"string\">",
+          "<boot_order type=\"string\">disk,tape</boot_order><bios_guid type=\"string\">",
+          "hardware/bios/boot_order");
     auto wrong_root = parse_vmc("<settings><notes/></settings>", "/srv/vms/legacy/legacy.vmc");
     BOOST_REQUIRE(wrong_root.is_error());
     BOOST_TEST(wrong_root.error().message.find("expected <preferences>") != std::string::npos);
