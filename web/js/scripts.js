@@ -35,13 +35,8 @@ export const EVENT_TYPES = [
  */
 export async function scriptsEditor(container, { iface, thisRef = null, events, testid }) {
   const region = el('div', { class: 'section-message', hidden: true });
-  const rows = el('tbody');
-  container.replaceChildren(region, el('div', { class: 'table-box' },
-    el('table', { class: 'table table-stack', testid: `${testid}-table` },
-      el('thead', {}, el('tr', {},
-        el('th', { scope: 'col' }, 'Event'), el('th', { scope: 'col' }, 'Command line'),
-        el('th', { scope: 'col' }, el('span', { class: 'visually-hidden' }, 'Actions')))),
-      rows)));
+  const rows = el('ul', { class: 'list-plain script-list', testid: `${testid}-list` });
+  container.replaceChildren(region, rows);
   const self = thisRef ? { _this: thisRef } : {};
   const op = (name, params = {}) => call(`${iface}_${name}`, { ...self, ...params });
 
@@ -53,7 +48,10 @@ export async function scriptsEditor(container, { iface, thisRef = null, events, 
       placeholder: '/absolute/program argument…', autocomplete: 'off',
     });
     const save = el('button', { class: 'button button-small', type: 'submit', testid: `${testid}-save` }, 'Set');
-    const form = el('form', { class: 'field-inline script-form' }, input, save);
+    const remove = current ? el('button', {
+      class: 'button button-small', type: 'button', testid: `${testid}-remove`, 'aria-label': `Remove the script for ${label}`,
+    }, 'Remove') : '';
+    const form = el('form', { class: 'script-form' }, input, save, remove);
     form.addEventListener('submit', async (event) => {
       event.preventDefault();
       const wanted = input.value.trim();
@@ -69,22 +67,18 @@ export async function scriptsEditor(container, { iface, thisRef = null, events, 
       }
       await refresh();
     });
-    return el('tr', { testid: `${testid}-row`, dataset: { event: String(type), command: current } },
-      el('th', { scope: 'row', dataset: { label: 'Event' } }, el('label', { for: id }, label)),
-      el('td', { dataset: { label: 'Command line' } }, form),
-      el('td', { dataset: { label: 'Actions' } }, current ? el('button', {
-        class: 'button button-small', type: 'button', testid: `${testid}-remove`, 'aria-label': `Remove the script for ${label}`,
-        onclick: async (event) => {
-          event.currentTarget.disabled = true;
-          try {
-            await op('RemoveScriptFromEvent', { eventType: type });
-            showMessage(region, `The script for "${label}" is removed.`, 'ok');
-          } catch (err) {
-            if (!handleAuth(err)) showMessage(region, errorText(`Removing the script for "${label}"`, err));
-          }
-          await refresh();
-        },
-      }, 'Remove') : ''));
+    if (remove) remove.addEventListener('click', async () => {
+      remove.disabled = true;
+      try {
+        await op('RemoveScriptFromEvent', { eventType: type });
+        showMessage(region, `The script for "${label}" is removed.`, 'ok');
+      } catch (err) {
+        if (!handleAuth(err)) showMessage(region, errorText(`Removing the script for "${label}"`, err));
+      }
+      await refresh();
+    });
+    return el('li', { class: 'script-row', testid: `${testid}-row`, dataset: { event: String(type), command: current } },
+      el('label', { for: id }, label), form);
   }
 
   async function refresh() {
