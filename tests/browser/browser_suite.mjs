@@ -257,6 +257,11 @@ async function configureVm(page, vmRef, vmFile) {
     check(await soap(page, 'IVMVirtualMachine_FetchScriptByEvent', { _this: vmRef, eventType: 2 }) === command,
       `the VM's script for "started" is ${command} in the API`);
   }
+  // Let VM scripts run (a server-wide switch, also on the VM's page): the
+  // script above runs (and exits 0) when the VM starts below.
+  await page.check('[data-testid="vm-scripts-enabled"]');
+  check(await waitFor(async () => await soap(page, 'IVMVirtualServer_get_VMScriptsEnabled') === 'true', 10000),
+    'the switch on the VM page lets VM scripts run (VMScriptsEnabled)');
   await shotOf(scripts, 'vm-scripts-desktop');
 
   // Scheduling: a weight over 10,000 is refused with the fault's message;
