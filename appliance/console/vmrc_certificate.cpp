@@ -332,6 +332,9 @@ int VmrcCertificates::on_certificate(ssl_st* ssl, void* arg) {
     }
     if (!installed) return 1; // the context's own certificate
     // Per connection: SSL_use_* copy (reference) the objects into this SSL.
+    // OpenSSL keeps one certificate per key type, so the context's own
+    // (ECDSA when generated) must go first, or it would still be chosen.
+    SSL_certs_clear(ssl);
     if (SSL_use_certificate(ssl, installed->certificate.get()) != 1 ||
         SSL_use_PrivateKey(ssl, installed->key.get()) != 1) {
         ERR_clear_error();
