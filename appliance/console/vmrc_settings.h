@@ -25,9 +25,10 @@
 //   VMRCX/YResolution    the size of the screen a new viewer sees until
 //                        the VM has drawn its first frame.
 //
-// Until a value is set through SOAP, the enabled switch, the address and
-// the ports follow the configuration (console.vnc_enabled,
-// console.vnc_ports, https.bind_address); once set, the stored value wins.
+// Until changed through SOAP, the enabled switch, the address and the ports
+// follow the configuration (console.vnc_enabled, console.vnc_ports,
+// https.bind_address); once changed (a put of the value it already has
+// does not count), the stored value wins.
 // Thread-safe; every change is written atomically before it is answered.
 #pragma once
 
