@@ -203,6 +203,18 @@ class Vmrc(ZeepTestCase):
             self.assertLess(elapsed, 5)
         finally:
             sock.close()
+        # The browser console too: a WebSocket viewer that sends no input.
+        ws, rfb = test_console.open_console(state["vm"])
+        try:
+            started = time.monotonic()
+            with self.assertRaises((test_console.Closed, ConnectionError, ssl.SSLError, OSError)):
+                while time.monotonic() - started < 15:
+                    ws.recv_frame()
+            elapsed = time.monotonic() - started
+            self.assertGreater(elapsed, 0.7)
+            self.assertLess(elapsed, 5)
+        finally:
+            ws.close()
         s.IVMVirtualServer_set_VMRCIdleConnectionTimeoutEnabled(enabled=False)
 
     def test_6_certificate_request_and_install(self):
@@ -304,6 +316,7 @@ def main():
         task = service.IVMVirtualMachine_Startup(_this=vm)
         while not service.IVMTask_WaitForCompletion(_this=task, timeout=5000):
             pass
+        test_console.state["cookie"] = test_console.logon(vsad.user, vsad.password)
 
         def note():
             with open(state["vsad"].stderr_path, errors="replace") as f:
