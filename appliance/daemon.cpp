@@ -7,6 +7,8 @@
 #include "appliance/auth/session_store.h"
 #include "appliance/config.h"
 #include "appliance/console/console_service.h"
+#include "appliance/console/vmrc_certificate.h"
+#include "appliance/console/vmrc_settings.h"
 #include "appliance/embedded_wsdl.h"
 #include "appliance/http/connection_tracker.h"
 #include "appliance/http/router.h"
@@ -286,8 +288,21 @@ int VsaDaemon::main(std::vector<std::string> const&) {
 
     // The console: its own threads (never the HTTP pools'); stopped before
     // the listeners and the VMs, so no viewer outlives what it shows.
+    // Its VMRC settings and certificate (IVMVirtualServer.VMRC*): the
+    // certificate serves every new TLS connection once one is installed.
+    auto vmrc = console::VmrcSettingsStore::open(cfg.data_dir, cfg.console, cfg.listen.bind_address);
+    if (vmrc.is_error()) {
+        log.fatal("cannot read the console settings: " + vmrc.error().message);
+        return EXIT_CONFIG;
+    }
+    auto vmrc_certificates = console::VmrcCertificates::open(cfg.data_dir, cfg.certificate);
+    if (vmrc_certificates.is_error()) {
+        log.fatal("cannot read the console certificate: " + vmrc_certificates.error().message);
+        return EXIT_CONFIG;
+    }
+    vmrc_certificates.value()->attach(tls.value()->sslContext());
     console::ConsoleService console_service(server.value()->runtime(), server.value()->inventory(),
-                                            cfg.console, cfg.listen.bind_address,
+                                            cfg.console, *vmrc.value(), vmrc_certificates.value().get(),
                                             Poco::Logger::get("vsad.console"));
     console_service.start();
     struct ConsoleOff {

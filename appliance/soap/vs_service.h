@@ -254,6 +254,36 @@ namespace vsa::appliance {
     X(IVMGuestOS_USCOREShutdown)                                                                             \
     X(IVMAccountant_USCOREget_USCORECPUUtilization)                                                          \
     X(IVMAccountant_USCOREget_USCOREUpTime)                                                                  \
+    /* VMRC, the console's settings (issue 11, area "vmrc", vs_service_vmrc.cpp) */                          \
+    X(IVMVirtualServer_USCOREget_USCOREVMRCEnabled)                                                          \
+    X(IVMVirtualServer_USCOREset_USCOREVMRCEnabled)                                                          \
+    X(IVMVirtualServer_USCOREget_USCOREVMRCAdminAddress)                                                     \
+    X(IVMVirtualServer_USCOREset_USCOREVMRCAdminAddress)                                                     \
+    X(IVMVirtualServer_USCOREget_USCOREVMRCAdminPortNumber)                                                  \
+    X(IVMVirtualServer_USCOREset_USCOREVMRCAdminPortNumber)                                                  \
+    X(IVMVirtualServer_USCOREget_USCOREVMRCAuthenticator)                                                    \
+    X(IVMVirtualServer_USCOREset_USCOREVMRCAuthenticator)                                                    \
+    X(IVMVirtualServer_USCOREget_USCOREVMRCAuthenticators)                                                   \
+    X(IVMVirtualServer_USCOREget_USCOREVMRCEncryptionEnabled)                                                \
+    X(IVMVirtualServer_USCOREset_USCOREVMRCEncryptionEnabled)                                                \
+    X(IVMVirtualServer_USCOREget_USCOREVMRCEncryptionCertificate)                                            \
+    X(IVMVirtualServer_USCOREset_USCOREVMRCEncryptionCertificate)                                            \
+    X(IVMVirtualServer_USCOREget_USCOREVMRCEncryptionCertificateRequest)                                     \
+    X(IVMVirtualServer_USCOREget_USCOREVMRCIdleConnectionTimeout)                                            \
+    X(IVMVirtualServer_USCOREset_USCOREVMRCIdleConnectionTimeout)                                            \
+    X(IVMVirtualServer_USCOREget_USCOREVMRCIdleConnectionTimeoutEnabled)                                     \
+    X(IVMVirtualServer_USCOREset_USCOREVMRCIdleConnectionTimeoutEnabled)                                     \
+    X(IVMVirtualServer_USCOREget_USCOREVMRCXResolution)                                                      \
+    X(IVMVirtualServer_USCOREset_USCOREVMRCXResolution)                                                      \
+    X(IVMVirtualServer_USCOREget_USCOREVMRCYResolution)                                                      \
+    X(IVMVirtualServer_USCOREset_USCOREVMRCYResolution)                                                      \
+    X(IVMVirtualServer_USCOREVMRCCreateEncryptionCertificateRequest)                                         \
+    X(IVMRCAuthenticator_USCOREget_USCOREName)                                                               \
+    X(IVMRCAuthenticator_USCOREget_USCOREDescription)                                                        \
+    X(IVMRCAuthenticator_USCOREget_USCOREType)                                                               \
+    X(IVMRCAuthenticatorCollection_USCOREget_USCORECount)                                                    \
+    X(IVMRCAuthenticatorCollection_USCOREget_USCOREItem)                                                     \
+    X(IVMRCAuthenticatorCollection_USCOREget_USCORE_USCORENewEnum)                                           \
     /* accountant (vs_service_accountant.cpp) */                                                             \
     X(IVMAccountant_USCOREget_USCOREAllowableMaximumSystemCapacity)                                          \
     X(IVMAccountant_USCOREget_USCOREAllowableReservedSystemCapacity)                                         \
