@@ -8,7 +8,7 @@
 // to the .vmc before the worker starts (so the guest sees the same machine
 // on every boot, and a client reads what the guest sees). The serial
 // numbers and the asset tag take the form Microsoft's virtual machines
-// show, 30 digits in groups of four ("1234-5678-...-12"); BIOSGUID is a
+// show, 26 digits in groups of four ("1234-5678-...-12", 32 characters); BIOSGUID is a
 // random GUID. A client may set any of them while the VM is off; setting
 // one to "" makes the next boot draw a new one.
 //
@@ -35,7 +35,7 @@ namespace {
 std::string random_serial(std::mt19937_64& generator) {
     std::uniform_int_distribution<int> digit(0, 9);
     std::string serial;
-    for (int i = 0; i < 30; ++i) {
+    for (int i = 0; i < 26; ++i) {
         if (i && i % 4 == 0) serial.push_back('-');
         serial.push_back(static_cast<char>('0' + digit(generator)));
     }

@@ -78,7 +78,7 @@ class IdentityTest(ZeepTestCase):
         self.s = self.service
 
     def get(self, vm, prop):
-        return getattr(self.s, "IVMVirtualMachine_get_" + prop)(_this=vm)
+        return getattr(self.s, "IVMVirtualMachine_get_" + prop)(_this=vm) or ""  # zeep: "" reads as None
 
     def set(self, vm, prop, value):
         return getattr(self.s, "IVMVirtualMachine_set_" + prop)(_this=vm, **{ARGS[prop]: value})
@@ -143,8 +143,8 @@ class IdentityTest(ZeepTestCase):
         self.assertEqual(report["CHASSIS-SERIAL"], self.get(vm, "ChassisSerialNumber"))
         self.assertEqual(report["ASSET-TAG"], "Asset #7 (rack 3)")
 
-        # Kept in the .vmc; the drawn ones do not change on the next boot;
-        # a client's new GUID (any case) and "" (drawn again) do.
+        # Kept in the .vmc; a client's new values (a GUID in any case) and
+        # "" (drawn again at the next boot) reach the guest.
         vmc = read_text(s.IVMVirtualMachine_get_File(_this=vm))
         self.assertIn(guid, vmc)
         self.assertIn("Asset #7 (rack 3)", vmc)
@@ -152,11 +152,11 @@ class IdentityTest(ZeepTestCase):
         self.set(vm, "BIOSGUID", board.lower())
         self.assertEqual(self.get(vm, "BIOSGUID"), board)
         self.set(vm, "BaseBoardSerialNumber", "")
-        chassis = self.get(vm, "ChassisSerialNumber")
+        self.set(vm, "ChassisSerialNumber", "CH-0002")
         report = self.boot_and_read(vm, log, 2)
         self.assertNotIn("FAIL", report)
         self.assertEqual(report["UUID"], board.strip("{}"))
-        self.assertEqual(report["CHASSIS-SERIAL"], chassis)
+        self.assertEqual(report["CHASSIS-SERIAL"], "CH-0002")
         self.assertRegex(report["BOARD-SERIAL"], SERIAL)
         self.assertEqual(report["BOARD-SERIAL"], self.get(vm, "BaseBoardSerialNumber"))
 

@@ -20,6 +20,7 @@
 using namespace vsa::services;
 using namespace vsa::services::security;
 namespace fs = std::filesystem;
+using vsa::test::TempDir;
 
 namespace vsa::services::security {
 // For BOOST_TEST's messages.
