@@ -76,9 +76,12 @@ ServiceResult<std::unique_ptr<VirtualServer>> VirtualServer::open(Options option
     auto inventory = TRY(Inventory::open({data_dir, options.default_vm_path, options.default_vn_path, {}}));
     auto events = EventLog::open({data_dir / "events.log", options.max_events});
     auto preferences = TRY(ServerPreferences::open(data_dir));
-    return std::unique_ptr<VirtualServer>(new VirtualServer(std::move(options), std::move(product_id),
+    auto sids = TRY(security::AccountSids::open(data_dir / "account-sids.txt"));
+    std::unique_ptr<VirtualServer> server(new VirtualServer(std::move(options), std::move(product_id),
                                                             std::move(inventory), std::move(events),
                                                             std::move(preferences)));
+    server->m_account_sids = std::move(sids);
+    return server;
 }
 
 namespace {

@@ -12,6 +12,7 @@
 #include "services/inventory.h"
 #include "services/model/vm_limits.h"
 #include "services/scripts/event_scripts.h"
+#include "services/security/account_sids.h"
 #include "services/server_preferences.h"
 #include "services/service_error.h"
 #include "services/task/task_registry.h"
@@ -101,6 +102,10 @@ public:
     // The dispatcher that runs event scripts (scripts/event_scripts.h).
     scripts::EventScripts& event_scripts() { return *m_scripts; }
 
+    // The SIDs of the appliance's accounts and groups (<data dir>/
+    // account-sids.txt, security/account_sids.h).
+    security::AccountSids& account_sids() { return *m_account_sids; }
+
     // IVMVirtualServer.Tasks and the tasks clients look up by reference.
     TaskRegistry& tasks() { return *m_tasks; }
     // CreateDynamic/Fixed/DifferencingVirtualHardDisk (vhd_tasks.h).
@@ -123,6 +128,7 @@ private:
     std::unique_ptr<Inventory> m_inventory;
     std::unique_ptr<ServerPreferences> m_preferences;
     ActivationStore m_activation;
+    std::unique_ptr<security::AccountSids> m_account_sids;
     // Before the runtime, so it is destroyed after it: the state changes of
     // vsad's stop (VMs saved or turned off) still run their scripts.
     std::unique_ptr<scripts::EventScripts> m_scripts;

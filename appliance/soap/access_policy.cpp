@@ -443,6 +443,38 @@ OperationPolicy const POLICIES[] = {
     {"IVMFloppyDriveCollection_get_Count", {Target::ThisVm, Right::Read}},
     {"IVMFloppyDriveCollection_get_Item", {Target::ThisVm, Right::Read}},
     {"IVMFloppyDriveCollection_get__NewEnum", {Target::ThisVm, Right::Read}},
+    // --- identity (issue 11): SMBIOS strings
+    {"IVMVirtualMachine_get_BIOSGUID", {Target::ThisVm, Right::Read}},
+    {"IVMVirtualMachine_set_BIOSGUID", {Target::ThisVm, Right::Write}},
+    {"IVMVirtualMachine_get_BIOSSerialNumber", {Target::ThisVm, Right::Read}},
+    {"IVMVirtualMachine_set_BIOSSerialNumber", {Target::ThisVm, Right::Write}},
+    {"IVMVirtualMachine_get_BaseBoardSerialNumber", {Target::ThisVm, Right::Read}},
+    {"IVMVirtualMachine_set_BaseBoardSerialNumber", {Target::ThisVm, Right::Write}},
+    {"IVMVirtualMachine_get_ChassisSerialNumber", {Target::ThisVm, Right::Read}},
+    {"IVMVirtualMachine_set_ChassisSerialNumber", {Target::ThisVm, Right::Write}},
+    {"IVMVirtualMachine_get_ChassisAssetTag", {Target::ThisVm, Right::Read}},
+    {"IVMVirtualMachine_set_ChassisAssetTag", {Target::ThisVm, Right::Write}},
+    // run-as account: who may choose the account a VM runs as (the password
+    // proves the right to the host account itself)
+    {"IVMVirtualMachine_get_AccountName", {Target::ThisVm, Right::Read}},
+    {"IVMVirtualMachine_get_RunAsDefinedAccount", {Target::ThisVm, Right::Read}},
+    {"IVMVirtualMachine_set_RunAsDefinedAccount", {Target::ThisVm, Right::Write}},
+    {"IVMVirtualMachine_SetAccountNameAndPassword", {Target::ThisVm, Right::Write}},
+    // SIDs and the binary descriptor: as the owner and the entries' names
+    {"IVMSecurity_get_OwnerSid", {Target::ThisSecurity, Right::ReadPermissions}},
+    {"IVMSecurity_set_OwnerSid", {Target::ThisSecurity, Right::ChangePermissions}},
+    {"IVMSecurity_get_GroupName", {Target::ThisSecurity, Right::ReadPermissions}},
+    {"IVMSecurity_set_GroupName", {Target::ThisSecurity, Right::ChangePermissions}},
+    {"IVMSecurity_get_GroupSid", {Target::ThisSecurity, Right::ReadPermissions}},
+    {"IVMSecurity_set_GroupSid", {Target::ThisSecurity, Right::ChangePermissions}},
+    {"IVMSecurity__ToSecurityDescriptor", {Target::ThisSecurity, Right::ReadPermissions}},
+    {"IVMAccessRights_get_Sid", {Target::ThisEntry, Right::ReadPermissions}},
+    {"IVMAccessRights_set_Sid", {Target::ThisEntry, Right::ChangePermissions}},
+    {"IVMAccessRights_get_Flags", {Target::ThisEntry, Right::ReadPermissions}},
+    {"IVMAccessRights_set_Flags", {Target::ThisEntry, Right::ChangePermissions}},
+    {"IVMAccessRights_get_SpecialAccess", {Target::ThisEntry, Right::ReadPermissions}},
+    {"IVMAccessRights_set_SpecialAccess", {Target::ThisEntry, Right::ChangePermissions}},
+    {"IVMAccessRights__GetAccessMask", {Target::ThisEntry, Right::ReadPermissions}},
 };
 
 } // namespace

@@ -424,7 +424,35 @@ namespace vsa::appliance {
     X(IVMParallelPortCollection_USCOREget_USCORE_USCORENewEnum)                                              \
     X(IVMFloppyDriveCollection_USCOREget_USCORECount)                                                        \
     X(IVMFloppyDriveCollection_USCOREget_USCOREItem)                                                         \
-    X(IVMFloppyDriveCollection_USCOREget_USCORE_USCORENewEnum)
+    X(IVMFloppyDriveCollection_USCOREget_USCORE_USCORENewEnum)                                               \
+    /* identity (issue 11) */ X(IVMVirtualMachine_USCOREget_USCOREBIOSGUID)                                  \
+    X(IVMVirtualMachine_USCOREset_USCOREBIOSGUID)                                                            \
+    X(IVMVirtualMachine_USCOREget_USCOREBIOSSerialNumber)                                                    \
+    X(IVMVirtualMachine_USCOREset_USCOREBIOSSerialNumber)                                                    \
+    X(IVMVirtualMachine_USCOREget_USCOREBaseBoardSerialNumber)                                               \
+    X(IVMVirtualMachine_USCOREset_USCOREBaseBoardSerialNumber)                                               \
+    X(IVMVirtualMachine_USCOREget_USCOREChassisSerialNumber)                                                 \
+    X(IVMVirtualMachine_USCOREset_USCOREChassisSerialNumber)                                                 \
+    X(IVMVirtualMachine_USCOREget_USCOREChassisAssetTag)                                                     \
+    X(IVMVirtualMachine_USCOREset_USCOREChassisAssetTag)                                                     \
+    X(IVMVirtualMachine_USCOREget_USCOREAccountName)                                                         \
+    X(IVMVirtualMachine_USCOREget_USCORERunAsDefinedAccount)                                                 \
+    X(IVMVirtualMachine_USCOREset_USCORERunAsDefinedAccount)                                                 \
+    X(IVMVirtualMachine_USCORESetAccountNameAndPassword)                                                     \
+    X(IVMSecurity_USCOREget_USCOREOwnerSid)                                                                  \
+    X(IVMSecurity_USCOREset_USCOREOwnerSid)                                                                  \
+    X(IVMSecurity_USCOREget_USCOREGroupName)                                                                 \
+    X(IVMSecurity_USCOREset_USCOREGroupName)                                                                 \
+    X(IVMSecurity_USCOREget_USCOREGroupSid)                                                                  \
+    X(IVMSecurity_USCOREset_USCOREGroupSid)                                                                  \
+    X(IVMSecurity_USCORE_USCOREToSecurityDescriptor)                                                         \
+    X(IVMAccessRights_USCOREget_USCORESid)                                                                   \
+    X(IVMAccessRights_USCOREset_USCORESid)                                                                   \
+    X(IVMAccessRights_USCOREget_USCOREFlags)                                                                 \
+    X(IVMAccessRights_USCOREset_USCOREFlags)                                                                 \
+    X(IVMAccessRights_USCOREget_USCORESpecialAccess)                                                         \
+    X(IVMAccessRights_USCOREset_USCORESpecialAccess)                                                         \
+    X(IVMAccessRights_USCORE_USCOREGetAccessMask)
 
 // The reference a client gets from IVMVirtualServer_get_HostInfo and passes
 // back as _this. There is one host, so one reference.

@@ -24,6 +24,7 @@
 #include "hw/ps2_keyboard.h"
 #include "hw/ps2_mouse.h"
 #include "hw/rtc_mc146818.h"
+#include "hw/smbios_tables.h"
 #include "hw/system_control_b.h"
 #include "hw/uart16550.h"
 #include "hw/vga.h"
@@ -611,6 +612,13 @@ Result<void, std::string> PcMachine::Impl::fill_fw_cfg() {
                 fd_paths_boot.begin(), fd_paths_boot.end());
     if (!boot.empty()) {
         added = fw_cfg->add_file("bootorder", FwCfg::bootorder_file(boot));
+        if (added.is_error()) return added.error();
+    }
+    if (config.smbios) {
+        auto smbios = build_smbios_files(*config.smbios);
+        added = fw_cfg->add_file(std::string(SMBIOS_ANCHOR_FILE), std::move(smbios.anchor));
+        if (added.is_error()) return added.error();
+        added = fw_cfg->add_file(std::string(SMBIOS_TABLES_FILE), std::move(smbios.tables));
         if (added.is_error()) return added.error();
     }
     u64 files_hash = FNV1A_OFFSET;

@@ -31,6 +31,7 @@
 
 #include "hw/char_backend.h"
 #include "hw/net_backend.h"
+#include "hw/smbios_tables.h"
 #include "hypervisor/base/file_descriptor.h"
 #include "hypervisor/base/result.h"
 #include "hypervisor/base/types.h"
@@ -41,6 +42,7 @@
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -88,6 +90,10 @@ struct PcMachineConfig {
     // path): "genroms/NAME" option ROMs SeaBIOS runs at POST, "vgaroms/NAME"
     // for a VGA BIOS not on a PCI ROM BAR, or any other fw_cfg file.
     std::vector<std::pair<std::string, std::string>> fw_cfg_files;
+    // The SMBIOS identity (system UUID, serial numbers, asset tag) through
+    // the fw_cfg files hw/smbios_tables.h builds; none = SeaBIOS's own
+    // default tables.
+    std::optional<SmbiosIdentity> smbios;
     Clock::Mode clock_mode{Clock::Mode::RealTime};
     // Deterministic mode: virtual nanoseconds per retired instruction.
     u32 ns_per_instruction{10};

@@ -115,6 +115,10 @@ constexpr char const* USAGE = R"(usage: vsa-vm [options]
                        "none" for no VGA BIOS
   --fw-cfg NAME=FILE   give the BIOS FILE as fw_cfg file NAME, e.g.
                        genroms/extra.rom=FILE (an option ROM SeaBIOS runs)
+  --smbios KEY=VALUE   the SMBIOS identity the BIOS shows (hw/smbios_tables.h):
+                       uuid= (the system UUID, {8-4-4-4-12}), serial= (system),
+                       board-serial=, chassis-serial=, asset-tag=; any of them
+                       gives SeaBIOS our tables (missing strings stay empty)
   --serial WHERE       COM1: none (the default), stdio, stderr, file:PATH
                        (truncated first), append:PATH, log (lines in this
                        worker's stderr, prefixed "vsa-vm: COM1: "), pipe:PATH
@@ -524,6 +528,34 @@ int main(int argc, char** argv) {
                 return EXIT_USAGE;
             }
             config.fw_cfg_files.emplace_back(v->substr(0, eq), v->substr(eq + 1));
+        } else if (is("--smbios") && (v = value("--smbios"))) {
+            auto eq = v->find('=');
+            std::string key = v->substr(0, eq == std::string::npos ? v->size() : eq);
+            std::string text = eq == std::string::npos ? std::string() : v->substr(eq + 1);
+            auto& smbios = config.smbios ? *config.smbios : config.smbios.emplace();
+            if (eq == std::string::npos || text.size() > SMBIOS_MAX_STRING) {
+                std::cerr << "vsa-vm: --smbios wants KEY=VALUE, VALUE at most 64 characters\n";
+                return EXIT_USAGE;
+            }
+            if (key == "uuid") {
+                auto uuid = parse_smbios_uuid(text);
+                if (!uuid) {
+                    std::cerr << "vsa-vm: --smbios uuid= wants xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx\n";
+                    return EXIT_USAGE;
+                }
+                smbios.uuid = *uuid;
+            } else if (key == "serial") {
+                smbios.system_serial = text;
+            } else if (key == "board-serial") {
+                smbios.board_serial = text;
+            } else if (key == "chassis-serial") {
+                smbios.chassis_serial = text;
+            } else if (key == "asset-tag") {
+                smbios.chassis_asset_tag = text;
+            } else {
+                std::cerr << "vsa-vm: unknown --smbios key " << key << "\n";
+                return EXIT_USAGE;
+            }
         } else if (is("--serial2") && (v = value("--serial2"))) {
             serial2 = *v;
         } else if (is("--serial") && (v = value("--serial"))) {

@@ -17,9 +17,9 @@
 // Deliberately left out: SCSI controllers (not emulated, see BusLocation),
 // event scripts and activation values (not core; a later part), the account
 // password of SetAccountNameAndPassword (never stored in a .vmc).
-// AutoStartAtLaunch does not require RunAsDefinedAccount: a vsa-vm worker
-// always runs under vsad's service account, so every VM has a defined
-// account in Virtual Server's sense.
+// AutoStartAtLaunch does not require RunAsDefinedAccount: without it a
+// vsa-vm worker runs under vsad's service account, which is a defined
+// account in Virtual Server's sense (no interactive user is needed).
 #pragma once
 
 #include "services/model/dvd_drive.h"
@@ -136,7 +136,8 @@ public:
     ServiceResult<void> set_undoable(bool undoable);
     ServiceResult<void> set_undo_action(UndoAction action);
 
-    // RunAs account (name only).
+    // RunAs account (name only): the host account the worker runs as when
+    // run_as_defined_account() (services/worker/host_account.h).
     bool run_as_defined_account() const { return m_run_as_defined_account; }
     std::string const& account_name() const { return m_account_name; }
     void set_run_as_defined_account(bool value) { m_run_as_defined_account = value; }

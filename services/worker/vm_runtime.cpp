@@ -133,6 +133,8 @@ std::vector<std::string> VmRuntime::worker_arguments(VirtualMachine const& vm) c
         args.push_back("--nic");
         args.push_back("fd:" + std::to_string(fd++) + ",mac=" + mac + (plugged ? "" : ",link=down"));
     }
+    for (auto& option : smbios_arguments(vm))
+        args.push_back(std::move(option));
     args.push_back("--save-state");
     args.push_back(vm.saved_state_file().string());
     if (vm.state() == VmState::Saved) {
@@ -173,6 +175,7 @@ void VmRuntime::set_state_locked(Session const& session, VmState state) {
 ServiceResult<TaskHandle> VmRuntime::startup(Guid const& id) {
     std::shared_ptr<Session> session;
     std::shared_ptr<WorkerProcess> previous; // an ended worker, joined outside the lock
+    TRY(assign_smbios_identity(id));
     VirtualMachine vm("", {}, id);
     {
         std::lock_guard lock(m_mutex);
@@ -243,10 +246,14 @@ ServiceResult<TaskHandle> VmRuntime::startup(Guid const& id) {
     // Noted before the worker's arguments are: a disc that changes in
     // between is seen as a change by the next sample (vm_runtime_media.cpp).
     auto host_media = host_media_of(vm);
-    auto nics = open_network_adapters(vm);
-    auto spawned = nics.is_error() ? ServiceResult<std::unique_ptr<WorkerProcess>>(nics.error())
-                                   : WorkerProcess::spawn(m_options.worker_binary, worker_arguments(vm),
-                                                          std::move(callbacks), nics.release_value());
+    auto arguments = worker_arguments(vm);
+    auto account = worker_account(vm, arguments);
+    auto nics = account.is_error() ? ServiceResult<std::vector<FileDescriptor>>(account.error())
+                                   : open_network_adapters(vm);
+    auto spawned = nics.is_error()
+                       ? ServiceResult<std::unique_ptr<WorkerProcess>>(nics.error())
+                       : WorkerProcess::spawn(m_options.worker_binary, arguments, std::move(callbacks),
+                                              nics.release_value(), account.release_value());
     if (spawned.is_error()) m_networks.remove_vm(id);
     std::lock_guard lock(m_mutex);
     session->host_media = std::move(host_media);
@@ -260,7 +267,9 @@ ServiceResult<TaskHandle> VmRuntime::startup(Guid const& id) {
     }
     session->worker = spawned.release_value();
     log("virtual machine \"" + vm.name() + "\": worker " + std::to_string(session->worker->pid()) +
-        (session->restoring ? " restoring its saved state" : " starting"));
+        (session->restoring ? " restoring its saved state" : " starting") +
+        (vm.run_as_defined_account() && !vm.account_name().empty() ? " as host account " + vm.account_name()
+                                                                   : std::string()));
     place_worker(id, session->worker->pid(), vm.scheduling());
     return session->operation;
 }

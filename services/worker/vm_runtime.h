@@ -344,6 +344,8 @@ public:
 
     // The worker's command line for `vm` (without --control-fd).
     std::vector<std::string> worker_arguments(VirtualMachine const& vm) const;
+    // The SMBIOS identity as worker options (vm_runtime_identity.cpp).
+    static std::vector<std::string> smbios_arguments(VirtualMachine const& vm);
 
     // Networks (vm_runtime_network.cpp). A running VM's adapters follow
     // the model: after the inventory changed a VM's adapters (Attach/
@@ -383,6 +385,13 @@ private:
     // Startup of an undoable VM: makes or checks the undo disk of each hard
     // disk and records them in the .vmc; returns the VM as recorded.
     ServiceResult<VirtualMachine> prepare_undo_disks(Guid const& id, bool restoring);
+    // First boot: the SMBIOS strings still empty get their values, in the
+    // .vmc (vm_runtime_identity.cpp).
+    ServiceResult<void> assign_smbios_identity(Guid const& id);
+    // The host account the worker runs as (none: vsad's), after checking
+    // it can reach the files `arguments` name (vm_runtime_identity.cpp).
+    ServiceResult<std::optional<HostCredentials>>
+    worker_account(VirtualMachine const& vm, std::vector<std::string> const& arguments) const;
     // The guest turned an undoable VM off: its UndoAction. Commit has set
     // the state to MergingDrives already. Expects m_mutex held.
     void apply_undo_action_locked(VirtualMachine const& vm);
