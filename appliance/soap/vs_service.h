@@ -394,7 +394,18 @@ namespace vsa::appliance {
     X(IVMParallelPortCollection_USCOREget_USCORE_USCORENewEnum)                                              \
     X(IVMFloppyDriveCollection_USCOREget_USCORECount)                                                        \
     X(IVMFloppyDriveCollection_USCOREget_USCOREItem)                                                         \
-    X(IVMFloppyDriveCollection_USCOREget_USCORE_USCORENewEnum)
+    X(IVMFloppyDriveCollection_USCOREget_USCORE_USCORENewEnum)                                               \
+    /* SCSI (issue 11, area "scsi"): vs_service_scsi.cpp */                                                  \
+    X(IVMVirtualMachine_USCOREget_USCORESCSIControllers)                                                     \
+    X(IVMVirtualMachine_USCOREAddSCSIController)                                                             \
+    X(IVMVirtualMachine_USCORERemoveSCSIController)                                                          \
+    X(IVMSCSIController_USCOREget_USCORE_USCOREID)                                                           \
+    X(IVMSCSIController_USCOREget_USCOREIsBusShared)                                                         \
+    X(IVMSCSIController_USCOREget_USCORESCSIID)                                                              \
+    X(IVMSCSIController_USCOREConfigure)                                                                     \
+    X(IVMSCSIControllerCollection_USCOREget_USCORECount)                                                     \
+    X(IVMSCSIControllerCollection_USCOREget_USCOREItem)                                                      \
+    X(IVMSCSIControllerCollection_USCOREget_USCORE_USCORENewEnum)
 
 // The reference a client gets from IVMVirtualServer_get_HostInfo and passes
 // back as _this. There is one host, so one reference.
