@@ -475,6 +475,17 @@ OperationPolicy const POLICIES[] = {
     {"IVMAccessRights_get_SpecialAccess", {Target::ThisEntry, Right::ReadPermissions}},
     {"IVMAccessRights_set_SpecialAccess", {Target::ThisEntry, Right::ChangePermissions}},
     {"IVMAccessRights__GetAccessMask", {Target::ThisEntry, Right::ReadPermissions}},
+    // SCSI (issue 11, area "scsi"): vs_service_scsi.cpp.
+    {"IVMVirtualMachine_get_SCSIControllers", {Target::ThisVm, Right::Read}},
+    {"IVMVirtualMachine_AddSCSIController", {Target::ThisVm, Right::Write}},
+    {"IVMVirtualMachine_RemoveSCSIController", {Target::ThisVm, Right::Write}},
+    {"IVMSCSIController_get__ID", {Target::ThisVm, Right::Read}},
+    {"IVMSCSIController_get_IsBusShared", {Target::ThisVm, Right::Read}},
+    {"IVMSCSIController_get_SCSIID", {Target::ThisVm, Right::Read}},
+    {"IVMSCSIController_Configure", {Target::ThisVm, Right::Write}},
+    {"IVMSCSIControllerCollection_get_Count", {Target::ThisVm, Right::Read}},
+    {"IVMSCSIControllerCollection_get_Item", {Target::ThisVm, Right::Read}},
+    {"IVMSCSIControllerCollection_get__NewEnum", {Target::ThisVm, Right::Read}},
 };
 
 } // namespace

@@ -452,7 +452,18 @@ namespace vsa::appliance {
     X(IVMAccessRights_USCOREset_USCOREFlags)                                                                 \
     X(IVMAccessRights_USCOREget_USCORESpecialAccess)                                                         \
     X(IVMAccessRights_USCOREset_USCORESpecialAccess)                                                         \
-    X(IVMAccessRights_USCORE_USCOREGetAccessMask)
+    X(IVMAccessRights_USCORE_USCOREGetAccessMask)                                                            \
+    /* SCSI (issue 11, area "scsi"): vs_service_scsi.cpp */                                                  \
+    X(IVMVirtualMachine_USCOREget_USCORESCSIControllers)                                                     \
+    X(IVMVirtualMachine_USCOREAddSCSIController)                                                             \
+    X(IVMVirtualMachine_USCORERemoveSCSIController)                                                          \
+    X(IVMSCSIController_USCOREget_USCORE_USCOREID)                                                           \
+    X(IVMSCSIController_USCOREget_USCOREIsBusShared)                                                         \
+    X(IVMSCSIController_USCOREget_USCORESCSIID)                                                              \
+    X(IVMSCSIController_USCOREConfigure)                                                                     \
+    X(IVMSCSIControllerCollection_USCOREget_USCORECount)                                                     \
+    X(IVMSCSIControllerCollection_USCOREget_USCOREItem)                                                      \
+    X(IVMSCSIControllerCollection_USCOREget_USCORE_USCORENewEnum)
 
 // The reference a client gets from IVMVirtualServer_get_HostInfo and passes
 // back as _this. There is one host, so one reference.

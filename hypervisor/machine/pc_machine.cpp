@@ -23,8 +23,10 @@
 #include "hw/post_port.h"
 #include "hw/ps2_keyboard.h"
 #include "hw/ps2_mouse.h"
+#include "hw/pvscsi.h"
 #include "hw/rtc_mc146818.h"
 #include "hw/smbios_tables.h"
+#include "hw/scsi_disk.h"
 #include "hw/system_control_b.h"
 #include "hw/uart16550.h"
 #include "hw/vga.h"
@@ -167,6 +169,9 @@ struct PcMachine::Impl {
     std::unique_ptr<Fdc82077> fdc;
     std::vector<std::unique_ptr<Dec21140>> nics;
     static constexpr u8 FIRST_NIC_SLOT = 3;
+    std::vector<std::unique_ptr<Pvscsi>> scsi_hbas;
+    std::vector<std::unique_ptr<ScsiDisk>> scsi_disks;
+    static constexpr u8 FIRST_SCSI_SLOT = 7;
     std::unique_ptr<Interpreter> cpu;
 
     // IRQ 0 with a "delay" lost-tick policy. An interpreted CPU can run
@@ -338,11 +343,18 @@ Result<void, std::string> PcMachine::Impl::build() {
     wake = FileDescriptor(fd);
 
     memory = TRY(MemoryMap::create(config.ram_bytes));
-    auto bios = TRY(read_file(config.bios_path, 16 * MiB));
+    // Debian's 128 KiB bios.bin is SeaBIOS without the PVSCSI driver; the
+    // 256 KiB build beside it has it. A machine with a SCSI controller and
+    // the default BIOS gets that one (it is the same SeaBIOS otherwise).
+    std::string bios_path = config.bios_path;
+    bool has_scsi =
+        std::any_of(config.scsi.begin(), config.scsi.end(), [](auto const& c) { return c.present; });
+    if (has_scsi && bios_path == PcMachineConfig{}.bios_path) bios_path = PcMachineConfig::SCSI_BIOS_PATH;
+    auto bios = TRY(read_file(bios_path, 16 * MiB));
     identity.ram_bytes = memory->ram_size();
     identity.bios_size = bios.size();
     identity.bios_hash = fnv1a64(bios);
-    if (auto r = memory->set_bios(std::move(bios)); r.is_error()) return config.bios_path + ": " + r.error();
+    if (auto r = memory->set_bios(std::move(bios)); r.is_error()) return bios_path + ": " + r.error();
     std::vector<u8> vgabios;
     if (!config.vgabios_path.empty()) vgabios = TRY(read_file(config.vgabios_path, 16 * MiB));
     identity.vgabios_size = vgabios.size();
@@ -454,6 +466,36 @@ Result<void, std::string> PcMachine::Impl::build() {
         NetBackend* backend = config.nics[i].backend ? config.nics[i].backend : &s_null_net;
         nics.push_back(std::make_unique<Dec21140>(*memory, clock, *backend, config.nics[i].mac));
         pci->attach(static_cast<u8>(FIRST_NIC_SLOT + i), 0, *nics.back());
+    }
+
+    // SCSI controllers, PCI slot 7 + controller number.
+    if (config.scsi.size() > PcMachineConfig::MAX_SCSI_CONTROLLERS)
+        return std::string("at most four SCSI controllers");
+    scsi_hbas.resize(config.scsi.size());
+    for (std::size_t c = 0; c < config.scsi.size(); ++c) {
+        auto const& sc = config.scsi[c];
+        std::string where = "SCSI controller " + std::to_string(c);
+        if (!sc.present) {
+            if (!sc.disks.empty()) return where + ": disks on a controller that is not there";
+            continue;
+        }
+        if (sc.scsi_id > PcMachineConfig::SCSI_TARGETS) return where + ": SCSI ID past 7";
+        scsi_hbas[c] = std::make_unique<Pvscsi>(*memory, sc.scsi_id);
+        pci->attach(static_cast<u8>(FIRST_SCSI_SLOT + c), 0, *scsi_hbas[c]);
+        for (auto const& d : sc.disks) {
+            if (d.path.empty()) continue;
+            std::string at = where + " target " + std::to_string(d.target);
+            if (d.target >= PcMachineConfig::SCSI_TARGETS || d.target == sc.scsi_id)
+                return at + ": not a device ID (0-6, not the controller's own)";
+            if (scsi_hbas[c]->disk(d.target)) return at + ": the ID is taken";
+            auto image = storage::open_disk_image(d.path, config.disks_read_only);
+            if (image.is_error()) return d.path + ": " + image.error().message;
+            disk_images.push_back(image.release_value());
+            disk_paths.push_back(d.path);
+            scsi_disks.push_back(std::make_unique<ScsiDisk>(
+                *disk_images.back(), "VSASCSI" + std::to_string(c) + std::to_string(d.target)));
+            scsi_hbas[c]->attach(d.target, scsi_disks.back().get());
+        }
     }
 
     // The ISA DMA pair and the floppy controller (IRQ 6, DMA channel 2).
@@ -600,6 +642,18 @@ Result<void, std::string> PcMachine::Impl::fill_fw_cfg() {
     for (std::size_t i = 0; i < IDE_SLOTS; ++i)
         if (cdrom_in_slot[i]) cd_paths_boot.push_back(ide_path(i));
     bool cd_first = config.boot == PcMachineConfig::BootDevice::Cdrom;
+    auto hex_slot = [](std::size_t slot) {
+        char buf[8];
+        std::snprintf(buf, sizeof buf, "%zx", slot);
+        return std::string(buf);
+    };
+    // SCSI disks after the IDE ones, in the path SeaBIOS matches for a
+    // PVSCSI target ("/pci@i0cf8/*@7/*@0/*@T,L").
+    for (std::size_t c = 0; c < scsi_hbas.size(); ++c)
+        for (unsigned t = 0; t < PcMachineConfig::SCSI_TARGETS; ++t)
+            if (scsi_hbas[c] && scsi_hbas[c]->disk(t))
+                disk_paths_boot.push_back("/pci@i0cf8/scsi@" + hex_slot(FIRST_SCSI_SLOT + c) +
+                                          "/channel@0/disk@" + std::to_string(t) + ",0");
     std::vector<std::string> boot = cd_first ? cd_paths_boot : disk_paths_boot;
     for (auto const& p : cd_first ? disk_paths_boot : cd_paths_boot)
         boot.push_back(p);
@@ -721,6 +775,8 @@ void PcMachine::Impl::hard_reset() {
     ioapic->reset();
     for (auto& nic : nics)
         nic->reset();
+    for (auto& hba : scsi_hbas)
+        if (hba) hba->reset();
     timer_tick.reset();
     for (auto& disk : disks)
         disk->reset();
@@ -756,8 +812,10 @@ void PcMachine::Impl::hard_reset() {
 // masked) passes the 8259 through exactly as that machine did. Version 5
 // added the network adapters, with their count first: an older stream
 // (a machine without NICs) leaves them reset, as if just plugged in.
+// Version 6 added the SCSI controllers (with their disks' sense data), the
+// same way.
 void PcMachine::Impl::visit_machine_state(StateVisitor& v, MachineFields& fields) {
-    v.section("pc-machine", 5);
+    v.section("pc-machine", 6);
     u32 version = v.version();
     v.field("clock_ns", fields.clock_ns);
     v.field("tick_level", fields.tick_level);
@@ -798,6 +856,21 @@ void PcMachine::Impl::visit_machine_state(StateVisitor& v, MachineFields& fields
     } else if (v.is_loading()) {
         for (auto& nic : nics)
             nic->reset();
+    }
+    if (version >= 6) {
+        // A bit per controller present.
+        u32 present = 0;
+        for (std::size_t c = 0; c < scsi_hbas.size(); ++c)
+            if (scsi_hbas[c]) present |= 1u << c;
+        u32 saved = present;
+        v.field("scsi_present", saved);
+        if (v.is_loading() && v.ok() && saved != present)
+            v.fail("pc-machine: the saved state has other SCSI controllers than this machine");
+        for (auto& hba : scsi_hbas)
+            if (hba && v.ok()) hba->visit_state(v);
+    } else if (v.is_loading()) {
+        for (auto& hba : scsi_hbas)
+            if (hba) hba->reset();
     }
     cpu->visit_state(v);
 }
@@ -844,6 +917,8 @@ Result<void, std::string> PcMachine::Impl::load_device_state(std::vector<u8> con
     ioapic->post_load();
     for (auto& nic : nics)
         nic->post_load();
+    for (auto& hba : scsi_hbas)
+        if (hba) hba->post_load();
     timer_tick.end_load(fields.tick_level, fields.tick_backlog, fields.tick_io_backlog);
     update_a20();
     // A save happens between slices, after pending resets were handled.
@@ -978,6 +1053,10 @@ PcMachine::DiskTraffic PcMachine::disk_traffic() const {
     }
     for (auto const& cdrom : m_impl->cdroms)
         traffic.read += cdrom->bytes_read();
+    for (auto const& disk : m_impl->scsi_disks) {
+        traffic.read += disk->bytes_read();
+        traffic.written += disk->bytes_written();
+    }
     return traffic;
 }
 MachineRunStats PcMachine::run_stats() const {

@@ -96,6 +96,13 @@ constexpr int EXIT_TIMEOUT = 4;
 constexpr int EXIT_STOPPED = 5;
 constexpr int EXIT_STATE_SAVED = 6;
 
+// A SCSI controller number below one the command line names, left out.
+PcMachineConfig::ScsiController absent_scsi_controller() {
+    PcMachineConfig::ScsiController controller;
+    controller.present = false;
+    return controller;
+}
+
 constexpr char const* USAGE = R"(usage: vsa-vm [options]
   --memory SIZE        guest RAM, e.g. 64M or 1G (default 64M)
   --disk FILE          an ATA disk (VHD or raw); repeat for up to 4 drives
@@ -103,6 +110,13 @@ constexpr char const* USAGE = R"(usage: vsa-vm [options]
   --cdrom FILE         an ATAPI CD/DVD-ROM drive with the ISO image FILE ("" or
                        "empty": a drive without media); it takes the next free
                        IDE slot, in command-line order with --disk
+  --scsi-controller C:ID
+                       SCSI controller C (0-3; a PVSCSI adapter in PCI slot
+                       7 + C) with its own SCSI ID (0-7; Virtual Server's
+                       default is 7)
+  --scsi-disk C:T:FILE a disk (VHD or raw) at target T (0-6, not the
+                       controller's ID) of SCSI controller C (made with ID 7
+                       when --scsi-controller did not name it)
   --floppy FILE        floppy drive A: with the raw image FILE (.vfd/.flp, a PC
                        floppy size; "empty": a drive without a disk)
   --floppy2 FILE       floppy drive B:, likewise (A: exists then too)
@@ -110,7 +124,8 @@ constexpr char const* USAGE = R"(usage: vsa-vm [options]
   --boot WHAT          boot from the disks first (disk, the default), from
                        the CD drives first (cdrom) or from the floppy (floppy)
   --readonly           open every disk read-only
-  --bios FILE          system BIOS (default /usr/share/seabios/bios.bin)
+  --bios FILE          system BIOS (default /usr/share/seabios/bios.bin; with a
+                       SCSI controller bios-256k.bin, which has PVSCSI)
   --vgabios FILE       VGA option ROM (default /usr/share/seabios/vgabios-stdvga.bin);
                        "none" for no VGA BIOS
   --fw-cfg NAME=FILE   give the BIOS FILE as fw_cfg file NAME, e.g.
@@ -485,6 +500,47 @@ int main(int argc, char** argv) {
             config.disks.resize(next_slot);
             config.disks.push_back(*v);
             ++next_slot;
+        } else if (is("--scsi-controller") && (v = value("--scsi-controller"))) {
+            unsigned controller = 0, id = 0;
+            std::string_view text = *v;
+            auto colon = text.find(':');
+            bool ok = colon != std::string_view::npos;
+            if (ok) {
+                auto [e1, ec1] = std::from_chars(text.data(), text.data() + colon, controller);
+                auto [e2, ec2] = std::from_chars(text.data() + colon + 1, text.data() + text.size(), id);
+                ok = ec1 == std::errc() && e1 == text.data() + colon && ec2 == std::errc() &&
+                     e2 == text.data() + text.size() && controller < PcMachineConfig::MAX_SCSI_CONTROLLERS &&
+                     id <= 7;
+            }
+            if (!ok) {
+                std::cerr << "vsa-vm: --scsi-controller wants CONTROLLER:ID (0-3, 0-7)\n";
+                return EXIT_USAGE;
+            }
+            if (config.scsi.size() <= controller)
+                config.scsi.resize(controller + 1, absent_scsi_controller());
+            config.scsi[controller].present = true;
+            config.scsi[controller].scsi_id = static_cast<u8>(id);
+        } else if (is("--scsi-disk") && (v = value("--scsi-disk"))) {
+            unsigned controller = 0, target = 0;
+            std::string_view text = *v;
+            auto c_end = text.find(':');
+            auto t_end = c_end == std::string_view::npos ? c_end : text.find(':', c_end + 1);
+            bool ok = t_end != std::string_view::npos;
+            if (ok) {
+                auto [e1, ec1] = std::from_chars(text.data(), text.data() + c_end, controller);
+                auto [e2, ec2] = std::from_chars(text.data() + c_end + 1, text.data() + t_end, target);
+                ok = ec1 == std::errc() && e1 == text.data() + c_end && ec2 == std::errc() &&
+                     e2 == text.data() + t_end && controller < PcMachineConfig::MAX_SCSI_CONTROLLERS &&
+                     target < PcMachineConfig::SCSI_TARGETS && t_end + 1 < text.size();
+            }
+            if (!ok) {
+                std::cerr << "vsa-vm: --scsi-disk wants CONTROLLER:TARGET:FILE (0-3, 0-6)\n";
+                return EXIT_USAGE;
+            }
+            if (config.scsi.size() <= controller)
+                config.scsi.resize(controller + 1, absent_scsi_controller());
+            config.scsi[controller].present = true;
+            config.scsi[controller].disks.push_back({target, std::string(text.substr(t_end + 1))});
         } else if (is("--cdrom") && (v = value("--cdrom"))) {
             config.cdroms.push_back({next_slot, *v == "empty" ? std::string() : *v});
             ++next_slot;

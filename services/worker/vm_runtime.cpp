@@ -104,6 +104,18 @@ std::vector<std::string> VmRuntime::worker_arguments(VirtualMachine const& vm) c
     }
     for (std::size_t i = 0; i < used; ++i)
         args.push_back(slots[i]);
+    // SCSI controllers (a PVSCSI adapter each, PCI slot 7 + number) and
+    // their disks, at their target IDs.
+    for (auto const& controller : vm.scsi_controllers())
+        args.push_back("--scsi-controller=" + std::to_string(controller.id) + ":" +
+                       std::to_string(controller.scsi_id));
+    for (auto const& disk : vm.hard_disk_connections()) {
+        auto const& at = disk.location();
+        auto const& path = vm.undoable() ? disk.undo_disk_path() : disk.disk_path();
+        if (at.bus_type != DriveBusType::Scsi || path.empty()) continue; // as an IDE slot left empty
+        args.push_back("--scsi-disk=" + std::to_string(at.bus) + ":" + std::to_string(at.device) + ":" +
+                       path);
+    }
     // COM ports as configured (SerialPort: a text file, FIFOs, a TCP
     // socket, a host tty); an unconnected COM1 still goes to its log.
     auto const& com1 = vm.serial_ports()[0];
