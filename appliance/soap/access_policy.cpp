@@ -387,6 +387,15 @@ OperationPolicy const POLICIES[] = {
     {"IVMVirtualMachine_GetActivationValue", {Target::ThisVm, Right::Read}},
     {"IVMVirtualMachine_SetActivationValue", {Target::ThisVm, Right::Write}},
     {"IVMVirtualMachine_RemoveActivationValue", {Target::ThisVm, Right::Write}},
+    // Guest agent (issue 11, area "guest agent"): vs_service_guest.cpp.
+    {"IVMGuestOS_get_CanShutdown", {Target::ThisVm, Right::Read}},
+    {"IVMGuestOS_get_IsHostTimeSyncEnabled", {Target::ThisVm, Right::Read}},
+    {"IVMGuestOS_set_IsHostTimeSyncEnabled", {Target::ThisVm, Right::Write}},
+    {"IVMGuestOS_ExecuteCommand", {Target::ThisVm, Right::Execute}},
+    {"IVMGuestOS_InstallAdditions", {Target::ThisVm, Right::Write}},
+    {"IVMGuestOS_SetParameter", {Target::ThisVm, Right::Write}},
+    {"IVMGuestOS2_get_ComputerName", {Target::ThisVm, Right::Read}},
+    {"IVMGuestOS2_GetParameter", {Target::ThisVm, Right::Read}},
     // Ports and drives (issue 11, area "ports"): vs_service_ports.cpp.
     {"IVMVirtualMachine_get_SerialPorts", {Target::ThisVm, Right::Read}},
     {"IVMVirtualMachine_get_ParallelPorts", {Target::ThisVm, Right::Read}},
