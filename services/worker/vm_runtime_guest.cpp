@@ -222,7 +222,16 @@ ServiceResult<void> VmRuntime::install_guest_additions(Guid const& id) {
                                  ")");
     for (auto const& dvd : vm->dvd_drives()) {
         if (dvd.attachment() != DvdAttachment::None || !dvd.location().worker_slot()) continue;
-        return attach_dvd_image(id, dvd.location(), m_options.agent_media);
+        // A copy in the VM's folder: the drive may only hold images from the
+        // server's folders (path policy), which the build tree is not.
+        auto copy = vm->folder() / m_options.agent_media.filename();
+        std::error_code ec;
+        std::filesystem::copy_file(m_options.agent_media, copy,
+                                   std::filesystem::copy_options::overwrite_existing, ec);
+        if (ec)
+            return service_error(hr::E_FAIL, "cannot copy the guest agent's media to " + copy.string() +
+                                                 ": " + ec.message());
+        return attach_dvd_image(id, dvd.location(), copy);
     }
     return service_error(hr::VM_E_DRIVE_INVALID, "virtual machine \"" + vm->name() +
                                                      "\" has no empty DVD drive for the guest agent's media");
