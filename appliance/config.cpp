@@ -93,6 +93,7 @@ Result<DaemonConfig, std::string> DaemonConfig::from(Poco::Util::AbstractConfigu
     r.path("https.certificate", c.certificate);
     r.path("https.private_key", c.private_key);
     r.path("vm.worker_binary", c.worker_binary);
+    r.path("vm.agent_media", c.agent_media);
     r.path("vm.cpu_cgroup", c.cpu_cgroup);
     r.string("https.bind", c.listen.bind_address);
     r.integer("https.port", c.listen.port, 0, 65535);
@@ -169,6 +170,7 @@ std::string default_config_text() {
       << "# https.certificate = <data_dir>/tls/server.crt (generated, self-signed)\n"
       << "# https.private_key = <data_dir>/tls/server.key\n"
       << "# vm.worker_binary = <vsa-vm next to vsad, else the build tree's>\n"
+      << "# vm.agent_media = <vsa-guest-agent.iso next to vsad, else the build tree's>\n"
       << "# vm.cpu_cgroup = <cgroup2 mount>/vsa (the VMs' CPU cgroups go under it)\n"
       << "https.bind = " << d.listen.bind_address << "\n"
       << "https.port = " << d.listen.port << "\n"

@@ -78,6 +78,9 @@ struct DaemonConfig {
     // The per-VM worker. Default: vsa-vm next to vsad, else the one of the
     // build tree vsad was built in.
     std::filesystem::path worker_binary;
+    // The guest agent's install media (IVMGuestOS.InstallAdditions).
+    // Default: vsa-guest-agent.iso next to vsad, else the build tree's.
+    std::filesystem::path agent_media;
     // The cgroup v2 group the workers' CPU groups go under
     // (services/worker/cpu_cgroup.h). Default: "vsa" at the top of the
     // cgroup2 mount.

@@ -115,6 +115,17 @@ std::filesystem::path default_worker_binary() {
     return beside;
 }
 
+// The guest agent's install media: beside vsad, else the build tree's.
+std::filesystem::path default_agent_media() {
+    std::error_code ec;
+    auto self = std::filesystem::read_symlink("/proc/self/exe", ec);
+    auto beside = self.parent_path() / "vsa-guest-agent.iso";
+    if (!ec && std::filesystem::exists(beside, ec)) return beside;
+    std::filesystem::path built(VSA_BUILD_AGENT_MEDIA);
+    if (!built.empty() && std::filesystem::exists(built, ec)) return built;
+    return beside;
+}
+
 // The appliance console (image/) shows the first password on the screen
 // until the administrator changes it; only root and vsad read the file.
 Result<void, std::string> write_initial_password(std::filesystem::path const& file,
@@ -207,6 +218,7 @@ int VsaDaemon::main(std::vector<std::string> const&) {
     if (cfg.worker_binary.empty()) cfg.worker_binary = default_worker_binary();
     services::VmRuntimeOptions worker;
     worker.worker_binary = cfg.worker_binary;
+    worker.agent_media = cfg.agent_media.empty() ? default_agent_media() : cfg.agent_media;
     worker.cpu_cgroup_root = cfg.cpu_cgroup;
     worker.optical_drives = services::HostOpticalDrives("/", cfg.optical_drives, cfg.discover_optical_drives);
     worker.log = [](std::string const& line) { Poco::Logger::get("vsad.vm").information(line); };

@@ -418,6 +418,15 @@ OperationPolicy const POLICIES[] = {
     {"IVMRCAuthenticatorCollection_get_Count", {Target::Server, Right::Read}},
     {"IVMRCAuthenticatorCollection_get_Item", {Target::Server, Right::Read}},
     {"IVMRCAuthenticatorCollection_get__NewEnum", {Target::Server, Right::Read}},
+    // Guest agent (issue 11, area "guest agent"): vs_service_guest.cpp.
+    {"IVMGuestOS_get_CanShutdown", {Target::ThisVm, Right::Read}},
+    {"IVMGuestOS_get_IsHostTimeSyncEnabled", {Target::ThisVm, Right::Read}},
+    {"IVMGuestOS_set_IsHostTimeSyncEnabled", {Target::ThisVm, Right::Write}},
+    {"IVMGuestOS_ExecuteCommand", {Target::ThisVm, Right::Execute}},
+    {"IVMGuestOS_InstallAdditions", {Target::ThisVm, Right::Write}},
+    {"IVMGuestOS_SetParameter", {Target::ThisVm, Right::Write}},
+    {"IVMGuestOS2_get_ComputerName", {Target::ThisVm, Right::Read}},
+    {"IVMGuestOS2_GetParameter", {Target::ThisVm, Right::Read}},
     // Ports and drives (issue 11, area "ports"): vs_service_ports.cpp.
     {"IVMVirtualMachine_get_SerialPorts", {Target::ThisVm, Right::Read}},
     {"IVMVirtualMachine_get_ParallelPorts", {Target::ThisVm, Right::Read}},

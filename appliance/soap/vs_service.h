@@ -400,6 +400,15 @@ namespace vsa::appliance {
     X(IVMVirtualMachine_USCOREGetActivationValue)                                                            \
     X(IVMVirtualMachine_USCORESetActivationValue)                                                            \
     X(IVMVirtualMachine_USCORERemoveActivationValue)                                                         \
+    /* Guest agent (issue 11, area "guest agent"): vs_service_guest.cpp */                                   \
+    X(IVMGuestOS_USCOREget_USCORECanShutdown)                                                                \
+    X(IVMGuestOS_USCOREget_USCOREIsHostTimeSyncEnabled)                                                      \
+    X(IVMGuestOS_USCOREset_USCOREIsHostTimeSyncEnabled)                                                      \
+    X(IVMGuestOS_USCOREExecuteCommand)                                                                       \
+    X(IVMGuestOS_USCOREInstallAdditions)                                                                     \
+    X(IVMGuestOS_USCORESetParameter)                                                                         \
+    X(IVMGuestOS2_USCOREget_USCOREComputerName)                                                              \
+    X(IVMGuestOS2_USCOREGetParameter)                                                                        \
     /* Ports and drives (issue 11, area "ports"): vs_service_ports.cpp */                                    \
     X(IVMVirtualMachine_USCOREget_USCORESerialPorts)                                                         \
     X(IVMVirtualMachine_USCOREget_USCOREParallelPorts)                                                       \

@@ -71,6 +71,7 @@ constexpr Port COM1_BASE = 0x3F8;
 constexpr Port COM2_BASE = 0x2F8;
 constexpr unsigned COM1_IRQ = 4;
 constexpr unsigned COM2_IRQ = 3;
+constexpr Port AGENT_BASE = 0x3E8; // COM3's legacy address, shares COM1's IRQ
 constexpr Port LPT1_BASE = 0x378;
 constexpr unsigned LPT1_IRQ = 7;
 // The PIIX4 PM function's SCI (and SMBus interrupt) is hardwired to IRQ 9.
@@ -151,6 +152,18 @@ struct PcMachine::Impl {
     std::unique_ptr<I8042> kbc;
     std::unique_ptr<Uart16550> com1;
     std::unique_ptr<Uart16550> com2;
+    std::unique_ptr<Uart16550> agent_port; // only with config.agent
+    // IRQ 4 is the OR of COM1's and the agent port's outputs.
+    bool com1_irq_level{false};
+    bool agent_irq_level{false};
+    CallbackIrqLine com1_irq{[this](bool high) {
+        com1_irq_level = high;
+        isa_irq(COM1_IRQ).set_level(com1_irq_level || agent_irq_level);
+    }};
+    CallbackIrqLine agent_irq{[this](bool high) {
+        agent_irq_level = high;
+        isa_irq(COM1_IRQ).set_level(com1_irq_level || agent_irq_level);
+    }};
     std::unique_ptr<ParallelPort> lpt1; // only with config.lpt1
     std::unique_ptr<Port92> port92;
     std::unique_ptr<PostPort> post;
@@ -327,6 +340,11 @@ struct PcMachine::Impl {
     // The longest device stream a .vsv may bring (0: not measured yet).
     u64 device_state_bound{0};
     void run_posted();
+    void flush_serial_output() {
+        com1->flush_output();
+        com2->flush_output();
+        if (agent_port) agent_port->flush_output();
+    }
     void idle();
     u64 halts{0};
     u64 sleeps{0};
@@ -404,10 +422,14 @@ Result<void, std::string> PcMachine::Impl::build() {
     kbc->attach_aux(*mouse);
     io.map(0x60, 1, *kbc, WIDTH_8, I8042::DATA);
     io.map(0x64, 1, *kbc, WIDTH_8, I8042::STATUS);
-    com1 = std::make_unique<Uart16550>(isa_irq(COM1_IRQ), clock, com1_backend);
+    com1 = std::make_unique<Uart16550>(com1_irq, clock, com1_backend);
     io.map(COM1_BASE, Uart16550::PORT_COUNT, *com1, WIDTH_8);
     com2 = std::make_unique<Uart16550>(isa_irq(COM2_IRQ), clock, com2_backend);
     io.map(COM2_BASE, Uart16550::PORT_COUNT, *com2, WIDTH_8);
+    if (config.agent) {
+        agent_port = std::make_unique<Uart16550>(agent_irq, clock, *config.agent);
+        io.map(AGENT_BASE, Uart16550::PORT_COUNT, *agent_port, WIDTH_8);
+    }
     // SeaBIOS finds LPT ports by probing (writes AAh to the data port and
     // reads it back) and lists what it found in the BDA.
     if (config.lpt1) {
@@ -560,6 +582,7 @@ std::vector<Device*> PcMachine::Impl::devices() {
     // Last and only when present: a machine without LPT1 keeps the saved
     // state layout it always had.
     if (lpt1) list.push_back(lpt1.get());
+    if (agent_port) list.push_back(agent_port.get()); // the same, for the agent port
     return list;
 }
 
@@ -701,6 +724,7 @@ void PcMachine::Impl::run_posted() {
     // Host input may have arrived with the post.
     com1->pull_input();
     com2->pull_input();
+    if (agent_port) agent_port->pull_input();
 }
 
 void PcMachine::Impl::idle() {
@@ -748,6 +772,7 @@ PcMachine::~PcMachine() {
     if (m_impl->output_in_saved_state) return;
     m_impl->com1->flush_output();
     m_impl->com2->flush_output();
+    if (m_impl->agent_port) m_impl->agent_port->flush_output();
 }
 
 void PcMachine::hard_reset() {
@@ -970,8 +995,7 @@ MachineExit PcMachine::run() {
         if (m.stop_pending.exchange(false)) return MachineExit::Stopped;
         if (m.power_off_pending) {
             m.power_off_pending = false;
-            m.com1->flush_output();
-            m.com2->flush_output();
+            m.flush_serial_output();
             return MachineExit::PoweredOff;
         }
         if (m.reset_pending) {
@@ -995,8 +1019,7 @@ MachineExit PcMachine::run() {
             m.idle();
             break;
         case ExitReason::Shutdown:
-            m.com1->flush_output();
-            m.com2->flush_output();
+            m.flush_serial_output();
             return MachineExit::TripleFault;
         case ExitReason::Breakpoint:
             return MachineExit::Stopped;

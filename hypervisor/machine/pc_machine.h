@@ -113,6 +113,13 @@ struct PcMachineConfig {
     // post() (any posted work makes the VM thread poll the UARTs).
     CharBackend* com1{nullptr};
     CharBackend* com2{nullptr};
+    // The guest agent's port: a third 16550A at 0x3E8 (the legacy COM3
+    // address, Linux's ttyS2) sharing IRQ 4 with COM1 (a wired OR, which
+    // Linux's 8250 driver handles with its IRQ chain). vsad's guest agent
+    // client (qemu-guest-agent's protocol) talks through it; the user's
+    // COM1/COM2 settings never touch it. Null: no such port at all (the
+    // saved state then has no section for it).
+    CharBackend* agent{nullptr};
     CharBackend* debugcon{nullptr};
     // The printer on LPT1 (0x378, IRQ 7); null = no parallel port at all
     // (the BIOS then finds none). Output only.

@@ -142,6 +142,10 @@ constexpr char const* USAGE = R"(usage: vsa-vm [options]
                        tcp:HOST:PORT (listen; one client at a time; output
                        while no client is attached is dropped)
   --serial2 WHERE      COM2, as --serial
+  --agent WHERE        the guest agent's port, a third 16550A at 0x3E8 sharing
+                       IRQ 4 (Linux: /dev/ttyS2, for qemu-ga -m isa-serial):
+                       as --serial, plus fd:N (an inherited stream socket,
+                       as vsad passes it); default none (no such port)
   --parallel WHERE     a printer on LPT1 (0x378, IRQ 7): file:PATH,
                        append:PATH, log or none (the default: no LPT port)
   --debugcon WHERE     debug console port 0x402: as --serial (output only)
@@ -459,8 +463,8 @@ void write_screen(PcMachine& machine, std::string const& where) {
 
 int main(int argc, char** argv) {
     PcMachineConfig config;
-    std::string serial = "none", serial2 = "none", parallel = "none", debugcon = "none", screen_dump,
-                trace_path;
+    std::string serial = "none", serial2 = "none", agent = "none", parallel = "none", debugcon = "none",
+                screen_dump, trace_path;
     std::string screenshot_path;
     std::string save_path, restore_path;
     int control_fd = -1;
@@ -614,6 +618,8 @@ int main(int argc, char** argv) {
             }
         } else if (is("--serial2") && (v = value("--serial2"))) {
             serial2 = *v;
+        } else if (is("--agent") && (v = value("--agent"))) {
+            agent = *v;
         } else if (is("--serial") && (v = value("--serial"))) {
             serial = *v;
         } else if (is("--parallel") && (v = value("--parallel"))) {
@@ -709,8 +715,9 @@ int main(int argc, char** argv) {
     for (unsigned d = 0; d < 2; ++d)
         if (floppy_paths[d] || floppy_paths[1])
             config.floppies.push_back({floppy_paths[d].value_or(""), floppy_read_only});
-    if ((serial == "stdio" || serial == "-") && (serial2 == "stdio" || serial2 == "-")) {
-        std::cerr << "vsa-vm: only one serial port can read stdin (--serial or --serial2 stdio)\n";
+    auto is_stdio = [](std::string const& spec) { return spec == "stdio" || spec == "-"; };
+    if (is_stdio(serial) + is_stdio(serial2) + is_stdio(agent) > 1) {
+        std::cerr << "vsa-vm: only one serial port can read stdin (--serial, --serial2 or --agent stdio)\n";
         return EXIT_USAGE;
     }
     if (save_after_seconds > 0 && save_path.empty()) {
@@ -745,16 +752,19 @@ int main(int argc, char** argv) {
     InputWake input_wake;
     auto com1 = open_char_backend(serial, "COM1", true);
     auto com2 = open_char_backend(serial2, "COM2", true);
+    auto agent_port = open_char_backend(agent, "agent", true);
     auto lpt1 = open_char_backend(parallel, "LPT1", false);
     auto dbg = open_char_backend(debugcon, "debugcon", false);
-    for (auto* r : {&com1, &com2, &lpt1, &dbg})
+    for (auto* r : {&com1, &com2, &agent_port, &lpt1, &dbg})
         if (r->is_error()) return fail(r->error());
     config.com1 = com1.value().get();
     config.com2 = com2.value().get();
+    config.agent = agent_port.value().get();
     config.lpt1 = lpt1.value().get();
     config.debugcon = dbg.value().get();
     std::pair<char const*, HostCharBackend*> const host_ports[] = {{"COM1", com1.value().get()},
                                                                    {"COM2", com2.value().get()},
+                                                                   {"agent", agent_port.value().get()},
                                                                    {"LPT1", lpt1.value().get()},
                                                                    {"debugcon", dbg.value().get()}};
     for (auto [name, backend] : host_ports)

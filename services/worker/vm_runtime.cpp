@@ -5,6 +5,7 @@
 
 #include "services/model/vm_limits.h"
 
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -262,6 +263,22 @@ ServiceResult<TaskHandle> VmRuntime::startup(Guid const& id) {
     auto account = worker_account(vm, arguments);
     auto nics = account.is_error() ? ServiceResult<std::vector<FileDescriptor>>(account.error())
                                    : open_network_adapters(vm);
+    // The guest agent's port (guest_agent.h): a socketpair, the worker's
+    // end inherited after the network adapters' sockets.
+    std::shared_ptr<GuestAgent> agent;
+    if (nics.has_value()) {
+        int pair[2];
+        if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, pair) == 0) {
+            arguments.push_back("--agent");
+            arguments.push_back("fd:" +
+                                std::to_string(WorkerProcess::FIRST_INHERITED_FD + int(nics.value().size())));
+            nics.value().emplace_back(pair[1]);
+            agent = make_guest_agent(id, FileDescriptor(pair[0]), vm.guest_os().is_host_time_sync_enabled());
+        } else {
+            log("virtual machine \"" + vm.name() +
+                "\": no guest agent port: socketpair: " + std::strerror(errno));
+        }
+    }
     auto spawned = nics.is_error()
                        ? ServiceResult<std::unique_ptr<WorkerProcess>>(nics.error())
                        : WorkerProcess::spawn(m_options.worker_binary, arguments, std::move(callbacks),
@@ -278,6 +295,7 @@ ServiceResult<TaskHandle> VmRuntime::startup(Guid const& id) {
         return spawned.release_error();
     }
     session->worker = spawned.release_value();
+    session->agent = std::move(agent);
     log("virtual machine \"" + vm.name() + "\": worker " + std::to_string(session->worker->pid()) +
         (session->restoring ? " restoring its saved state" : " starting") +
         (vm.run_as_defined_account() && !vm.account_name().empty() ? " as host account " + vm.account_name()
@@ -298,6 +316,7 @@ void VmRuntime::on_worker_event(std::shared_ptr<Session> const& session, control
     case control::Event::Started:
         set_state_locked(s, VmState::Running);
         s.running_since = std::chrono::steady_clock::now();
+        if (s.restoring && s.agent) s.agent->request_time_sync(); // its clock is the save's
         if (s.restoring) {
             // The guest runs on: its disks now move away from the saved
             // state, which could only restore an inconsistent machine.
@@ -315,6 +334,8 @@ void VmRuntime::on_worker_event(std::shared_ptr<Session> const& session, control
         break;
     case control::Event::Resumed:
         set_state_locked(s, VmState::Running);
+        // The guest's clock stood still while paused.
+        if (s.agent) s.agent->request_time_sync();
         break;
     case control::Event::Reset:
         log("virtual machine \"" + s.name + "\": reset");
@@ -352,10 +373,13 @@ void VmRuntime::on_worker_event(std::shared_ptr<Session> const& session, control
 void VmRuntime::on_worker_exit(std::shared_ptr<Session> const& session, WorkerExit const& exit) {
     std::optional<VmEvent> unsolicited;
     std::string detail;
+    // Destroyed after the lock (it joins its monitor thread).
+    std::shared_ptr<GuestAgent> agent;
     {
         std::lock_guard lock(m_mutex);
         Session& s = *session;
         s.ended = true;
+        agent = std::move(s.agent);
         m_networks.remove_vm(s.id);
         m_cgroups.remove(s.id);
         // Renamed while running: the .vmc moved and the saved state goes

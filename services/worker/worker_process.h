@@ -65,10 +65,11 @@ public:
     };
 
     // Descriptors a worker may inherit besides its control socket and
-    // screen (its network adapters' sockets): the child finds inherited[i]
-    // as descriptor FIRST_INHERITED_FD + i, which `arguments` name.
+    // screen (its network adapters' sockets, then its guest agent port's):
+    // the child finds inherited[i] as descriptor FIRST_INHERITED_FD + i,
+    // which `arguments` name.
     static constexpr int FIRST_INHERITED_FD = 5;
-    static constexpr std::size_t MAX_INHERITED = 4;
+    static constexpr std::size_t MAX_INHERITED = 5;
 
     // Starts `binary` with `arguments` plus "--control-fd 3" and
     // "--framebuffer-fd=4", handing it `inherited` (at most MAX_INHERITED;
