@@ -95,6 +95,10 @@ struct DaemonConfig {
     // one per dvd.host_drive.ID = PATH key.
     bool discover_optical_drives{true};
     std::vector<services::HostOpticalDrive> optical_drives;
+    // Extra host drives for host drive virtual hard disks
+    // (IVMVirtualServer.CreateHostDriveVirtualHardDisk): one per
+    // harddisk.host_drive.ID = /dev/NAME key, listed in IVMHostInfo.HostDrives.
+    std::vector<std::string> extra_host_drives;
 
     // Reads every known key, falling back to the defaults above.
     static Result<DaemonConfig, std::string> from(Poco::Util::AbstractConfiguration const& config);

@@ -238,6 +238,7 @@ int VsaDaemon::main(std::vector<std::string> const&) {
     server_options.scripts.log = [](std::string const& line) {
         Poco::Logger::get("vsad.scripts").information(line);
     };
+    server_options.extra_host_drives = cfg.extra_host_drives;
     auto server = services::VirtualServer::open(std::move(server_options));
     if (server.is_error()) {
         log.fatal(server.error().message);

@@ -106,6 +106,7 @@ VirtualServer::VirtualServer(Options options, std::string product_id, std::uniqu
       m_started(std::chrono::steady_clock::now()), m_events(std::move(events)),
       m_tasks(std::make_unique<TaskRegistry>(m_options.tasks)), m_inventory(std::move(inventory)),
       m_preferences(std::move(preferences)) {
+    m_host.set_configured_drives(m_options.extra_host_drives);
     // The hooks go in before the runtime and the disk tasks exist, so no
     // change can happen unrecorded.
     wire_events();

@@ -46,6 +46,8 @@ public:
         std::size_t max_events{10'000};
         // Event scripts: timeout, concurrency, where their output goes.
         scripts::EventScriptOptions scripts{};
+        // Host drives beyond the ones HostProbe finds (HostProbe::set_configured_drives).
+        std::vector<std::string> extra_host_drives{};
     };
 
     // Loads (or on first start creates) the installation identity kept in

@@ -427,6 +427,27 @@ OperationPolicy const POLICIES[] = {
     {"IVMGuestOS_SetParameter", {Target::ThisVm, Right::Write}},
     {"IVMGuestOS2_get_ComputerName", {Target::ThisVm, Right::Read}},
     {"IVMGuestOS2_GetParameter", {Target::ThisVm, Right::Read}},
+    // Floppy images, drive types, unconnected NICs, hidden ids, support
+    // drivers (issue 11, area "misc"): vs_service_misc.cpp. Creating a file
+    // needs write on the server, as the VHD creations do.
+    {"IVMVirtualServer_CreateFloppyDiskImage", {Target::Server, Right::Write}},
+    {"IVMVirtualServer_GetFloppyDiskImageType", {Target::Server, Right::Read}},
+    {"IVMVirtualServer_CreateHostDriveVirtualHardDisk", {Target::Server, Right::Write}},
+    {"IVMHardDisk_get_HostDriveIdentifier", {Target::ThisDisk, Right::Read}},
+    {"IVMVirtualServer_get_UnconnectedNetworkAdapters", {Target::Server, Right::Read}},
+    {"IVMVirtualServer_get_SupportDrivers", {Target::Server, Right::Read}},
+    {"IVMVirtualMachine_get_AttachedDriveTypes", {Target::ThisVm, Right::Read}},
+    {"IVMVirtualNetwork_get__ID", {Target::ThisNetwork, Right::Read}},
+    {"IVMNetworkAdapter_get__ID", {Target::ThisVm, Right::Read}},
+    {"IVMSupportDriverCollection_get_Count", {Target::Server, Right::Read}},
+    {"IVMSupportDriverCollection_get_Item", {Target::Server, Right::Read}},
+    {"IVMSupportDriverCollection_get__NewEnum", {Target::Server, Right::Read}},
+    {"IVMSupportDriver_get_Date", {Target::Server, Right::Read}},
+    {"IVMSupportDriver_get_Description", {Target::Server, Right::Read}},
+    {"IVMSupportDriver_get_Manufacturer", {Target::Server, Right::Read}},
+    {"IVMSupportDriver_get_Provider", {Target::Server, Right::Read}},
+    {"IVMSupportDriver_get_Type", {Target::Server, Right::Read}},
+    {"IVMSupportDriver_get_Version", {Target::Server, Right::Read}},
     // Ports and drives (issue 11, area "ports"): vs_service_ports.cpp.
     {"IVMVirtualMachine_get_SerialPorts", {Target::ThisVm, Right::Read}},
     {"IVMVirtualMachine_get_ParallelPorts", {Target::ThisVm, Right::Read}},

@@ -472,7 +472,26 @@ namespace vsa::appliance {
     X(IVMSCSIController_USCOREConfigure)                                                                     \
     X(IVMSCSIControllerCollection_USCOREget_USCORECount)                                                     \
     X(IVMSCSIControllerCollection_USCOREget_USCOREItem)                                                      \
-    X(IVMSCSIControllerCollection_USCOREget_USCORE_USCORENewEnum)
+    X(IVMSCSIControllerCollection_USCOREget_USCORE_USCORENewEnum)                                            \
+    /* Area "misc" (issue 11): vs_service_misc.cpp */                                                        \
+    X(IVMVirtualServer_USCORECreateFloppyDiskImage)                                                          \
+    X(IVMVirtualServer_USCOREGetFloppyDiskImageType)                                                         \
+    X(IVMVirtualServer_USCORECreateHostDriveVirtualHardDisk)                                                 \
+    X(IVMHardDisk_USCOREget_USCOREHostDriveIdentifier)                                                       \
+    X(IVMVirtualServer_USCOREget_USCOREUnconnectedNetworkAdapters)                                           \
+    X(IVMVirtualServer_USCOREget_USCORESupportDrivers)                                                       \
+    X(IVMVirtualMachine_USCOREget_USCOREAttachedDriveTypes)                                                  \
+    X(IVMVirtualNetwork_USCOREget_USCORE_USCOREID)                                                           \
+    X(IVMNetworkAdapter_USCOREget_USCORE_USCOREID)                                                           \
+    X(IVMSupportDriverCollection_USCOREget_USCORECount)                                                      \
+    X(IVMSupportDriverCollection_USCOREget_USCOREItem)                                                       \
+    X(IVMSupportDriverCollection_USCOREget_USCORE_USCORENewEnum)                                             \
+    X(IVMSupportDriver_USCOREget_USCOREDate)                                                                 \
+    X(IVMSupportDriver_USCOREget_USCOREDescription)                                                          \
+    X(IVMSupportDriver_USCOREget_USCOREManufacturer)                                                         \
+    X(IVMSupportDriver_USCOREget_USCOREProvider)                                                             \
+    X(IVMSupportDriver_USCOREget_USCOREType)                                                                 \
+    X(IVMSupportDriver_USCOREget_USCOREVersion)
 
 // The reference a client gets from IVMVirtualServer_get_HostInfo and passes
 // back as _this. There is one host, so one reference.
