@@ -5,6 +5,8 @@
 #include <Poco/NumberParser.h>
 #include <Poco/Util/AbstractConfiguration.h>
 
+#include <algorithm>
+#include <cctype>
 #include <limits>
 #include <sstream>
 
@@ -93,6 +95,7 @@ Result<DaemonConfig, std::string> DaemonConfig::from(Poco::Util::AbstractConfigu
     r.path("https.certificate", c.certificate);
     r.path("https.private_key", c.private_key);
     r.path("vm.worker_binary", c.worker_binary);
+    r.path("vm.agent_media", c.agent_media);
     r.path("vm.cpu_cgroup", c.cpu_cgroup);
     r.string("https.bind", c.listen.bind_address);
     r.integer("https.port", c.listen.port, 0, 65535);
@@ -154,6 +157,21 @@ Result<DaemonConfig, std::string> DaemonConfig::from(Poco::Util::AbstractConfigu
             return Err{"configuration key dvd.host_drive." + id + ": " + *problem};
         c.optical_drives.push_back(std::move(drive));
     }
+    Poco::Util::AbstractConfiguration::Keys disk_ids;
+    config.keys("harddisk.host_drive", disk_ids);
+    for (auto const& id : disk_ids) {
+        std::string const device = config.getString("harddisk.host_drive." + id, "");
+        std::string_view const name =
+            std::string_view(device).substr(std::min<std::size_t>(5, device.size()));
+        bool const ok = device.starts_with("/dev/") && !name.empty() && name.size() <= 64 &&
+                        std::all_of(name.begin(), name.end(), [](char ch) {
+                            return std::isalnum(static_cast<unsigned char>(ch)) || ch == '_' || ch == '-';
+                        });
+        if (!ok)
+            return Err{"configuration key harddisk.host_drive." + id + " = '" + device +
+                       "': expected a block device /dev/NAME (NAME: A-Z a-z 0-9 _ -)"};
+        c.extra_host_drives.push_back(device);
+    }
     if (c.listen.bind_address.empty()) return Err{std::string("configuration key https.bind is empty")};
     if (c.certificate.empty()) c.certificate = c.data_dir / "tls" / "server.crt";
     if (c.private_key.empty()) c.private_key = c.data_dir / "tls" / "server.key";
@@ -169,6 +187,7 @@ std::string default_config_text() {
       << "# https.certificate = <data_dir>/tls/server.crt (generated, self-signed)\n"
       << "# https.private_key = <data_dir>/tls/server.key\n"
       << "# vm.worker_binary = <vsa-vm next to vsad, else the build tree's>\n"
+      << "# vm.agent_media = <vsa-guest-agent.iso next to vsad, else the build tree's>\n"
       << "# vm.cpu_cgroup = <cgroup2 mount>/vsa (the VMs' CPU cgroups go under it)\n"
       << "https.bind = " << d.listen.bind_address << "\n"
       << "https.port = " << d.listen.port << "\n"
@@ -207,7 +226,11 @@ std::string default_config_text() {
       << "console.max_viewers_per_vm = " << d.console.max_viewers_per_vm << "\n"
       << "console.max_frame_bytes = " << d.console.max_frame_bytes << "\n"
       << "dvd.discover_host_drives = " << (d.discover_optical_drives ? "true" : "false") << "\n"
-      << "# dvd.host_drive.usbdvd = /dev/sr7\n";
+      << "# dvd.host_drive.usbdvd = /dev/sr7\n"
+      << "# Host drives for host drive virtual hard disks (IVMVirtualServer.\n"
+      << "# CreateHostDriveVirtualHardDisk) beyond the disks found (sd*, vd*, nvme*, ...):\n"
+      << "# harddisk.host_drive.ID = /dev/NAME, listed in IVMHostInfo.HostDrives.\n"
+      << "# harddisk.host_drive.scratch = /dev/loop0\n";
     return o.str();
 }
 

@@ -78,6 +78,9 @@ struct DaemonConfig {
     // The per-VM worker. Default: vsa-vm next to vsad, else the one of the
     // build tree vsad was built in.
     std::filesystem::path worker_binary;
+    // The guest agent's install media (IVMGuestOS.InstallAdditions).
+    // Default: vsa-guest-agent.iso next to vsad, else the build tree's.
+    std::filesystem::path agent_media;
     // The cgroup v2 group the workers' CPU groups go under
     // (services/worker/cpu_cgroup.h). Default: "vsa" at the top of the
     // cgroup2 mount.
@@ -92,6 +95,10 @@ struct DaemonConfig {
     // one per dvd.host_drive.ID = PATH key.
     bool discover_optical_drives{true};
     std::vector<services::HostOpticalDrive> optical_drives;
+    // Extra host drives for host drive virtual hard disks
+    // (IVMVirtualServer.CreateHostDriveVirtualHardDisk): one per
+    // harddisk.host_drive.ID = /dev/NAME key, listed in IVMHostInfo.HostDrives.
+    std::vector<std::string> extra_host_drives;
 
     // Reads every known key, falling back to the defaults above.
     static Result<DaemonConfig, std::string> from(Poco::Util::AbstractConfiguration const& config);

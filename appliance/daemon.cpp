@@ -7,6 +7,8 @@
 #include "appliance/auth/session_store.h"
 #include "appliance/config.h"
 #include "appliance/console/console_service.h"
+#include "appliance/console/vmrc_certificate.h"
+#include "appliance/console/vmrc_settings.h"
 #include "appliance/embedded_wsdl.h"
 #include "appliance/http/connection_tracker.h"
 #include "appliance/http/router.h"
@@ -113,6 +115,17 @@ std::filesystem::path default_worker_binary() {
     return beside;
 }
 
+// The guest agent's install media: beside vsad, else the build tree's.
+std::filesystem::path default_agent_media() {
+    std::error_code ec;
+    auto self = std::filesystem::read_symlink("/proc/self/exe", ec);
+    auto beside = self.parent_path() / "vsa-guest-agent.iso";
+    if (!ec && std::filesystem::exists(beside, ec)) return beside;
+    std::filesystem::path built(VSA_BUILD_AGENT_MEDIA);
+    if (!built.empty() && std::filesystem::exists(built, ec)) return built;
+    return beside;
+}
+
 // The appliance console (image/) shows the first password on the screen
 // until the administrator changes it; only root and vsad read the file.
 Result<void, std::string> write_initial_password(std::filesystem::path const& file,
@@ -205,6 +218,7 @@ int VsaDaemon::main(std::vector<std::string> const&) {
     if (cfg.worker_binary.empty()) cfg.worker_binary = default_worker_binary();
     services::VmRuntimeOptions worker;
     worker.worker_binary = cfg.worker_binary;
+    worker.agent_media = cfg.agent_media.empty() ? default_agent_media() : cfg.agent_media;
     worker.cpu_cgroup_root = cfg.cpu_cgroup;
     worker.optical_drives = services::HostOpticalDrives("/", cfg.optical_drives, cfg.discover_optical_drives);
     worker.log = [](std::string const& line) { Poco::Logger::get("vsad.vm").information(line); };
@@ -224,6 +238,7 @@ int VsaDaemon::main(std::vector<std::string> const&) {
     server_options.scripts.log = [](std::string const& line) {
         Poco::Logger::get("vsad.scripts").information(line);
     };
+    server_options.extra_host_drives = cfg.extra_host_drives;
     auto server = services::VirtualServer::open(std::move(server_options));
     if (server.is_error()) {
         log.fatal(server.error().message);
@@ -286,8 +301,21 @@ int VsaDaemon::main(std::vector<std::string> const&) {
 
     // The console: its own threads (never the HTTP pools'); stopped before
     // the listeners and the VMs, so no viewer outlives what it shows.
+    // Its VMRC settings and certificate (IVMVirtualServer.VMRC*): the
+    // certificate serves every new TLS connection once one is installed.
+    auto vmrc = console::VmrcSettingsStore::open(cfg.data_dir, cfg.console, cfg.listen.bind_address);
+    if (vmrc.is_error()) {
+        log.fatal("cannot read the console settings: " + vmrc.error().message);
+        return EXIT_CONFIG;
+    }
+    auto vmrc_certificates = console::VmrcCertificates::open(cfg.data_dir, cfg.certificate);
+    if (vmrc_certificates.is_error()) {
+        log.fatal("cannot read the console certificate: " + vmrc_certificates.error().message);
+        return EXIT_CONFIG;
+    }
+    vmrc_certificates.value()->attach(tls.value()->sslContext());
     console::ConsoleService console_service(server.value()->runtime(), server.value()->inventory(),
-                                            cfg.console, cfg.listen.bind_address,
+                                            cfg.console, *vmrc.value(), vmrc_certificates.value().get(),
                                             Poco::Logger::get("vsad.console"));
     console_service.start();
     struct ConsoleOff {

@@ -2,6 +2,7 @@
 #include "services/hard_disk.h"
 
 #include "services/inventory.h"
+#include "services/storage/host_drive_link.h"
 #include "services/storage/host_file.h"
 #include "services/storage/vhd_image.h"
 #include "services/storage/vhd_relink.h"
@@ -24,6 +25,25 @@ ServiceResult<fs::path> resolve_hard_disk(Inventory const& inventory, std::strin
 
 ServiceResult<HardDiskInfo> inspect_hard_disk(Inventory const& inventory, std::string_view path) {
     auto file = TRY(resolve_hard_disk(inventory, path));
+    if (storage::is_host_drive_link(file.string())) {
+        // A host drive disk: its size is the device's; on the host it is the
+        // small link file (host_drive_link.h). Read without a lock, so a
+        // running VM's worker holding the device is no conflict.
+        HardDiskInfo info;
+        info.file = file;
+        info.type = HardDiskType::HostDrive;
+        auto link = storage::read_host_drive_link(file.string());
+        if (link.is_error()) return Err{link.error().to_service_error()};
+        auto size = storage::host_drive_size(link.value().device);
+        if (size.is_error())
+            return service_error(hr::VM_E_HOST_DRIVE_NOT_FOUND,
+                                 "'" + file.string() + "' links to host drive " + link.value().device + ": " +
+                                     size.error().message);
+        info.size_in_guest = size.value();
+        std::error_code ec;
+        info.size_on_host = fs::file_size(file, ec);
+        return info;
+    }
     auto inspected = storage::inspect_vhd(file.string());
     if (inspected.is_error()) {
         auto error = inspected.error().to_service_error();

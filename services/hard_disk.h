@@ -17,7 +17,8 @@
 // differencing disk to its parent at another path (storage::relink_parent
 // says how the file changes and why a crash cannot break it).
 //
-// Not implemented: host-drive disks (Type 4).
+// Host drive disks (Type 4) are link files (storage/host_drive_link.h):
+// inspect_hard_disk reports the linked device's size.
 #pragma once
 
 #include "services/service_error.h"

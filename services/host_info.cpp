@@ -628,6 +628,13 @@ HostInfo HostProbe::read() const {
     try {
         HostInfo info;
         probe_block_devices(m_root, info);
+        for (auto const& device : m_configured) {
+            std::string_view const name =
+                std::string_view(device).substr(std::min<std::size_t>(5, device.size()));
+            if (device.starts_with("/dev/") && exists_following(m_root / "sys/block" / name) &&
+                std::find(info.host_drives.begin(), info.host_drives.end(), device) == info.host_drives.end())
+                info.host_drives.push_back(device);
+        }
         probe_processors(m_root, m_is_real_root, info);
         probe_memory(m_root, info);
         // "NAT" (a virtual network's NAT, no host interface), then the
@@ -671,7 +678,9 @@ ServiceResult<std::string> HostProbe::find_host_drive(std::string_view drive_id)
             std::all_of(name.begin(), name.end(),
                         [](char c) { return c != '/' && static_cast<unsigned char>(c) > 0x20 && c != 0x7f; });
     if (!valid) return service_error(hr::E_INVALIDARG, "host drive id must look like /dev/NAME");
-    if (!is_host_disk_name(name) || !exists_following(m_root / "sys/block" / name))
+    bool const configured =
+        std::find(m_configured.begin(), m_configured.end(), drive_id) != m_configured.end();
+    if ((!is_host_disk_name(name) && !configured) || !exists_following(m_root / "sys/block" / name))
         return service_error(hr::VM_E_HOST_DRIVE_NOT_FOUND, "no host drive " + std::string(drive_id));
     return std::string(name);
 }

@@ -83,6 +83,14 @@ public:
     // For fake hosts: NetworkAddresses is exactly `addresses`, whatever the root.
     HostProbe(std::filesystem::path root, std::vector<std::string> addresses);
 
+    // Extra host drives an administrator names (harddisk.host_drive.ID keys:
+    // "/dev/loop0", any block device the name rules below leave out). Each
+    // is listed in HostDrives and accepted as a drive id while its
+    // sys/block entry exists.
+    void set_configured_drives(std::vector<std::string> device_paths) {
+        m_configured = std::move(device_paths);
+    }
+
     // A fresh snapshot on every call; never throws.
     HostInfo read() const;
 
@@ -102,6 +110,7 @@ private:
     std::filesystem::path m_root;
     bool m_is_real_root{false};
     std::optional<std::vector<std::string>> m_addresses;
+    std::vector<std::string> m_configured;
 };
 
 } // namespace vsa::services

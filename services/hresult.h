@@ -72,6 +72,8 @@ inline constexpr HResult VM_E_CONFIG_DUPLICATE_NAME{0xA004'0403};
 inline constexpr HResult VM_E_VM_NO_SAVED_STATE{0xA004'0501};
 inline constexpr HResult VM_E_DRIVE_INVALID{0xA004'0502};
 inline constexpr HResult VM_E_DRIVE_BUS_LOC_IN_USE{0xA004'0503};
+inline constexpr HResult VM_E_ADDITIONS_FEATURE_NOT_AVAIL{0xA004'0505}; // no guest agent answered
+inline constexpr HResult VM_E_VM_PAUSED{0xA004'0507};
 inline constexpr HResult VM_E_NO_MEDIA_CAPTURED{0xA004'0652};
 inline constexpr HResult VM_E_ADAPTER_NOT_FOUND{0xA004'0700};
 inline constexpr HResult VM_E_INVALID_VIRTUAL_NETWORK_ID{0xA004'0702};

@@ -76,9 +76,12 @@ ServiceResult<std::unique_ptr<VirtualServer>> VirtualServer::open(Options option
     auto inventory = TRY(Inventory::open({data_dir, options.default_vm_path, options.default_vn_path, {}}));
     auto events = EventLog::open({data_dir / "events.log", options.max_events});
     auto preferences = TRY(ServerPreferences::open(data_dir));
-    return std::unique_ptr<VirtualServer>(new VirtualServer(std::move(options), std::move(product_id),
+    auto sids = TRY(security::AccountSids::open(data_dir / "account-sids.txt"));
+    std::unique_ptr<VirtualServer> server(new VirtualServer(std::move(options), std::move(product_id),
                                                             std::move(inventory), std::move(events),
                                                             std::move(preferences)));
+    server->m_account_sids = std::move(sids);
+    return server;
 }
 
 namespace {
@@ -103,6 +106,7 @@ VirtualServer::VirtualServer(Options options, std::string product_id, std::uniqu
       m_started(std::chrono::steady_clock::now()), m_events(std::move(events)),
       m_tasks(std::make_unique<TaskRegistry>(m_options.tasks)), m_inventory(std::move(inventory)),
       m_preferences(std::move(preferences)) {
+    m_host.set_configured_drives(m_options.extra_host_drives);
     // The hooks go in before the runtime and the disk tasks exist, so no
     // change can happen unrecorded.
     wire_events();

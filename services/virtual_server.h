@@ -12,6 +12,7 @@
 #include "services/inventory.h"
 #include "services/model/vm_limits.h"
 #include "services/scripts/event_scripts.h"
+#include "services/security/account_sids.h"
 #include "services/server_preferences.h"
 #include "services/service_error.h"
 #include "services/task/task_registry.h"
@@ -45,6 +46,8 @@ public:
         std::size_t max_events{10'000};
         // Event scripts: timeout, concurrency, where their output goes.
         scripts::EventScriptOptions scripts{};
+        // Host drives beyond the ones HostProbe finds (HostProbe::set_configured_drives).
+        std::vector<std::string> extra_host_drives{};
     };
 
     // Loads (or on first start creates) the installation identity kept in
@@ -101,6 +104,10 @@ public:
     // The dispatcher that runs event scripts (scripts/event_scripts.h).
     scripts::EventScripts& event_scripts() { return *m_scripts; }
 
+    // The SIDs of the appliance's accounts and groups (<data dir>/
+    // account-sids.txt, security/account_sids.h).
+    security::AccountSids& account_sids() { return *m_account_sids; }
+
     // IVMVirtualServer.Tasks and the tasks clients look up by reference.
     TaskRegistry& tasks() { return *m_tasks; }
     // CreateDynamic/Fixed/DifferencingVirtualHardDisk (vhd_tasks.h).
@@ -123,6 +130,7 @@ private:
     std::unique_ptr<Inventory> m_inventory;
     std::unique_ptr<ServerPreferences> m_preferences;
     ActivationStore m_activation;
+    std::unique_ptr<security::AccountSids> m_account_sids;
     // Before the runtime, so it is destroyed after it: the state changes of
     // vsad's stop (VMs saved or turned off) still run their scripts.
     std::unique_ptr<scripts::EventScripts> m_scripts;

@@ -29,9 +29,8 @@ constexpr u64 WANT_AHEAD_MS = 3'000;                     // how far ahead it is 
 // guest's screen size: a screen made at the placeholder size is resized at
 // once, which every viewer then has to follow (noVNC copies its canvas).
 constexpr std::chrono::milliseconds FIRST_FRAME_WAIT{500};
-constexpr long PROCESS_USEC = 5'000;   // each screen's select() per round
-constexpr u32 PLACEHOLDER_WIDTH = 640; // before the worker's first frame
-constexpr u32 PLACEHOLDER_HEIGHT = 480;
+constexpr long PROCESS_USEC = 5'000;                       // each screen's select() per round
+constexpr std::chrono::milliseconds ENFORCE_INTERVAL{200}; // idle and plain VNC checks
 
 } // namespace
 
@@ -45,6 +44,9 @@ struct ConsoleScreen::Viewer {
     int x{0}, y{0};
     int buttons{0};     // RFB mask as last seen
     std::set<u16> held; // (extended << 8) | code
+    // The last key or pointer event (the connection at first): the idle
+    // timeout counts from here.
+    SteadyClock::time_point last_input{SteadyClock::now()};
 };
 
 ConsoleScreen::ConsoleScreen(services::Guid vm, std::shared_ptr<services::ConsoleSource> source,
@@ -95,8 +97,8 @@ void ConsoleScreen::run() {
 
 bool ConsoleScreen::set_up() {
     m_source->framebuffer().want_frames_until(SharedFramebuffer::monotonic_ms() + WANT_AHEAD_MS);
-    u32 width = PLACEHOLDER_WIDTH;
-    u32 height = PLACEHOLDER_HEIGHT;
+    // Until the worker's first frame: VMRCXResolution x VMRCYResolution.
+    auto [width, height] = m_hooks.placeholder_size();
     {
         std::vector<u32> first;
         auto deadline = SteadyClock::now() + FIRST_FRAME_WAIT;
@@ -207,6 +209,10 @@ void ConsoleScreen::serve() {
         rfbProcessEvents(m_web, PROCESS_USEC);
         rfbProcessEvents(m_vnc, PROCESS_USEC);
         reap_bridges();
+        if (now >= m_next_enforce) {
+            enforce_settings();
+            m_next_enforce = now + ENFORCE_INTERVAL;
+        }
         if (had_viewers && m_bridges.empty()) {
             std::lock_guard lock(m_mutex);
             if (m_pending.empty()) {
@@ -315,6 +321,29 @@ void ConsoleScreen::convert(u32 x, u32 y, u32 w, u32 h) {
 
 // --- libvncserver's callbacks (on this screen's thread) ---------------------------
 
+void ConsoleScreen::enforce_settings() {
+    bool plain_vnc = m_hooks.plain_vnc_allowed();
+    auto idle = m_hooks.idle_timeout();
+    auto now = SteadyClock::now();
+    for (auto* screen : {m_web, m_vnc}) {
+        rfbClientIteratorPtr clients = rfbGetClientIterator(screen);
+        while (rfbClientPtr client = rfbClientIteratorNext(clients)) {
+            auto* viewer = static_cast<Viewer*>(client->clientData);
+            if (!viewer || client->sock < 0) continue;
+            char const* why = nullptr;
+            if (screen == m_vnc && !plain_vnc)
+                why = "plain VNC is now refused (VMRCEnabled off or VMRCEncryptionEnabled on)";
+            else if (idle.count() > 0 && now - viewer->last_input >= idle)
+                why = "idle for longer than VMRCIdleConnectionTimeout";
+            if (!why) continue;
+            m_log.information("console of " + m_vm.to_string() + ": viewer " + viewer->peer +
+                              " closed: " + why);
+            rfbCloseClient(client);
+        }
+        rfbReleaseClientIterator(clients);
+    }
+}
+
 void ConsoleScreen::on_key(signed char down, unsigned int keysym, _rfbClientRec* client) {
     auto* viewer = static_cast<Viewer*>(client->clientData);
     if (!viewer) return;
@@ -327,6 +356,7 @@ void ConsoleScreen::on_key(signed char down, unsigned int keysym, _rfbClientRec*
                               Poco::NumberFormatter::formatHex(keysym));
         return;
     }
+    viewer->last_input = SteadyClock::now();
     u16 id = static_cast<u16>((key->extended ? 0x100 : 0) | key->code);
     if (down)
         viewer->held.insert(id);
@@ -338,6 +368,7 @@ void ConsoleScreen::on_key(signed char down, unsigned int keysym, _rfbClientRec*
 void ConsoleScreen::on_pointer(int button_mask, int x, int y, _rfbClientRec* client) {
     auto* viewer = static_cast<Viewer*>(client->clientData);
     if (!viewer) return;
+    viewer->last_input = SteadyClock::now();
     int dx = viewer->have_position ? x - viewer->x : 0;
     int dy = viewer->have_position ? y - viewer->y : 0;
     viewer->have_position = true;

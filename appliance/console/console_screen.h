@@ -38,11 +38,13 @@
 #include "services/worker/console_source.h"
 
 #include <atomic>
+#include <chrono>
 #include <memory>
 #include <mutex>
 #include <span>
 #include <string>
 #include <thread>
+#include <utility>
 #include <vector>
 
 namespace Poco {
@@ -63,6 +65,13 @@ public:
     // A plain VNC viewer's answer to its challenge: true uses a ticket up.
     virtual bool redeem_ticket(services::Guid const& vm, VncChallenge const& challenge,
                                std::span<u8 const> response) = 0;
+    // The VMRC settings (vmrc_settings.h) the screen's thread applies: plain
+    // VNC viewers are closed once it is refused; a viewer without key or
+    // pointer events for the idle timeout (zero: none) is closed; the size
+    // of the screen before the worker's first frame.
+    virtual bool plain_vnc_allowed() const = 0;
+    virtual std::chrono::milliseconds idle_timeout() const = 0;
+    virtual std::pair<u32, u32> placeholder_size() const = 0;
 };
 
 class ConsoleScreen {
@@ -101,6 +110,9 @@ private:
     void resize(u32 width, u32 height);
     void convert(u32 x, u32 y, u32 w, u32 h);
     void reap_bridges();
+    // Closes the viewers the VMRC settings no longer allow (plain VNC
+    // refused, idle too long).
+    void enforce_settings();
 
     static void on_key(signed char down, unsigned int keysym, _rfbClientRec* client);
     static void on_pointer(int button_mask, int x, int y, _rfbClientRec* client);
@@ -121,6 +133,7 @@ private:
     u64 m_frame{0};
     std::vector<std::unique_ptr<Bridge>> m_bridges;
     std::size_t m_unknown_keys{0};
+    std::chrono::steady_clock::time_point m_next_enforce{};
 
     std::mutex m_mutex;
     std::vector<Pending> m_pending; // under m_mutex

@@ -110,9 +110,11 @@ ConsoleService::Admission::~Admission() {
 // --- The service --------------------------------------------------------------------
 
 ConsoleService::ConsoleService(services::VmRuntime& runtime, services::Inventory const& inventory,
-                               ConsoleConfig config, std::string bind_address, Poco::Logger& log)
-    : m_runtime(runtime), m_inventory(inventory), m_config(config), m_bind_address(std::move(bind_address)),
-      m_log(log) {
+                               ConsoleConfig config, VmrcSettingsStore& vmrc, VmrcCertificates* certificates,
+                               Poco::Logger& log)
+    : m_runtime(runtime), m_inventory(inventory), m_config(config), m_vmrc(vmrc),
+      m_certificates(certificates), m_log(log) {
+    load_vmrc(m_vmrc.snapshot());
     m_transport_limits.max_frame_payload = m_config.max_frame_bytes;
     static std::once_flag once;
     std::call_once(once, [] {
@@ -157,6 +159,7 @@ void ConsoleService::stop() {
         screens.swap(m_screens);
         retired.swap(m_retired);
         m_listeners.clear();
+        m_closed_listeners.clear();
     }
     for (auto const& [vm, screen] : screens)
         screen->stop();
@@ -237,13 +240,62 @@ void ConsoleService::attach(Admission admission, std::unique_ptr<Transport> tran
     admission.m_service = nullptr;
 }
 
+void ConsoleService::load_vmrc(VmrcSettings const& settings) {
+    m_plain_vnc = settings.plain_vnc_allowed();
+    m_idle_timeout_ms = settings.idle_timeout_enabled ? std::int64_t(settings.idle_timeout_s) * 1000 : 0;
+    m_placeholder_width = static_cast<u32>(settings.x_resolution);
+    m_placeholder_height = static_cast<u32>(settings.y_resolution);
+    std::lock_guard lock(m_mutex);
+    if (m_listeners.empty()) m_applied = settings;
+}
+
+void ConsoleService::vmrc_changed() {
+    auto settings = m_vmrc.snapshot();
+    load_vmrc(settings);
+    std::vector<std::unique_ptr<Listener>> closed;
+    char const* why = nullptr;
+    {
+        std::lock_guard lock(m_mutex);
+        if (!settings.plain_vnc_allowed())
+            why = "plain VNC is now refused";
+        else if (settings.bind_address() != m_applied.bind_address() ||
+                 settings.port_first != m_applied.port_first || settings.port_last != m_applied.port_last)
+            why = "the VMRC address or port changed; the next ticket opens it anew";
+        if (why) {
+            closed.swap(m_listeners);
+            m_applied = settings;
+        }
+    }
+    // The service's thread may be polling them: it frees them itself, in
+    // its next housekeeping (within half a second).
+    wake();
+    for (auto const& listener : closed) {
+        if (!settings.plain_vnc_allowed()) m_tickets.forget(listener->vm);
+        m_log.information("console: plain VNC listener for " + listener->vm.to_string() + " on port " +
+                          std::to_string(listener->port) + " closed: " + why);
+    }
+    if (!closed.empty()) {
+        std::lock_guard lock(m_mutex);
+        m_closed_listeners.insert(m_closed_listeners.end(), std::make_move_iterator(closed.begin()),
+                                  std::make_move_iterator(closed.end()));
+    }
+}
+
 ServiceResult<ConsoleService::Ticket> ConsoleService::create_ticket(Guid const& vm) {
-    if (!m_config.vnc_enabled)
+    auto settings = m_vmrc.snapshot();
+    if (!settings.enabled)
         return services::service_error(hr::E_FAIL,
-                                       "the plain VNC listener is disabled: set console.vnc_enabled");
+                                       "the plain VNC listener is disabled: set console.vnc_enabled "
+                                       "or IVMVirtualServer.VMRCEnabled");
+    if (settings.encryption_enabled)
+        return services::service_error(
+            hr::E_FAIL, "VMRCEncryptionEnabled is on: plain VNC (unencrypted) is refused; use the "
+                        "browser console over HTTPS");
     TRY(m_runtime.console_source(vm)); // running, with a screen
     std::unique_lock lock(m_mutex);
     if (m_stopping) return services::service_error(hr::VM_E_APP_SHUTTING_DOWN, "vsad is stopping");
+    if (m_listeners.empty()) m_applied = settings;
+    std::string bind_address = m_applied.bind_address();
     Listener* listener = nullptr;
     for (auto& candidate : m_listeners)
         if (candidate->vm == vm) listener = candidate.get();
@@ -252,13 +304,13 @@ ServiceResult<ConsoleService::Ticket> ConsoleService::create_ticket(Guid const& 
         for (auto& other : m_listeners)
             taken.push_back(other->port);
         std::string last_error;
-        for (unsigned port = m_config.vnc_port_first; port <= m_config.vnc_port_last && !listener; ++port) {
+        for (unsigned port = m_applied.port_first; port <= m_applied.port_last && !listener; ++port) {
             if (std::find(taken.begin(), taken.end(), port) != taken.end()) continue;
             try {
                 auto made = std::make_unique<Listener>();
                 made->vm = vm;
                 made->port = static_cast<std::uint16_t>(port);
-                made->socket.bind(Poco::Net::SocketAddress(m_bind_address, static_cast<std::uint16_t>(port)),
+                made->socket.bind(Poco::Net::SocketAddress(bind_address, static_cast<std::uint16_t>(port)),
                                   true);
                 made->socket.listen(8);
                 ::fcntl(made->socket.impl()->sockfd(), F_SETFD, FD_CLOEXEC);
@@ -269,13 +321,14 @@ ServiceResult<ConsoleService::Ticket> ConsoleService::create_ticket(Guid const& 
             }
         }
         if (!listener)
-            return services::service_error(hr::E_FAIL,
-                                           "no free port for the plain VNC listener in console.vnc_ports " +
-                                               std::to_string(m_config.vnc_port_first) + "-" +
-                                               std::to_string(m_config.vnc_port_last) +
-                                               (last_error.empty() ? "" : " (" + last_error + ")"));
-        m_log.information("console: plain VNC listener for " + vm.to_string() + " on " + m_bind_address +
-                          ":" + std::to_string(listener->port));
+            return services::service_error(
+                hr::E_FAIL, "no free port for the plain VNC listener on " + bind_address +
+                                " in the VMRC port range (VMRCAdminPortNumber, console.vnc_ports) " +
+                                std::to_string(m_applied.port_first) + "-" +
+                                std::to_string(m_applied.port_last) +
+                                (last_error.empty() ? "" : " (" + last_error + ")"));
+        m_log.information("console: plain VNC listener for " + vm.to_string() + " on " + bind_address + ":" +
+                          std::to_string(listener->port));
     }
     auto port = listener->port;
     lock.unlock();
@@ -286,6 +339,7 @@ ServiceResult<ConsoleService::Ticket> ConsoleService::create_ticket(Guid const& 
 
 bool ConsoleService::redeem_ticket(Guid const& vm, VncChallenge const& challenge,
                                    std::span<u8 const> response) {
+    if (!m_plain_vnc) return false;
     return m_tickets.redeem_vnc_response(vm, challenge, response, TicketStore::Clock::now());
 }
 
@@ -365,6 +419,8 @@ void ConsoleService::housekeeping() {
                 ++it;
             }
         }
+        // Closed by vmrc_changed: only this thread may free them.
+        m_closed_listeners.clear();
         for (auto it = m_listeners.begin(); it != m_listeners.end();) {
             if (m_runtime.worker_pid((*it)->vm) < 0) {
                 closed.push_back(std::move(*it));

@@ -24,9 +24,15 @@
 // end of the connection; a refusal says which limit.
 //
 // Plain VNC: a VM gets a listener the first time a ticket is made for it,
-// on the first free port of console.vnc_ports, bound to the HTTPS bind
-// address; it stays while the VM runs (the same port for every ticket) and
-// closes when the VM stops. VNC authentication is a DES challenge over an
+// on the first free port of the VMRC port range (VMRCAdminPortNumber,
+// default console.vnc_ports), bound to VMRCAdminAddress (default the HTTPS
+// bind address); it stays while the VM runs (the same port for every
+// ticket) and closes when the VM stops. The VMRC settings
+// (vmrc_settings.h) apply live (vmrc_changed): turning plain VNC off
+// (VMRCEnabled off, or VMRCEncryptionEnabled on) closes every listener and
+// plain VNC viewer and refuses tickets; a new address or port range closes
+// the listeners, and the next ticket opens one at the new place (viewers
+// already connected stay). VNC authentication is a DES challenge over an
 // unencrypted connection: the listener is off by default, tickets are
 // one-time and short-lived, and the guest's screen and keys travel in the
 // clear (as with VMRC without SSL); use it on trusted networks only.
@@ -35,6 +41,7 @@
 #include "appliance/config.h"
 #include "appliance/console/console_screen.h"
 #include "appliance/console/console_tickets.h"
+#include "appliance/console/vmrc_settings.h"
 #include "services/model/guid.h"
 #include "services/service_error.h"
 
@@ -67,10 +74,13 @@ struct Principal;
 
 namespace vsa::appliance::console {
 
+class VmrcCertificates;
+
 class ConsoleService final : private ScreenHooks {
 public:
+    // `vmrc` and `certificates` (may be null) outlive the service.
     ConsoleService(services::VmRuntime& runtime, services::Inventory const& inventory, ConsoleConfig config,
-                   std::string bind_address, Poco::Logger& log);
+                   VmrcSettingsStore& vmrc, VmrcCertificates* certificates, Poco::Logger& log);
     ~ConsoleService() override; // stop()
     ConsoleService(ConsoleService const&) = delete;
     ConsoleService& operator=(ConsoleService const&) = delete;
@@ -114,9 +124,17 @@ public:
     // or no port is free; VM_E_VM_NOT_RUNNING / VM_E_VM_UNKNOWN.
     services::ServiceResult<Ticket> create_ticket(services::Guid const& vm);
 
-    bool vnc_enabled() const { return m_config.vnc_enabled; }
+    bool vnc_enabled() const { return m_plain_vnc.load(); }
     int viewer_count() const;
     ConsoleConfig const& config() const { return m_config; }
+
+    // The VMRC settings (IVMVirtualServer.VMRC*), and the console's TLS
+    // certificate (null where vsad has none, as in tests).
+    VmrcSettingsStore& vmrc() { return m_vmrc; }
+    VmrcCertificates* certificates() { return m_certificates; }
+    // Applies the current VMRC settings to listeners and viewers; call
+    // after every change.
+    void vmrc_changed();
 
 private:
     struct Listener {
@@ -137,11 +155,26 @@ private:
     void viewer_left(services::Guid const& vm) override;
     bool redeem_ticket(services::Guid const& vm, VncChallenge const& challenge,
                        std::span<u8 const> response) override;
+    bool plain_vnc_allowed() const override { return m_plain_vnc.load(); }
+    std::chrono::milliseconds idle_timeout() const override {
+        return std::chrono::milliseconds(m_idle_timeout_ms.load());
+    }
+    std::pair<u32, u32> placeholder_size() const override {
+        return {m_placeholder_width.load(), m_placeholder_height.load()};
+    }
+    void load_vmrc(VmrcSettings const& settings);
 
     services::VmRuntime& m_runtime;
     services::Inventory const& m_inventory;
     ConsoleConfig m_config;
-    std::string m_bind_address;
+    VmrcSettingsStore& m_vmrc;
+    VmrcCertificates* m_certificates;
+    // Applied from m_vmrc (load_vmrc), read by the threads.
+    std::atomic<bool> m_plain_vnc{false};
+    std::atomic<std::int64_t> m_idle_timeout_ms{0};
+    std::atomic<u32> m_placeholder_width{640};
+    std::atomic<u32> m_placeholder_height{480};
+    VmrcSettings m_applied; // under m_mutex: where the listeners were opened
     Poco::Logger& m_log;
     TicketStore m_tickets;
     TransportLimits m_transport_limits;
@@ -153,7 +186,8 @@ private:
     std::map<services::Guid, std::shared_ptr<ConsoleScreen>> m_screens;
     std::vector<std::shared_ptr<ConsoleScreen>> m_retired; // ending; joined by the service thread
     std::vector<std::unique_ptr<Listener>> m_listeners;
-    int m_wake_fd{-1}; // eventfd: new listener, stop
+    std::vector<std::unique_ptr<Listener>> m_closed_listeners; // freed by the service's thread
+    int m_wake_fd{-1};                                         // eventfd: new listener, stop
     std::thread m_thread;
 };
 

@@ -85,9 +85,10 @@ std::string vm_ref(VirtualMachine const& vm) {
 std::string network_ref(VirtualNetwork const& network) {
     return network.id().to_string();
 }
+// A SCSI location's bus number carries an "s": "<vm>/hdc/s0:3".
 std::string hdc_ref(Guid const& vm, BusLocation const& location) {
-    return vm.to_string() + std::string(HDC_MARK) + std::to_string(location.bus) + ":" +
-           std::to_string(location.device);
+    return vm.to_string() + std::string(HDC_MARK) + (location.bus_type == DriveBusType::Scsi ? "s" : "") +
+           std::to_string(location.bus) + ":" + std::to_string(location.device);
 }
 std::string nic_ref(Guid const& vm, std::int32_t adapter) {
     return vm.to_string() + std::string(NIC_MARK) + std::to_string(adapter);
@@ -123,16 +124,30 @@ ServiceResult<std::pair<Guid, std::string_view>> split_sub_ref(std::string_view 
     return std::pair{*id, ref.substr(at + mark.size())};
 }
 
-// "<vm><mark><bus>:<device>": a drive on the IDE bus.
+// "<vm><mark><bus>:<device>": a drive on the IDE bus; "<vm><mark>s<bus>:
+// <device>" on SCSI controller <bus>.
 ServiceResult<std::pair<Guid, BusLocation>> parse_location_ref(std::string_view ref, std::string_view mark,
                                                                char const* kind) {
     auto parts = TRY(split_sub_ref(ref, mark, kind));
+    auto type = DriveBusType::Ide;
+    if (parts.second.starts_with('s')) {
+        type = DriveBusType::Scsi;
+        parts.second.remove_prefix(1);
+    }
     auto colon = parts.second.find(':');
     if (colon == std::string_view::npos) return Err{bad_reference(ref, kind)};
     auto bus = parse_int(parts.second.substr(0, colon));
     auto device = parse_int(parts.second.substr(colon + 1));
     if (!bus || !device) return Err{bad_reference(ref, kind)};
-    return std::pair{parts.first, BusLocation{DriveBusType::Ide, *bus, *device}};
+    return std::pair{parts.first, BusLocation{type, *bus, *device}};
+}
+
+// VMDriveBusType from the wire: 0 IDE, 1 SCSI.
+ServiceResult<DriveBusType> disk_bus_type(int value) {
+    if (value == static_cast<int>(DriveBusType::Ide)) return DriveBusType::Ide;
+    if (value == static_cast<int>(DriveBusType::Scsi)) return DriveBusType::Scsi;
+    return Err{
+        ServiceError{hr::E_INVALIDARG, "busType " + std::to_string(value) + " is not 0 (IDE) or 1 (SCSI)"}};
 }
 
 ServiceResult<std::pair<Guid, BusLocation>> parse_hdc_ref(std::string_view ref) {
@@ -814,9 +829,7 @@ VSA_OP(IVMVirtualMachine_USCOREget_USCOREHardDiskConnections) {
 VSA_OP(IVMVirtualMachine_USCOREAddHardDiskConnection) {
     return answer(response.returnval, [&]() -> ServiceResult<std::string> {
         Guid id = TRY(parse_guid_ref(request->_USCOREthis, "IVMVirtualMachine"));
-        if (request->busType != static_cast<int>(DriveBusType::Ide))
-            return Err{ServiceError{hr::E_INVALIDARG, "only IDE (busType 0) is emulated"}};
-        BusLocation location{DriveBusType::Ide, request->busNumber, request->deviceNumber};
+        BusLocation location{TRY(disk_bus_type(request->busType)), request->busNumber, request->deviceNumber};
         auto path = TRY(inventory().resolve_media_path(id, request->hardDiskPath));
         TRY(inventory().update_virtual_machine(
             id, [&](VirtualMachine& vm) { return vm.add_hard_disk_connection(path.string(), location); }));
@@ -1128,9 +1141,7 @@ VSA_OP(IVMVirtualMachine_USCORERemoveNetworkAdapter) {
 VSA_OP(IVMHardDiskConnection_USCORESetBusLocation) {
     return act([&]() -> ServiceResult<void> {
         auto parsed = TRY(parse_hdc_ref(request->_USCOREthis));
-        if (request->busType != static_cast<int>(DriveBusType::Ide))
-            return service_error(hr::E_INVALIDARG, "only IDE (busType 0) is emulated");
-        BusLocation to{DriveBusType::Ide, request->busNumber, request->deviceNumber};
+        BusLocation to{TRY(disk_bus_type(request->busType)), request->busNumber, request->deviceNumber};
         TRY(inventory().update_virtual_machine(parsed.first, [&](VirtualMachine& vm) {
             return vm.move_hard_disk_connection(parsed.second, to);
         }));

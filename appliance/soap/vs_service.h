@@ -254,6 +254,36 @@ namespace vsa::appliance {
     X(IVMGuestOS_USCOREShutdown)                                                                             \
     X(IVMAccountant_USCOREget_USCORECPUUtilization)                                                          \
     X(IVMAccountant_USCOREget_USCOREUpTime)                                                                  \
+    /* VMRC, the console's settings (issue 11, area "vmrc", vs_service_vmrc.cpp) */                          \
+    X(IVMVirtualServer_USCOREget_USCOREVMRCEnabled)                                                          \
+    X(IVMVirtualServer_USCOREset_USCOREVMRCEnabled)                                                          \
+    X(IVMVirtualServer_USCOREget_USCOREVMRCAdminAddress)                                                     \
+    X(IVMVirtualServer_USCOREset_USCOREVMRCAdminAddress)                                                     \
+    X(IVMVirtualServer_USCOREget_USCOREVMRCAdminPortNumber)                                                  \
+    X(IVMVirtualServer_USCOREset_USCOREVMRCAdminPortNumber)                                                  \
+    X(IVMVirtualServer_USCOREget_USCOREVMRCAuthenticator)                                                    \
+    X(IVMVirtualServer_USCOREset_USCOREVMRCAuthenticator)                                                    \
+    X(IVMVirtualServer_USCOREget_USCOREVMRCAuthenticators)                                                   \
+    X(IVMVirtualServer_USCOREget_USCOREVMRCEncryptionEnabled)                                                \
+    X(IVMVirtualServer_USCOREset_USCOREVMRCEncryptionEnabled)                                                \
+    X(IVMVirtualServer_USCOREget_USCOREVMRCEncryptionCertificate)                                            \
+    X(IVMVirtualServer_USCOREset_USCOREVMRCEncryptionCertificate)                                            \
+    X(IVMVirtualServer_USCOREget_USCOREVMRCEncryptionCertificateRequest)                                     \
+    X(IVMVirtualServer_USCOREget_USCOREVMRCIdleConnectionTimeout)                                            \
+    X(IVMVirtualServer_USCOREset_USCOREVMRCIdleConnectionTimeout)                                            \
+    X(IVMVirtualServer_USCOREget_USCOREVMRCIdleConnectionTimeoutEnabled)                                     \
+    X(IVMVirtualServer_USCOREset_USCOREVMRCIdleConnectionTimeoutEnabled)                                     \
+    X(IVMVirtualServer_USCOREget_USCOREVMRCXResolution)                                                      \
+    X(IVMVirtualServer_USCOREset_USCOREVMRCXResolution)                                                      \
+    X(IVMVirtualServer_USCOREget_USCOREVMRCYResolution)                                                      \
+    X(IVMVirtualServer_USCOREset_USCOREVMRCYResolution)                                                      \
+    X(IVMVirtualServer_USCOREVMRCCreateEncryptionCertificateRequest)                                         \
+    X(IVMRCAuthenticator_USCOREget_USCOREName)                                                               \
+    X(IVMRCAuthenticator_USCOREget_USCOREDescription)                                                        \
+    X(IVMRCAuthenticator_USCOREget_USCOREType)                                                               \
+    X(IVMRCAuthenticatorCollection_USCOREget_USCORECount)                                                    \
+    X(IVMRCAuthenticatorCollection_USCOREget_USCOREItem)                                                     \
+    X(IVMRCAuthenticatorCollection_USCOREget_USCORE_USCORENewEnum)                                           \
     /* accountant (vs_service_accountant.cpp) */                                                             \
     X(IVMAccountant_USCOREget_USCOREAllowableMaximumSystemCapacity)                                          \
     X(IVMAccountant_USCOREget_USCOREAllowableReservedSystemCapacity)                                         \
@@ -370,6 +400,15 @@ namespace vsa::appliance {
     X(IVMVirtualMachine_USCOREGetActivationValue)                                                            \
     X(IVMVirtualMachine_USCORESetActivationValue)                                                            \
     X(IVMVirtualMachine_USCORERemoveActivationValue)                                                         \
+    /* Guest agent (issue 11, area "guest agent"): vs_service_guest.cpp */                                   \
+    X(IVMGuestOS_USCOREget_USCORECanShutdown)                                                                \
+    X(IVMGuestOS_USCOREget_USCOREIsHostTimeSyncEnabled)                                                      \
+    X(IVMGuestOS_USCOREset_USCOREIsHostTimeSyncEnabled)                                                      \
+    X(IVMGuestOS_USCOREExecuteCommand)                                                                       \
+    X(IVMGuestOS_USCOREInstallAdditions)                                                                     \
+    X(IVMGuestOS_USCORESetParameter)                                                                         \
+    X(IVMGuestOS2_USCOREget_USCOREComputerName)                                                              \
+    X(IVMGuestOS2_USCOREGetParameter)                                                                        \
     /* Ports and drives (issue 11, area "ports"): vs_service_ports.cpp */                                    \
     X(IVMVirtualMachine_USCOREget_USCORESerialPorts)                                                         \
     X(IVMVirtualMachine_USCOREget_USCOREParallelPorts)                                                       \
@@ -394,7 +433,65 @@ namespace vsa::appliance {
     X(IVMParallelPortCollection_USCOREget_USCORE_USCORENewEnum)                                              \
     X(IVMFloppyDriveCollection_USCOREget_USCORECount)                                                        \
     X(IVMFloppyDriveCollection_USCOREget_USCOREItem)                                                         \
-    X(IVMFloppyDriveCollection_USCOREget_USCORE_USCORENewEnum)
+    X(IVMFloppyDriveCollection_USCOREget_USCORE_USCORENewEnum)                                               \
+    /* identity (issue 11) */ X(IVMVirtualMachine_USCOREget_USCOREBIOSGUID)                                  \
+    X(IVMVirtualMachine_USCOREset_USCOREBIOSGUID)                                                            \
+    X(IVMVirtualMachine_USCOREget_USCOREBIOSSerialNumber)                                                    \
+    X(IVMVirtualMachine_USCOREset_USCOREBIOSSerialNumber)                                                    \
+    X(IVMVirtualMachine_USCOREget_USCOREBaseBoardSerialNumber)                                               \
+    X(IVMVirtualMachine_USCOREset_USCOREBaseBoardSerialNumber)                                               \
+    X(IVMVirtualMachine_USCOREget_USCOREChassisSerialNumber)                                                 \
+    X(IVMVirtualMachine_USCOREset_USCOREChassisSerialNumber)                                                 \
+    X(IVMVirtualMachine_USCOREget_USCOREChassisAssetTag)                                                     \
+    X(IVMVirtualMachine_USCOREset_USCOREChassisAssetTag)                                                     \
+    X(IVMVirtualMachine_USCOREget_USCOREAccountName)                                                         \
+    X(IVMVirtualMachine_USCOREget_USCORERunAsDefinedAccount)                                                 \
+    X(IVMVirtualMachine_USCOREset_USCORERunAsDefinedAccount)                                                 \
+    X(IVMVirtualMachine_USCORESetAccountNameAndPassword)                                                     \
+    X(IVMSecurity_USCOREget_USCOREOwnerSid)                                                                  \
+    X(IVMSecurity_USCOREset_USCOREOwnerSid)                                                                  \
+    X(IVMSecurity_USCOREget_USCOREGroupName)                                                                 \
+    X(IVMSecurity_USCOREset_USCOREGroupName)                                                                 \
+    X(IVMSecurity_USCOREget_USCOREGroupSid)                                                                  \
+    X(IVMSecurity_USCOREset_USCOREGroupSid)                                                                  \
+    X(IVMSecurity_USCORE_USCOREToSecurityDescriptor)                                                         \
+    X(IVMAccessRights_USCOREget_USCORESid)                                                                   \
+    X(IVMAccessRights_USCOREset_USCORESid)                                                                   \
+    X(IVMAccessRights_USCOREget_USCOREFlags)                                                                 \
+    X(IVMAccessRights_USCOREset_USCOREFlags)                                                                 \
+    X(IVMAccessRights_USCOREget_USCORESpecialAccess)                                                         \
+    X(IVMAccessRights_USCOREset_USCORESpecialAccess)                                                         \
+    X(IVMAccessRights_USCORE_USCOREGetAccessMask)                                                            \
+    /* SCSI (issue 11, area "scsi"): vs_service_scsi.cpp */                                                  \
+    X(IVMVirtualMachine_USCOREget_USCORESCSIControllers)                                                     \
+    X(IVMVirtualMachine_USCOREAddSCSIController)                                                             \
+    X(IVMVirtualMachine_USCORERemoveSCSIController)                                                          \
+    X(IVMSCSIController_USCOREget_USCORE_USCOREID)                                                           \
+    X(IVMSCSIController_USCOREget_USCOREIsBusShared)                                                         \
+    X(IVMSCSIController_USCOREget_USCORESCSIID)                                                              \
+    X(IVMSCSIController_USCOREConfigure)                                                                     \
+    X(IVMSCSIControllerCollection_USCOREget_USCORECount)                                                     \
+    X(IVMSCSIControllerCollection_USCOREget_USCOREItem)                                                      \
+    X(IVMSCSIControllerCollection_USCOREget_USCORE_USCORENewEnum)                                            \
+    /* Area "misc" (issue 11): vs_service_misc.cpp */                                                        \
+    X(IVMVirtualServer_USCORECreateFloppyDiskImage)                                                          \
+    X(IVMVirtualServer_USCOREGetFloppyDiskImageType)                                                         \
+    X(IVMVirtualServer_USCORECreateHostDriveVirtualHardDisk)                                                 \
+    X(IVMHardDisk_USCOREget_USCOREHostDriveIdentifier)                                                       \
+    X(IVMVirtualServer_USCOREget_USCOREUnconnectedNetworkAdapters)                                           \
+    X(IVMVirtualServer_USCOREget_USCORESupportDrivers)                                                       \
+    X(IVMVirtualMachine_USCOREget_USCOREAttachedDriveTypes)                                                  \
+    X(IVMVirtualNetwork_USCOREget_USCORE_USCOREID)                                                           \
+    X(IVMNetworkAdapter_USCOREget_USCORE_USCOREID)                                                           \
+    X(IVMSupportDriverCollection_USCOREget_USCORECount)                                                      \
+    X(IVMSupportDriverCollection_USCOREget_USCOREItem)                                                       \
+    X(IVMSupportDriverCollection_USCOREget_USCORE_USCORENewEnum)                                             \
+    X(IVMSupportDriver_USCOREget_USCOREDate)                                                                 \
+    X(IVMSupportDriver_USCOREget_USCOREDescription)                                                          \
+    X(IVMSupportDriver_USCOREget_USCOREManufacturer)                                                         \
+    X(IVMSupportDriver_USCOREget_USCOREProvider)                                                             \
+    X(IVMSupportDriver_USCOREget_USCOREType)                                                                 \
+    X(IVMSupportDriver_USCOREget_USCOREVersion)
 
 // The reference a client gets from IVMVirtualServer_get_HostInfo and passes
 // back as _this. There is one host, so one reference.

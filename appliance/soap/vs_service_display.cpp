@@ -170,21 +170,26 @@ VSA_OP(IVMDisplay_USCORESetDimensions) {
             response.returnval = expression;                                                                 \
         });                                                                                                  \
     }
-// Without Additions nothing in the guest names its OS: "" means unknown.
-VSA_GUEST_GET(OSName, std::string())
 VSA_GUEST_GET(IsHeartbeating, guest.heartbeating)
 VSA_GUEST_GET(HeartbeatPercentage, guest.heartbeat_percentage)
 #undef VSA_GUEST_GET
 
-// Virtual Server reads the version cached in the .vmc even when the VM is
-// off; there are no Additions for VSA guests, so it is "" in any state.
+// The guest agent's answers (vm_runtime.h: the guest agent).
+VSA_OP(IVMGuestOS_USCOREget_USCOREOSName) {
+    if (int rc = require_principal()) return rc;
+    auto name = [&]() -> ServiceResult<std::string> {
+        Guid id = TRY(parse_vm_sub_reference(request->_USCOREthis, GUEST_OS_MARK, "IVMGuestOS"));
+        return runtime().guest_os_name(id);
+    }();
+    return deliver(soap, std::move(name), [&](std::string value) { response.returnval = std::move(value); });
+}
+
+// As Virtual Server, the version cached in the .vmc while the VM is off.
 VSA_OP(IVMGuestOS_USCOREget_USCOREAdditionsVersion) {
     if (int rc = require_principal()) return rc;
     auto known = [&]() -> ServiceResult<std::string> {
         Guid id = TRY(parse_vm_sub_reference(request->_USCOREthis, GUEST_OS_MARK, "IVMGuestOS"));
-        if (!inventory().virtual_machine(id))
-            return Err{ServiceError{hr::VM_E_VM_UNKNOWN, "no registered virtual machine " + id.to_string()}};
-        return std::string();
+        return runtime().guest_additions_version(id);
     }();
     return deliver(soap, std::move(known),
                    [&](std::string version) { response.returnval = std::move(version); });

@@ -20,18 +20,22 @@
 // SIDs and refused unknown ones). An entry naming an account that is later
 // removed stays, and matches nobody, until someone removes it.
 //
-// Left out: GroupName/GroupSid, OwnerSid/Sid, Flags, SpecialAccess and
-// _ToSecurityDescriptor / _GetAccessMask (not scriptable), see
-// services/security/access_control.h.
+// SIDs (issue 11, area "identity"): every account and group has one
+// (services/security/account_sids.h), and a SID string is taken wherever a
+// name is. OwnerSid, GroupName, GroupSid, IVMAccessRights.Sid, Flags,
+// SpecialAccess and the binary forms _ToSecurityDescriptor / _GetAccessMask
+// (services/security/security_descriptor_binary.h) are at the end.
 #include "appliance/auth/authenticator.h"
 #include "appliance/soap/access_policy.h"
 #include "appliance/soap/fault_mapping.h"
 #include "appliance/soap/vs_service.h"
 #include "services/security/access_control.h"
+#include "services/security/security_descriptor_binary.h"
 #include "services/virtual_server.h"
 
 #include <Poco/Logger.h>
 
+#include <cstring>
 #include <functional>
 #include <mutex>
 #include <sys/stat.h>
@@ -435,8 +439,27 @@ int VsService::security_act(F&& run) {
 
 namespace {
 
-// Names an entry or owner may take: an account, or a built-in group.
-ServiceResult<std::string> known_name(AccountStore const& accounts, std::string_view name) {
+// A SID string ("S-1-...") stands for the name it was given to; one that
+// names nobody is refused (Virtual Server resolved names and SIDs alike).
+ServiceResult<std::string> name_of_sid(sec::AccountSids const& sids, std::string_view text) {
+    if (text.size() < 2 || (text[0] != 'S' && text[0] != 's') || text[1] != '-') return std::string(text);
+    auto sid = sec::Sid::parse(text);
+    if (!sid)
+        return Err{
+            ServiceError{hr::E_INVALIDARG, "'" + std::string(text.substr(0, 96)) + "' is no SID string"}};
+    auto name = sids.name_of(*sid);
+    if (!name)
+        return Err{ServiceError{hr::E_INVALIDARG,
+                                "SID " + sid->to_string() + " is no account nor group of this appliance"}};
+    return *name;
+}
+
+// Names an entry or owner may take: an account, or a built-in group, by
+// name or SID.
+ServiceResult<std::string> known_name(AccountStore const& accounts, sec::AccountSids const& sids,
+                                      std::string_view name_or_sid) {
+    std::string resolved = TRY(name_of_sid(sids, name_or_sid));
+    std::string_view name = resolved;
     TRY(sec::validate_name(name));
     if (sec::names_equal(name, sec::ADMINISTRATORS)) return std::string(sec::ADMINISTRATORS);
     if (sec::names_equal(name, sec::EVERYONE)) return std::string(sec::EVERYONE);
@@ -529,7 +552,8 @@ VSA_SECURITY_OP(IVMSecurity_USCOREset_USCOREOwnerName) {
     return security_act([&]() -> ServiceResult<void> {
         auto& inv = inventory();
         auto parsed = TRY(security_object(inv, request->_USCOREthis));
-        auto owner = TRY(known_name(m_backend->auth.accounts(), request->ownerName));
+        auto owner =
+            TRY(known_name(m_backend->auth.accounts(), m_backend->server.account_sids(), request->ownerName));
         std::lock_guard lock(g_security_edit_mutex);
         auto descriptor = TRY(load_descriptor(inv, parsed.object));
         descriptor.owner = owner;
@@ -544,7 +568,8 @@ VSA_SECURITY_OP(IVMSecurity_USCOREAddEntry) {
     return security_answer(response.returnval, [&]() -> ServiceResult<std::string> {
         auto& inv = inventory();
         auto parsed = TRY(security_object(inv, request->_USCOREthis));
-        auto name = TRY(known_name(m_backend->auth.accounts(), request->nameOrSid));
+        auto name =
+            TRY(known_name(m_backend->auth.accounts(), m_backend->server.account_sids(), request->nameOrSid));
         auto type = TRY(ace_type(request->type));
         std::lock_guard lock(g_security_edit_mutex);
         auto descriptor = TRY(load_descriptor(inv, parsed.object));
@@ -561,10 +586,11 @@ VSA_SECURITY_OP(IVMSecurity_USCOREFindEntry) {
     return security_answer(response.returnval, [&]() -> ServiceResult<std::string> {
         auto& inv = inventory();
         auto parsed = TRY(security_object(inv, request->_USCOREthis));
-        TRY(sec::validate_name(request->nameOrSid));
+        auto name = TRY(name_of_sid(m_backend->server.account_sids(), request->nameOrSid));
+        TRY(sec::validate_name(name));
         auto type = TRY(ace_type(request->type));
         auto descriptor = TRY(load_descriptor(inv, parsed.object));
-        auto const* entry = descriptor.acl.find(request->nameOrSid, type);
+        auto const* entry = descriptor.acl.find(name, type);
         return entry ? entry_ref(parsed.object, *entry) : std::string(); // S_FALSE: an empty reference
     });
 }
@@ -689,7 +715,8 @@ VSA_SECURITY_OP(IVMAccessRights_USCOREget_USCOREType) {
 
 VSA_SECURITY_OP(IVMAccessRights_USCOREset_USCOREName) {
     return security_act([&]() -> ServiceResult<void> {
-        auto name = TRY(known_name(m_backend->auth.accounts(), request->name));
+        auto name =
+            TRY(known_name(m_backend->auth.accounts(), m_backend->server.account_sids(), request->name));
         return change_entry(inventory(), request->_USCOREthis, m_call->principal->user, "name " + name,
                             [&](SecurityDescriptor& descriptor, AccessEntry& entry) -> ServiceResult<void> {
                                 if (sec::names_equal(entry.name, name)) return {};
@@ -753,5 +780,200 @@ VSA_ACCESS_RIGHT(ExecuteAccess, Right::Execute)
 VSA_ACCESS_RIGHT(DeleteAccess, Right::Delete)
 VSA_ACCESS_RIGHT(ReadPermissions, Right::ReadPermissions)
 VSA_ACCESS_RIGHT(ChangePermissions, Right::ChangePermissions)
+
+// --- SIDs, primary group, ACE flags, special access, binary forms ----------
+// (issue 11, area "identity"; services/security/account_sids.h and
+// security_descriptor_binary.h)
+
+namespace {
+
+// A GENERIC_MAPPING argument; all four zero (or none) is no mapping.
+sec::GenericMapping const* mapping_of(vs__GenericMapping const* given, sec::GenericMapping& storage) {
+    if (!given) return nullptr;
+    storage = {given->GenericRead, given->GenericWrite, given->GenericExecute, given->GenericAll};
+    if (!storage.read && !storage.write && !storage.execute && !storage.all) return nullptr;
+    return &storage;
+}
+
+// A SID argument: its text must be a SID string (names go to the *Name
+// members), and the SID must be one of ours.
+ServiceResult<std::string> sid_argument(AccountStore const& accounts, sec::AccountSids const& sids,
+                                        std::string const& text, char const* what) {
+    if (!sec::Sid::parse(text))
+        return Err{ServiceError{hr::E_INVALIDARG, std::string(what) +
+                                                      " must be a SID string like S-1-5-32-544 (got '" +
+                                                      text.substr(0, 96) + "')"}};
+    return known_name(accounts, sids, text);
+}
+
+} // namespace
+
+VSA_SECURITY_OP(IVMSecurity_USCOREget_USCOREOwnerSid) {
+    return security_answer(response.returnval, [&]() -> ServiceResult<std::string> {
+        auto parsed = TRY(security_object(inventory(), request->_USCOREthis));
+        auto descriptor = TRY(load_descriptor(inventory(), parsed.object));
+        return TRY(m_backend->server.account_sids().sid_of(descriptor.owner)).to_string();
+    });
+}
+
+VSA_SECURITY_OP(IVMSecurity_USCOREget_USCOREGroupName) {
+    return security_answer(response.returnval, [&]() -> ServiceResult<std::string> {
+        auto parsed = TRY(security_object(inventory(), request->_USCOREthis));
+        return TRY(load_descriptor(inventory(), parsed.object)).group;
+    });
+}
+
+VSA_SECURITY_OP(IVMSecurity_USCOREget_USCOREGroupSid) {
+    return security_answer(response.returnval, [&]() -> ServiceResult<std::string> {
+        auto parsed = TRY(security_object(inventory(), request->_USCOREthis));
+        auto descriptor = TRY(load_descriptor(inventory(), parsed.object));
+        return TRY(m_backend->server.account_sids().sid_of(descriptor.group)).to_string();
+    });
+}
+
+namespace {
+
+// Owner or primary group := `name` (already resolved), under the edit lock.
+ServiceResult<void> set_owner_or_group(Inventory& inventory, std::string const& ref, std::string const& user,
+                                       std::string const& name, bool group) {
+    auto parsed = TRY(security_object(inventory, ref));
+    std::lock_guard lock(g_security_edit_mutex);
+    auto descriptor = TRY(load_descriptor(inventory, parsed.object));
+    (group ? descriptor.group : descriptor.owner) = name;
+    TRY(store_descriptor(inventory, parsed.object, descriptor));
+    security_log().information("user '" + user + "' made '" + name + "' the " +
+                               (group ? "primary group" : "owner") + " of " + parsed.object.description);
+    return {};
+}
+
+} // namespace
+
+VSA_SECURITY_OP(IVMSecurity_USCOREset_USCOREOwnerSid) {
+    return security_act([&]() -> ServiceResult<void> {
+        auto name = TRY(sid_argument(m_backend->auth.accounts(), m_backend->server.account_sids(),
+                                     request->ownerSid, "OwnerSid"));
+        return set_owner_or_group(inventory(), request->_USCOREthis, m_call->principal->user, name, false);
+    });
+}
+
+VSA_SECURITY_OP(IVMSecurity_USCOREset_USCOREGroupName) {
+    return security_act([&]() -> ServiceResult<void> {
+        auto name =
+            TRY(known_name(m_backend->auth.accounts(), m_backend->server.account_sids(), request->groupName));
+        return set_owner_or_group(inventory(), request->_USCOREthis, m_call->principal->user, name, true);
+    });
+}
+
+VSA_SECURITY_OP(IVMSecurity_USCOREset_USCOREGroupSid) {
+    return security_act([&]() -> ServiceResult<void> {
+        auto name = TRY(sid_argument(m_backend->auth.accounts(), m_backend->server.account_sids(),
+                                     request->groupSid, "GroupSid"));
+        return set_owner_or_group(inventory(), request->_USCOREthis, m_call->principal->user, name, true);
+    });
+}
+
+VSA_SECURITY_OP(IVMSecurity_USCORE_USCOREToSecurityDescriptor) {
+    if (int rc = require_principal()) return rc;
+    auto bytes = [&]() -> ServiceResult<std::vector<std::uint8_t>> {
+        auto parsed = TRY(security_object(inventory(), request->_USCOREthis));
+        auto descriptor = TRY(load_descriptor(inventory(), parsed.object));
+        auto& sids = m_backend->server.account_sids();
+        sec::GenericMapping storage;
+        auto const* mapping = mapping_of(request->genericMapping, storage);
+        std::vector<sec::DescriptorAce> aces;
+        for (auto const& entry : descriptor.acl.entries())
+            aces.push_back({entry.type, entry.flags, sec::access_mask(entry.rights, entry.special, mapping),
+                            TRY(sids.sid_of(entry.name))});
+        return sec::self_relative_descriptor(TRY(sids.sid_of(descriptor.owner)),
+                                             TRY(sids.sid_of(descriptor.group)), aces);
+    }();
+    return deliver(soap, std::move(bytes), [&](std::vector<std::uint8_t> const& data) {
+        response.returnval.__ptr = static_cast<unsigned char*>(soap_malloc(soap, data.size()));
+        response.returnval.__size = response.returnval.__ptr ? static_cast<int>(data.size()) : 0;
+        if (response.returnval.__ptr) std::memcpy(response.returnval.__ptr, data.data(), data.size());
+    });
+}
+
+VSA_SECURITY_OP(IVMAccessRights_USCOREget_USCORESid) {
+    return security_answer(response.returnval, [&]() -> ServiceResult<std::string> {
+        Identity who{m_call->principal->user, m_call->principal->groups, m_call->principal->administrator};
+        auto entry = TRY(read_entry(inventory(), request->_USCOREthis, who));
+        return TRY(m_backend->server.account_sids().sid_of(entry.name)).to_string();
+    });
+}
+
+VSA_SECURITY_OP(IVMAccessRights_USCOREset_USCORESid) {
+    return security_act([&]() -> ServiceResult<void> {
+        auto name = TRY(
+            sid_argument(m_backend->auth.accounts(), m_backend->server.account_sids(), request->sid, "Sid"));
+        return change_entry(inventory(), request->_USCOREthis, m_call->principal->user, "name " + name,
+                            [&](SecurityDescriptor& descriptor, AccessEntry& entry) -> ServiceResult<void> {
+                                if (sec::names_equal(entry.name, name)) return {};
+                                if (descriptor.acl.find(name, entry.type))
+                                    return Err{
+                                        ServiceError{hr::VM_E_SECURITY_DUPLICATE_USER,
+                                                     "'" + name + "' already has an entry of that type"}};
+                                entry.name = name;
+                                return {};
+                            });
+    });
+}
+
+VSA_SECURITY_OP(IVMAccessRights_USCOREget_USCOREFlags) {
+    return security_answer(response.returnval, [&]() -> ServiceResult<int> {
+        Identity who{m_call->principal->user, m_call->principal->groups, m_call->principal->administrator};
+        return static_cast<int>(TRY(read_entry(inventory(), request->_USCOREthis, who)).flags);
+    });
+}
+
+VSA_SECURITY_OP(IVMAccessRights_USCOREset_USCOREFlags) {
+    return security_act([&]() -> ServiceResult<void> {
+        if (request->flags < 0 || request->flags > 255)
+            return Err{ServiceError{hr::E_INVALIDARG,
+                                    "Flags is a byte (0-255), not " + std::to_string(request->flags)}};
+        auto flags = static_cast<std::uint8_t>(request->flags);
+        return change_entry(inventory(), request->_USCOREthis, m_call->principal->user,
+                            "flags " + std::to_string(flags),
+                            [&](SecurityDescriptor&, AccessEntry& entry) -> ServiceResult<void> {
+                                entry.flags = flags;
+                                return {};
+                            });
+    });
+}
+
+VSA_SECURITY_OP(IVMAccessRights_USCOREget_USCORESpecialAccess) {
+    return security_answer(response.returnval, [&]() -> ServiceResult<bool> {
+        Identity who{m_call->principal->user, m_call->principal->groups, m_call->principal->administrator};
+        return (TRY(read_entry(inventory(), request->_USCOREthis, who)).special & ~sec::MAPPED_BITS) != 0;
+    });
+}
+
+VSA_SECURITY_OP(IVMAccessRights_USCOREset_USCORESpecialAccess) {
+    return security_act([&]() -> ServiceResult<void> {
+        bool keep = request->specialAccess;
+        return change_entry(inventory(), request->_USCOREthis, m_call->principal->user,
+                            keep ? "special rights kept" : "special rights dropped",
+                            [&](SecurityDescriptor&, AccessEntry& entry) -> ServiceResult<void> {
+                                if (!keep) {
+                                    entry.special = 0;
+                                    return {};
+                                }
+                                if ((entry.special & ~sec::MAPPED_BITS) == 0)
+                                    return Err{ServiceError{
+                                        hr::E_INVALIDARG, "the entry holds no special rights, and none can "
+                                                          "be made: SpecialAccess only keeps or drops them"}};
+                                return {};
+                            });
+    });
+}
+
+VSA_SECURITY_OP(IVMAccessRights_USCORE_USCOREGetAccessMask) {
+    return security_answer(response.returnval, [&]() -> ServiceResult<unsigned int> {
+        Identity who{m_call->principal->user, m_call->principal->groups, m_call->principal->administrator};
+        auto entry = TRY(read_entry(inventory(), request->_USCOREthis, who));
+        sec::GenericMapping storage;
+        return sec::access_mask(entry.rights, entry.special, mapping_of(request->genericMapping, storage));
+    });
+}
 
 } // namespace vsa::appliance

@@ -378,11 +378,23 @@ Result<std::unique_ptr<TtyCharBackend>, std::string> TtyCharBackend::open(std::s
     if (::tcsetattr(tty.fd(), TCSANOW, &mode) != 0)
         return "cannot set " + device + " to raw mode: " + std::strerror(errno);
     FileDescriptor wake = TRY(make_wake_fd());
-    return std::unique_ptr<TtyCharBackend>(new TtyCharBackend(std::move(wake), std::move(tty), device));
+    return std::unique_ptr<TtyCharBackend>(
+        new TtyCharBackend(std::move(wake), std::move(tty), "tty " + device));
 }
 
-TtyCharBackend::TtyCharBackend(FileDescriptor wake, FileDescriptor tty, std::string const& device)
-    : ThreadedCharBackend(std::move(wake), "tty " + device), m_tty(std::move(tty)) {}
+Result<std::unique_ptr<TtyCharBackend>, std::string> TtyCharBackend::adopt(int fd) {
+    int flags = fd >= 0 ? ::fcntl(fd, F_GETFL) : -1;
+    if (flags < 0) return "fd:" + std::to_string(fd) + " is not an open descriptor";
+    if (::fcntl(fd, F_SETFL, flags | O_NONBLOCK) != 0 || ::fcntl(fd, F_SETFD, FD_CLOEXEC) != 0)
+        return "fd:" + std::to_string(fd) + ": " + std::strerror(errno);
+    FileDescriptor stream(fd);
+    FileDescriptor wake = TRY(make_wake_fd());
+    return std::unique_ptr<TtyCharBackend>(
+        new TtyCharBackend(std::move(wake), std::move(stream), "fd " + std::to_string(fd)));
+}
+
+TtyCharBackend::TtyCharBackend(FileDescriptor wake, FileDescriptor tty, std::string description)
+    : ThreadedCharBackend(std::move(wake), std::move(description)), m_tty(std::move(tty)) {}
 
 TtyCharBackend::~TtyCharBackend() {
     stop_thread();
@@ -566,6 +578,14 @@ open_char_backend(std::string const& spec, std::string_view port_name, bool with
     if (spec.starts_with("file:")) return Backend(TRY(FdCharBackend::open_file(after("file:"), false)));
     if (spec.starts_with("pipe:")) return Backend(TRY(PipeCharBackend::open(after("pipe:"))));
     if (spec.starts_with("tty:")) return Backend(TRY(TtyCharBackend::open(after("tty:"))));
+    if (spec.starts_with("fd:")) {
+        std::string text = after("fd:");
+        int fd = -1;
+        auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), fd);
+        if (text.empty() || ec != std::errc() || end != text.data() + text.size() || fd < 3)
+            return "bad descriptor in '" + spec + "' (fd:N, N >= 3)";
+        return Backend(TRY(TtyCharBackend::adopt(fd)));
+    }
     if (spec.starts_with("tcp:")) {
         std::string rest = after("tcp:");
         auto colon = rest.rfind(':');

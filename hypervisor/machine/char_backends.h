@@ -23,6 +23,9 @@
 //                  ignored) at the speed the host port is set to; raw
 //                  bytes both ways. A port that hangs up (a USB adapter
 //                  unplugged) stops giving input; output is then dropped.
+//   fd:N           descriptor N, inherited from the parent (a stream
+//                  socket): raw bytes both ways; vsad hands the guest
+//                  agent's port one (--agent fd:N)
 //   tcp:HOST:PORT  a listening TCP socket on HOST (an address or name;
 //                  empty = 127.0.0.1, [::1] for IPv6), PORT 0 = any free
 //                  port; raw bytes both ways, one client at a time
@@ -240,14 +243,19 @@ private:
     FileDescriptor m_out;
 };
 
-// tty:DEVICE: a host serial port, raw.
+// Raw bytes both ways on one descriptor: tty:DEVICE (a host serial port)
+// or fd:N (a stream socket the worker inherited, vsad's end of the guest
+// agent's port). A peer that hangs up (EOF, an error) stops the input;
+// output is then dropped and counted.
 class TtyCharBackend final : public ThreadedCharBackend {
 public:
     static Result<std::unique_ptr<TtyCharBackend>, std::string> open(std::string const& device);
+    // Takes over descriptor `fd` (made non-blocking and close-on-exec).
+    static Result<std::unique_ptr<TtyCharBackend>, std::string> adopt(int fd);
     ~TtyCharBackend() override;
 
 private:
-    TtyCharBackend(FileDescriptor wake, FileDescriptor tty, std::string const& device);
+    TtyCharBackend(FileDescriptor wake, FileDescriptor tty, std::string description);
     void serve() override;
 
     FileDescriptor m_tty;

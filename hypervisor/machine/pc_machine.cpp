@@ -23,7 +23,10 @@
 #include "hw/post_port.h"
 #include "hw/ps2_keyboard.h"
 #include "hw/ps2_mouse.h"
+#include "hw/pvscsi.h"
 #include "hw/rtc_mc146818.h"
+#include "hw/smbios_tables.h"
+#include "hw/scsi_disk.h"
 #include "hw/system_control_b.h"
 #include "hw/uart16550.h"
 #include "hw/vga.h"
@@ -68,6 +71,7 @@ constexpr Port COM1_BASE = 0x3F8;
 constexpr Port COM2_BASE = 0x2F8;
 constexpr unsigned COM1_IRQ = 4;
 constexpr unsigned COM2_IRQ = 3;
+constexpr Port AGENT_BASE = 0x3E8; // COM3's legacy address, shares COM1's IRQ
 constexpr Port LPT1_BASE = 0x378;
 constexpr unsigned LPT1_IRQ = 7;
 // The PIIX4 PM function's SCI (and SMBus interrupt) is hardwired to IRQ 9.
@@ -184,6 +188,18 @@ struct PcMachine::Impl {
     std::unique_ptr<I8042> kbc;
     std::unique_ptr<Uart16550> com1;
     std::unique_ptr<Uart16550> com2;
+    std::unique_ptr<Uart16550> agent_port; // only with config.agent
+    // IRQ 4 is the OR of COM1's and the agent port's outputs.
+    bool com1_irq_level{false};
+    bool agent_irq_level{false};
+    CallbackIrqLine com1_irq{[this](bool high) {
+        com1_irq_level = high;
+        isa_irq(COM1_IRQ).set_level(com1_irq_level || agent_irq_level);
+    }};
+    CallbackIrqLine agent_irq{[this](bool high) {
+        agent_irq_level = high;
+        isa_irq(COM1_IRQ).set_level(com1_irq_level || agent_irq_level);
+    }};
     std::unique_ptr<ParallelPort> lpt1; // only with config.lpt1
     std::unique_ptr<Port92> port92;
     std::unique_ptr<PostPort> post;
@@ -202,6 +218,9 @@ struct PcMachine::Impl {
     std::unique_ptr<Fdc82077> fdc;
     std::vector<std::unique_ptr<Dec21140>> nics;
     static constexpr u8 FIRST_NIC_SLOT = 3;
+    std::vector<std::unique_ptr<Pvscsi>> scsi_hbas;
+    std::vector<std::unique_ptr<ScsiDisk>> scsi_disks;
+    static constexpr u8 FIRST_SCSI_SLOT = 7;
     std::unique_ptr<Interpreter> cpu;
 
     // IRQ 0 with a "delay" lost-tick policy. An interpreted CPU can run
@@ -357,6 +376,11 @@ struct PcMachine::Impl {
     // The longest device stream a .vsv may bring (0: not measured yet).
     u64 device_state_bound{0};
     void run_posted();
+    void flush_serial_output() {
+        com1->flush_output();
+        com2->flush_output();
+        if (agent_port) agent_port->flush_output();
+    }
     void idle();
     u64 halts{0};
     u64 sleeps{0};
@@ -373,11 +397,18 @@ Result<void, std::string> PcMachine::Impl::build() {
     wake = FileDescriptor(fd);
 
     memory = TRY(MemoryMap::create(config.ram_bytes));
-    auto bios = TRY(read_file(config.bios_path, 16 * MiB));
+    // Debian's 128 KiB bios.bin is SeaBIOS without the PVSCSI driver; the
+    // 256 KiB build beside it has it. A machine with a SCSI controller and
+    // the default BIOS gets that one (it is the same SeaBIOS otherwise).
+    std::string bios_path = config.bios_path;
+    bool has_scsi =
+        std::any_of(config.scsi.begin(), config.scsi.end(), [](auto const& c) { return c.present; });
+    if (has_scsi && bios_path == PcMachineConfig{}.bios_path) bios_path = PcMachineConfig::SCSI_BIOS_PATH;
+    auto bios = TRY(read_file(bios_path, 16 * MiB));
     identity.ram_bytes = memory->ram_size();
     identity.bios_size = bios.size();
     identity.bios_hash = fnv1a64(bios);
-    if (auto r = memory->set_bios(std::move(bios)); r.is_error()) return config.bios_path + ": " + r.error();
+    if (auto r = memory->set_bios(std::move(bios)); r.is_error()) return bios_path + ": " + r.error();
     std::vector<u8> vgabios;
     if (!config.vgabios_path.empty()) vgabios = TRY(read_file(config.vgabios_path, 16 * MiB));
     identity.vgabios_size = vgabios.size();
@@ -427,10 +458,14 @@ Result<void, std::string> PcMachine::Impl::build() {
     kbc->attach_aux(*mouse);
     io.map(0x60, 1, *kbc, WIDTH_8, I8042::DATA);
     io.map(0x64, 1, *kbc, WIDTH_8, I8042::STATUS);
-    com1 = std::make_unique<Uart16550>(isa_irq(COM1_IRQ), clock, com1_backend);
+    com1 = std::make_unique<Uart16550>(com1_irq, clock, com1_backend);
     io.map(COM1_BASE, Uart16550::PORT_COUNT, *com1, WIDTH_8);
     com2 = std::make_unique<Uart16550>(isa_irq(COM2_IRQ), clock, com2_backend);
     io.map(COM2_BASE, Uart16550::PORT_COUNT, *com2, WIDTH_8);
+    if (config.agent) {
+        agent_port = std::make_unique<Uart16550>(agent_irq, clock, *config.agent);
+        io.map(AGENT_BASE, Uart16550::PORT_COUNT, *agent_port, WIDTH_8);
+    }
     // SeaBIOS finds LPT ports by probing (writes AAh to the data port and
     // reads it back) and lists what it found in the BDA.
     if (config.lpt1) {
@@ -489,6 +524,36 @@ Result<void, std::string> PcMachine::Impl::build() {
         NetBackend* backend = config.nics[i].backend ? config.nics[i].backend : &s_null_net;
         nics.push_back(std::make_unique<Dec21140>(*memory, clock, *backend, config.nics[i].mac));
         pci->attach(static_cast<u8>(FIRST_NIC_SLOT + i), 0, *nics.back());
+    }
+
+    // SCSI controllers, PCI slot 7 + controller number.
+    if (config.scsi.size() > PcMachineConfig::MAX_SCSI_CONTROLLERS)
+        return std::string("at most four SCSI controllers");
+    scsi_hbas.resize(config.scsi.size());
+    for (std::size_t c = 0; c < config.scsi.size(); ++c) {
+        auto const& sc = config.scsi[c];
+        std::string where = "SCSI controller " + std::to_string(c);
+        if (!sc.present) {
+            if (!sc.disks.empty()) return where + ": disks on a controller that is not there";
+            continue;
+        }
+        if (sc.scsi_id > PcMachineConfig::SCSI_TARGETS) return where + ": SCSI ID past 7";
+        scsi_hbas[c] = std::make_unique<Pvscsi>(*memory, sc.scsi_id);
+        pci->attach(static_cast<u8>(FIRST_SCSI_SLOT + c), 0, *scsi_hbas[c]);
+        for (auto const& d : sc.disks) {
+            if (d.path.empty()) continue;
+            std::string at = where + " target " + std::to_string(d.target);
+            if (d.target >= PcMachineConfig::SCSI_TARGETS || d.target == sc.scsi_id)
+                return at + ": not a device ID (0-6, not the controller's own)";
+            if (scsi_hbas[c]->disk(d.target)) return at + ": the ID is taken";
+            auto image = storage::open_disk_image(d.path, config.disks_read_only);
+            if (image.is_error()) return d.path + ": " + image.error().message;
+            disk_images.push_back(image.release_value());
+            disk_paths.push_back(d.path);
+            scsi_disks.push_back(std::make_unique<ScsiDisk>(
+                *disk_images.back(), "VSASCSI" + std::to_string(c) + std::to_string(d.target)));
+            scsi_hbas[c]->attach(d.target, scsi_disks.back().get());
+        }
     }
 
     // The ISA DMA pair and the floppy controller (IRQ 6, DMA channel 2).
@@ -553,6 +618,7 @@ std::vector<Device*> PcMachine::Impl::devices() {
     // Last and only when present: a machine without LPT1 keeps the saved
     // state layout it always had.
     if (lpt1) list.push_back(lpt1.get());
+    if (agent_port) list.push_back(agent_port.get()); // the same, for the agent port
     return list;
 }
 
@@ -639,6 +705,18 @@ Result<void, std::string> PcMachine::Impl::fill_fw_cfg() {
         if (!config.disks[i].empty()) disk_paths_boot.push_back(ide_path(i));
     for (std::size_t i = 0; i < IDE_SLOTS; ++i)
         if (cdrom_in_slot[i]) cd_paths_boot.push_back(ide_path(i));
+    auto hex_slot = [](std::size_t slot) {
+        char buf[8];
+        std::snprintf(buf, sizeof buf, "%zx", slot);
+        return std::string(buf);
+    };
+    // SCSI disks after the IDE ones, in the path SeaBIOS matches for a
+    // PVSCSI target ("/pci@i0cf8/*@7/*@0/*@T,L").
+    for (std::size_t c = 0; c < scsi_hbas.size(); ++c)
+        for (unsigned t = 0; t < PcMachineConfig::SCSI_TARGETS; ++t)
+            if (scsi_hbas[c] && scsi_hbas[c]->disk(t))
+                disk_paths_boot.push_back("/pci@i0cf8/scsi@" + hex_slot(FIRST_SCSI_SLOT + c) +
+                                          "/channel@0/disk@" + std::to_string(t) + ",0");
     // Floppy drives: the path SeaBIOS builds for drive N of the controller
     // at 3F0h behind the PIIX3 ISA bridge (00:01.0).
     std::vector<std::string> fd_paths_boot;
@@ -657,6 +735,13 @@ Result<void, std::string> PcMachine::Impl::fill_fw_cfg() {
     }
     if (config.num_lock) {
         added = fw_cfg->add_file("genroms/vsa-numlock.rom", num_lock_rom());
+        if (added.is_error()) return added.error();
+    }
+    if (config.smbios) {
+        auto smbios = build_smbios_files(*config.smbios);
+        added = fw_cfg->add_file(std::string(SMBIOS_ANCHOR_FILE), std::move(smbios.anchor));
+        if (added.is_error()) return added.error();
+        added = fw_cfg->add_file(std::string(SMBIOS_TABLES_FILE), std::move(smbios.tables));
         if (added.is_error()) return added.error();
     }
     u64 files_hash = FNV1A_OFFSET;
@@ -685,6 +770,7 @@ void PcMachine::Impl::run_posted() {
     // Host input may have arrived with the post.
     com1->pull_input();
     com2->pull_input();
+    if (agent_port) agent_port->pull_input();
 }
 
 void PcMachine::Impl::idle() {
@@ -732,6 +818,7 @@ PcMachine::~PcMachine() {
     if (m_impl->output_in_saved_state) return;
     m_impl->com1->flush_output();
     m_impl->com2->flush_output();
+    if (m_impl->agent_port) m_impl->agent_port->flush_output();
 }
 
 void PcMachine::hard_reset() {
@@ -759,6 +846,8 @@ void PcMachine::Impl::hard_reset() {
     ioapic->reset();
     for (auto& nic : nics)
         nic->reset();
+    for (auto& hba : scsi_hbas)
+        if (hba) hba->reset();
     timer_tick.reset();
     for (auto& disk : disks)
         disk->reset();
@@ -794,8 +883,10 @@ void PcMachine::Impl::hard_reset() {
 // masked) passes the 8259 through exactly as that machine did. Version 5
 // added the network adapters, with their count first: an older stream
 // (a machine without NICs) leaves them reset, as if just plugged in.
+// Version 6 added the SCSI controllers (with their disks' sense data), the
+// same way.
 void PcMachine::Impl::visit_machine_state(StateVisitor& v, MachineFields& fields) {
-    v.section("pc-machine", 5);
+    v.section("pc-machine", 6);
     u32 version = v.version();
     v.field("clock_ns", fields.clock_ns);
     v.field("tick_level", fields.tick_level);
@@ -836,6 +927,21 @@ void PcMachine::Impl::visit_machine_state(StateVisitor& v, MachineFields& fields
     } else if (v.is_loading()) {
         for (auto& nic : nics)
             nic->reset();
+    }
+    if (version >= 6) {
+        // A bit per controller present.
+        u32 present = 0;
+        for (std::size_t c = 0; c < scsi_hbas.size(); ++c)
+            if (scsi_hbas[c]) present |= 1u << c;
+        u32 saved = present;
+        v.field("scsi_present", saved);
+        if (v.is_loading() && v.ok() && saved != present)
+            v.fail("pc-machine: the saved state has other SCSI controllers than this machine");
+        for (auto& hba : scsi_hbas)
+            if (hba && v.ok()) hba->visit_state(v);
+    } else if (v.is_loading()) {
+        for (auto& hba : scsi_hbas)
+            if (hba) hba->reset();
     }
     cpu->visit_state(v);
 }
@@ -882,6 +988,8 @@ Result<void, std::string> PcMachine::Impl::load_device_state(std::vector<u8> con
     ioapic->post_load();
     for (auto& nic : nics)
         nic->post_load();
+    for (auto& hba : scsi_hbas)
+        if (hba) hba->post_load();
     timer_tick.end_load(fields.tick_level, fields.tick_backlog, fields.tick_io_backlog);
     update_a20();
     // A save happens between slices, after pending resets were handled.
@@ -933,8 +1041,7 @@ MachineExit PcMachine::run() {
         if (m.stop_pending.exchange(false)) return MachineExit::Stopped;
         if (m.power_off_pending) {
             m.power_off_pending = false;
-            m.com1->flush_output();
-            m.com2->flush_output();
+            m.flush_serial_output();
             return MachineExit::PoweredOff;
         }
         if (m.reset_pending) {
@@ -958,8 +1065,7 @@ MachineExit PcMachine::run() {
             m.idle();
             break;
         case ExitReason::Shutdown:
-            m.com1->flush_output();
-            m.com2->flush_output();
+            m.flush_serial_output();
             return MachineExit::TripleFault;
         case ExitReason::Breakpoint:
             return MachineExit::Stopped;
@@ -1016,6 +1122,10 @@ PcMachine::DiskTraffic PcMachine::disk_traffic() const {
     }
     for (auto const& cdrom : m_impl->cdroms)
         traffic.read += cdrom->bytes_read();
+    for (auto const& disk : m_impl->scsi_disks) {
+        traffic.read += disk->bytes_read();
+        traffic.written += disk->bytes_written();
+    }
     return traffic;
 }
 MachineRunStats PcMachine::run_stats() const {

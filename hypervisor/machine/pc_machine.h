@@ -15,6 +15,8 @@
 //   02.0 VGA 1234:1111 with Bochs VBE, ROM BAR
 //   03.0 .. 06.0 DEC 21140A Ethernet 1011:0009, one per configured NIC
 //        (INTA; the swizzle puts slots 3, 4, 5, 6 on PIRQ D, A, B, C)
+//   07.0 .. 0A.0 VMware PVSCSI 15ad:07c0, one per configured SCSI
+//        controller (hw/pvscsi.h says why not Virtual Server's Adaptec)
 //
 // Threading: everything here runs on the thread that calls run(), the VM
 // thread. Other threads talk to it only through post(), request_stop() and
@@ -31,6 +33,7 @@
 
 #include "hw/char_backend.h"
 #include "hw/net_backend.h"
+#include "hw/smbios_tables.h"
 #include "hypervisor/base/file_descriptor.h"
 #include "hypervisor/base/result.h"
 #include "hypervisor/base/types.h"
@@ -41,6 +44,7 @@
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -53,7 +57,10 @@ class Ps2Mouse;
 
 struct PcMachineConfig {
     u64 ram_bytes{64 * MiB};
+    // With a SCSI controller, the default becomes SCSI_BIOS_PATH: the
+    // 128 KiB build has no PVSCSI driver.
     std::string bios_path{"/usr/share/seabios/bios.bin"};
+    static constexpr char const* SCSI_BIOS_PATH = "/usr/share/seabios/bios-256k.bin";
     // Empty: no VGA option ROM (the VGA still decodes; BIOS text output
     // then goes nowhere, but serial and debugcon work).
     std::string vgabios_path{"/usr/share/seabios/vgabios-stdvga.bin"};
@@ -95,6 +102,10 @@ struct PcMachineConfig {
     // path): "genroms/NAME" option ROMs SeaBIOS runs at POST, "vgaroms/NAME"
     // for a VGA BIOS not on a PCI ROM BAR, or any other fw_cfg file.
     std::vector<std::pair<std::string, std::string>> fw_cfg_files;
+    // The SMBIOS identity (system UUID, serial numbers, asset tag) through
+    // the fw_cfg files hw/smbios_tables.h builds; none = SeaBIOS's own
+    // default tables.
+    std::optional<SmbiosIdentity> smbios;
     Clock::Mode clock_mode{Clock::Mode::RealTime};
     // Deterministic mode: virtual nanoseconds per retired instruction.
     u32 ns_per_instruction{10};
@@ -109,6 +120,13 @@ struct PcMachineConfig {
     // post() (any posted work makes the VM thread poll the UARTs).
     CharBackend* com1{nullptr};
     CharBackend* com2{nullptr};
+    // The guest agent's port: a third 16550A at 0x3E8 (the legacy COM3
+    // address, Linux's ttyS2) sharing IRQ 4 with COM1 (a wired OR, which
+    // Linux's 8250 driver handles with its IRQ chain). vsad's guest agent
+    // client (qemu-guest-agent's protocol) talks through it; the user's
+    // COM1/COM2 settings never touch it. Null: no such port at all (the
+    // saved state then has no section for it).
+    CharBackend* agent{nullptr};
     CharBackend* debugcon{nullptr};
     // The printer on LPT1 (0x378, IRQ 7); null = no parallel port at all
     // (the BIOS then finds none). Output only.
@@ -123,6 +141,24 @@ struct PcMachineConfig {
     };
     static constexpr std::size_t MAX_NICS = 4;
     std::vector<Nic> nics;
+    // SCSI controllers 0..MAX_SCSI_CONTROLLERS-1: controller C, when
+    // present, is a PVSCSI function in PCI slot 7 + C (a removed controller
+    // leaves its slot empty, so the others keep their boot paths). Each has
+    // its own SCSI ID (no disk there) and disks at targets 0..6 (an empty
+    // path leaves a target free). The disks share disks_read_only; SeaBIOS
+    // boots them after the IDE disks (see bios_path).
+    struct ScsiController {
+        bool present{true};
+        u8 scsi_id{7};
+        struct Disk {
+            unsigned target{0};
+            std::string path;
+        };
+        std::vector<Disk> disks;
+    };
+    static constexpr std::size_t MAX_SCSI_CONTROLLERS = 4;
+    static constexpr unsigned SCSI_TARGETS = 7; // IDs 0..6 on a narrow bus
+    std::vector<ScsiController> scsi;
     // One line per executed instruction (slow), or null.
     std::FILE* trace{nullptr};
 };

@@ -96,6 +96,13 @@ constexpr int EXIT_TIMEOUT = 4;
 constexpr int EXIT_STOPPED = 5;
 constexpr int EXIT_STATE_SAVED = 6;
 
+// A SCSI controller number below one the command line names, left out.
+PcMachineConfig::ScsiController absent_scsi_controller() {
+    PcMachineConfig::ScsiController controller;
+    controller.present = false;
+    return controller;
+}
+
 constexpr char const* USAGE = R"(usage: vsa-vm [options]
   --memory SIZE        guest RAM, e.g. 64M or 1G (default 64M)
   --disk FILE          an ATA disk (VHD or raw); repeat for up to 4 drives
@@ -103,6 +110,13 @@ constexpr char const* USAGE = R"(usage: vsa-vm [options]
   --cdrom FILE         an ATAPI CD/DVD-ROM drive with the ISO image FILE ("" or
                        "empty": a drive without media); it takes the next free
                        IDE slot, in command-line order with --disk
+  --scsi-controller C:ID
+                       SCSI controller C (0-3; a PVSCSI adapter in PCI slot
+                       7 + C) with its own SCSI ID (0-7; Virtual Server's
+                       default is 7)
+  --scsi-disk C:T:FILE a disk (VHD or raw) at target T (0-6, not the
+                       controller's ID) of SCSI controller C (made with ID 7
+                       when --scsi-controller did not name it)
   --floppy FILE        floppy drive A: with the raw image FILE (.vfd/.flp, a PC
                        floppy size; "empty": a drive without a disk)
   --floppy2 FILE       floppy drive B:, likewise (A: exists then too)
@@ -113,11 +127,16 @@ constexpr char const* USAGE = R"(usage: vsa-vm [options]
                        out follow in the order disk, cdrom, floppy)
   --num-lock           Num Lock on when the guest's operating system starts
   --readonly           open every disk read-only
-  --bios FILE          system BIOS (default /usr/share/seabios/bios.bin)
+  --bios FILE          system BIOS (default /usr/share/seabios/bios.bin; with a
+                       SCSI controller bios-256k.bin, which has PVSCSI)
   --vgabios FILE       VGA option ROM (default /usr/share/seabios/vgabios-stdvga.bin);
                        "none" for no VGA BIOS
   --fw-cfg NAME=FILE   give the BIOS FILE as fw_cfg file NAME, e.g.
                        genroms/extra.rom=FILE (an option ROM SeaBIOS runs)
+  --smbios KEY=VALUE   the SMBIOS identity the BIOS shows (hw/smbios_tables.h):
+                       uuid= (the system UUID, {8-4-4-4-12}), serial= (system),
+                       board-serial=, chassis-serial=, asset-tag=; any of them
+                       gives SeaBIOS our tables (missing strings stay empty)
   --serial WHERE       COM1: none (the default), stdio, stderr, file:PATH
                        (truncated first), append:PATH, log (lines in this
                        worker's stderr, prefixed "vsa-vm: COM1: "), pipe:PATH
@@ -126,6 +145,10 @@ constexpr char const* USAGE = R"(usage: vsa-vm [options]
                        tcp:HOST:PORT (listen; one client at a time; output
                        while no client is attached is dropped)
   --serial2 WHERE      COM2, as --serial
+  --agent WHERE        the guest agent's port, a third 16550A at 0x3E8 sharing
+                       IRQ 4 (Linux: /dev/ttyS2, for qemu-ga -m isa-serial):
+                       as --serial, plus fd:N (an inherited stream socket,
+                       as vsad passes it); default none (no such port)
   --parallel WHERE     a printer on LPT1 (0x378, IRQ 7): file:PATH,
                        append:PATH, log or none (the default: no LPT port)
   --debugcon WHERE     debug console port 0x402: as --serial (output only)
@@ -443,8 +466,8 @@ void write_screen(PcMachine& machine, std::string const& where) {
 
 int main(int argc, char** argv) {
     PcMachineConfig config;
-    std::string serial = "none", serial2 = "none", parallel = "none", debugcon = "none", screen_dump,
-                trace_path;
+    std::string serial = "none", serial2 = "none", agent = "none", parallel = "none", debugcon = "none",
+                screen_dump, trace_path;
     std::string screenshot_path;
     std::string save_path, restore_path;
     int control_fd = -1;
@@ -484,6 +507,47 @@ int main(int argc, char** argv) {
             config.disks.resize(next_slot);
             config.disks.push_back(*v);
             ++next_slot;
+        } else if (is("--scsi-controller") && (v = value("--scsi-controller"))) {
+            unsigned controller = 0, id = 0;
+            std::string_view text = *v;
+            auto colon = text.find(':');
+            bool ok = colon != std::string_view::npos;
+            if (ok) {
+                auto [e1, ec1] = std::from_chars(text.data(), text.data() + colon, controller);
+                auto [e2, ec2] = std::from_chars(text.data() + colon + 1, text.data() + text.size(), id);
+                ok = ec1 == std::errc() && e1 == text.data() + colon && ec2 == std::errc() &&
+                     e2 == text.data() + text.size() && controller < PcMachineConfig::MAX_SCSI_CONTROLLERS &&
+                     id <= 7;
+            }
+            if (!ok) {
+                std::cerr << "vsa-vm: --scsi-controller wants CONTROLLER:ID (0-3, 0-7)\n";
+                return EXIT_USAGE;
+            }
+            if (config.scsi.size() <= controller)
+                config.scsi.resize(controller + 1, absent_scsi_controller());
+            config.scsi[controller].present = true;
+            config.scsi[controller].scsi_id = static_cast<u8>(id);
+        } else if (is("--scsi-disk") && (v = value("--scsi-disk"))) {
+            unsigned controller = 0, target = 0;
+            std::string_view text = *v;
+            auto c_end = text.find(':');
+            auto t_end = c_end == std::string_view::npos ? c_end : text.find(':', c_end + 1);
+            bool ok = t_end != std::string_view::npos;
+            if (ok) {
+                auto [e1, ec1] = std::from_chars(text.data(), text.data() + c_end, controller);
+                auto [e2, ec2] = std::from_chars(text.data() + c_end + 1, text.data() + t_end, target);
+                ok = ec1 == std::errc() && e1 == text.data() + c_end && ec2 == std::errc() &&
+                     e2 == text.data() + t_end && controller < PcMachineConfig::MAX_SCSI_CONTROLLERS &&
+                     target < PcMachineConfig::SCSI_TARGETS && t_end + 1 < text.size();
+            }
+            if (!ok) {
+                std::cerr << "vsa-vm: --scsi-disk wants CONTROLLER:TARGET:FILE (0-3, 0-6)\n";
+                return EXIT_USAGE;
+            }
+            if (config.scsi.size() <= controller)
+                config.scsi.resize(controller + 1, absent_scsi_controller());
+            config.scsi[controller].present = true;
+            config.scsi[controller].disks.push_back({target, std::string(text.substr(t_end + 1))});
         } else if (is("--cdrom") && (v = value("--cdrom"))) {
             config.cdroms.push_back({next_slot, *v == "empty" ? std::string() : *v});
             ++next_slot;
@@ -541,8 +605,38 @@ int main(int argc, char** argv) {
                 return EXIT_USAGE;
             }
             config.fw_cfg_files.emplace_back(v->substr(0, eq), v->substr(eq + 1));
+        } else if (is("--smbios") && (v = value("--smbios"))) {
+            auto eq = v->find('=');
+            std::string key = v->substr(0, eq == std::string::npos ? v->size() : eq);
+            std::string text = eq == std::string::npos ? std::string() : v->substr(eq + 1);
+            auto& smbios = config.smbios ? *config.smbios : config.smbios.emplace();
+            if (eq == std::string::npos || text.size() > SMBIOS_MAX_STRING) {
+                std::cerr << "vsa-vm: --smbios wants KEY=VALUE, VALUE at most 64 characters\n";
+                return EXIT_USAGE;
+            }
+            if (key == "uuid") {
+                auto uuid = parse_smbios_uuid(text);
+                if (!uuid) {
+                    std::cerr << "vsa-vm: --smbios uuid= wants xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx\n";
+                    return EXIT_USAGE;
+                }
+                smbios.uuid = *uuid;
+            } else if (key == "serial") {
+                smbios.system_serial = text;
+            } else if (key == "board-serial") {
+                smbios.board_serial = text;
+            } else if (key == "chassis-serial") {
+                smbios.chassis_serial = text;
+            } else if (key == "asset-tag") {
+                smbios.chassis_asset_tag = text;
+            } else {
+                std::cerr << "vsa-vm: unknown --smbios key " << key << "\n";
+                return EXIT_USAGE;
+            }
         } else if (is("--serial2") && (v = value("--serial2"))) {
             serial2 = *v;
+        } else if (is("--agent") && (v = value("--agent"))) {
+            agent = *v;
         } else if (is("--serial") && (v = value("--serial"))) {
             serial = *v;
         } else if (is("--parallel") && (v = value("--parallel"))) {
@@ -638,8 +732,9 @@ int main(int argc, char** argv) {
     for (unsigned d = 0; d < 2; ++d)
         if (floppy_paths[d] || floppy_paths[1])
             config.floppies.push_back({floppy_paths[d].value_or(""), floppy_read_only});
-    if ((serial == "stdio" || serial == "-") && (serial2 == "stdio" || serial2 == "-")) {
-        std::cerr << "vsa-vm: only one serial port can read stdin (--serial or --serial2 stdio)\n";
+    auto is_stdio = [](std::string const& spec) { return spec == "stdio" || spec == "-"; };
+    if (is_stdio(serial) + is_stdio(serial2) + is_stdio(agent) > 1) {
+        std::cerr << "vsa-vm: only one serial port can read stdin (--serial, --serial2 or --agent stdio)\n";
         return EXIT_USAGE;
     }
     if (save_after_seconds > 0 && save_path.empty()) {
@@ -674,16 +769,19 @@ int main(int argc, char** argv) {
     InputWake input_wake;
     auto com1 = open_char_backend(serial, "COM1", true);
     auto com2 = open_char_backend(serial2, "COM2", true);
+    auto agent_port = open_char_backend(agent, "agent", true);
     auto lpt1 = open_char_backend(parallel, "LPT1", false);
     auto dbg = open_char_backend(debugcon, "debugcon", false);
-    for (auto* r : {&com1, &com2, &lpt1, &dbg})
+    for (auto* r : {&com1, &com2, &agent_port, &lpt1, &dbg})
         if (r->is_error()) return fail(r->error());
     config.com1 = com1.value().get();
     config.com2 = com2.value().get();
+    config.agent = agent_port.value().get();
     config.lpt1 = lpt1.value().get();
     config.debugcon = dbg.value().get();
     std::pair<char const*, HostCharBackend*> const host_ports[] = {{"COM1", com1.value().get()},
                                                                    {"COM2", com2.value().get()},
+                                                                   {"agent", agent_port.value().get()},
                                                                    {"LPT1", lpt1.value().get()},
                                                                    {"debugcon", dbg.value().get()}};
     for (auto [name, backend] : host_ports)

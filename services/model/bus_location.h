@@ -2,10 +2,14 @@
 // BusLocation: where a hard disk or CD/DVD drive sits (busType, busNumber,
 // deviceNumber in the COM API).
 //
-// We emulate the PIIX IDE controller only: two channels with two devices
-// each, the four IDE slots of Virtual Server. Virtual Server's Adaptec 7870
-// SCSI adapter is not emulated (hw/ has no SCSI controller), so a SCSI
-// location is refused with VM_E_DRIVE_INVALID and a message that says so.
+// IDE: the PIIX3 controller's two channels with two devices each, the four
+// IDE slots of Virtual Server. SCSI: bus = the number of one of the VM's
+// SCSI controllers (0-3), device = a SCSI ID 0-6 other than the
+// controller's own, device 0 only on a shared bus. Virtual Server's
+// adapter was an Adaptec 7870; the worker emulates a VMware PVSCSI adapter
+// per controller (hw/pvscsi.h). Whether the controller exists and allows
+// the device is the VirtualMachine's check (scsi_controller.h); here only
+// the ranges.
 #pragma once
 
 #include "services/model/enums.h"
@@ -19,6 +23,8 @@ namespace vsa::services {
 
 inline constexpr std::int32_t IDE_BUSES = 2;
 inline constexpr std::int32_t IDE_DEVICES_PER_BUS = 2;
+inline constexpr std::int32_t SCSI_BUSES = 4;   // VmLimits::MAX_SCSI_CONTROLLERS
+inline constexpr std::int32_t SCSI_DEVICES = 7; // IDs 0-6
 
 struct BusLocation {
     DriveBusType bus_type{DriveBusType::Ide};
@@ -42,7 +48,7 @@ struct BusLocation {
 };
 
 // E_INVALIDARG for a bus or device number out of range or an invalid bus
-// type; VM_E_DRIVE_INVALID for SCSI (see above).
+// type.
 ServiceResult<void> validate_bus_location(BusLocation const& location);
 
 } // namespace vsa::services

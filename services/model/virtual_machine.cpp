@@ -75,6 +75,7 @@ DriveType VirtualMachine::drive_type_at(BusLocation const& location) const {
 
 ServiceResult<void> VirtualMachine::require_free_slot(BusLocation const& location) const {
     TRY(validate_bus_location(location));
+    TRY(require_scsi_location(location));
     auto occupant = drive_type_at(location);
     if (occupant != DriveType::Null)
         return service_error(hr::VM_E_DRIVE_BUS_LOC_IN_USE,
@@ -297,8 +298,9 @@ bool VirtualMachine::same_configuration(VirtualMachine const& other) const {
     return m_name == other.m_name && m_file == other.m_file && m_config_id == other.m_config_id &&
            m_memory_mb == other.m_memory_mb && m_notes == other.m_notes && m_disks == other.m_disks &&
            m_dvds == other.m_dvds && m_floppy == other.m_floppy && m_nics == other.m_nics &&
-           m_serial == other.m_serial && m_parallel == other.m_parallel && m_autostart == other.m_autostart &&
-           m_autostart_delay == other.m_autostart_delay && m_shutdown_action == other.m_shutdown_action &&
+           m_scsi == other.m_scsi && m_serial == other.m_serial && m_parallel == other.m_parallel &&
+           m_autostart == other.m_autostart && m_autostart_delay == other.m_autostart_delay &&
+           m_shutdown_action == other.m_shutdown_action &&
            m_was_running_at_quit == other.m_was_running_at_quit && m_undoable == other.m_undoable &&
            m_undo_action == other.m_undo_action &&
            m_run_as_defined_account == other.m_run_as_defined_account &&

@@ -17,9 +17,9 @@
 // Deliberately left out: SCSI controllers (not emulated, see BusLocation),
 // event scripts and activation values (not core; a later part), the account
 // password of SetAccountNameAndPassword (never stored in a .vmc).
-// AutoStartAtLaunch does not require RunAsDefinedAccount: a vsa-vm worker
-// always runs under vsad's service account, so every VM has a defined
-// account in Virtual Server's sense.
+// AutoStartAtLaunch does not require RunAsDefinedAccount: without it a
+// vsa-vm worker runs under vsad's service account, which is a defined
+// account in Virtual Server's sense (no interactive user is needed).
 #pragma once
 
 #include "services/model/bios_settings.h"
@@ -32,6 +32,7 @@
 #include "services/model/network_adapter.h"
 #include "services/model/parallel_port.h"
 #include "services/model/scheduling.h"
+#include "services/model/scsi_controller.h"
 #include "services/model/serial_port.h"
 #include "services/service_error.h"
 
@@ -96,6 +97,17 @@ public:
     // Media changes are allowed in any state.
     ServiceResult<DvdDrive*> dvd_drive_at(BusLocation const& location);
 
+    // SCSI controllers (virtual_machine_scsi.cpp), sorted by id. A disk
+    // location on SCSI names an existing controller (busNumber = its id)
+    // and a device its bus allows (ScsiController::device_allowed).
+    std::vector<ScsiController> const& scsi_controllers() const { return m_scsi; }
+    ServiceResult<ScsiController const*> scsi_controller(std::int32_t id) const; // VM_E_PREF_NOT_FOUND
+    ServiceResult<std::int32_t> add_scsi_controller(); // the lowest free id; E_FAIL past the maximum
+    ServiceResult<void> remove_scsi_controller(std::int32_t id); // VM_E_DRIVE_BUS_LOC_IN_USE with disks on it
+    ServiceResult<void> configure_scsi_controller(std::int32_t id, bool bus_shared, std::int64_t scsi_id);
+    // Loading a .vmc: a controller as it was saved.
+    ServiceResult<std::int32_t> restore_scsi_controller(ScsiController controller);
+
     FloppyDrive const& floppy_drive() const { return m_floppy; }
     FloppyDrive& floppy_drive() { return m_floppy; }
 
@@ -137,7 +149,8 @@ public:
     ServiceResult<void> set_undoable(bool undoable);
     ServiceResult<void> set_undo_action(UndoAction action);
 
-    // RunAs account (name only).
+    // RunAs account (name only): the host account the worker runs as when
+    // run_as_defined_account() (services/worker/host_account.h).
     bool run_as_defined_account() const { return m_run_as_defined_account; }
     std::string const& account_name() const { return m_account_name; }
     void set_run_as_defined_account(bool value) { m_run_as_defined_account = value; }
@@ -184,6 +197,7 @@ public:
 private:
     ServiceResult<void> require_off(char const* what) const;
     ServiceResult<void> require_free_slot(BusLocation const& location) const;
+    ServiceResult<void> require_scsi_location(BusLocation const& location) const;
     ServiceResult<void> set_smbios(std::string& field, std::string value, char const* what);
 
     std::string m_name;
@@ -197,6 +211,7 @@ private:
     std::vector<DvdDrive> m_dvds;            // sorted by location
     FloppyDrive m_floppy{0};
     std::vector<NetworkAdapter> m_nics; // sorted by id
+    std::vector<ScsiController> m_scsi; // sorted by id
     std::array<SerialPort, 2> m_serial{SerialPort(0), SerialPort(1)};
     ParallelPort m_parallel;
 

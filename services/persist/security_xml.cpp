@@ -20,6 +20,13 @@ ServiceResult<SecurityDescriptor> read_descriptor(PreferenceReader const& reader
     if (auto valid = security::validate_name(*owner); valid.is_error())
         return Err{reader.illegal(section.child("owner"), valid.error().message)};
     descriptor.owner = std::move(*owner);
+    // Files from before the primary group: Administrators.
+    if (auto group = TRY(reader.string(section, "group", security::MAX_NAME_BYTES));
+        group && !group->empty()) {
+        if (auto valid = security::validate_name(*group); valid.is_error())
+            return Err{reader.illegal(section.child("group"), valid.error().message)};
+        descriptor.group = std::move(*group);
+    }
     auto list = section.child("access_control_list");
     for (auto node : list.children("entry")) {
         TRY(reader.id(node, 0, static_cast<long>(security::MAX_ENTRIES) - 1));
@@ -29,6 +36,10 @@ ServiceResult<SecurityDescriptor> read_descriptor(PreferenceReader const& reader
         if (!name || !type || !rights) return Err{reader.illegal(node, "needs name, type and rights")};
         AccessEntry entry{std::move(*name), *security::ace_type_from(*type),
                           static_cast<security::RightMask>(*rights)};
+        // Optional: the ACE flags and the special access-mask bits.
+        entry.flags = static_cast<std::uint8_t>(TRY(reader.integer(node, "flags", 0, 255)).value_or(0));
+        entry.special =
+            static_cast<std::uint32_t>(TRY(reader.integer(node, "special", 0, 0xFFFF'FFFFL)).value_or(0));
         if (auto appended = descriptor.acl.append(std::move(entry)); appended.is_error())
             return Err{reader.illegal(node, appended.error().message)};
     }
@@ -39,6 +50,7 @@ void write_descriptor(pugi::xml_node section, SecurityDescriptor const& descript
     while (section.first_child())
         section.remove_child(section.first_child());
     set_string(section, "owner", descriptor.owner);
+    set_string(section, "group", descriptor.group);
     auto list = ensure_child(section, "access_control_list");
     long id = 0;
     for (auto const& entry : descriptor.acl.entries()) {
@@ -46,6 +58,8 @@ void write_descriptor(pugi::xml_node section, SecurityDescriptor const& descript
         set_string(node, "name", entry.name);
         set_integer(node, "type", static_cast<std::int64_t>(entry.type));
         set_integer(node, "rights", entry.rights);
+        if (entry.flags) set_integer(node, "flags", entry.flags);
+        if (entry.special) set_integer(node, "special", entry.special);
     }
 }
 

@@ -14,6 +14,9 @@ namespace {
 
 constexpr char const* HEADER = " Microsoft Virtual Machine Options and Settings ";
 constexpr char const* IDE = "hardware/pci_bus/ide_adapter";
+// Ours (the reference does not show Virtual Server's): scsi_controller id=N
+// with is_bus_shared, scsi_id and location id=D children as the IDE ones.
+constexpr char const* SCSI = "hardware/pci_bus/scsi_adapter";
 constexpr char const* ETHERNET = "hardware/pci_bus/ethernet_adapter";
 constexpr char const* SUPER_IO = "hardware/super_io";
 constexpr std::size_t MAX_STRING = 64 * 1024;
@@ -107,6 +110,33 @@ ServiceResult<void> read_ide(PreferenceReader const& reader, pugi::xml_node root
                     attached = dvd->attach_image(path);
                 if (attached.is_error()) return fail(attached.release_error());
             }
+        }
+    }
+    return {};
+}
+
+ServiceResult<void> read_scsi(PreferenceReader const& reader, pugi::xml_node root, VirtualMachine& vm) {
+    auto adapter = find_path(root, SCSI);
+    for (auto controller : adapter.children("scsi_controller")) {
+        auto id = TRY(reader.id(controller, 0, VmLimits::MAX_SCSI_CONTROLLERS - 1));
+        ScsiController settings{.id = static_cast<std::int32_t>(id)};
+        settings.bus_shared = TRY(reader.boolean(controller, "is_bus_shared")).value_or(false);
+        settings.scsi_id = static_cast<std::int32_t>(
+            TRY(reader.integer(controller, "scsi_id", 6, 7)).value_or(DEFAULT_SCSI_ID));
+        if (auto added = vm.restore_scsi_controller(settings); added.is_error())
+            return reader.illegal(controller, added.error().message);
+        for (auto location_node : controller.children("location")) {
+            auto device = TRY(reader.id(location_node, 0, SCSI_DEVICES - 1));
+            BusLocation location{DriveBusType::Scsi, static_cast<std::int32_t>(id),
+                                 static_cast<std::int32_t>(device)};
+            auto path = TRY(read_pathname(reader, location_node.child("pathname"), vm.folder()));
+            if (path.empty()) return reader.illegal(location_node, "a hard disk with no image path");
+            if (auto added = vm.add_hard_disk_connection(path, location); added.is_error())
+                return reader.illegal(location_node, added.error().message);
+            auto undo = TRY(read_pathname(reader, location_node.child("undo_pathname"), vm.folder()));
+            if (!undo.empty()) TRY(vm.hard_disk_connection_at(location))->set_undo_disk_path(undo);
+            if (TRY(reader.boolean(location_node, "undo_merge_started")).value_or(false) && !undo.empty())
+                TRY(vm.hard_disk_connection_at(location))->set_merge_started(true);
         }
     }
     return {};
@@ -249,6 +279,7 @@ ServiceResult<VirtualMachine> parse_vmc(std::string_view bytes, std::filesystem:
         TRY(keyed(reader, root, "settings/notes", vm.set_notes(*notes)));
 
     TRY(read_ide(reader, root, vm));
+    TRY(read_scsi(reader, root, vm));
     TRY(read_ethernet(reader, root, vm));
     TRY(read_super_io(reader, root, vm));
     TRY(read_scheduling(reader, root, vm));
@@ -332,9 +363,20 @@ ServiceResult<std::string> serialize_vmc(VirtualMachine const& vm) {
     auto ide = ensure_path(root, IDE);
     while (auto controller = ide.child("ide_controller"))
         ide.remove_child(controller);
+    auto scsi = ensure_path(root, SCSI);
+    while (auto controller = scsi.child("scsi_controller"))
+        scsi.remove_child(controller);
+    for (auto const& c : vm.scsi_controllers()) {
+        auto controller = ensure_child_with_id(scsi, "scsi_controller", c.id);
+        set_boolean(controller, "is_bus_shared", c.bus_shared);
+        set_integer(controller, "scsi_id", c.scsi_id);
+    }
     for (auto const& disk : vm.hard_disk_connections()) {
-        auto location = ensure_child_with_id(ensure_child_with_id(ide, "ide_controller", disk.location().bus),
-                                             "location", disk.location().device);
+        bool on_scsi = disk.location().bus_type == DriveBusType::Scsi;
+        auto location = ensure_child_with_id(
+            ensure_child_with_id(on_scsi ? scsi : ide, on_scsi ? "scsi_controller" : "ide_controller",
+                                 disk.location().bus),
+            "location", disk.location().device);
         set_integer(location, "drive_type", static_cast<int>(DriveType::HardDisk));
         write_pathname(location, "pathname", disk.disk_path(), folder);
         if (!disk.undo_disk_path().empty())

@@ -21,9 +21,14 @@
 // authenticated user belongs to the group "Everyone"; an account flagged
 // administrator to "Administrators".
 //
-// Left out: SIDs (accounts are names; Sid/OwnerSid would be the name), the
-// primary group (GroupName), inheritance flags and SpecialAccess (no rights
-// outside the six exist here, so it is always false).
+// Accounts are named here; their SIDs come from account_sids.h and the
+// Windows binary form from security_descriptor_binary.h. Besides the owner
+// a descriptor has a primary group (GroupName; Administrators unless set),
+// and each entry keeps its ACE flags byte (inheritance flags, Flags) and
+// any access-mask bits outside the six rights (SpecialAccess): neither
+// takes part in evaluation (the objects have no children to inherit, and
+// no operation checks a special right), both are kept as they are, so a
+// descriptor read from a Virtual Server file keeps them.
 #pragma once
 
 #include "services/service_error.h"
@@ -77,6 +82,8 @@ struct AccessEntry {
     std::string name;
     AceType type{AceType::Allowed};
     RightMask rights{NO_RIGHTS};
+    std::uint8_t flags{0};    // ACE flags (OBJECT_INHERIT_ACE 0x01, CONTAINER_INHERIT_ACE 0x02, ...)
+    std::uint32_t special{0}; // ACCESS_MASK bits outside the six rights
 
     bool has(Right right) const { return (rights & mask(right)) != 0; }
     void set(Right right, bool on) {
@@ -110,6 +117,7 @@ private:
 
 struct SecurityDescriptor {
     std::string owner;
+    std::string group{ADMINISTRATORS}; // the primary group (GroupName)
     AccessControlList acl;
 
     // The descriptor of an object that has none stored, or one just

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 #include "services/storage/disk_image.h"
 
+#include "services/storage/host_drive_link.h"
 #include "services/storage/host_file.h"
 #include "services/storage/raw_image.h"
 #include "services/storage/vhd_image.h"
@@ -38,6 +39,8 @@ std::string_view image_format_name(ImageFormat format) {
         return "iso";
     case ImageFormat::Floppy:
         return "floppy";
+    case ImageFormat::HostDrive:
+        return "host drive";
     }
     return "raw";
 }
@@ -49,6 +52,8 @@ StorageResult<ImageFormat> detect_image_format(std::string const& path) {
     std::string const ext = lower_extension(path);
     if (size >= 512 && (has_cookie(file, size - 512) || (ext == ".vhd" && has_cookie(file, 0))))
         return ImageFormat::Vhd;
+    if (ext == ".vhd" && size <= HOST_DRIVE_LINK_MAX_BYTES && is_host_drive_link(path))
+        return ImageFormat::HostDrive;
     if (ext == ".vhd")
         return storage_error(StorageErrorKind::Corrupt, "'" + path + "' is not a valid VHD: no VHD footer");
     if (ext == ".iso") return ImageFormat::Iso;
@@ -64,6 +69,8 @@ StorageResult<std::unique_ptr<BlockDevice>> open_disk_image(std::string const& p
         return std::unique_ptr<BlockDevice>(TRY(open_iso_image(path)));
     case ImageFormat::Floppy:
         return std::unique_ptr<BlockDevice>(TRY(open_floppy_image(path, read_only)));
+    case ImageFormat::HostDrive:
+        return open_host_drive_link(path, read_only);
     case ImageFormat::Raw:
         break;
     }

@@ -27,9 +27,9 @@
 // task ends Cancelled with no file left. The other two end too fast to
 // stop, so their Cancel is E_FAIL.
 //
-// Not implemented: CreateHostDriveVirtualHardDisk (no pass-through disks in
-// the worker), the FAT16/FAT32 pre-formatted images of the reference's size
-// notes.
+// CreateHostDriveVirtualHardDisk is not here: it writes a link file at once
+// (services/host_drive_disks.h). Not implemented: the FAT16/FAT32
+// pre-formatted images of the reference's size notes.
 #pragma once
 
 #include "services/inventory.h"

@@ -5,6 +5,7 @@
 
 #include "services/model/vm_limits.h"
 
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -104,6 +105,18 @@ std::vector<std::string> VmRuntime::worker_arguments(VirtualMachine const& vm) c
     }
     for (std::size_t i = 0; i < used; ++i)
         args.push_back(slots[i]);
+    // SCSI controllers (a PVSCSI adapter each, PCI slot 7 + number) and
+    // their disks, at their target IDs.
+    for (auto const& controller : vm.scsi_controllers())
+        args.push_back("--scsi-controller=" + std::to_string(controller.id) + ":" +
+                       std::to_string(controller.scsi_id));
+    for (auto const& disk : vm.hard_disk_connections()) {
+        auto const& at = disk.location();
+        auto const& path = vm.undoable() ? disk.undo_disk_path() : disk.disk_path();
+        if (at.bus_type != DriveBusType::Scsi || path.empty()) continue; // as an IDE slot left empty
+        args.push_back("--scsi-disk=" + std::to_string(at.bus) + ":" + std::to_string(at.device) + ":" +
+                       path);
+    }
     // COM ports as configured (SerialPort: a text file, FIFOs, a TCP
     // socket, a host tty); an unconnected COM1 still goes to its log.
     auto const& com1 = vm.serial_ports()[0];
@@ -137,6 +150,8 @@ std::vector<std::string> VmRuntime::worker_arguments(VirtualMachine const& vm) c
     args.push_back("--boot");
     args.push_back(format_boot_order(vm.bios().boot_order));
     if (vm.bios().num_lock) args.push_back("--num-lock");
+    for (auto& option : smbios_arguments(vm))
+        args.push_back(std::move(option));
     args.push_back("--save-state");
     args.push_back(vm.saved_state_file().string());
     if (vm.state() == VmState::Saved) {
@@ -177,6 +192,7 @@ void VmRuntime::set_state_locked(Session const& session, VmState state) {
 ServiceResult<TaskHandle> VmRuntime::startup(Guid const& id) {
     std::shared_ptr<Session> session;
     std::shared_ptr<WorkerProcess> previous; // an ended worker, joined outside the lock
+    TRY(assign_smbios_identity(id));
     VirtualMachine vm("", {}, id);
     {
         std::lock_guard lock(m_mutex);
@@ -247,10 +263,30 @@ ServiceResult<TaskHandle> VmRuntime::startup(Guid const& id) {
     // Noted before the worker's arguments are: a disc that changes in
     // between is seen as a change by the next sample (vm_runtime_media.cpp).
     auto host_media = host_media_of(vm);
-    auto nics = open_network_adapters(vm);
-    auto spawned = nics.is_error() ? ServiceResult<std::unique_ptr<WorkerProcess>>(nics.error())
-                                   : WorkerProcess::spawn(m_options.worker_binary, worker_arguments(vm),
-                                                          std::move(callbacks), nics.release_value());
+    auto arguments = worker_arguments(vm);
+    auto account = worker_account(vm, arguments);
+    auto nics = account.is_error() ? ServiceResult<std::vector<FileDescriptor>>(account.error())
+                                   : open_network_adapters(vm);
+    // The guest agent's port (guest_agent.h): a socketpair, the worker's
+    // end inherited after the network adapters' sockets.
+    std::shared_ptr<GuestAgent> agent;
+    if (nics.has_value()) {
+        int pair[2];
+        if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, pair) == 0) {
+            arguments.push_back("--agent");
+            arguments.push_back("fd:" +
+                                std::to_string(WorkerProcess::FIRST_INHERITED_FD + int(nics.value().size())));
+            nics.value().emplace_back(pair[1]);
+            agent = make_guest_agent(id, FileDescriptor(pair[0]), vm.guest_os().is_host_time_sync_enabled());
+        } else {
+            log("virtual machine \"" + vm.name() +
+                "\": no guest agent port: socketpair: " + std::strerror(errno));
+        }
+    }
+    auto spawned = nics.is_error()
+                       ? ServiceResult<std::unique_ptr<WorkerProcess>>(nics.error())
+                       : WorkerProcess::spawn(m_options.worker_binary, arguments, std::move(callbacks),
+                                              nics.release_value(), account.release_value());
     if (spawned.is_error()) m_networks.remove_vm(id);
     std::lock_guard lock(m_mutex);
     session->host_media = std::move(host_media);
@@ -263,8 +299,11 @@ ServiceResult<TaskHandle> VmRuntime::startup(Guid const& id) {
         return spawned.release_error();
     }
     session->worker = spawned.release_value();
+    session->agent = std::move(agent);
     log("virtual machine \"" + vm.name() + "\": worker " + std::to_string(session->worker->pid()) +
-        (session->restoring ? " restoring its saved state" : " starting"));
+        (session->restoring ? " restoring its saved state" : " starting") +
+        (vm.run_as_defined_account() && !vm.account_name().empty() ? " as host account " + vm.account_name()
+                                                                   : std::string()));
     place_worker(id, session->worker->pid(), vm.scheduling());
     return session->operation;
 }
@@ -281,6 +320,7 @@ void VmRuntime::on_worker_event(std::shared_ptr<Session> const& session, control
     case control::Event::Started:
         set_state_locked(s, VmState::Running);
         s.running_since = std::chrono::steady_clock::now();
+        if (s.restoring && s.agent) s.agent->request_time_sync(); // its clock is the save's
         if (s.restoring) {
             // The guest runs on: its disks now move away from the saved
             // state, which could only restore an inconsistent machine.
@@ -298,6 +338,8 @@ void VmRuntime::on_worker_event(std::shared_ptr<Session> const& session, control
         break;
     case control::Event::Resumed:
         set_state_locked(s, VmState::Running);
+        // The guest's clock stood still while paused.
+        if (s.agent) s.agent->request_time_sync();
         break;
     case control::Event::Reset:
         log("virtual machine \"" + s.name + "\": reset");
@@ -335,10 +377,13 @@ void VmRuntime::on_worker_event(std::shared_ptr<Session> const& session, control
 void VmRuntime::on_worker_exit(std::shared_ptr<Session> const& session, WorkerExit const& exit) {
     std::optional<VmEvent> unsolicited;
     std::string detail;
+    // Destroyed after the lock (it joins its monitor thread).
+    std::shared_ptr<GuestAgent> agent;
     {
         std::lock_guard lock(m_mutex);
         Session& s = *session;
         s.ended = true;
+        agent = std::move(s.agent);
         m_networks.remove_vm(s.id);
         m_cgroups.remove(s.id);
         // Renamed while running: the .vmc moved and the saved state goes

@@ -152,6 +152,7 @@
 #include "services/task/task_registry.h"
 #include "services/worker/console_source.h"
 #include "services/worker/cpu_cgroup.h"
+#include "services/worker/guest_agent.h"
 #include "services/worker/key_identifiers.h"
 #include "services/worker/virtual_networks.h"
 #include "services/worker/worker_process.h"
@@ -195,6 +196,9 @@ struct VmRuntimeOptions {
     // screenshots (empty: the system's temporary folder).
     std::chrono::milliseconds sample_interval{1'000};
     std::chrono::milliseconds guest_shutdown_timeout{600'000};
+    // The guest agent's install media (an ISO image) for InstallAdditions;
+    // empty: none.
+    std::filesystem::path agent_media;
     std::filesystem::path screenshot_dir;
     // Log lines (vsad passes its logger); default: stderr.
     std::function<void(std::string const&)> log;
@@ -256,6 +260,44 @@ public:
     ServiceResult<GuestActivity> guest_activity(Guid const& id);
     // Running only (VM_E_VM_PAUSED when paused); one at a time (E_FAIL).
     ServiceResult<TaskHandle> shutdown_guest(Guid const& id);
+
+    // --- The guest agent (vm_runtime_guest.cpp; guest_agent.h) ----------------
+    // IVMGuestOS / IVMGuestOS2 through qemu-guest-agent's protocol on the
+    // worker's agent port. Members that need the agent want the VM running
+    // (VM_E_VM_NOT_RUNNING; VM_E_VM_PAUSED when paused) and an agent that
+    // answered since the VM started (else VM_E_ADDITIONS_FEATURE_NOT_AVAIL,
+    // saying no guest agent answered).
+    ServiceResult<std::string> guest_os_name(Guid const& id);
+    // The agent's version: a running VM's live one, else the one the .vmc
+    // kept from the last time an agent answered ("" if never).
+    ServiceResult<std::string> guest_additions_version(Guid const& id);
+    // Running (else VM_E_VM_NOT_RUNNING): whether an agent answers (then
+    // Shutdown is guest-shutdown; without one it is the ACPI power button,
+    // which a guest may ignore, so not a clean shutdown one can count on).
+    ServiceResult<bool> guest_can_shutdown(Guid const& id);
+    // In the .vmc, any state; a running agent is told at once.
+    ServiceResult<bool> host_time_sync(Guid const& id);
+    ServiceResult<void> set_host_time_sync(Guid const& id, bool enabled);
+    ServiceResult<std::string> guest_computer_name(Guid const& id);
+    // /bin/sh -c `command` in the guest (guest-exec), waiting up to
+    // GUEST_EXEC_TIMEOUT; its standard output (E_FAIL with the exit status
+    // and standard error when it failed).
+    static constexpr std::chrono::seconds GUEST_EXEC_TIMEOUT{30};
+    ServiceResult<std::string> guest_execute(Guid const& id, std::string const& command);
+    // Guest parameters: the stock ones (HostName, PhysicalHostName,
+    // PhysicalHostNameFullyQualified, VirtualMachineName) are vsad's answer;
+    // others live in the guest file GUEST_PARAMETERS_FILE (a JSON object),
+    // read and written through guest-file-*. Names: 1-255 characters, no
+    // backslash (E_INVALIDARG). A name never set reads as "".
+    static constexpr char const* GUEST_PARAMETERS_FILE = "/var/lib/vsa-guest-parameters.json";
+    ServiceResult<void> set_guest_parameter(Guid const& id, std::string const& name,
+                                            std::string const& value);
+    ServiceResult<std::string> guest_parameter(Guid const& id, std::string const& name);
+    // IVMGuestOS.InstallAdditions: the agent's install media
+    // (Options::agent_media) into the first empty DVD drive of the running
+    // VM (VM_E_DRIVE_INVALID when it has none; E_FAIL when vsad has no
+    // media). Needs no agent.
+    ServiceResult<void> install_guest_additions(Guid const& id);
     struct Accounting {
         bool running{false};
         std::int32_t cpu_percent{0};
@@ -344,6 +386,8 @@ public:
 
     // The worker's command line for `vm` (without --control-fd).
     std::vector<std::string> worker_arguments(VirtualMachine const& vm) const;
+    // The SMBIOS identity as worker options (vm_runtime_identity.cpp).
+    static std::vector<std::string> smbios_arguments(VirtualMachine const& vm);
 
     // Networks (vm_runtime_network.cpp). A running VM's adapters follow
     // the model: after the inventory changed a VM's adapters (Attach/
@@ -380,9 +424,20 @@ private:
     // order, as worker_arguments names them) and vsad's, plugged as the
     // model says.
     ServiceResult<std::vector<FileDescriptor>> open_network_adapters(VirtualMachine const& vm);
+    // vsad's end of a starting VM's agent port (vm_runtime_guest.cpp).
+    std::shared_ptr<GuestAgent> make_guest_agent(Guid const& id, FileDescriptor stream, bool time_sync);
+    // The running VM's agent, if one answered (see guest_os_name).
+    ServiceResult<std::shared_ptr<GuestAgent>> answering_agent(Guid const& id);
     // Startup of an undoable VM: makes or checks the undo disk of each hard
     // disk and records them in the .vmc; returns the VM as recorded.
     ServiceResult<VirtualMachine> prepare_undo_disks(Guid const& id, bool restoring);
+    // First boot: the SMBIOS strings still empty get their values, in the
+    // .vmc (vm_runtime_identity.cpp).
+    ServiceResult<void> assign_smbios_identity(Guid const& id);
+    // The host account the worker runs as (none: vsad's), after checking
+    // it can reach the files `arguments` name (vm_runtime_identity.cpp).
+    ServiceResult<std::optional<HostCredentials>>
+    worker_account(VirtualMachine const& vm, std::vector<std::string> const& arguments) const;
     // The guest turned an undoable VM off: its UndoAction. Commit has set
     // the state to MergingDrives already. Expects m_mutex held.
     void apply_undo_action_locked(VirtualMachine const& vm);

@@ -179,6 +179,16 @@ ServiceResult<VmRuntime::GuestActivity> VmRuntime::guest_activity(Guid const& id
     auto [session, worker] = TRY(live_worker(id));
     std::lock_guard lock(m_mutex);
     GuestActivity activity;
+    // With a guest agent that answered, its pings are the heartbeat (as
+    // the Additions' was); without one, what the emulator observes.
+    if (session->agent) {
+        auto status = session->agent->status();
+        if (status.answered) {
+            activity.heartbeating = status.heartbeating;
+            activity.heartbeat_percentage = status.heartbeat_percentage;
+            return activity;
+        }
+    }
     if (session->samples.empty()) return activity;
     activity.heartbeating = session->samples.back().progressed;
     auto since = SteadyClock::now() - HEARTBEAT_WINDOW;
@@ -207,6 +217,25 @@ ServiceResult<TaskHandle> VmRuntime::shutdown_guest(Guid const& id) {
                               false);
         target.session->guest_shutdown = task;
         target.session->guest_shutdown_deadline = SteadyClock::now() + m_options.guest_shutdown_timeout;
+    }
+    // A guest agent that answers shuts its guest down (guest-shutdown);
+    // without one, the ACPI power button.
+    std::shared_ptr<GuestAgent> agent;
+    {
+        std::lock_guard lock(m_mutex);
+        if (target.session->agent && target.session->agent->status().heartbeating)
+            agent = target.session->agent;
+    }
+    if (agent) {
+        auto asked = agent->shutdown();
+        if (asked.has_value()) {
+            log("virtual machine \"" + target.session->name + "\": guest shutdown asked of the guest agent");
+            if (m_options.on_event)
+                m_options.on_event(id, target.session->name, VmEvent::ShutdownRequested, "guest shutdown");
+            return task;
+        }
+        log("virtual machine \"" + target.session->name + "\": the guest agent's shutdown failed (" +
+            asked.error().message + "); pressing the ACPI power button");
     }
     auto pressed = target.worker->request(control::Command::PowerButton, m_options.command_timeout);
     if (pressed.is_error()) {

@@ -16,9 +16,9 @@ namespace vsa::services {
 ServiceResult<std::vector<FileDescriptor>> VmRuntime::open_network_adapters(VirtualMachine const& vm) {
     std::vector<FileDescriptor> workers;
     auto const& adapters = vm.network_adapters();
-    if (adapters.size() > WorkerProcess::MAX_INHERITED)
+    if (adapters.size() > WorkerProcess::MAX_INHERITED - 1) // one is the guest agent port's
         return service_error(hr::E_FAIL, "a virtual machine has at most " +
-                                             std::to_string(WorkerProcess::MAX_INHERITED) +
+                                             std::to_string(WorkerProcess::MAX_INHERITED - 1) +
                                              " network adapters");
     for (auto const& adapter : adapters) {
         int ends[2];

@@ -62,6 +62,9 @@ struct VmRuntime::Session {
     std::deque<ActivitySample> samples;
     // IVMGuestOS.Shutdown in progress: its task completes when the worker
     // ends (Success when the guest powered off) or at its deadline.
+    // The guest agent's client (vm_runtime_guest.cpp), null when the port
+    // could not be made. Set once at startup, taken away at the end.
+    std::shared_ptr<GuestAgent> agent;
     TaskHandle guest_shutdown;
     std::chrono::steady_clock::time_point guest_shutdown_deadline{};
 

@@ -2,6 +2,7 @@
 #include "services/worker/worker_process.h"
 
 #include <fcntl.h>
+#include <grp.h>
 #include <signal.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
@@ -45,13 +46,15 @@ std::string WorkerExit::describe() const {
 ServiceResult<std::unique_ptr<WorkerProcess>> WorkerProcess::spawn(std::filesystem::path const& binary,
                                                                    std::vector<std::string> const& arguments,
                                                                    Callbacks callbacks,
-                                                                   std::vector<FileDescriptor> inherited) {
+                                                                   std::vector<FileDescriptor> inherited,
+                                                                   std::optional<HostCredentials> run_as) {
     if (inherited.size() > MAX_INHERITED)
         return service_error(hr::E_INVALIDARG, "a VM worker inherits at most " +
                                                    std::to_string(MAX_INHERITED) +
                                                    " descriptors besides its control socket and screen");
     std::unique_ptr<WorkerProcess> worker(new WorkerProcess());
     worker->m_callbacks = std::move(callbacks);
+    worker->m_run_as = std::move(run_as);
     if (auto framebuffer = SharedFramebuffer::create(); framebuffer.is_error()) {
         if (worker->m_callbacks.on_log)
             worker->m_callbacks.on_log(
@@ -104,11 +107,17 @@ void WorkerProcess::monitor(std::filesystem::path binary, std::vector<std::strin
     argv.push_back(nullptr);
     std::string path = binary.string();
     pid_t parent = ::getpid();
+    HostCredentials const* run_as = m_run_as ? &*m_run_as : nullptr;
 
     pid_t pid = ::fork();
     if (pid == 0) {
-        // The child. A backstop: vsad's death (this thread's, which lives
-        // exactly as long as the worker) kills it even if it hangs.
+        // The child. Its account first: a change of credentials clears the
+        // parent-death signal, so the prctl below comes after it.
+        if (run_as && (::setgroups(run_as->groups.size(), run_as->groups.data()) != 0 ||
+                       ::setgid(run_as->gid) != 0 || ::setuid(run_as->uid) != 0))
+            ::_exit(126);
+        // A backstop: vsad's death (this thread's, which lives exactly as
+        // long as the worker) kills it even if it hangs.
         ::prctl(PR_SET_PDEATHSIG, SIGKILL);
         if (::getppid() != parent) ::_exit(127); // vsad died before the prctl
         ::setpgid(0, 0);

@@ -33,6 +33,7 @@
 #include "hypervisor/machine/control_protocol.h"
 #include "hypervisor/machine/shared_framebuffer.h"
 #include "services/service_error.h"
+#include "services/worker/host_account.h"
 
 #include <sys/types.h>
 
@@ -64,19 +65,22 @@ public:
     };
 
     // Descriptors a worker may inherit besides its control socket and
-    // screen (its network adapters' sockets): the child finds inherited[i]
-    // as descriptor FIRST_INHERITED_FD + i, which `arguments` name.
+    // screen (its network adapters' sockets, then its guest agent port's):
+    // the child finds inherited[i] as descriptor FIRST_INHERITED_FD + i,
+    // which `arguments` name.
     static constexpr int FIRST_INHERITED_FD = 5;
-    static constexpr std::size_t MAX_INHERITED = 4;
+    static constexpr std::size_t MAX_INHERITED = 5;
 
     // Starts `binary` with `arguments` plus "--control-fd 3" and
     // "--framebuffer-fd=4", handing it `inherited` (at most MAX_INHERITED;
     // vsad's copies are closed once the child has its own). Returns once
     // the process exists (exec failures show up as exit status 127).
-    static ServiceResult<std::unique_ptr<WorkerProcess>> spawn(std::filesystem::path const& binary,
-                                                               std::vector<std::string> const& arguments,
-                                                               Callbacks callbacks,
-                                                               std::vector<FileDescriptor> inherited = {});
+    // With `run_as`, the child takes that account's groups, gid and uid
+    // before it execs (failing that: exit status 126); the caller checked
+    // that vsad may (host_account.h).
+    static ServiceResult<std::unique_ptr<WorkerProcess>>
+    spawn(std::filesystem::path const& binary, std::vector<std::string> const& arguments, Callbacks callbacks,
+          std::vector<FileDescriptor> inherited = {}, std::optional<HostCredentials> run_as = {});
 
     // Kills the process if it still runs (SIGKILL) and joins the monitor.
     ~WorkerProcess();
@@ -111,6 +115,7 @@ private:
     void log_bad(std::string const& line); // monitor thread only
 
     Callbacks m_callbacks;
+    std::optional<HostCredentials> m_run_as;
     std::shared_ptr<SharedFramebuffer> m_framebuffer;
     FileDescriptor m_socket;
     pid_t m_pid{-1};

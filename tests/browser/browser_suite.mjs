@@ -12,7 +12,12 @@
 // says it; the console shows the same picture CaptureScreen reports); type into the guest (its COM1 log must echo
 // the keys, the console and CaptureScreen must show them); move and click
 // the mouse (the guest's PS/2 packet handler reports both on COM1); save and
-// restore (the typed text survives); turn off; delete. Every page is
+// restore (the typed text survives); turn off; delete. On the way, the
+// configuration sections: COM2 into a text file and LPT1 (read back through
+// the API), an event script of the VM, the scheduling parameters (and the
+// byte counters of the running VM), the network statistics, the server's
+// configuration values and event scripts; in each a wrong value must show
+// the SOAP fault's own message. Every page is
 // photographed at 1280x800 and at phone width (390x844), must not overflow
 // sideways at phone width, and must log no console error or warning.
 
@@ -30,6 +35,8 @@ const DESKTOP = { width: 1280, height: 800 };
 const PHONE = { width: 390, height: 844 };
 const TYPED = 'hello vsa 42';
 
+const STARTED = Date.now();
+const elapsed = () => `${((Date.now() - STARTED) / 1000).toFixed(1)} s`;
 let checks = 0;
 let failures = 0;
 const problems = []; // console errors and warnings, page errors
@@ -54,7 +61,7 @@ function must(condition, what) {
 async function shot(page, name) {
   const file = path.join(ARTIFACTS, `${name}.png`);
   await page.screenshot({ path: file, fullPage: true });
-  console.log(`# screenshot ${file}`);
+  console.log(`# screenshot ${file} (at ${elapsed()})`);
 }
 
 function watch(page) {
@@ -71,7 +78,10 @@ function watch(page) {
 async function loaded(page) {
   await page.waitForFunction(() => ['loaded', 'connected', 'ready'].includes(document.body.dataset.state)
     || document.body.dataset.state === 'error', null, { timeout: 30000 });
-  return page.evaluate(() => document.body.dataset.state);
+  const [state, ms, where] = await page.evaluate(() => [document.body.dataset.state, Math.round(performance.now()),
+    window.location.pathname]);
+  console.log(`# ${where} ${state} ${ms} ms after its navigation`);
+  return state;
 }
 
 // No sideways scrolling at phone width.
@@ -84,6 +94,36 @@ async function soap(page, operation, params = {}) {
     const { call } = await import('/js/soap.js');
     return call(op, p);
   }, [operation, params]);
+}
+
+// The message of the fault an operation answers (called from the page, as
+// the UI calls it); '' when it succeeds.
+async function faultOf(page, operation, params) {
+  return page.evaluate(async ([op, p]) => {
+    const { call } = await import('/js/soap.js');
+    try {
+      await call(op, p);
+      return '';
+    } catch (error) {
+      return error.message;
+    }
+  }, [operation, params]);
+}
+
+// A section of a page, photographed on its own.
+async function shotOf(locator, name) {
+  const file = path.join(ARTIFACTS, `${name}.png`);
+  await locator.scrollIntoViewIfNeeded();
+  await locator.screenshot({ path: file });
+  console.log(`# screenshot ${file} (at ${elapsed()})`);
+}
+
+// Waits for an alert in `region` and checks it carries the fault's message.
+async function showsFault(page, region, expected, what) {
+  const alert = region.locator('[role="alert"]').filter({ hasText: /\S/ });
+  await alert.first().waitFor();
+  const text = await alert.first().textContent();
+  check(expected !== '' && text.includes(expected), `${what}: the page shows the fault's message (${JSON.stringify(text)})`);
 }
 
 async function vmRow(page) {
@@ -173,6 +213,159 @@ async function photographPages(page, label) {
   }
 }
 
+// The VM's page while the VM is off: ports, event scripts, resources.
+async function configureVm(page, vmRef, vmFile) {
+  // COM2 into a text file in the VM's folder. A relative path is refused
+  // first, with the fault's message.
+  const ports = page.locator('section[aria-labelledby="ports-heading"]');
+  const [, com2Ref] = await soap(page, 'IVMVirtualMachine_get_SerialPorts', { _this: vmRef });
+  await page.selectOption('[data-testid="vm-com2-type"]', '1');
+  await page.fill('[data-testid="vm-com2-name"]', 'com2.txt');
+  await page.click('[data-testid="vm-com2-save"]');
+  await showsFault(page, ports, await faultOf(page, 'IVMSerialPort_Configure',
+    { _this: com2Ref, portType: 1, portName: 'com2.txt', connectImmediately: false }), 'COM2 with a relative path');
+  await shotOf(ports, 'vm-ports-fault-desktop');
+  const com2File = path.join(path.dirname(vmFile), 'com2.txt');
+  await page.selectOption('[data-testid="vm-com2-type"]', '1');
+  await page.fill('[data-testid="vm-com2-name"]', com2File);
+  await page.click('[data-testid="vm-com2-save"]');
+  await ports.locator('[role="status"]').filter({ hasText: 'COM2 is set' }).waitFor();
+  check(await soap(page, 'IVMSerialPort_get_Type', { _this: com2Ref }) === '1'
+    && await soap(page, 'IVMSerialPort_get_Name', { _this: com2Ref }) === com2File,
+  'COM2 is a text file in the API after Set COM2');
+  check(await page.getAttribute('[data-testid="vm-com2"]', 'data-name') === com2File
+    && await page.inputValue('[data-testid="vm-com2-name"]') === com2File, 'the page reads COM2\'s file back');
+  await page.selectOption('[data-testid="vm-lpt1-mode"]', 'host');
+  await page.click('[data-testid="vm-lpt1-save"]');
+  await ports.locator('[role="status"]').filter({ hasText: 'LPT1 is set' }).waitFor();
+  const [lptRef] = await soap(page, 'IVMVirtualMachine_get_ParallelPorts', { _this: vmRef }).then((r) => [].concat(r));
+  check(await soap(page, 'IVMParallelPort_get_Name', { _this: lptRef }) === 'LPT1', 'LPT1 prints to the host LPT1 file in the API');
+  await shotOf(ports, 'vm-ports-desktop');
+
+  // An event script of the VM: a program without a path is refused, then
+  // one is set and replaced.
+  const scripts = page.locator('section[aria-labelledby="scripts-heading"]');
+  const launched = scripts.locator('[data-testid="vm-script-row"][data-event="2"]');
+  await launched.locator('[data-testid="vm-script-command"]').fill('true');
+  await launched.locator('[data-testid="vm-script-save"]').click();
+  await showsFault(page, scripts, await faultOf(page, 'IVMVirtualMachine_AttachScriptToEvent',
+    { _this: vmRef, eventType: 2, scriptCommandLine: 'true' }), 'a script without an absolute path');
+  for (const command of ['/usr/bin/true started', '/usr/bin/true "started again"']) {
+    await launched.locator('[data-testid="vm-script-command"]').fill(command);
+    await launched.locator('[data-testid="vm-script-save"]').click();
+    await page.waitForFunction((c) => document.querySelector('[data-testid="vm-script-row"][data-event="2"]')?.dataset.command === c, command);
+    check(await soap(page, 'IVMVirtualMachine_FetchScriptByEvent', { _this: vmRef, eventType: 2 }) === command,
+      `the VM's script for "started" is ${command} in the API`);
+  }
+  // Let VM scripts run (a server-wide switch, also on the VM's page): the
+  // script above runs (and exits 0) when the VM starts below.
+  await page.check('[data-testid="vm-scripts-enabled"]');
+  check(await waitFor(async () => await soap(page, 'IVMVirtualServer_get_VMScriptsEnabled') === 'true', 10000),
+    'the switch on the VM page lets VM scripts run (VMScriptsEnabled)');
+  await shotOf(scripts, 'vm-scripts-desktop');
+
+  // Scheduling: a weight over 10,000 is refused with the fault's message;
+  // then reserve 1 %, the largest cap, weight 250.
+  const resources = page.locator('section[aria-labelledby="resources-heading"]');
+  const accountant = await soap(page, 'IVMVirtualMachine_get_Accountant', { _this: vmRef });
+  const maxCap = Number(await page.getAttribute('[data-testid="vm-res-cap"]', 'max'));
+  check(maxCap > 0 && (await page.textContent('#res-cap-hint')).includes('%'), `the page shows the largest cap (${maxCap} %)`);
+  await page.fill('[data-testid="vm-res-reserve"]', '1');
+  await page.fill('[data-testid="vm-res-cap"]', String(maxCap));
+  await page.fill('[data-testid="vm-res-weight"]', '20000');
+  await page.click('[data-testid="vm-res-save"]');
+  await showsFault(page, resources, await faultOf(page, 'IVMAccountant_SetSchedulingParameters',
+    { _this: accountant, reservedSystemCapacity: 1, maxSystemCapacity: maxCap, relativeWeight: 20000 }), 'weight 20000');
+  await shotOf(resources, 'vm-resources-fault-desktop');
+  await page.fill('[data-testid="vm-res-reserve"]', '1');
+  await page.fill('[data-testid="vm-res-cap"]', String(maxCap));
+  await page.fill('[data-testid="vm-res-weight"]', '250');
+  await page.click('[data-testid="vm-res-save"]');
+  await resources.locator('[role="status"]').filter({ hasText: 'saved' }).waitFor();
+  const [reserve, cap, weight] = await Promise.all(['ReservedSystemCapacity', 'MaximumSystemCapacity', 'RelativeWeight']
+    .map((p) => soap(page, `IVMAccountant_get_${p}`, { _this: accountant })));
+  check(Number(reserve) === 1 && Number(cap) === maxCap && Number(weight) === 250,
+    `the scheduling parameters are in the API (reserve ${reserve}, cap ${cap}, weight ${weight})`);
+  check(await page.inputValue('[data-testid="vm-res-weight"]') === '250', 'the page reads the weight back');
+  // BIOS: a boot order and Num Lock set on the page reach the VM's
+  // hardware/bios keys in the API.
+  const bios = page.locator('section[aria-labelledby="bios-heading"]');
+  await page.selectOption('[data-testid="vm-bios-boot-order"]', 'cdrom,floppy,disk');
+  await page.check('[data-testid="vm-bios-num-lock"]');
+  await page.click('[data-testid="vm-bios-save"]');
+  await bios.locator('[role="status"]').filter({ hasText: 'BIOS settings are saved' }).waitFor();
+  const order = await soap(page, 'IVMVirtualMachine_GetConfigurationValue', { _this: vmRef, configurationKey: 'hardware/bios/boot_order' });
+  const numLock = await soap(page, 'IVMVirtualMachine_GetConfigurationValue', { _this: vmRef, configurationKey: 'hardware/bios/num_lock' });
+  check(String(order).includes('cdrom,floppy,disk') && String(numLock).includes('true'),
+    `the BIOS settings are in the API after Save (${order}, ${numLock})`);
+  await shotOf(bios, 'vm-bios-desktop');
+}
+
+// A network for the VM's adapter, created on the networks page; its
+// statistics and host connectivity.
+let netRef = '';
+async function networkStatistics(page, vmRef) {
+  await page.goto(`${URL_BASE}networks.html`);
+  await loaded(page);
+  await page.fill('[data-testid="net-create-name"]', 'browser-net');
+  await page.click('[data-testid="net-create-submit"]');
+  await page.waitForURL(/networks\.html\?net=/);
+  netRef = new URL(page.url()).searchParams.get('net');
+  let nics = [].concat(await soap(page, 'IVMVirtualMachine_get_NetworkAdapters', { _this: vmRef }) || []);
+  if (!nics.length) nics = [await soap(page, 'IVMVirtualMachine_AddNetworkAdapter', { _this: vmRef })];
+  await soap(page, 'IVMNetworkAdapter_AttachToVirtualNetwork', { _this: nics[0], virtualNetwork: netRef });
+  await page.reload();
+  await loaded(page);
+  const stats = page.locator('[data-testid="net-stats"]');
+  await stats.locator('[data-testid="net-stats-vm"]').waitFor();
+  check(await stats.locator('[data-testid="net-stats-row"]').count() === 3, 'the statistics show received, sent and dropped');
+  check(await stats.locator('[data-testid="net-stats-vm"] a').textContent() === VM_NAME, 'the VM on the network is listed with its traffic');
+  const host = await soap(page, 'IVMVirtualServer_get_HostInfo');
+  const adapters = [].concat(await soap(page, 'IVMHostInfo_get_NetworkAdapters', { _this: host }) || []);
+  const options = await page.locator('[data-testid="net-host-adapter"] option').evaluateAll((o) => o.map((x) => x.value));
+  check(options[0] === '' && adapters.every((a) => options.includes(a)),
+    `host connectivity offers none and every host adapter (${JSON.stringify(adapters)})`);
+  await shotOf(page.locator('section[aria-labelledby="stats-heading"]'), 'networks-stats-desktop');
+  await shot(page, 'networks-detail-desktop');
+}
+
+// The server page: configuration values and event scripts.
+async function serverSettings(page) {
+  const config = page.locator('article[aria-labelledby="config-heading"]');
+  await page.fill('[data-testid="server-config-key"]', 'browser/missing');
+  await page.click('[data-testid="server-config-read"]');
+  await showsFault(page, config, await faultOf(page, 'IVMVirtualServer_GetConfigurationValue',
+    { preferenceKey: 'browser/missing' }), 'reading a missing key');
+  await page.fill('[data-testid="server-config-key"]', 'browser/greeting');
+  await page.selectOption('[data-testid="server-config-type"]', 'string');
+  await page.fill('[data-testid="server-config-value"]', 'hello from the browser');
+  await page.click('[data-testid="server-config-write"]');
+  await config.locator('[role="status"]').filter({ hasText: 'written' }).waitFor();
+  await page.fill('[data-testid="server-config-value"]', '');
+  await page.click('[data-testid="server-config-read"]');
+  await config.locator('[role="status"]').filter({ hasText: 'read' }).waitFor();
+  check(await page.inputValue('[data-testid="server-config-value"]') === 'hello from the browser',
+    'a configuration value written on the Server page reads back');
+  const stored = await page.evaluate(async () => {
+    const { callStruct } = await import('/js/soap.js');
+    return callStruct('IVMVirtualServer_GetConfigurationValue', { preferenceKey: 'browser/greeting' });
+  });
+  check(stored?.stringValue === 'hello from the browser', 'the value is in the API');
+  await shotOf(config, 'server-config-desktop');
+
+  const scripts = page.locator('article[aria-labelledby="server-scripts-heading"]');
+  const started = scripts.locator('[data-testid="server-script-row"][data-event="0"]');
+  await started.locator('[data-testid="server-script-command"]').fill('/usr/bin/true server');
+  await started.locator('[data-testid="server-script-save"]').click();
+  await page.waitForFunction(() => document.querySelector('[data-testid="server-script-row"][data-event="0"]')?.dataset.command === '/usr/bin/true server');
+  check(await soap(page, 'IVMVirtualServer_FetchScriptByEvent', { eventType: 0 }) === '/usr/bin/true server',
+    'a server script set on the Server page is in the API');
+  await shotOf(scripts, 'server-scripts-desktop');
+  await started.locator('[data-testid="server-script-remove"]').click();
+  await page.waitForFunction(() => document.querySelector('[data-testid="server-script-row"][data-event="0"]')?.dataset.command === '');
+  check(!await soap(page, 'IVMVirtualServer_FetchScriptByEvent', { eventType: 0 }), 'Remove unbinds it');
+}
+
 async function scenario(browser) {
   const context = await browser.newContext({ ignoreHTTPSErrors: true, viewport: DESKTOP });
   const page = await context.newPage();
@@ -225,6 +418,9 @@ async function scenario(browser) {
   const drive = Array.isArray(drives) ? drives[0] : drives;
   check(drive && await soap(page, 'IVMDVDDrive_get_ImageFile', { _this: drive }) === ISO,
     'the VM has the CD in its DVD drive');
+
+  await configureVm(page, vmRef, vmFile);
+  await networkStatistics(page, vmRef);
 
   // Start from the master status list.
   await page.goto(`${URL_BASE}index.html`);
@@ -289,6 +485,16 @@ async function scenario(browser) {
   check(await waitFor(() => com1Log(vmFile).includes('VSA-MOUSE-MOVE'), 20000), 'mouse motion reached the guest');
   check(await waitFor(() => com1Log(vmFile).includes('VSA-MOUSE-LEFT'), 20000), 'a left click reached the guest');
 
+  // The running VM's counters on its page: CPU use, bytes the guest read.
+  await page.goto(`${URL_BASE}vm.html?vm=${encodeURIComponent(vmRef)}`);
+  await loaded(page);
+  check(await waitFor(() => page.evaluate(() => {
+    const c = document.querySelector('[data-testid="vm-res-counters"]').dataset;
+    return Number(c.DiskBytesRead) > 0 && c.CPUUtilization !== undefined;
+  }), 20000), 'the resources card shows the running VM\'s counters (disk bytes read > 0)');
+  check(await page.locator('[data-testid="vm-res-cpu-history"] .bar').count() === 60, 'the CPU chart has the last 60 seconds');
+  await shotOf(page.locator('section[aria-labelledby="resources-heading"]'), 'vm-resources-running-desktop');
+
   // Save and restore: the typed text survives.
   await page.goto(`${URL_BASE}index.html`);
   await loaded(page);
@@ -334,15 +540,24 @@ async function scenario(browser) {
   await page.locator('dialog[open] [data-testid="confirm-ok"]').click();
   await operator.waitFor({ state: 'detached' });
   check(true, 'the user is removed again');
+  await serverSettings(page);
 
   // Every page, at both sizes, with the VM still there.
   await photographPages(page, 'desktop');
   await page.setViewportSize(PHONE);
   await photographPages(page, 'phone');
+  await page.goto(`${URL_BASE}networks.html?net=${encodeURIComponent(netRef)}`);
+  await loaded(page);
+  await page.locator('[data-testid="net-stats-table"]').waitFor();
+  check(await fitsWidth(page), 'networks.html with a network\'s statistics fits the phone\'s width');
+  await shot(page, 'networks-detail-phone');
   await page.goto(`${URL_BASE}vm.html?vm=${encodeURIComponent(vmRef)}`);
   await loaded(page);
   check(await fitsWidth(page), 'vm.html fits the phone\'s width');
   await shot(page, 'vm-phone');
+  for (const [section, name] of [['ports', 'vm-ports'], ['resources', 'vm-resources'], ['scripts', 'vm-scripts']]) {
+    await shotOf(page.locator(`section[aria-labelledby="${section}-heading"]`), `${name}-phone`);
+  }
   await page.goto(`${URL_BASE}console.html?vm=${encodeURIComponent(vmRef)}`);
   await page.waitForFunction(() => ['disconnected', 'error'].includes(document.body.dataset.state));
   check(await fitsWidth(page), 'console.html fits the phone\'s width');
@@ -387,5 +602,5 @@ try {
 }
 for (const problem of problems) console.log(`# console: ${problem}`);
 check(problems.length === 0, `no console errors or warnings (${problems.length})`);
-console.log(`${checks - failures} passed, ${failures} failed`);
+console.log(`${checks - failures} passed, ${failures} failed, in ${elapsed()}`);
 process.exit(failures === 0 ? 0 : 1);

@@ -83,7 +83,7 @@ BOOST_AUTO_TEST_CASE(ide_slots_hold_one_drive_each) {
     BOOST_TEST(code_of(vm.add_hard_disk_connection("/x.vhd", ide(2, 0))) == hr::E_INVALIDARG);
     BOOST_TEST(code_of(vm.add_hard_disk_connection("/x.vhd", ide(0, -1))) == hr::E_INVALIDARG);
     BOOST_TEST(code_of(vm.add_hard_disk_connection("/x.vhd", {DriveBusType::Scsi, 0, 0})) ==
-               hr::VM_E_DRIVE_INVALID);
+               hr::E_INVALIDARG); // no SCSI controller 0
     BOOST_TEST(code_of(vm.add_dvd_drive({DriveBusType::Scsi, 0, 0})) == hr::E_INVALIDARG);
     BOOST_TEST(vm.hard_disk_connections().size() == 1u);
     BOOST_TEST(vm.dvd_drives().size() == 1u);
@@ -256,6 +256,42 @@ BOOST_AUTO_TEST_CASE(boot_order_text_and_num_lock) {
     BOOST_TEST(code_of(vm.set_num_lock(false)) == hr::VM_E_VM_RUNNING);
     BOOST_TEST(code_of(vm.set_boot_order({BootDevice::Disk})) == hr::VM_E_VM_RUNNING);
     BOOST_TEST(vm.set_num_lock(true).has_value()); // no change
+}
+
+BOOST_AUTO_TEST_CASE(scsi_controllers_and_locations) {
+    VirtualMachine vm("scsi", "/srv/vms/scsi/scsi.vmc",
+                      Guid::parse("{01234567-89AB-4DEF-8123-456789ABCDEF}").value());
+    using L = BusLocation;
+    BOOST_TEST(code_of(vm.add_hard_disk_connection("/d/a.vhd", L{DriveBusType::Scsi, 0, 0})) ==
+               hr::E_INVALIDARG);
+    BOOST_TEST(vm.add_scsi_controller().value() == 0);
+    BOOST_TEST(vm.add_scsi_controller().value() == 1);
+    BOOST_TEST(vm.add_hard_disk_connection("/d/a.vhd", L{DriveBusType::Scsi, 0, 6}).has_value());
+    BOOST_TEST(code_of(vm.add_hard_disk_connection("/d/b.vhd", L{DriveBusType::Scsi, 0, 7})) ==
+               hr::E_INVALIDARG);
+    BOOST_TEST(code_of(vm.add_hard_disk_connection("/d/b.vhd", L{DriveBusType::Scsi, 0, 6})) ==
+               hr::VM_E_DRIVE_BUS_LOC_IN_USE);
+    // ID 6 would be the disk's; the disk must move first.
+    BOOST_TEST(code_of(vm.configure_scsi_controller(0, false, 6)) == hr::VM_E_DRIVE_BUS_LOC_IN_USE);
+    BOOST_TEST(code_of(vm.configure_scsi_controller(0, false, 5)) == hr::E_INVALIDARG);
+    BOOST_TEST(code_of(vm.configure_scsi_controller(3, false, 7)) == hr::VM_E_PREF_NOT_FOUND);
+    BOOST_TEST(
+        vm.move_hard_disk_connection(L{DriveBusType::Scsi, 0, 6}, L{DriveBusType::Scsi, 1, 0}).has_value());
+    BOOST_TEST(vm.configure_scsi_controller(1, true, 6).has_value());
+    BOOST_TEST(
+        code_of(vm.move_hard_disk_connection(L{DriveBusType::Scsi, 1, 0}, L{DriveBusType::Scsi, 1, 1})) ==
+        hr::E_INVALIDARG); // a shared bus: device 0 only
+    BOOST_TEST(code_of(vm.remove_scsi_controller(1)) == hr::VM_E_DRIVE_BUS_LOC_IN_USE);
+    BOOST_TEST(vm.remove_scsi_controller(0).has_value());
+    BOOST_TEST(code_of(vm.remove_scsi_controller(0)) == hr::VM_E_PREF_NOT_FOUND);
+    BOOST_TEST(vm.add_scsi_controller().value() == 0); // the lowest free number
+    BOOST_TEST(vm.add_scsi_controller().value() == 2);
+    BOOST_TEST(vm.add_scsi_controller().value() == 3);
+    BOOST_TEST(code_of(vm.add_scsi_controller()) == hr::E_FAIL);
+    vm.set_state(VmState::Running);
+    BOOST_TEST(code_of(vm.remove_scsi_controller(3)) == hr::VM_E_VM_RUNNING);
+    BOOST_TEST(code_of(vm.configure_scsi_controller(3, true, 6)) == hr::VM_E_VM_RUNNING);
+    BOOST_TEST(vm.configure_scsi_controller(3, false, 7).has_value()); // no change
 }
 
 BOOST_AUTO_TEST_SUITE_END()

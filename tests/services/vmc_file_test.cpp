@@ -135,6 +135,15 @@ VirtualMachine full_vm() {
     BOOST_REQUIRE(
         vm.add_hard_disk_connection("/srv/vms/web01/system.vhd", {DriveBusType::Ide, 0, 0}).has_value());
     BOOST_REQUIRE(vm.add_hard_disk_connection("/srv/disks/data.vhd", {DriveBusType::Ide, 0, 1}).has_value());
+    // SCSI controllers 0 and 2 (1 removed), 2 shared with ID 6; a disk on each.
+    for (int i = 0; i < 3; ++i)
+        BOOST_REQUIRE(vm.add_scsi_controller().has_value());
+    BOOST_REQUIRE(vm.remove_scsi_controller(1).has_value());
+    BOOST_REQUIRE(vm.configure_scsi_controller(2, true, 6).has_value());
+    BOOST_REQUIRE(
+        vm.add_hard_disk_connection("/srv/disks/scsi0.vhd", {DriveBusType::Scsi, 0, 5}).has_value());
+    BOOST_REQUIRE(
+        vm.add_hard_disk_connection("/srv/disks/scsi2.vhd", {DriveBusType::Scsi, 2, 0}).has_value());
     vm.hard_disk_connection_at({DriveBusType::Ide, 0, 0})
         .value()
         ->set_undo_disk_path("/srv/vms/web01/system.vud");
@@ -190,9 +199,13 @@ BOOST_AUTO_TEST_CASE(every_property_survives_a_round_trip) {
     BOOST_TEST(text.find("<relative type=\"string\">.\\system.vhd</relative>") != std::string::npos);
     BOOST_TEST(text.find("<ethernet_card_address type=\"bytes\">0003FF123456</ethernet_card_address>") !=
                std::string::npos);
+    BOOST_TEST(text.find("<scsi_id type=\"integer\">6</scsi_id>") != std::string::npos);
     auto back = parse_vmc(text, vm.file());
     BOOST_REQUIRE_MESSAGE(back.has_value(), why(back));
     BOOST_TEST(back.value().same_configuration(vm));
+    BOOST_TEST(back.value().scsi_controllers().size() == 2u);
+    BOOST_TEST(back.value().scsi_controllers()[1].id == 2);
+    BOOST_TEST(back.value().scsi_controllers()[1].bus_shared);
     // Writing what was read changes nothing.
     BOOST_TEST(serialize_vmc(back.value()).value() == text);
 }

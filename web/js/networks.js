@@ -2,8 +2,9 @@
 //
 // Virtual networks: the list, creating one, and for the selected network
 // (?net=<reference>) its name, host connectivity, notes, the NICs plugged
-// into it, the built-in DHCP server (IVMDHCPVirtualNetworkServer), its ACL,
-// and unregistering or deleting it.
+// into it, the built-in DHCP server (IVMDHCPVirtualNetworkServer), its
+// traffic statistics (net-stats.js), its ACL, and unregistering or deleting
+// it.
 
 import { call, callList } from './soap.js';
 import { initLayout, handleAuth } from './layout.js';
@@ -11,6 +12,7 @@ import {
   el, isTrue, param, showMessage, errorText, fillSelect, confirmDialog,
 } from './ui.js';
 import { aclEditor } from './acl.js';
+import { netStats } from './net-stats.js';
 
 initLayout('networks');
 const $ = (id) => document.getElementById(id);
@@ -106,11 +108,13 @@ async function loadNetwork() {
     $('net-notes').value = notes ?? '';
     $('net-file').textContent = file;
     const adapters = hostAdapters.includes(net.host) || !net.host ? hostAdapters : [...hostAdapters, net.host];
-    fillSelect($('net-host'), [['', 'None (guest only)'], ...adapters.map((a) => [a, `Bridged to ${a}`])], net.host);
+    // "NAT" is the host adapter name of vsad's NAT (IVMHostInfo.NetworkAdapters lists it first).
+    fillSelect($('net-host'), [['', 'None (guest only)'],
+      ...adapters.map((a) => [a, a === 'NAT' ? 'NAT (through the host\'s connection)' : `Bridged to ${a}`])], net.host);
     $('net-detail').hidden = false;
     $('net-more').hidden = false;
     showMessage(region, '');
-    await Promise.allSettled([loadNics(nics), loadDhcp(), loadSecurity()]);
+    await Promise.allSettled([loadNics(nics), loadDhcp(), loadSecurity(), netStats($('net-stats'), $('stats-message'), selected)]);
   } catch (err) {
     $('net-detail').hidden = true;
     $('net-more').hidden = true;
@@ -240,6 +244,7 @@ async function removeNet(button, op, title, text) {
   const ok = await withButton(button, $('net-remove-message'), title, () => call(op, { virtualNetwork: selected }));
   if (ok) {
     selected = '';
+    netStats($('net-stats'), $('stats-message'), '');
     history.replaceState(null, '', 'networks.html');
     $('net-detail').hidden = true;
     $('net-more').hidden = true;

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 //
 // Server page: the overview (overview.js fills the data-prop cells), then
-// the settings (default VM folder, search paths), the server's access
+// the settings (default VM folder, search paths), configuration values
+// (config-values.js), event scripts (scripts.js), the server's access
 // control list, the user accounts (users.js), the recent tasks (IVMVirtualServer.Tasks) and the event
 // log (GetEvents) with filters.
 
@@ -13,6 +14,8 @@ import {
 } from './ui.js';
 import { aclEditor } from './acl.js';
 import { usersEditor } from './users.js';
+import { configValuesEditor } from './config-values.js';
+import { scriptsEditor, scriptSwitch } from './scripts.js';
 
 initLayout('server');
 
@@ -183,6 +186,10 @@ $('events-refresh').addEventListener('click', loadEvents);
 $('tasks-refresh').addEventListener('click', loadTasks);
 
 loadFolders();
+configValuesEditor($('server-config'), 'server-config');
+scriptSwitch($('server-scripts-enabled'), 'VSScriptsEnabled', 'Run the server\'s scripts', 'server-scripts-enabled');
+scriptSwitch($('server-scripts-enabled'), 'VMScriptsEnabled', 'Run the scripts attached to virtual machines', 'server-vm-scripts-enabled');
+scriptsEditor($('server-scripts'), { iface: 'IVMVirtualServer', events: [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11], testid: 'server-script' });
 loadSecurity();
 usersEditor($('users')).catch((err) => fail($('folders-message'), 'Showing the users', err));
 loadTasks();

@@ -15,7 +15,8 @@
 // separate listener, so waits never hold the threads of ordinary calls):
 // pass { endpoint, credentials: 'include' } in the options for that.
 //
-// Arrays (string[], ulong[]) are sent as <item> children; structures
+// Arrays (string[], ulong[]) are sent as <item> children, plain objects as
+// structures (fields in schema order); structures
 // (UpdateSet, VsaEvent[], ...) are read with callStruct(), which turns the
 // returnval element into plain objects and arrays.
 
@@ -85,6 +86,15 @@ export function escapeXml(text) {
 }
 
 function paramXml(name, value) {
+  if (value !== null && typeof value === 'object' && !Array.isArray(value)) {
+    // A structure (ConfigurationValue): its fields in the object's order,
+    // which must be the schema's; undefined fields are left out.
+    const fields = Object.entries(value).filter(([, v]) => v !== undefined).map(([field, v]) => {
+      if (!XML_NAME.test(field)) throw new TypeError(`Invalid field name: ${field}`);
+      return paramXml(field, v);
+    }).join('');
+    return `<vs:${name}>${fields}</vs:${name}>`;
+  }
   if (Array.isArray(value)) {
     const items = value.map((v) => `<vs:item>${escapeXml(valueText(name, v))}</vs:item>`).join('');
     return `<vs:${name}>${items}</vs:${name}>`;

@@ -2,8 +2,10 @@
 //
 // One VM's configuration (vm.html?vm=<reference>): name, memory, notes,
 // start/stop policies, undo disks, hard disks, CD/DVD drives, the floppy
-// drive, network adapters, security, and removing the VM. After every change
-// the page reads the VM again, so what it shows is what the server has.
+// drive, network adapters, COM/LPT ports (vm-ports.js), resource allocation
+// (vm-resources.js), event scripts (scripts.js), security, and removing the
+// VM. After every change the page reads the VM again, so what it shows is
+// what the server has.
 
 import { call, callList, callStruct } from './soap.js';
 import { initLayout, handleAuth } from './layout.js';
@@ -13,6 +15,10 @@ import {
 } from './ui.js';
 import { ACTIONS, actionsFor, isOnState } from './power.js';
 import { aclEditor } from './acl.js';
+import { portsEditor } from './vm-ports.js';
+import { biosEditor } from './vm-bios.js';
+import { resourcesPanel, resourcesFollowState } from './vm-resources.js';
+import { scriptsEditor, scriptSwitch } from './scripts.js';
 
 const { messages } = initLayout('');
 const $ = (id) => document.getElementById(id);
@@ -77,6 +83,7 @@ async function loadProps() {
 }
 
 async function loadAll() {
+  const before = props.State;
   try {
     props = await loadProps();
   } catch (err) {
@@ -85,16 +92,28 @@ async function loadAll() {
     document.body.dataset.state = 'error';
     return;
   }
+  const stateChanged = Number(before) !== Number(props.State);
   renderHeader();
-  if (first) fillGeneral();
-  const results = await Promise.allSettled([loadDisks(), loadDvds(), loadFloppy(), loadNics()]);
+  const starting = first;
+  first = false;
+  if (starting) fillGeneral();
+  // The sections of their own modules load once, beside the hardware.
+  const sections = starting ? [
+    portsEditor($('ports'), $('ports-message'), vmRef),
+    biosEditor($('vm-bios'), vmRef),
+    resourcesPanel($('resources-message'), vmRef, props.State),
+    scriptsEditor($('vm-scripts'), { iface: 'IVMVirtualMachine', thisRef: vmRef, events: [2, 3, 4, 5, 6, 7, 8, 9, 10, 11], testid: 'vm-script' }),
+    scriptSwitch($('vm-scripts-enabled'), 'VMScriptsEnabled', 'Run the scripts attached to virtual machines (every VM on this server)', 'vm-scripts-enabled'),
+  ] : [];
+  const results = await Promise.allSettled([loadDisks(), loadDvds(), loadFloppy(), loadNics(), ...sections]);
   const errors = results.filter((r) => r.status === 'rejected').map((r) => r.reason);
   if (errors.some(handleAuth)) return;
   fillLocations();
-  if (first) {
-    first = false;
+  if (starting) {
     document.body.dataset.state = 'loaded';
     loadSecurity();
+  } else if (stateChanged) {
+    resourcesFollowState(props.State);
   }
 }
 
