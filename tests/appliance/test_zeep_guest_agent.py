@@ -14,13 +14,11 @@ VM_E_ADDITIONS_FEATURE_NOT_AVAIL. Kept short: it runs under ASan in the
 default suite.
 """
 import os
-import shutil
 import socket
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from vsad_fixture import Vsad  # noqa: E402
-from zeep_support import ZeepTestCase, run_tests, make_client, make_counter_vm, wait_for  # noqa: E402
+from zeep_support import VsadTestCase, read_file, run_tests, make_counter_vm, wait_for  # noqa: E402
 
 VSAD = VSA_VHD = VSA_VM = AGENT_DISK = COUNTER_DISK = None  # argv
 
@@ -28,34 +26,7 @@ TURNED_OFF, RUNNING, PAUSED = 1, 5, 6
 NO_AGENT = "VM_E_ADDITIONS_FEATURE_NOT_AVAIL"
 
 
-def read_file(path):
-    try:
-        with open(path, "rb") as f:
-            return f.read()
-    except OSError:
-        return b""
-
-
-class GuestAgentTest(ZeepTestCase):
-    @classmethod
-    def setUpClass(cls):
-        cls.vsad = Vsad(VSAD, defines={"vm.worker_binary": VSA_VM})
-        cls.service = make_client(cls.vsad).service
-
-    @classmethod
-    def tearDownClass(cls):
-        code = cls.vsad.stop()
-        shutil.rmtree(cls.vsad.data_dir, ignore_errors=True)
-        assert code == 0, "vsad exited with status %s" % code
-
-    def setUp(self):
-        self.s = self.service
-
-    def turn_off(self, vm):
-        s = self.s
-        if s.IVMVirtualMachine_get_State(_this=vm) != TURNED_OFF:
-            self.wait_task(s.IVMVirtualMachine_TurnOff(_this=vm))
-
+class GuestAgentTest(VsadTestCase):
     def test_with_agent(self):
         s = self.s
         vm, com1_log, _ = make_counter_vm(s, VSA_VHD, AGENT_DISK, "agent")
@@ -153,6 +124,7 @@ def main():
         print(__doc__)
         return 2
     VSAD, VSA_VHD, VSA_VM, AGENT_DISK, COUNTER_DISK = sys.argv[1:]
+    GuestAgentTest.vsad_binary, GuestAgentTest.worker_binary = VSAD, VSA_VM
     return run_tests([GuestAgentTest], failure_note=lambda: read_file(GuestAgentTest.vsad.stderr_path).decode(
         "utf-8", "replace") if getattr(GuestAgentTest, "vsad", None) else "")
 

@@ -19,8 +19,7 @@ import sys
 import tempfile
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from vsad_fixture import Vsad  # noqa: E402
-from zeep_support import ZeepTestCase, run_tests, make_client, wait_for  # noqa: E402
+from zeep_support import VsadTestCase, read_file, run_tests, wait_for  # noqa: E402
 
 VSAD = VSA_VHD = VSA_VM = COUNTER_DISK = None  # argv
 LOOP = None  # the loop device made in main()
@@ -30,29 +29,7 @@ TURNED_OFF = 1
 HOST_DRIVE_TYPE = 4
 
 
-def read_file(path):
-    try:
-        with open(path, "rb") as f:
-            return f.read()
-    except OSError:
-        return b""
-
-
-class HostDriveTest(ZeepTestCase):
-    @classmethod
-    def setUpClass(cls):
-        cls.vsad = Vsad(VSAD, defines={"vm.worker_binary": VSA_VM, "harddisk.host_drive.loop": LOOP})
-        cls.service = make_client(cls.vsad).service
-
-    @classmethod
-    def tearDownClass(cls):
-        code = cls.vsad.stop()
-        shutil.rmtree(cls.vsad.data_dir, ignore_errors=True)
-        assert code == 0, "vsad exited with status %s" % code
-
-    def setUp(self):
-        self.s = self.service
-
+class HostDriveTest(VsadTestCase):
     def test_linked_disk_boots(self):
         s = self.s
         host = s.IVMVirtualServer_get_HostInfo()
@@ -117,6 +94,7 @@ def main():
         print(__doc__)
         return 2
     VSAD, VSA_VHD, VSA_VM, COUNTER_DISK = sys.argv[1:]
+    HostDriveTest.vsad_binary, HostDriveTest.worker_binary = VSAD, VSA_VM
     if os.geteuid() != 0:
         print("SKIPPED: loop devices need root")
         return SKIP
@@ -133,6 +111,7 @@ def main():
             print("SKIPPED: losetup -f --show failed: " + (made.stderr or made.stdout).strip())
             return SKIP
         LOOP = made.stdout.strip()
+        HostDriveTest.vsad_defines = {"harddisk.host_drive.loop": LOOP}
         try:
             return run_tests([HostDriveTest], failure_note=lambda: read_file(HostDriveTest.vsad.stderr_path).decode(
                 "utf-8", "replace") if getattr(HostDriveTest, "vsad", None) else "")

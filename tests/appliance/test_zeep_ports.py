@@ -14,14 +14,12 @@ connects to, LPT1 to "LPT1", i.e. <vm name>.lpt1.txt in the VM folder).
 Kept short: it runs under ASan in the default suite.
 """
 import os
-import shutil
 import socket
 import sys
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from vsad_fixture import Vsad  # noqa: E402
-from zeep_support import ZeepTestCase, run_tests, make_client, make_counter_vm, wait_for  # noqa: E402
+from zeep_support import VsadTestCase, read_file, run_tests, make_counter_vm, wait_for  # noqa: E402
 
 VSAD = VSA_VHD = VSA_VM = COUNTER_DISK = LPT_DISK = None  # argv
 
@@ -35,34 +33,7 @@ def free_port():
         return s.getsockname()[1]
 
 
-def read_file(path):
-    try:
-        with open(path, "rb") as f:
-            return f.read()
-    except OSError:
-        return b""
-
-
-class PortsTest(ZeepTestCase):
-    @classmethod
-    def setUpClass(cls):
-        cls.vsad = Vsad(VSAD, defines={"vm.worker_binary": VSA_VM})
-        cls.service = make_client(cls.vsad).service
-
-    @classmethod
-    def tearDownClass(cls):
-        code = cls.vsad.stop()
-        shutil.rmtree(cls.vsad.data_dir, ignore_errors=True)
-        assert code == 0, "vsad exited with status %s" % code
-
-    def setUp(self):
-        self.s = self.service
-
-    def turn_off(self, vm):
-        s = self.s
-        if s.IVMVirtualMachine_get_State(_this=vm) != TURNED_OFF:
-            self.wait_task(s.IVMVirtualMachine_TurnOff(_this=vm))
-
+class PortsTest(VsadTestCase):
     def test_collections_settings_and_errors(self):
         s = self.s
         vm = s.IVMVirtualServer_CreateVirtualMachine(configurationName="settings", configurationPath="")
@@ -258,6 +229,7 @@ def main():
         print(__doc__)
         return 2
     VSAD, VSA_VHD, VSA_VM, COUNTER_DISK, LPT_DISK = sys.argv[1:]
+    PortsTest.vsad_binary, PortsTest.worker_binary = VSAD, VSA_VM
     return run_tests([PortsTest], failure_note=lambda: read_file(PortsTest.vsad.stderr_path).decode(
         "utf-8", "replace") if getattr(PortsTest, "vsad", None) else "")
 

@@ -13,13 +13,11 @@ its "VSA-COUNTER" lines reach COM1's log. Kept short: it runs under ASan in
 the default suite.
 """
 import os
-import shutil
 import subprocess
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from vsad_fixture import Vsad  # noqa: E402
-from zeep_support import ZeepTestCase, run_tests, make_client, wait_for  # noqa: E402
+from zeep_support import VsadTestCase, read_file, run_tests, wait_for  # noqa: E402
 
 VSAD = VSA_VHD = VSA_VM = COUNTER_DISK = None  # argv
 
@@ -27,29 +25,7 @@ TURNED_OFF = 1
 IDE, SCSI = 0, 1
 
 
-def read_file(path):
-    try:
-        with open(path, "rb") as f:
-            return f.read()
-    except OSError:
-        return b""
-
-
-class ScsiTest(ZeepTestCase):
-    @classmethod
-    def setUpClass(cls):
-        cls.vsad = Vsad(VSAD, defines={"vm.worker_binary": VSA_VM})
-        cls.service = make_client(cls.vsad).service
-
-    @classmethod
-    def tearDownClass(cls):
-        code = cls.vsad.stop()
-        shutil.rmtree(cls.vsad.data_dir, ignore_errors=True)
-        assert code == 0, "vsad exited with status %s" % code
-
-    def setUp(self):
-        self.s = self.service
-
+class ScsiTest(VsadTestCase):
     def test_controllers_disks_and_boot(self):
         s = self.s
         vm = s.IVMVirtualServer_CreateVirtualMachine(configurationName="scsi", configurationPath="")
@@ -160,6 +136,7 @@ def main():
         print(__doc__)
         return 2
     VSAD, VSA_VHD, VSA_VM, COUNTER_DISK = sys.argv[1:]
+    ScsiTest.vsad_binary, ScsiTest.worker_binary = VSAD, VSA_VM
     return run_tests([ScsiTest], failure_note=lambda: read_file(ScsiTest.vsad.stderr_path).decode(
         "utf-8", "replace") if getattr(ScsiTest, "vsad", None) else "")
 

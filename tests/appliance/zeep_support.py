@@ -6,6 +6,7 @@ Kept beside vsad_fixture.py so each test_zeep_*.py script holds only its
 scenario; a fix here (a timeout, how a fault is read) reaches all of them.
 """
 import os
+import shutil
 import subprocess
 import sys
 import time
@@ -16,6 +17,8 @@ import requests
 import zeep
 import zeep.exceptions
 from zeep.transports import Transport
+
+from vsad_fixture import Vsad
 
 NS = "urn:vsa:virtualserver:1"
 TIMEOUT = 60  # seconds per call; generous for ASan builds
@@ -109,6 +112,46 @@ class ZeepTestCase(unittest.TestCase):
         self.assertTrue(s.IVMTask_get_IsComplete(_this=task))
         if succeed:
             self.assertEqual(s.IVMTask_get_Result(_this=task), 0, s.IVMTask2_get_ErrorDescription(_this=task))
+
+
+def read_file(path):
+    """The bytes of `path`; b"" while it does not exist (a log not written yet)."""
+    try:
+        with open(path, "rb") as f:
+            return f.read()
+    except OSError:
+        return b""
+
+
+class VsadTestCase(ZeepTestCase):
+    """A test class with a vsad of its own that runs real vsa-vm workers:
+    started in setUpClass (self.s is its service), stopped in tearDownClass,
+    which fails unless it exits cleanly, and its data folder removed. The
+    script sets vsad_binary and worker_binary from its arguments before the
+    tests run, and vsad_defines for more configuration keys."""
+
+    vsad_binary = None
+    worker_binary = None
+    vsad_defines = {}
+
+    @classmethod
+    def setUpClass(cls):
+        cls.vsad = Vsad(cls.vsad_binary, defines={"vm.worker_binary": cls.worker_binary, **cls.vsad_defines})
+        cls.service = make_client(cls.vsad).service
+
+    @classmethod
+    def tearDownClass(cls):
+        code = cls.vsad.stop()
+        shutil.rmtree(cls.vsad.data_dir, ignore_errors=True)
+        assert code == 0, "vsad exited with status %s" % code
+
+    def setUp(self):
+        self.s = self.service
+
+    def turn_off(self, vm):
+        """Turns the VM off unless it is off (VMVMState 1) already."""
+        if self.s.IVMVirtualMachine_get_State(_this=vm) != 1:
+            self.wait_task(self.s.IVMVirtualMachine_TurnOff(_this=vm))
 
 
 def run_tests(cases, failfast=False, failure_note=None):
