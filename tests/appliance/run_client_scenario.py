@@ -25,6 +25,18 @@ from vsad_fixture import Vsad  # noqa: E402
 PASSWORDS = {"admin": "client-admin-Secret-1", "viewer": "client-viewer-Secret-2"}
 
 
+def show_logs(data_dir):
+    """On a failure, print vsad's and the workers' logs: CI keeps only the output."""
+    for root, _, files in os.walk(data_dir):
+        for name in sorted(files):
+            if name == "vsad.stderr" or name.endswith(".log"):
+                path = os.path.join(root, name)
+                with open(path, errors="replace") as f:
+                    lines = f.readlines()[-60:]
+                print(f"--- {os.path.relpath(path, data_dir)} (last {len(lines)} lines)")
+                print("".join(lines), end="")
+
+
 def main():
     if len(sys.argv) < 5:
         print(__doc__, file=sys.stderr)
@@ -46,6 +58,8 @@ def main():
                               timeout=600)
         code = daemon.stop()
         daemon = None
+        if code != 0 or done.returncode != 0:
+            show_logs(data_dir)
         if code != 0:
             print(f"vsad exited with status {code}")
             return 1
