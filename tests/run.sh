@@ -21,7 +21,9 @@ jobs=$(nproc 2>/dev/null || echo 2)
 # optimised and without sanitizers (under ASan at -O0 the boot would take
 # tens of minutes); the sanitizers already run the same code below on
 # SeaBIOS and the test programs. A selective run (ctest arguments) skips
-# it. The longer guests: `ctest -L '^guest$'` in build-guest/.
+# it. The longer guests: `ctest -L '^guest$'` in build-guest/. Line tables
+# only (-g1): the full debug info made this build 30 % slower (pc_machine.cpp
+# 16.3 s against 11.0 s) for a tree nobody steps through.
 #
 # The stage runs in the background at a lower priority, beside the
 # sanitizer tests: those wait on sockets and child processes much of the
@@ -34,7 +36,8 @@ if [ $# -eq 0 ]; then
     guest_log="$guest/guest-stage.log"
     TOP="$top" GUEST="$guest" JOBS="$jobs" nice -n 10 bash -c '
         set -e
-        cmake -S "$TOP" -B "$GUEST" -DVSA_MACHINE_ONLY=ON -DCMAKE_BUILD_TYPE=RelWithDebInfo -DBUILD_TESTING=ON >/dev/null
+        cmake -S "$TOP" -B "$GUEST" -DVSA_MACHINE_ONLY=ON -DCMAKE_BUILD_TYPE=RelWithDebInfo -DBUILD_TESTING=ON \
+            "-DCMAKE_CXX_FLAGS_RELWITHDEBINFO=-O2 -g1 -DNDEBUG" >/dev/null
         cmake --build "$GUEST" -j "$JOBS" --target vsa-vm >/dev/null
         cd "$GUEST"
         ctest --output-on-failure -R "guest\.linux_vga_vsa_vm\$"' >"$guest_log" 2>&1 &

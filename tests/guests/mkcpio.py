@@ -54,8 +54,10 @@ def main():
             sys.exit(f"mkcpio: unknown entry kind {kind!r}")
     blob += header(0, 0, 1, 0, "TRAILER!!!")
     blob += b"\0" * (-len(blob) % 512)
+    # Level 6, not 9: on the smoke ISO's 130 MB sanitizer build of vsad, 9
+    # took 20.7 s of CPU and 6 took 3.0 s, for the same 17.0 MB.
     with open(out, "wb") as raw:
-        with gzip.GzipFile(filename="", mode="wb", fileobj=raw, mtime=0, compresslevel=9) as gz:
+        with gzip.GzipFile(filename="", mode="wb", fileobj=raw, mtime=0, compresslevel=6) as gz:
             gz.write(blob)
 
 
