@@ -209,6 +209,7 @@ async function photographPages(page, label) {
     const state = await loaded(page);
     check(state !== 'error', `${name}.html loads at ${label} (state ${state})`);
     if (label === 'phone') check(await fitsWidth(page), `${name}.html fits the phone's width`);
+    if (label === 'desktop') await allLabelled(page, `${name}.html`);
     await shot(page, `${name}-${label}`);
   }
 }
@@ -300,6 +301,232 @@ async function configureVm(page, vmRef, vmFile) {
     `the BIOS settings are in the API after Save (${order}, ${numLock})`);
   await shotOf(bios, 'vm-bios-desktop');
 }
+
+// ---------------------------------------------------------------- keyboard, labels, SCSI (issue 7)
+// The keyboard alone: Tab walks every action button and form field of a
+// page (each drawn with a visible focus ring), Shift+Tab goes back, dialogs
+// take the focus and give it back on Escape; every form control has an
+// accessible name. The SCSI controllers section of the VM page.
+
+const FOCUSABLE = 'a[href], button, input:not([type="hidden"]), select, textarea, summary, [tabindex]:not([tabindex="-1"])';
+
+// The controls of the page a keyboard user must reach (shown, enabled,
+// outside closed dialogs and inert parts), each marked data-kw=<index>, and
+// a focusin recorder: window.__kwLog gets [index, description, outlined].
+async function markFocusable(page) {
+  return page.evaluate((selector) => {
+    const describe = (n) => `${n.tagName.toLowerCase()}${n.id ? `#${n.id}` : ''}${n.dataset.testid ? `[${n.dataset.testid}]` : ''}`
+      + ` "${(n.getAttribute('aria-label') || n.textContent || n.value || '').trim().slice(0, 30)}"`;
+    const shown = (n) => n.getClientRects().length > 0 && getComputedStyle(n).visibility !== 'hidden';
+    const radios = new Set();
+    const list = [...document.querySelectorAll(selector)].filter((n) => {
+      if (n.disabled || !shown(n) || n.closest('[inert], dialog:not([open])')) return false;
+      if (n.type !== 'radio') return true;
+      if (radios.has(n.name)) return false; // Tab enters a radio group once
+      radios.add(n.name);
+      return true;
+    });
+    list.forEach((n, i) => { n.dataset.kw = String(i); });
+    window.__kwLog = [];
+    if (!window.__kwRecorder) {
+      window.__kwRecorder = true;
+      document.addEventListener('focusin', (event) => {
+        const n = event.target;
+        const style = getComputedStyle(n);
+        const outlined = (style.outlineStyle !== 'none' && parseFloat(style.outlineWidth) > 0) || style.boxShadow !== 'none';
+        const group = n.type === 'radio' ? document.querySelector(`input[type="radio"][name="${CSS.escape(n.name)}"][data-kw]`) : n;
+        window.__kwLog.push([group?.dataset.kw ?? null, describe(n), outlined]);
+      });
+    }
+    return list.map(describe);
+  }, FOCUSABLE);
+}
+
+// Walks the freshly loaded page with Tab: every control reached, each
+// outlined, Shift+Tab returns to the one before.
+async function keyboardWalk(page, what) {
+  // Sections that load after the page (the ACL editor) first: no nodes
+  // added or removed for 300 ms.
+  await page.evaluate(() => new Promise((resolve) => {
+    const observer = new MutationObserver(() => { clearTimeout(timer); timer = setTimeout(done, 300); });
+    let timer = setTimeout(done, 300);
+    const limit = setTimeout(done, 5000);
+    function done() { observer.disconnect(); clearTimeout(limit); resolve(); }
+    observer.observe(document.body, { subtree: true, childList: true });
+  }));
+  const expected = await markFocusable(page);
+  // From the first control on (the focus may be anywhere on the page).
+  await page.focus('[data-kw="0"]');
+  await page.evaluate(() => { window.__kwLog = []; });
+  // Scrolling boxes take a Tab stop of their own too: go on until every
+  // control is reached or the focus has gone round three times.
+  let log = [];
+  let missing = expected;
+  for (let round = 0; round < 3 && missing.length; round += 1) {
+    for (let i = 0; i < expected.length + 2; i += 1) await page.keyboard.press('Tab');
+    log = await page.evaluate(() => window.__kwLog);
+    const reached = new Set(log.map(([kw]) => kw));
+    missing = expected.filter((_, i) => !reached.has(String(i)));
+  }
+  check(expected.length > 0 && missing.length === 0,
+    `${what}: Tab reaches all ${expected.length} controls${missing.length ? ` (not: ${missing.join(', ')})` : ''}`);
+  const extra = [...new Set(log.filter(([kw]) => kw === null).map(([, d]) => d))];
+  if (extra.length) console.log(`# ${what}: Tab also stops at ${extra.join(', ')}`);
+  const plain = [...new Set(log.filter(([, , outlined]) => !outlined).map(([, d]) => d))];
+  check(log.length > 0 && plain.length === 0,
+    `${what}: every focused control is outlined${plain.length ? ` (not: ${plain.join(', ')})` : ''}`);
+  // Tab, Tab, Shift+Tab from the second control: back on the third.
+  await page.focus('[data-kw="1"]');
+  await page.evaluate(() => { window.__kwLog = []; });
+  for (const key of ['Tab', 'Tab', 'Shift+Tab']) await page.keyboard.press(key);
+  const back = await page.evaluate(() => window.__kwLog.map(([kw]) => kw));
+  check(back.length === 3 && back[0] === '2' && back[2] === '2', `${what}: Shift+Tab goes back (${JSON.stringify(back)})`);
+}
+
+// Presses Tab until the focus is on `selector` (at most `max` times).
+async function tabTo(page, selector, max = 400) {
+  for (let i = 0; i < max; i += 1) {
+    if (await page.evaluate((s) => document.activeElement?.matches(s) ?? false, selector)) return true;
+    await page.keyboard.press('Tab');
+  }
+  return false;
+}
+
+const activeId = (page) => page.evaluate(() => document.activeElement?.id ?? '');
+
+// Every form control of the page has an accessible name.
+async function allLabelled(page, what) {
+  const unlabelled = await page.evaluate(() => {
+    const text = (s) => (s ?? '').replace(/\s+/g, ' ').trim();
+    const nameOf = (n) => {
+      const by = n.getAttribute('aria-labelledby');
+      if (by) return text(by.split(/\s+/).map((id) => document.getElementById(id)?.textContent).join(' '));
+      if (text(n.getAttribute('aria-label'))) return text(n.getAttribute('aria-label'));
+      const labels = n.labels ? [...n.labels].map((l) => text(l.textContent)).join(' ') : '';
+      if (text(labels)) return labels;
+      if (n.tagName === 'BUTTON' || n.getAttribute('role') === 'button') return text(n.textContent) || text(n.title);
+      if (['submit', 'button', 'reset'].includes(n.type)) return text(n.value);
+      if (n.type === 'image') return text(n.alt);
+      return text(n.title);
+    };
+    return [...document.querySelectorAll('input:not([type="hidden"]), select, textarea, button, [role="button"], [role="checkbox"], [role="textbox"], [role="combobox"]')]
+      .filter((n) => !nameOf(n))
+      .map((n) => `${n.tagName.toLowerCase()}${n.id ? `#${n.id}` : ''}${n.dataset.testid ? `[${n.dataset.testid}]` : ''}`);
+  });
+  check(unlabelled.length === 0, `${what}: every form control has an accessible name${unlabelled.length ? ` (not: ${unlabelled.join(', ')})` : ''}`);
+}
+
+// The master status page by keyboard: the walk, then Start on the VM's
+// row with Enter.
+async function keyboardStart(page) {
+  const started = Date.now();
+  await keyboardWalk(page, 'index.html');
+  must(await tabTo(page, `[data-testid="vm-row"][data-vm-name="${VM_NAME}"] [data-testid="vm-action-start"]`),
+    'Tab reaches Start on the VM\'s row');
+  await page.keyboard.press('Enter');
+  console.log(`# the status page by keyboard took ${((Date.now() - started) / 1000).toFixed(1)} s`);
+}
+
+// The SCSI controllers section (the VM is off), partly by keyboard; leaves
+// the VM as it found it (its disk at IDE 0:0, no controller).
+async function scsiSection(page, vmRef) {
+  const started = Date.now();
+  const section = page.locator('section[aria-labelledby="scsi-heading"]');
+  const controller = section.locator('[data-testid="vm-scsi-controller"][data-id="0"]');
+  const diskRow = page.locator('[data-testid="vm-disk-row"]');
+  const inDialog = () => page.evaluate(() => Boolean(document.activeElement?.closest('dialog[open]')));
+  await section.locator('[data-testid="vm-scsi-add"]').click();
+  await controller.waitFor();
+  const [c0] = [].concat(await soap(page, 'IVMVirtualMachine_get_SCSIControllers', { _this: vmRef }) || []);
+  check(c0 && await soap(page, 'IVMSCSIController_get_SCSIID', { _this: c0 }) === '7'
+    && await soap(page, 'IVMSCSIController_get_IsBusShared', { _this: c0 }) === 'false',
+  'Add SCSI controller: controller 0 (ID 7, not shared) is in the API');
+  const hdcAt = async () => {
+    const [hdc] = [].concat(await soap(page, 'IVMVirtualMachine_get_HardDiskConnections', { _this: vmRef }) || []);
+    return Promise.all(['BusType', 'BusNumber', 'DeviceNumber'].map((p) => soap(page, `IVMHardDiskConnection_get_${p}`, { _this: hdc })))
+      .then((v) => v.join(':'));
+  };
+  // The wizard's disk is detached (confirm dialog) and attached again at
+  // SCSI 0:0 (AddHardDiskConnection, busType 1).
+  const diskPath = await diskRow.first().getAttribute('data-path');
+  await diskRow.first().locator('[data-testid="vm-disk-remove"]').click();
+  await page.locator('dialog[open] [data-testid="confirm-ok"]').click();
+  await diskRow.first().waitFor({ state: 'detached' });
+  await page.fill('[data-testid="vm-disk-add-path"]', diskPath);
+  await page.selectOption('[data-testid="vm-disk-add-location"]', '1:0:0');
+  await page.click('[data-testid="vm-disk-add"]');
+  await page.locator('[data-testid="vm-disk-row"][data-bus-type="1"][data-device="0"]').waitFor();
+  check(await hdcAt() === '1:0:0', 'the disk is attached at SCSI 0:0 in the API');
+
+  // The whole page by keyboard, with a controller and a SCSI disk.
+  await allLabelled(page, 'vm.html');
+  await keyboardWalk(page, 'vm.html');
+
+  // By keyboard: Remove of controller 0 opens the dialog (focus inside,
+  // Tab stays there, Escape gives the focus back); confirmed, the server
+  // refuses while the disk is on it, with the fault's message.
+  await page.focus('[data-testid="vm-disk-add"]'); // the last control before the SCSI section
+  must(await tabTo(page, '#scsi-0-remove', 10), 'Tab reaches Remove of controller 0');
+  await page.keyboard.press('Enter');
+  const dialog = page.locator('dialog[open]');
+  await dialog.waitFor();
+  check(await inDialog(), 'the dialog takes the focus');
+  const outside = [];
+  for (let i = 0; i < 4; i += 1) {
+    await page.keyboard.press('Tab');
+    const where = await page.evaluate(() => (!document.activeElement || document.activeElement === document.body
+      || document.activeElement.closest('dialog[open]') ? '' : document.activeElement.outerHTML.slice(0, 60)));
+    if (where) outside.push(where);
+  }
+  check(outside.length === 0, `Tab stays inside the dialog${outside.length ? ` (went to ${outside.join(', ')})` : ''}`);
+  await page.keyboard.press('Escape');
+  await dialog.waitFor({ state: 'detached' });
+  check(await activeId(page) === 'scsi-0-remove', 'Escape closes the dialog and gives the focus back to Remove');
+  await page.keyboard.press('Enter');
+  await dialog.waitFor();
+  must(await tabTo(page, 'dialog[open] [data-testid="confirm-ok"]', 5), 'Tab reaches the dialog\'s Remove');
+  await page.keyboard.press('Enter');
+  await showsFault(page, section, await faultOf(page, 'IVMVirtualMachine_RemoveSCSIController',
+    { _this: vmRef, controller: c0 }), 'removing a controller with a disk on it');
+  await shotOf(section, 'vm-scsi-fault-desktop');
+
+  // By keyboard: SCSI ID 6 (arrow key in the list) and a shared bus.
+  await page.focus('[data-testid="vm-disk-add"]');
+  must(await tabTo(page, '#scsi-0-id', 10), 'Tab reaches the SCSI ID of controller 0');
+  await page.keyboard.press('ArrowDown');
+  await page.keyboard.press('Tab');
+  check(await activeId(page) === 'scsi-0-shared', 'Tab goes from the SCSI ID to the shared-bus box');
+  await page.keyboard.press('Space');
+  await page.keyboard.press('Tab');
+  await page.keyboard.press('Enter');
+  await section.locator('[role="status"]').filter({ hasText: 'SCSI controller 0 is set' }).waitFor();
+  check(await soap(page, 'IVMSCSIController_get_SCSIID', { _this: c0 }) === '6'
+    && await soap(page, 'IVMSCSIController_get_IsBusShared', { _this: c0 }) === 'true',
+  'set by keyboard: controller 0 is shared with SCSI ID 6 in the API');
+  check(await controller.getAttribute('data-scsi-id') === '6' && await controller.getAttribute('data-shared') === 'true'
+    && await page.inputValue('#scsi-0-id') === '6', 'the page reads the controller back');
+  check(await activeId(page) === 'scsi-0-save', 'the focus stays on Set controller 0 after the page reads the VM again');
+  await shotOf(section, 'vm-scsi-desktop');
+  await shotOf(page.locator('section[aria-labelledby="disks-heading"]'), 'vm-disks-scsi-desktop');
+  await page.setViewportSize(PHONE);
+  check(await fitsWidth(page), 'vm.html with a SCSI controller fits the phone\'s width');
+  await shotOf(section, 'vm-scsi-phone');
+  await page.setViewportSize(DESKTOP);
+
+  // Back to IDE 0:0 (SetBusLocation), then the controller goes.
+  await page.locator('[data-testid="vm-disk-move-location"]').first().selectOption('0:0:0');
+  await page.locator('[data-testid="vm-disk-row"][data-bus-type="0"][data-device="0"]').waitFor();
+  check(await hdcAt() === '0:0:0', 'the disk moved back to IDE 0:0 in the API');
+  await section.locator('[data-testid="vm-scsi-remove"]').click();
+  await page.locator('dialog[open] [data-testid="confirm-ok"]').click();
+  await section.locator('[data-testid="vm-scsi-none"]').waitFor();
+  check(!await soap(page, 'IVMVirtualMachine_get_SCSIControllers', { _this: vmRef }), 'Remove: no SCSI controller in the API');
+  // (the page reads the rest of the VM first)
+  await page.waitForFunction(() => document.activeElement?.id === 'scsi-add', null, { timeout: 10000 }).catch(() => {});
+  check(await activeId(page) === 'scsi-add', 'the focus goes to Add SCSI controller after the removal');
+  console.log(`# the SCSI section and the VM page by keyboard took ${((Date.now() - started) / 1000).toFixed(1)} s`);
+}
+// ---------------------------------------------------------------- end of keyboard, labels, SCSI
 
 // A network for the VM's adapter, created on the networks page; its
 // statistics and host connectivity.
@@ -420,15 +647,16 @@ async function scenario(browser) {
     'the VM has the CD in its DVD drive');
 
   await configureVm(page, vmRef, vmFile);
+  await scsiSection(page, vmRef);
   await networkStatistics(page, vmRef);
 
   // Start from the master status list.
   await page.goto(`${URL_BASE}index.html`);
   await loaded(page);
   const row = await vmRow(page);
-  await row.locator('[data-testid="vm-action-start"]').click();
+  await keyboardStart(page);
   await waitRowState(page, 5);
-  check(true, 'Start from the list: the row says Running');
+  check(true, 'Start from the list (by keyboard): the row says Running');
   must(await waitFor(() => com1Log(vmFile).includes('VSA-TYPEWRITER-READY'), 60000),
     'the guest booted the CD (its banner is on COM1)');
   // The thumbnail follows the screen: not blank once the banner is up.
@@ -457,6 +685,7 @@ async function scenario(browser) {
   check(bootText.includes('VSA typewriter') && bootText.includes('Type here:'),
     `the display text the API reports is the guest's boot text (${JSON.stringify(bootText.split('\n')[0])})`);
   await shot(page, 'console-boot-desktop');
+  await allLabelled(page, 'console.html');
 
   // Type into the guest through the console.
   await page.click('[data-testid="console-screen"] canvas');
@@ -579,6 +808,7 @@ async function scenario(browser) {
   await page.waitForURL(/login\.html/);
   check(true, 'sign out returns to the login page');
   await shot(page, 'login-desktop');
+  await allLabelled(page, 'login.html');
   await context.close();
 }
 

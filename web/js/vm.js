@@ -19,23 +19,27 @@ import { portsEditor } from './vm-ports.js';
 import { biosEditor } from './vm-bios.js';
 import { resourcesPanel, resourcesFollowState } from './vm-resources.js';
 import { scriptsEditor, scriptSwitch } from './scripts.js';
+import { scsiEditor, scsiLocations, SCSI_BUS } from './vm-scsi.js';
 
 const { messages } = initLayout('');
 const $ = (id) => document.getElementById(id);
 const vmRef = param('vm') ?? '';
 
-// IDE only: the API attaches disks and drives at busType 0, bus 0-1, device 0-1.
+// [busType, bus, device, label]. IDE (busType 0, bus 0-1, device 0-1) for
+// disks and drives; hard disks also on the SCSI controllers (vm-scsi.js).
 const IDE_LOCATIONS = [
-  [0, 0, 'IDE primary, master (0:0)'],
-  [0, 1, 'IDE primary, slave (0:1)'],
-  [1, 0, 'IDE secondary, master (1:0)'],
-  [1, 1, 'IDE secondary, slave (1:1)'],
+  [0, 0, 0, 'IDE primary, master (0:0)'],
+  [0, 0, 1, 'IDE primary, slave (0:1)'],
+  [0, 1, 0, 'IDE secondary, master (1:0)'],
+  [0, 1, 1, 'IDE secondary, slave (1:1)'],
 ];
-const locKey = (bus, dev) => `${bus}:${dev}`;
-const locLabel = (bus, dev) => IDE_LOCATIONS.find(([b, d]) => b === Number(bus) && d === Number(dev))?.[2] ?? `IDE ${bus}:${dev}`;
+const locKey = (type, bus, dev) => `${type}:${bus}:${dev}`;
+const locLabel = (type, bus, dev) => [...IDE_LOCATIONS, ...scsiLocations()]
+  .find(([t, b, d]) => t === Number(type) && b === Number(bus) && d === Number(dev))?.[3]
+  ?? `${Number(type) === SCSI_BUS ? 'SCSI' : 'IDE'} ${bus}:${dev}`;
 
 let props = {};
-let used = new Set(); // occupied IDE locations
+let used = new Set(); // occupied locations (locKey)
 let networks = [];    // [{ref, name}]
 let hostDvd = [];
 let first = true;
@@ -105,6 +109,8 @@ async function loadAll() {
     scriptsEditor($('vm-scripts'), { iface: 'IVMVirtualMachine', thisRef: vmRef, events: [2, 3, 4, 5, 6, 7, 8, 9, 10, 11], testid: 'vm-script' }),
     scriptSwitch($('vm-scripts-enabled'), 'VMScriptsEnabled', 'Run the scripts attached to virtual machines (every VM on this server)', 'vm-scripts-enabled'),
   ] : [];
+  // The SCSI controllers first: the disks' locations follow them.
+  await scsiEditor($('vm-scsi'), $('scsi-message'), vmRef, loadAll).catch((err) => handleAuth(err));
   const results = await Promise.allSettled([loadDisks(), loadDvds(), loadFloppy(), loadNics(), ...sections]);
   const errors = results.filter((r) => r.status === 'rejected').map((r) => r.reason);
   if (errors.some(handleAuth)) return;
@@ -254,31 +260,33 @@ $('vm-undo-merge').addEventListener('click', (event) => change(event.currentTarg
 
 function fillLocations() {
   used = new Set([...diskLocations, ...dvdLocations]);
-  const free = IDE_LOCATIONS.filter(([b, d]) => !used.has(locKey(b, d)));
-  for (const id of ['disk-add-location', 'dvd-add-location']) {
+  const isFree = ([t, b, d]) => !used.has(locKey(t, b, d));
+  for (const [id, all] of [['disk-add-location', [...IDE_LOCATIONS, ...scsiLocations()]], ['dvd-add-location', IDE_LOCATIONS]]) {
+    const free = all.filter(isFree);
     const select = $(id);
     const keep = select.value;
-    fillSelect(select, free.map(([b, d, label]) => [locKey(b, d), label]), keep);
+    fillSelect(select, free.map(([t, b, d, label]) => [locKey(t, b, d), label]), keep);
     select.disabled = free.length === 0;
-    if (!free.length) fillSelect(select, [['', 'No free IDE location']]);
+    if (!free.length) fillSelect(select, [['', 'No free location']]);
   }
 }
 
 function splitLoc(value) {
-  const [bus, dev] = String(value).split(':').map(Number);
-  return { busType: 0, busNumber: bus, deviceNumber: dev };
+  const [type, bus, dev] = String(value).split(':').map(Number);
+  return { busType: type, busNumber: bus, deviceNumber: dev };
 }
 
 // ---------------------------------------------------------------- hard disks
 
 async function readConnection(ref) {
-  const [disk, undo, bus, dev] = await Promise.all([
+  const [disk, undo, type, bus, dev] = await Promise.all([
     call('IVMHardDiskConnection_get_HardDisk', { _this: ref }),
     call('IVMHardDiskConnection_get_UndoHardDisk', { _this: ref }),
+    call('IVMHardDiskConnection_get_BusType', { _this: ref }),
     call('IVMHardDiskConnection_get_BusNumber', { _this: ref }),
     call('IVMHardDiskConnection_get_DeviceNumber', { _this: ref }),
   ]);
-  return { ref, disk, undo, bus: Number(bus), dev: Number(dev) };
+  return { ref, disk, undo, type: Number(type), bus: Number(bus), dev: Number(dev) };
 }
 
 let diskLocations = [];
@@ -289,7 +297,7 @@ async function loadDisks() {
   try {
     const refs = await callList('IVMVirtualMachine_get_HardDiskConnections', { _this: vmRef });
     const disks = await Promise.all(refs.map(readConnection));
-    diskLocations = disks.map((d) => locKey(d.bus, d.dev));
+    diskLocations = disks.map((d) => locKey(d.type, d.bus, d.dev));
     $('disk-rows').replaceChildren(...disks.map(diskRow));
     if (!disks.length) {
       $('disk-rows').append(el('tr', {}, el('td', { colspan: 4, class: 'empty' }, 'No hard disks attached.')));
@@ -302,7 +310,10 @@ async function loadDisks() {
 
 function diskRow(d) {
   const move = el('select', { 'aria-label': `Move ${baseName(d.disk)} to`, testid: 'vm-disk-move-location' });
-  fillSelect(move, IDE_LOCATIONS.map(([b, dev, label]) => [locKey(b, dev), label]), locKey(d.bus, d.dev));
+  const here = locKey(d.type, d.bus, d.dev);
+  const places = [...IDE_LOCATIONS, ...scsiLocations()].map(([t, b, dev, label]) => [locKey(t, b, dev), label]);
+  if (!places.some(([key]) => key === here)) places.push([here, locLabel(d.type, d.bus, d.dev)]);
+  fillSelect(move, places, here);
   move.addEventListener('change', () => change(null, $('disks-message'), 'Moving the disk', () =>
     call('IVMHardDiskConnection_SetBusLocation', { _this: d.ref, ...splitLoc(move.value) })));
   const remove = el('button', {
@@ -314,7 +325,7 @@ function diskRow(d) {
     await change(remove, $('disks-message'), 'Detaching the disk',
       () => call('IVMVirtualMachine_RemoveHardDiskConnection', { _this: vmRef, hardDiskConnection: d.ref }));
   });
-  return el('tr', { testid: 'vm-disk-row', dataset: { bus: d.bus, device: d.dev, path: d.disk } },
+  return el('tr', { testid: 'vm-disk-row', dataset: { busType: d.type, bus: d.bus, device: d.dev, path: d.disk } },
     el('td', { dataset: { label: 'Location' } }, move),
     el('td', { class: 'path', dataset: { label: 'Disk' } },
       el('a', { href: `disks.html?disk=${encodeURIComponent(d.disk)}` }, d.disk)),
@@ -349,7 +360,7 @@ async function loadDvds() {
   try {
     const refs = await callList('IVMVirtualMachine_get_DVDROMDrives', { _this: vmRef });
     const drives = await Promise.all(refs.map(readDvd));
-    dvdLocations = drives.map((d) => locKey(d.bus, d.dev));
+    dvdLocations = drives.map((d) => locKey(0, d.bus, d.dev));
     $('dvd-rows').replaceChildren(...drives.map(dvdRow));
     if (!drives.length) {
       $('dvd-rows').append(el('tr', {}, el('td', { colspan: 4, class: 'empty' }, 'No CD/DVD drives.')));
@@ -362,7 +373,7 @@ async function loadDvds() {
 
 function dvdRow(d) {
   const region = $('dvd-message');
-  const where = locLabel(d.bus, d.dev);
+  const where = locLabel(0, d.bus, d.dev);
   let media = 'Empty';
   if (d.attachment === 1) media = d.image;
   else if (d.attachment === 2) media = `Host drive ${d.host}`;
