@@ -17,10 +17,10 @@ their VirtualServerFault detail (HRESULT, name, message).
 
 Besides, one successful call with a checked answer on every non-event
 interface of the model (INTERFACES): the tables of tour() calls, while the
-VM is off, while it runs, in the ACL step and at the end. IVMGuestOS2 has
-no member that answers without a guest agent, so the end boots a second VM
-from tests/progs/agent_disk.img (--agent-disk; without it that interface
-fails). Events are checked in the event log read. Prints one line per
+VM is off, while it runs (after the restore), in the ACL step and at the
+end. IVMGuestOS2 has no member that answers without a guest agent, so a
+second VM boots tests/progs/agent_disk.img (--agent-disk; without it that
+interface fails), started before the power cycle and asked at the end. Events are checked in the event log read. Prints one line per
 check, "interfaces called: N/38" and "N passed, N failed"; exits 1 on any
 failure (fewer than 38 interfaces is one). The other test_zeep_*.py
 scripts go through each interface in depth; this one is the scenario every
