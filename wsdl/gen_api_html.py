@@ -17,6 +17,7 @@ Usage: gen_api_html.py DESCRIPTION OUTPUT [--fault-only FILE]
   why" lines); they are marked on the page.
 """
 import os
+import re
 import sys
 from html import escape
 
@@ -84,6 +85,13 @@ def code_text(text):
     """Description text with `quoted` words as code, everything escaped."""
     parts = escape(text).split("`")
     return "".join(f"<code>{p}</code>" if i % 2 else p for i, p in enumerate(parts))
+
+
+def note_text(note):
+    """A comment block as page text, without its contributors' bookkeeping:
+    the "---" rulers and "(issue N, area ...)" tags."""
+    note = re.sub(r"\s*\(issue \d+[^()]*\)", "", note)
+    return note.replace("---", "").strip()
 
 
 def grouped(ops):
@@ -269,7 +277,7 @@ def render(namespace, service, ops, events, fault_only):
             o.append(f"<p>Events: {links}.</p>")
         for note, members in blocks:
             if note:
-                o.append(f'<p class="api-note">{code_text(note)}</p>')
+                o.append(f'<p class="api-note">{code_text(note_text(note))}</p>')
             for op in members:
                 o += render_op(op, fault_only)
         o.append("</section>")
@@ -286,7 +294,7 @@ def render(namespace, service, ops, events, fault_only):
         if st.doc:
             o.append(f"<p>{code_text(st.doc)}</p>")
         if st.note:
-            o.append(f'<p class="api-note">{code_text(st.note)}</p>')
+            o.append(f'<p class="api-note">{code_text(note_text(st.note))}</p>')
         fields = "".join(
             f"<li><code>{escape(fname)}</code>: {type_html(ftype)}{' <em>(optional)</em>' if optional else ''}</li>"
             for fname, ftype, optional in st.fields)
