@@ -34,12 +34,18 @@ XSD_TYPES = {
 # Set by parse(); xsd_type resolves NAME and NAME[] against it.
 STRUCTS = {}
 
+# Every `interface` and `session` line, in order (an interface may be
+# reopened further down). Set by parse(); the WSDL does not use it, the API
+# reference page (gen_api_html.py) does.
+SECTIONS = []
+
 
 @dataclass
 class Struct:
     name: str
     fields: list  # [(name, type, optional)]
     doc: str
+    note: str = ""  # the comment block right above the declaration
 
 
 @dataclass
@@ -51,6 +57,16 @@ class Operation:
     doc: str
     flags: set = field(default_factory=set)
     takes_this: bool = False
+    note: str = ""  # the comment block right above the declaration
+
+
+@dataclass
+class Section:
+    kind: str  # "interface" or "session"
+    name: str
+    root: bool
+    note: str  # the comment block right above the declaration
+    first_op: int  # index in parse()'s operations of its first member
 
 
 class DescriptionError(Exception):
@@ -75,9 +91,16 @@ def parse(text):
     owner_is_object = False
     ops = []
     STRUCTS.clear()
+    SECTIONS.clear()
     events = []  # [(interface, name, doc)]
+    comment = []  # the comment lines since the last blank line or declaration
     for number, raw in enumerate(text.splitlines(), 1):
         where = f"line {number}"
+        if raw.lstrip().startswith("#"):
+            comment.append(raw.lstrip()[1:].strip())
+            continue
+        note = " ".join(comment)
+        comment = []
         line, _, doc = raw.partition(" -- ")
         line = line.split("#", 1)[0].strip()
         doc = doc.strip()
@@ -104,7 +127,7 @@ def parse(text):
                 fields.append((fname.rstrip("?"), ftype, optional))
             if words[1] in STRUCTS or words[1] in XSD_TYPES:
                 raise DescriptionError(f"{where}: duplicate type {words[1]!r}")
-            STRUCTS[words[1]] = Struct(words[1], fields, doc)
+            STRUCTS[words[1]] = Struct(words[1], fields, doc, note)
         elif kind == "event":
             if owner is None or len(words) != 2:
                 raise DescriptionError(f"{where}: malformed event")
@@ -112,12 +135,13 @@ def parse(text):
         elif kind in ("interface", "session"):
             owner = words[1]
             owner_is_object = kind == "interface" and "root" not in words[2:]
+            SECTIONS.append(Section(kind, owner, "root" in words[2:], note, len(ops)))
         elif kind == "get":
             if owner is None or len(words) < 3:
                 raise DescriptionError(f"{where}: malformed property")
             _, prop, typ, *flags = words
             xsd_type(typ, where)
-            ops.append(Operation(owner, f"{owner}_get_{prop}", [], typ, doc, set(flags), owner_is_object))
+            ops.append(Operation(owner, f"{owner}_get_{prop}", [], typ, doc, set(flags), owner_is_object, note))
         elif kind == "method":
             if owner is None or "->" not in words:
                 raise DescriptionError(f"{where}: malformed method")
@@ -133,7 +157,7 @@ def parse(text):
             returns, *flags = words[arrow + 1 :]
             if returns != "void":
                 xsd_type(returns, where)
-            ops.append(Operation(owner, f"{owner}_{name}", params, returns, doc, set(flags), owner_is_object))
+            ops.append(Operation(owner, f"{owner}_{name}", params, returns, doc, set(flags), owner_is_object, note))
         else:
             raise DescriptionError(f"{where}: unknown declaration {kind!r}")
         if ops and not ops[-1].flags <= {"ext", "anon"}:

@@ -34,6 +34,7 @@ VSAD_BINARY = None  # argv[1]
 NS = "urn:vsa:virtualserver:1"
 NS_ENV = "http://schemas.xmlsoap.org/soap/envelope/"
 NS_SOAP = "http://schemas.xmlsoap.org/wsdl/soap/"
+NS_WSDL = "http://schemas.xmlsoap.org/wsdl/"
 E_INVALIDARG = 0x80070057
 E_ACCESSDENIED = 0x80070005
 TIMEOUT = 60  # seconds for one exchange; generous for ASan builds
@@ -333,6 +334,24 @@ class HttpTest(VsadTestCase):
             self.assertEqual(headers2.get("ETag"), etag)
             status, _, _ = self.srv().request("GET", path, auth=False, headers={"If-None-Match": '"other"'})
             self.assertEqual(status, 200, path)
+        self.assert_healthy()
+
+    def test_api_reference_page(self):
+        # Generated at build time into the web root (wsdl/gen_api_html.py):
+        # served like the other static pages, with an entry per operation
+        # of the WSDL this vsad publishes.
+        status, headers, body = self.srv().request("GET", "/api.html", auth=False)
+        self.assertEqual(status, 200)
+        self.assertTrue(headers.get("Content-Type", "").startswith("text/html"), headers.get("Content-Type"))
+        self.assertIn("default-src", headers.get("Content-Security-Policy", ""))
+        status, _, wsdl = self.srv().request("GET", "/VirtualServer?wsdl", auth=False)
+        self.assertEqual(status, 200)
+        port_type = ET.fromstring(wsdl).find(f"{{{NS_WSDL}}}portType")
+        operations = [op.get("name") for op in port_type.findall(f"{{{NS_WSDL}}}operation")]
+        self.assertGreater(len(operations), 400)
+        page = body.decode("utf-8")
+        missing = [op for op in operations if f'id="{op}" data-operation="{op}"' not in page]
+        self.assertEqual(missing, [])
         self.assert_healthy()
 
     def test_put_soap_endpoint(self):

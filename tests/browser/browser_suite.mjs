@@ -771,6 +771,23 @@ async function scenario(browser) {
   check(true, 'the user is removed again');
   await serverSettings(page);
 
+  // --- begin: API reference (api.html, generated from wsdl/vsa-api.txt) ---
+  await page.click('[data-testid="nav-api"]');
+  await page.waitForURL(/api\.html/);
+  await loaded(page);
+  check(await page.locator('[data-testid="nav-api"][aria-current="page"]').count() === 1,
+    'the navigation leads to the API reference and marks it current');
+  check(await page.locator('article[id="IVMVirtualServer_get_Name"]').count() === 1,
+    'the API reference has an entry per operation');
+  // The viewport only: the whole page (every operation) is too tall for a full-page shot.
+  const apiShot = path.join(ARTIFACTS, 'api-reference-desktop.png');
+  await page.screenshot({ path: apiShot });
+  console.log(`# screenshot ${apiShot} (at ${elapsed()})`);
+  await page.setViewportSize(PHONE);
+  check(await fitsWidth(page), 'api.html fits the phone\'s width');
+  await page.setViewportSize(DESKTOP);
+  // --- end: API reference ---
+
   // Every page, at both sizes, with the VM still there.
   await photographPages(page, 'desktop');
   await page.setViewportSize(PHONE);

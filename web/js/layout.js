@@ -19,6 +19,7 @@ const PAGES = [
   ['disks', 'disks.html', 'Disks'],
   ['networks', 'networks.html', 'Networks'],
   ['server', 'server.html', 'Server'],
+  ['api', 'api.html', 'API'],
 ];
 
 let leaving = false;
