@@ -157,6 +157,16 @@ Result<DaemonConfig, std::string> DaemonConfig::from(Poco::Util::AbstractConfigu
             return Err{"configuration key dvd.host_drive." + id + ": " + *problem};
         c.optical_drives.push_back(std::move(drive));
     }
+    Poco::Util::AbstractConfiguration::Keys floppy_ids;
+    config.keys("floppy.host_drive", floppy_ids);
+    for (auto const& id : floppy_ids) {
+        // "A" or "fd0" names (and replaces) the discovered drive fd0.
+        services::HostFloppyDrive drive{services::normalize_floppy_drive_id(id).value_or(id),
+                                        config.getString("floppy.host_drive." + id, "")};
+        if (auto problem = services::HostFloppyDrives::configuration_problem(drive))
+            return Err{"configuration key floppy.host_drive." + id + ": " + *problem};
+        c.floppy_drives.push_back(std::move(drive));
+    }
     Poco::Util::AbstractConfiguration::Keys disk_ids;
     config.keys("harddisk.host_drive", disk_ids);
     for (auto const& id : disk_ids) {
@@ -227,6 +237,10 @@ std::string default_config_text() {
       << "console.max_frame_bytes = " << d.console.max_frame_bytes << "\n"
       << "dvd.discover_host_drives = " << (d.discover_optical_drives ? "true" : "false") << "\n"
       << "# dvd.host_drive.usbdvd = /dev/sr7\n"
+      << "# Host floppy drives VMs may capture (IVMFloppyDrive.AttachHostDrive): the host's\n"
+      << "# /dev/fd<N> (id fd<N>, letters A and B), plus one per floppy.host_drive.ID = PATH\n"
+      << "# (a USB floppy /dev/sdX, a loop device or a raw floppy image; A or fd0 replace fd0).\n"
+      << "# floppy.host_drive.usbfloppy = /dev/sdc\n"
       << "# Host drives for host drive virtual hard disks (IVMVirtualServer.\n"
       << "# CreateHostDriveVirtualHardDisk) beyond the disks found (sd*, vd*, nvme*, ...):\n"
       << "# harddisk.host_drive.ID = /dev/NAME, listed in IVMHostInfo.HostDrives.\n"

@@ -8,6 +8,7 @@
 
 #include "appliance/request_limits.h"
 #include "hypervisor/base/result.h"
+#include "services/host_floppy_drives.h"
 #include "services/host_optical_drives.h"
 
 #include <chrono>
@@ -95,6 +96,9 @@ struct DaemonConfig {
     // one per dvd.host_drive.ID = PATH key.
     bool discover_optical_drives{true};
     std::vector<services::HostOpticalDrive> optical_drives;
+    // Host floppy drives beyond /dev/fd<N> (host_floppy_drives.h): one per
+    // floppy.host_drive.ID = PATH key.
+    std::vector<services::HostFloppyDrive> floppy_drives;
     // Extra host drives for host drive virtual hard disks
     // (IVMVirtualServer.CreateHostDriveVirtualHardDisk): one per
     // harddisk.host_drive.ID = /dev/NAME key, listed in IVMHostInfo.HostDrives.

@@ -221,6 +221,7 @@ int VsaDaemon::main(std::vector<std::string> const&) {
     worker.agent_media = cfg.agent_media.empty() ? default_agent_media() : cfg.agent_media;
     worker.cpu_cgroup_root = cfg.cpu_cgroup;
     worker.optical_drives = services::HostOpticalDrives("/", cfg.optical_drives, cfg.discover_optical_drives);
+    worker.floppy_drives = services::HostFloppyDrives("/", cfg.floppy_drives);
     worker.log = [](std::string const& line) { Poco::Logger::get("vsad.vm").information(line); };
     // The server records these in its event log; vsad's log gets them too.
     worker.on_event = [](services::Guid const&, std::string const& name, services::VmEvent what,

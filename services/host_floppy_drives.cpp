@@ -1,8 +1,17 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 #include "services/host_floppy_drives.h"
 
+#include "services/model/dvd_drive.h"
+#include "services/storage/raw_image.h"
+
 #include <algorithm>
 #include <system_error>
+
+#include <fcntl.h>
+#include <linux/fs.h>
+#include <sys/ioctl.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 namespace vsa::services {
 
@@ -45,6 +54,79 @@ ServiceResult<std::string> find_host_floppy_drive(std::string_view letter,
     }
     return service_error(hr::VM_E_HOST_FLOPPY_CAPTURE_FAIL,
                          "host floppy drive " + *id + " (/dev/" + *id + ") does not exist; " + have);
+}
+
+HostFloppyDrives::HostFloppyDrives(std::filesystem::path root, std::vector<HostFloppyDrive> configured)
+    : m_root(std::move(root)), m_configured(std::move(configured)) {}
+
+std::vector<HostFloppyDrive> HostFloppyDrives::list() const {
+    std::vector<HostFloppyDrive> drives;
+    for (auto const& id : host_floppy_drive_ids(m_root)) {
+        bool const replaced = std::any_of(m_configured.begin(), m_configured.end(),
+                                          [&](HostFloppyDrive const& c) { return c.id == id; });
+        if (!replaced) drives.push_back({id, std::filesystem::path("/dev") / id});
+    }
+    drives.insert(drives.end(), m_configured.begin(), m_configured.end());
+    return drives;
+}
+
+std::vector<std::string> HostFloppyDrives::ids() const {
+    std::vector<std::string> ids;
+    for (auto const& drive : list())
+        ids.push_back(drive.id);
+    return ids;
+}
+
+ServiceResult<HostFloppyDrive> HostFloppyDrives::find(std::string_view letter) const {
+    for (auto const& drive : m_configured)
+        if (drive.id == letter) return drive;
+    if (letter.empty()) return service_error(hr::E_INVALIDARG, "no host floppy drive letter given");
+    auto id = normalize_floppy_drive_id(letter);
+    if (!id)
+        return service_error(hr::E_INVALIDARG, "\"" + std::string(letter.substr(0, 40)) +
+                                                   "\" is not a floppy drive letter (A, B, fd0..fd7) or "
+                                                   "a configured host floppy drive");
+    auto const drives = list();
+    for (auto const& drive : drives)
+        if (drive.id == *id) return drive;
+    std::string have = "this host has no floppy drive at all";
+    if (!drives.empty()) {
+        have = "this host's floppy drives:";
+        for (auto const& drive : drives)
+            have += " " + drive.id;
+    }
+    return service_error(hr::VM_E_HOST_FLOPPY_CAPTURE_FAIL,
+                         "host floppy drive " + *id + " (/dev/" + *id + ") does not exist; " + have);
+}
+
+std::optional<std::string> HostFloppyDrives::media_signature(std::filesystem::path const& device) {
+    // O_NONBLOCK: a FIFO configured by mistake does not hang vsad.
+    int fd = ::open(device.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+    if (fd < 0) return std::nullopt;
+    struct stat st {};
+    std::uint64_t size = 0;
+    std::string signature;
+    if (::fstat(fd, &st) == 0) {
+        if (S_ISREG(st.st_mode)) {
+            size = std::uint64_t(st.st_size);
+            signature = std::to_string(size) + " " + std::to_string(st.st_ino) + " " +
+                        std::to_string(st.st_mtim.tv_sec) + "." + std::to_string(st.st_mtim.tv_nsec);
+        } else if (S_ISBLK(st.st_mode) && ::ioctl(fd, BLKGETSIZE64, &size) == 0) {
+            signature = std::to_string(size);
+        }
+    }
+    ::close(fd);
+    if (!storage::is_floppy_image_size(size)) return std::nullopt;
+    return signature;
+}
+
+std::optional<std::string> HostFloppyDrives::configuration_problem(HostFloppyDrive const& drive) {
+    auto id = normalize_host_drive_id(drive.id);
+    if (!id || *id != drive.id)
+        return "\"" + drive.id +
+               "\" is not a host drive id (1 to 32 of A-Z a-z 0-9 _ -; a drive letter upper-case)";
+    if (!drive.device.is_absolute()) return "the host floppy drive " + drive.id + " needs an absolute path";
+    return std::nullopt;
 }
 
 } // namespace vsa::services

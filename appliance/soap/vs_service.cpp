@@ -405,7 +405,8 @@ VSA_SERVER_GET(HostInfo, std::string(HOST_INFO_REF))
 
 // The ids AttachHostDrive takes, not device paths (host_optical_drives.h).
 VSA_HOST_GET(DVDDrives, m_backend->server.runtime().optical_drives().ids())
-VSA_HOST_GET(FloppyDrives, host.floppy_drives)
+// Likewise the floppy drives' ids (host_floppy_drives.h).
+VSA_HOST_GET(FloppyDrives, m_backend->server.runtime().floppy_drives().ids())
 VSA_HOST_GET(HostDrives, host.host_drives)
 VSA_HOST_GET(LogicalProcessorCount, host.logical_processor_count)
 VSA_HOST_GET(Memory, host.memory_mb)
@@ -1073,18 +1074,14 @@ VSA_OP(IVMFloppyDrive_USCOREAttachImage) {
     return act([&]() -> ServiceResult<void> {
         Guid id = TRY(parse_fdd_ref(request->_USCOREthis));
         auto path = TRY(inventory().resolve_media_path(id, request->mediaImagePath));
-        TRY(inventory().update_virtual_machine(
-            id, [&](VirtualMachine& vm) { return vm.floppy_drive().attach_image(path.string()); }));
-        return Ok{};
+        return runtime().attach_floppy_image(id, path);
     });
 }
 
 VSA_OP(IVMFloppyDrive_USCOREReleaseImage) {
     return act([&]() -> ServiceResult<void> {
         Guid id = TRY(parse_fdd_ref(request->_USCOREthis));
-        TRY(inventory().update_virtual_machine(
-            id, [&](VirtualMachine& vm) { return vm.floppy_drive().release_image(); }));
-        return Ok{};
+        return runtime().release_floppy_image(id);
     });
 }
 

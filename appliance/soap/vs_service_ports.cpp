@@ -265,19 +265,14 @@ VSA_OP(IVMFloppyDrive_USCOREAttachHostDrive) {
     VSA_PORTS_ACT(([&]() -> ServiceResult<void> {
         auto parsed = TRY(parse_numbered_ref(request->_USCOREthis, FDD_MARK, 1, "IVMFloppyDrive"));
         TRY(find_vm(inventory(), parsed.first));
-        auto id = TRY(services::find_host_floppy_drive(request->driveLetter));
-        TRY(inventory().update_virtual_machine(
-            parsed.first, [&](VirtualMachine& vm) { return vm.floppy_drive().attach_host_drive(id); }));
-        return Ok{};
+        return runtime().attach_floppy_host_drive(parsed.first, request->driveLetter);
     }()));
 }
 
 VSA_OP(IVMFloppyDrive_USCOREReleaseHostDrive) {
     VSA_PORTS_ACT(([&]() -> ServiceResult<void> {
         auto parsed = TRY(parse_numbered_ref(request->_USCOREthis, FDD_MARK, 1, "IVMFloppyDrive"));
-        TRY(inventory().update_virtual_machine(
-            parsed.first, [&](VirtualMachine& vm) { return vm.floppy_drive().release_host_drive(); }));
-        return Ok{};
+        return runtime().release_floppy_host_drive(parsed.first);
     }()));
 }
 

@@ -105,6 +105,11 @@ std::vector<std::string> VmRuntime::worker_arguments(VirtualMachine const& vm) c
     }
     for (std::size_t i = 0; i < used; ++i)
         args.push_back(slots[i]);
+    // Drive A: (vm_runtime_floppy.cpp): every VM has its floppy drive.
+    auto floppy = floppy_media_of(vm);
+    args.push_back("--floppy");
+    args.push_back(floppy ? floppy->path : "empty");
+    if (floppy && floppy->read_only) args.push_back("--floppy-ro");
     // SCSI controllers (a PVSCSI adapter each, PCI slot 7 + number) and
     // their disks, at their target IDs.
     for (auto const& controller : vm.scsi_controllers())

@@ -142,11 +142,28 @@
 // as it needs an attached ISO image to still be there; otherwise the
 // worker refuses the state and the VM stays Saved (DiscardSavedState).
 //
-// Not yet: floppy media in the worker (no floppy controller), network adapters,
+// The floppy drive (vm_runtime_floppy.cpp): every VM has one, so every
+// worker gets drive A: (--floppy), holding the VM's floppy image, the disk
+// of its captured host floppy drive (HostFloppyDrives, by id), or nothing.
+// Either is write-protected (--floppy-ro) when the host cannot write it.
+// An image or host drive that is gone or of no floppy size at startup
+// leaves the drive empty (logged): the VM still starts. AttachImage,
+// ReleaseImage, AttachHostDrive and ReleaseHostDrive on a running (or
+// paused) VM go to the worker first (insert-media / eject-media fd0, which
+// raise the controller's disk-change line as a real disk change does) and
+// then into the .vmc; AttachImage checks the file first, in any state (a
+// missing file or one of no floppy size is VM_E_IMAGE_CAPTURE_FAIL). A
+// saved state records the disk (path, size, write protection): restoring
+// needs the same one, as for a DVD image. A disk swapped in a captured host
+// floppy drive is not followed while the VM runs (a floppy drive has no
+// media-change notification on Linux): release and attach it again.
+//
+// Not yet: network adapters,
 // AutoStartAtLaunch, triple fault resetting the VM (the worker stops and
 // the VM is turned off, with a hook event).
 #pragma once
 
+#include "services/host_floppy_drives.h"
 #include "services/host_optical_drives.h"
 #include "services/inventory.h"
 #include "services/task/task_registry.h"
@@ -211,6 +228,8 @@ struct VmRuntimeOptions {
     std::function<void(Guid const&, std::string const& vm_name, VmEvent, std::string const& detail)> on_event;
     // The host optical drives DVD drives may capture (by id).
     HostOpticalDrives optical_drives{};
+    // The host floppy drives the floppy drive may capture (by id).
+    HostFloppyDrives floppy_drives{};
 };
 
 class VmRuntime {
@@ -341,6 +360,22 @@ public:
                                               std::string_view drive_id);
     ServiceResult<void> release_dvd_host_drive(Guid const& id, BusLocation const& at);
     HostOpticalDrives const& optical_drives() const { return m_options.optical_drives; }
+    // IVMFloppyDrive media (vm_runtime_floppy.cpp; see the top of this
+    // file). attach_floppy_image: VM_E_IMAGE_CAPTURE_FAIL for a file that
+    // is missing or of no floppy size; attach_floppy_host_drive: as
+    // HostFloppyDrives::find; then the model's refusals (FloppyDrive).
+    ServiceResult<void> attach_floppy_image(Guid const& id, std::filesystem::path const& image);
+    ServiceResult<void> release_floppy_image(Guid const& id);
+    ServiceResult<void> attach_floppy_host_drive(Guid const& id, std::string_view letter);
+    ServiceResult<void> release_floppy_host_drive(Guid const& id);
+    HostFloppyDrives const& floppy_drives() const { return m_options.floppy_drives; }
+    // What a worker started now gets in drive A: nullopt for an empty
+    // drive.
+    struct FloppyMedia {
+        std::string path;
+        bool read_only{false};
+    };
+    std::optional<FloppyMedia> floppy_media_of(VirtualMachine const& vm) const;
 
     // The console's view of a running VM (console_source.h): its screen and
     // its keyboard and mouse. A new source per call (one per console
@@ -475,6 +510,13 @@ private:
         std::function<void(Session&, bool inserted)> done{};
     };
     ServiceResult<void> change_dvd_media(Guid const& id, BusLocation const& at, DvdChange const& change);
+    // The floppy drive's counterpart (vm_runtime_floppy.cpp): `edit` on
+    // the .vmc, a running worker's drive A: given `insert` or emptied.
+    struct FloppyChange {
+        std::function<ServiceResult<void>(FloppyDrive&)> edit;
+        std::optional<FloppyMedia> insert;
+    };
+    ServiceResult<void> change_floppy_media(Guid const& id, FloppyChange const& change);
     // A captured host drive's disc as it is now (vm_runtime_media.cpp):
     // path empty when the worker's drive is to stay empty (no disc, or an
     // id the table no longer has).

@@ -112,6 +112,8 @@ VmRuntime::worker_account(VirtualMachine const& vm, std::vector<std::string> con
             needs.push_back({std::string(arg.substr(7)), R_OK | W_OK});
         if (arg.starts_with("--cdrom=") && arg != "--cdrom=empty")
             needs.push_back({std::string(arg.substr(8)), R_OK});
+        if (arg == "--floppy" && i + 1 < arguments.size() && arguments[i + 1] != "empty")
+            needs.push_back({arguments[i + 1], R_OK});
         bool port = arg == "--serial" || arg == "--serial2" || arg == "--parallel";
         if (port && i + 1 < arguments.size()) {
             std::string_view spec = arguments[i + 1];

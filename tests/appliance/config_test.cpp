@@ -72,6 +72,8 @@ BOOST_AUTO_TEST_CASE(bad_values_are_refused_by_name) {
              {"dvd.host_drive.cd", "relative/path.iso"},
              {"dvd.host_drive.cd", ""},
              {"dvd.host_drive.b@d", "/dev/sr0"},
+             {"floppy.host_drive.usb", "relative.img"},
+             {"floppy.host_drive.b@d", "/dev/fd0"},
          }) {
         auto parsed = DaemonConfig::from(*map({{key, value}}));
         BOOST_TEST_CONTEXT(key << " = '" << value << "'") {
@@ -111,6 +113,21 @@ BOOST_AUTO_TEST_CASE(host_optical_drives_are_configured) {
             BOOST_TEST((drive.id == "usb-dvd" && drive.device == "/dev/sr7"));
     }
     BOOST_TEST(DaemonConfig::from(*map({})).value().discover_optical_drives);
+}
+
+BOOST_AUTO_TEST_CASE(host_floppy_drives_are_configured) {
+    auto parsed = DaemonConfig::from(
+        *map({{"floppy.host_drive.usbfloppy", "/dev/sdc"}, {"floppy.host_drive.A", "/srv/floppy.img"}}));
+    BOOST_REQUIRE(parsed.has_value());
+    auto const& drives = parsed.value().floppy_drives;
+    BOOST_REQUIRE(drives.size() == 2u);
+    for (auto const& drive : drives) {
+        if (drive.id == "usbfloppy")
+            BOOST_TEST(drive.device == "/dev/sdc");
+        else // a letter names (and replaces) the discovered fd0
+            BOOST_TEST((drive.id == "fd0" && drive.device == "/srv/floppy.img"));
+    }
+    BOOST_TEST(DaemonConfig::from(*map({})).value().floppy_drives.empty());
 }
 
 BOOST_AUTO_TEST_SUITE_END()

@@ -11,6 +11,7 @@
 #include <boost/test/unit_test.hpp>
 
 #include <filesystem>
+#include <fstream>
 
 namespace fs = std::filesystem;
 using namespace vsa::services;
@@ -194,6 +195,43 @@ BOOST_AUTO_TEST_CASE(floppy_drive_letters) {
     BOOST_TEST(code_of(drive.release_host_drive()) == hr::VM_E_NO_MEDIA_CAPTURED);
     BOOST_TEST(drive.attach_host_drive("A").has_value());
     BOOST_TEST(code_of(drive.attach_host_drive("/dev/fd0")) == hr::E_INVALIDARG);
+}
+
+// The table AttachHostDrive and IVMHostInfo.FloppyDrives use: discovered
+// fd<N> plus floppy.host_drive entries; media_signature tells a floppy disk.
+BOOST_AUTO_TEST_CASE(host_floppy_drive_table) {
+    vsa::test::TempDir root;
+    for (char const* name : {"fd0", "fd1", "sda"})
+        fs::create_directories(root.path() / "sys/block" / name);
+    auto image = root.path() / "usb.img";
+    {
+        std::ofstream out(image, std::ios::binary);
+        out << std::string(1'474'560, '\0');
+    }
+    HostFloppyDrives table(root.path(), {{"usbfloppy", image}, {"fd1", image}});
+    BOOST_TEST(table.ids() == (std::vector<std::string>{"fd0", "usbfloppy", "fd1"}),
+               boost::test_tools::per_element());
+    BOOST_TEST(table.find("A").value().device == "/dev/fd0");
+    BOOST_TEST(table.find("/dev/fd0").value().id == "fd0");
+    BOOST_TEST(table.find("usbfloppy").value().device == image);
+    BOOST_TEST(table.find("b:").value().device == image); // the configured fd1 replaced the discovered one
+    BOOST_TEST(code_of(table.find("")) == hr::E_INVALIDARG);
+    BOOST_TEST(code_of(table.find("nosuch")) == hr::E_INVALIDARG);
+    auto missing = HostFloppyDrives(root.path() / "none", {{"usbfloppy", image}}).find("A");
+    BOOST_TEST(code_of(missing) == hr::VM_E_HOST_FLOPPY_CAPTURE_FAIL);
+    BOOST_TEST(missing.error().message.find("usbfloppy") != std::string::npos);
+
+    // Media: a floppy size, else none (no file, another size, a folder).
+    BOOST_TEST(HostFloppyDrives::media_signature(image).has_value());
+    BOOST_TEST(!HostFloppyDrives::media_signature(root.path() / "gone.img").has_value());
+    BOOST_TEST(!HostFloppyDrives::media_signature(root.path()).has_value());
+    fs::resize_file(image, 1'000'000);
+    BOOST_TEST(!HostFloppyDrives::media_signature(image).has_value());
+
+    // Configuration checks.
+    BOOST_TEST(!HostFloppyDrives::configuration_problem({"usbfloppy", "/dev/sdc"}).has_value());
+    BOOST_TEST(HostFloppyDrives::configuration_problem({"usb", "sdc"}).has_value());
+    BOOST_TEST(HostFloppyDrives::configuration_problem({"b@d", "/dev/sdc"}).has_value());
 }
 
 BOOST_AUTO_TEST_SUITE_END()

@@ -58,6 +58,7 @@ struct Fixture {
         options.sample_interval = 200ms;     // heartbeats within a test's patience
         options.guest_shutdown_timeout = 3s; // the counter disk ignores the power button
         options.log = [](std::string const& line) { BOOST_TEST_MESSAGE("runtime: " << line); };
+        options.floppy_drives = HostFloppyDrives(root / "no-sys", {{"testfd", root / "host-floppy.img"}});
         options.on_event = [this](Guid const&, std::string const&, VmEvent event, std::string const& detail) {
             std::lock_guard lock(events_mutex);
             events.emplace_back(event, detail);
@@ -167,6 +168,8 @@ BOOST_FIXTURE_TEST_CASE(arguments_come_from_the_vmc, Fixture) {
                                       "--disk=" + disk,
                                       "--disk=",
                                       "--disk=" + other.string(),
+                                      "--floppy",
+                                      "empty",
                                       "--serial",
                                       "append:" + VmRuntime::default_serial_log(vm).string(),
                                       "--boot",
@@ -209,6 +212,55 @@ BOOST_FIXTURE_TEST_CASE(arguments_come_from_the_vmc, Fixture) {
     std::vector<std::string> expected_drives{"--disk=" + disk, "--cdrom=" + iso.string(),
                                              "--disk=" + other.string(), "--cdrom=empty"};
     BOOST_TEST(drives == expected_drives, boost::test_tools::per_element());
+}
+
+// The floppy drive (vm_runtime_floppy.cpp): every worker's drive A:, with
+// the VM's image or its host drive's disk, empty when that is unusable;
+// what AttachImage and AttachHostDrive refuse.
+BOOST_FIXTURE_TEST_CASE(floppy_media_reach_the_worker, Fixture) {
+    auto vm = make_vm("floppy");
+    auto const id = vm.config_id();
+    auto floppy_argument = [&] {
+        auto args = runtime->worker_arguments(inventory->virtual_machine(id).value());
+        auto it = std::find(args.begin(), args.end(), "--floppy");
+        BOOST_TEST((std::find(args.begin(), args.end(), "--floppy-ro") == args.end()));
+        return it == args.end() || it + 1 == args.end() ? std::string("(missing)") : *(it + 1);
+    };
+    auto make_file = [](fs::path const& path, std::size_t bytes) {
+        std::ofstream(path, std::ios::binary) << std::string(bytes, 'F');
+    };
+    BOOST_TEST(floppy_argument() == "empty");
+
+    auto image = vm.folder() / "a.vfd";
+    auto odd = vm.folder() / "odd.vfd";
+    make_file(image, 1'474'560);
+    make_file(odd, 1'000'000);
+    BOOST_TEST(code_of(runtime->attach_floppy_image(id, vm.folder() / "missing.vfd")) ==
+               hr::VM_E_IMAGE_CAPTURE_FAIL);
+    BOOST_TEST(code_of(runtime->attach_floppy_image(id, odd)) == hr::VM_E_IMAGE_CAPTURE_FAIL);
+    BOOST_TEST(floppy_argument() == "empty");
+    BOOST_REQUIRE(runtime->attach_floppy_image(id, image).has_value());
+    BOOST_TEST(floppy_argument() == image.string());
+    // A disk that went bad since: the drive is empty, the VM still starts.
+    fs::resize_file(image, 1000);
+    BOOST_TEST(floppy_argument() == "empty");
+    fs::resize_file(image, 1'474'560);
+    BOOST_TEST(code_of(runtime->attach_floppy_host_drive(id, "testfd")) == hr::VM_E_MEDIA_WRONG_TYPE);
+    BOOST_TEST(runtime->release_floppy_image(id).has_value());
+    BOOST_TEST(code_of(runtime->release_floppy_image(id)) == hr::VM_E_NO_MEDIA_CAPTURED);
+
+    // The configured host drive: captured without a disk (an empty drive),
+    // then its disk is what the worker gets.
+    BOOST_TEST(code_of(runtime->attach_floppy_host_drive(id, "A")) == hr::VM_E_HOST_FLOPPY_CAPTURE_FAIL);
+    BOOST_TEST(code_of(runtime->attach_floppy_host_drive(id, "no/such")) == hr::E_INVALIDARG);
+    BOOST_REQUIRE(runtime->attach_floppy_host_drive(id, "testfd").has_value());
+    BOOST_TEST(inventory->virtual_machine(id).value().floppy_drive().host_drive_letter() == "testfd");
+    BOOST_TEST(floppy_argument() == "empty");
+    make_file(root / "host-floppy.img", 737'280);
+    BOOST_TEST(floppy_argument() == (root / "host-floppy.img").string());
+    BOOST_TEST(code_of(runtime->attach_floppy_image(id, image)) == hr::VM_E_MEDIA_WRONG_TYPE);
+    BOOST_TEST(runtime->release_floppy_host_drive(id).has_value());
+    BOOST_TEST(floppy_argument() == "empty");
 }
 
 // COM and LPT ports as configured (SerialPort, ParallelPort): vsa-vm's
