@@ -75,14 +75,30 @@ public:
     // Calls `op`; the response, or nullopt with the fault in last_fault().
     template <class Request, class Response>
     std::optional<Response> call(int (VirtualServerBindingProxy::*op)(Request*, Response&), Request request) {
-        if (!m_token.empty()) m_proxy.soap_header(&m_token);
         Response response;
+        if (send(op, request, response)) return response;
+        return std::nullopt;
+    }
+
+    // Calls `op` into `response`: whether it succeeded (else the fault is
+    // in last_fault()). The per-operation part is this one line, the rest
+    // is settle(): fewer instantiations keep the compile short.
+    template <class Request, class Response>
+    bool send(int (VirtualServerBindingProxy::*op)(Request*, Response&), Request& request,
+              Response& response) {
+        if (!m_token.empty()) m_proxy.soap_header(&m_token);
+        return settle((m_proxy.*op)(&request, response));
+    }
+
+    Fault const& last_fault() const { return m_fault; }
+
+private:
+    bool settle(int rc) {
         m_fault = {};
-        int rc = (m_proxy.*op)(&request, response);
-        if (rc == SOAP_OK) return response;
+        if (rc == SOAP_OK) return true;
         if (rc == 401) { // no or a dead session: HTTP 401, no SOAP body to read
             m_fault = {E_ACCESSDENIED, "HTTP 401", "", ""};
-            return std::nullopt;
+            return false;
         }
         auto const* fault = m_proxy.soap->fault;
         auto const* detail = fault && fault->detail ? fault->detail->vs__VirtualServerFault : nullptr;
@@ -95,12 +111,9 @@ public:
         char const** faultstring = soap_faultstring(m_proxy.soap);
         m_fault = {detail->hresult, detail->hresultName, detail->message,
                    faultstring && *faultstring ? *faultstring : ""};
-        return std::nullopt;
+        return false;
     }
 
-    Fault const& last_fault() const { return m_fault; }
-
-private:
     VirtualServerBindingProxy m_proxy{SOAP_C_UTFSTRING | SOAP_XML_STRICT};
     std::string m_endpoint;
     std::string m_token;
@@ -109,11 +122,15 @@ private:
 
 // The response of a call that must succeed (a failed check naming the
 // fault otherwise).
+bool succeeded(Session& s, bool ok, std::string const& what) {
+    if (!ok) check(false, what + ": " + s.last_fault().name + " " + s.last_fault().message);
+    return ok;
+}
 template <class Request, class Response>
 std::optional<Response> must(Session& s, int (VirtualServerBindingProxy::*op)(Request*, Response&),
                              Request request, std::string const& what) {
     auto response = s.call(op, std::move(request));
-    if (!response) check(false, what + ": " + s.last_fault().name + " " + s.last_fault().message);
+    succeeded(s, response.has_value(), what);
     return response;
 }
 
@@ -180,17 +197,25 @@ auto invoke(Session& s, int (Proxy::*op)(Request*, Response&), std::string const
     Request request{};
     if constexpr (requires { request._USCOREthis; }) request._USCOREthis = ref;
     fill(request);
-    auto response = must(s, op, std::move(request), what);
-    if constexpr (!requires { response->returnval; }) {
-        return response.has_value();
-    } else if constexpr (std::is_pointer_v<decltype(response->returnval)>) {
-        using Items = decltype(response->returnval->item);
-        return response ? std::optional(response->returnval ? response->returnval->item : Items{})
-                        : std::nullopt;
+    Response response{};
+    bool ok = succeeded(s, s.send(op, request, response), what);
+    if constexpr (!requires { response.returnval; }) {
+        return ok;
+    } else if constexpr (std::is_pointer_v<decltype(response.returnval)>) {
+        using Items = decltype(response.returnval->item);
+        return ok ? std::optional(response.returnval ? response.returnval->item : Items{}) : std::nullopt;
     } else {
-        return response ? std::optional(response->returnval) : std::nullopt;
+        return ok ? std::optional(response.returnval) : std::nullopt;
     }
 }
+// The `fill` of operations without other arguments, and of get_Item(1):
+// named types, so each operation is one instantiation however often used.
+struct NoArguments {
+    void operator()(auto&) const {}
+};
+struct FirstItem {
+    void operator()(auto& r) const { r.index = 1; }
+};
 // CALL(IVMKeyboard, PressKey, kb, r.key = "Key_A"): the call on session `a`.
 #define CALL(iface, op, ref, ...)                                                                            \
     invoke(a, &Proxy::iface##_USCORE##op, ref, #iface "_" #op, [&](auto& r) {                                \
@@ -198,7 +223,7 @@ auto invoke(Session& s, int (Proxy::*op)(Request*, Response&), std::string const
         __VA_ARGS__;                                                                                         \
     })
 #define GET(iface, prop, ref)                                                                                \
-    invoke(a, &Proxy::iface##_USCOREget_USCORE##prop, ref, #iface "_get_" #prop, [](auto&) {})
+    invoke(a, &Proxy::iface##_USCOREget_USCORE##prop, ref, #iface "_get_" #prop, NoArguments{})
 
 template <class T>
 bool has(std::optional<std::vector<T>> const& list, T const& item) {
@@ -230,7 +255,7 @@ T first(std::optional<std::vector<T>> const& list) {
     [&] {                                                                                                    \
         auto all = GET(iface, _USCORENewEnum, col);                                                          \
         auto count = GET(iface, Count, col);                                                                 \
-        auto one = CALL(iface, get_USCOREItem, col, r.index = 1);                                            \
+        auto one = invoke(a, &Proxy::iface##_USCOREget_USCOREItem, col, #iface "_get_Item", FirstItem{});    \
         return all && count == int(all->size()) && has(all, std::string(member)) && one == first(all);       \
     }
 
