@@ -189,11 +189,15 @@ async function everyInterface(a, { vm, vhd, dvd, task, folder }) {
       (await num('IVMVirtualServer', 'MinimumMemoryPerVM')) <= 32 &&
       32 <= (await num('IVMVirtualServer', 'MaximumMemoryPerVM'))],
     ['IVMVirtualMachine', 'Memory is the 32 set, Name the one given', async () =>
-      (await num('IVMVirtualMachine', 'Memory', vm)) === 32 && (await get('IVMVirtualMachine', 'Name', vm)) === 'node-vm'],
+      (await num('IVMVirtualMachine', 'Memory', vm)) === 32 &&
+      (await get('IVMVirtualMachine', 'Name', vm)) === 'node-vm'],
     ['IVMVirtualMachineCollection', 'server/VirtualMachines holds the VM', () =>
       collection('IVMVirtualMachineCollection', 'server/VirtualMachines', vm)],
     ['IVMVirtualNetwork', "a new network's Name is the one given", async () => {
-      r.net = await value(a, 'IVMVirtualServer_CreateVirtualNetwork', { configurationName: 'node-net', configurationPath: '' });
+      r.net = await value(a, 'IVMVirtualServer_CreateVirtualNetwork', {
+        configurationName: 'node-net',
+        configurationPath: '',
+      });
       return (await get('IVMVirtualNetwork', 'Name', r.net)) === 'node-net';
     }],
     ['IVMVirtualNetworkCollection', 'server/VirtualNetworks holds it', () =>
@@ -223,9 +227,11 @@ async function everyInterface(a, { vm, vhd, dvd, task, folder }) {
     ['IVMDVDDriveCollection', 'holds the drive', () => collection('IVMDVDDriveCollection', `${vm}/DVDROMDrives`, dvd)],
     ['IVMFloppyDrive', 'drive A: (DriveNumber 0), empty (Attachment 0)', async () => {
       r.fdd = await first('IVMVirtualMachine_get_FloppyDrives', { _this: vm });
-      return (await num('IVMFloppyDrive', 'DriveNumber', r.fdd)) === 0 && (await num('IVMFloppyDrive', 'Attachment', r.fdd)) === 0;
+      return (await num('IVMFloppyDrive', 'DriveNumber', r.fdd)) === 0 &&
+        (await num('IVMFloppyDrive', 'Attachment', r.fdd)) === 0;
     }],
-    ['IVMFloppyDriveCollection', 'holds drive A:', () => collection('IVMFloppyDriveCollection', `${vm}/FloppyDrives`, r.fdd)],
+    ['IVMFloppyDriveCollection', 'holds drive A:', () =>
+      collection('IVMFloppyDriveCollection', `${vm}/FloppyDrives`, r.fdd)],
     ['IVMNetworkAdapter', 'a new NIC attached to the network names it', async () => {
       r.nic = await value(a, 'IVMVirtualMachine_AddNetworkAdapter', { _this: pvm });
       return (await ok(a, 'IVMNetworkAdapter_AttachToVirtualNetwork', { _this: r.nic, virtualNetwork: r.net })) &&
@@ -236,7 +242,8 @@ async function everyInterface(a, { vm, vhd, dvd, task, folder }) {
     ['IVMSerialPort', 'COM2 configured as a text file reads back', async () => {
       const ports = await items(a, 'IVMVirtualMachine_get_SerialPorts', { _this: pvm });
       r.com = ports.length === 2 ? ports[1] : '';
-      return (await ok(a, 'IVMSerialPort_Configure', { _this: r.com, portType: 1, portName: comFile, connectImmediately: false })) &&
+      const configure = { _this: r.com, portType: 1, portName: comFile, connectImmediately: false };
+      return (await ok(a, 'IVMSerialPort_Configure', configure)) &&
         (await num('IVMSerialPort', 'Type', r.com)) === 1 && (await get('IVMSerialPort', 'Name', r.com)) === comFile &&
         (await num('IVMSerialPort', '_ID', r.com)) === 1;
     }],
@@ -246,23 +253,29 @@ async function everyInterface(a, { vm, vhd, dvd, task, folder }) {
       return (await ok(a, 'IVMParallelPort_set_Name', { _this: r.lpt, portName: 'LPT1' })) &&
         (await get('IVMParallelPort', 'Name', r.lpt)) === 'LPT1';
     }],
-    ['IVMParallelPortCollection', 'holds LPT1', () => collection('IVMParallelPortCollection', `${pvm}/ParallelPorts`, r.lpt)],
+    ['IVMParallelPortCollection', 'holds LPT1', () =>
+      collection('IVMParallelPortCollection', `${pvm}/ParallelPorts`, r.lpt)],
     ['IVMSCSIController', 'a new controller configured to SCSI ID 6 reads back', async () => {
       r.scsi = await value(a, 'IVMVirtualMachine_AddSCSIController', { _this: pvm });
       return (await ok(a, 'IVMSCSIController_Configure', { _this: r.scsi, isBusShared: false, SCSIID: 6 })) &&
-        (await num('IVMSCSIController', 'SCSIID', r.scsi)) === 6 && (await get('IVMSCSIController', 'IsBusShared', r.scsi)) === false;
+        (await num('IVMSCSIController', 'SCSIID', r.scsi)) === 6 &&
+        (await get('IVMSCSIController', 'IsBusShared', r.scsi)) === false;
     }],
-    ['IVMSCSIControllerCollection', 'holds it', () => collection('IVMSCSIControllerCollection', `${pvm}/SCSIControllers`, r.scsi)],
+    ['IVMSCSIControllerCollection', 'holds it', () =>
+      collection('IVMSCSIControllerCollection', `${pvm}/SCSIControllers`, r.scsi)],
     ['IVMDisplay', 'a text mode (VideoMode 0) of at least 640 x 400', async () => {
       const display = await get('IVMVirtualMachine', 'Display', vm);
-      return (await num('IVMDisplay', 'VideoMode', display)) === 0 && (await num('IVMDisplay', 'Width', display)) >= 640 &&
+      return (await num('IVMDisplay', 'VideoMode', display)) === 0 &&
+        (await num('IVMDisplay', 'Width', display)) >= 640 &&
         (await num('IVMDisplay', 'Height', display)) >= 400;
     }],
     ['IVMKeyboard', 'PressKey / ReleaseKey Key_LeftShift: IsPressed follows', async () => {
       const kb = await get('IVMVirtualMachine', 'Keyboard', vm);
       const key = { _this: kb, key: 'Key_LeftShift' };
-      const down = (await ok(a, 'IVMKeyboard_PressKey', key)) && (await value(a, 'IVMKeyboard_IsPressed', key)) === true;
-      return (await ok(a, 'IVMKeyboard_ReleaseKey', key)) && down && (await value(a, 'IVMKeyboard_IsPressed', key)) === false;
+      const down = (await ok(a, 'IVMKeyboard_PressKey', key)) &&
+        (await value(a, 'IVMKeyboard_IsPressed', key)) === true;
+      return (await ok(a, 'IVMKeyboard_ReleaseKey', key)) && down &&
+        (await value(a, 'IVMKeyboard_IsPressed', key)) === false;
     }],
     ['IVMMouse', 'SetButton right: GetButton follows; relative coordinates', async () => {
       const mouse = await get('IVMVirtualMachine', 'Mouse', vm);
@@ -293,7 +306,7 @@ async function everyInterface(a, { vm, vhd, dvd, task, folder }) {
     // (the one the runner boots) has none: no call can succeed. The call
     // must reach the member and give its documented fault; the agent's
     // answers are test_zeep_guest_agent.py's (an agent boot disk).
-    ['IVMGuestOS2', 'ComputerName without an agent: VM_E_ADDITIONS_FEATURE_NOT_AVAIL (no successful call possible)', async () => {
+    ['IVMGuestOS2', 'ComputerName without an agent: VM_E_ADDITIONS_FEATURE_NOT_AVAIL (cannot succeed)', async () => {
       const { fault } = await call(a, 'IVMGuestOS2_get_ComputerName', { _this: r.guest });
       return fault?.hresultName === 'VM_E_ADDITIONS_FEATURE_NOT_AVAIL' && /no guest agent answered/.test(fault.message);
     }],
@@ -319,7 +332,8 @@ async function everyInterface(a, { vm, vhd, dvd, task, folder }) {
     ['IVMTask', 'the Startup task: IsComplete, PercentCompleted 100', async () =>
       (await get('IVMTask', 'IsComplete', task)) === true && (await num('IVMTask', 'PercentCompleted', task)) === 100],
     ['IVMTask2', 'the Startup task: Error 0', async () => (await num('IVMTask2', 'Error', task)) === 0],
-    ['IVMTaskCollection', 'server/Tasks holds the Startup task', () => collection('IVMTaskCollection', 'server/Tasks', task)],
+    ['IVMTaskCollection', 'server/Tasks holds the Startup task', () =>
+      collection('IVMTaskCollection', 'server/Tasks', task)],
     ['IVMSupportDriver', 'Provider is "Linux " + this kernel\'s release', async () => {
       r.driver = await first('IVMVirtualServer_get_SupportDrivers');
       if (!r.driver) {
@@ -328,10 +342,12 @@ async function everyInterface(a, { vm, vhd, dvd, task, folder }) {
       }
       return (await get('IVMSupportDriver', 'Provider', r.driver)) === `Linux ${os.release()}`;
     }],
-    ['IVMSupportDriverCollection', 'holds it', () => collection('IVMSupportDriverCollection', 'server/SupportDrivers', r.driver)],
+    ['IVMSupportDriverCollection', 'holds it', () =>
+      collection('IVMSupportDriverCollection', 'server/SupportDrivers', r.driver)],
     ['IVMRCAuthenticator', "the console's method: VNC, Type 0", async () => {
       r.auth = await first('IVMVirtualServer_get_VMRCAuthenticators');
-      return (await get('IVMRCAuthenticator', 'Name', r.auth)) === 'VNC' && (await num('IVMRCAuthenticator', 'Type', r.auth)) === 0;
+      return (await get('IVMRCAuthenticator', 'Name', r.auth)) === 'VNC' &&
+        (await num('IVMRCAuthenticator', 'Type', r.auth)) === 0;
     }],
     ['IVMRCAuthenticatorCollection', 'holds it', () =>
       collection('IVMRCAuthenticatorCollection', 'server/VMRCAuthenticators', r.auth)],
