@@ -61,22 +61,10 @@ constexpr std::string_view NIC_MARK = "/nic/";
 constexpr std::string_view DVD_MARK = "/dvd/";
 constexpr std::string_view FDD_MARK = "/fdd/";
 
-ServiceError bad_reference(std::string_view ref, char const* kind) {
-    return {hr::E_INVALIDARG, std::string("_this is not an ") + kind + " reference (got '" +
-                                  std::string(ref.substr(0, 64)) + "')"};
-}
-
 ServiceResult<Guid> parse_guid_ref(std::string_view ref, char const* kind) {
     auto id = Guid::parse(ref);
     if (!id) return Err{bad_reference(ref, kind)};
     return *id;
-}
-
-std::optional<std::int32_t> parse_int(std::string_view text) {
-    std::int32_t value{};
-    auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
-    if (ec != std::errc{} || end != text.data() + text.size() || text.empty()) return std::nullopt;
-    return value;
 }
 
 std::string vm_ref(VirtualMachine const& vm) {
@@ -136,8 +124,8 @@ ServiceResult<std::pair<Guid, BusLocation>> parse_location_ref(std::string_view 
     }
     auto colon = parts.second.find(':');
     if (colon == std::string_view::npos) return Err{bad_reference(ref, kind)};
-    auto bus = parse_int(parts.second.substr(0, colon));
-    auto device = parse_int(parts.second.substr(colon + 1));
+    auto bus = parse_reference_number(parts.second.substr(0, colon));
+    auto device = parse_reference_number(parts.second.substr(colon + 1));
     if (!bus || !device) return Err{bad_reference(ref, kind)};
     return std::pair{parts.first, BusLocation{type, *bus, *device}};
 }
@@ -194,7 +182,7 @@ ServiceResult<services::FloppyDrive> lookup_fdd(Inventory const& inventory, std:
 
 ServiceResult<std::pair<Guid, std::int32_t>> parse_nic_ref(std::string_view ref) {
     auto parts = TRY(split_sub_ref(ref, NIC_MARK, "IVMNetworkAdapter"));
-    auto id = parse_int(parts.second);
+    auto id = parse_reference_number(parts.second);
     if (!id) return Err{bad_reference(ref, "IVMNetworkAdapter")};
     return std::pair{parts.first, *id};
 }
@@ -251,6 +239,18 @@ ServiceResult<Guid> parse_vm_sub_reference(std::string_view ref, std::string_vie
         if (auto id = Guid::parse(ref.substr(0, ref.size() - mark.size()))) return *id;
     }
     return Err{bad_reference(ref, kind)};
+}
+
+ServiceError bad_reference(std::string_view ref, char const* kind, std::string_view lead) {
+    return {hr::E_INVALIDARG, std::string(lead) + "not an " + kind + " reference (got '" +
+                                  std::string(ref.substr(0, 64)) + "')"};
+}
+
+std::optional<std::int32_t> parse_reference_number(std::string_view text) {
+    std::int32_t value{};
+    auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+    if (ec != std::errc{} || end != text.data() + text.size() || text.empty()) return std::nullopt;
+    return value;
 }
 
 void record_operation(std::string_view operation) {

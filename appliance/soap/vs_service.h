@@ -13,6 +13,8 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -603,6 +605,13 @@ services::ServiceResult<services::Guid> parse_vm_reference(std::string_view ref)
 // naming the interface (kind) and what it got.
 services::ServiceResult<services::Guid> parse_vm_sub_reference(std::string_view ref, std::string_view mark,
                                                                char const* kind);
+// E_INVALIDARG for a reference that is not of the interface kind:
+// "<lead>not an <kind> reference (got '<first 64 characters>')". lead names
+// the parameter; "" where the reference may come in more than one.
+services::ServiceError bad_reference(std::string_view ref, char const* kind,
+                                     std::string_view lead = "_this is ");
+// A reference's number ("<vm>/nic/3"): a decimal int32 that is all of text.
+std::optional<std::int32_t> parse_reference_number(std::string_view text);
 
 // What the dispatcher runs: every operation passes VsService::authorize
 // (the access policy) before its implementation runs, so no operation can

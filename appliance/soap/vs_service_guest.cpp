@@ -11,20 +11,14 @@
 namespace vsa::appliance {
 
 using services::Guid;
-using services::ServiceError;
 using services::ServiceResult;
-namespace hr = services::hr;
 
 namespace {
 
 constexpr std::string_view GUEST_OS_MARK = "/guestos";
 
 ServiceResult<Guid> parse_guest_ref(std::string_view ref) {
-    if (ref.size() > GUEST_OS_MARK.size() && ref.ends_with(GUEST_OS_MARK)) {
-        if (auto id = Guid::parse(ref.substr(0, ref.size() - GUEST_OS_MARK.size()))) return *id;
-    }
-    return Err{ServiceError{hr::E_INVALIDARG, "_this is not an IVMGuestOS reference (got '" +
-                                                  std::string(ref.substr(0, 64)) + "')"}};
+    return parse_vm_sub_reference(ref, GUEST_OS_MARK, "IVMGuestOS");
 }
 
 } // namespace

@@ -28,16 +28,8 @@ namespace hr = services::hr;
 
 namespace {
 
-ServiceResult<Guid> vm_id(std::string_view ref) {
-    auto id = Guid::parse(ref);
-    if (!id)
-        return Err{ServiceError{hr::E_INVALIDARG, "_this is not an IVMVirtualMachine reference (got '" +
-                                                      std::string(ref.substr(0, 64)) + "')"}};
-    return *id;
-}
-
 ServiceResult<VirtualMachine> find_vm(services::Inventory const& inventory, std::string_view ref) {
-    Guid id = TRY(vm_id(ref));
+    Guid id = TRY(parse_vm_reference(ref));
     auto vm = inventory.virtual_machine(id);
     if (!vm) return Err{ServiceError{hr::VM_E_VM_UNKNOWN, "no registered virtual machine " + id.to_string()}};
     return std::move(*vm);
@@ -59,7 +51,7 @@ ServiceResult<VirtualMachine> find_vm(services::Inventory const& inventory, std:
     }                                                                                                        \
     VSA_OP(IVMVirtualMachine_USCOREset_USCORE##prop) {                                                       \
         if (int rc = require_principal()) return rc;                                                         \
-        auto id = vm_id(request->_USCOREthis);                                                               \
+        auto id = parse_vm_reference(request->_USCOREthis);                                                  \
         if (id.is_error()) return fault(id.error());                                                         \
         auto changed = inventory().update_virtual_machine(                                                   \
             id.value(), [&](VirtualMachine& vm) { return vm.setter(request->argument); });                   \
@@ -89,7 +81,7 @@ VSA_OP(IVMVirtualMachine_USCOREget_USCORERunAsDefinedAccount) {
 
 VSA_OP(IVMVirtualMachine_USCOREset_USCORERunAsDefinedAccount) {
     if (int rc = require_principal()) return rc;
-    auto id = vm_id(request->_USCOREthis);
+    auto id = parse_vm_reference(request->_USCOREthis);
     if (id.is_error()) return fault(id.error());
     auto changed =
         inventory().update_virtual_machine(id.value(), [&](VirtualMachine& vm) -> ServiceResult<void> {

@@ -20,8 +20,6 @@
 #include "services/support_drivers.h"
 #include "services/virtual_server.h"
 
-#include <charconv>
-
 namespace vsa::appliance {
 
 using services::Guid;
@@ -35,11 +33,6 @@ namespace {
 constexpr std::string_view NIC_MARK = "/nic/";
 constexpr std::string_view DRIVER_PREFIX = "supportdriver/";
 constexpr std::string_view DRIVERS_REF = "server/SupportDrivers";
-
-ServiceError bad_reference(std::string_view ref, char const* kind) {
-    return {hr::E_INVALIDARG, std::string("_this is not an ") + kind + " reference (got '" +
-                                  std::string(ref.substr(0, 64)) + "')"};
-}
 
 ServiceResult<VirtualMachine> find_vm(services::Inventory const& inventory, Guid const& id) {
     auto vm = inventory.virtual_machine(id);
@@ -140,15 +133,12 @@ VSA_OP(IVMNetworkAdapter_USCOREget_USCORE_USCOREID) {
         auto at = ref.find(NIC_MARK);
         if (at == std::string_view::npos) return Err{bad_reference(ref, "IVMNetworkAdapter")};
         Guid id = TRY(parse_vm_reference(ref.substr(0, at)));
-        auto text = ref.substr(at + NIC_MARK.size());
-        std::int32_t adapter{};
-        auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), adapter);
-        if (text.empty() || ec != std::errc{} || end != text.data() + text.size())
-            return Err{bad_reference(ref, "IVMNetworkAdapter")};
+        auto adapter = parse_reference_number(ref.substr(at + NIC_MARK.size()));
+        if (!adapter) return Err{bad_reference(ref, "IVMNetworkAdapter")};
         VirtualMachine vm = TRY(find_vm(inventory(), id));
         for (auto const& nic : vm.network_adapters())
-            if (nic.id() == adapter) return adapter;
-        return service_error(hr::E_INVALIDARG, "the VM has no network adapter " + std::to_string(adapter));
+            if (nic.id() == *adapter) return *adapter;
+        return service_error(hr::E_INVALIDARG, "the VM has no network adapter " + std::to_string(*adapter));
     }();
     return deliver(soap, std::move(number), [&](std::int32_t adapter) { response.returnval = adapter; });
 }

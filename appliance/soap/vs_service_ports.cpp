@@ -15,7 +15,6 @@
 #include "services/host_floppy_drives.h"
 #include "services/virtual_server.h"
 
-#include <charconv>
 #include <filesystem>
 
 namespace vsa::appliance {
@@ -35,25 +34,13 @@ constexpr std::string_view LPT_MARK = "/lpt/";
 constexpr std::string_view FDD_MARK = "/fdd/";
 constexpr std::string_view DVD_MARK = "/dvd/";
 
-ServiceError bad_reference(std::string_view ref, char const* kind) {
-    return {hr::E_INVALIDARG, std::string("_this is not an ") + kind + " reference (got '" +
-                                  std::string(ref.substr(0, 64)) + "')"};
-}
-
-std::optional<std::int32_t> parse_number(std::string_view text) {
-    std::int32_t value{};
-    auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
-    if (text.empty() || ec != std::errc{} || end != text.data() + text.size()) return std::nullopt;
-    return value;
-}
-
 // "<vm><mark><number>" with number in [0, count): the VM and the number.
 ServiceResult<std::pair<Guid, std::int32_t>> parse_numbered_ref(std::string_view ref, std::string_view mark,
                                                                 std::int32_t count, char const* kind) {
     auto at = ref.find(mark);
     if (at == std::string_view::npos) return Err{bad_reference(ref, kind)};
     auto id = Guid::parse(ref.substr(0, at));
-    auto number = parse_number(ref.substr(at + mark.size()));
+    auto number = parse_reference_number(ref.substr(at + mark.size()));
     if (!id || !number || *number < 0 || *number >= count) return Err{bad_reference(ref, kind)};
     return std::pair{*id, *number};
 }
@@ -287,8 +274,10 @@ VSA_OP(IVMDVDDrive_USCORESetBusLocation) {
         auto id = Guid::parse(ref.substr(0, at));
         auto rest = ref.substr(at + DVD_MARK.size());
         auto colon = rest.find(':');
-        auto bus = colon == std::string_view::npos ? std::nullopt : parse_number(rest.substr(0, colon));
-        auto device = colon == std::string_view::npos ? std::nullopt : parse_number(rest.substr(colon + 1));
+        auto bus =
+            colon == std::string_view::npos ? std::nullopt : parse_reference_number(rest.substr(0, colon));
+        auto device =
+            colon == std::string_view::npos ? std::nullopt : parse_reference_number(rest.substr(colon + 1));
         if (!id || !bus || !device) return Err{bad_reference(ref, "IVMDVDDrive")};
         if (request->busType != static_cast<int>(DriveBusType::Ide))
             return service_error(hr::E_INVALIDARG, "CD/DVD drives attach to IDE only (busType 0), not " +

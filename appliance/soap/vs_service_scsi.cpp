@@ -14,8 +14,6 @@
 #include "services/model/vm_limits.h"
 #include "services/virtual_server.h"
 
-#include <charconv>
-
 namespace vsa::appliance {
 
 using services::Guid;
@@ -30,10 +28,9 @@ namespace {
 constexpr std::string_view SCSI_MARK = "/scsi/";
 constexpr std::string_view COLLECTION = "/SCSIControllers";
 
-ServiceError bad_reference(std::string_view ref, char const* kind) {
-    return {hr::E_INVALIDARG,
-            std::string("not an ") + kind + " reference (got '" + std::string(ref.substr(0, 64)) + "')"};
-}
+// A controller reference comes as _this or as an argument (controller):
+// this file's messages name no parameter.
+constexpr std::string_view ANY_PARAMETER = "";
 
 ServiceResult<VirtualMachine> find_vm(services::Inventory const& inventory, Guid const& id) {
     auto vm = inventory.virtual_machine(id);
@@ -43,22 +40,19 @@ ServiceResult<VirtualMachine> find_vm(services::Inventory const& inventory, Guid
 
 ServiceResult<Guid> parse_vm(std::string_view ref) {
     auto id = Guid::parse(ref);
-    if (!id) return Err{bad_reference(ref, "IVMVirtualMachine")};
+    if (!id) return Err{bad_reference(ref, "IVMVirtualMachine", ANY_PARAMETER)};
     return *id;
 }
 
 // "<vm>/scsi/<id>": the VM and the controller number.
 ServiceResult<std::pair<Guid, std::int32_t>> parse_controller(std::string_view ref) {
     auto at = ref.find(SCSI_MARK);
-    if (at == std::string_view::npos) return Err{bad_reference(ref, "IVMSCSIController")};
+    if (at == std::string_view::npos) return Err{bad_reference(ref, "IVMSCSIController", ANY_PARAMETER)};
     auto id = Guid::parse(ref.substr(0, at));
-    auto text = ref.substr(at + SCSI_MARK.size());
-    std::int32_t number{};
-    auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), number);
-    if (!id || text.empty() || ec != std::errc{} || end != text.data() + text.size() || number < 0 ||
-        number >= services::VmLimits::MAX_SCSI_CONTROLLERS)
-        return Err{bad_reference(ref, "IVMSCSIController")};
-    return std::pair{*id, number};
+    auto number = parse_reference_number(ref.substr(at + SCSI_MARK.size()));
+    if (!id || !number || *number < 0 || *number >= services::VmLimits::MAX_SCSI_CONTROLLERS)
+        return Err{bad_reference(ref, "IVMSCSIController", ANY_PARAMETER)};
+    return std::pair{*id, *number};
 }
 
 std::string controller_ref(Guid const& vm, std::int32_t id) {
@@ -83,9 +77,10 @@ ServiceResult<std::vector<std::string>> scsi_controller_refs(services::Inventory
 // "<vm>/SCSIControllers".
 ServiceResult<std::vector<std::string>> scsi_collection(services::Inventory const& inventory,
                                                         std::string_view ref) {
-    if (!ref.ends_with(COLLECTION)) return Err{bad_reference(ref, "IVMSCSIControllerCollection")};
+    if (!ref.ends_with(COLLECTION))
+        return Err{bad_reference(ref, "IVMSCSIControllerCollection", ANY_PARAMETER)};
     auto id = Guid::parse(ref.substr(0, ref.size() - COLLECTION.size()));
-    if (!id) return Err{bad_reference(ref, "IVMSCSIControllerCollection")};
+    if (!id) return Err{bad_reference(ref, "IVMSCSIControllerCollection", ANY_PARAMETER)};
     return scsi_controller_refs(inventory, *id);
 }
 

@@ -697,6 +697,21 @@ ServiceResult<void> change_entry(Inventory& inventory, std::string const& ref, s
     return {};
 }
 
+// The entry's account becomes name (set_Name, set_Sid): refused where name
+// already has an entry of that type.
+ServiceResult<void> rename_entry(Inventory& inventory, std::string const& ref, std::string const& user,
+                                 std::string const& name) {
+    return change_entry(inventory, ref, user, "name " + name,
+                        [&](SecurityDescriptor& descriptor, AccessEntry& entry) -> ServiceResult<void> {
+                            if (sec::names_equal(entry.name, name)) return {};
+                            if (descriptor.acl.find(name, entry.type))
+                                return Err{ServiceError{hr::VM_E_SECURITY_DUPLICATE_USER,
+                                                        "'" + name + "' already has an entry of that type"}};
+                            entry.name = name;
+                            return {};
+                        });
+}
+
 } // namespace
 
 VSA_SECURITY_OP(IVMAccessRights_USCOREget_USCOREName) {
@@ -717,16 +732,7 @@ VSA_SECURITY_OP(IVMAccessRights_USCOREset_USCOREName) {
     return security_act([&]() -> ServiceResult<void> {
         auto name =
             TRY(known_name(m_backend->auth.accounts(), m_backend->server.account_sids(), request->name));
-        return change_entry(inventory(), request->_USCOREthis, m_call->principal->user, "name " + name,
-                            [&](SecurityDescriptor& descriptor, AccessEntry& entry) -> ServiceResult<void> {
-                                if (sec::names_equal(entry.name, name)) return {};
-                                if (descriptor.acl.find(name, entry.type))
-                                    return Err{
-                                        ServiceError{hr::VM_E_SECURITY_DUPLICATE_USER,
-                                                     "'" + name + "' already has an entry of that type"}};
-                                entry.name = name;
-                                return {};
-                            });
+        return rename_entry(inventory(), request->_USCOREthis, m_call->principal->user, name);
     });
 }
 
@@ -906,16 +912,7 @@ VSA_SECURITY_OP(IVMAccessRights_USCOREset_USCORESid) {
     return security_act([&]() -> ServiceResult<void> {
         auto name = TRY(
             sid_argument(m_backend->auth.accounts(), m_backend->server.account_sids(), request->sid, "Sid"));
-        return change_entry(inventory(), request->_USCOREthis, m_call->principal->user, "name " + name,
-                            [&](SecurityDescriptor& descriptor, AccessEntry& entry) -> ServiceResult<void> {
-                                if (sec::names_equal(entry.name, name)) return {};
-                                if (descriptor.acl.find(name, entry.type))
-                                    return Err{
-                                        ServiceError{hr::VM_E_SECURITY_DUPLICATE_USER,
-                                                     "'" + name + "' already has an entry of that type"}};
-                                entry.name = name;
-                                return {};
-                            });
+        return rename_entry(inventory(), request->_USCOREthis, m_call->principal->user, name);
     });
 }
 

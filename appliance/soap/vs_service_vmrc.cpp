@@ -13,8 +13,6 @@
 #include "appliance/soap/fault_mapping.h"
 #include "appliance/soap/vs_service.h"
 
-#include <charconv>
-
 namespace vsa::appliance {
 
 using console::VmrcSettings;
@@ -33,21 +31,14 @@ std::string authenticator_ref(console::VmrcAuthType type) {
 
 ServiceResult<console::VmrcAuthenticator const*> parse_authenticator_ref(std::string_view ref) {
     if (ref.starts_with(AUTHENTICATOR_PREFIX)) {
-        auto digits = ref.substr(AUTHENTICATOR_PREFIX.size());
-        std::int32_t type = 0;
-        auto [end, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), type);
-        if (ec == std::errc{} && end == digits.data() + digits.size())
-            if (auto const* found = console::find_vmrc_authenticator(type)) return found;
+        if (auto type = parse_reference_number(ref.substr(AUTHENTICATOR_PREFIX.size())))
+            if (auto const* found = console::find_vmrc_authenticator(*type)) return found;
     }
-    return Err{ServiceError{hr::E_INVALIDARG, "_this is not an IVMRCAuthenticator reference (got '" +
-                                                  std::string(ref.substr(0, 64)) + "')"}};
+    return Err{bad_reference(ref, "IVMRCAuthenticator")};
 }
 
 ServiceResult<std::vector<std::string>> authenticator_refs(std::string_view collection) {
-    if (collection != COLLECTION_REF)
-        return Err{
-            ServiceError{hr::E_INVALIDARG, "_this is not an IVMRCAuthenticatorCollection reference (got '" +
-                                               std::string(collection.substr(0, 64)) + "')"}};
+    if (collection != COLLECTION_REF) return Err{bad_reference(collection, "IVMRCAuthenticatorCollection")};
     std::vector<std::string> refs;
     for (auto const& authenticator : console::vmrc_authenticators())
         refs.push_back(authenticator_ref(authenticator.type));

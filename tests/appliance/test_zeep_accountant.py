@@ -30,7 +30,7 @@ import xml.etree.ElementTree as ET
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from vsad_fixture import Vsad  # noqa: E402
-from zeep_support import ZeepTestCase, run_tests, make_client, make_counter_vm, wait_for  # noqa: E402
+from zeep_support import ZeepTestCase, run_tests, make_client, make_counter_vm, wait_for, worker_of  # noqa: E402
 
 VSAD = VSA_VHD = VSA_VM = BUSY_DISK = None  # argv
 RUNNING = 5
@@ -72,21 +72,6 @@ def cpu_max_text(maximum, processors):
     if maximum * processors >= 100.0 - 1e-9:
         return f"max {PERIOD_US}"
     return f"{max(1000, round(maximum / 100.0 * processors * PERIOD_US))} {PERIOD_US}"
-
-
-def worker_pid(folder):
-    """The pid of the vsa-vm worker whose arguments name a file in `folder`."""
-    for entry in os.listdir("/proc"):
-        if not entry.isdigit():
-            continue
-        try:
-            with open(f"/proc/{entry}/cmdline", "rb") as f:
-                args = [a.decode(errors="replace") for a in f.read().split(b"\0") if a]
-        except OSError:
-            continue
-        if args and os.path.basename(args[0]) == "vsa-vm" and any(a.startswith(folder + os.sep) for a in args):
-            return int(entry)
-    return None
 
 
 class AccountantTest(ZeepTestCase):
@@ -189,7 +174,7 @@ class AccountantTest(ZeepTestCase):
         self.start(vm)
         self.assertTrue(wait_for(lambda: "VSA-BUSY-START" in read_text(log), 30), "the guest did not start")
         self.assertAlmostEqual(s.IVMVirtualServer_get_AvailableSystemCapacity(), 100.0 - reserved)
-        pid = worker_pid(folder)
+        pid, _args = worker_of(folder)
         self.assertIsNotNone(pid)
 
         # Enforcement with cgroup v2, where this host allows it.

@@ -32,8 +32,7 @@ import tempfile
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from vsad_fixture import Vsad  # noqa: E402
-from zeep_support import ZeepTestCase, run_tests, make_client, make_counter_vm, strings, wait_for  # noqa: E402
+from zeep_support import VsadTestCase, run_tests, make_client, make_counter_vm, strings, wait_for  # noqa: E402
 
 VSAD = VSA_VHD = VSA_VM = COUNTER_DISK = KBFLAGS_DISK = None  # argv
 
@@ -57,22 +56,16 @@ def records(path):
         return []
 
 
-class ConfigTest(ZeepTestCase):
+class ConfigTest(VsadTestCase):
     @classmethod
     def setUpClass(cls):
-        cls.vsad = Vsad(VSAD, defines={"vm.worker_binary": VSA_VM})
-        cls.client = make_client(cls.vsad)
+        super().setUpClass()
         cls.scratch = tempfile.mkdtemp(prefix="vsa config test ")  # a space in every path
 
     @classmethod
     def tearDownClass(cls):
-        code = cls.vsad.stop()
-        shutil.rmtree(cls.vsad.data_dir, ignore_errors=True)
         shutil.rmtree(cls.scratch, ignore_errors=True)
-        assert code == 0, "vsad exited with status %s" % code
-
-    def setUp(self):
-        self.s = self.client.service
+        super().tearDownClass()
 
     def value(self, kind, v):
         field = {"string": "stringValue", "integer": "integerValue", "boolean": "booleanValue",
@@ -295,6 +288,7 @@ def main():
         print("usage: test_zeep_config.py vsad vsa-vhd vsa-vm counter_disk.img kbflags_disk.img", file=sys.stderr)
         return 2
     VSAD, VSA_VHD, VSA_VM, COUNTER_DISK, KBFLAGS_DISK = (os.path.abspath(a) for a in sys.argv[1:6])
+    ConfigTest.vsad_binary, ConfigTest.worker_binary = VSAD, VSA_VM
     return run_tests((ConfigTest,))
 
 

@@ -14,13 +14,11 @@ bad type, MergeTo of a disk that is not a differencing disk, and a source a
 running VM (a real vsa-vm worker on the counter disk) has open.
 """
 import os
-import shutil
 import subprocess
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from vsad_fixture import Vsad  # noqa: E402
-from zeep_support import ZeepTestCase, make_client, make_counter_vm, run_tests  # noqa: E402
+from zeep_support import VsadTestCase, make_counter_vm, run_tests  # noqa: E402
 
 VSAD = VSA_VHD = VSA_VM = COUNTER_DISK = None  # argv
 DYNAMIC, FIXED, DIFFERENCING = 0, 1, 2
@@ -44,19 +42,11 @@ def qemu_same(a, b):
     return done.returncode == 0, done.stdout + done.stderr
 
 
-class DiskConvertTest(ZeepTestCase):
+class DiskConvertTest(VsadTestCase):
     @classmethod
     def setUpClass(cls):
-        cls.vsad = Vsad(VSAD, defines={"vm.worker_binary": VSA_VM})
-        cls.s = make_client(cls.vsad).service
-        cls.folder = cls.s.IVMVirtualServer_get_DefaultVMConfigurationPath()
-
-    @classmethod
-    def tearDownClass(cls):
-        code = cls.vsad.stop()
-        shutil.rmtree(cls.vsad.data_dir, ignore_errors=True)
-        if code != 0:
-            raise AssertionError(f"vsad exited with status {code}")
+        super().setUpClass()
+        cls.folder = cls.service.IVMVirtualServer_get_DefaultVMConfigurationPath()
 
     def path(self, *parts):
         return os.path.join(self.folder, "convert", *parts)
@@ -222,6 +212,7 @@ def main():
         print("usage: test_zeep_disk_convert.py vsad vsa-vhd vsa-vm counter_disk.img", file=sys.stderr)
         return 2
     VSAD, VSA_VHD, VSA_VM, COUNTER_DISK = (os.path.abspath(a) for a in sys.argv[1:5])
+    DiskConvertTest.vsad_binary, DiskConvertTest.worker_binary = VSAD, VSA_VM
     return run_tests((DiskConvertTest,))
 
 

@@ -30,7 +30,7 @@ import zlib
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from vsad_fixture import Vsad  # noqa: E402
-from zeep_support import ZeepTestCase, make_client, make_counter_vm, wait_for  # noqa: E402
+from zeep_support import ZeepTestCase, make_client, make_counter_vm, wait_for, worker_of  # noqa: E402
 
 VSAD = VSA_VHD = VSA_VM = SCREEN_DISK = None  # argv
 TURNED_OFF, RUNNING, PAUSED = 1, 5, 6
@@ -86,22 +86,6 @@ def decode_png(data):
         rows.append([tuple(line[x * 3:x * 3 + 3]) for x in range(width)])
         previous = line
     return width, height, rows
-
-
-def worker_of(folder):
-    """(pid, arguments) of the vsa-vm worker whose saved-state file lies in
-    the VM folder `folder`; (None, []) when there is none."""
-    for entry in os.listdir("/proc"):
-        if not entry.isdigit():
-            continue
-        try:
-            with open(f"/proc/{entry}/cmdline", "rb") as f:
-                args = [a.decode(errors="replace") for a in f.read().split(b"\0") if a]
-        except OSError:
-            continue
-        if args and os.path.basename(args[0]) == "vsa-vm" and any(a.startswith(folder + os.sep) for a in args):
-            return int(entry), args
-    return None, []
 
 
 def open_files(pid):

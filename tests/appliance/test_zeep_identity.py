@@ -20,13 +20,12 @@ short: it runs under ASan in the default suite.
 """
 import os
 import re
-import shutil
 import struct
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from vsad_fixture import Vsad  # noqa: E402
-from zeep_support import ZeepTestCase, run_tests, make_client, make_counter_vm, wait_for  # noqa: E402
+from zeep_support import VsadTestCase, run_tests, make_client, make_counter_vm, wait_for  # noqa: E402
 
 VSAD = VSA_VHD = VSA_VM = SMBIOS_DISK = None  # argv
 
@@ -62,21 +61,7 @@ def last_report(log):
     return dict(line.split("=", 1) for line in block.splitlines() if "=" in line)
 
 
-class IdentityTest(ZeepTestCase):
-    @classmethod
-    def setUpClass(cls):
-        cls.vsad = Vsad(VSAD, defines={"vm.worker_binary": VSA_VM})
-        cls.service = make_client(cls.vsad).service
-
-    @classmethod
-    def tearDownClass(cls):
-        code = cls.vsad.stop()
-        shutil.rmtree(cls.vsad.data_dir, ignore_errors=True)
-        assert code == 0, "vsad exited with status %s" % code
-
-    def setUp(self):
-        self.s = self.service
-
+class IdentityTest(VsadTestCase):
     def get(self, vm, prop):
         return getattr(self.s, "IVMVirtualMachine_get_" + prop)(_this=vm) or ""  # zeep: "" reads as None
 
@@ -170,18 +155,7 @@ def decode_sid(data, at):
     return "S-1-%d" % authority + "".join("-%d" % v for v in subs), 8 + 4 * count
 
 
-class SidsTest(ZeepTestCase):
-    @classmethod
-    def setUpClass(cls):
-        cls.vsad = Vsad(VSAD, defines={"vm.worker_binary": VSA_VM})
-        cls.service = make_client(cls.vsad).service
-
-    @classmethod
-    def tearDownClass(cls):
-        code = cls.vsad.stop()
-        shutil.rmtree(cls.vsad.data_dir, ignore_errors=True)
-        assert code == 0, "vsad exited with status %s" % code
-
+class SidsTest(VsadTestCase):
     def test_sids_flags_and_the_binary_descriptor(self):
         s = self.service
         user = self.vsad.user
@@ -279,6 +253,8 @@ def main():
         print(__doc__)
         return 2
     VSAD, VSA_VHD, VSA_VM, SMBIOS_DISK = sys.argv[1:]
+    for case in (SidsTest, IdentityTest):
+        case.vsad_binary, case.worker_binary = VSAD, VSA_VM
     return run_tests([SidsTest, IdentityTest], failure_note=lambda: "".join(
         read_text(case.vsad.stderr_path) for case in (SidsTest, IdentityTest) if getattr(case, "vsad", None)))
 

@@ -10,13 +10,11 @@ Usage: test_zeep_misc.py vsad vsa-vhd
 No guest runs: every member here reads or writes configuration and files.
 """
 import os
-import shutil
 import subprocess
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from vsad_fixture import Vsad  # noqa: E402
-from zeep_support import ZeepTestCase, run_tests, make_client, strings  # noqa: E402
+from zeep_support import VsadTestCase, read_text, run_tests, strings  # noqa: E402
 
 VSAD = VSA_VHD = None  # argv
 
@@ -30,21 +28,7 @@ def drive_index(bus_type, bus, device):
     return (bus_type * 4 + bus) * 7 + device
 
 
-class MiscTest(ZeepTestCase):
-    @classmethod
-    def setUpClass(cls):
-        cls.vsad = Vsad(VSAD)
-        cls.service = make_client(cls.vsad).service
-
-    @classmethod
-    def tearDownClass(cls):
-        code = cls.vsad.stop()
-        shutil.rmtree(cls.vsad.data_dir, ignore_errors=True)
-        assert code == 0, "vsad exited with status %s" % code
-
-    def setUp(self):
-        self.s = self.service
-
+class MiscTest(VsadTestCase):
     def test_floppy_images(self):
         s = self.s
         media = os.path.join(self.vsad.data_dir, "media")
@@ -204,20 +188,13 @@ class MiscTest(ZeepTestCase):
         self.assert_fault(lambda: s.IVMSupportDriver_get_Type(_this="kvm"), "E_INVALIDARG")
 
 
-def read_text(path):
-    try:
-        with open(path, errors="replace") as f:
-            return f.read()
-    except OSError:
-        return ""
-
-
 def main():
     global VSAD, VSA_VHD
     if len(sys.argv) != 3:
         print(__doc__)
         return 2
     VSAD, VSA_VHD = sys.argv[1:]
+    MiscTest.vsad_binary = VSAD
     return run_tests([MiscTest], failure_note=lambda: read_text(MiscTest.vsad.stderr_path)
                      if getattr(MiscTest, "vsad", None) else "")
 

@@ -24,29 +24,13 @@ import subprocess
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from vsad_fixture import Vsad  # noqa: E402
-from zeep_support import ZeepTestCase, run_tests, make_client, make_counter_vm, wait_for  # noqa: E402
+from zeep_support import VsadTestCase, read_text, run_tests, make_counter_vm, wait_for, worker_of  # noqa: E402
 
 VSAD = VSA_VHD = VSA_VM = COUNTER_DISK = None  # argv
 SKIP = 77
 TURNED_OFF, RUNNING = 1, 5
 USER = "vsart%05d" % (os.getpid() % 100000)
 PASSWORD = "Pw-" + secrets.token_hex(8)
-
-
-def worker_of(vsv):
-    """The pid of the vsa-vm whose command line names `vsv`, or None."""
-    for entry in os.listdir("/proc"):
-        if not entry.isdigit():
-            continue
-        try:
-            with open(f"/proc/{entry}/cmdline", "rb") as f:
-                argv = f.read().split(b"\0")
-        except OSError:
-            continue
-        if argv and argv[0].endswith(b"vsa-vm") and vsv.encode() in argv:
-            return int(entry)
-    return None
 
 
 def ids_of(pid):
@@ -59,23 +43,7 @@ def ids_of(pid):
     return [int(v) for v in fields["Uid"]], [int(v) for v in fields["Gid"]], [int(v) for v in fields["Groups"]]
 
 
-class RunAsTest(ZeepTestCase):
-    @classmethod
-    def setUpClass(cls):
-        cls.vsad = Vsad(VSAD, defines={"vm.worker_binary": VSA_VM})
-        cls.service = make_client(cls.vsad).service
-
-    @classmethod
-    def tearDownClass(cls):
-        code = cls.vsad.stop()
-        if code != 0:
-            print("--- vsad stderr (tail) ---\n" + stderr_of_vsad()[-3000:])
-        shutil.rmtree(cls.vsad.data_dir, ignore_errors=True)
-        assert code == 0, "vsad exited with status %s" % code
-
-    def setUp(self):
-        self.s = self.service
-
+class RunAsTest(VsadTestCase):
     def test_worker_runs_as_the_account(self):
         s = self.s
         account = pwd.getpwnam(USER)
@@ -122,8 +90,8 @@ class RunAsTest(ZeepTestCase):
         self.wait_task(s.IVMVirtualMachine_Startup(_this=vm))
         try:
             self.assertEqual(s.IVMVirtualMachine_get_State(_this=vm), RUNNING)
-            self.assertTrue(wait_for(lambda: worker_of(vsv) is not None, limit=10), "no worker process")
-            uids, gids, groups = ids_of(worker_of(vsv))
+            self.assertTrue(wait_for(lambda: worker_of(vsv)[0] is not None, limit=10), "no worker process")
+            uids, gids, groups = ids_of(worker_of(vsv)[0])
             self.assertEqual(uids, [account.pw_uid] * 4)
             self.assertEqual(gids, [account.pw_gid] * 4)
             self.assertNotIn(0, groups)
@@ -134,8 +102,8 @@ class RunAsTest(ZeepTestCase):
         s.IVMVirtualMachine_set_RunAsDefinedAccount(_this=vm, runAsDefinedAccountEnabled=False)
         self.wait_task(s.IVMVirtualMachine_Startup(_this=vm))
         try:
-            self.assertTrue(wait_for(lambda: worker_of(vsv) is not None, limit=10), "no worker process")
-            self.assertEqual(ids_of(worker_of(vsv))[0], [0] * 4)
+            self.assertTrue(wait_for(lambda: worker_of(vsv)[0] is not None, limit=10), "no worker process")
+            self.assertEqual(ids_of(worker_of(vsv)[0])[0], [0] * 4)
         finally:
             self.wait_task(s.IVMVirtualMachine_TurnOff(_this=vm))
 
@@ -145,11 +113,7 @@ class RunAsTest(ZeepTestCase):
 
 
 def stderr_of_vsad():
-    try:
-        with open(RunAsTest.vsad.stderr_path, errors="replace") as f:
-            return f.read()
-    except (AttributeError, OSError):
-        return ""
+    return read_text(RunAsTest.vsad.stderr_path) if getattr(RunAsTest, "vsad", None) else ""
 
 
 def main():
@@ -158,6 +122,7 @@ def main():
         print(__doc__)
         return 2
     VSAD, VSA_VHD, VSA_VM, COUNTER_DISK = sys.argv[1:]
+    RunAsTest.vsad_binary, RunAsTest.worker_binary = VSAD, VSA_VM
     if os.geteuid() != 0:
         print("skipped: needs root (useradd, and a vsad that may start workers as another account)")
         return SKIP

@@ -123,12 +123,41 @@ def read_file(path):
         return b""
 
 
+def read_text(path):
+    """The text of `path` (bad UTF-8 replaced); "" while it does not exist."""
+    try:
+        with open(path, errors="replace") as f:
+            return f.read()
+    except OSError:
+        return ""
+
+
+def worker_of(path):
+    """(pid, arguments) of the vsa-vm worker one of whose arguments is
+    `path` (its saved-state file) or lies in the folder `path` (the VM
+    folder); (None, []) when there is none."""
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/cmdline", "rb") as f:
+                args = [a.decode(errors="replace") for a in f.read().split(b"\0") if a]
+        except OSError:
+            continue
+        if args and os.path.basename(args[0]) == "vsa-vm" and any(
+                a == path or a.startswith(path + os.sep) for a in args):
+            return int(entry), args
+    return None, []
+
+
 class VsadTestCase(ZeepTestCase):
     """A test class with a vsad of its own that runs real vsa-vm workers:
     started in setUpClass (self.s is its service), stopped in tearDownClass,
     which fails unless it exits cleanly, and its data folder removed. The
     script sets vsad_binary and worker_binary from its arguments before the
-    tests run, and vsad_defines for more configuration keys."""
+    tests run (worker_binary None: vsad's default), and vsad_defines for
+    more configuration keys. A vsad that does not exit cleanly has the tail
+    of its stderr printed before its data folder goes."""
 
     vsad_binary = None
     worker_binary = None
@@ -136,12 +165,15 @@ class VsadTestCase(ZeepTestCase):
 
     @classmethod
     def setUpClass(cls):
-        cls.vsad = Vsad(cls.vsad_binary, defines={"vm.worker_binary": cls.worker_binary, **cls.vsad_defines})
+        defines = {"vm.worker_binary": cls.worker_binary} if cls.worker_binary else {}
+        cls.vsad = Vsad(cls.vsad_binary, defines={**defines, **cls.vsad_defines})
         cls.service = make_client(cls.vsad).service
 
     @classmethod
     def tearDownClass(cls):
         code = cls.vsad.stop()
+        if code != 0:
+            print("--- vsad stderr (tail) ---\n" + read_text(cls.vsad.stderr_path)[-3000:])
         shutil.rmtree(cls.vsad.data_dir, ignore_errors=True)
         assert code == 0, "vsad exited with status %s" % code
 

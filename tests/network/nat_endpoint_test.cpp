@@ -5,6 +5,7 @@
 // gateway's address (what the HTTP fetch does over TCP); bad
 // configurations are refused.
 #include "services/network/nat_endpoint.h"
+#include "tests/network/frame_builder.h"
 
 #include <boost/test/unit_test.hpp>
 
@@ -31,83 +32,23 @@ constexpr std::uint32_t DNS = 0x0A000203;   // 10.0.2.3
 constexpr std::uint32_t GUEST = 0x0A00020F; // 10.0.2.15
 constexpr Mac GUEST_MAC{0x00, 0x03, 0xFF, 0x00, 0x00, 0x0F};
 
-void put16(Bytes& b, std::uint16_t v) {
-    b.push_back(static_cast<std::uint8_t>(v >> 8));
-    b.push_back(static_cast<std::uint8_t>(v));
-}
-void put32(Bytes& b, std::uint32_t v) {
-    put16(b, static_cast<std::uint16_t>(v >> 16));
-    put16(b, static_cast<std::uint16_t>(v));
-}
-std::uint16_t get16(Bytes const& b, std::size_t at) {
-    return static_cast<std::uint16_t>((b[at] << 8) | b[at + 1]);
-}
-std::uint32_t get32(Bytes const& b, std::size_t at) {
-    return (std::uint32_t(get16(b, at)) << 16) | get16(b, at + 2);
-}
+using test_frames::get16;
+using test_frames::get32;
 
-Bytes ethernet(Mac dst, std::uint16_t type) {
-    Bytes f(dst.begin(), dst.end());
-    f.insert(f.end(), GUEST_MAC.begin(), GUEST_MAC.end());
-    put16(f, type);
-    return f;
-}
+constexpr test_frames::Ipv4Fields IP_FIELDS{0x1234, 0x4000}; // DF
 
 Bytes arp_request(std::uint32_t target) {
-    Bytes f = ethernet(BROADCAST_MAC, ETHERTYPE_ARP);
-    put16(f, 1);      // Ethernet
-    put16(f, 0x0800); // IPv4
-    f.push_back(6);
-    f.push_back(4);
-    put16(f, 1); // request
-    f.insert(f.end(), GUEST_MAC.begin(), GUEST_MAC.end());
-    put32(f, GUEST);
-    f.insert(f.end(), 6, 0);
-    put32(f, target);
-    return f;
-}
-
-// IPv4 with `proto` and `payload` (the L4 header included), header checksum set.
-Bytes ipv4(Mac dst, std::uint32_t to, std::uint8_t proto, Bytes const& payload) {
-    Bytes f = ethernet(dst, ETHERTYPE_IPV4);
-    std::size_t ip = f.size();
-    f.push_back(0x45);
-    f.push_back(0);
-    put16(f, static_cast<std::uint16_t>(20 + payload.size()));
-    put16(f, 0x1234);
-    put16(f, 0x4000); // DF
-    f.push_back(64);
-    f.push_back(proto);
-    put16(f, 0);
-    put32(f, GUEST);
-    put32(f, to);
-    std::uint16_t sum = checksum_finish(checksum_add(std::span(f).subspan(ip, 20)));
-    f[ip + 10] = static_cast<std::uint8_t>(sum >> 8);
-    f[ip + 11] = static_cast<std::uint8_t>(sum);
-    f.insert(f.end(), payload.begin(), payload.end());
-    return f;
+    return test_frames::arp_request(GUEST_MAC, GUEST, target);
 }
 
 Bytes udp(Mac dst, std::uint32_t to, std::uint16_t sport, std::uint16_t dport, std::string const& data) {
-    Bytes u;
-    put16(u, sport);
-    put16(u, dport);
-    put16(u, static_cast<std::uint16_t>(8 + data.size()));
-    put16(u, 0); // no checksum (allowed over IPv4)
-    u.insert(u.end(), data.begin(), data.end());
-    return ipv4(dst, to, 17, u);
+    return test_frames::udp(dst, GUEST_MAC, GUEST, to, sport, dport, Bytes(data.begin(), data.end()),
+                            IP_FIELDS);
 }
 
 Bytes icmp_echo(Mac dst, std::uint32_t to) {
-    Bytes i{8, 0, 0, 0};
-    put16(i, 0x4242);
-    put16(i, 1);
-    for (int k = 0; k < 32; ++k)
-        i.push_back(static_cast<std::uint8_t>(k));
-    std::uint16_t sum = checksum_finish(checksum_add(i));
-    i[2] = static_cast<std::uint8_t>(sum >> 8);
-    i[3] = static_cast<std::uint8_t>(sum);
-    return ipv4(dst, to, 1, i);
+    return test_frames::ipv4(dst, GUEST_MAC, GUEST, to, 1, test_frames::icmp_echo_request(0x4242, 1),
+                             IP_FIELDS);
 }
 
 struct Guest {

@@ -16,6 +16,7 @@
 // that namespace (VSA_TEST_NETNS unset) the suite is skipped: it must
 // never make a bridge on the machine running the tests.
 #include "services/network/tap_endpoint.h"
+#include "tests/network/frame_builder.h"
 
 #include <boost/test/unit_test.hpp>
 
@@ -46,69 +47,19 @@ constexpr std::uint32_t HOST = 0x0A090001;  // 10.9.0.1, br0's address
 constexpr std::uint32_t GUEST = 0x0A090032; // 10.9.0.50
 constexpr Mac GUEST_MAC{0x02, 0x00, 0x00, 0x09, 0x00, 0x32};
 
-void put16(Bytes& b, std::uint16_t v) {
-    b.push_back(static_cast<std::uint8_t>(v >> 8));
-    b.push_back(static_cast<std::uint8_t>(v));
-}
-void put32(Bytes& b, std::uint32_t v) {
-    put16(b, static_cast<std::uint16_t>(v >> 16));
-    put16(b, static_cast<std::uint16_t>(v));
-}
-std::uint16_t get16(Bytes const& b, std::size_t at) {
-    return static_cast<std::uint16_t>((b[at] << 8) | b[at + 1]);
-}
-std::uint32_t get32(Bytes const& b, std::size_t at) {
-    return (std::uint32_t(get16(b, at)) << 16) | get16(b, at + 2);
-}
+using test_frames::get16;
+using test_frames::get32;
 
-Bytes ethernet(Mac dst, std::uint16_t type) {
-    Bytes f(dst.begin(), dst.end());
-    f.insert(f.end(), GUEST_MAC.begin(), GUEST_MAC.end());
-    put16(f, type);
-    return f;
-}
-
+// Padded to Ethernet's minimum (60 bytes without the FCS).
 Bytes arp_request(std::uint32_t target) {
-    Bytes f = ethernet(BROADCAST_MAC, ETHERTYPE_ARP);
-    put16(f, 1);
-    put16(f, 0x0800);
-    f.push_back(6);
-    f.push_back(4);
-    put16(f, 1);
-    f.insert(f.end(), GUEST_MAC.begin(), GUEST_MAC.end());
-    put32(f, GUEST);
-    f.insert(f.end(), 6, 0);
-    put32(f, target);
+    Bytes f = test_frames::arp_request(GUEST_MAC, GUEST, target);
     f.resize(60, 0);
     return f;
 }
 
 Bytes icmp_echo(Mac dst, std::uint32_t to) {
-    Bytes f = ethernet(dst, ETHERTYPE_IPV4);
-    std::size_t ip = f.size();
-    Bytes icmp{8, 0, 0, 0};
-    put16(icmp, 0x5151);
-    put16(icmp, 7);
-    for (int k = 0; k < 32; ++k)
-        icmp.push_back(static_cast<std::uint8_t>(k));
-    std::uint16_t sum = checksum_finish(checksum_add(icmp));
-    icmp[2] = static_cast<std::uint8_t>(sum >> 8);
-    icmp[3] = static_cast<std::uint8_t>(sum);
-    f.push_back(0x45);
-    f.push_back(0);
-    put16(f, static_cast<std::uint16_t>(20 + icmp.size()));
-    put16(f, 0x0101);
-    put16(f, 0x4000);
-    f.push_back(64);
-    f.push_back(1);
-    put16(f, 0);
-    put32(f, GUEST);
-    put32(f, to);
-    sum = checksum_finish(checksum_add(std::span(f).subspan(ip, 20)));
-    f[ip + 10] = static_cast<std::uint8_t>(sum >> 8);
-    f[ip + 11] = static_cast<std::uint8_t>(sum);
-    f.insert(f.end(), icmp.begin(), icmp.end());
-    return f;
+    return test_frames::ipv4(dst, GUEST_MAC, GUEST, to, 1, test_frames::icmp_echo_request(0x5151, 7),
+                             {0x0101, 0x4000});
 }
 
 struct Guest {

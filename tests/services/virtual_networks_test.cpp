@@ -9,6 +9,7 @@
 // a bridge that cannot be made leaves the network guest-only and says so
 // in the log, and so do the DHCP server's own problems.
 #include "services/worker/virtual_networks.h"
+#include "tests/network/frame_builder.h"
 
 #include <boost/test/unit_test.hpp>
 
@@ -81,59 +82,20 @@ VirtualNetwork net(std::string name, Guid id) {
 
 // ---- a guest that speaks DHCP, ARP, ICMP and UDP, for the NAT test ----
 
-void put16(Bytes& b, std::uint16_t v) {
-    b.push_back(static_cast<std::uint8_t>(v >> 8));
-    b.push_back(static_cast<std::uint8_t>(v));
-}
-void put32(Bytes& b, std::uint32_t v) {
-    put16(b, static_cast<std::uint16_t>(v >> 16));
-    put16(b, static_cast<std::uint16_t>(v));
-}
-std::uint16_t get16(Bytes const& b, std::size_t at) {
-    return static_cast<std::uint16_t>((b[at] << 8) | b[at + 1]);
-}
-std::uint32_t get32(Bytes const& b, std::size_t at) {
-    return (std::uint32_t(get16(b, at)) << 16) | get16(b, at + 2);
-}
+using network::test_frames::get16;
+using network::test_frames::get32;
+using network::test_frames::put32;
 
 constexpr network::Mac GUEST_MAC{0x00, 0x03, 0xFF, 0x00, 0x00, 0x42};
-
-Bytes ethernet(network::Mac dst, std::uint16_t type) {
-    Bytes f(dst.begin(), dst.end());
-    f.insert(f.end(), GUEST_MAC.begin(), GUEST_MAC.end());
-    put16(f, type);
-    return f;
-}
+constexpr network::test_frames::Ipv4Fields IP_FIELDS{0x2222, 0};
 
 Bytes ipv4(network::Mac dst, std::uint32_t from, std::uint32_t to, std::uint8_t proto, Bytes const& payload) {
-    Bytes f = ethernet(dst, network::ETHERTYPE_IPV4);
-    std::size_t ip = f.size();
-    f.push_back(0x45);
-    f.push_back(0);
-    put16(f, static_cast<std::uint16_t>(20 + payload.size()));
-    put16(f, 0x2222);
-    put16(f, 0);
-    f.push_back(64);
-    f.push_back(proto);
-    put16(f, 0);
-    put32(f, from);
-    put32(f, to);
-    std::uint16_t sum = network::checksum_finish(network::checksum_add(std::span(f).subspan(ip, 20)));
-    f[ip + 10] = static_cast<std::uint8_t>(sum >> 8);
-    f[ip + 11] = static_cast<std::uint8_t>(sum);
-    f.insert(f.end(), payload.begin(), payload.end());
-    return f;
+    return network::test_frames::ipv4(dst, GUEST_MAC, from, to, proto, payload, IP_FIELDS);
 }
 
 Bytes udp(network::Mac dst, std::uint32_t from, std::uint32_t to, std::uint16_t sport, std::uint16_t dport,
           Bytes const& data) {
-    Bytes u;
-    put16(u, sport);
-    put16(u, dport);
-    put16(u, static_cast<std::uint16_t>(8 + data.size()));
-    put16(u, 0);
-    u.insert(u.end(), data.begin(), data.end());
-    return ipv4(dst, from, to, 17, u);
+    return network::test_frames::udp(dst, GUEST_MAC, from, to, sport, dport, data, IP_FIELDS);
 }
 
 constexpr std::uint8_t DISCOVER = 1, OFFER = 2, REQUEST = 3, ACK = 5;
@@ -206,17 +168,7 @@ std::optional<Bytes> receive_if(Adapter const& a, Wanted wanted, int ms = 3000) 
 }
 
 Bytes arp_request(std::uint32_t from, std::uint32_t target) {
-    Bytes f = ethernet(network::BROADCAST_MAC, network::ETHERTYPE_ARP);
-    put16(f, 1);
-    put16(f, 0x0800);
-    f.push_back(6);
-    f.push_back(4);
-    put16(f, 1);
-    f.insert(f.end(), GUEST_MAC.begin(), GUEST_MAC.end());
-    put32(f, from);
-    f.insert(f.end(), 6, 0);
-    put32(f, target);
-    return f;
+    return network::test_frames::arp_request(GUEST_MAC, from, target);
 }
 
 std::optional<network::Mac> arp(Adapter const& a, std::uint32_t from, std::uint32_t target, int ms = 2000) {
