@@ -21,6 +21,7 @@ StorageResult<HostFile> HostFile::open(std::string const& path, Mode mode) {
     int flags = O_CLOEXEC | O_NONBLOCK;
     switch (mode) {
     case Mode::ReadOnly:
+    case Mode::Inspect:
         flags |= O_RDONLY;
         break;
     case Mode::ReadWrite:
@@ -46,6 +47,7 @@ StorageResult<HostFile> HostFile::open(std::string const& path, Mode mode) {
     if (::fcntl(fd, F_SETFL, ::fcntl(fd, F_GETFL) & ~O_NONBLOCK) != 0)
         return errno_error("cannot open", path, errno);
 
+    if (mode == Mode::Inspect) return file;
     struct flock lock {};
     lock.l_type = mode == Mode::ReadOnly ? F_RDLCK : F_WRLCK;
     lock.l_whence = SEEK_SET;

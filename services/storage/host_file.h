@@ -43,7 +43,10 @@ public:
     // Process-wide; pass nullptr to remove. Tests only.
     static void set_observer(HostFileObserver* observer) { s_observer = observer; }
 
-    enum class Mode { ReadOnly, ReadWrite, CreateNew };
+    // Inspect: read-only and without a lock, only to describe an image that
+    // a running VM holds open for writing (IVMHardDisk's properties); the
+    // reader must expect metadata the writer is changing under it.
+    enum class Mode { ReadOnly, ReadWrite, CreateNew, Inspect };
 
     // Opens the file and takes an OFD lock over the whole file: exclusive for
     // ReadWrite/CreateNew, shared for ReadOnly. So a second writer, or a

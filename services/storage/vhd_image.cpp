@@ -116,15 +116,20 @@ VhdImage::~VhdImage() {
 
 StorageResult<std::unique_ptr<VhdImage>> VhdImage::open(std::string const& path, bool read_only) {
     std::vector<ChainEntry> chain;
-    return open_in_chain(path, read_only, chain);
+    return open_in_chain(path, read_only ? HostFile::Mode::ReadOnly : HostFile::Mode::ReadWrite, chain);
 }
 
-StorageResult<std::unique_ptr<VhdImage>> VhdImage::open_in_chain(std::string const& path, bool read_only,
+StorageResult<std::unique_ptr<VhdImage>> VhdImage::open_to_inspect(std::string const& path) {
+    std::vector<ChainEntry> chain;
+    return open_in_chain(path, HostFile::Mode::Inspect, chain);
+}
+
+StorageResult<std::unique_ptr<VhdImage>> VhdImage::open_in_chain(std::string const& path, HostFile::Mode mode,
                                                                  std::vector<ChainEntry>& chain) {
     std::unique_ptr<VhdImage> image(new VhdImage);
-    image->m_read_only = read_only;
-    image->m_file =
-        TRY(HostFile::open(path, read_only ? HostFile::Mode::ReadOnly : HostFile::Mode::ReadWrite));
+    image->m_read_only = mode != HostFile::Mode::ReadWrite;
+    image->m_inspecting = mode == HostFile::Mode::Inspect;
+    image->m_file = TRY(HostFile::open(path, mode));
 
     std::uint64_t const file_size = TRY(image->m_file.size());
     if (file_size < vhd::FOOTER_SIZE) return corrupt_vhd(path, "the file is smaller than a VHD footer");
@@ -269,7 +274,8 @@ Result<void, StorageError> VhdImage::open_parent(std::vector<ChainEntry>& chain)
                 return corrupt_vhd(path,
                                    "parent loop: '" + candidate + "' is already in this differencing chain");
         std::vector<ChainEntry> parent_chain = chain;
-        auto parent = open_in_chain(candidate, true, parent_chain);
+        auto parent = open_in_chain(
+            candidate, m_inspecting ? HostFile::Mode::Inspect : HostFile::Mode::ReadOnly, parent_chain);
         if (parent.is_error()) {
             StorageError error = parent.release_error();
             error.message = "parent of '" + path + "': " + error.message;
@@ -670,8 +676,15 @@ Result<void, StorageError> VhdImage::create_differencing(std::string const& path
 }
 
 StorageResult<VhdInfo> inspect_vhd(std::string const& path) {
-    auto image = TRY(VhdImage::open(path, true));
-    return image->info();
+    auto image = VhdImage::open(path, true);
+    if (image.is_error() && image.error().kind == StorageErrorKind::Locked) {
+        // A running VM writes it: describe it all the same, unlocked. The
+        // footer, header and parent do not change while a VM runs; the BAT
+        // read may miss blocks the worker has not committed yet, so the size
+        // on the host can lag a little.
+        image = VhdImage::open_to_inspect(path);
+    }
+    return TRY(std::move(image))->info();
 }
 
 StorageResult<std::vector<std::string>> check_vhd(std::string const& path) {

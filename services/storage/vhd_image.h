@@ -93,6 +93,9 @@ struct VhdInfo {
 class VhdImage final : public BlockDevice {
 public:
     static StorageResult<std::unique_ptr<VhdImage>> open(std::string const& path, bool read_only);
+    // Read-only without a lock (HostFile::Mode::Inspect): only to describe
+    // an image a running VM holds open for writing (inspect_vhd).
+    static StorageResult<std::unique_ptr<VhdImage>> open_to_inspect(std::string const& path);
 
     // size_bytes: a multiple of 512, between 3 MB and 2,088,960 MB. A fixed
     // disk reserves its space FIXED_RESERVE_PIECE at a time, reporting
@@ -140,8 +143,8 @@ private:
         std::uint64_t inode;
     };
     VhdImage() = default;
-    static StorageResult<std::unique_ptr<VhdImage>> open_in_chain(std::string const& path, bool read_only,
-                                                                  std::vector<ChainEntry>& chain);
+    static StorageResult<std::unique_ptr<VhdImage>>
+    open_in_chain(std::string const& path, HostFile::Mode mode, std::vector<ChainEntry>& chain);
     Result<void, StorageError> load_dynamic(std::uint64_t file_size);
     Result<void, StorageError> open_parent(std::vector<ChainEntry>& chain);
     std::vector<std::pair<std::string, std::string>> parent_candidates() const;
@@ -161,6 +164,7 @@ private:
 
     HostFile m_file;
     bool m_read_only{true};
+    bool m_inspecting{false}; // opened without a lock (inspect_vhd); so are its parents
     bool m_footer_recovered{false};
     vhd::Footer m_footer;
     vhd::DynamicHeader m_header;

@@ -245,8 +245,9 @@ ServiceResult<TaskHandle> VhdTasks::copy_disk(std::string_view image_path, std::
         return service_error(hr::E_SHARING_VIOLATION,
                              quoted(file) + " is in use by the running virtual machine \"" + *user + "\"");
     // A chain member some process holds for writing (a running worker's
-    // own disk under this child, another vsa-vhd) cannot be read.
-    if (auto probe = storage::inspect_vhd(file.string());
+    // own disk under this child, another vsa-vhd) cannot be read. (Opened
+    // with its lock: inspect_vhd would describe it all the same.)
+    if (auto probe = storage::VhdImage::open(file.string(), true);
         probe.is_error() && probe.error().kind == storage::StorageErrorKind::Locked)
         return service_error(hr::E_SHARING_VIOLATION, probe.error().message);
     auto info = TRY(inspect_hard_disk(m_inventory, image_path));

@@ -405,6 +405,27 @@ BOOST_AUTO_TEST_CASE(second_writer_is_refused) {
     BOOST_TEST(VhdImage::open(path, false).is_error());
 }
 
+BOOST_AUTO_TEST_CASE(a_disk_open_for_writing_can_still_be_described) {
+    // IVMHardDisk's properties of a running VM's disk: inspect_vhd reads it
+    // without a lock, while a lock-taking open is still refused.
+    TempDir dir;
+    auto base = dir.file("base.vhd");
+    auto child = dir.file("child.vhd");
+    require_ok(VhdImage::create_dynamic(base, 6 * MIB));
+    require_ok(VhdImage::create_differencing(child, base));
+    auto writer = open_ok(child);
+    write_ok(*writer, 0, pattern_bytes(512, 9));
+    BOOST_TEST((VhdImage::open(child, true).error().kind == StorageErrorKind::Locked));
+    auto info = inspect_vhd(child);
+    BOOST_REQUIRE(info.has_value());
+    BOOST_TEST((info.value().type == vhd::DiskType::Differencing));
+    BOOST_TEST(info.value().virtual_size == 6 * MIB);
+    BOOST_TEST(info.value().parent_path == base);
+    // Still no second writer, and nothing was written by the description.
+    BOOST_TEST((VhdImage::open(child, false).error().kind == StorageErrorKind::Locked));
+    BOOST_TEST((VhdImage::open(base, false).error().kind == StorageErrorKind::Locked)); // the writer's parent
+}
+
 BOOST_AUTO_TEST_CASE(differencing_chain_reads_through) {
     TempDir dir;
     auto base = dir.file("base.vhd");
