@@ -4,7 +4,11 @@
 // by run_client_scenario.py (like the Perl and node clients), which starts
 // vsad with two accounts (an administrator and "viewer") and passes:
 //
-//   gsoap_scenario_client URL CA_FILE ADMIN ADMIN_PASSWORD VIEWER VIEWER_PASSWORD ISO
+//   gsoap_scenario_client [--agent-disk=IMG] URL CA_FILE ADMIN ADMIN_PASSWORD VIEWER VIEWER_PASSWORD ISO
+//
+// IVMGuestOS2 answers only through a guest agent: a second VM boots
+// --agent-disk (tests/progs/agent_disk.img); without it that interface is
+// not called and the run fails.
 //
 // Scenario: log on (Session_Logon, then the SessionToken header); create a
 // dynamic VHD (task), a VM, attach the disk and a DVD image, start it
@@ -26,6 +30,7 @@
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
+#include <fstream>
 #include <functional>
 #include <optional>
 #include <regex>
@@ -266,7 +271,8 @@ T first(std::optional<std::vector<T>> const& list) {
 // go on a second VM that never starts: a NIC on a new network, a SCSI
 // controller, the ports. Prints "interfaces called: N/38"; fewer fail.
 void every_interface(Session& a, std::string const& vm, std::string const& vhd, std::string const& dvd,
-                     std::string const& task, std::string const& folder, std::string const& viewer) {
+                     std::string const& task, std::string const& folder, std::string const& viewer,
+                     std::string const& agent_vm) {
     auto const parts = CALL(IVMVirtualServer, CreateVirtualMachine, "", r.configurationName = "gsoap-parts");
     std::string const pvm = parts.value_or("");
     std::string net, hdc, fdd, nic, com, lpt, scsi, guest, security, entry, driver, auth;
@@ -410,18 +416,21 @@ void every_interface(Session& a, std::string const& vm, std::string const& vhd, 
              return CALL(IVMGuestOS, set_USCOREIsHostTimeSyncEnabled, guest, r.enabled = true) && off &&
                     beat && *beat >= 0 && *beat <= 100;
          }},
-        // Both IVMGuestOS2 members need a guest agent, and the typewriter CD
-        // (the one the runner boots) has none: no call can succeed. The call
-        // must reach the member and give its documented fault; the agent's
-        // answers are test_zeep_guest_agent.py's (an agent boot disk).
-        {"IVMGuestOS2",
-         "ComputerName without an agent: VM_E_ADDITIONS_FEATURE_NOT_AVAIL (no successful call possible)",
+        // On the agent VM (start_agent_vm), started before the power cycle:
+        // its agent answers once the guest has booted.
+        {"IVMGuestOS2", "the agent VM's ComputerName, GetParameter VirtualMachineName",
          [&] {
-             _vs__IVMGuestOS2_USCOREget_USCOREComputerName request;
-             request._USCOREthis = guest;
-             return !a.call(&Proxy::IVMGuestOS2_USCOREget_USCOREComputerName, request) &&
-                    a.last_fault().name == "VM_E_ADDITIONS_FEATURE_NOT_AVAIL" &&
-                    a.last_fault().message.find("no guest agent answered") != std::string::npos;
+             if (agent_vm.empty()) return false;
+             auto agent = GET(IVMVirtualMachine, GuestOS, agent_vm).value_or("");
+             for (int i = 0; i < 300; ++i) {
+                 _vs__IVMGuestOS_USCOREget_USCORECanShutdown can;
+                 can._USCOREthis = agent;
+                 auto answer = a.call(&Proxy::IVMGuestOS_USCOREget_USCORECanShutdown, can);
+                 if (answer && answer->returnval) break;
+                 std::this_thread::sleep_for(std::chrono::milliseconds(100));
+             }
+             return GET(IVMGuestOS2, ComputerName, agent) == "vsa-agent-guest" &&
+                    CALL(IVMGuestOS2, GetParameter, agent, r.name = "VirtualMachineName") == "gsoap-agent";
          }},
         {"IVMHostInfo", "LogicalProcessorCount >= 1, OperatingSystem named",
          [&] {
@@ -491,7 +500,35 @@ void every_interface(Session& a, std::string const& vm, std::string const& vhd, 
           "the parts VM and the network are deleted");
 }
 
-void scenario(std::vector<std::string> const& args) {
+// IVMGuestOS2 answers only through a guest agent: a second VM boots
+// --agent-disk (tests/progs/agent_disk.img) from a fixed VHD (the raw disk
+// plus a footer), started before the power cycle so that its agent has
+// answered by the tour; "" (said why) without an agent disk.
+std::string start_agent_vm(Session& a, std::string const& folder, std::string const& agent_disk) {
+    if (agent_disk.empty()) {
+        std::printf("IVMGuestOS2 needs a guest agent: no --agent-disk was given\n");
+        return "";
+    }
+    auto const path = folder + "/gsoap/agent.vhd";
+    wait_task(
+        a,
+        CALL(IVMVirtualServer, CreateFixedVirtualHardDisk, "", r.imagePath = path, r.size = 3).value_or(""),
+        "CreateFixedVirtualHardDisk (agent disk)");
+    {
+        std::ifstream image(agent_disk, std::ios::binary);
+        std::fstream disk(path, std::ios::binary | std::ios::in | std::ios::out);
+        disk << image.rdbuf();
+        if (!check(image.good() && disk.good(), "the agent disk is copied into its VHD")) return "";
+    }
+    auto const vm =
+        CALL(IVMVirtualServer, CreateVirtualMachine, "", r.configurationName = "gsoap-agent").value_or("");
+    CALL(IVMVirtualMachine, set_USCOREMemory, vm, r.memory = 16);
+    CALL(IVMVirtualMachine, AddHardDiskConnection, vm, r.hardDiskPath = path);
+    check(!VM_TASK(Startup, vm, "Startup (agent VM)").empty(), "Startup (agent VM) returns a task");
+    return vm;
+}
+
+void scenario(std::vector<std::string> const& args, std::string const& agent_disk) {
     auto const& url = args[0];
     auto const& ca = args[1];
     auto const& admin = args[2];
@@ -566,6 +603,8 @@ void scenario(std::vector<std::string> const& args) {
         check(file && file->returnval == iso, "the DVD image is attached");
     }
 
+    std::string const agent_vm = start_agent_vm(a, folder ? folder->returnval : "", agent_disk);
+
     // The power cycle, from the event-log sequence number before it.
     auto mark = must(a, &Proxy::IVMVirtualServer_USCOREget_USCORELastEventSequence,
                      _vs__IVMVirtualServer_USCOREget_USCORELastEventSequence{}, "LastEventSequence");
@@ -592,7 +631,12 @@ void scenario(std::vector<std::string> const& args) {
               "the thumbnail has 64 x 48 pixels (" + std::to_string(pixels.size()) + ")");
         check(drawn, "the thumbnail is not blank");
     }
-    every_interface(a, vm, vhd, dvd, started, folder ? folder->returnval : "", viewer);
+    every_interface(a, vm, vhd, dvd, started, folder ? folder->returnval : "", viewer, agent_vm);
+    if (!agent_vm.empty()) {
+        wait_task(a, VM_TASK(TurnOff, agent_vm, "TurnOff (agent VM)"), "TurnOff (agent VM)");
+        check(CALL(IVMVirtualServer, DeleteVirtualMachine, "", r.virtualMachine = agent_vm) == true,
+              "DeleteVirtualMachine (agent VM)");
+    }
     VM_CALL(Pause, vm, "Pause");
     check(state(a, vm) == PAUSED, "Pause: the VM is Paused");
     VM_CALL(Resume, vm, "Resume");
@@ -693,12 +737,20 @@ void scenario(std::vector<std::string> const& args) {
 } // namespace
 
 int main(int argc, char** argv) {
-    if (argc != 8) {
-        std::fprintf(stderr, "usage: gsoap_scenario_client URL CA ADMIN PASSWORD VIEWER PASSWORD ISO\n");
+    std::vector<std::string> args(argv + 1, argv + argc);
+    std::string agent_disk;
+    if (!args.empty() && args.front().starts_with("--agent-disk=")) {
+        agent_disk = args.front().substr(std::string_view("--agent-disk=").size());
+        args.erase(args.begin());
+    }
+    if (args.size() != 7) {
+        std::fprintf(
+            stderr,
+            "usage: gsoap_scenario_client [--agent-disk=IMG] URL CA ADMIN PASSWORD VIEWER PASSWORD ISO\n");
         return 2;
     }
     try {
-        scenario(std::vector<std::string>(argv + 1, argv + argc));
+        scenario(args, agent_disk);
     } catch (std::exception const& e) {
         // A transport or client failure ends the scenario: a failed check,
         // so the summary line still comes out.

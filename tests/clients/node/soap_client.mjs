@@ -6,7 +6,12 @@
 // tests/appliance/run_client_scenario.py, which starts vsad with two
 // accounts (an administrator and "viewer") and passes:
 //
-//   node soap_client.mjs URL CA_FILE ADMIN ADMIN_PASSWORD VIEWER VIEWER_PASSWORD ISO
+//   node soap_client.mjs [--agent-disk=IMG] URL CA_FILE ADMIN ADMIN_PASSWORD VIEWER VIEWER_PASSWORD ISO
+//
+// IVMGuestOS2 answers only through a guest agent: a second VM boots
+// --agent-disk (tests/progs/agent_disk.img, a guest answering the
+// qemu-guest-agent protocol); without it that interface is not called and
+// the run fails.
 //
 // Scenario: log on (Session_Logon, then the SessionToken header); create a
 // dynamic VHD (task), a VM, attach the disk and a DVD image, start it
@@ -34,8 +39,9 @@ const E_INVALIDARG = 0x80070057;
 const State = { TurnedOff: 1, Saved: 2, Running: 5, Paused: 6 };
 
 const args = process.argv.slice(2);
+const agentDisk = args[0]?.startsWith('--agent-disk=') ? args.shift().slice('--agent-disk='.length) : null;
 if (args.length !== 7) {
-  console.error('usage: soap_client.mjs URL CA ADMIN PASSWORD VIEWER PASSWORD ISO');
+  console.error('usage: soap_client.mjs [--agent-disk=IMG] URL CA ADMIN PASSWORD VIEWER PASSWORD ISO');
   process.exit(2);
 }
 const [url, caFile, admin, adminPassword, viewer, viewerPassword, iso] = args;
@@ -165,7 +171,7 @@ async function ok(client, operation, params = {}) {
 // mouse and guest need that). The parts that change only while a VM is off
 // go on a second VM that never starts: a NIC on a new network, a SCSI
 // controller, the ports. Prints "interfaces called: N/38"; fewer fail.
-async function everyInterface(a, { vm, vhd, dvd, task, folder }) {
+async function everyInterface(a, { vm, vhd, dvd, task, folder, agentVm }) {
   // INTERFACE_get_PROP of the object ref (null: the root object).
   const get = (iface, prop, ref = null) => value(a, `${iface}_get_${prop}`, ref === null ? {} : { _this: ref });
   const num = async (iface, prop, ref) => Number(await get(iface, prop, ref));
@@ -302,13 +308,17 @@ async function everyInterface(a, { vm, vhd, dvd, task, folder }) {
       return (await ok(a, 'IVMGuestOS_set_IsHostTimeSyncEnabled', { _this: r.guest, enabled: true })) && off &&
         beat >= 0 && beat <= 100;
     }],
-    // Both IVMGuestOS2 members need a guest agent, and the typewriter CD
-    // (the one the runner boots) has none: no call can succeed. The call
-    // must reach the member and give its documented fault; the agent's
-    // answers are test_zeep_guest_agent.py's (an agent boot disk).
-    ['IVMGuestOS2', 'ComputerName without an agent: VM_E_ADDITIONS_FEATURE_NOT_AVAIL (cannot succeed)', async () => {
-      const { fault } = await call(a, 'IVMGuestOS2_get_ComputerName', { _this: r.guest });
-      return fault?.hresultName === 'VM_E_ADDITIONS_FEATURE_NOT_AVAIL' && /no guest agent answered/.test(fault.message);
+    // On the agent VM (startAgentVm), started before the power cycle: its
+    // agent answers once the guest has booted.
+    ['IVMGuestOS2', "the agent VM's ComputerName, GetParameter VirtualMachineName", async () => {
+      if (!agentVm) return false;
+      const guest = await get('IVMVirtualMachine', 'GuestOS', agentVm);
+      for (let i = 0; i < 300; i++) {
+        if ((await call(a, 'IVMGuestOS_get_CanShutdown', { _this: guest })).result?.returnval === true) break;
+        await sleep(100);
+      }
+      return (await get('IVMGuestOS2', 'ComputerName', guest)) === 'vsa-agent-guest' &&
+        (await value(a, 'IVMGuestOS2_GetParameter', { _this: guest, name: 'VirtualMachineName' })) === 'node-agent';
     }],
     ['IVMHostInfo', 'LogicalProcessorCount >= 1, OperatingSystem named', async () => {
       const host = await get('IVMVirtualServer', 'HostInfo');
@@ -364,6 +374,29 @@ async function everyInterface(a, { vm, vhd, dvd, task, folder }) {
   );
 }
 
+// The agent VM for IVMGuestOS2: a fixed VHD holding --agent-disk (a fixed
+// VHD is the raw disk plus a footer), 16 MB of memory, started; null (said
+// why) without an agent disk.
+async function startAgentVm(a, folder) {
+  if (!agentDisk) {
+    console.log('IVMGuestOS2 needs a guest agent: no --agent-disk was given');
+    return null;
+  }
+  const path = `${folder}/node/agent.vhd`;
+  await waitTask(a, await value(a, 'IVMVirtualServer_CreateFixedVirtualHardDisk', { imagePath: path, size: 3 }),
+    'CreateFixedVirtualHardDisk (agent disk)');
+  const fd = fs.openSync(path, 'r+');
+  fs.writeSync(fd, fs.readFileSync(agentDisk), 0, undefined, 0);
+  fs.closeSync(fd);
+  const vm = await value(a, 'IVMVirtualServer_CreateVirtualMachine', { configurationName: 'node-agent', configurationPath: '' });
+  await value(a, 'IVMVirtualMachine_set_Memory', { _this: vm, memory: 16 });
+  await value(a, 'IVMVirtualMachine_AddHardDiskConnection', {
+    _this: vm, hardDiskPath: path, busType: 0, busNumber: 0, deviceNumber: 0,
+  });
+  check(await value(a, 'IVMVirtualMachine_Startup', { _this: vm }), 'Startup (agent VM) returns a task');
+  return vm;
+}
+
 async function main() {
   const { client: a, token } = await logon(admin, adminPassword);
   check(typeof token === 'string' && token.length > 20, 'Session_Logon returns a token');
@@ -417,6 +450,8 @@ async function main() {
   await value(a, 'IVMDVDDrive_AttachImage', { _this: dvd, imagePath: iso });
   check((await value(a, 'IVMDVDDrive_get_ImageFile', { _this: dvd })) === iso, 'the DVD image is attached');
 
+  const agentVm = await startAgentVm(a, folder);
+
   // The power cycle, from the event-log sequence number before it.
   const mark = await value(a, 'IVMVirtualServer_get_LastEventSequence');
   const started = await value(a, 'IVMVirtualMachine_Startup', { _this: vm });
@@ -435,7 +470,12 @@ async function main() {
     pixels.some((p) => p !== 0),
     'the thumbnail is not blank',
   );
-  await everyInterface(a, { vm, vhd, dvd, task: started, folder });
+  await everyInterface(a, { vm, vhd, dvd, task: started, folder, agentVm });
+  if (agentVm) {
+    await waitTask(a, await value(a, 'IVMVirtualMachine_TurnOff', { _this: agentVm }), 'TurnOff (agent VM)');
+    check((await value(a, 'IVMVirtualServer_DeleteVirtualMachine', { virtualMachine: agentVm })) === true,
+      'DeleteVirtualMachine (agent VM)');
+  }
 
   await value(a, 'IVMVirtualMachine_Pause', { _this: vm });
   check((await state(a, vm)) === State.Paused, 'Pause: the VM is Paused');
