@@ -1,17 +1,13 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 #include "services/host_floppy_drives.h"
 
+#include "services/host_optical_drives.h"
+
 #include "services/model/dvd_drive.h"
 #include "services/storage/raw_image.h"
 
 #include <algorithm>
 #include <system_error>
-
-#include <fcntl.h>
-#include <linux/fs.h>
-#include <sys/ioctl.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 namespace vsa::services {
 
@@ -100,24 +96,9 @@ ServiceResult<HostFloppyDrive> HostFloppyDrives::find(std::string_view letter) c
 }
 
 std::optional<std::string> HostFloppyDrives::media_signature(std::filesystem::path const& device) {
-    // O_NONBLOCK: a FIFO configured by mistake does not hang vsad.
-    int fd = ::open(device.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC);
-    if (fd < 0) return std::nullopt;
-    struct stat st {};
-    std::uint64_t size = 0;
-    std::string signature;
-    if (::fstat(fd, &st) == 0) {
-        if (S_ISREG(st.st_mode)) {
-            size = std::uint64_t(st.st_size);
-            signature = std::to_string(size) + " " + std::to_string(st.st_ino) + " " +
-                        std::to_string(st.st_mtim.tv_sec) + "." + std::to_string(st.st_mtim.tv_nsec);
-        } else if (S_ISBLK(st.st_mode) && ::ioctl(fd, BLKGETSIZE64, &size) == 0) {
-            signature = std::to_string(size);
-        }
-    }
-    ::close(fd);
-    if (!storage::is_floppy_image_size(size)) return std::nullopt;
-    return signature;
+    auto media = probe_host_media(device);
+    if (!media || !storage::is_floppy_image_size(media->size)) return std::nullopt;
+    return media->signature;
 }
 
 std::optional<std::string> HostFloppyDrives::configuration_problem(HostFloppyDrive const& drive) {

@@ -102,27 +102,31 @@ ServiceResult<HostOpticalDrive> HostOpticalDrives::find(std::string_view id) con
                              "; see IVMHostInfo.DVDDrives)");
 }
 
-std::optional<std::string> HostOpticalDrives::media_signature(fs::path const& device) {
+std::optional<HostMedia> probe_host_media(fs::path const& device) {
     // O_NONBLOCK: a CD-ROM device opens without a disc (and without waiting
     // for the tray) and reports size 0; a FIFO configured by mistake does
     // not hang vsad.
     int fd = ::open(device.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC);
     if (fd < 0) return std::nullopt;
     struct stat st {};
-    std::uint64_t size = 0;
-    std::string signature;
+    HostMedia media;
     if (::fstat(fd, &st) == 0) {
         if (S_ISREG(st.st_mode)) {
-            size = std::uint64_t(st.st_size);
-            signature = std::to_string(size) + " " + std::to_string(st.st_ino) + " " +
-                        std::to_string(st.st_mtim.tv_sec) + "." + std::to_string(st.st_mtim.tv_nsec);
-        } else if (S_ISBLK(st.st_mode) && ::ioctl(fd, BLKGETSIZE64, &size) == 0) {
-            signature = std::to_string(size);
+            media.size = std::uint64_t(st.st_size);
+            media.signature = std::to_string(media.size) + " " + std::to_string(st.st_ino) + " " +
+                              std::to_string(st.st_mtim.tv_sec) + "." + std::to_string(st.st_mtim.tv_nsec);
+        } else if (S_ISBLK(st.st_mode) && ::ioctl(fd, BLKGETSIZE64, &media.size) == 0) {
+            media.signature = std::to_string(media.size);
         }
     }
     ::close(fd);
-    if (size < CD_SECTOR_BYTES) return std::nullopt;
-    return signature;
+    return media;
+}
+
+std::optional<std::string> HostOpticalDrives::media_signature(fs::path const& device) {
+    auto media = probe_host_media(device);
+    if (!media || media->size < CD_SECTOR_BYTES) return std::nullopt;
+    return media->signature;
 }
 
 bool HostOpticalDrives::has_media(fs::path const& device) {

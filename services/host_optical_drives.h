@@ -29,6 +29,7 @@
 
 #include "services/service_error.h"
 
+#include <cstdint>
 #include <filesystem>
 #include <optional>
 #include <string>
@@ -36,6 +37,17 @@
 #include <vector>
 
 namespace vsa::services {
+
+// What a host drive (or an image file standing in for one) holds now: its
+// size in bytes and a signature that changes with the medium (size, inode
+// and modification time of a file; the size of a block device). nullopt
+// when it cannot be opened. Shared by the optical and floppy drive tables,
+// which each decide which sizes are media.
+struct HostMedia {
+    std::uint64_t size{0};
+    std::string signature;
+};
+std::optional<HostMedia> probe_host_media(std::filesystem::path const& device);
 
 struct HostOpticalDrive {
     std::string id;               // "sr0"
