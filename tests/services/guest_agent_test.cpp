@@ -8,15 +8,24 @@
 
 #include <boost/test/unit_test.hpp>
 
+#include <signal.h>
+#include <spawn.h>
 #include <sys/socket.h>
+#include <sys/un.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <atomic>
 #include <chrono>
+#include <filesystem>
+#include <fstream>
 #include <functional>
 #include <regex>
 #include <string>
 #include <thread>
+#include <vector>
+
+extern char** environ;
 
 using namespace vsa;
 using namespace vsa::services;
@@ -326,6 +335,107 @@ BOOST_AUTO_TEST_CASE(the_monitor_heartbeat_and_time_sync) {
         std::this_thread::sleep_for(20ms);
     BOOST_TEST(!agent.status().heartbeating);
     BOOST_TEST(agent.status().heartbeat_percentage < 100);
+}
+
+// The real agent: Debian's qemu-guest-agent (cmake/debian-packages.txt),
+// run on this host on a Unix socket instead of a guest's serial port (the
+// protocol is the same on every transport), so the client is checked
+// against qemu-ga itself and not only against the fake above. Everything
+// that could change this host (shutdown, clock, suspend, freeze, users,
+// CPUs, memory) is blocked with -b, and none of it is called: only reads,
+// files in a temporary folder and a harmless command.
+BOOST_AUTO_TEST_CASE(the_real_qemu_guest_agent) {
+    std::filesystem::path const qemu_ga = "/usr/sbin/qemu-ga";
+    BOOST_TEST_REQUIRE(std::filesystem::exists(qemu_ga),
+                       "qemu-guest-agent is not installed (cmake/setup.sh)");
+    char folder_template[] = "/tmp/vsa-qga-XXXXXX";
+    BOOST_TEST_REQUIRE(::mkdtemp(folder_template) != nullptr);
+    std::filesystem::path const folder = folder_template;
+    std::string const socket_path = (folder / "qga.sock").string();
+    std::vector<std::string> args{qemu_ga.string(),
+                                  "-m",
+                                  "unix-listen",
+                                  "-p",
+                                  socket_path,
+                                  "-t",
+                                  folder.string(),
+                                  "-f",
+                                  (folder / "qga.pid").string(),
+                                  "-l",
+                                  (folder / "qga.log").string(),
+                                  "-b",
+                                  "guest-shutdown,guest-set-time,guest-suspend-disk,guest-suspend-ram,"
+                                  "guest-suspend-hybrid,guest-fsfreeze-freeze,guest-fsfreeze-freeze-list,"
+                                  "guest-fsfreeze-thaw,guest-set-user-password,guest-set-vcpus,"
+                                  "guest-set-memory-blocks,guest-fstrim,guest-network-get-interfaces"};
+    std::vector<char*> argv;
+    for (auto& arg : args)
+        argv.push_back(arg.data());
+    argv.push_back(nullptr);
+    pid_t pid = -1;
+    BOOST_TEST_REQUIRE(::posix_spawn(&pid, argv[0], nullptr, nullptr, argv.data(), environ) == 0);
+    struct Reap {
+        pid_t pid;
+        std::filesystem::path folder;
+        ~Reap() {
+            ::kill(pid, SIGTERM);
+            ::waitpid(pid, nullptr, 0);
+            std::error_code ec;
+            std::filesystem::remove_all(folder, ec);
+        }
+    } reap{pid, folder};
+
+    int fd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    BOOST_TEST_REQUIRE(fd >= 0);
+    FileDescriptor stream(fd);
+    sockaddr_un address{};
+    address.sun_family = AF_UNIX;
+    socket_path.copy(address.sun_path, sizeof address.sun_path - 1);
+    bool connected = false;
+    for (int i = 0; i < 100 && !connected; ++i) {
+        connected = ::connect(fd, reinterpret_cast<sockaddr*>(&address), sizeof address) == 0;
+        if (!connected) std::this_thread::sleep_for(50ms);
+    }
+    BOOST_TEST_REQUIRE(connected, "qemu-ga did not listen on " << socket_path);
+
+    GuestAgent::Options options = quick();
+    options.call_timeout = 5s; // a real process on a loaded host
+    GuestAgent agent(std::move(stream), options);
+    BOOST_TEST(agent.ping().has_value());
+    auto version = agent.version();
+    BOOST_TEST_REQUIRE(version.has_value());
+    BOOST_TEST(std::regex_match(version.value(), std::regex("[0-9]+\\.[0-9]+.*")), version.value());
+    // The host's own os-release and name, as a guest's would be.
+    std::string pretty;
+    std::ifstream os_release("/etc/os-release");
+    for (std::string line; std::getline(os_release, line);)
+        if (line.starts_with("PRETTY_NAME=")) pretty = line.substr(12);
+    if (pretty.size() >= 2 && pretty.front() == '"') pretty = pretty.substr(1, pretty.size() - 2);
+    BOOST_TEST(agent.os_name().value_or("?") == pretty);
+    char host[256] = {};
+    ::gethostname(host, sizeof host - 1);
+    BOOST_TEST(agent.host_name().value_or("?") == host);
+
+    auto run = agent.exec("/bin/sh", {"-c", "echo hi; echo oops >&2; exit 3"}, 10s);
+    BOOST_TEST_REQUIRE(run.has_value(), (run.is_error() ? run.error().message : ""));
+    BOOST_TEST(run.value().exit_code == 3);
+    BOOST_TEST(run.value().out == "hi\n");
+    BOOST_TEST(run.value().err == "oops\n");
+
+    std::string const file = (folder / "parameters.json").string();
+    auto missing = agent.read_file(file, 100);
+    BOOST_TEST_REQUIRE(missing.has_value());
+    BOOST_TEST(!missing.value().has_value());
+    BOOST_TEST(agent.write_file(file, "hello \"world\"\n").has_value());
+    auto back = agent.read_file(file, 100);
+    BOOST_TEST_REQUIRE(back.has_value());
+    BOOST_TEST(back.value().value_or("?") == "hello \"world\"\n");
+
+    // A command the agent refuses: its error, and the next call works.
+    auto refused = agent.call("guest-fstrim", "");
+    BOOST_TEST_REQUIRE(refused.is_error());
+    BOOST_TEST(refused.error().message.find("disabled") != std::string::npos, refused.error().message);
+    BOOST_TEST(agent.ping().has_value());
 }
 
 BOOST_AUTO_TEST_SUITE_END()
