@@ -102,14 +102,14 @@ ServiceResult<HostOpticalDrive> HostOpticalDrives::find(std::string_view id) con
                              "; see IVMHostInfo.DVDDrives)");
 }
 
-std::optional<HostMedia> probe_host_media(fs::path const& device) {
+std::optional<ProbedMedia> probe_host_media(fs::path const& device) {
     // O_NONBLOCK: a CD-ROM device opens without a disc (and without waiting
     // for the tray) and reports size 0; a FIFO configured by mistake does
     // not hang vsad.
     int fd = ::open(device.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC);
     if (fd < 0) return std::nullopt;
     struct stat st {};
-    HostMedia media;
+    ProbedMedia media;
     if (::fstat(fd, &st) == 0) {
         if (S_ISREG(st.st_mode)) {
             media.size = std::uint64_t(st.st_size);

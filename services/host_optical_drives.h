@@ -43,11 +43,11 @@ namespace vsa::services {
 // and modification time of a file; the size of a block device). nullopt
 // when it cannot be opened. Shared by the optical and floppy drive tables,
 // which each decide which sizes are media.
-struct HostMedia {
+struct ProbedMedia {
     std::uint64_t size{0};
     std::string signature;
 };
-std::optional<HostMedia> probe_host_media(std::filesystem::path const& device);
+std::optional<ProbedMedia> probe_host_media(std::filesystem::path const& device);
 
 struct HostOpticalDrive {
     std::string id;               // "sr0"

@@ -517,6 +517,18 @@ private:
         std::optional<FloppyMedia> insert;
     };
     ServiceResult<void> change_floppy_media(Guid const& id, FloppyChange const& change);
+    // What both share (vm_runtime_display.cpp): `edit` checked on a copy of
+    // the VM first, so nothing reaches the guest that the .vmc would refuse;
+    // with no worker, the .vmc only; else, under the VM's command lock and
+    // only while it runs or is paused, `live` changes the worker's drive,
+    // then the .vmc follows (if that fails, the guest has the new medium
+    // anyway: logged). `after` runs, under m_mutex, once a worker's drive
+    // has changed and the .vmc with it. `drive` names it in messages.
+    ServiceResult<void>
+    change_media(Guid const& id, std::string const& drive,
+                 std::function<ServiceResult<void>(VirtualMachine&)> const& edit,
+                 std::function<ServiceResult<void>(WorkerProcess&, VirtualMachine const&)> const& live,
+                 std::function<void(Session&)> const& after = {});
     // A captured host drive's disc as it is now (vm_runtime_media.cpp):
     // path empty when the worker's drive is to stay empty (no disc, or an
     // id the table no longer has).

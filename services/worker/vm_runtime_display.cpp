@@ -353,17 +353,13 @@ ServiceResult<void> VmRuntime::release_dvd_image(Guid const& id, BusLocation con
     return change_dvd_media(id, at, {[](DvdDrive& drive) { return drive.release_image(); }, std::nullopt});
 }
 
-ServiceResult<void> VmRuntime::change_dvd_media(Guid const& id, BusLocation const& at,
-                                                DvdChange const& change) {
-    auto const& image = change.insert;
-    auto edit = [&](VirtualMachine& vm) -> ServiceResult<void> {
-        auto* drive = TRY(vm.dvd_drive_at(at));
-        return change.edit(*drive);
-    };
+ServiceResult<void>
+VmRuntime::change_media(Guid const& id, std::string const& drive,
+                        std::function<ServiceResult<void>(VirtualMachine&)> const& edit,
+                        std::function<ServiceResult<void>(WorkerProcess&, VirtualMachine const&)> const& live,
+                        std::function<void(Session&)> const& after) {
     auto vm = m_inventory.virtual_machine(id);
     if (!vm) return service_error(hr::VM_E_VM_UNKNOWN, "no virtual machine with ConfigID " + id.to_string());
-    // The model's checks first (the drive exists, holds no other media),
-    // on a copy: nothing reaches the guest that the .vmc would refuse.
     VirtualMachine trial = *vm;
     TRY(edit(trial));
 
@@ -381,12 +377,36 @@ ServiceResult<void> VmRuntime::change_dvd_media(Guid const& id, BusLocation cons
     }
     vm = m_inventory.virtual_machine(id);
     if (!vm) return service_error(hr::VM_E_VM_UNKNOWN, "no virtual machine with ConfigID " + id.to_string());
-    bool inserted = false;
     if (worker) {
         if (vm->state() != VmState::Running && vm->state() != VmState::Paused)
             return service_error(hr::VM_E_VM_RUNNING, "virtual machine \"" + vm->name() +
-                                                          "\" is changing state; change its media once it "
-                                                          "runs or is off");
+                                                          "\" is changing state; change the media of its " +
+                                                          drive + " once it runs or is off");
+        TRY(live(*worker, *vm));
+    }
+    auto updated = m_inventory.update_virtual_machine(id, edit);
+    if (updated.is_error()) {
+        if (worker)
+            log("virtual machine \"" + vm->name() + "\": the " + drive +
+                " changed media but the configuration was not saved: " + updated.error().message);
+        return updated.release_error();
+    }
+    if (worker && after) {
+        std::lock_guard lock(m_mutex);
+        after(*session);
+    }
+    return Ok{};
+}
+
+ServiceResult<void> VmRuntime::change_dvd_media(Guid const& id, BusLocation const& at,
+                                                DvdChange const& change) {
+    auto const& image = change.insert;
+    auto edit = [&](VirtualMachine& vm) -> ServiceResult<void> {
+        auto* drive = TRY(vm.dvd_drive_at(at));
+        return change.edit(*drive);
+    };
+    bool inserted = false;
+    auto live = [&](WorkerProcess& worker, VirtualMachine const& vm) -> ServiceResult<void> {
         auto const slot = at.worker_slot();
         if (!slot)
             return service_error(hr::VM_E_DRIVE_INVALID, "the DVD drive is not on an IDE bus location");
@@ -394,7 +414,7 @@ ServiceResult<void> VmRuntime::change_dvd_media(Guid const& id, BusLocation cons
         control::Request request{0, image ? control::Command::InsertMedia : control::Command::EjectMedia};
         request.slot = *slot;
         if (image) request.path = *image;
-        auto reply = worker->request(request, m_options.command_timeout);
+        auto reply = worker.request(request, m_options.command_timeout);
         if (reply.is_error()) {
             auto error = reply.release_error();
             // The worker's words for a tray the guest locked (pc_machine.h:
@@ -407,26 +427,18 @@ ServiceResult<void> VmRuntime::change_dvd_media(Guid const& id, BusLocation cons
             if (!image || !change.empty_if_unreadable) return error;
             // A host drive whose disc went away since we looked: an empty
             // drive, as if it had had none.
-            log("virtual machine \"" + vm->name() + "\": the DVD drive at " + at.to_string() +
+            log("virtual machine \"" + vm.name() + "\": the DVD drive at " + at.to_string() +
                 " stays empty: " + error.message);
             request = control::Request{0, control::Command::EjectMedia};
             request.slot = *slot;
-            TRY(worker->request(request, m_options.command_timeout));
+            TRY(worker.request(request, m_options.command_timeout));
             inserted = false;
         }
-    }
-    auto updated = m_inventory.update_virtual_machine(id, edit);
-    if (updated.is_error()) {
-        if (worker)
-            log("virtual machine \"" + vm->name() + "\": the DVD drive at " + at.to_string() +
-                " changed media but the configuration was not saved: " + updated.error().message);
-        return updated.release_error();
-    }
-    if (worker && change.done) {
-        std::lock_guard lock(m_mutex);
-        change.done(*session, inserted);
-    }
-    return Ok{};
+        return Ok{};
+    };
+    std::function<void(Session&)> after;
+    if (change.done) after = [&](Session& session) { change.done(session, inserted); };
+    return change_media(id, "DVD drive at " + at.to_string(), edit, live, after);
 }
 
 } // namespace vsa::services

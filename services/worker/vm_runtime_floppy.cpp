@@ -85,57 +85,25 @@ ServiceResult<void> VmRuntime::release_floppy_host_drive(Guid const& id) {
 
 ServiceResult<void> VmRuntime::change_floppy_media(Guid const& id, FloppyChange const& change) {
     auto edit = [&](VirtualMachine& vm) { return change.edit(vm.floppy_drive()); };
-    auto vm = m_inventory.virtual_machine(id);
-    if (!vm) return service_error(hr::VM_E_VM_UNKNOWN, "no virtual machine with ConfigID " + id.to_string());
-    // The model's checks first, on a copy: nothing reaches the guest that
-    // the .vmc would refuse.
-    VirtualMachine trial = *vm;
-    TRY(edit(trial));
-
-    auto session = session_of(id);
-    if (!session) {
-        TRY(m_inventory.update_virtual_machine(id, edit));
-        return Ok{};
-    }
-    // With the VM's command lock: no pause, save or turn-off in between.
-    std::unique_lock command(session->command_mutex);
-    std::shared_ptr<WorkerProcess> worker;
-    {
-        std::lock_guard lock(m_mutex);
-        if (!session->ended) worker = session->worker;
-    }
-    vm = m_inventory.virtual_machine(id);
-    if (!vm) return service_error(hr::VM_E_VM_UNKNOWN, "no virtual machine with ConfigID " + id.to_string());
-    if (worker) {
-        if (vm->state() != VmState::Running && vm->state() != VmState::Paused)
-            return service_error(hr::VM_E_VM_RUNNING, "virtual machine \"" + vm->name() +
-                                                          "\" is changing state; change its floppy once it "
-                                                          "runs or is off");
+    auto live = [&](WorkerProcess& worker, VirtualMachine const& vm) -> ServiceResult<void> {
         // A swap is an eject and an insert: the guest sees the disk change.
         control::Request request{0, change.insert ? control::Command::InsertMedia
                                                   : control::Command::EjectMedia};
         request.floppy = true;
         request.slot = 0;
         if (change.insert) request.path = change.insert->path;
-        auto reply = worker->request(request, m_options.command_timeout);
+        auto reply = worker.request(request, m_options.command_timeout);
         if (reply.is_error()) {
             auto error = reply.release_error();
             if (change.insert)
                 return service_error(hr::VM_E_IMAGE_CAPTURE_FAIL,
-                                     "the floppy drive of virtual machine \"" + vm->name() +
+                                     "the floppy drive of virtual machine \"" + vm.name() +
                                          "\" did not take " + change.insert->path + ": " + error.message);
             return error;
         }
-    }
-    auto updated = m_inventory.update_virtual_machine(id, edit);
-    if (updated.is_error()) {
-        if (worker)
-            log("virtual machine \"" + vm->name() +
-                "\": the floppy drive changed media but the configuration was not saved: " +
-                updated.error().message);
-        return updated.release_error();
-    }
-    return Ok{};
+        return Ok{};
+    };
+    return change_media(id, "floppy drive", edit, live);
 }
 
 } // namespace vsa::services
