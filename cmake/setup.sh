@@ -31,4 +31,6 @@ fi
 
 jobs=$(nproc 2>/dev/null || echo 2)
 cmake -S "$top" -B "$build" "$@"
-cmake --build "$build" -j "$jobs"
+# VSA_SETUP_BUILD=0: packages and configuration only (tests/run.sh builds
+# itself, beside the guest stage's build).
+[ "${VSA_SETUP_BUILD:-1}" = 0 ] || cmake --build "$build" -j "$jobs"
