@@ -98,6 +98,8 @@ import sys
 import tempfile
 import time
 
+from guest_checks import Checks
+
 BOOT_MARKER = "VSA-LINUX-BOOT-OK"
 DONE_MARKER = "VSA-LINUX-WORKLOAD-DONE"
 IDLE_BEGIN = "VSA-IDLE-BEGIN"
@@ -618,21 +620,6 @@ def normalize_qemu(lines):
                           line)
         out.append(line)
     return out
-
-
-class Checks:
-    def __init__(self):
-        self.passed = 0
-        self.failed = 0
-
-    def check(self, ok, name, detail=""):
-        if ok:
-            self.passed += 1
-            print(f"PASS {name}{': ' + detail if detail else ''}")
-        else:
-            self.failed += 1
-            print(f"FAIL {name}{': ' + detail if detail else ''}")
-        return ok
 
 
 def check_apic_mode(checks, lines):
@@ -1264,8 +1251,7 @@ def main():
               f"guest_workload_s={workload_s} host_total_s={total:.1f} "
               f"peak_rss_mib={None if result.peak_rss_mib is None else round(result.peak_rss_mib)} "
               f"idle_cpu_percent={None if result.idle_cpu_percent is None else round(result.idle_cpu_percent, 2)}")
-        print(f"{checks.passed} passed, {checks.failed} failed")
-        return 0 if checks.failed == 0 else 1
+        return checks.summary()
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
 

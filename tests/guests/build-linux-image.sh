@@ -52,6 +52,14 @@
 #                       (nat_test.py, net_bench.py)
 #   OUT_DIR/linux-nc.img    the same initramfs, `vsa.net vsa.nc=16`: 10.0.0.2
 #                       sends 16 MiB to 10.0.0.1 over TCP (net_bench.py)
+#   OUT_DIR/linux-agent.img  quick without the workload, `vsa.agent`: its own
+#                       initramfs (OUT_DIR/initrd-agent.gz) also holds
+#                       Debian's qemu-guest-agent (/usr/sbin/qemu-ga) with
+#                       the shared libraries it loads (agent-files.py, from
+#                       CACHE_DIR/agent-root) and an /etc/os-release; /init
+#                       runs `qemu-ga -m isa-serial -p /dev/ttyS2`, the VSA
+#                       agent port, until the agent powers the guest off
+#                       (vsad_agent_test.py drives it through vsad)
 # Nothing is mounted and no loop device is used: the partition table is
 # written by a few lines of Python, the FAT by mtools on `IMG@@OFFSET`, the
 # boot loader by `syslinux --install --offset`, and the MBR code by dd.
@@ -59,7 +67,7 @@
 # volume serial is constant, so the same inputs give the same image bytes.
 #
 # Host packages needed (checked below): syslinux, syslinux-common, mtools,
-# python3.
+# python3, binutils (readelf).
 set -euo pipefail
 
 if [ $# -lt 2 ] || [ $# -gt 3 ]; then
@@ -78,11 +86,12 @@ command -v syslinux >/dev/null || missing+=(syslinux)
 [ -f "$MBR_BIN" ] || missing+=(syslinux-common)
 command -v mformat >/dev/null && command -v mcopy >/dev/null || missing+=(mtools)
 [ -x /usr/bin/python3 ] || missing+=(python3)
+command -v readelf >/dev/null || missing+=(binutils)
 if [ ${#missing[@]} -gt 0 ]; then
     echo "build-linux-image: missing Debian packages: ${missing[*]} (apt-get install ${missing[*]})" >&2
     exit 1
 fi
-for f in vmlinuz busybox; do
+for f in vmlinuz busybox agent-root/usr/sbin/qemu-ga; do
     [ -f "$CACHE/$f" ] || { echo "build-linux-image: $CACHE/$f missing: run fetch-debs.sh $CACHE first" >&2; exit 1; }
 done
 if [ -n "$ORACLE" ] && [ ! -f "$ORACLE" ]; then
@@ -156,6 +165,21 @@ variant_initrd() {
 variant_initrd cdrom dir:mnt:755 -- "${MODULES[@]}"
 variant_initrd input -- "${INPUT_MODULES[@]}"
 variant_initrd net -- "${NET_MODULES[@]}"
+# The agent variant: qemu-ga, its libraries, what it reads and writes
+# (guest-get-osinfo reads /etc/os-release; the parameter store of
+# IVMGuestOS.SetParameter is a file in /var/lib; qemu-ga keeps its state in
+# /var/run). /init makes /sbin/shutdown, which busybox lacks.
+cat > "$STAGE/os-release" <<'OSR'
+PRETTY_NAME="VSA test guest (Debian 12 i386 kernel, qemu-ga)"
+NAME="VSA test guest"
+VERSION_ID="12"
+ID=vsa-test-guest
+ID_LIKE=debian
+OSR
+touch -d "@$SOURCE_DATE_EPOCH" "$STAGE/os-release"
+mapfile -t agent_specs < <(/usr/bin/python3 "$HERE/agent-files.py" "$CACHE/agent-root" usr/sbin/qemu-ga usr/sbin/qemu-ga)
+variant_initrd agent dir:etc:755 "file:etc/os-release:644:$STAGE/os-release" dir:var:755 dir:var/lib:755 \
+    dir:var/run:755 dir:run:755 "${agent_specs[@]}" --
 
 # --- FAT partition contents ----------------------------------------------------
 cp "$CACHE/vmlinuz" "$STAGE/vmlinuz"
@@ -174,7 +198,7 @@ CFG
 }
 write_cfg "$STAGE/syslinux.cfg" ""
 mkdir "$STAGE/quick" "$STAGE/idle" "$STAGE/vga" "$STAGE/cdrom" "$STAGE/input" "$STAGE/net" \
-    "$STAGE/dhcp" "$STAGE/nat" "$STAGE/nc"
+    "$STAGE/dhcp" "$STAGE/nat" "$STAGE/nc" "$STAGE/agent"
 write_cfg "$STAGE/quick/syslinux.cfg" " vsa.quick"
 write_cfg "$STAGE/idle/syslinux.cfg" " vsa.quick vsa.idle=30"
 # No console=ttyS0: every kernel message goes through vgacon only.
@@ -189,6 +213,7 @@ write_cfg "$STAGE/dhcp/syslinux.cfg" " vsa.quick vsa.net=dhcp vsa.ping=10.237.0.
 write_cfg "$STAGE/nat/syslinux.cfg" " vsa.quick vsa.net=dhcp vsa.fetch=http://router:18080/payload.bin"
 # Guest-to-guest TCP throughput: 10.0.0.2 sends 16 MiB to 10.0.0.1.
 write_cfg "$STAGE/nc/syslinux.cfg" " vsa.quick vsa.net vsa.nc=16"
+write_cfg "$STAGE/agent/syslinux.cfg" " vsa.quick vsa.agent"
 touch -d "@$SOURCE_DATE_EPOCH" "$STAGE/vmlinuz" "$STAGE/initrd.gz"
 
 # --- disk ----------------------------------------------------------------------
@@ -251,6 +276,7 @@ variant_image net net
 variant_image dhcp net
 variant_image nat net
 variant_image nc net
+variant_image agent agent
 
 mv "$STAGE/initrd.gz" "$OUT/initrd.gz"
 mv "$STAGE/initrd-net.gz" "$OUT/initrd-net.gz"
@@ -258,6 +284,8 @@ mv "$STAGE/linux-net.img" "$OUT/linux-net.img"
 mv "$STAGE/linux-dhcp.img" "$OUT/linux-dhcp.img"
 mv "$STAGE/linux-nat.img" "$OUT/linux-nat.img"
 mv "$STAGE/linux-nc.img" "$OUT/linux-nc.img"
+mv "$STAGE/initrd-agent.gz" "$OUT/initrd-agent.gz"
+mv "$STAGE/linux-agent.img" "$OUT/linux-agent.img"
 mv "$STAGE/initrd-input.gz" "$OUT/initrd-input.gz"
 mv "$STAGE/linux-input.img" "$OUT/linux-input.img"
 mv "$STAGE/initrd-cdrom.gz" "$OUT/initrd-cdrom.gz"

@@ -9,6 +9,10 @@
 #                        e.g. linux-image-6.1.0-50-686, is resolved from the
 #                        metapackage's dependency)
 #   CACHE_DIR/busybox    /bin/busybox of busybox-static
+#   CACHE_DIR/agent-root/   qemu-guest-agent and every package it needs at
+#                        run time (libc6, GLib, ...), unpacked: the agent
+#                        variant's initramfs takes /usr/sbin/qemu-ga and the
+#                        shared libraries it loads from here
 #   CACHE_DIR/manifest.txt  the package files used, with their SHA-256
 #
 # apt-get runs on the system's sources list but with a private state under
@@ -31,7 +35,8 @@ fi
 CACHE=$(mkdir -p "$1" && cd "$1" && pwd)
 MANIFEST=$CACHE/manifest.txt
 
-if [ -f "$MANIFEST" ] && [ -f "$CACHE/vmlinuz" ] && [ -f "$CACHE/busybox" ]; then
+if [ -f "$MANIFEST" ] && [ -f "$CACHE/vmlinuz" ] && [ -f "$CACHE/busybox" ] &&
+    [ -f "$CACHE/agent-root/usr/sbin/qemu-ga" ]; then
     ok=1
     while read -r _sum file; do
         [ -f "$CACHE/debs/$file" ] || ok=0
@@ -52,12 +57,28 @@ if [ -z "$KPKG" ]; then
     echo "fetch-debs: cannot resolve linux-image-686's kernel package (no i386 lists?)" >&2
     exit 1
 fi
-PKGS=(linux-image-686 "$KPKG" busybox-static)
+# The guest agent and its run-time closure, as apt resolves it (Depends
+# only: nothing is installed, so maintainer scripts and recommends do not
+# matter).
+AGENT_PKGS=($(apt-cache "${APT_OPTS[@]}" depends --recurse --no-recommends --no-suggests \
+    --no-conflicts --no-breaks --no-replaces --no-enhances --no-pre-depends qemu-guest-agent 2>/dev/null |
+    grep -v '^ ' | grep -v '^<' | sort -u))
+case " ${AGENT_PKGS[*]} " in
+    *" qemu-guest-agent "*" libc6 "* | *" libc6 "*" qemu-guest-agent "*) ;;
+    *) echo "fetch-debs: cannot resolve qemu-guest-agent's dependencies (got: ${AGENT_PKGS[*]})" >&2; exit 1 ;;
+esac
+PKGS=(linux-image-686 "$KPKG" busybox-static "${AGENT_PKGS[@]}")
 apt_require "${PKGS[@]}"
 
 (cd "$CACHE/debs" && apt-get "${APT_OPTS[@]}" download "${PKGS[@]}")
 
-deb_of() { ls -1 "$CACHE/debs/$1"_*_i386.deb | sort | tail -1; }
+# The newest downloaded .deb of package $1 (i386 or arch all).
+deb_of() {
+    local f
+    for f in "$CACHE/debs/$1"_*_i386.deb "$CACHE/debs/$1"_*_all.deb; do
+        if [ -f "$f" ]; then echo "$f"; fi
+    done | sort | tail -1
+}
 KDEB=$(deb_of "$KPKG")
 BDEB=$(deb_of busybox-static)
 
@@ -71,10 +92,19 @@ cp "$VMLINUZ" "$CACHE/vmlinuz.tmp" && mv "$CACHE/vmlinuz.tmp" "$CACHE/vmlinuz"
 cp "$CACHE/extract/bin/busybox" "$CACHE/busybox.tmp" && mv "$CACHE/busybox.tmp" "$CACHE/busybox"
 chmod 0755 "$CACHE/busybox"
 
+rm -rf "$CACHE/agent-root.tmp" && mkdir -p "$CACHE/agent-root.tmp"
+agent_debs=()
+for p in "${AGENT_PKGS[@]}"; do
+    d=$(deb_of "$p")
+    dpkg-deb -x "$d" "$CACHE/agent-root.tmp"
+    agent_debs+=("$(basename "$d")")
+done
+rm -rf "$CACHE/agent-root" && mv "$CACHE/agent-root.tmp" "$CACHE/agent-root"
+
 {
     echo "# packages unpacked into this cache ($(basename "$VMLINUZ"))"
     (cd "$CACHE/debs" && sha256sum "$(basename "$KDEB")" "$(basename "$BDEB")" \
-        "$(basename "$(deb_of linux-image-686)")")
+        "$(basename "$(deb_of linux-image-686)")" "${agent_debs[@]}")
 } > "$MANIFEST.tmp"
 mv "$MANIFEST.tmp" "$MANIFEST"
-echo "fetch-debs: done: $CACHE/vmlinuz ($(basename "$VMLINUZ")), $CACHE/busybox"
+echo "fetch-debs: done: $CACHE/vmlinuz ($(basename "$VMLINUZ")), $CACHE/busybox, $CACHE/agent-root (${#AGENT_PKGS[@]} packages)"

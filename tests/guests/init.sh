@@ -31,6 +31,14 @@
 # first event it reads (VSA-POWER-BUTTON-SEEN) once the host has pressed
 # the ACPI power button, and powers off with `poweroff -f` only (ACPI S5),
 # not through port 8900h.
+# With `vsa.agent` (linux-agent.img, whose initramfs holds Debian's
+# qemu-guest-agent and its libraries) it names the host vsa-agent-linux,
+# sets the clock to 2001-01-01 (wrong on purpose: vsad's host time sync
+# must put it right through guest-set-time and hwclock), makes
+# /sbin/shutdown (guest-shutdown runs it; busybox has none) and runs
+# `qemu-ga -m isa-serial -p /dev/ttyS2`, the agent port (0x3E8, IRQ 4
+# shared with ttyS0), with its log on ttyS0 (VSA-QGA lines), until the
+# agent's shutdown powers the guest off through ACPI.
 /bin/busybox mkdir -p /proc /sys /dev /tmp /bin /sbin /usr/bin /usr/sbin
 /bin/busybox --install -s
 mount -t proc proc /proc
@@ -69,7 +77,9 @@ nc_mib=$(cmdarg vsa.nc)
 # The quick workload adds ~30 s to a vsa-vm boot and tells nothing about the
 # network: the DHCP and nc (benchmark) modes skip it.
 workload=1
-{ [ "$netmode" = dhcp ] || [ -n "$nc_mib" ]; } && workload=0
+agent=0
+grep -qw vsa.agent /proc/cmdline && agent=1
+{ [ "$netmode" = dhcp ] || [ -n "$nc_mib" ] || [ $agent = 1 ]; } && workload=0
 
 marker() {
     echo "$*"
@@ -469,6 +479,32 @@ if [ $net = 1 ]; then
     sleep 2
     sed 's/^ *//' /proc/net/dev | grep '^eth0' | tr -s ' ' | sed 's/^/VSA-NET-DEV /'
     dmesg | grep -iE 'tulip|eth0' | sed 's/^\[[^]]*\] *//; s/^/VSA-NET-DMESG /'
+fi
+
+if [ $agent = 1 ]; then
+    hostname vsa-agent-linux
+    date -s '2001-01-01 00:00:00' >/dev/null
+    # Replaces nothing of busybox's (no shutdown applet), but never write
+    # through a link to the busybox binary.
+    rm -f /sbin/shutdown
+    cat >/sbin/shutdown <<'SHUTDOWN'
+#!/bin/sh
+echo "VSA-AGENT-SHUTDOWN $*" >/dev/ttyS0
+echo "VSA-AGENT-SHUTDOWN $*" >/dev/tty0
+sync
+# The line must leave the UART before the power goes.
+sleep 1
+poweroff -f
+SHUTDOWN
+    chmod 755 /sbin/shutdown
+    dmesg | grep -E 'ttyS[0-9]+ at' | sed 's/^\[[^]]*\] *//; s/^/VSA-AGENT-SERIAL /'
+    marker "VSA-AGENT-START $(date -u '+%Y-%m-%d %H:%M:%S') $(/usr/sbin/qemu-ga -V 2>&1 | head -1)"
+    {
+        /usr/sbin/qemu-ga -m isa-serial -p /dev/ttyS2 2>&1
+        echo "exit status $?"
+    } | sed 's/^/VSA-QGA /'
+    marker "VSA-AGENT-EXITED"
+    grep -E '^ *4:' /proc/interrupts | tr -s ' ' | sed 's/^ */VSA-AGENT-IRQ /'
 fi
 drain_serial
 

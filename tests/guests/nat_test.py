@@ -26,6 +26,8 @@ import tempfile
 import threading
 import time
 
+from guest_checks import Checks
+
 PORT = 18080
 ROUTER = "10.0.2.2"
 
@@ -136,15 +138,8 @@ def main():
     rc, text, seen, total = run_guest(cmd, serial, args.timeout, os.path.join(workdir, "stderr.txt"))
     server.shutdown()
 
-    passed = failed = 0
-
-    def check(ok, name, detail=""):
-        nonlocal passed, failed
-        print(("PASS " if ok else "FAIL ") + name + (f": {detail}" if detail else ""))
-        if ok:
-            passed += 1
-        else:
-            failed += 1
+    checks = Checks()
+    check = checks.check
 
     lines = text.splitlines()
 
@@ -174,8 +169,7 @@ def main():
                      if m in ("VSA-LINUX-BOOT-OK", "VSA-NET-MAC", "VSA-NET-DHCP-OK", "VSA-NET-FETCH-OK"))
     print(f"TIMING total={total:.1f} {marks}")
     print(f"logs in {workdir}")
-    print(f"{passed} passed, {failed} failed")
-    return 1 if failed else 0
+    return checks.summary()
 
 
 if __name__ == "__main__":

@@ -17,15 +17,9 @@ import sys
 import tempfile
 import time
 
+from guest_checks import Checks, read_log as read
+
 MACS = ["00:03:ff:00:00:01", "00:03:ff:00:00:02"]
-
-
-def read(path):
-    try:
-        with open(path, "rb") as f:
-            return f.read().decode("latin-1")
-    except OSError:
-        return ""
 
 
 def main():
@@ -64,15 +58,8 @@ def main():
             rcs[i] = p.wait()
     total = time.monotonic() - start
 
-    passed = failed = 0
-
-    def check(ok, name, detail=""):
-        nonlocal passed, failed
-        print(("PASS " if ok else "FAIL ") + name + (f": {detail}" if detail else ""))
-        if ok:
-            passed += 1
-        else:
-            failed += 1
+    checks = Checks()
+    check = checks.check
 
     for i, path in enumerate(serials):
         text = read(path)
@@ -101,8 +88,7 @@ def main():
         check(rcs[i] == 0, f"{tag} powered off", f"exit status {rcs[i]}")
     print(f"TIMING both guests {total:.1f} s")
     print(f"logs in {workdir}")
-    print(f"{passed} passed, {failed} failed")
-    return 1 if failed else 0
+    return checks.summary()
 
 
 if __name__ == "__main__":

@@ -24,8 +24,6 @@ import argparse
 import hashlib
 import os
 import re
-import shutil
-import subprocess
 import sys
 import time
 
@@ -34,19 +32,12 @@ sys.path.insert(0, os.path.join(HERE, "..", "appliance"))
 from vsad_fixture import Vsad  # noqa: E402
 from zeep_support import make_client, wait_for  # noqa: E402
 from nat_test import payload_bytes, serve  # noqa: E402
+from guest_checks import Checks, fixed_vhd_from_image, read_log as read, stop_vsad  # noqa: E402
 
 POOL = ["10.237.0.16", "10.237.0.17"]
 GATEWAY = "10.237.0.2"  # the DHCP default gateway, and the NAT's once NAT is on
 PAYLOAD_SIZE = 1 << 20
 RUNNING, TURNED_OFF = 5, 1
-
-
-def read(path):
-    try:
-        with open(path, "rb") as f:
-            return f.read().decode("latin-1")
-    except OSError:
-        return ""
 
 
 def main():
@@ -58,16 +49,8 @@ def main():
     ap.add_argument("--timeout", type=float, default=1500, help="host seconds for each wait")
     args = ap.parse_args()
 
-    passed = failed = 0
-
-    def check(ok, name, detail=""):
-        nonlocal passed, failed
-        print(("PASS " if ok else "FAIL ") + name + (f": {detail}" if detail else ""), flush=True)
-        if ok:
-            passed += 1
-        else:
-            failed += 1
-        return ok
+    checks = Checks()
+    check = checks.check
 
     start = time.monotonic()
     payload = payload_bytes(PAYLOAD_SIZE)
@@ -86,16 +69,12 @@ def main():
         check((s.IVMVirtualNetwork_get_HostAdapter(_this=net) or "") == "", "the network starts guest-only")
 
         vms, nics = [], []
-        size = os.path.getsize(args.image)
         for i in range(2):
             name = f"netguest{i + 1}"
             vm = s.IVMVirtualServer_CreateVirtualMachine(configurationName=name, configurationPath="")
             folder = os.path.dirname(s.IVMVirtualMachine_get_File(_this=vm))
             vhd = os.path.join(folder, name + ".vhd")
-            subprocess.run([args.vsa_vhd, "create", "fixed", vhd, f"{(size + (1 << 20) - 1) >> 20}M"],
-                           check=True, capture_output=True)
-            with open(args.image, "rb") as image, open(vhd, "r+b") as disk:
-                shutil.copyfileobj(image, disk)  # a fixed VHD is the raw disk plus a footer
+            fixed_vhd_from_image(args.vsa_vhd, args.image, vhd)
             s.IVMVirtualMachine_set_Memory(_this=vm, memory=128)
             s.IVMVirtualMachine_AddHardDiskConnection(_this=vm, hardDiskPath=vhd, busType=0, busNumber=0,
                                                       deviceNumber=0)
@@ -200,18 +179,12 @@ def main():
             for ln in read(log).splitlines():
                 if ln.startswith(("VSA-NET-DEV", "VSA-NET-DHCP", "VSA-NET-CARRIER", "VSA-NET-FETCH", "VSA-NET-PING")):
                     print(f"  guest {i + 1} {ln}")
-        if failed:
+        if checks.failed:
             print("--- vsad stderr (tail) ---\n" + read(daemon.stderr_path)[-3000:])
         server.shutdown()
-        code = daemon.stop()
-        check(code == 0, "vsad stopped cleanly", f"exit {code}")
-        if not failed:
-            daemon.cleanup()
-        else:
-            print(f"kept {daemon.data_dir}")
+        stop_vsad(daemon, checks)
     print(f"TIMING {time.monotonic() - start:.1f} s")
-    print(f"{passed} passed, {failed} failed")
-    return 1 if failed else 0
+    return checks.summary()
 
 
 if __name__ == "__main__":

@@ -11,6 +11,7 @@ Prints TIMING lines (boot-to-ready) and "N passed, N failed".
 """
 import argparse
 import base64
+import os
 import re
 import socket
 import ssl
@@ -20,6 +21,9 @@ import threading
 import time
 import urllib.request
 from xml.sax.saxutils import escape
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "guests"))
+from guest_checks import Checks  # noqa: E402
 
 
 def free_port():
@@ -65,25 +69,6 @@ class Guest:
     def send(self, text):
         self.proc.stdin.write(text.encode())
         self.proc.stdin.flush()
-
-
-class Checks:
-    """PASS/FAIL lines and their tally, for the boot tests here."""
-
-    def __init__(self):
-        self.passed = self.failed = 0
-
-    def check(self, ok, what):
-        print(("PASS " if ok else "FAIL ") + what, flush=True)
-        if ok:
-            self.passed += 1
-        else:
-            self.failed += 1
-        return ok
-
-    def summary(self):
-        print(f"{self.passed} passed, {self.failed} failed")
-        return 1 if self.failed else 0
 
 
 def soap(port, operation, user, password, params=()):
