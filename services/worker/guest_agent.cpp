@@ -178,10 +178,19 @@ GuestAgent::~GuestAgent() {
     if (m_monitor.joinable()) m_monitor.join();
 }
 
-bool GuestAgent::wait_readable(Deadline deadline) {
+void GuestAgent::Deadline::progress() {
+    at = std::min(cap, std::max(at, SteadyClock::now() + quiet));
+}
+
+GuestAgent::Deadline GuestAgent::deadline_in(std::chrono::milliseconds quiet) const {
+    auto now = SteadyClock::now();
+    return Deadline{now + quiet, now + std::max(quiet, m_options.reply_limit), quiet};
+}
+
+bool GuestAgent::wait_readable(Deadline const& deadline) {
     for (;;) {
         if (m_stopping) return false;
-        auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - SteadyClock::now());
+        auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline.at - SteadyClock::now());
         if (left.count() <= 0) return false;
         pollfd p[2] = {{m_stream.fd(), POLLIN, 0}, {m_wake.fd(), POLLIN, 0}};
         int n = ::poll(p, 2, static_cast<int>(std::min<long long>(left.count() + 1, 60'000)));
@@ -191,7 +200,7 @@ bool GuestAgent::wait_readable(Deadline deadline) {
     }
 }
 
-bool GuestAgent::send(std::string_view bytes, Deadline deadline) {
+bool GuestAgent::send(std::string_view bytes, Deadline const& deadline) {
     while (!bytes.empty()) {
         ssize_t n = ::send(m_stream.fd(), bytes.data(), bytes.size(), MSG_NOSIGNAL | MSG_DONTWAIT);
         if (n > 0) {
@@ -201,7 +210,8 @@ bool GuestAgent::send(std::string_view bytes, Deadline deadline) {
         if (n < 0 && errno == EINTR) continue;
         if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
             // The worker's queue is full (a guest not reading): wait a bit.
-            auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - SteadyClock::now());
+            auto left =
+                std::chrono::duration_cast<std::chrono::milliseconds>(deadline.at - SteadyClock::now());
             if (left.count() <= 0 || m_stopping) return false;
             pollfd p[2] = {{m_stream.fd(), POLLOUT, 0}, {m_wake.fd(), POLLIN, 0}};
             if (::poll(p, 2, static_cast<int>(std::min<long long>(left.count() + 1, 60'000))) < 0 &&
@@ -216,7 +226,7 @@ bool GuestAgent::send(std::string_view bytes, Deadline deadline) {
     return true;
 }
 
-GuestAgent::Read GuestAgent::read_line(Deadline deadline, bool after_sentinel, std::string& line) {
+GuestAgent::Read GuestAgent::read_line(Deadline& deadline, bool after_sentinel, std::string& line) {
     for (;;) {
         if (after_sentinel) {
             auto at = m_in.find(SENTINEL);
@@ -246,6 +256,7 @@ GuestAgent::Read GuestAgent::read_line(Deadline deadline, bool after_sentinel, s
         ssize_t n = ::recv(m_stream.fd(), buffer, sizeof buffer, MSG_DONTWAIT);
         if (n > 0) {
             m_in.append(buffer, static_cast<std::size_t>(n));
+            deadline.progress();
         } else if (n == 0 || (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)) {
             m_closed = true;
         }
@@ -258,7 +269,7 @@ ServiceError GuestAgent::no_agent(std::string_view what) const {
                              "); run qemu-guest-agent in the guest: qemu-ga -m isa-serial -p /dev/ttyS2");
 }
 
-ServiceResult<void> GuestAgent::synchronise(Deadline deadline) {
+ServiceResult<void> GuestAgent::synchronise(Deadline& deadline) {
     std::int64_t id = m_next_sync_id++;
     if (m_next_sync_id > 0x3FFFFFFF) m_next_sync_id = 1;
     // 0xFF first: the agent drops a half-received line and resets its parser.
@@ -318,8 +329,7 @@ ServiceResult<std::string> GuestAgent::call_locked(std::string_view command, std
 ServiceResult<std::string> GuestAgent::call(std::string_view command, std::string_view arguments,
                                             std::optional<std::chrono::milliseconds> timeout) {
     std::lock_guard lock(m_call_mutex);
-    return call_locked(command, arguments, SteadyClock::now() + timeout.value_or(m_options.call_timeout),
-                       true);
+    return call_locked(command, arguments, deadline_in(timeout.value_or(m_options.call_timeout)), true);
 }
 
 // --- Commands ---------------------------------------------------------------------------
@@ -353,13 +363,14 @@ ServiceResult<std::string> GuestAgent::host_name() {
 
 ServiceResult<void> GuestAgent::shutdown() {
     std::lock_guard lock(m_call_mutex);
-    auto deadline = SteadyClock::now() + m_options.call_timeout;
-    TRY(call_locked("guest-shutdown", "{\"mode\":\"powerdown\"}", deadline, false));
+    TRY(call_locked("guest-shutdown", "{\"mode\":\"powerdown\"}", deadline_in(m_options.call_timeout),
+                    false));
     // Success has no reply; an error (not supported, not permitted) does,
     // and comes quickly.
     std::string line;
-    if (read_line(std::min(deadline, SteadyClock::now() + std::chrono::milliseconds(500)), false, line) ==
-        Read::Line) {
+    auto error_wait = deadline_in(std::chrono::milliseconds(500));
+    error_wait.cap = error_wait.at;
+    if (read_line(error_wait, false, line) == Read::Line) {
         auto reply = parse_reply(line);
         if (reply.is_error()) return reply.release_error();
     }
@@ -515,7 +526,10 @@ void GuestAgent::monitor_loop() {
         bool ok = false;
         {
             std::lock_guard lock(m_call_mutex);
-            ok = call_locked("guest-ping", "", SteadyClock::now() + m_options.ping_timeout, true).has_value();
+            // A ping's answer is short: twice its timeout in all.
+            auto deadline = deadline_in(m_options.ping_timeout);
+            deadline.cap = deadline.at + m_options.ping_timeout;
+            ok = call_locked("guest-ping", "", deadline, true).has_value();
         }
         record_ping(ok);
         if (ok) {

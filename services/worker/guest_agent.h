@@ -56,7 +56,13 @@ public:
     static constexpr std::size_t MAX_TEXT = 4096;        // a name, a version, an error text
 
     struct Options {
+        // How long the agent may stay silent within a call. Every byte it
+        // sends gives it that long again, up to reply_limit from the call's
+        // start: guest-info (~4 KB) crosses the 38400-baud agent port in
+        // over a second, and a guest on a loaded host refills the UART
+        // slowly, but a guest that dribbles bytes forever is still cut off.
         std::chrono::milliseconds call_timeout{3'000};
+        std::chrono::milliseconds reply_limit{30'000};
         std::chrono::milliseconds ping_interval{1'000};
         std::chrono::milliseconds ping_timeout{1'500};
         std::chrono::milliseconds time_sync_interval{600'000};
@@ -120,16 +126,25 @@ public:
 
 private:
     enum class Read { Line, Timeout, Closed, TooLong, Stopped };
-    using Deadline = std::chrono::steady_clock::time_point;
+    // A call's time limit: `at` moves to `quiet` after each byte the agent
+    // sends (progress), never past `cap`.
+    struct Deadline {
+        std::chrono::steady_clock::time_point at;
+        std::chrono::steady_clock::time_point cap;
+        std::chrono::milliseconds quiet;
+        void progress();
+    };
+    // From now: silent for at most `quiet`, reply_limit in all.
+    Deadline deadline_in(std::chrono::milliseconds quiet) const;
 
     ServiceResult<std::string> call_locked(std::string_view command, std::string_view arguments,
                                            Deadline deadline, bool expect_reply);
-    ServiceResult<void> synchronise(Deadline deadline);
-    bool send(std::string_view bytes, Deadline deadline);
+    ServiceResult<void> synchronise(Deadline& deadline);
+    bool send(std::string_view bytes, Deadline const& deadline);
     // Fills m_in until it holds '\n' (a line: returned without it, and
     // consumed). `after_sentinel`: first drop everything up to a 0xFF.
-    Read read_line(Deadline deadline, bool after_sentinel, std::string& line);
-    bool wait_readable(Deadline deadline);
+    Read read_line(Deadline& deadline, bool after_sentinel, std::string& line);
+    bool wait_readable(Deadline const& deadline);
     ServiceError no_agent(std::string_view what) const;
     void monitor_loop();
     void record_ping(bool ok);

@@ -15,6 +15,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <filesystem>
@@ -42,7 +43,10 @@ class FakeAgent {
 public:
     using Answer = std::function<std::string(std::string const& line)>;
 
-    explicit FakeAgent(Answer answer) : m_answer(std::move(answer)) {
+    // `chunk` > 0: each reply goes out `chunk` bytes at a time, `pace`
+    // apart (a slow serial line).
+    explicit FakeAgent(Answer answer, std::size_t chunk = 0, std::chrono::milliseconds pace = {})
+        : m_answer(std::move(answer)), m_chunk(chunk), m_pace(pace) {
         int pair[2];
         BOOST_TEST_REQUIRE(::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, pair) == 0);
         m_client = FileDescriptor(pair[0]);
@@ -82,7 +86,7 @@ private:
                     if (reply.empty() && line.find("guest-sync-delimited") != std::string::npos)
                         reply = sync_answer(line);
                     if (line.find("guest-sync-delimited") == std::string::npos) ++m_commands;
-                    if (!reply.empty() && ::send(m_fd, reply.data(), reply.size(), MSG_NOSIGNAL) < 0) return;
+                    if (!send_paced(reply)) return;
                     line.clear();
                 } else {
                     line += c;
@@ -92,7 +96,20 @@ private:
         ::close(m_fd);
     }
 
+    bool send_paced(std::string const& reply) {
+        std::size_t step = m_chunk ? m_chunk : reply.size();
+        for (std::size_t at = 0; at < reply.size(); at += step) {
+            if (at && m_pace.count()) std::this_thread::sleep_for(m_pace);
+            if (m_closed) return false;
+            auto n = std::min(step, reply.size() - at);
+            if (::send(m_fd, reply.data() + at, n, MSG_NOSIGNAL) < 0) return false;
+        }
+        return true;
+    }
+
     Answer m_answer;
+    std::size_t m_chunk;
+    std::chrono::milliseconds m_pace;
     FileDescriptor m_client;
     int m_fd{-1};
     std::atomic<bool> m_closed{false};
@@ -280,6 +297,50 @@ BOOST_AUTO_TEST_CASE(silence_times_out_as_no_agent) {
     BOOST_TEST(ping.error().message.find("no guest agent answered") != std::string::npos);
     BOOST_TEST(elapsed_since(start) >= 350ms);
     BOOST_TEST(elapsed_since(start) < 2s);
+}
+
+BOOST_AUTO_TEST_CASE(a_slow_reply_that_keeps_coming_is_waited_for) {
+    // guest-info as qemu-ga 7.2 sends it: ~4 KB, here 200 bytes every 50 ms
+    // (1 s in all) against a 400 ms call timeout.
+    std::string commands;
+    for (int i = 0; i < 50; ++i)
+        commands += std::string(i ? "," : "") + "{\"enabled\": true, \"name\": \"guest-command-" +
+                    std::to_string(i) + "\", \"success-response\": true}";
+    std::string info =
+        "{\"return\": {\"version\": \"7.2.22\", \"supported_commands\": [" + commands + "]}}\n";
+    BOOST_TEST_REQUIRE(info.size() > 3000u);
+    FakeAgent fake(
+        [&](std::string const& line) -> std::string {
+            if (has(line, "guest-info")) return info;
+            return {};
+        },
+        200, 50ms);
+    GuestAgent agent(fake.take_client(), quick());
+    auto start = std::chrono::steady_clock::now();
+    auto version = agent.version();
+    if (version.is_error()) BOOST_FAIL(version.error().message);
+    BOOST_TEST(version.value() == "7.2.22");
+    BOOST_TEST(elapsed_since(start) >= 800ms);
+}
+
+BOOST_AUTO_TEST_CASE(a_reply_that_never_ends_is_cut_off_at_the_reply_limit) {
+    // A byte every 100 ms, without a newline: never silent for the 400 ms
+    // call timeout, so only the 1.5 s reply limit ends the call.
+    FakeAgent fake(
+        [](std::string const& line) -> std::string {
+            if (has(line, "guest-ping")) return std::string(1000, ' ');
+            return {};
+        },
+        1, 100ms);
+    auto options = quick();
+    options.reply_limit = 1500ms;
+    GuestAgent agent(fake.take_client(), options);
+    auto start = std::chrono::steady_clock::now();
+    auto ping = agent.ping();
+    BOOST_TEST_REQUIRE(ping.is_error());
+    BOOST_TEST((ping.error().code == hr::VM_E_ADDITIONS_FEATURE_NOT_AVAIL));
+    BOOST_TEST(elapsed_since(start) >= 1400ms);
+    BOOST_TEST(elapsed_since(start) < 3s);
 }
 
 BOOST_AUTO_TEST_CASE(a_closed_port_fails_at_once) {
