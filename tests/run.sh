@@ -30,23 +30,37 @@ jobs=$(nproc 2>/dev/null || echo 2)
 # tail, CI of 78a6251). The boot itself runs at a lower priority beside
 # the sanitizer tests, which wait on sockets and child processes much of
 # the time: it takes up that slack instead of running after them.
+#
+# Then the management path with a real guest agent (guest.linux_agent_vsad's
+# script, tests/guests/vsad_agent_test.py): the sanitizer tree's vsad, once
+# that build is done (the stamp below), runs the optimised vsa-vm as its
+# worker on linux-agent.img, where Debian's qemu-ga answers every
+# IVMGuestOS member, across a Save and restore, up to Shutdown.
 guest_pid=""
 if [ $# -eq 0 ]; then
     guest="$top/build-guest"
     mkdir -p "$guest"
     guest_log="$guest/guest-stage.log"
-    TOP="$top" GUEST="$guest" bash -c '
+    built_stamp="$guest/sanitizer-build.done"
+    rm -f "$built_stamp"
+    TOP="$top" GUEST="$guest" BUILD="$build" STAMP="$built_stamp" bash -c '
         set -e
         cmake -S "$TOP" -B "$GUEST" -DVSA_MACHINE_ONLY=ON -DCMAKE_BUILD_TYPE=RelWithDebInfo -DBUILD_TESTING=ON \
             "-DCMAKE_CXX_FLAGS_RELWITHDEBINFO=-O2 -g1 -DNDEBUG" >/dev/null
         cmake --build "$GUEST" -j 1 --target vsa-vm >/dev/null
         cd "$GUEST"
-        nice -n 10 ctest --output-on-failure -R "guest\.linux_vga_vsa_vm\$"' >"$guest_log" 2>&1 &
+        nice -n 10 ctest --output-on-failure -R "guest\.linux_vga_vsa_vm\$"
+        while [ ! -e "$STAMP" ]; do sleep 5; done
+        echo "--- guest.linux_agent_vsad (vsad of $BUILD, vsa-vm of $GUEST)"
+        nice -n 10 /usr/bin/python3 "$TOP/tests/guests/vsad_agent_test.py" --vsad "$BUILD/appliance/vsad" \
+            --vsa-vhd "$BUILD/services/vsa-vhd" --vsa-vm "$GUEST/hypervisor/vsa-vm" \
+            --image "$GUEST/tests/guests/linux-agent.img" --timeout 1200' >"$guest_log" 2>&1 &
     guest_pid=$!
     # A failed sanitizer build ends the run: the stage goes with it.
     trap 'if [ -n "$guest_pid" ]; then pkill -P "$guest_pid" 2>/dev/null; kill "$guest_pid" 2>/dev/null; fi; true' EXIT
 fi
 cmake --build "$build" -j "$jobs"
+[ -z "$guest_pid" ] || touch "$built_stamp"
 
 # A sanitizer report fails the test that triggered it.
 export ASAN_OPTIONS="${ASAN_OPTIONS:-abort_on_error=1:detect_leaks=1:strict_string_checks=1}"

@@ -107,6 +107,8 @@ def main():
 
         check(s.IVMGuestOS_get_OSName(_this=guest) == PRETTY_NAME, "OSName is the guest's os-release PRETTY_NAME",
               repr(s.IVMGuestOS_get_OSName(_this=guest)))
+        # Read at first contact (guest-info, ~4 KB over the 38400-baud port).
+        wait_for(lambda: s.IVMGuestOS_get_AdditionsVersion(_this=guest), 60, 1)
         version = s.IVMGuestOS_get_AdditionsVersion(_this=guest) or ""
         check(re.fullmatch(r"7\.2\.\d+", version) is not None, "AdditionsVersion is qemu-ga's (7.2.x)", repr(version))
         check(s.IVMGuestOS2_get_ComputerName(_this=guest) == HOSTNAME, "ComputerName is the guest's host name",
